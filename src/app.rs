@@ -1,0 +1,115 @@
+//! The application: state shared by every request and worker, start-up, and the HTTP server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use poem::Endpoint;
+use poem::web::{LocalAddr, RemoteAddr};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::events::Bus;
+use crate::outbox::Mailer;
+
+/// What handlers and workers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub bus: Bus,
+    pub config: Arc<Config>,
+    pub mailer: Mailer,
+    /// Wakes the background worker after a commit that queued mail or jobs.
+    pub wake: Arc<Notify>,
+}
+
+/// A built application, bound to its port, ready to `run`.
+pub struct App {
+    state: AppState,
+    listener: TcpListener,
+    port: u16,
+}
+
+/// Time allowed for a client to send a complete request head (slow-header attacks).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl App {
+    /// Connects to the database, applies migrations, joins the event bridge (PostgreSQL),
+    /// and binds the listener. Does not accept connections until `run`.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        config.check()?;
+        let db = Db::connect(&config.database_url, config.db_pool).await?;
+        crate::migrate(&db).await?;
+        let mut bus = Bus::new(config.sse_per_user);
+        if let Db::Postgres(pool) = &db {
+            bus.bridge_postgres(pool.clone()).await?;
+        }
+        let mailer = Mailer::new(&config)?;
+        let listener = TcpListener::bind(config.bind).await?;
+        let port = listener.local_addr()?.port();
+        let state = AppState { db, bus, config: Arc::new(config), mailer, wake: Arc::new(Notify::new()) };
+        Ok(App { state, listener, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped; starts the background worker when configured.
+    pub async fn run(self) -> anyhow::Result<()> {
+        if self.state.config.workers {
+            tokio::spawn(crate::jobs::worker::run(self.state.clone()));
+        }
+        let ep = Arc::new(crate::routes::endpoint(self.state.clone()));
+        serve(self.listener, ep).await
+    }
+}
+
+/// The accept loop: hyper (HTTP/1.1 and HTTP/2) with a header read timeout, calling the poem endpoint.
+async fn serve<E>(listener: TcpListener, ep: Arc<E>) -> anyhow::Result<()>
+where
+    E: Endpoint<Output = poem::Response> + 'static,
+{
+    let local = listener.local_addr()?;
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let ep = ep.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let ep = ep.clone();
+                async move {
+                    let req = poem::Request::from((
+                        req,
+                        LocalAddr(poem::Addr::SocketAddr(local)),
+                        RemoteAddr(poem::Addr::SocketAddr(remote)),
+                        poem::http::uri::Scheme::HTTP,
+                    ));
+                    let resp = ep.get_response(req).await;
+                    let resp: hyper::Response<_> = resp.into();
+                    Ok::<_, std::convert::Infallible>(resp)
+                }
+            });
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(64 * 1024);
+            if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await {
+                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            }
+        });
+    }
+}

@@ -1,0 +1,253 @@
+//! Configuration: command-line flags and `FERROCRM_*` environment variables, validated at start.
+//!
+//! Every setting has a default that runs the app on a laptop with nothing else installed; a production
+//! start (`FERROCRM_ENV=production`) refuses settings that are unsafe behind HTTPS.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// All runtime settings. Built from the environment by `Config::from_env`, or in code by tests.
+#[derive(Clone)]
+pub struct Config {
+    /// Address the HTTP server listens on (`FERROCRM_BIND`, default 127.0.0.1:8000).
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`: `sqlite://data/ferrocrm.db` (default) or `postgres://user:pass@host/db`.
+    pub database_url: String,
+    /// Where the SQLite file, uploaded files and backups live (`FERROCRM_DATA_DIR`, default `./data`).
+    pub data_dir: PathBuf,
+    /// Public URL of the site, used in email links (`FERROCRM_BASE_URL`). Never derived from `Host`.
+    pub base_url: String,
+    /// `FERROCRM_ENV=production` turns on the start-up safety checks.
+    pub production: bool,
+    /// Mark cookies `Secure` and use the `__Host-` prefix (`FERROCRM_SECURE_COOKIES`; on when base_url is https).
+    pub secure_cookies: bool,
+    /// Extra origins allowed to post (`FERROCRM_TRUSTED_ORIGINS`, comma separated), besides base_url's.
+    pub trusted_origins: Vec<String>,
+    /// SMTP server for outgoing mail (`FERROCRM_SMTP_URL`, e.g. `smtp://user:pass@host:587?tls=required`).
+    /// When unset, mail stays queued in the outbox until a server is configured.
+    pub smtp_url: Option<String>,
+    /// Sender address for notifications (`FERROCRM_MAIL_FROM`).
+    pub mail_from: String,
+    /// Largest accepted request body in bytes (`FERROCRM_MAX_BODY_BYTES`, default 25 MiB); more gets 413.
+    pub max_body_bytes: usize,
+    /// How long a session lives without use (`FERROCRM_SESSION_DAYS`, default 14, as Django).
+    pub session_ttl: Duration,
+    /// Open live-update streams allowed per user (`FERROCRM_SSE_PER_USER`, default 12 tabs).
+    pub sse_per_user: usize,
+    /// Database pool size (`FERROCRM_DB_POOL`, default 16).
+    pub db_pool: u32,
+    /// Run the outbox and job workers in this process (`FERROCRM_WORKERS`, default on).
+    pub workers: bool,
+    /// How often workers look for due work when nothing woke them (`FERROCRM_POLL_MS`, default 2000).
+    pub poll_interval: Duration,
+    /// Failed logins allowed before delays start (`FERROCRM_LOGIN_FREE_FAILURES`, default 5).
+    pub login_free_failures: i32,
+    /// Base delay after the free failures, doubled per further failure, capped at 5 min (`FERROCRM_LOGIN_DELAY_MS`).
+    pub login_base_delay: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("base_url", &self.base_url)
+            .field("production", &self.production)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password part of a URL (`scheme://user:***@host/…`) for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let data_dir = PathBuf::from("data");
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            database_url: "sqlite://data/ferrocrm.db".into(),
+            data_dir,
+            base_url: "http://127.0.0.1:8000".into(),
+            production: false,
+            secure_cookies: false,
+            trusted_origins: Vec::new(),
+            smtp_url: None,
+            mail_from: "FerroCRM <noreply@localhost>".into(),
+            max_body_bytes: 25 * 1024 * 1024,
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+            sse_per_user: 12,
+            db_pool: 16,
+            workers: true,
+            poll_interval: Duration::from_millis(2000),
+            login_free_failures: 5,
+            login_base_delay: Duration::from_millis(1000),
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value")),
+    }
+}
+
+fn parse_bool(name: &str) -> anyhow::Result<Option<bool>> {
+    match env(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(Some(true)),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(Some(false)),
+        Some(v) => anyhow::bail!("{name}={v:?} must be true or false"),
+    }
+}
+
+impl Config {
+    /// Reads the environment over the defaults. `DATABASE_URL` defaults to a file in the data dir.
+    pub fn from_env() -> anyhow::Result<Config> {
+        let mut c = Config::default();
+        if let Some(b) = parse::<SocketAddr>("FERROCRM_BIND")? {
+            c.bind = b;
+        }
+        if let Some(d) = env("FERROCRM_DATA_DIR") {
+            c.data_dir = PathBuf::from(d);
+        }
+        c.database_url = env("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", c.data_dir.join("ferrocrm.db").display()));
+        c.production = env("FERROCRM_ENV").is_some_and(|e| e.eq_ignore_ascii_case("production"));
+        if let Some(u) = env("FERROCRM_BASE_URL") {
+            c.base_url = u.trim_end_matches('/').to_string();
+        } else {
+            c.base_url = format!("http://{}", c.bind);
+        }
+        c.secure_cookies = parse_bool("FERROCRM_SECURE_COOKIES")?
+            .unwrap_or_else(|| c.base_url.starts_with("https://"));
+        c.trusted_origins = env("FERROCRM_TRUSTED_ORIGINS")
+            .map(|v| v.split(',').map(|s| s.trim().trim_end_matches('/').to_string()).collect())
+            .unwrap_or_default();
+        c.smtp_url = env("FERROCRM_SMTP_URL");
+        if let Some(f) = env("FERROCRM_MAIL_FROM") {
+            c.mail_from = f;
+        }
+        if let Some(n) = parse::<usize>("FERROCRM_MAX_BODY_BYTES")? {
+            c.max_body_bytes = n;
+        }
+        if let Some(d) = parse::<u64>("FERROCRM_SESSION_DAYS")? {
+            c.session_ttl = Duration::from_secs(d * 24 * 3600);
+        }
+        if let Some(n) = parse::<usize>("FERROCRM_SSE_PER_USER")? {
+            c.sse_per_user = n;
+        }
+        if let Some(n) = parse::<u32>("FERROCRM_DB_POOL")? {
+            c.db_pool = n;
+        }
+        if let Some(w) = parse_bool("FERROCRM_WORKERS")? {
+            c.workers = w;
+        }
+        if let Some(ms) = parse::<u64>("FERROCRM_POLL_MS")? {
+            c.poll_interval = Duration::from_millis(ms);
+        }
+        if let Some(n) = parse::<i32>("FERROCRM_LOGIN_FREE_FAILURES")? {
+            c.login_free_failures = n;
+        }
+        if let Some(ms) = parse::<u64>("FERROCRM_LOGIN_DELAY_MS")? {
+            c.login_base_delay = Duration::from_millis(ms);
+        }
+        Ok(c)
+    }
+
+    /// Refuses a production start on unsafe settings (the `check --deploy` idea).
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.max_body_bytes < 1024 {
+            anyhow::bail!("FERROCRM_MAX_BODY_BYTES must be at least 1024");
+        }
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            anyhow::bail!("FERROCRM_BASE_URL must start with http:// or https://");
+        }
+        if self.production {
+            if !self.base_url.starts_with("https://") {
+                anyhow::bail!("production: FERROCRM_BASE_URL must be an https:// URL");
+            }
+            if !self.secure_cookies {
+                anyhow::bail!("production: FERROCRM_SECURE_COOKIES must not be off behind HTTPS");
+            }
+            if self.smtp_url.is_none() {
+                anyhow::bail!("production: FERROCRM_SMTP_URL must be set so notifications are delivered");
+            }
+        }
+        Ok(())
+    }
+
+    /// The origin (`scheme://host[:port]`) of the public URL: the one origin unsafe requests may come from.
+    pub fn origin(&self) -> String {
+        origin_of(&self.base_url)
+    }
+
+    /// Name of the session cookie (`__Host-` prefixed when served over HTTPS).
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies { "__Host-ferrocrm_session" } else { "ferrocrm_session" }
+    }
+
+    /// Name of the anonymous CSRF cookie used before login.
+    pub fn csrf_cookie(&self) -> &'static str {
+        if self.secure_cookies { "__Host-ferrocrm_csrf" } else { "ferrocrm_csrf" }
+    }
+}
+
+/// `https://example.com/path` → `https://example.com`.
+pub fn origin_of(url: &str) -> String {
+    match url.find("://") {
+        Some(s) => match url[s + 3..].find('/') {
+            Some(p) => url[..s + 3 + p].to_string(),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(redact_url("postgres://crm:secret@db/crm"), "postgres://crm:***@db/crm");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn production_refuses_plain_http() {
+        let c = Config { production: true, ..Config::default() };
+        assert!(c.check().is_err());
+    }
+
+    #[test]
+    fn origin_strips_path() {
+        assert_eq!(origin_of("https://crm.example.com/app"), "https://crm.example.com");
+        assert_eq!(origin_of("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
+    }
+}

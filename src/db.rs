@@ -1,0 +1,297 @@
+//! The database: one concrete `Db` enum over SQLite and PostgreSQL, driven by sea-query.
+//!
+//! Reads take `&Db`, writes take `&mut Tx` (opened in the handler or job, committed before any event is
+//! published). Every statement is built with sea-query and bound by `sea-query-sqlx`, so there is no
+//! per-backend SQL in the domain code and no string-built SQL anywhere.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, SqliteConnection, SqlitePool};
+
+/// Which SQL dialect a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool for one of the two supported backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction. Dropping it without `commit` rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A borrowed connection of either backend: the one place statements are executed.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Rows decodable from both backends (every `#[derive(FromRow)]` struct of plain types is).
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// Scalar values decodable from both backends.
+pub trait Scalar:
+    for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+    + sqlx::Type<sqlx::Sqlite>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+    + Send
+    + Unpin
+{
+}
+impl<T> Scalar for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + Send
+        + Unpin
+{
+}
+
+/// The current time, rounded to microseconds so that it survives a round trip through PostgreSQL.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite://path` or `postgres://…`). A SQLite file and its directory are
+    /// created if missing; SQLite runs in WAL mode with foreign keys, a busy timeout and `synchronous=FULL`.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| anyhow::anyhow!("DATABASE_URL must start with sqlite:// or postgres://"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit acknowledged to a user survives power loss, which is the promise we make.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-16000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a transaction. On SQLite it begins IMMEDIATE so two writers never deadlock on upgrade.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn fetch_all<T: Row>(&self, q: &impl SqlxBinder) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).fetch_all(q).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).fetch_all(q).await,
+        }
+    }
+
+    pub async fn fetch_optional<T: Row>(&self, q: &impl SqlxBinder) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).fetch_optional(q).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).fetch_optional(q).await,
+        }
+    }
+
+    pub async fn scalar<T: Scalar>(&self, q: &impl SqlxBinder) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).scalar(q).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).scalar(q).await,
+        }
+    }
+
+    pub async fn execute(&self, q: &impl SqlxBinder) -> Result<u64, sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).execute(q).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).execute(q).await,
+        }
+    }
+
+    /// Runs a constant statement (no user data), e.g. `SELECT 1` or a PRAGMA.
+    pub async fn execute_raw(&self, sql: &'static str) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Postgres(t) => Conn::Postgres(&mut *t),
+        }
+    }
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+    pub async fn fetch_all<T: Row>(&mut self, q: &impl SqlxBinder) -> Result<Vec<T>, sqlx::Error> {
+        self.conn().fetch_all(q).await
+    }
+    pub async fn fetch_optional<T: Row>(&mut self, q: &impl SqlxBinder) -> Result<Option<T>, sqlx::Error> {
+        self.conn().fetch_optional(q).await
+    }
+    pub async fn scalar<T: Scalar>(&mut self, q: &impl SqlxBinder) -> Result<Option<T>, sqlx::Error> {
+        self.conn().scalar(q).await
+    }
+    pub async fn execute(&mut self, q: &impl SqlxBinder) -> Result<u64, sqlx::Error> {
+        self.conn().execute(q).await
+    }
+    /// Inserts and returns the new row's id (the statement must end in `.returning_col(Id)`).
+    pub async fn insert_id(&mut self, q: &impl SqlxBinder) -> Result<i64, sqlx::Error> {
+        self.conn()
+            .scalar::<i64>(q)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+    /// Runs constant SQL (DDL rendered by sea-query from the migration source; never user data).
+    pub async fn execute_ddl(&mut self, sql: String) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **t).await.map(|_| ()),
+            Tx::Postgres(t) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **t).await.map(|_| ()),
+        }
+    }
+}
+
+impl Conn<'_> {
+    pub async fn fetch_all<T: Row>(self, q: &impl SqlxBinder) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_all(c).await
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_all(c).await
+            }
+        }
+    }
+    pub async fn fetch_optional<T: Row>(self, q: &impl SqlxBinder) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+            }
+        }
+    }
+    pub async fn scalar<T: Scalar>(self, q: &impl SqlxBinder) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_scalar_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_scalar_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+            }
+        }
+    }
+    pub async fn execute(self, q: &impl SqlxBinder) -> Result<u64, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                Ok(sqlx::query_with(AssertSqlSafe(sql), v).execute(c).await?.rows_affected())
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                Ok(sqlx::query_with(AssertSqlSafe(sql), v).execute(c).await?.rows_affected())
+            }
+        }
+    }
+}
+
+/// True when `e` is a unique-constraint violation (same meaning on both backends).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
+pub fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(super::like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

@@ -1,0 +1,240 @@
+//! Live updates: the event bus and the `/events` server-sent-events stream.
+//!
+//! Services publish a `DomainEvent` *after* their transaction commits. Each open stream keeps only the
+//! events whose audience includes its viewer (see `access::audience`), and sends a *poke*: an event name
+//! and an id, never content. The page reacts by re-GETting through the normal permission-checked
+//! handler. With PostgreSQL, events also travel between app instances over LISTEN/NOTIFY.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::Stream;
+use poem::web::sse::{Event, SSE};
+use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::access::{Audience, Viewer};
+
+const CHANNEL: &str = "ferrocrm_events";
+
+/// Something that happened, addressed to an audience.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DomainEvent {
+    /// The user's notifications changed (new, read): the bell re-counts.
+    Notice { user_id: i64 },
+    /// An object of kind `topic` changed. Streams get `<topic>-changed` and `<topic>-<id>-changed`.
+    Changed { topic: String, id: i64, audience: Audience },
+    /// The user's sessions ended (logout elsewhere, password change, deactivation). Streams of that
+    /// user close, except the one of `keep_session` (the session that changed the password).
+    SessionsEnded { user_id: i64, keep_session: Option<String> },
+}
+
+impl DomainEvent {
+    fn audience_includes(&self, v: &Viewer) -> bool {
+        match self {
+            DomainEvent::Notice { user_id } => *user_id == v.id,
+            DomainEvent::Changed { audience, .. } => audience.includes(v),
+            DomainEvent::SessionsEnded { user_id, .. } => *user_id == v.id,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    origin: String,
+    event: DomainEvent,
+}
+
+/// The in-process bus. Cheap to clone; every clone publishes to the same subscribers.
+#[derive(Clone)]
+pub struct Bus {
+    tx: broadcast::Sender<Arc<DomainEvent>>,
+    remote: Option<mpsc::UnboundedSender<DomainEvent>>,
+    streams: Arc<Mutex<HashMap<i64, usize>>>,
+    per_user: usize,
+}
+
+impl Bus {
+    /// A bus for one process. `per_user` caps the open streams of one user.
+    pub fn new(per_user: usize) -> Bus {
+        let (tx, _) = broadcast::channel(1024);
+        Bus { tx, remote: None, streams: Arc::new(Mutex::new(HashMap::new())), per_user }
+    }
+
+    /// Connects this bus to the other instances on the same PostgreSQL database.
+    /// Events published here are NOTIFYed; NOTIFYs from other instances are delivered locally.
+    pub async fn bridge_postgres(&mut self, pool: PgPool) -> anyhow::Result<()> {
+        let origin = format!("{:016x}", rand::random::<u64>());
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        let local = self.tx.clone();
+        let me = origin.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(n)) => {
+                        if let Ok(w) = serde_json::from_str::<Wire>(n.payload())
+                            && w.origin != me
+                        {
+                            let _ = local.send(Arc::new(w.event));
+                        }
+                    }
+                    // The connection dropped and was re-established: NOTIFYs may have been missed,
+                    // so every stream resyncs.
+                    Ok(None) => {
+                        tracing::warn!("event bridge reconnected; asking streams to resync");
+                        let _ = local.send(Arc::new(DomainEvent::Changed {
+                            topic: "resync".into(),
+                            id: 0,
+                            audience: Audience { roles: crate::access::Roles::of(&crate::access::Role::ALL), ..Default::default() },
+                        }));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "event bridge listener failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        let (rtx, mut rrx) = mpsc::unbounded_channel::<DomainEvent>();
+        tokio::spawn(async move {
+            while let Some(event) = rrx.recv().await {
+                let payload = match serde_json::to_string(&Wire { origin: origin.clone(), event }) {
+                    Ok(p) => p,
+                    Err(_) => continue,
+                };
+                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(&payload)
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::error!(error = %e, "could not forward an event to other instances");
+                }
+            }
+        });
+        self.remote = Some(rtx);
+        Ok(())
+    }
+
+    /// Publishes an event. Call only after the transaction that caused it has committed.
+    pub fn publish(&self, e: DomainEvent) {
+        if let Some(r) = &self.remote {
+            let _ = r.send(e.clone());
+        }
+        let _ = self.tx.send(Arc::new(e));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<DomainEvent>> {
+        self.tx.subscribe()
+    }
+
+    /// Reserves one of the user's stream slots; `None` when the cap is reached.
+    fn open_stream(&self, user: i64) -> Option<StreamGuard> {
+        let mut m = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(user).or_insert(0);
+        if *n >= self.per_user {
+            return None;
+        }
+        *n += 1;
+        Some(StreamGuard { user, streams: self.streams.clone() })
+    }
+
+    /// Open streams of one user (for tests and the admin page).
+    pub fn open_streams(&self, user: i64) -> usize {
+        self.streams.lock().map(|m| m.get(&user).copied().unwrap_or(0)).unwrap_or(0)
+    }
+}
+
+/// Frees a stream slot when the connection (and so the stream) is dropped.
+struct StreamGuard {
+    user: i64,
+    streams: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let mut m = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// What one stream sends for one event (if anything).
+fn to_sse(e: &DomainEvent, v: &Viewer) -> Vec<Event> {
+    if !e.audience_includes(v) {
+        return Vec::new();
+    }
+    match e {
+        DomainEvent::Notice { .. } => vec![Event::message("").event_type("notice")],
+        DomainEvent::Changed { topic, id, .. } if topic == "resync" && *id == 0 => {
+            vec![Event::message("").event_type("resync")]
+        }
+        DomainEvent::Changed { topic, id, .. } => vec![
+            Event::message(id.to_string()).event_type(format!("{topic}-changed")),
+            Event::message(id.to_string()).event_type(format!("{topic}-{id}-changed")),
+        ],
+        DomainEvent::SessionsEnded { .. } => vec![Event::message("").event_type("logout")],
+    }
+}
+
+struct StreamState {
+    rx: broadcast::Receiver<Arc<DomainEvent>>,
+    viewer: Viewer,
+    pending: Vec<Event>,
+    done: bool,
+    _guard: StreamGuard,
+}
+
+fn event_stream(state: StreamState) -> impl Stream<Item = Event> + Send + 'static {
+    futures_util::stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(ev) = s.pending.pop() {
+                return Some((ev, s));
+            }
+            if s.done {
+                return None;
+            }
+            match s.rx.recv().await {
+                Ok(e) => {
+                    if let DomainEvent::SessionsEnded { user_id, keep_session } = &*e
+                        && *user_id == s.viewer.id
+                        && keep_session.as_deref() != Some(s.viewer.session_id.as_str())
+                    {
+                        s.done = true;
+                    } else if matches!(&*e, DomainEvent::SessionsEnded { .. }) {
+                        continue;
+                    }
+                    let mut evs = to_sse(&e, &s.viewer);
+                    evs.reverse();
+                    s.pending = evs;
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    s.pending = vec![Event::message("").event_type("resync")];
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// `GET /events`: the live stream of the logged-in user (401 when not logged in, 429 over the cap).
+#[handler]
+pub fn stream(bus: Data<&Bus>, viewer: Option<Viewer>) -> Response {
+    let Some(viewer) = viewer else {
+        return (StatusCode::UNAUTHORIZED, "login required").into_response();
+    };
+    let Some(guard) = bus.open_stream(viewer.id) else {
+        return (StatusCode::TOO_MANY_REQUESTS, "too many open live streams for this user").into_response();
+    };
+    let state = StreamState { rx: bus.subscribe(), viewer, pending: Vec::new(), done: false, _guard: guard };
+    SSE::new(event_stream(state)).keep_alive(Duration::from_secs(15)).into_response()
+}

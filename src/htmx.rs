@@ -1,0 +1,45 @@
+//! htmx glue: the request extractor and response helpers.
+
+use poem::{FromRequest, Request, RequestBody, Response, http::HeaderValue};
+
+/// Whether the request came from htmx and wants a fragment rather than a whole page.
+/// Boosted navigation and history restores want the whole page, so they count as not-htmx.
+#[derive(Clone, Copy, Debug)]
+pub struct HxRequest(pub bool);
+
+impl HxRequest {
+    pub fn of(req: &Request) -> HxRequest {
+        let hx = req.header("HX-Request") == Some("true")
+            && req.header("HX-Boosted") != Some("true")
+            && req.header("HX-History-Restore-Request") != Some("true");
+        HxRequest(hx)
+    }
+}
+
+impl<'a> FromRequest<'a> for HxRequest {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(HxRequest::of(req))
+    }
+}
+
+/// A redirect after a successful form post: 303 for plain and boosted forms (htmx follows it and
+/// swaps the page), `HX-Location` for fragment requests.
+pub fn redirect(hx: HxRequest, to: &str) -> Response {
+    let mut r = if hx.0 {
+        Response::builder().status(poem::http::StatusCode::NO_CONTENT).finish()
+    } else {
+        Response::builder().status(poem::http::StatusCode::SEE_OTHER).header("Location", to).finish()
+    };
+    if hx.0
+        && let Ok(v) = HeaderValue::from_str(to)
+    {
+        r.headers_mut().insert("HX-Location", v);
+    }
+    r
+}
+
+/// Adds `HX-Trigger` so listeners elsewhere on the page refresh themselves.
+pub fn trigger(mut r: Response, event: &'static str) -> Response {
+    r.headers_mut().insert("HX-Trigger", HeaderValue::from_static(event));
+    r
+}

@@ -1,0 +1,61 @@
+//! The background worker: runs due jobs and sends the outbox, woken by `AppState::wake` after a
+//! commit that queued work, and by a poll timer otherwise (for work queued by other instances).
+
+use chrono::Duration as ChronoDuration;
+
+use super::{Job, Outcome};
+use crate::app::AppState;
+use crate::db;
+
+/// Kind of the recurring maintenance job (expired sessions, stale login throttling).
+pub const MAINTENANCE: &str = "maintenance";
+
+/// Runs one job according to its kind.
+pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
+    match job.kind.as_str() {
+        MAINTENANCE => match crate::auth::session::purge_expired(&state.db).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(sessions = n, "purged expired sessions");
+                }
+                Outcome::Reschedule(db::now() + ChronoDuration::hours(1))
+            }
+            Err(e) => Outcome::Failed(e.to_string()),
+        },
+        other => Outcome::Failed(format!("unknown job kind {other:?}")),
+    }
+}
+
+/// Makes sure the recurring jobs exist (idempotent: keyed by dedupe key).
+pub async fn schedule_recurring(state: &AppState) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    let exists = super::by_kind(&state.db, MAINTENANCE).await?;
+    if exists.is_empty() {
+        super::enqueue(&mut tx, MAINTENANCE, &serde_json::json!({}), db::now(), Some(MAINTENANCE), 5).await?;
+    }
+    tx.commit().await
+}
+
+/// The worker loop: drains due jobs and mail, then sleeps until woken or the poll interval passes.
+pub async fn run(state: AppState) {
+    if let Err(e) = schedule_recurring(&state).await {
+        tracing::error!(error = %e, "could not schedule recurring jobs");
+    }
+    loop {
+        let mut busy = false;
+        match super::run_once(&state).await {
+            Ok(ran) => busy |= ran,
+            Err(e) => tracing::error!(error = %e, "job worker: database error"),
+        }
+        match crate::outbox::run_once(&state.db, &state.mailer).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => tracing::error!(error = %e, "outbox worker: database error"),
+        }
+        if !busy {
+            tokio::select! {
+                _ = state.wake.notified() => {}
+                _ = tokio::time::sleep(state.config.poll_interval) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! FerroCRM: a CRM and team-task system served as a hypermedia web app.
+//!
+//! Layout: `routes` is the route table; each domain (`users`, `notifications`, …) owns its model,
+//! queries and handlers; `access` holds every permission rule; `views/` (mounted here) renders HTML;
+//! `migrations/` (mounted here) holds the one schema for SQLite and PostgreSQL.
+
+pub mod access;
+pub mod app;
+pub mod assets;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod history;
+pub mod htmx;
+pub mod jobs;
+pub mod notifications;
+pub mod outbox;
+pub mod paging;
+pub mod routes;
+pub mod search;
+pub mod security;
+pub mod users;
+pub mod web;
+
+#[path = "../views/mod.rs"]
+pub mod views;
+
+#[path = "../migrations/mod.rs"]
+pub mod migrations;
+
+/// Applies pending migrations (also run at every start).
+pub async fn migrate(db: &db::Db) -> anyhow::Result<Vec<i64>> {
+    migrations::run(db).await
+}

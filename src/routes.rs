@@ -1,0 +1,195 @@
+//! THE route table. Every method and path of the app is listed here, once; `ROUTES` mirrors it so
+//! tests can walk every route (CSRF, permissions, headers).
+//!
+//! Layers, outermost first: security headers → error pages → session → body cap + CSRF → handler.
+
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::web::Data;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler, post};
+
+use crate::access::Viewer;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::htmx::HxRequest;
+use crate::views::layout::Nav;
+use crate::{assets, auth, events, notifications, search, security, users, views, web};
+
+/// Every route: (method, path). Kept in step with `endpoint()` by a test that calls each one.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/healthz"),
+    ("GET", "/assets/:hash/:name"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/events"),
+    ("GET", "/search"),
+    ("GET", "/profile"),
+    ("POST", "/profile"),
+    ("GET", "/profile/password"),
+    ("POST", "/profile/password"),
+    ("GET", "/notifications"),
+    ("GET", "/notifications/bell"),
+    ("POST", "/notifications/read-all"),
+    ("GET", "/notifications/:id/open"),
+    ("POST", "/notifications/:id/read"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+    ("GET", "/admin/users/new"),
+    ("GET", "/admin/users/:id"),
+    ("POST", "/admin/users/:id"),
+    ("GET", "/admin/users/:id/edit"),
+    ("GET", "/admin/users/:id/history"),
+    ("POST", "/admin/users/:id/deactivate"),
+    ("POST", "/admin/users/:id/activate"),
+    ("POST", "/admin/users/:id/password"),
+    ("GET", "/admin/departments"),
+    ("POST", "/admin/departments"),
+    ("GET", "/admin/departments/:id"),
+    ("POST", "/admin/departments/:id"),
+    ("POST", "/admin/departments/:id/delete"),
+    ("GET", "/admin/departments/:id/history"),
+];
+
+/// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
+pub const CSRF_EXEMPT: &[&str] = &[];
+
+/// Routes that answer without a login.
+pub const PUBLIC: &[&str] = &["/healthz", "/assets/:hash/:name", "/login"];
+
+pub fn is_csrf_exempt(path: &str) -> bool {
+    CSRF_EXEMPT.contains(&path)
+}
+
+pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
+    use users::{departments, handlers as uh, profile};
+    Route::new()
+        .at("/", get(home))
+        .at("/healthz", get(healthz))
+        .at("/assets/:hash/:name", get(assets::serve))
+        .at("/login", get(auth::handlers::login_page).post(auth::handlers::login))
+        .at("/logout", post(auth::handlers::logout))
+        .at("/events", get(events::stream))
+        .at("/search", get(search::search))
+        .at("/profile", get(profile::show).post(profile::update))
+        .at("/profile/password", get(auth::handlers::password_page).post(auth::handlers::change_password))
+        .at("/notifications", get(notifications::handlers::index))
+        .at("/notifications/bell", get(notifications::handlers::bell))
+        .at("/notifications/read-all", post(notifications::handlers::read_all))
+        .at("/notifications/:id/open", get(notifications::handlers::open))
+        .at("/notifications/:id/read", post(notifications::handlers::read))
+        .at("/admin/users", get(uh::index).post(uh::create))
+        .at("/admin/users/new", get(uh::new))
+        .at("/admin/users/:id", get(uh::show).post(uh::update))
+        .at("/admin/users/:id/edit", get(uh::edit))
+        .at("/admin/users/:id/history", get(uh::history))
+        .at("/admin/users/:id/deactivate", post(uh::deactivate))
+        .at("/admin/users/:id/activate", post(uh::activate))
+        .at("/admin/users/:id/password", post(uh::reset_password))
+        .at("/admin/departments", get(departments::index).post(departments::create))
+        .at("/admin/departments/:id", get(departments::show).post(departments::update))
+        .at("/admin/departments/:id/delete", post(departments::delete))
+        .at("/admin/departments/:id/history", get(departments::history))
+        .around(security::csrf)
+        .around(auth::session::layer)
+        .around(error_pages)
+        .around(security::headers)
+        .data(state)
+}
+
+#[handler]
+async fn home(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResult<Response> {
+    let cx = web::page_cx(&state, &viewer, Nav::Home, hx).await?;
+    Ok(views::home::index(&cx).into_response())
+}
+
+/// 200 when the database answers, 503 otherwise.
+#[handler]
+async fn healthz(state: Data<&AppState>) -> Response {
+    match state.db.execute_raw("SELECT 1").await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+fn title_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Bad request",
+        401 => "Please log in",
+        403 => "Not allowed",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        413 => "Too large",
+        422 => "Invalid input",
+        429 => "Too many requests",
+        _ => "Something went wrong",
+    }
+}
+
+/// Maps every error to a status and a readable page (or an htmx toast): the one place errors become HTML.
+async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let hx = req.header("HX-Request") == Some("true");
+    let boosted = req.header("HX-Boosted") == Some("true");
+    let wants_html = req.header(header::ACCEPT).is_none_or(|a| a.contains("text/html") || a.contains("*/*"));
+    let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let is_get = req.method() == poem::http::Method::GET;
+    let err = match ep.call(req).await {
+        Ok(r) => return Ok(r.into_response()),
+        Err(e) => e,
+    };
+    let (status, message) = match err.downcast_ref::<AppError>() {
+        Some(app) => {
+            if app.status().is_server_error() {
+                tracing::error!(error = ?app, "request failed");
+            }
+            (app.status(), app.public_message())
+        }
+        None => {
+            let s = err.status();
+            let m = match s.as_u16() {
+                404 => AppError::NotFound.public_message(),
+                405 => "This address does not accept that kind of request.".into(),
+                413 => "The request is too large.".into(),
+                s if s >= 500 => {
+                    tracing::error!(error = %err, "request failed");
+                    AppError::Other(anyhow::anyhow!("internal")).public_message()
+                }
+                _ => format!("The request could not be processed: {err}"),
+            };
+            (s, m)
+        }
+    };
+    // Not logged in: a person navigating is sent to the login page and comes back afterwards.
+    if status == StatusCode::UNAUTHORIZED && (wants_html || hx) {
+        let next = if is_get { path_and_query } else { "/".into() };
+        let to = format!("/login?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
+        let mut r = if hx {
+            Response::builder().status(StatusCode::UNAUTHORIZED).finish()
+        } else {
+            Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, to.clone()).finish()
+        };
+        if hx && let Ok(v) = HeaderValue::from_str(&to) {
+            r.headers_mut().insert("HX-Redirect", v);
+        }
+        return Ok(r);
+    }
+    if hx && !boosted {
+        let mut r = views::ui::toast("error", &message).into_response();
+        r.set_status(status);
+        r.headers_mut().insert("HX-Retarget", HeaderValue::from_static("#toasts"));
+        r.headers_mut().insert("HX-Reswap", HeaderValue::from_static("beforeend"));
+        return Ok(r);
+    }
+    if !wants_html {
+        return Ok((status, message).into_response());
+    }
+    let mut r = views::errors::page(status.as_u16(), title_for(status), &message, None).into_response();
+    r.set_status(status);
+    Ok(r)
+}

@@ -1,0 +1,82 @@
+//! Global search. "ID 123" (or "#123", or a bare number) looks the id up in every object kind the
+//! viewer may see; words search the titles of what the viewer may see. Each domain adds its kind here.
+
+use poem::web::{Data, Query};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+
+use crate::access::{self, Action, Object, Viewer};
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::htmx::{self, HxRequest};
+use crate::users::model::UserFilter;
+use crate::views;
+use crate::views::layout::Nav;
+use crate::views::search::Hit;
+use crate::web;
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `"ID 123"`, `"id:123"`, `"#123"` or `"123"` → 123.
+pub fn parse_id(q: &str) -> Option<i64> {
+    let t = q.trim();
+    let lower = t.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("id")
+        .map(|r| r.trim_start_matches([':', ' ', '#']))
+        .or_else(|| lower.strip_prefix('#'))
+        .unwrap_or(&lower);
+    rest.trim().parse::<i64>().ok().filter(|n| *n > 0)
+}
+
+async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
+    let mut out = Vec::new();
+    if let Some(id) = parse_id(q) {
+        if access::can(v, Action::List, &Object::Users)
+            && let Ok(u) = crate::users::repo::get(&state.db, id).await
+        {
+            out.push(Hit { kind: "User", title: format!("{} ({})", u.full_name(), u.username), url: format!("/admin/users/{id}") });
+        }
+        return Ok(out);
+    }
+    if access::can(v, Action::List, &Object::Users) {
+        let f = UserFilter { q: q.to_string(), status: "all".into(), ..Default::default() };
+        let page = crate::users::repo::list(&state.db, v, &f).await?;
+        out.extend(page.items.into_iter().take(20).map(|u| Hit {
+            kind: "User",
+            title: format!("{} ({})", u.full_name(), u.username),
+            url: format!("/admin/users/{}", u.id),
+        }));
+    }
+    Ok(out)
+}
+
+#[handler]
+pub async fn search(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(sq): Query<SearchQuery>) -> AppResult<Response> {
+    let q = sq.q.trim().chars().take(200).collect::<String>();
+    let found = if q.is_empty() { Vec::new() } else { hits(&state, &viewer, &q).await? };
+    // An exact id that matches one object opens it directly.
+    if parse_id(&q).is_some() && found.len() == 1 {
+        return Ok(htmx::redirect(HxRequest(false), &found[0].url));
+    }
+    let cx = web::page_cx(&state, &viewer, Nav::Search, hx).await?;
+    Ok(views::search::results(&cx, &q, &found).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_id;
+
+    #[test]
+    fn understands_id_forms() {
+        for q in ["ID 123", "id:123", "#123", "123", " Id 123 "] {
+            assert_eq!(parse_id(q), Some(123), "{q}");
+        }
+        assert_eq!(parse_id("invoice 123"), None);
+        assert_eq!(parse_id("ID -4"), None);
+    }
+}

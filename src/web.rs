@@ -1,0 +1,51 @@
+//! Handler helpers: the form extractor, the page context, responses with a status.
+
+use maud::Markup;
+use poem::http::StatusCode;
+use poem::{FromRequest, IntoResponse, Request, RequestBody, Response};
+use serde::de::DeserializeOwned;
+
+use crate::access::Viewer;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::htmx::HxRequest;
+use crate::views::layout::{Nav, PageCx};
+
+/// A url-encoded form body (repeated keys such as checkboxes become a `Vec`).
+/// A body that does not decode is a 400 with a readable message, never a panic.
+pub struct Form<T>(pub T);
+
+impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
+    async fn from_request(_req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = body.take()?.into_vec().await.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
+        serde_html_form::from_bytes::<T>(&bytes)
+            .map(Form)
+            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")).into())
+    }
+}
+
+/// The page context (unread count for the bell, current nav entry).
+pub async fn page_cx<'a>(state: &AppState, viewer: &'a Viewer, nav: Nav, hx: HxRequest) -> AppResult<PageCx<'a>> {
+    let unread = if hx.0 { 0 } else { crate::notifications::unread_count(&state.db, viewer.id).await? };
+    Ok(PageCx { viewer, unread, nav, hx })
+}
+
+/// Markup with a status (422 for a form that failed validation).
+pub fn with_status(m: Markup, status: StatusCode) -> Response {
+    let mut r = m.into_response();
+    r.set_status(status);
+    r
+}
+
+/// 422 Unprocessable Entity: a re-rendered form with its messages.
+pub fn invalid(m: Markup) -> Response {
+    with_status(m, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// The client's IP as seen by this server (used for login throttling).
+pub fn client_ip(req: &Request) -> String {
+    match req.remote_addr().as_socket_addr() {
+        Some(a) => a.ip().to_string(),
+        None => "unknown".into(),
+    }
+}

@@ -1,0 +1,56 @@
+//! The History view of an object: who changed which field, from what, to what, when.
+
+use maud::{Markup, html};
+
+use crate::history::Entry;
+use crate::views::layout::{PageCx, page};
+use crate::views::ui::{self, datetime};
+
+pub fn index(cx: &PageCx<'_>, title: &str, back: &str, entries: &[Entry], more: Option<String>) -> Markup {
+    page(
+        cx,
+        &format!("History of {title}"),
+        html! {
+            div.page-header {
+                div { h1.page-title { "History" } p.page-subtitle { (title) } }
+                div.page-actions { a.btn.btn-ghost href=(back) { "Back" } }
+            }
+            @if entries.is_empty() {
+                (ui::empty_state("history", "No changes recorded yet.", None))
+            } @else {
+                ol.history { @for e in entries { (entry(e)) } }
+                @if let Some(href) = more { nav.pagination { a.page href=(href) { "Older changes" } } }
+            }
+        },
+    )
+}
+
+fn badge_class(action: &str) -> &'static str {
+    match action {
+        "create" => "badge badge-success",
+        "delete" => "badge badge-danger",
+        _ => "badge badge-info",
+    }
+}
+
+pub fn entry(e: &Entry) -> Markup {
+    let fields = e.fields();
+    html! {
+        li.history-item {
+            div.history-meta {
+                span class=(badge_class(&e.action)) { (e.action) }
+                strong { (e.actor_name) }
+                span.muted { (e.summary) }
+                span.muted.text-small { (datetime(&e.at)) }
+            }
+            @if !fields.is_empty() {
+                div.table-wrap { table.diff {
+                    thead { tr { th { "Field" } th { "Before" } th { "After" } } }
+                    tbody { @for f in &fields {
+                        tr { td.field { (f.field) } td.old { @if !f.old.is_empty() { del { (f.old) } } } td.new { @if !f.new.is_empty() { ins { (f.new) } } } }
+                    } }
+                } }
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The page shell: top bar (search, live bell, user menu), grouped navigation, content, toasts.
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::access::{self, Section, Viewer};
+use crate::assets;
+use crate::htmx::HxRequest;
+use crate::views::ui::icon;
+
+/// Which navigation entry is current.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    Home,
+    Users,
+    Departments,
+    Notifications,
+    Profile,
+    Search,
+}
+
+/// Everything the shell needs, built once per request.
+pub struct PageCx<'a> {
+    pub viewer: &'a Viewer,
+    pub unread: i64,
+    pub nav: Nav,
+    pub hx: HxRequest,
+}
+
+/// The htmx configuration: swap 422 responses (re-rendered forms) and errors (the error layer
+/// retargets them to a toast, or answers a boosted navigation with a whole error page); no eval,
+/// no inline styles.
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyRestoreAsHxRequest":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}"#;
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="htmx-config" content=(HTMX_CONFIG);
+            title { (title) " · FerroCRM" }
+            link rel="stylesheet" href=(assets::url("app.css"));
+            link rel="icon" href=(assets::url("icons.svg"));
+            script src=(assets::url("htmx.min.js")) defer {}
+            script src=(assets::url("htmx-ext-sse.js")) defer {}
+            script src=(assets::url("app.js")) defer {}
+        }
+    }
+}
+
+/// The whole page for a logged-in user (also for boosted navigation, which swaps the body), or only
+/// `body` when htmx asked for a fragment.
+pub fn page(cx: &PageCx<'_>, title: &str, body: Markup) -> Markup {
+    if cx.hx.0 {
+        return html! { title { (title) " · FerroCRM" } (body) };
+    }
+    let v = cx.viewer;
+    let csrf_headers = format!(r#"{{"X-CSRF-Token":"{}"}}"#, v.csrf);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body.app hx-boost="true" hx-headers=(csrf_headers) hx-ext="sse" sse-connect="/events" {
+                a.sr-only href="#main" { "Skip to content" }
+                header.topbar {
+                    button.nav-toggle type="button" aria-label="Open navigation" { (icon("menu")) }
+                    a.brand href="/" { (icon("briefcase")) span { "FerroCRM" } }
+                    form.search action="/search" method="get" role="search" hx-boost="true" {
+                        (icon("search"))
+                        input type="search" name="q" placeholder="Search or ID 123" aria-label="Search";
+                    }
+                    div.topbar-right {
+                        (bell(cx.unread))
+                        (user_menu(v))
+                    }
+                }
+                div.shell {
+                    div.nav-backdrop {}
+                    (sidebar(v, cx.nav))
+                    main #main.content tabindex="-1" { (body) }
+                }
+                div #toasts.toasts aria-live="polite" {}
+            }
+        }
+    }
+}
+
+/// The bell: unread count, refreshed live on `notice` and `resync` events.
+pub fn bell(unread: i64) -> Markup {
+    let label = if unread == 0 { "Notifications".to_string() } else { format!("Notifications ({unread} unread)") };
+    html! {
+        a #bell .bell .has-unread[unread > 0] href="/notifications" aria-label=(label) title=(label)
+            hx-get="/notifications/bell" hx-trigger="sse:notice, sse:resync" hx-swap="outerHTML" hx-target="this" hx-select="#bell" {
+            (icon("bell"))
+            @if unread > 0 { span.badge data-count=(unread) { (if unread > 99 { "99+".to_string() } else { unread.to_string() }) } }
+        }
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
+}
+
+fn user_menu(v: &Viewer) -> Markup {
+    html! {
+        details.user-menu {
+            summary aria-label="Account menu" {
+                span.avatar { (initials(&v.display_name)) }
+                span.user-name { (v.display_name) }
+            }
+            div.menu {
+                a.menu-item href="/profile" { (icon("user")) "Profile" }
+                a.menu-item href="/profile/password" { (icon("key")) "Change password" }
+                form method="post" action="/logout" hx-boost="false" {
+                    input type="hidden" name="csrf_token" value=(v.csrf);
+                    button.menu-item type="submit" { (icon("logout")) "Log out" }
+                }
+            }
+        }
+    }
+}
+
+fn link(href: &str, ico: &str, text: &str, active: bool) -> Markup {
+    html! {
+        a.nav-link.active[active] href=(href) aria-current=[active.then_some("page")] { (icon(ico)) span { (text) } }
+    }
+}
+
+fn sidebar(v: &Viewer, nav: Nav) -> Markup {
+    html! {
+        nav.sidebar aria-label="Main" {
+            div.nav-group {
+                (link("/", "home", "Home", nav == Nav::Home))
+                (link("/notifications", "bell", "Notifications", nav == Nav::Notifications))
+            }
+            @for s in access::sections(v) {
+                @match s {
+                    Section::Admin => div.nav-group {
+                        h2.nav-title { "Admin" }
+                        (link("/admin/users", "users", "Users", nav == Nav::Users))
+                        (link("/admin/departments", "building", "Departments", nav == Nav::Departments))
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// A page for visitors who are not logged in (login, errors before login).
+pub fn public_page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body.auth { main.auth-card { (body) } }
+        }
+    }
+}
+
+/// A bare page for errors, with or without a logged-in user (no database access needed).
+pub fn error_shell(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body.app {
+                header.topbar { a.brand href="/" { (icon("briefcase")) span { "FerroCRM" } } }
+                main #main.content { (body) }
+                div #toasts.toasts aria-live="polite" {}
+            }
+        }
+    }
+}

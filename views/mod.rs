@@ -1,0 +1,15 @@
+//! HTML views: plain maud functions, one file per domain. A page function wraps its body in
+//! `layout::page`; the fragments it is built from are functions in the same file, so htmx can ask
+//! for any of them. No view does IO.
+
+pub mod auth;
+pub mod departments;
+pub mod errors;
+pub mod history;
+pub mod home;
+pub mod layout;
+pub mod notifications;
+pub mod profile;
+pub mod search;
+pub mod ui;
+pub mod users;

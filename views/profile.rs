@@ -1,0 +1,52 @@
+//! A user's own profile.
+
+use maud::{Markup, html};
+
+use crate::error::FormErrors;
+use crate::users::model::User;
+use crate::views::layout::{PageCx, page};
+use crate::views::ui::{self, Field, icon};
+
+pub struct ProfileForm<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub email_notifications: bool,
+}
+
+pub fn show(cx: &PageCx<'_>, u: &User, f: &ProfileForm<'_>, errors: &FormErrors, saved: bool) -> Markup {
+    page(
+        cx,
+        "Profile",
+        html! {
+            @if saved { (ui::flash("success", "Your profile was saved.")) }
+            div.page-header {
+                div { h1.page-title { "Profile" } p.page-subtitle { (u.username) " · " (u.department_name.as_deref().unwrap_or("no department")) } }
+                div.page-actions { a.btn.btn-ghost href="/profile/password" { (icon("key")) " Change password" } }
+            }
+            div.card { div.card-body {
+                (ui::form_errors(errors))
+                form.form method="post" action="/profile" {
+                    (ui::csrf(&cx.viewer.csrf))
+                    div.field-row {
+                        (Field::new("first_name", "First name", f.first_name, errors).autocomplete("given-name"))
+                        (Field::new("last_name", "Last name", f.last_name, errors).autocomplete("family-name"))
+                    }
+                    (Field::new("email", "Email", f.email, errors).kind("email").autocomplete("email"))
+                    fieldset.checks {
+                        legend { "Email" }
+                        label.check {
+                            input type="checkbox" name="email_notifications" value="on" checked[f.email_notifications];
+                            " Send me an email copy of each notification"
+                        }
+                    }
+                    div.form-actions { button.btn.btn-primary type="submit" { "Save" } }
+                }
+            } }
+            div.card {
+                div.card-header { h2.card-title { "Roles" } }
+                div.card-body { div.pills { @for r in u.roles.iter() { span.pill { (r.label()) } } @if u.roles.is_empty() { span.muted { "none" } } } }
+            }
+        },
+    )
+}
