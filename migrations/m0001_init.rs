@@ -7,16 +7,16 @@ use super::{Stmt, id, index, ts, ts_null, unique_index};
 
 pub fn statements() -> Vec<Stmt> {
     vec![
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("departments")
                 .col(id())
                 .col(ColumnDef::new("name").string_len(100).not_null())
                 .col(ts("created_at"))
                 .to_owned(),
-        ),
+        )),
         unique_index("ux_departments_name", "departments", &["name"]),
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("users")
                 .col(id())
@@ -38,10 +38,10 @@ pub fn statements() -> Vec<Stmt> {
                         .on_delete(ForeignKeyAction::SetNull),
                 )
                 .to_owned(),
-        ),
+        )),
         unique_index("ux_users_username", "users", &["username"]),
         index("ix_users_department", "users", &["department_id"]),
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("user_roles")
                 .col(ColumnDef::new("user_id").big_integer().not_null())
@@ -54,9 +54,9 @@ pub fn statements() -> Vec<Stmt> {
                         .on_delete(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
-        ),
+        )),
         index("ix_user_roles_role", "user_roles", &["role"]),
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("sessions")
                 .col(ColumnDef::new("id").string_len(64).not_null().primary_key())
@@ -74,18 +74,18 @@ pub fn statements() -> Vec<Stmt> {
                         .on_delete(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
-        ),
+        )),
         index("ix_sessions_user", "sessions", &["user_id"]),
         index("ix_sessions_expires", "sessions", &["expires_at"]),
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("login_throttle")
                 .col(ColumnDef::new("key").string_len(200).not_null().primary_key())
                 .col(ColumnDef::new("failures").integer().not_null())
                 .col(ts("last_failure_at"))
                 .to_owned(),
-        ),
-        Stmt::Table(
+        )),
+        Stmt::Table(Box::new(
             Table::create()
                 .table("history")
                 .col(id())
@@ -98,9 +98,9 @@ pub fn statements() -> Vec<Stmt> {
                 .col(ColumnDef::new("changes").text().not_null())
                 .col(ts("at"))
                 .to_owned(),
-        ),
+        )),
         index("ix_history_object", "history", &["object_type", "object_id", "id"]),
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("notifications")
                 .col(id())
@@ -119,10 +119,10 @@ pub fn statements() -> Vec<Stmt> {
                         .on_delete(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
-        ),
+        )),
         index("ix_notifications_user", "notifications", &["user_id", "id"]),
         index("ix_notifications_unread", "notifications", &["user_id", "read_at"]),
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("outbox")
                 .col(id())
@@ -138,10 +138,10 @@ pub fn statements() -> Vec<Stmt> {
                 .col(ts("created_at"))
                 .col(ts_null("sent_at"))
                 .to_owned(),
-        ),
+        )),
         unique_index("ux_outbox_message_id", "outbox", &["message_id"]),
         index("ix_outbox_due", "outbox", &["status", "next_attempt_at"]),
-        Stmt::Table(
+        Stmt::Table(Box::new(
             Table::create()
                 .table("jobs")
                 .col(id())
@@ -157,7 +157,7 @@ pub fn statements() -> Vec<Stmt> {
                 .col(ts("created_at"))
                 .col(ts("updated_at"))
                 .to_owned(),
-        ),
+        )),
         unique_index("ux_jobs_dedupe", "jobs", &["dedupe_key"]),
         index("ix_jobs_due", "jobs", &["status", "run_at"]),
     ]

@@ -7,16 +7,16 @@
 mod m0001_init;
 
 use sea_query::{
-    ColumnDef, Index, IndexCreateStatement, PostgresQueryBuilder, Query,
-    SqliteQueryBuilder, Table, TableCreateStatement,
+    ColumnDef, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
+    TableCreateStatement,
 };
 
 use crate::db::{Backend, Db};
 
 /// One DDL statement of a migration.
 pub enum Stmt {
-    Table(TableCreateStatement),
-    Index(IndexCreateStatement),
+    Table(Box<TableCreateStatement>),
+    Index(Box<IndexCreateStatement>),
 }
 
 impl Stmt {
@@ -45,14 +45,13 @@ pub async fn run(db: &Db) -> anyhow::Result<Vec<i64>> {
         .col(ColumnDef::new("applied_at").timestamp_with_time_zone().not_null())
         .to_owned();
     let backend = tx.backend();
-    tx.execute_ddl(Stmt::Table(create).render(backend)).await?;
+    tx.execute_ddl(Stmt::Table(Box::new(create)).render(backend)).await?;
     if backend == Backend::Postgres {
         // Serialise concurrent starts: the lock is released when this transaction ends.
         tx.execute_ddl("SELECT pg_advisory_xact_lock(727274)".to_string()).await?;
     }
-    let done: Vec<(i64,)> = tx
-        .fetch_all(&Query::select().column("version").from("schema_migrations").to_owned())
-        .await?;
+    let done: Vec<(i64,)> =
+        tx.fetch_all(&Query::select().column("version").from("schema_migrations").to_owned()).await?;
     let mut applied = Vec::new();
     for (version, name, statements) in MIGRATIONS {
         if done.iter().any(|(v,)| v == version) {
@@ -99,7 +98,7 @@ fn index(name: &'static str, table: &'static str, cols: &[&'static str]) -> Stmt
     for c in cols {
         i.col(*c);
     }
-    Stmt::Index(i.to_owned())
+    Stmt::Index(Box::new(i.to_owned()))
 }
 
 fn unique_index(name: &'static str, table: &'static str, cols: &[&'static str]) -> Stmt {
@@ -108,5 +107,5 @@ fn unique_index(name: &'static str, table: &'static str, cols: &[&'static str]) 
     for c in cols {
         i.col(*c);
     }
-    Stmt::Index(i.to_owned())
+    Stmt::Index(Box::new(i.to_owned()))
 }

@@ -137,15 +137,24 @@ pub enum Action {
 #[derive(Clone, Copy, Debug)]
 pub enum Object<'a> {
     /// A user account (`id`); administrators manage accounts, everyone may view and edit their own profile.
-    User { id: i64 },
+    User {
+        id: i64,
+    },
     /// The list of user accounts, or "a new user".
     Users,
-    Department { id: i64 },
+    Department {
+        id: i64,
+    },
     Departments,
     /// The change history of an object, identified by kind and id.
-    History { kind: &'a str, id: i64 },
+    History {
+        kind: &'a str,
+        id: i64,
+    },
     /// One in-app notification, owned by `user_id`.
-    Notification { user_id: i64 },
+    Notification {
+        user_id: i64,
+    },
 }
 
 /// Does `v` have the right to `action` on `obj`?
@@ -159,9 +168,7 @@ pub fn can(v: &Viewer, action: Action, obj: &Object<'_>) -> bool {
             // Accounts are deactivated, not deleted: history and ownership must keep pointing at them.
             Action::Delete => false,
         },
-        Object::History { kind, id } => {
-            action == Action::View && (admin || history_visible(v, kind, id))
-        }
+        Object::History { kind, id } => action == Action::View && (admin || history_visible(v, kind, id)),
         Object::Notification { user_id } => {
             matches!(action, Action::View | Action::Edit | Action::List) && user_id == v.id
         }
@@ -336,12 +343,7 @@ mod tests {
 
     #[test]
     fn audience_matches_view_permission() {
-        let objs = [
-            Object::User { id: 2 },
-            Object::Users,
-            Object::Departments,
-            Object::Notification { user_id: 2 },
-        ];
+        let objs = [Object::User { id: 2 }, Object::Users, Object::Departments, Object::Notification { user_id: 2 }];
         for r in Role::ALL {
             for id in [1, 2] {
                 let v = viewer_with(id, &[r]);

@@ -50,6 +50,11 @@ impl App {
         let mailer = Mailer::new(&config)?;
         let listener = TcpListener::bind(config.bind).await?;
         let port = listener.local_addr()?.port();
+        let mut config = config;
+        // Port 0 means "any free port"; a base URL that names port 0 follows the port actually bound.
+        if config.base_url.ends_with(":0") {
+            config.base_url = format!("{}{port}", config.base_url.trim_end_matches('0'));
+        }
         let state = AppState { db, bus, config: Arc::new(config), mailer, wake: Arc::new(Notify::new()) };
         Ok(App { state, listener, port })
     }

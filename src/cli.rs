@@ -125,7 +125,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if repo::count(&state.db).await? == 0 {
         let pw = password::generate();
         create_user(&state.db, &input("admin", "", "Administrator", &[Role::Admin, Role::CoWorker]), &pw, None).await?;
-        println!("\n  First start: created the administrator account.\n    login:    admin\n    password: {pw}\n  (shown once; change it under Profile → Change password)\n");
+        println!(
+            "\n  First start: created the administrator account.\n    login:    admin\n    password: {pw}\n  (shown once; change it under Profile → Change password)\n"
+        );
     }
     if demo {
         seed_demo(&state.db).await?;
@@ -170,7 +172,8 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 /// Demo users, one per role, named in Django-CRM's style. Idempotent.
 pub async fn seed_demo(db: &Db) -> anyhow::Result<()> {
     use Role::*;
-    let people: &[(&str, &str, &str, &[Role], Option<&str>)] = &[
+    type Person = (&'static str, &'static str, &'static str, &'static [Role], Option<&'static str>);
+    let people: &[Person] = &[
         ("Adam.Admin", "Adam", "Admin", &[Admin, CoWorker], None),
         ("Garry.Chief", "Garry", "Chief", &[Chief, CoWorker], None),
         ("Helen.Head.Global", "Helen", "Head", &[DepartmentHead, SalesManager, CoWorker], Some("Global sales")),
@@ -222,7 +225,8 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             println!("created user {} (ID {id})", input.username);
         }
         UserCommand::Passwd { username, password: given } => {
-            let id = repo::id_by_username(&db, &username).await?.ok_or_else(|| anyhow::anyhow!("no user {username:?}"))?;
+            let id =
+                repo::id_by_username(&db, &username).await?.ok_or_else(|| anyhow::anyhow!("no user {username:?}"))?;
             let pw = match given {
                 Some(p) => p,
                 None => {
@@ -240,7 +244,8 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             }
             let hash = password::hash(&pw).await?;
             let mut tx = db.begin().await?;
-            repo::set_password(&mut tx, id, &hash, &Actor::system("command line"), "Password set on the command line").await?;
+            repo::set_password(&mut tx, id, &hash, &Actor::system("command line"), "Password set on the command line")
+                .await?;
             crate::auth::session::delete_for_user(&mut tx, id, None).await?;
             tx.commit().await?;
             println!("password of {username} changed; their sessions were ended");
@@ -327,7 +332,8 @@ fn healthcheck(url: &str) -> anyhow::Result<()> {
     use std::io::Read;
     let rest = url.strip_prefix("http://").ok_or_else(|| anyhow::anyhow!("only http:// URLs are supported"))?;
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let addr: std::net::SocketAddr = host.parse().map_err(|_| anyhow::anyhow!("use an IP:port URL, e.g. http://127.0.0.1:8000/healthz"))?;
+    let addr: std::net::SocketAddr =
+        host.parse().map_err(|_| anyhow::anyhow!("use an IP:port URL, e.g. http://127.0.0.1:8000/healthz"))?;
     let mut s = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3))?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(3)))?;
     write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;

@@ -109,11 +109,7 @@ fn env(name: &str) -> Option<String> {
 fn parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
     match env(name) {
         None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<T>()
-            .map(Some)
-            .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value")),
+        Some(v) => v.trim().parse::<T>().map(Some).map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value")),
     }
 }
 
@@ -136,16 +132,15 @@ impl Config {
         if let Some(d) = env("FERROCRM_DATA_DIR") {
             c.data_dir = PathBuf::from(d);
         }
-        c.database_url = env("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", c.data_dir.join("ferrocrm.db").display()));
+        c.database_url =
+            env("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", c.data_dir.join("ferrocrm.db").display()));
         c.production = env("FERROCRM_ENV").is_some_and(|e| e.eq_ignore_ascii_case("production"));
         if let Some(u) = env("FERROCRM_BASE_URL") {
             c.base_url = u.trim_end_matches('/').to_string();
         } else {
             c.base_url = format!("http://{}", c.bind);
         }
-        c.secure_cookies = parse_bool("FERROCRM_SECURE_COOKIES")?
-            .unwrap_or_else(|| c.base_url.starts_with("https://"));
+        c.secure_cookies = parse_bool("FERROCRM_SECURE_COOKIES")?.unwrap_or_else(|| c.base_url.starts_with("https://"));
         c.trusted_origins = env("FERROCRM_TRUSTED_ORIGINS")
             .map(|v| v.split(',').map(|s| s.trim().trim_end_matches('/').to_string()).collect())
             .unwrap_or_default();

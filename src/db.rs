@@ -11,9 +11,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, SqliteConnection, SqlitePool};
 
 /// Which SQL dialect a connection speaks.
@@ -204,10 +202,7 @@ impl Tx {
     }
     /// Inserts and returns the new row's id (the statement must end in `.returning_col(Id)`).
     pub async fn insert_id(&mut self, q: &impl SqlxBinder) -> Result<i64, sqlx::Error> {
-        self.conn()
-            .scalar::<i64>(q)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)
+        self.conn().scalar::<i64>(q).await?.ok_or(sqlx::Error::RowNotFound)
     }
     /// Runs constant SQL (DDL rendered by sea-query from the migration source; never user data).
     pub async fn execute_ddl(&mut self, sql: String) -> Result<(), sqlx::Error> {

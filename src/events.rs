@@ -90,7 +90,10 @@ impl Bus {
                         let _ = local.send(Arc::new(DomainEvent::Changed {
                             topic: "resync".into(),
                             id: 0,
-                            audience: Audience { roles: crate::access::Roles::of(&crate::access::Role::ALL), ..Default::default() },
+                            audience: Audience {
+                                roles: crate::access::Roles::of(&crate::access::Role::ALL),
+                                ..Default::default()
+                            },
                         }));
                     }
                     Err(e) => {
@@ -107,11 +110,8 @@ impl Bus {
                     Ok(p) => p,
                     Err(_) => continue,
                 };
-                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(&payload)
-                    .execute(&pool)
-                    .await
+                if let Err(e) =
+                    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&payload).execute(&pool).await
                 {
                     tracing::error!(error = %e, "could not forward an event to other instances");
                 }
@@ -228,7 +228,8 @@ fn event_stream(state: StreamState) -> impl Stream<Item = Event> + Send + 'stati
 
 /// `GET /events`: the live stream of the logged-in user (401 when not logged in, 429 over the cap).
 #[handler]
-pub fn stream(bus: Data<&Bus>, viewer: Option<Viewer>) -> Response {
+pub fn stream(state: Data<&crate::app::AppState>, viewer: Option<Viewer>) -> Response {
+    let bus = &state.bus;
     let Some(viewer) = viewer else {
         return (StatusCode::UNAUTHORIZED, "login required").into_response();
     };

@@ -168,7 +168,8 @@ async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
     // Not logged in: a person navigating is sent to the login page and comes back afterwards.
     if status == StatusCode::UNAUTHORIZED && (wants_html || hx) {
         let next = if is_get { path_and_query } else { "/".into() };
-        let to = format!("/login?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
+        let to =
+            format!("/login?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
         let mut r = if hx {
             Response::builder().status(StatusCode::UNAUTHORIZED).finish()
         } else {

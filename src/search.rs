@@ -39,7 +39,11 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
         if access::can(v, Action::List, &Object::Users)
             && let Ok(u) = crate::users::repo::get(&state.db, id).await
         {
-            out.push(Hit { kind: "User", title: format!("{} ({})", u.full_name(), u.username), url: format!("/admin/users/{id}") });
+            out.push(Hit {
+                kind: "User",
+                title: format!("{} ({})", u.full_name(), u.username),
+                url: format!("/admin/users/{id}"),
+            });
         }
         return Ok(out);
     }
@@ -56,7 +60,12 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
 }
 
 #[handler]
-pub async fn search(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(sq): Query<SearchQuery>) -> AppResult<Response> {
+pub async fn search(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Query(sq): Query<SearchQuery>,
+) -> AppResult<Response> {
     let q = sq.q.trim().chars().take(200).collect::<String>();
     let found = if q.is_empty() { Vec::new() } else { hits(&state, &viewer, &q).await? };
     // An exact id that matches one object opens it directly.

@@ -127,15 +127,17 @@ pub async fn csrf<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Res
             return Err(AppError::CsrfRejected("The request did not come from this site.").into());
         }
         let expected = expected_token(&req).unwrap_or_default();
-        let is_form = req
-            .header(header::CONTENT_TYPE)
-            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        let is_form =
+            req.header(header::CONTENT_TYPE).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
         let given = req
             .header("X-CSRF-Token")
             .map(str::to_string)
             .or_else(|| if is_form { form_token(&body) } else { None })
             .unwrap_or_default();
-        if expected.is_empty() || given.len() != expected.len() || !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        if expected.is_empty()
+            || given.len() != expected.len()
+            || !bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+        {
             return Err(AppError::CsrfRejected(
                 "Your form expired or did not come from this site. Reload the page and try again.",
             )

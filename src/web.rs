@@ -17,7 +17,8 @@ pub struct Form<T>(pub T);
 
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
     async fn from_request(_req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let bytes = body.take()?.into_vec().await.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
+        let bytes =
+            body.take()?.into_vec().await.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
         serde_html_form::from_bytes::<T>(&bytes)
             .map(Form)
             .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")).into())

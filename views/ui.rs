@@ -69,7 +69,13 @@ impl maud::Render for Field<'_> {
 }
 
 /// A `<select>` with options (value, label) and its error message.
-pub fn select(name: &'static str, label: &str, value: &str, options: &[(String, String)], errors: &FormErrors) -> Markup {
+pub fn select(
+    name: &'static str,
+    label: &str,
+    value: &str,
+    options: &[(String, String)],
+    errors: &FormErrors,
+) -> Markup {
     let err = errors.get(name);
     let id = format!("f-{name}");
     html! {
@@ -143,7 +149,7 @@ pub fn toast(kind: &str, text: &str) -> Markup {
 /// A flash message at the top of a page.
 pub fn flash(kind: &str, text: &str) -> Markup {
     let class = format!("flash flash-{kind}");
-    html! { div class=(class) role="status" { (text) } }
+    html! { div class=(class) role="status" { span { (text) } } }
 }
 
 /// A relative, human date ("2026-11-25 14:03 UTC"). Time zones per user come with the profile.

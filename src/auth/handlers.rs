@@ -169,10 +169,22 @@ pub async fn change_password(
     }
     if !errs.is_empty() {
         let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
-        return Ok(web::invalid(views::layout::page(&cx, "Change password", views::auth::change_password(&viewer.csrf, &errs))));
+        return Ok(web::invalid(views::layout::page(
+            &cx,
+            "Change password",
+            views::auth::change_password(&viewer.csrf, &errs),
+        )));
     }
     let new_hash = password::hash(&f.password).await?;
-    set_password_and_notify(&state, viewer.id, &new_hash, &Actor::from(&viewer), Some(&viewer.session_id), "Changed own password").await?;
+    set_password_and_notify(
+        &state,
+        viewer.id,
+        &new_hash,
+        &Actor::from(&viewer),
+        Some(&viewer.session_id),
+        "Changed own password",
+    )
+    .await?;
     let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
     Ok(views::layout::page(
         &cx,
@@ -209,7 +221,8 @@ pub async fn set_password_and_notify(
             actor.name,
             state.config.base_url,
         );
-        crate::outbox::enqueue(&mut tx, &state.config, &user.email, "Your FerroCRM password was changed", &body).await?;
+        crate::outbox::enqueue(&mut tx, &state.config, &user.email, "Your FerroCRM password was changed", &body)
+            .await?;
     }
     tx.commit().await?;
     state.wake.notify_one();

@@ -9,9 +9,8 @@ use tokio::sync::Semaphore;
 
 use crate::error::FormErrors;
 
-static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
-    Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1))
-});
+static SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1)));
 
 /// ASVS 5.0 appendix C minimum for argon2id: m = 19 MiB, t = 2, p = 1.
 fn hasher() -> Argon2<'static> {
@@ -37,9 +36,7 @@ pub async fn verify(password: &str, stored: &str) -> anyhow::Result<bool> {
     let _slot = SLOTS.acquire().await?;
     let (pw, stored) = (password.to_owned(), stored.to_owned());
     Ok(tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|h| hasher().verify_password(pw.as_bytes(), &h).is_ok())
-            .unwrap_or(false)
+        PasswordHash::new(&stored).map(|h| hasher().verify_password(pw.as_bytes(), &h).is_ok()).unwrap_or(false)
     })
     .await?)
 }
@@ -70,8 +67,18 @@ pub fn check_new(password: &str, username: &str, field: &'static str, errs: &mut
 }
 
 const COMMON: &[&str] = &[
-    "password123", "1234567890", "qwertyuiop", "password1234", "iloveyou123", "administrator",
-    "letmein1234", "welcome123", "changeme123", "passw0rd123", "qwerty12345", "1q2w3e4r5t",
+    "password123",
+    "1234567890",
+    "qwertyuiop",
+    "password1234",
+    "iloveyou123",
+    "administrator",
+    "letmein1234",
+    "welcome123",
+    "changeme123",
+    "passw0rd123",
+    "qwerty12345",
+    "1q2w3e4r5t",
 ];
 
 /// A random password for generated accounts: 16 characters from an unambiguous alphabet.

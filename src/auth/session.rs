@@ -134,7 +134,10 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
                 ])
                 .column((UserRoles::Table, UserRoles::Role))
                 .from(Sessions::Table)
-                .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
+                .inner_join(
+                    Users::Table,
+                    Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)),
+                )
                 .join(
                     JoinType::LeftJoin,
                     UserRoles::Table,

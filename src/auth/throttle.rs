@@ -1,4 +1,5 @@
-//! Login throttling, per account and per client IP. After `free` consecutive failures each further
+//! Login throttling, per account and per client IP. After `free` consecutive failures of an account
+//! (`IP_FACTOR × free` for an IP, which many colleagues may share behind one NAT) each further
 //! attempt must wait `base × 2^(n − free)` (at most 5 minutes) after the last failure. There is no
 //! permanent lockout (NIST 800-63B): a day without failures forgets the count, and a successful
 //! login clears the account's count.
@@ -19,6 +20,9 @@ pub enum LoginThrottle {
 }
 
 const MAX_DELAY: Duration = Duration::from_secs(300);
+
+/// An IP gets this many times the free failures of one account.
+pub const IP_FACTOR: i32 = 4;
 
 #[derive(sqlx::FromRow)]
 struct Entry {
@@ -54,6 +58,7 @@ pub async fn wait_for(db: &Db, keys: &[String], free: i32, base: Duration) -> Re
     let mut longest: Option<Duration> = None;
     for key in keys {
         let Some(e) = entry(db, key).await? else { continue };
+        let free = if key.starts_with("ip:") { free.saturating_mul(IP_FACTOR) } else { free };
         if is_stale(&e, now) || e.failures < free {
             continue;
         }

@@ -21,11 +21,15 @@ pub struct Target<'a> {
     pub nav: Nav,
 }
 
-pub async fn render(state: &AppState, viewer: &Viewer, hx: HxRequest, t: Target<'_>, before: Option<i64>) -> AppResult<Response> {
+pub async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    hx: HxRequest,
+    t: Target<'_>,
+    before: Option<i64>,
+) -> AppResult<Response> {
     let entries = super::list(&state.db, t.kind, t.id, before, PAGE).await?;
-    let more = (entries.len() as u64 == PAGE)
-        .then(|| entries.last().map(|e| format!("?before={}", e.id)))
-        .flatten();
+    let more = (entries.len() as u64 == PAGE).then(|| entries.last().map(|e| format!("?before={}", e.id))).flatten();
     let cx = web::page_cx(state, viewer, t.nav, hx).await?;
     Ok(views::history::index(&cx, &t.title, &t.back, &entries, more).into_response())
 }

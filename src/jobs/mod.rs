@@ -210,7 +210,11 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Job>, sqlx::Error> {
 /// Jobs of a kind, oldest first (tests, admin).
 pub async fn by_kind(db: &Db, kind: &str) -> Result<Vec<Job>, sqlx::Error> {
     db.fetch_all(
-        Query::select().columns(COLS).from(Jobs::Table).and_where(Expr::col(Jobs::Kind).eq(kind)).order_by(Jobs::Id, Order::Asc),
+        Query::select()
+            .columns(COLS)
+            .from(Jobs::Table)
+            .and_where(Expr::col(Jobs::Kind).eq(kind))
+            .order_by(Jobs::Id, Order::Asc),
     )
     .await
 }

@@ -22,7 +22,12 @@ pub struct ListQuery {
 }
 
 #[handler]
-pub async fn index(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn index(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let unread_only = q.unread.is_some_and(|u| !u.is_empty());
     let list = super::list(&state.db, &viewer, unread_only, q.page).await?;
     // The live list refresh asks with htmx; it selects #notification-list out of the whole page.

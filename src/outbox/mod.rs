@@ -113,10 +113,11 @@ async fn claim(db: &Db) -> Result<Vec<OutboxRow>, sqlx::Error> {
         .column(Outbox::Id)
         .from(Outbox::Table)
         .cond_where(
-            Expr::col(Outbox::Status)
-                .eq("queued")
-                .and(Expr::col(Outbox::NextAttemptAt).lte(now))
-                .or(Expr::col(Outbox::Status).eq("sending").and(Expr::col(Outbox::LockedUntil).lt(now))),
+            Expr::col(Outbox::Status).eq("queued").and(Expr::col(Outbox::NextAttemptAt).lte(now)).or(Expr::col(
+                Outbox::Status,
+            )
+            .eq("sending")
+            .and(Expr::col(Outbox::LockedUntil).lt(now))),
         )
         .order_by(Outbox::Id, Order::Asc)
         .limit(BATCH)
@@ -150,7 +151,11 @@ async fn finish(db: &Db, row: &OutboxRow, result: Result<(), String>) -> Result<
     q.table(Outbox::Table).value(Outbox::LockedUntil, Option::<DateTime<Utc>>::None);
     match result {
         Ok(()) => {
-            q.values([(Outbox::Status, "sent".into()), (Outbox::SentAt, now.into()), (Outbox::LastError, Option::<String>::None.into())]);
+            q.values([
+                (Outbox::Status, "sent".into()),
+                (Outbox::SentAt, now.into()),
+                (Outbox::LastError, Option::<String>::None.into()),
+            ]);
         }
         Err(e) if row.attempts >= MAX_ATTEMPTS || e.starts_with("invalid") => {
             tracing::error!(id = row.id, error = %e, "outbox: giving up on message");
@@ -224,6 +229,5 @@ pub async fn run_once(db: &Db, mailer: &Mailer) -> Result<usize, sqlx::Error> {
 
 /// Recent outbox rows, newest first (for the admin page and tests).
 pub async fn recent(db: &Db, limit: u64) -> Result<Vec<OutboxRow>, sqlx::Error> {
-    db.fetch_all(Query::select().columns(COLS).from(Outbox::Table).order_by(Outbox::Id, Order::Desc).limit(limit))
-        .await
+    db.fetch_all(Query::select().columns(COLS).from(Outbox::Table).order_by(Outbox::Id, Order::Desc).limit(limit)).await
 }

@@ -46,7 +46,12 @@ pub async fn index(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> App
 }
 
 #[handler]
-pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Form(f): Form<NameForm>) -> AppResult<Response> {
+pub async fn create(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Form(f): Form<NameForm>,
+) -> AppResult<Response> {
     require_admin(&viewer)?;
     let mut errs = validate(&f.name);
     if errs.is_empty() {
@@ -119,7 +124,8 @@ pub async fn history(
     Path(id): Path<i64>,
     Query(q): Query<Before>,
 ) -> AppResult<Response> {
-    access::require(&viewer, Action::View, &Object::History { kind: "department", id }).map_err(|_| AppError::NotFound)?;
+    access::require(&viewer, Action::View, &Object::History { kind: "department", id })
+        .map_err(|_| AppError::NotFound)?;
     let title = match repo::department(&state.db, id).await {
         Ok(d) => format!("department {}", d.name),
         Err(_) => format!("deleted department #{id}"),

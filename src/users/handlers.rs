@@ -19,7 +19,12 @@ use crate::views::layout::Nav;
 use crate::web::{self, Form};
 
 #[handler]
-pub async fn index(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(f): Query<UserFilter>) -> AppResult<Response> {
+pub async fn index(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Query(f): Query<UserFilter>,
+) -> AppResult<Response> {
     let users = repo::list(&state.db, &viewer, &f).await?;
     if hx.0 {
         return Ok(views::users::list(&users, &f).into_response());
@@ -49,7 +54,12 @@ fn write_errors(e: WriteError) -> AppResult<FormErrors> {
 }
 
 #[handler]
-pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Form(f): Form<UserForm>) -> AppResult<Response> {
+pub async fn create(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Form(f): Form<UserForm>,
+) -> AppResult<Response> {
     access::require(&viewer, Action::Create, &Object::Users)?;
     let mut result = f.validate();
     let generated = f.password.is_empty();
@@ -68,17 +78,25 @@ pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Form(
             match repo::insert(&mut tx, &input, &hash, &Actor::from(&viewer)).await {
                 Ok(id) => {
                     tx.commit().await?;
-                    state.bus.publish(DomainEvent::Changed { topic: "user".into(), id, audience: access::audience(&Object::User { id }) });
+                    state.bus.publish(DomainEvent::Changed {
+                        topic: "user".into(),
+                        id,
+                        audience: access::audience(&Object::User { id }),
+                    });
                     let user = repo::get(&state.db, id).await?;
                     let cx = web::page_cx(&state, &viewer, Nav::Users, hx).await?;
                     let flash = html! {
-                        div.flash.flash-success role="status" {
+                        div.flash.flash-success role="status" { span {
                             "User " strong { (user.username) } " was created. "
                             @if generated { "Their password is " code.secret { (pw) } " — it is shown only this once." }
-                        }
+                        } }
                     };
                     let mut r = views::users::show(&cx, &user, Some(flash)).into_response();
-                    r.headers_mut().insert("HX-Push-Url", poem::http::HeaderValue::from_str(&format!("/admin/users/{id}")).map_err(|e| AppError::Other(e.into()))?);
+                    r.headers_mut().insert(
+                        "HX-Push-Url",
+                        poem::http::HeaderValue::from_str(&format!("/admin/users/{id}"))
+                            .map_err(|e| AppError::Other(e.into()))?,
+                    );
                     return Ok(r);
                 }
                 Err(e) => write_errors(e)?,
@@ -93,7 +111,8 @@ pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Form(
 
 #[handler]
 pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
-    if !access::can(&viewer, Action::View, &Object::User { id }) || !access::can(&viewer, Action::List, &Object::Users) {
+    if !access::can(&viewer, Action::View, &Object::User { id }) || !access::can(&viewer, Action::List, &Object::Users)
+    {
         return Err(AppError::NotFound);
     }
     let user = repo::get(&state.db, id).await?;
@@ -107,7 +126,8 @@ pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     let user = repo::get(&state.db, id).await?;
     let departments = repo::departments(&state.db).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Users, hx).await?;
-    Ok(views::users::form(&cx, Some(id), &UserForm::from_user(&user), &FormErrors::default(), &departments).into_response())
+    Ok(views::users::form(&cx, Some(id), &UserForm::from_user(&user), &FormErrors::default(), &departments)
+        .into_response())
 }
 
 #[handler]
@@ -137,7 +157,11 @@ pub async fn update(
             match repo::update(&mut tx, &before, &input, &Actor::from(&viewer)).await {
                 Ok(_) => {
                     tx.commit().await?;
-                    state.bus.publish(DomainEvent::Changed { topic: "user".into(), id, audience: access::audience(&Object::User { id }) });
+                    state.bus.publish(DomainEvent::Changed {
+                        topic: "user".into(),
+                        id,
+                        audience: access::audience(&Object::User { id }),
+                    });
                     return Ok(htmx::redirect(hx, &format!("/admin/users/{id}")));
                 }
                 Err(e) => write_errors(e)?,
@@ -169,37 +193,63 @@ async fn set_active(state: &AppState, viewer: &Viewer, id: i64, active: bool) ->
     if !active {
         state.bus.publish(DomainEvent::SessionsEnded { user_id: id, keep_session: None });
     }
-    state.bus.publish(DomainEvent::Changed { topic: "user".into(), id, audience: access::audience(&Object::User { id }) });
+    state.bus.publish(DomainEvent::Changed {
+        topic: "user".into(),
+        id,
+        audience: access::audience(&Object::User { id }),
+    });
     Ok(())
 }
 
 #[handler]
-pub async fn deactivate(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn deactivate(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     set_active(&state, &viewer, id, false).await?;
     Ok(htmx::redirect(hx, &format!("/admin/users/{id}")))
 }
 
 #[handler]
-pub async fn activate(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn activate(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     set_active(&state, &viewer, id, true).await?;
     Ok(htmx::redirect(hx, &format!("/admin/users/{id}")))
 }
 
 #[handler]
-pub async fn reset_password(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn reset_password(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     access::require(&viewer, Action::List, &Object::Users).map_err(|_| AppError::NotFound)?;
     access::require(&viewer, Action::Edit, &Object::User { id })?;
     let user = repo::get(&state.db, id).await?;
     let pw = password::generate();
     let hash = password::hash(&pw).await?;
     let keep = (id == viewer.id).then_some(viewer.session_id.as_str());
-    crate::auth::handlers::set_password_and_notify(&state, id, &hash, &Actor::from(&viewer), keep, "Password reset by an administrator")
-        .await?;
+    crate::auth::handlers::set_password_and_notify(
+        &state,
+        id,
+        &hash,
+        &Actor::from(&viewer),
+        keep,
+        "Password reset by an administrator",
+    )
+    .await?;
     let cx = web::page_cx(&state, &viewer, Nav::Users, hx).await?;
     let flash = html! {
-        div.flash.flash-success role="status" {
+        div.flash.flash-success role="status" { span {
             "The new password of " strong { (user.username) } " is " code.secret { (pw) } " — it is shown only this once. Their sessions were ended."
-        }
+        } }
     };
     Ok(views::users::show(&cx, &user, Some(flash)).into_response())
 }

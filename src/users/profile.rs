@@ -23,10 +23,20 @@ pub struct Saved {
 }
 
 #[handler]
-pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(q): Query<Saved>) -> AppResult<Response> {
+pub async fn show(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Query(q): Query<Saved>,
+) -> AppResult<Response> {
     let u = repo::get(&state.db, viewer.id).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
-    let f = ProfileForm { first_name: &u.first_name, last_name: &u.last_name, email: &u.email, email_notifications: u.email_notifications };
+    let f = ProfileForm {
+        first_name: &u.first_name,
+        last_name: &u.last_name,
+        email: &u.email,
+        email_notifications: u.email_notifications,
+    };
     Ok(views::profile::show(&cx, &u, &f, &FormErrors::default(), q.saved.is_some()).into_response())
 }
 
@@ -43,7 +53,12 @@ pub struct ProfileInput {
 }
 
 #[handler]
-pub async fn update(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Form(f): Form<ProfileInput>) -> AppResult<Response> {
+pub async fn update(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Form(f): Form<ProfileInput>,
+) -> AppResult<Response> {
     access::require(&viewer, Action::Edit, &Object::User { id: viewer.id })?;
     let before = repo::get(&state.db, viewer.id).await?;
     let mut errs = FormErrors::default();

@@ -65,10 +65,11 @@ fn apply_filter(q: &mut SelectStatement, f: &UserFilter) {
     let text = f.q.trim();
     if !text.is_empty() {
         let pat = db::like_pattern(&text.to_lowercase());
-        let like = |c: Users| Expr::expr(Func::lower(Expr::col((Users::Table, c)))).like(sea_query::LikeExpr::new(pat.clone()).escape('\\'));
-        q.and_where(
-            like(Users::Username).or(like(Users::FirstName)).or(like(Users::LastName)).or(like(Users::Email)),
-        );
+        let like = |c: Users| {
+            Expr::expr(Func::lower(Expr::col((Users::Table, c))))
+                .like(sea_query::LikeExpr::new(pat.clone()).escape('\\'))
+        };
+        q.and_where(like(Users::Username).or(like(Users::FirstName)).or(like(Users::LastName)).or(like(Users::Email)));
     }
     match f.status.as_str() {
         "all" => {}
@@ -105,9 +106,7 @@ pub async fn list(db: &Db, v: &Viewer, f: &UserFilter) -> AppResult<Paged<User>>
     count.expr(Expr::col((Users::Table, Users::Id)).count()).from(Users::Table);
     apply_filter(&mut count, f);
     let total: i64 = db.scalar(&count).await?.unwrap_or(0);
-    q.order_by((Users::Table, Users::Username), Order::Asc)
-        .limit(paging::PER_PAGE)
-        .offset(paging::offset(page));
+    q.order_by((Users::Table, Users::Username), Order::Asc).limit(paging::PER_PAGE).offset(paging::offset(page));
     let mut items: Vec<User> = db.fetch_all(&q).await?;
     attach_roles(db, &mut items).await?;
     Ok(Paged { items, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
@@ -160,8 +159,10 @@ async fn username_taken(tx: &mut Tx, username: &str, except: Option<i64>) -> Res
 
 async fn department_name(tx: &mut Tx, id: Option<i64>) -> Result<Option<String>, sqlx::Error> {
     let Some(id) = id else { return Ok(None) };
-    tx.scalar(Query::select().column(Departments::Name).from(Departments::Table).and_where(Expr::col(Departments::Id).eq(id)))
-        .await
+    tx.scalar(
+        Query::select().column(Departments::Name).from(Departments::Table).and_where(Expr::col(Departments::Id).eq(id)),
+    )
+    .await
 }
 
 /// Why a user write was refused, in terms the form can show.
@@ -354,9 +355,11 @@ pub async fn update_profile(
 }
 
 pub async fn touch_login(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    db.execute(Query::update().table(Users::Table).value(Users::LastLoginAt, db::now()).and_where(Expr::col(Users::Id).eq(id)))
-        .await
-        .map(|_| ())
+    db.execute(
+        Query::update().table(Users::Table).value(Users::LastLoginAt, db::now()).and_where(Expr::col(Users::Id).eq(id)),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Every department with its member count, by name.
@@ -432,8 +435,16 @@ pub async fn rename_department(tx: &mut Tx, before: &Department, name: &str, act
     .await?;
     let mut d = Diff::default();
     d.field("Name", &before.name, name.trim());
-    history::record(tx, actor, "department", before.id, Change::Update, &format!("Renamed department to {}", name.trim()), &d)
-        .await
+    history::record(
+        tx,
+        actor,
+        "department",
+        before.id,
+        Change::Update,
+        &format!("Renamed department to {}", name.trim()),
+        &d,
+    )
+    .await
 }
 
 /// Deletes a department; its members keep their accounts, without a department.
@@ -445,9 +456,18 @@ pub async fn delete_department(tx: &mut Tx, before: &Department, actor: &Actor) 
             .and_where(Expr::col(Users::DepartmentId).eq(before.id)),
     )
     .await?;
-    tx.execute(Query::delete().from_table(Departments::Table).and_where(Expr::col(Departments::Id).eq(before.id))).await?;
+    tx.execute(Query::delete().from_table(Departments::Table).and_where(Expr::col(Departments::Id).eq(before.id)))
+        .await?;
     let mut d = Diff::default();
     d.field("Name", &before.name, "");
-    history::record(tx, actor, "department", before.id, Change::Delete, &format!("Deleted department {}", before.name), &d)
-        .await
+    history::record(
+        tx,
+        actor,
+        "department",
+        before.id,
+        Change::Delete,
+        &format!("Deleted department {}", before.name),
+        &d,
+    )
+    .await
 }

@@ -1,0 +1,295 @@
+//! The shell, health, assets, security headers, CSRF sweep, live stream, outbox and jobs.
+
+use std::time::Duration;
+
+use ferrocrm::events::DomainEvent;
+use ferrocrm::routes::{CSRF_EXEMPT, PUBLIC, ROUTES};
+use sea_query::ExprTrait;
+
+use crate::helpers::smtp::SmtpSink;
+use crate::helpers::{TestApp, app::Options, spawn_app};
+
+/// `:id`-style parameters replaced with a value that exists (user/department ids of the seed data).
+fn concrete(path: &str, id: i64) -> String {
+    path.replace(":hash", "x").replace(":name", "app.css").replace(":id", &id.to_string())
+}
+
+/// Ids of existing objects of each kind, for walking the route table.
+struct Ids {
+    user: i64,
+    department: i64,
+    notification: i64,
+}
+
+async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
+    let user = app.user_id("Carl.CoWorker").await;
+    let department = ferrocrm::users::repo::departments(&app.db).await.unwrap()[0].id;
+    let owner = app.user_id(for_user).await;
+    let mut tx = app.db.begin().await.unwrap();
+    let n = ferrocrm::notifications::Notice { user_id: owner, title: "Hello", body: "", url: "/", object: None };
+    ferrocrm::notifications::send(&mut tx, &app.state.config, &n).await.unwrap();
+    tx.commit().await.unwrap();
+    let list = ferrocrm::notifications::list(&app.db, &app.state_viewer(owner).await, false, None).await.unwrap();
+    Ids { user, department, notification: list.items[0].id }
+}
+
+fn with_ids(path: &str, ids: &Ids) -> String {
+    let id = if path.starts_with("/admin/departments") {
+        ids.department
+    } else if path.starts_with("/notifications") {
+        ids.notification
+    } else {
+        ids.user
+    };
+    concrete(path, id)
+}
+
+#[tokio::test]
+async fn healthz_answers_when_the_database_does() {
+    let app = spawn_app().await;
+    let p = app.client().get("/healthz").await;
+    assert_eq!(p.status, 200);
+    assert_eq!(p.body, "ok");
+}
+
+#[tokio::test]
+async fn every_route_in_the_table_answers() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    let ids = existing_ids(&app, "Adam.Admin").await;
+    for (method, path) in ROUTES.iter().filter(|(m, _)| *m == "GET") {
+        if *path == "/events" {
+            continue;
+        }
+        let p = admin.get(&with_ids(path, &ids)).await;
+        assert_ne!(p.status, 404, "{method} {path} is in ROUTES but answers 404");
+        assert!(p.status.as_u16() < 500, "{method} {path}: {}", p.status);
+    }
+}
+
+#[tokio::test]
+async fn only_public_routes_answer_without_a_login() {
+    let app = spawn_app().await;
+    let anon = app.client();
+    for (method, path) in ROUTES {
+        let p = anon.raw(method, &concrete(path, 1), &[("Accept", "text/html")], vec![]).await;
+        if PUBLIC.contains(path) && *method == "GET" {
+            assert!(p.status.as_u16() < 400 || p.status == 404, "{method} {path}: {}", p.status);
+        } else if PUBLIC.contains(path) {
+            assert_eq!(p.status, 403, "{method} {path} without a CSRF token");
+        } else if *method == "GET" && *path != "/events" {
+            assert_eq!(p.status, 303, "{method} {path} must send strangers to the login page");
+            assert!(p.header("location").unwrap_or_default().starts_with("/login"));
+        } else {
+            assert!(p.status == 401 || p.status == 403 || p.status == 303, "{method} {path}: {}", p.status);
+        }
+    }
+}
+
+#[tokio::test]
+async fn unsafe_routes_refuse_requests_without_a_valid_csrf_token_and_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    let victim = app.user_id("Carl.CoWorker").await;
+    let count_history = || async {
+        let q = sea_query::Query::select()
+            .expr(sea_query::Expr::col(ferrocrm::history::History::Id).count())
+            .from(ferrocrm::history::History::Table)
+            .to_owned();
+        app.db.scalar::<i64>(&q).await.unwrap().unwrap_or(0)
+    };
+    let before = count_history().await;
+    let form = "username=Hacked&first_name=X&roles=admin&name=Hacked";
+    for (method, path) in ROUTES.iter().filter(|(m, _)| *m != "GET") {
+        if CSRF_EXEMPT.contains(path) {
+            continue;
+        }
+        let url = concrete(path, victim);
+        let form_ct = ("Content-Type", "application/x-www-form-urlencoded");
+        let origin = ("Origin", app.base.as_str());
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
+        let cases: Vec<Case> = vec![
+            ("no token", vec![form_ct, origin], form.to_string()),
+            ("wrong token", vec![form_ct, origin, ("X-CSRF-Token", "0000")], form.to_string()),
+            (
+                "foreign origin with a valid token",
+                vec![form_ct, ("Origin", "https://evil.example")],
+                format!("{form}&csrf_token={}", admin.csrf()),
+            ),
+            (
+                "cross-site fetch metadata",
+                vec![form_ct, ("Sec-Fetch-Site", "cross-site")],
+                format!("{form}&csrf_token={}", admin.csrf()),
+            ),
+        ];
+        for (what, headers, body) in cases {
+            let p = admin.raw(method, &url, &headers, body.into_bytes()).await;
+            assert_eq!(p.status, 403, "{method} {path} with {what} answered {}", p.status);
+        }
+    }
+    assert_eq!(count_history().await, before, "a refused request wrote history");
+    let still = admin.get(&format!("/admin/users/{victim}")).await;
+    assert_eq!(still.status, 200);
+    assert!(!still.text("h1.page-title").contains("Hacked"));
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    for path in ["/", "/login", "/healthz", "/admin/users", "/no-such-page"] {
+        let p = admin.get(path).await;
+        let csp = p.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{path}: {csp}");
+        assert_eq!(p.header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        assert_eq!(p.header("referrer-policy").as_deref(), Some("same-origin"), "{path}");
+        assert_eq!(p.header("cache-control").as_deref(), Some("no-store"), "{path}");
+        assert!(p.header("vary").unwrap_or_default().contains("HX-Request"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn assets_are_served_under_content_hash_urls_with_a_long_cache() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let login = c.get("/login").await;
+    let css = login.attr("link[rel=stylesheet]", "href").expect("stylesheet link");
+    assert!(css.starts_with("/assets/") && css.ends_with("/app.css"));
+    let scripts = login.attrs("script[src]", "src");
+    assert_eq!(scripts.len(), 3, "{scripts:?}");
+    assert!(scripts.iter().all(|s| s.starts_with("/assets/")), "an asset from outside: {scripts:?}");
+    let r = c.get(&css).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("cache-control").unwrap_or_default().contains("immutable"));
+    assert!(r.header("content-type").unwrap_or_default().starts_with("text/css"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_and_change_nothing() {
+    let app = TestApp::with(Options { seed_users: true, max_body_bytes: Some(4096), ..Default::default() }).await;
+    let admin = app.login_as("Adam.Admin").await;
+    let big = format!("name={}&csrf_token={}", "x".repeat(10_000), admin.csrf());
+    let p = admin
+        .raw(
+            "POST",
+            "/admin/departments",
+            &[("Content-Type", "application/x-www-form-urlencoded"), ("Origin", &app.base)],
+            big.into_bytes(),
+        )
+        .await;
+    assert_eq!(p.status, 413);
+    let list = admin.get("/admin/departments").await;
+    assert!(!list.texts("table td a").iter().any(|t| t.starts_with("xxx")));
+}
+
+#[tokio::test]
+async fn the_event_stream_needs_a_login() {
+    let app = spawn_app().await;
+    let s = app.client().sse().await;
+    assert_eq!(s.status, 401);
+}
+
+#[tokio::test]
+async fn notices_reach_only_their_user_on_the_live_stream() {
+    let app = spawn_app().await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let mut carl_stream = carl.sse().await;
+    let mut mark_stream = mark.sse().await;
+    assert_eq!(carl_stream.status, 200);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.state.bus.publish(DomainEvent::Notice { user_id: app.user_id("Carl.CoWorker").await });
+    carl_stream.expect("notice", Duration::from_secs(2)).await;
+    let others = mark_stream.drain(Duration::from_millis(300)).await;
+    assert!(others.iter().all(|e| e.event != "notice"), "Mark received Carl's notice: {others:?}");
+}
+
+#[tokio::test]
+async fn open_streams_per_user_are_capped() {
+    let app = TestApp::with(Options { seed_users: true, sse_per_user: Some(2), ..Default::default() }).await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let a = carl.sse().await;
+    let b = carl.sse().await;
+    let c = carl.sse().await;
+    assert_eq!((a.status.as_u16(), b.status.as_u16(), c.status.as_u16()), (200, 200, 429));
+    drop(a);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(carl.sse().await.status, 200, "a closed stream must free its slot");
+}
+
+#[tokio::test]
+async fn a_password_change_emails_the_user_through_the_outbox() {
+    let smtp = SmtpSink::start().await;
+    let app = TestApp::with(Options { seed_users: true, smtp_url: Some(smtp.url()), ..Default::default() }).await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    carl.get("/profile/password").await;
+    let p = carl
+        .post_form(
+            "/profile/password",
+            &[("current", "test-password-1"), ("password", "a brand new secret"), ("confirm", "a brand new secret")],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    // Nothing is sent inside the request: the row waits in the outbox until the worker runs.
+    assert!(smtp.messages().is_empty());
+    let sent = ferrocrm::outbox::run_once(&app.db, &app.state.mailer).await.unwrap();
+    assert_eq!(sent, 1);
+    let mails = smtp.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(mails[0].to, vec!["carl.coworker@example.com".to_string()]);
+    assert_eq!(mails[0].subject, "Your FerroCRM password was changed");
+    assert!(mails[0].body.contains(&format!("{}/login", app.base)), "{}", mails[0].body);
+    // Sent once: a second run finds nothing to send.
+    assert_eq!(ferrocrm::outbox::run_once(&app.db, &app.state.mailer).await.unwrap(), 0);
+    let rows = ferrocrm::outbox::recent(&app.db, 5).await.unwrap();
+    assert_eq!(rows[0].status, "sent");
+    assert_eq!(rows[0].message_id.trim_matches(['<', '>']), mails[0].message_id);
+}
+
+#[tokio::test]
+async fn mail_that_cannot_be_delivered_is_retried_later_not_lost() {
+    let mut smtp = SmtpSink::start().await;
+    let url = smtp.url();
+    smtp.stop();
+    let app = TestApp::with(Options { seed_users: true, smtp_url: Some(url), ..Default::default() }).await;
+    let mut tx = app.db.begin().await.unwrap();
+    ferrocrm::outbox::enqueue(&mut tx, &app.state.config, "someone@example.com", "Hello", "Body").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ferrocrm::outbox::run_once(&app.db, &app.state.mailer).await.unwrap(), 1);
+    let rows = ferrocrm::outbox::recent(&app.db, 1).await.unwrap();
+    assert_eq!(rows[0].status, "queued", "a failed send goes back to the queue");
+    assert_eq!(rows[0].attempts, 1);
+    assert!(rows[0].last_error.is_some());
+    // Not due again until its backoff has passed.
+    assert_eq!(ferrocrm::outbox::run_once(&app.db, &app.state.mailer).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn jobs_run_once_and_unknown_kinds_fail_after_their_attempts() {
+    let app = spawn_app().await;
+    let mut tx = app.db.begin().await.unwrap();
+    ferrocrm::jobs::enqueue(&mut tx, "no-such-kind", &serde_json::json!({}), ferrocrm::db::now(), None, 1)
+        .await
+        .unwrap();
+    ferrocrm::jobs::enqueue(
+        &mut tx,
+        "maintenance",
+        &serde_json::json!({}),
+        ferrocrm::db::now(),
+        Some("maintenance"),
+        3,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(ferrocrm::jobs::run_once(&app.state).await.unwrap());
+    assert!(ferrocrm::jobs::run_once(&app.state).await.unwrap());
+    assert!(!ferrocrm::jobs::run_once(&app.state).await.unwrap(), "nothing else is due");
+    let failed = ferrocrm::jobs::by_kind(&app.db, "no-such-kind").await.unwrap();
+    assert_eq!(failed[0].status, "failed");
+    assert!(failed[0].last_error.as_deref().unwrap_or("").contains("unknown job kind"));
+    let maint = ferrocrm::jobs::by_kind(&app.db, "maintenance").await.unwrap();
+    assert_eq!(maint.len(), 1, "a recurring job is rescheduled, not duplicated");
+    assert_eq!(maint[0].status, "queued");
+    assert!(maint[0].run_at > ferrocrm::db::now());
+}

@@ -1,0 +1,135 @@
+//! A real browser: Debian's Chromium, headless, driven over WebDriver (chromedriver + fantoccini).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let driver_bin = std::env::var("FERROCRM_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chrome = std::env::var("FERROCRM_TEST_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        assert!(
+            std::path::Path::new(&driver_bin).exists() && std::path::Path::new(&chrome).exists(),
+            "browser tests need Debian's chromium and chromium-driver ({chrome}, {driver_bin}); scripts/test installs them"
+        );
+        let port = free_port();
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let root =
+            std::env::var("FERROCRM_TEST_TMP").map(std::path::PathBuf::from).unwrap_or_else(|_| std::env::temp_dir());
+        let profile = tempfile::Builder::new().prefix("chrome-profile").tempdir_in(root).expect("profile dir");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chrome,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_err = String::new();
+        for _ in 0..100 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => return Browser { client, driver, _profile: profile },
+                Err(e) => last_err = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not start a browser session: {last_err}");
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    /// Logs in through the real login form.
+    pub async fn login(&self, base: &str, username: &str, password: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.client
+            .find(Locator::Css("#f-username"))
+            .await
+            .expect("username field")
+            .send_keys(username)
+            .await
+            .expect("type");
+        self.client
+            .find(Locator::Css("#f-password"))
+            .await
+            .expect("password field")
+            .send_keys(password)
+            .await
+            .expect("type");
+        self.client.find(Locator::Css("form button[type=submit]")).await.expect("submit").click().await.expect("click");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("header.topbar"))
+            .await
+            .expect("logged-in page");
+    }
+
+    /// Text of the first element matching `css` (empty if none).
+    pub async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until `check(text of css)` holds; returns how long it took.
+    pub async fn wait_text(&self, css: &str, wait: Duration, check: impl Fn(&str) -> bool) -> Duration {
+        let start = std::time::Instant::now();
+        loop {
+            let t = self.text(css).await;
+            if check(&t) {
+                return start.elapsed();
+            }
+            assert!(start.elapsed() < wait, "{css:?} never matched within {wait:?}; last text {t:?}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Saves a screenshot (PNG) for a person to look at.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(path, png);
+        }
+    }
+
+    /// Closes the session and the driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}

@@ -1,0 +1,110 @@
+//! Reads a server-sent-events stream over real TCP.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+/// One received event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SseEvent {
+    pub event: String,
+    pub data: String,
+}
+
+pub struct SseStream {
+    pub status: reqwest::StatusCode,
+    stream: Option<futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>>,
+    buf: String,
+}
+
+impl SseStream {
+    pub fn new(r: reqwest::Response) -> SseStream {
+        let status = r.status();
+        SseStream { status, stream: Some(r.bytes_stream().boxed()), buf: String::new() }
+    }
+
+    fn take_event(&mut self) -> Option<SseEvent> {
+        loop {
+            let end = self.buf.find("\n\n")?;
+            let block: String = self.buf.drain(..end + 2).collect();
+            let mut ev = SseEvent { event: "message".into(), data: String::new() };
+            let mut any = false;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    ev.event = v.trim().to_string();
+                    any = true;
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    if !ev.data.is_empty() {
+                        ev.data.push('\n');
+                    }
+                    ev.data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    any = true;
+                }
+            }
+            // Comment-only blocks are keep-alives.
+            if any {
+                return Some(ev);
+            }
+        }
+    }
+
+    /// The next event within `wait`, or None (timeout or end of stream).
+    pub async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(e) = self.take_event() {
+                return Some(e);
+            }
+            let stream = self.stream.as_mut()?;
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(chunk))) => self.buf.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
+                Ok(_) => {
+                    self.stream = None;
+                    return self.take_event();
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Waits for an event named `name`, skipping others; panics after `wait`.
+    pub async fn expect(&mut self, name: &str, wait: Duration) -> SseEvent {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(e) if e.event == name => return e,
+                Some(e) => seen.push(e),
+                None => panic!("no {name:?} event within {wait:?}; saw {seen:?}"),
+            }
+        }
+    }
+
+    /// Collects every event that arrives within `wait`.
+    pub async fn drain(&mut self, wait: Duration) -> Vec<SseEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(e) => out.push(e),
+                None => return out,
+            }
+        }
+    }
+
+    /// True once the server has closed the stream.
+    pub async fn is_closed(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if self.stream.is_none() {
+                return true;
+            }
+            if self.next(left).await.is_none() {
+                return self.stream.is_none();
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+//! The one integration-test binary. Every test starts the real app on a random loopback port with a
+//! fresh database: a SQLite file in a temp dir, or a new PostgreSQL database when TEST_DATABASE_URL
+//! is set. `scripts/test` runs this binary once per backend.
+
+mod helpers;
+
+mod access_rules;
+mod auth;
+mod foundation;
