@@ -5,6 +5,7 @@
 //! instances starting at once from racing. Applied migrations are never edited: add a new one.
 
 mod m0001_init;
+mod m0002_tasks;
 
 use sea_query::{
     ColumnDef, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
@@ -32,7 +33,7 @@ impl Stmt {
 
 type Migration = (i64, &'static str, fn() -> Vec<Stmt>);
 
-const MIGRATIONS: &[Migration] = &[(1, "init", m0001_init::statements)];
+const MIGRATIONS: &[Migration] = &[(1, "init", m0001_init::statements), (2, "tasks", m0002_tasks::statements)];
 
 /// Applies every pending migration. Returns the versions applied by this call.
 pub async fn run(db: &Db) -> anyhow::Result<Vec<i64>> {

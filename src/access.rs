@@ -15,6 +15,7 @@ use sea_query::{Expr, ExprTrait, SelectStatement};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::participants::{self, PRole};
 
 /// A role, as in Django-CRM's groups. Stored in `user_roles.role` by its `slug`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -131,6 +132,81 @@ pub enum Action {
     Create,
     Edit,
     Delete,
+    /// Move a memo through its stages, or set a task's/project's stage.
+    ChangeStage,
+    /// Post in the object's chat.
+    Chat,
+    /// Create a subtask under a task.
+    CreateSubtask,
+    /// Create a task or project from a memo.
+    CreateFromMemo,
+}
+
+/// The three kinds of the Tasks section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ItemKind {
+    Memo,
+    Task,
+    Project,
+}
+
+impl ItemKind {
+    pub fn slug(self) -> &'static str {
+        match self {
+            ItemKind::Memo => "memo",
+            ItemKind::Task => "task",
+            ItemKind::Project => "project",
+        }
+    }
+    pub fn from_slug(s: &str) -> Option<ItemKind> {
+        [ItemKind::Memo, ItemKind::Task, ItemKind::Project].into_iter().find(|k| k.slug() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemKind::Memo => "Memo",
+            ItemKind::Task => "Task",
+            ItemKind::Project => "Project",
+        }
+    }
+}
+
+/// A viewer's relationships to a memo, task or project (a set of participant roles).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rel(u8);
+
+impl Rel {
+    pub fn of(roles: &[PRole]) -> Rel {
+        let mut r = Rel::default();
+        for x in roles {
+            r.insert(*x);
+        }
+        r
+    }
+    pub fn insert(&mut self, r: PRole) {
+        self.0 |= 1 << (r as u8);
+    }
+    pub fn has(self, r: PRole) -> bool {
+        self.0 & (1 << (r as u8)) != 0
+    }
+    /// Takes part in any role.
+    pub fn any(self) -> bool {
+        self.0 != 0
+    }
+}
+
+/// What the rules need to know about one memo, task or project and the viewer's place in it.
+#[derive(Clone, Copy, Debug)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub rel: Rel,
+    /// A memo saved as a draft.
+    pub draft: bool,
+    /// A memo that was considered: its content is final.
+    pub locked: bool,
+    /// A task with several responsible users.
+    pub team: bool,
+    /// A subtask (it cannot have subtasks of its own).
+    pub subtask: bool,
 }
 
 /// The objects permission rules are written for. Later domains add their variants here.
@@ -155,6 +231,12 @@ pub enum Object<'a> {
     Notification {
         user_id: i64,
     },
+    /// A memo, task or project.
+    Item(Item),
+    /// A reminder, owned by `owner`.
+    Reminder {
+        owner: i64,
+    },
 }
 
 /// Does `v` have the right to `action` on `obj`?
@@ -167,11 +249,56 @@ pub fn can(v: &Viewer, action: Action, obj: &Object<'_>) -> bool {
             Action::List | Action::Create => admin,
             // Accounts are deactivated, not deleted: history and ownership must keep pointing at them.
             Action::Delete => false,
+            _ => false,
         },
         Object::History { kind, id } => action == Action::View && (admin || history_visible(v, kind, id)),
         Object::Notification { user_id } => {
             matches!(action, Action::View | Action::Edit | Action::List) && user_id == v.id
         }
+        Object::Reminder { owner } => {
+            matches!(action, Action::View | Action::Edit | Action::Delete | Action::List) && owner == v.id
+        }
+        Object::Item(item) => can_item(v, action, &item),
+    }
+}
+
+/// Sees every memo, task and project that is not somebody else's draft.
+fn sees_all_items(v: &Viewer) -> bool {
+    v.is(Role::Chief) || v.is(Role::TaskOperator) || v.is(Role::Admin)
+}
+
+/// The Tasks-section rules. Participants in any role, chiefs, task operators and administrators see
+/// an object; a draft memo only its owner and administrators. Task operators may edit other users'
+/// objects. A considered memo is locked: no edit, no delete, no stage change (but chat and "create a
+/// task from it" stay open to the recipient).
+fn can_item(v: &Viewer, action: Action, it: &Item) -> bool {
+    let admin = v.is(Role::Admin);
+    let operator = v.is(Role::TaskOperator);
+    let r = it.rel;
+    let visible = if it.draft { r.has(PRole::Owner) || admin } else { r.any() || sees_all_items(v) };
+    if !visible {
+        return false;
+    }
+    let owners = r.has(PRole::Owner) || r.has(PRole::CoOwner);
+    match (it.kind, action) {
+        (_, Action::View | Action::List | Action::Create) => true,
+        (_, Action::Chat) => !it.draft,
+        (ItemKind::Memo, Action::Edit) => !it.locked && (r.has(PRole::Owner) || operator || admin),
+        (ItemKind::Memo, Action::Delete) => (!it.locked && r.has(PRole::Owner)) || operator || admin,
+        (ItemKind::Memo, Action::ChangeStage) => {
+            !it.draft && !it.locked && (r.has(PRole::Recipient) || operator || admin)
+        }
+        (ItemKind::Memo, Action::CreateFromMemo) => !it.draft && (r.has(PRole::Recipient) || operator || admin),
+        (ItemKind::Memo, Action::CreateSubtask) => false,
+        (_, Action::Edit) => owners || operator || admin,
+        (_, Action::Delete) => r.has(PRole::Owner) || operator || admin,
+        (ItemKind::Task, Action::ChangeStage) => owners || operator || admin || (r.has(PRole::Responsible) && !it.team),
+        (ItemKind::Project, Action::ChangeStage) => owners || operator || admin,
+        (ItemKind::Task, Action::CreateSubtask) => {
+            !it.subtask && (owners || r.has(PRole::Responsible) || operator || admin)
+        }
+        (ItemKind::Project, Action::CreateSubtask) => owners || r.has(PRole::Responsible) || operator || admin,
+        (_, Action::CreateFromMemo) => false,
     }
 }
 
@@ -192,6 +319,10 @@ pub enum ListKind {
     Users,
     Departments,
     Notifications,
+    Memos,
+    Tasks,
+    Projects,
+    Reminders,
 }
 
 /// Restricts `q` (whose main table is the list's table) to the rows `v` may see.
@@ -202,6 +333,32 @@ pub fn scope(v: &Viewer, kind: ListKind, q: &mut SelectStatement) -> Result<(), 
         ListKind::Departments => require(v, Action::List, &Object::Departments),
         ListKind::Notifications => {
             q.and_where(Expr::col(("notifications", "user_id")).eq(v.id));
+            Ok(())
+        }
+        ListKind::Reminders => {
+            q.and_where(Expr::col(("reminders", "owner_id")).eq(v.id));
+            Ok(())
+        }
+        ListKind::Memos => {
+            // Drafts: their owner and administrators only (the same rule as `can_item`).
+            if !v.is(Role::Admin) {
+                q.and_where(Expr::col(("memos", "draft")).eq(false).or(Expr::col(("memos", "owner_id")).eq(v.id)));
+            }
+            if !sees_all_items(v) {
+                q.and_where(participants::involving(ItemKind::Memo, ("memos", "id"), v.id, &[]));
+            }
+            Ok(())
+        }
+        ListKind::Tasks => {
+            if !sees_all_items(v) {
+                q.and_where(participants::involving(ItemKind::Task, ("tasks", "id"), v.id, &[]));
+            }
+            Ok(())
+        }
+        ListKind::Projects => {
+            if !sees_all_items(v) {
+                q.and_where(participants::involving(ItemKind::Project, ("projects", "id"), v.id, &[]));
+            }
             Ok(())
         }
     }
@@ -231,18 +388,32 @@ pub fn audience(obj: &Object<'_>) -> Audience {
             Audience { users: BTreeSet::new(), roles: Roles::of(&[Role::Admin]) }
         }
         Object::Notification { user_id } => Audience::user(user_id),
+        Object::Reminder { owner } => Audience::user(owner),
+        // Items need their participant list: use `item_audience`.
+        Object::Item(_) => Audience { users: BTreeSet::new(), roles: Roles::of(&[Role::Admin]) },
     }
+}
+
+/// Who may receive live events about a memo, task or project: its participants, plus chiefs, task
+/// operators and administrators; for a draft only its owner and administrators (as `can_item`).
+pub fn item_audience(parts: &participants::Parts, draft: bool) -> Audience {
+    if draft {
+        return Audience { users: parts.users(PRole::Owner).into_iter().collect(), roles: Roles::of(&[Role::Admin]) };
+    }
+    Audience { users: parts.everyone(), roles: Roles::of(&[Role::Chief, Role::TaskOperator, Role::Admin]) }
 }
 
 /// Navigation sections. A section is listed only once it exists in the product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
+    Tasks,
     Admin,
 }
 
 /// The sections `v` may use, in menu order.
 pub fn sections(v: &Viewer) -> Vec<Section> {
-    let mut out = Vec::new();
+    // Everyone works with memos, tasks and projects (Django-CRM's "co-workers": every user).
+    let mut out = vec![Section::Tasks];
     if v.is(Role::Admin) {
         out.push(Section::Admin);
     }
@@ -337,7 +508,7 @@ mod tests {
             let v = viewer_with(1, &[r]);
             assert!(!can(&v, Action::List, &Object::Users), "{r:?}");
             assert!(!can(&v, Action::Edit, &Object::User { id: 2 }), "{r:?}");
-            assert!(sections(&v).is_empty(), "{r:?}");
+            assert!(!sections(&v).contains(&Section::Admin), "{r:?}");
         }
     }
 
@@ -353,6 +524,89 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Renders `can` for every role × relationship × item variant × action, one line each.
+    fn item_matrix() -> String {
+        let variants: [(&str, Item); 7] = {
+            let base = Item {
+                kind: ItemKind::Memo,
+                rel: Rel::default(),
+                draft: false,
+                locked: false,
+                team: false,
+                subtask: false,
+            };
+            [
+                ("memo", base),
+                ("memo-draft", Item { draft: true, ..base }),
+                ("memo-considered", Item { locked: true, ..base }),
+                ("task", Item { kind: ItemKind::Task, ..base }),
+                ("team-task", Item { kind: ItemKind::Task, team: true, ..base }),
+                ("subtask", Item { kind: ItemKind::Task, subtask: true, ..base }),
+                ("project", Item { kind: ItemKind::Project, ..base }),
+            ]
+        };
+        let rels: [(&str, Option<PRole>); 6] = [
+            ("owner", Some(PRole::Owner)),
+            ("co-owner", Some(PRole::CoOwner)),
+            ("recipient", Some(PRole::Recipient)),
+            ("responsible", Some(PRole::Responsible)),
+            ("subscriber", Some(PRole::Subscriber)),
+            ("none", None),
+        ];
+        let actions = [
+            ("view", Action::View),
+            ("edit", Action::Edit),
+            ("delete", Action::Delete),
+            ("stage", Action::ChangeStage),
+            ("chat", Action::Chat),
+            ("subtask", Action::CreateSubtask),
+            ("from-memo", Action::CreateFromMemo),
+        ];
+        let mut roles: Vec<(&str, Vec<Role>)> = vec![("(no role)", vec![])];
+        roles.extend(Role::ALL.iter().map(|r| (r.slug(), vec![*r])));
+        let mut out = String::from(
+            "# role | relationship | object | allowed actions (generated by access::tests; review every diff)\n",
+        );
+        for (rname, rs) in &roles {
+            for (relname, rel) in &rels {
+                for (vname, item) in &variants {
+                    let item = Item { rel: rel.map(|r| Rel::of(&[r])).unwrap_or_default(), ..*item };
+                    let v = viewer_with(1, rs);
+                    let allowed: Vec<&str> =
+                        actions.iter().filter(|(_, a)| can(&v, *a, &Object::Item(item))).map(|(n, _)| *n).collect();
+                    out.push_str(&format!(
+                        "{rname} | {relname} | {vname} | {}\n",
+                        if allowed.is_empty() { "-".to_string() } else { allowed.join(" ") }
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// The Tasks-section golden table: `src/access_golden.txt` must equal what `can` answers.
+    /// After an intended rule change, run with FERROCRM_UPDATE_GOLDEN=1 and review the diff.
+    #[test]
+    fn item_golden_table_holds() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/access_golden.txt");
+        let now = item_matrix();
+        if std::env::var("FERROCRM_UPDATE_GOLDEN").is_ok() {
+            std::fs::write(path, &now).unwrap();
+        }
+        let golden = std::fs::read_to_string(path).unwrap_or_default();
+        let diff: Vec<String> = golden
+            .lines()
+            .zip(now.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("golden: {a}\n   now: {b}"))
+            .collect();
+        assert!(
+            diff.is_empty() && golden.lines().count() == now.lines().count(),
+            "access rules changed:\n{}",
+            diff.join("\n")
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod outbox;
 pub mod paging;
+pub mod participants;
 pub mod routes;
 pub mod search;
 pub mod security;

@@ -33,6 +33,7 @@ pub fn index(cx: &PageCx<'_>) -> Markup {
                 }
                 @for s in access::sections(v) {
                     @match s {
+                        Section::Tasks => {},
                         Section::Admin => div.card {
                             div.card-header { h2.card-title { (icon("shield")) " Administration" } }
                             div.card-body.stack {

@@ -11,6 +11,10 @@ use crate::views::ui::icon;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Nav {
     Home,
+    Memos,
+    Tasks,
+    Projects,
+    Reminders,
     Users,
     Departments,
     Notifications,
@@ -134,6 +138,13 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
             }
             @for s in access::sections(v) {
                 @match s {
+                    Section::Tasks => div.nav-group {
+                        h2.nav-title { "Tasks" }
+                        (link("/memos", "mail", "Memos", nav == Nav::Memos))
+                        (link("/tasks", "clipboard", "Tasks", nav == Nav::Tasks))
+                        (link("/projects", "briefcase", "Projects", nav == Nav::Projects))
+                        (link("/reminders", "bell", "My reminders", nav == Nav::Reminders))
+                    },
                     Section::Admin => div.nav-group {
                         h2.nav-title { "Admin" }
                         (link("/admin/users", "users", "Users", nav == Nav::Users))

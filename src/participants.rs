@@ -1,0 +1,167 @@
+//! Who takes part in a memo, task or project, and in which role. Owns table `participants`.
+//!
+//! One row per (object, role, user). The owner/co-owner/recipient columns of the object tables are
+//! kept for display and sorting; this table is what visibility (`access::scope`), live-event
+//! audiences and notifications read. `set` is the one writer: it replaces an object's rows wholesale.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_query::{Expr, ExprTrait, Iden, Query, SimpleExpr};
+
+use crate::access::{ItemKind, Rel};
+use crate::db::{Db, Tx};
+
+#[derive(Iden, Clone, Copy)]
+pub enum Participants {
+    Table,
+    ObjectType,
+    ObjectId,
+    Role,
+    UserId,
+}
+
+/// A role in a memo, task or project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PRole {
+    Owner,
+    CoOwner,
+    Recipient,
+    Responsible,
+    Subscriber,
+}
+
+impl PRole {
+    pub const ALL: [PRole; 5] = [PRole::Owner, PRole::CoOwner, PRole::Recipient, PRole::Responsible, PRole::Subscriber];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            PRole::Owner => "owner",
+            PRole::CoOwner => "co_owner",
+            PRole::Recipient => "recipient",
+            PRole::Responsible => "responsible",
+            PRole::Subscriber => "subscriber",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<PRole> {
+        PRole::ALL.into_iter().find(|r| r.slug() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PRole::Owner => "Owner",
+            PRole::CoOwner => "Co-owner",
+            PRole::Recipient => "Recipient",
+            PRole::Responsible => "Responsible",
+            PRole::Subscriber => "Subscriber",
+        }
+    }
+}
+
+/// The participants of one object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parts(pub BTreeSet<(PRole, i64)>);
+
+impl Parts {
+    pub fn add(&mut self, role: PRole, user: i64) -> &mut Self {
+        self.0.insert((role, user));
+        self
+    }
+    pub fn users(&self, role: PRole) -> Vec<i64> {
+        self.0.iter().filter(|(r, _)| *r == role).map(|(_, u)| *u).collect()
+    }
+    pub fn first(&self, role: PRole) -> Option<i64> {
+        self.0.iter().find(|(r, _)| *r == role).map(|(_, u)| *u)
+    }
+    /// Every user in any role, once.
+    pub fn everyone(&self) -> BTreeSet<i64> {
+        self.0.iter().map(|(_, u)| *u).collect()
+    }
+    /// The roles `user` holds, as access flags.
+    pub fn relation(&self, user: i64) -> Rel {
+        let mut rel = Rel::default();
+        for (r, u) in &self.0 {
+            if *u == user {
+                rel.insert(*r);
+            }
+        }
+        rel
+    }
+}
+
+/// Replaces the participants of an object.
+pub async fn set(tx: &mut Tx, kind: ItemKind, id: i64, parts: &Parts) -> Result<(), sqlx::Error> {
+    delete(tx, kind, id).await?;
+    if parts.0.is_empty() {
+        return Ok(());
+    }
+    let mut q = Query::insert();
+    q.into_table(Participants::Table).columns([
+        Participants::ObjectType,
+        Participants::ObjectId,
+        Participants::Role,
+        Participants::UserId,
+    ]);
+    for (role, user) in &parts.0 {
+        q.values_panic([kind.slug().into(), id.into(), role.slug().into(), (*user).into()]);
+    }
+    tx.execute(&q).await.map(|_| ())
+}
+
+/// Removes every participant row of an object (when it is deleted).
+pub async fn delete(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Error> {
+    tx.execute(
+        Query::delete()
+            .from_table(Participants::Table)
+            .and_where(Expr::col(Participants::ObjectType).eq(kind.slug()))
+            .and_where(Expr::col(Participants::ObjectId).eq(id)),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The participants of one object.
+pub async fn of(db: &Db, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> {
+    Ok(of_many(db, kind, &[id]).await?.remove(&id).unwrap_or_default())
+}
+
+/// The participants of many objects in one query (lists: no N+1).
+pub async fn of_many(db: &Db, kind: ItemKind, ids: &[i64]) -> Result<HashMap<i64, Parts>, sqlx::Error> {
+    let mut out: HashMap<i64, Parts> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(i64, String, i64)> = db
+        .fetch_all(
+            Query::select()
+                .columns([Participants::ObjectId, Participants::Role, Participants::UserId])
+                .from(Participants::Table)
+                .and_where(Expr::col(Participants::ObjectType).eq(kind.slug()))
+                .and_where(Expr::col(Participants::ObjectId).is_in(ids.iter().copied())),
+        )
+        .await?;
+    for (obj, role, user) in rows {
+        if let Some(r) = PRole::from_slug(&role) {
+            out.entry(obj).or_default().add(r, user);
+        }
+    }
+    Ok(out)
+}
+
+/// `id_col IN (objects of this kind where user takes part[, in one of roles])`, for list queries.
+pub fn involving(
+    kind: ItemKind,
+    id_col: (impl Iden + 'static, impl Iden + 'static),
+    user: i64,
+    roles: &[PRole],
+) -> SimpleExpr {
+    let mut sub = Query::select();
+    sub.column(Participants::ObjectId)
+        .from(Participants::Table)
+        .and_where(Expr::col(Participants::UserId).eq(user))
+        .and_where(Expr::col(Participants::ObjectType).eq(kind.slug()));
+    if !roles.is_empty() {
+        sub.and_where(Expr::col(Participants::Role).is_in(roles.iter().map(|r| r.slug())));
+    }
+    Expr::col(id_col).in_subquery(sub.to_owned())
+}
