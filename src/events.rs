@@ -28,6 +28,9 @@ pub enum DomainEvent {
     Notice { user_id: i64 },
     /// An object of kind `topic` changed. Streams get `<topic>-changed` and `<topic>-<id>-changed`.
     Changed { topic: String, id: i64, audience: Audience },
+    /// A chat message was posted on an item. `html` is the rendered message (the same for every
+    /// viewer: all who may see the item may see its chat); streams send it as event `chat-<kind>-<id>`.
+    ChatPosted { kind: String, id: i64, html: String, audience: Audience },
     /// The user's sessions ended (logout elsewhere, password change, deactivation). Streams of that
     /// user close, except the one of `keep_session` (the session that changed the password).
     SessionsEnded { user_id: i64, keep_session: Option<String> },
@@ -39,6 +42,7 @@ impl DomainEvent {
             DomainEvent::Notice { user_id } => *user_id == v.id,
             DomainEvent::Changed { audience, .. } => audience.includes(v),
             DomainEvent::SessionsEnded { user_id, .. } => *user_id == v.id,
+            DomainEvent::ChatPosted { audience, .. } => audience.includes(v),
         }
     }
 }
@@ -183,6 +187,9 @@ fn to_sse(e: &DomainEvent, v: &Viewer) -> Vec<Event> {
             Event::message(id.to_string()).event_type(format!("{topic}-{id}-changed")),
         ],
         DomainEvent::SessionsEnded { .. } => vec![Event::message("").event_type("logout")],
+        DomainEvent::ChatPosted { kind, id, html, .. } => {
+            vec![Event::message(html.clone()).event_type(format!("chat-{kind}-{id}"))]
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod history;
 pub mod htmx;
+pub mod items;
 pub mod jobs;
 pub mod notifications;
 pub mod outbox;

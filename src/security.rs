@@ -94,6 +94,17 @@ fn expected_token(req: &Request) -> Option<String> {
     req.extensions().get::<AnonCsrf>().map(|a| a.0.clone())
 }
 
+/// The `csrf_token` field of a multipart body (forms with file uploads sent without htmx).
+fn multipart_token(content_type: &str, body: &[u8]) -> Option<String> {
+    let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?.trim_matches('"');
+    let delim = format!("--{boundary}");
+    let text = String::from_utf8_lossy(body);
+    text.split(delim.as_str()).find_map(|part| {
+        let (head, value) = part.split_once("\r\n\r\n")?;
+        head.contains("name=\"csrf_token\"").then(|| value.trim_end_matches("\r\n").to_string())
+    })
+}
+
 fn form_token(body: &[u8]) -> Option<String> {
     form_urlencoded_pairs(body).find(|(k, _)| k == "csrf_token").map(|(_, v)| v)
 }
@@ -151,6 +162,13 @@ pub async fn csrf<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_token_in_multipart_body() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHi\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n--XyZ--\r\n";
+        assert_eq!(multipart_token("multipart/form-data; boundary=XyZ", body).as_deref(), Some("abc123"));
+        assert_eq!(multipart_token("multipart/form-data; boundary=Other", body), None);
+    }
 
     #[test]
     fn finds_token_in_form_body() {

@@ -471,3 +471,69 @@ pub async fn delete_department(tx: &mut Tx, before: &Department, actor: &Actor) 
     )
     .await
 }
+
+/// A user as a choice in a form (recipient, responsible, subscribers).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Choice {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub department_id: Option<i64>,
+}
+
+impl Choice {
+    pub fn label(&self) -> String {
+        let n = format!("{} {}", self.first_name, self.last_name);
+        let n = n.trim();
+        if n.is_empty() { self.username.clone() } else { format!("{n} ({})", self.username) }
+    }
+}
+
+/// Every active user, by name: the people a form may pick.
+pub async fn choices(db: &Db) -> Result<Vec<Choice>, sqlx::Error> {
+    db.fetch_all(
+        Query::select()
+            .columns([Users::Id, Users::Username, Users::FirstName, Users::LastName, Users::DepartmentId])
+            .from(Users::Table)
+            .and_where(Expr::col(Users::IsActive).eq(true))
+            .order_by(Users::FirstName, Order::Asc)
+            .order_by(Users::LastName, Order::Asc),
+    )
+    .await
+}
+
+/// Display names of the given users, in one query.
+pub async fn names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Choice> = db
+        .fetch_all(
+            Query::select()
+                .columns([Users::Id, Users::Username, Users::FirstName, Users::LastName, Users::DepartmentId])
+                .from(Users::Table)
+                .and_where(Expr::col(Users::Id).is_in(ids.iter().copied())),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|c| (c.id, c.label())).collect())
+}
+
+/// The head of a department (the first active department head in it, by id), if any.
+pub async fn department_head(db: &Db, department_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    db.scalar(
+        Query::select()
+            .column((Users::Table, Users::Id))
+            .from(Users::Table)
+            .inner_join(
+                UserRoles::Table,
+                Expr::col((UserRoles::Table, UserRoles::UserId)).equals((Users::Table, Users::Id)),
+            )
+            .and_where(Expr::col((Users::Table, Users::DepartmentId)).eq(department_id))
+            .and_where(Expr::col((Users::Table, Users::IsActive)).eq(true))
+            .and_where(Expr::col((UserRoles::Table, UserRoles::Role)).eq(Role::DepartmentHead.slug()))
+            .order_by((Users::Table, Users::Id), Order::Asc)
+            .limit(1),
+    )
+    .await
+}
