@@ -138,12 +138,19 @@ pub async fn csrf<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Res
             return Err(AppError::CsrfRejected("The request did not come from this site.").into());
         }
         let expected = expected_token(&req).unwrap_or_default();
-        let is_form =
-            req.header(header::CONTENT_TYPE).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        let ct = req.header(header::CONTENT_TYPE).unwrap_or("").to_string();
         let given = req
             .header("X-CSRF-Token")
             .map(str::to_string)
-            .or_else(|| if is_form { form_token(&body) } else { None })
+            .or_else(|| {
+                if ct.starts_with("application/x-www-form-urlencoded") {
+                    form_token(&body)
+                } else if ct.starts_with("multipart/form-data") {
+                    multipart_token(&ct, &body)
+                } else {
+                    None
+                }
+            })
             .unwrap_or_default();
         if expected.is_empty()
             || given.len() != expected.len()
