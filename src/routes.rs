@@ -51,6 +51,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/departments/:id"),
     ("POST", "/admin/departments/:id/delete"),
     ("GET", "/admin/departments/:id/history"),
+    // -- Memos (ROUTES) --
+    // -- Tasks and projects (ROUTES) --
+    // -- Items: chat, files, reminders, delete, history (ROUTES) --
 ];
 
 /// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
@@ -92,6 +95,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/departments/:id", get(departments::show).post(departments::update))
         .at("/admin/departments/:id/delete", post(departments::delete))
         .at("/admin/departments/:id/history", get(departments::history))
+        // -- Memos (endpoint) --
+        // -- Tasks and projects (endpoint) --
+        // -- Items: chat, files, reminders, delete, history (endpoint) --
         .around(security::csrf)
         .around(auth::session::layer)
         .around(error_pages)
