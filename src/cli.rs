@@ -35,6 +35,15 @@ pub enum Command {
         /// Where to write the copy (must not exist yet).
         path: PathBuf,
     },
+    /// Fill the database with realistic demo data (users in every role, memos, tasks, projects, chat).
+    Seed {
+        /// Also create the named demo users (Adam.Admin, Garry.Chief, …; password "demo-password").
+        #[arg(long)]
+        demo: bool,
+        /// 1 = a lively demo; 10 = about 100k tasks and 200k chat messages (the benchmark's data).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        scale: u32,
+    },
     /// Exit 0 if the server at --url answers its health check (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8000/healthz")]
@@ -114,6 +123,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(u) => user(config, u).await,
         Command::Backup { path } => backup(config, path).await,
+        Command::Seed { demo, scale } => {
+            let db = Db::connect(&config.database_url, 4).await?;
+            crate::migrate(&db).await?;
+            if demo {
+                seed_demo(&db).await?;
+            }
+            let s = crate::seed::run(&db, scale).await?;
+            println!(
+                "seeded in {:.1} s: {} users, {} projects, {} tasks, {} memos, {} chat messages",
+                s.seconds, s.users, s.projects, s.tasks, s.memos, s.chat_messages
+            );
+            db.close().await;
+            Ok(())
+        }
         Command::Healthcheck { url } => healthcheck(&url),
     }
 }

@@ -24,6 +24,7 @@ pub mod participants;
 pub mod routes;
 pub mod search;
 pub mod security;
+pub mod seed;
 pub mod users;
 pub mod web;
 

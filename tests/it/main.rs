@@ -9,3 +9,4 @@ mod helpers;
 mod access_rules;
 mod auth;
 mod foundation;
+mod seed;
