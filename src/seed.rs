@@ -81,6 +81,16 @@ const CHAT_LINES: &[&str] = &[
     "Thanks, looks good to me.",
 ];
 
+/// A main task before insertion: its people, stage and project.
+struct TaskPlan {
+    owner: i64,
+    co_owner: Option<i64>,
+    responsible: Vec<i64>,
+    subscribers: Vec<i64>,
+    stage: &'static str,
+    project: Option<i64>,
+}
+
 struct Pool {
     ids: Vec<i64>,
 }
@@ -229,7 +239,7 @@ pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
     let task_q = Query::insert().into_table("tasks").columns(task_cols).returning_col("id").to_owned();
     let mains = 6000 * scale;
     let mut rows = Vec::with_capacity(mains);
-    let mut plan: Vec<(i64, Option<i64>, Vec<i64>, Vec<i64>, &str, Option<i64>)> = Vec::with_capacity(mains);
+    let mut plan: Vec<TaskPlan> = Vec::with_capacity(mains);
     for i in 0..mains {
         let owner = pool.pick(&mut rng);
         let team = rng.random_bool(0.25);
@@ -257,13 +267,13 @@ pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
             (now - ChronoDuration::minutes(rng.random_range(0..200_000))).into(),
             now.into(),
         ]);
-        plan.push((owner, co_owner, responsible, subscribers, stage, project));
+        plan.push(TaskPlan { owner, co_owner, responsible, subscribers, stage, project });
     }
     let main_ids = insert_chunks(&mut tx, &task_q, rows).await?;
     let mut parts = Vec::new();
     let mut sub_rows = Vec::new();
     let mut sub_plan = Vec::new();
-    for (id, (owner, co_owner, responsible, subscribers, stage, project)) in main_ids.iter().zip(&plan) {
+    for (id, TaskPlan { owner, co_owner, responsible, subscribers, stage, project }) in main_ids.iter().zip(&plan) {
         parts.push(participant("task", *id, "owner", *owner));
         if let Some(c) = co_owner {
             parts.push(participant("task", *id, "co_owner", *c));
@@ -313,7 +323,7 @@ pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
     let people: Vec<(i64, Vec<i64>)> = main_ids
         .iter()
         .zip(&plan)
-        .map(|(id, (owner, _, responsible, subscribers, _, _))| {
+        .map(|(id, TaskPlan { owner, responsible, subscribers, .. })| {
             let mut p = vec![*owner];
             p.extend(responsible);
             p.extend(subscribers);
@@ -342,7 +352,7 @@ async fn seed_users(db: &Db, scale: usize, stats: &mut Stats) -> anyhow::Result<
         let mut roles = vec![Role::CoWorker];
         match i % 10 {
             0 => roles.push(Role::DepartmentHead),
-            1 | 2 | 3 => roles.push(Role::SalesManager),
+            1..=3 => roles.push(Role::SalesManager),
             4 => roles.push(Role::Operator),
             5 if i % 40 == 5 => roles.push(Role::Chief),
             6 if i % 30 == 6 => roles.push(Role::TaskOperator),
@@ -405,7 +415,7 @@ async fn seed_memos(db: &Db, pool: &Pool, tasks: &[i64], scale: usize, rng: &mut
             format!("{} #{i}", MEMO_NAMES[i % MEMO_NAMES.len()]).into(),
             draft.into(),
             recipient.into(),
-            Some(PURPOSES[i % PURPOSES.len()]).map(str::to_string).into(),
+            Some(PURPOSES[i % PURPOSES.len()].to_string()).into(),
             "Please see the reasons below and let me know your decision.".into(),
             stage.into(),
             owner.into(),
