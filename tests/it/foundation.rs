@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use ferrocrm::events::DomainEvent;
 use ferrocrm::routes::{CSRF_EXEMPT, PUBLIC, ROUTES};
-use sea_query::ExprTrait;
 
 use crate::helpers::smtp::SmtpSink;
+use crate::helpers::snapshot::snapshot;
 use crate::helpers::{TestApp, app::Options, spawn_app};
 
 /// `:id`-style parameters replaced with a value that exists (user/department ids of the seed data).
@@ -91,14 +91,7 @@ async fn unsafe_routes_refuse_requests_without_a_valid_csrf_token_and_change_not
     let app = spawn_app().await;
     let admin = app.login_as("Adam.Admin").await;
     let victim = app.user_id("Carl.CoWorker").await;
-    let count_history = || async {
-        let q = sea_query::Query::select()
-            .expr(sea_query::Expr::col(ferrocrm::history::History::Id).count())
-            .from(ferrocrm::history::History::Table)
-            .to_owned();
-        app.db.scalar::<i64>(&q).await.unwrap().unwrap_or(0)
-    };
-    let before = count_history().await;
+    let before = snapshot(&app.db).await;
     let form = "username=Hacked&first_name=X&roles=admin&name=Hacked";
     for (method, path) in ROUTES.iter().filter(|(m, _)| *m != "GET") {
         if CSRF_EXEMPT.contains(path) {
@@ -127,7 +120,11 @@ async fn unsafe_routes_refuse_requests_without_a_valid_csrf_token_and_change_not
             assert_eq!(p.status, 403, "{method} {path} with {what} answered {}", p.status);
         }
     }
-    assert_eq!(count_history().await, before, "a refused request wrote history");
+    assert_eq!(snapshot(&app.db).await, before, "a refused request changed the database");
+    // The fingerprint does notice a change: the same kind of request with a valid token writes.
+    admin.get("/admin/departments").await;
+    assert_eq!(admin.post_form("/admin/departments", &[("name", "Legit")]).await.status, 303);
+    assert_ne!(snapshot(&app.db).await, before);
     let still = admin.get(&format!("/admin/users/{victim}")).await;
     assert_eq!(still.status, 200);
     assert!(!still.text("h1.page-title").contains("Hacked"));

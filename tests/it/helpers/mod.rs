@@ -8,6 +8,7 @@ pub mod browser;
 pub mod client;
 pub mod html;
 pub mod smtp;
+pub mod snapshot;
 pub mod sse;
 
 pub use app::{TestApp, spawn_app};
