@@ -172,21 +172,22 @@ impl Drop for StreamGuard {
     }
 }
 
-/// What one stream sends for one event (if anything).
+/// What one stream sends for one event (if anything). Every event carries data: browsers drop an
+/// event whose data is empty (HTML spec, "dispatch the event"), so a bare poke would never arrive.
 fn to_sse(e: &DomainEvent, v: &Viewer) -> Vec<Event> {
     if !e.audience_includes(v) {
         return Vec::new();
     }
     match e {
-        DomainEvent::Notice { .. } => vec![Event::message("").event_type("notice")],
+        DomainEvent::Notice { .. } => vec![Event::message("notice").event_type("notice")],
         DomainEvent::Changed { topic, id, .. } if topic == "resync" && *id == 0 => {
-            vec![Event::message("").event_type("resync")]
+            vec![Event::message("resync").event_type("resync")]
         }
         DomainEvent::Changed { topic, id, .. } => vec![
             Event::message(id.to_string()).event_type(format!("{topic}-changed")),
             Event::message(id.to_string()).event_type(format!("{topic}-{id}-changed")),
         ],
-        DomainEvent::SessionsEnded { .. } => vec![Event::message("").event_type("logout")],
+        DomainEvent::SessionsEnded { .. } => vec![Event::message("logout").event_type("logout")],
         DomainEvent::ChatPosted { kind, id, html, .. } => {
             vec![Event::message(html.clone()).event_type(format!("chat-{kind}-{id}"))]
         }
@@ -225,7 +226,7 @@ fn event_stream(state: StreamState) -> impl Stream<Item = Event> + Send + 'stati
                     s.pending = evs;
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    s.pending = vec![Event::message("").event_type("resync")];
+                    s.pending = vec![Event::message("resync").event_type("resync")];
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }

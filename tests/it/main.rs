@@ -7,6 +7,10 @@
 mod helpers;
 
 mod access_rules;
+mod admin;
 mod auth;
+mod cli;
 mod foundation;
+mod live;
+mod schema;
 mod seed;

@@ -41,8 +41,9 @@ impl SseStream {
                     any = true;
                 }
             }
-            // Comment-only blocks are keep-alives.
-            if any {
+            // Comment-only blocks are keep-alives. Like a browser's EventSource, drop events with empty
+            // data: the HTML spec says they are never dispatched, so a page would never see them.
+            if any && !ev.data.is_empty() {
                 return Some(ev);
             }
         }

@@ -1,0 +1,161 @@
+//! The administrator's pages: users and departments, and the history their changes write.
+
+use std::time::Duration;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn an_admin_creates_a_user_who_then_sees_the_sections_of_their_role() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    admin.get("/admin/users/new").await;
+    let dept = ferrocrm::users::repo::departments(&app.db).await.unwrap()[0].id.to_string();
+    let p = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("username", "Nina.New"),
+                ("email", "nina@example.com"),
+                ("first_name", "Nina"),
+                ("last_name", "New"),
+                ("department_id", &dept),
+                ("roles", "sales-manager"),
+                ("roles", "co-worker"),
+                ("password", "nina's long password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.text("h1.page-title"), "Nina New");
+    assert_eq!(p.texts("dd .pills .pill"), ["Sales manager", "Co-worker"]);
+
+    let nina = app.client();
+    nina.login("Nina.New", "nina's long password").await;
+    let home = nina.get("/").await;
+    assert_eq!(home.texts("nav.sidebar h2.nav-title"), ["Tasks"]);
+    assert_eq!(nina.get("/admin/users").await.status, 403);
+}
+
+#[tokio::test]
+async fn an_invalid_user_form_comes_back_with_messages_and_422() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    admin.get("/admin/users/new").await;
+    let p = admin
+        .post_form(
+            "/admin/users",
+            &[("username", "Carl.CoWorker"), ("email", "not-an-address"), ("roles", "co-worker")],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    assert!(p.exists("div.form-errors"));
+    assert!(p.field_error("email").is_some(), "{}", p.body);
+    // Nothing half-written: still exactly one Carl.
+    let carls = ferrocrm::users::repo::id_by_username(&app.db, "Carl.CoWorker").await.unwrap();
+    assert!(carls.is_some());
+    let again = admin
+        .post_form("/admin/users", &[("username", "Carl.CoWorker"), ("email", "c@example.com"), ("roles", "co-worker")])
+        .await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.field_error("username").as_deref(), Some("This username is taken."));
+}
+
+#[tokio::test]
+async fn editing_a_user_records_each_changed_field_in_the_history() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    let carl = app.user_id("Carl.CoWorker").await;
+    admin.get(&format!("/admin/users/{carl}/edit")).await;
+    let p = admin
+        .post_form(
+            &format!("/admin/users/{carl}"),
+            &[
+                ("username", "Carl.CoWorker"),
+                ("email", "carl.new@example.com"),
+                ("first_name", "Carlos"),
+                ("last_name", "CoWorker"),
+                ("roles", "co-worker"),
+                ("roles", "task-operator"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let h = admin.get(&format!("/admin/users/{carl}/history")).await;
+    assert_eq!(h.status, 200);
+    let fields = h.texts("ol.history li.history-item:first-child table.diff td.field");
+    assert!(fields.contains(&"first_name".to_string()) || fields.contains(&"First name".to_string()), "{fields:?}");
+    assert!(fields.iter().any(|f| f.to_lowercase().contains("email")), "{fields:?}");
+    assert!(fields.iter().any(|f| f.to_lowercase().contains("role")), "{fields:?}");
+    assert!(h.texts("ol.history li.history-item:first-child td.new").iter().any(|t| t == "Carlos"));
+    assert!(h.texts("ol.history li.history-item:first-child td.old").iter().any(|t| t == "Carl"));
+    // Who did it is recorded too.
+    assert!(h.text("ol.history li.history-item:first-child .history-meta strong").contains("Adam"));
+    // Only administrators read it.
+    let other = app.login_as("Garry.Chief").await;
+    assert_eq!(other.get(&format!("/admin/users/{carl}/history")).await.status, 404);
+}
+
+#[tokio::test]
+async fn renaming_a_department_is_recorded_and_its_history_outlives_it() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    admin.get("/admin/departments").await;
+    assert_eq!(admin.post_form("/admin/departments", &[("name", "Marketing")]).await.status, 303);
+    let id = ferrocrm::users::repo::departments(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "Marketing")
+        .unwrap()
+        .id;
+    admin.get(&format!("/admin/departments/{id}")).await;
+    assert_eq!(admin.post_form(&format!("/admin/departments/{id}"), &[("name", "Brand")]).await.status, 303);
+    assert_eq!(admin.post_form(&format!("/admin/departments/{id}/delete"), &[]).await.status, 303);
+    let h = admin.get(&format!("/admin/departments/{id}/history")).await;
+    assert_eq!(h.status, 200);
+    let actions = h.texts("ol.history .history-meta .badge");
+    assert_eq!(actions, ["delete", "update", "create"]);
+    assert!(h.texts("td.new").contains(&"Brand".to_string()));
+}
+
+#[tokio::test]
+async fn deactivating_a_user_ends_their_sessions_and_live_stream_at_once() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let mut stream = carl.sse().await;
+    assert_eq!(stream.status, 200);
+    let id = app.user_id("Carl.CoWorker").await;
+    admin.get(&format!("/admin/users/{id}")).await;
+    let p = admin.post_form(&format!("/admin/users/{id}/deactivate"), &[]).await;
+    assert_eq!(p.status, 303);
+    assert!(stream.is_closed(Duration::from_secs(3)).await, "the live stream stayed open");
+    let after = carl.get("/").await;
+    assert_eq!(after.status, 303, "the session survived deactivation");
+    let again = app.client().try_login("Carl.CoWorker", crate::helpers::app::PASSWORD).await;
+    assert_eq!(again.status, 422, "a deactivated user logged in");
+    // Reactivated, they may log in again.
+    admin.get(&format!("/admin/users/{id}")).await;
+    assert_eq!(admin.post_form(&format!("/admin/users/{id}/activate"), &[]).await.status, 303);
+    app.client().login("Carl.CoWorker", crate::helpers::app::PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_password_reset_shows_the_new_password_once_and_ends_old_sessions() {
+    let app = spawn_app().await;
+    let admin = app.login_as("Adam.Admin").await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let id = app.user_id("Carl.CoWorker").await;
+    admin.get(&format!("/admin/users/{id}")).await;
+    let p = admin.post_form(&format!("/admin/users/{id}/password"), &[]).await;
+    assert_eq!(p.status, 200);
+    let new_pw = p.text("code.secret");
+    assert!(new_pw.len() >= 12, "{new_pw}");
+    assert_eq!(carl.get("/").await.status, 303);
+    assert_eq!(app.client().try_login("Carl.CoWorker", crate::helpers::app::PASSWORD).await.status, 422);
+    app.client().login("Carl.CoWorker", &new_pw).await;
+    // The reset is in the history, without the password.
+    let h = admin.get(&format!("/admin/users/{id}/history")).await;
+    assert!(h.body.contains("Password reset by an administrator"));
+    assert!(!h.body.contains(&new_pw));
+}
