@@ -41,6 +41,20 @@
   document.addEventListener('htmx:sseOpen', function (e) {
     if (e.detail && e.detail.source) e.detail.source.addEventListener('logout', logout);
   });
+  // (e) Chat: the poster's own message arrives twice (in the POST answer and over the live stream),
+  // in either order; keep whichever came first.
+  function msgId(html) { var m = /id="(msg-\d+)"/.exec(html || ''); return m && m[1]; }
+  document.addEventListener('htmx:sseBeforeMessage', function (e) {
+    var id = e.detail && msgId(e.detail.data);
+    if (id && document.getElementById(id)) e.preventDefault();
+  });
+  document.addEventListener('htmx:oobBeforeSwap', function (e) {
+    var frag = e.detail && e.detail.fragment;
+    if (!frag || !frag.querySelectorAll) return;
+    frag.querySelectorAll('article.chat-msg[id]').forEach(function (a) {
+      if (document.getElementById(a.id)) a.remove();
+    });
+  });
   // (d) Toasts are removed 6 s after they appear in #toasts (also if #toasts itself is swapped).
   function expire(root) {
     if (!(root instanceof Element)) return;

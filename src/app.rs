@@ -22,6 +22,8 @@ pub struct AppState {
     pub bus: Bus,
     pub config: Arc<Config>,
     pub mailer: Mailer,
+    /// Uploaded files, stored by content hash under the data directory.
+    pub files: crate::files::Store,
     /// Wakes the background worker after a commit that queued mail or jobs.
     pub wake: Arc<Notify>,
 }
@@ -55,7 +57,8 @@ impl App {
         if config.base_url.ends_with(":0") {
             config.base_url = format!("{}{port}", config.base_url.trim_end_matches('0'));
         }
-        let state = AppState { db, bus, config: Arc::new(config), mailer, wake: Arc::new(Notify::new()) };
+        let files = crate::files::Store::new(&config.data_dir);
+        let state = AppState { db, bus, config: Arc::new(config), mailer, files, wake: Arc::new(Notify::new()) };
         Ok(App { state, listener, port })
     }
 

@@ -32,6 +32,8 @@ pub struct Config {
     pub mail_from: String,
     /// Largest accepted request body in bytes (`FERROCRM_MAX_BODY_BYTES`, default 25 MiB); more gets 413.
     pub max_body_bytes: usize,
+    /// Largest accepted uploaded file in bytes (`FERROCRM_MAX_UPLOAD_BYTES`, default 20 MiB); more gets 413.
+    pub max_upload_bytes: usize,
     /// How long a session lives without use (`FERROCRM_SESSION_DAYS`, default 14, as Django).
     pub session_ttl: Duration,
     /// Open live-update streams allowed per user (`FERROCRM_SSE_PER_USER`, default 12 tabs).
@@ -91,6 +93,7 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "FerroCRM <noreply@localhost>".into(),
             max_body_bytes: 25 * 1024 * 1024,
+            max_upload_bytes: 20 * 1024 * 1024,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             sse_per_user: 12,
             db_pool: 16,
@@ -150,6 +153,9 @@ impl Config {
         }
         if let Some(n) = parse::<usize>("FERROCRM_MAX_BODY_BYTES")? {
             c.max_body_bytes = n;
+        }
+        if let Some(n) = parse::<usize>("FERROCRM_MAX_UPLOAD_BYTES")? {
+            c.max_upload_bytes = n;
         }
         if let Some(d) = parse::<u64>("FERROCRM_SESSION_DAYS")? {
             c.session_ttl = Duration::from_secs(d * 24 * 3600);

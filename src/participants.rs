@@ -77,6 +77,10 @@ impl Parts {
     pub fn everyone(&self) -> BTreeSet<i64> {
         self.0.iter().map(|(_, u)| *u).collect()
     }
+    /// The entries of `self` that `other` lacks (people newly added to a role).
+    pub fn without(&self, other: &Parts) -> Parts {
+        Parts(self.0.difference(&other.0).copied().collect())
+    }
     /// The roles `user` holds, as access flags.
     pub fn relation(&self, user: i64) -> Rel {
         let mut rel = Rel::default();
@@ -123,6 +127,26 @@ pub async fn delete(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Er
 /// The participants of one object.
 pub async fn of(db: &Db, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> {
     Ok(of_many(db, kind, &[id]).await?.remove(&id).unwrap_or_default())
+}
+
+/// The participants of one object, read inside a transaction.
+pub async fn of_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> {
+    let rows: Vec<(String, i64)> = tx
+        .fetch_all(
+            Query::select()
+                .columns([Participants::Role, Participants::UserId])
+                .from(Participants::Table)
+                .and_where(Expr::col(Participants::ObjectType).eq(kind.slug()))
+                .and_where(Expr::col(Participants::ObjectId).eq(id)),
+        )
+        .await?;
+    let mut p = Parts::default();
+    for (role, user) in rows {
+        if let Some(r) = PRole::from_slug(&role) {
+            p.add(r, user);
+        }
+    }
+    Ok(p)
 }
 
 /// The participants of many objects in one query (lists: no N+1).

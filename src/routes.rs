@@ -51,9 +51,51 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/departments/:id"),
     ("POST", "/admin/departments/:id/delete"),
     ("GET", "/admin/departments/:id/history"),
-    // -- Memos (ROUTES) --
-    // -- Tasks and projects (ROUTES) --
-    // -- Items: chat, files, reminders, delete, history (ROUTES) --
+    ("GET", "/memos"),
+    ("POST", "/memos"),
+    ("GET", "/memos/new"),
+    ("GET", "/memos/:id"),
+    ("POST", "/memos/:id"),
+    ("GET", "/memos/:id/edit"),
+    ("POST", "/memos/:id/stage"),
+    ("GET", "/memos/:id/task-button"),
+    ("GET", "/tasks"),
+    ("POST", "/tasks"),
+    ("GET", "/tasks/new"),
+    ("GET", "/tasks/:id"),
+    ("POST", "/tasks/:id"),
+    ("GET", "/tasks/:id/edit"),
+    ("POST", "/tasks/:id/stage"),
+    ("GET", "/projects"),
+    ("POST", "/projects"),
+    ("GET", "/projects/new"),
+    ("GET", "/projects/:id"),
+    ("POST", "/projects/:id"),
+    ("GET", "/projects/:id/edit"),
+    ("POST", "/projects/:id/stage"),
+    // The same sub-resources on every memo, task and project (`items::ItemPath` reads the kind).
+    ("GET", "/memos/:id/chat"),
+    ("POST", "/memos/:id/chat"),
+    ("GET", "/tasks/:id/chat"),
+    ("POST", "/tasks/:id/chat"),
+    ("GET", "/projects/:id/chat"),
+    ("POST", "/projects/:id/chat"),
+    ("POST", "/memos/:id/reminders"),
+    ("POST", "/tasks/:id/reminders"),
+    ("POST", "/projects/:id/reminders"),
+    ("GET", "/memos/:id/history"),
+    ("GET", "/tasks/:id/history"),
+    ("GET", "/projects/:id/history"),
+    ("GET", "/memos/:id/delete"),
+    ("POST", "/memos/:id/delete"),
+    ("GET", "/tasks/:id/delete"),
+    ("POST", "/tasks/:id/delete"),
+    ("GET", "/projects/:id/delete"),
+    ("POST", "/projects/:id/delete"),
+    ("GET", "/files/:id"),
+    ("POST", "/files/:id/delete"),
+    ("GET", "/reminders"),
+    ("POST", "/reminders/:id/deactivate"),
 ];
 
 /// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
@@ -67,6 +109,13 @@ pub fn is_csrf_exempt(path: &str) -> bool {
 }
 
 pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
+    use crate::chat::handlers as chat;
+    use crate::files::handlers as files;
+    use crate::items::handlers as items;
+    use crate::memos::handlers as memos;
+    use crate::projects::handlers as projects;
+    use crate::reminders::handlers as reminders;
+    use crate::tasks::handlers as tasks;
     use users::{departments, handlers as uh, profile};
     Route::new()
         .at("/", get(home))
@@ -95,9 +144,38 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/departments/:id", get(departments::show).post(departments::update))
         .at("/admin/departments/:id/delete", post(departments::delete))
         .at("/admin/departments/:id/history", get(departments::history))
-        // -- Memos (endpoint) --
-        // -- Tasks and projects (endpoint) --
-        // -- Items: chat, files, reminders, delete, history (endpoint) --
+        .at("/memos", get(memos::index).post(memos::create))
+        .at("/memos/new", get(memos::new))
+        .at("/memos/:id", get(memos::show).post(memos::update))
+        .at("/memos/:id/edit", get(memos::edit))
+        .at("/memos/:id/stage", post(memos::set_stage))
+        .at("/memos/:id/task-button", get(memos::task_button))
+        .at("/tasks", get(tasks::index).post(tasks::create))
+        .at("/tasks/new", get(tasks::new))
+        .at("/tasks/:id", get(tasks::show).post(tasks::update))
+        .at("/tasks/:id/edit", get(tasks::edit))
+        .at("/tasks/:id/stage", post(tasks::set_stage))
+        .at("/projects", get(projects::index).post(projects::create))
+        .at("/projects/new", get(projects::new))
+        .at("/projects/:id", get(projects::show).post(projects::update))
+        .at("/projects/:id/edit", get(projects::edit))
+        .at("/projects/:id/stage", post(projects::set_stage))
+        .at("/memos/:id/chat", get(chat::panel).post(chat::post))
+        .at("/tasks/:id/chat", get(chat::panel).post(chat::post))
+        .at("/projects/:id/chat", get(chat::panel).post(chat::post))
+        .at("/memos/:id/reminders", post(reminders::create))
+        .at("/tasks/:id/reminders", post(reminders::create))
+        .at("/projects/:id/reminders", post(reminders::create))
+        .at("/memos/:id/history", get(items::history))
+        .at("/tasks/:id/history", get(items::history))
+        .at("/projects/:id/history", get(items::history))
+        .at("/memos/:id/delete", get(items::confirm).post(items::delete))
+        .at("/tasks/:id/delete", get(items::confirm).post(items::delete))
+        .at("/projects/:id/delete", get(items::confirm).post(items::delete))
+        .at("/files/:id", get(files::download))
+        .at("/files/:id/delete", post(files::delete))
+        .at("/reminders", get(reminders::index))
+        .at("/reminders/:id/deactivate", post(reminders::deactivate))
         .around(security::csrf)
         .around(auth::session::layer)
         .around(error_pages)

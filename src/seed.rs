@@ -456,15 +456,17 @@ async fn seed_chat(db: &Db, tasks: &[(i64, Vec<i64>)], scale: usize, rng: &mut S
     while done < n {
         let batch = (n - done).min(50_000);
         let mut rows = Vec::with_capacity(batch);
-        for _ in 0..batch {
+        for k in 0..batch {
             let (task, people) = &tasks[rng.random_range(0..tasks.len())];
             let author = people[rng.random_range(0..people.len())];
+            // Later rows are newer, so every chat reads in order.
+            let age = ((n - done - k) as i64) * 97;
             rows.push(vec![
                 "task".into(),
                 (*task).into(),
                 author.into(),
                 CHAT_LINES[rng.random_range(0..CHAT_LINES.len())].into(),
-                (now - ChronoDuration::minutes(rng.random_range(0..100_000))).into(),
+                (now - ChronoDuration::seconds(age)).into(),
             ]);
         }
         let mut tx = db.begin().await?;

@@ -3,13 +3,19 @@
 //! for any of them. No view does IO.
 
 pub mod auth;
+pub mod chat;
 pub mod departments;
 pub mod errors;
 pub mod history;
 pub mod home;
+pub mod items;
 pub mod layout;
+pub mod memos;
 pub mod notifications;
 pub mod profile;
+pub mod projects;
+pub mod reminders;
 pub mod search;
+pub mod tasks;
 pub mod ui;
 pub mod users;

@@ -13,17 +13,29 @@ pub const MAINTENANCE: &str = "maintenance";
 /// Runs one job according to its kind.
 pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
     match job.kind.as_str() {
-        MAINTENANCE => match crate::auth::session::purge_expired(&state.db).await {
-            Ok(n) => {
-                if n > 0 {
-                    tracing::info!(sessions = n, "purged expired sessions");
-                }
-                Outcome::Reschedule(db::now() + ChronoDuration::hours(1))
-            }
-            Err(e) => Outcome::Failed(e.to_string()),
+        MAINTENANCE => match maintenance(state).await {
+            Ok(()) => Outcome::Reschedule(db::now() + ChronoDuration::hours(1)),
+            Err(e) => Outcome::Failed(e),
+        },
+        crate::reminders::JOB => match crate::reminders::fire(state, &job.payload).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Failed(e),
         },
         other => Outcome::Failed(format!("unknown job kind {other:?}")),
     }
+}
+
+/// Hourly housekeeping: expired sessions, and file blobs a crash left without a database row.
+async fn maintenance(state: &AppState) -> Result<(), String> {
+    let n = crate::auth::session::purge_expired(&state.db).await.map_err(|e| e.to_string())?;
+    if n > 0 {
+        tracing::info!(sessions = n, "purged expired sessions");
+    }
+    let swept = state.files.sweep(&state.db, std::time::Duration::from_secs(3600)).await.map_err(|e| e.to_string())?;
+    if swept > 0 {
+        tracing::info!(files = swept, "removed orphaned file blobs");
+    }
+    Ok(())
 }
 
 /// Makes sure the recurring jobs exist (idempotent: keyed by dedupe key).

@@ -483,6 +483,13 @@ pub struct Choice {
 }
 
 impl Choice {
+    /// "First Last", or the username when the account has no name.
+    pub fn name(&self) -> String {
+        let n = format!("{} {}", self.first_name, self.last_name);
+        let n = n.trim();
+        if n.is_empty() { self.username.clone() } else { n.to_string() }
+    }
+    /// "First Last (username)": unambiguous, for pickers.
     pub fn label(&self) -> String {
         let n = format!("{} {}", self.first_name, self.last_name);
         let n = n.trim();
@@ -503,7 +510,22 @@ pub async fn choices(db: &Db) -> Result<Vec<Choice>, sqlx::Error> {
     .await
 }
 
-/// Display names of the given users, in one query.
+/// Every active user as (id, label), for pickers and validation.
+pub async fn choice_list(db: &Db) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    Ok(choices(db).await?.into_iter().map(|c| (c.id, c.label())).collect())
+}
+
+/// Active user ids (whom a form may pick) and the names of those plus `extra` (for history lines).
+pub async fn pickable(db: &Db, extra: &[i64]) -> Result<(Vec<i64>, HashMap<i64, String>), sqlx::Error> {
+    let users = choices(db).await?;
+    let ids: Vec<i64> = users.iter().map(|c| c.id).collect();
+    let mut names: HashMap<i64, String> = users.into_iter().map(|c| (c.id, c.name())).collect();
+    let missing: Vec<i64> = extra.iter().copied().filter(|i| !names.contains_key(i)).collect();
+    names.extend(self::names(db, &missing).await?);
+    Ok((ids, names))
+}
+
+/// Display names ("First Last") of the given users, in one query.
 pub async fn names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -516,7 +538,7 @@ pub async fn names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, sqlx::E
                 .and_where(Expr::col(Users::Id).is_in(ids.iter().copied())),
         )
         .await?;
-    Ok(rows.into_iter().map(|c| (c.id, c.label())).collect())
+    Ok(rows.into_iter().map(|c| (c.id, c.name())).collect())
 }
 
 /// The head of a department (the first active department head in it, by id), if any.

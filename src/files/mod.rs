@@ -1,0 +1,407 @@
+//! Files and attachments. Owns tables `files` (one row per distinct content) and `attachments` (a file
+//! linked to a memo, task, project or chat message, under the name it was uploaded with).
+//!
+//! A blob is stored once, at `<data dir>/files/<aa>/<sha256>`, however many objects link it: copying a
+//! memo's files to the task made from it adds links, not bytes. Writing a blob goes temp file → fsync →
+//! rename → fsync directory, before the transaction that references it commits. When the last link to
+//! a file goes, `Store::collect` deletes its row and then the blob. Uploads and collection of one
+//! instance are serialised by `Store::guard`, so a blob is never removed under an upload of the same
+//! content; a blob left behind by a crash is removed by the maintenance job's sweep.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_query::{Expr, ExprTrait, Iden, JoinType, Order, Query};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::db::{self, Db, Tx};
+
+pub mod handlers;
+pub mod upload;
+
+pub use upload::{Upload, Uploaded};
+
+#[derive(Iden, Clone, Copy)]
+pub enum Files {
+    Table,
+    Id,
+    Sha256,
+    Size,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Attachments {
+    Table,
+    Id,
+    FileId,
+    ObjectType,
+    ObjectId,
+    Name,
+    ContentType,
+    UploadedBy,
+    CreatedAt,
+}
+
+/// One attachment as pages list it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Attachment {
+    pub id: i64,
+    pub file_id: i64,
+    pub object_type: String,
+    pub object_id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Attachment {
+    pub fn url(&self) -> String {
+        format!("/files/{}", self.id)
+    }
+}
+
+/// Proof that the caller holds the store's lock (see the module header).
+pub struct FileGuard<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
+
+/// The blob store under the data directory.
+#[derive(Clone)]
+pub struct Store {
+    root: PathBuf,
+    lock: Arc<Mutex<()>>,
+}
+
+impl Store {
+    pub fn new(data_dir: &Path) -> Store {
+        Store { root: data_dir.join("files"), lock: Arc::new(Mutex::new(())) }
+    }
+
+    /// Serialises uploads with collection; hold it from `save` until the transaction commits.
+    pub async fn guard(&self) -> FileGuard<'_> {
+        FileGuard(self.lock.lock().await)
+    }
+
+    fn blob_path(&self, sha: &str) -> PathBuf {
+        self.root.join(sha.get(..2).unwrap_or("00")).join(sha)
+    }
+
+    /// The bytes of a stored file.
+    pub async fn read(&self, sha: &str) -> std::io::Result<Vec<u8>> {
+        tokio::fs::read(self.blob_path(sha)).await
+    }
+
+    /// Whether the blob of `sha` is on disk (tests and the sweep use it).
+    pub fn exists(&self, sha: &str) -> bool {
+        self.blob_path(sha).exists()
+    }
+
+    /// Writes a blob durably (temp → fsync → rename → fsync dir). Existing content is left alone.
+    async fn put(&self, up: &Upload) -> std::io::Result<()> {
+        let path = self.blob_path(&up.sha256);
+        let tmp_dir = self.root.join("tmp");
+        let bytes = up.bytes.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            if path.exists() {
+                return Ok(());
+            }
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            std::fs::create_dir_all(&dir)?;
+            std::fs::create_dir_all(&tmp_dir)?;
+            let tmp = tmp_dir.join(format!("{:016x}", rand::random::<u64>()));
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, &path)?;
+            std::fs::File::open(&dir)?.sync_all()
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// Stores `uploads` and links them to `(kind, id)` inside `tx`. Returns the attachment ids.
+    pub async fn save(
+        &self,
+        _guard: &FileGuard<'_>,
+        tx: &mut Tx,
+        uploads: &[Upload],
+        kind: &str,
+        id: i64,
+        by: i64,
+    ) -> Result<Vec<i64>, crate::error::AppError> {
+        let mut out = Vec::with_capacity(uploads.len());
+        for up in uploads {
+            self.put(up).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
+            let existing: Option<i64> = tx
+                .scalar(
+                    Query::select()
+                        .column(Files::Id)
+                        .from(Files::Table)
+                        .and_where(Expr::col(Files::Sha256).eq(up.sha256.as_str())),
+                )
+                .await?;
+            let file_id = match existing {
+                Some(f) => f,
+                None => {
+                    tx.insert_id(
+                        Query::insert()
+                            .into_table(Files::Table)
+                            .columns([Files::Sha256, Files::Size, Files::CreatedAt])
+                            .values_panic([up.sha256.as_str().into(), (up.bytes.len() as i64).into(), db::now().into()])
+                            .returning_col(Files::Id),
+                    )
+                    .await?
+                }
+            };
+            out.push(insert_link(tx, file_id, kind, id, &up.name, &up.content_type, Some(by)).await?);
+        }
+        Ok(out)
+    }
+
+    /// After a commit that removed links: deletes each file no attachment links any more, row and blob.
+    pub async fn collect(&self, db: &Db, file_ids: &[i64]) -> Result<usize, sqlx::Error> {
+        if file_ids.is_empty() {
+            return Ok(0);
+        }
+        let _g = self.guard().await;
+        let mut removed = 0;
+        for &fid in file_ids {
+            let mut tx = db.begin().await?;
+            let sha: Option<String> = tx
+                .scalar(
+                    Query::delete()
+                        .from_table(Files::Table)
+                        .and_where(Expr::col(Files::Id).eq(fid))
+                        .and_where(
+                            Expr::exists(
+                                Query::select()
+                                    .expr(Expr::val(1))
+                                    .from(Attachments::Table)
+                                    .and_where(Expr::col((Attachments::Table, Attachments::FileId)).eq(fid))
+                                    .to_owned(),
+                            )
+                            .not(),
+                        )
+                        .returning_col(Files::Sha256),
+                )
+                .await?;
+            tx.commit().await?;
+            if let Some(sha) = sha {
+                if let Err(e) = tokio::fs::remove_file(self.blob_path(&sha)).await {
+                    tracing::warn!(error = %e, %sha, "could not remove a file's blob");
+                }
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes blobs that no `files` row names and that are older than `min_age` (left by a crash
+    /// between writing a blob and committing its row). Run by the maintenance job.
+    pub async fn sweep(&self, db: &Db, min_age: std::time::Duration) -> Result<usize, crate::error::AppError> {
+        let _g = self.guard().await;
+        let root = self.root.clone();
+        let candidates = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            let Ok(dirs) = std::fs::read_dir(&root) else { return out };
+            for d in dirs.flatten() {
+                if d.file_name() == "tmp" {
+                    continue;
+                }
+                for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+                    let old = f.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+                    if old.is_some_and(|age| age >= min_age) {
+                        out.push((f.path(), f.file_name().to_string_lossy().to_string()));
+                    }
+                }
+            }
+            out
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut removed = 0;
+        for chunk in candidates.chunks(500) {
+            let shas: Vec<&str> = chunk.iter().map(|(_, s)| s.as_str()).collect();
+            let known: Vec<(String,)> = db
+                .fetch_all(
+                    Query::select().column(Files::Sha256).from(Files::Table).and_where(Expr::col(Files::Sha256).is_in(shas)),
+                )
+                .await?;
+            for (path, sha) in chunk {
+                if !known.iter().any(|(k,)| k == sha) && tokio::fs::remove_file(path).await.is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// SHA-256 of bytes, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+async fn insert_link(
+    tx: &mut Tx,
+    file_id: i64,
+    kind: &str,
+    id: i64,
+    name: &str,
+    content_type: &str,
+    by: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    tx.insert_id(
+        Query::insert()
+            .into_table(Attachments::Table)
+            .columns([
+                Attachments::FileId,
+                Attachments::ObjectType,
+                Attachments::ObjectId,
+                Attachments::Name,
+                Attachments::ContentType,
+                Attachments::UploadedBy,
+                Attachments::CreatedAt,
+            ])
+            .values_panic([
+                file_id.into(),
+                kind.into(),
+                id.into(),
+                name.into(),
+                content_type.into(),
+                by.into(),
+                db::now().into(),
+            ])
+            .returning_col(Attachments::Id),
+    )
+    .await
+}
+
+fn select() -> sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            (Attachments::Table, Attachments::Id),
+            (Attachments::Table, Attachments::FileId),
+            (Attachments::Table, Attachments::ObjectType),
+            (Attachments::Table, Attachments::ObjectId),
+            (Attachments::Table, Attachments::Name),
+            (Attachments::Table, Attachments::ContentType),
+            (Attachments::Table, Attachments::CreatedAt),
+        ])
+        .columns([(Files::Table, Files::Size), (Files::Table, Files::Sha256)])
+        .from(Attachments::Table)
+        .join(
+            JoinType::InnerJoin,
+            Files::Table,
+            Expr::col((Files::Table, Files::Id)).equals((Attachments::Table, Attachments::FileId)),
+        )
+        .to_owned()
+}
+
+/// One attachment by id.
+pub async fn get(db: &Db, id: i64) -> Result<Option<Attachment>, sqlx::Error> {
+    db.fetch_optional(select().and_where(Expr::col((Attachments::Table, Attachments::Id)).eq(id))).await
+}
+
+/// The attachments of many objects of one kind, in upload order (one query).
+pub async fn of_many(db: &Db, kind: &str, ids: &[i64]) -> Result<HashMap<i64, Vec<Attachment>>, sqlx::Error> {
+    let mut out: HashMap<i64, Vec<Attachment>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<Attachment> = db
+        .fetch_all(
+            select()
+                .and_where(Expr::col((Attachments::Table, Attachments::ObjectType)).eq(kind))
+                .and_where(Expr::col((Attachments::Table, Attachments::ObjectId)).is_in(ids.iter().copied()))
+                .order_by((Attachments::Table, Attachments::Id), Order::Asc),
+        )
+        .await?;
+    for a in rows {
+        out.entry(a.object_id).or_default().push(a);
+    }
+    Ok(out)
+}
+
+/// The attachments of one object.
+pub async fn of(db: &Db, kind: &str, id: i64) -> Result<Vec<Attachment>, sqlx::Error> {
+    Ok(of_many(db, kind, &[id]).await?.remove(&id).unwrap_or_default())
+}
+
+/// Links existing attachments of `from` (only those: ids of other objects are ignored) to `to`,
+/// without copying bytes. Returns how many were linked.
+pub async fn link(
+    tx: &mut Tx,
+    attachment_ids: &[i64],
+    from: (&str, i64),
+    to: (&str, i64),
+    by: i64,
+) -> Result<usize, sqlx::Error> {
+    if attachment_ids.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<(i64, String, String)> = tx
+        .fetch_all(
+            Query::select()
+                .columns([Attachments::FileId, Attachments::Name, Attachments::ContentType])
+                .from(Attachments::Table)
+                .and_where(Expr::col(Attachments::Id).is_in(attachment_ids.iter().copied()))
+                .and_where(Expr::col(Attachments::ObjectType).eq(from.0))
+                .and_where(Expr::col(Attachments::ObjectId).eq(from.1))
+                .order_by(Attachments::Id, Order::Asc),
+        )
+        .await?;
+    for (file_id, name, ct) in &rows {
+        insert_link(tx, *file_id, to.0, to.1, name, ct, Some(by)).await?;
+    }
+    Ok(rows.len())
+}
+
+/// Removes one attachment; returns its file id (pass it to `Store::collect` after commit).
+pub async fn unlink(tx: &mut Tx, attachment_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    tx.scalar(
+        Query::delete()
+            .from_table(Attachments::Table)
+            .and_where(Expr::col(Attachments::Id).eq(attachment_id))
+            .returning_col(Attachments::FileId),
+    )
+    .await
+}
+
+/// Removes every attachment of the given objects; returns their file ids.
+pub async fn unlink_all(tx: &mut Tx, kind: &str, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            Query::delete()
+                .from_table(Attachments::Table)
+                .and_where(Expr::col(Attachments::ObjectType).eq(kind))
+                .and_where(Expr::col(Attachments::ObjectId).is_in(ids.iter().copied()))
+                .returning_col(Attachments::FileId),
+        )
+        .await?;
+    let mut out: Vec<i64> = rows.into_iter().map(|(f,)| f).collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// "2.4 MB", "512 B".
+pub fn human_size(n: i64) -> String {
+    let n = Ord::max(n, 0) as f64;
+    if n < 1024.0 {
+        format!("{n} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KB", n / 1024.0)
+    } else {
+        format!("{:.1} MB", n / (1024.0 * 1024.0))
+    }
+}

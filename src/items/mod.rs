@@ -1,0 +1,255 @@
+//! What memos, tasks and projects share: loading one with the viewer's access to it, its URL and live
+//! topic, and notifying its participants. Chat, attachments, reminders, history, deletion and search
+//! work on any item through this module, so they need not know the three kinds apart.
+
+pub mod handlers;
+pub mod remove;
+
+use poem::{FromRequest, Request, RequestBody};
+use sea_query::{Expr, ExprTrait, Query};
+
+use crate::access::{self, Action, Item, ItemKind, Object, Viewer};
+use crate::config::Config;
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult};
+use crate::events::{Bus, DomainEvent};
+use crate::notifications::{self, Notice};
+use crate::participants::{self, PRole, Parts};
+
+/// One memo, task or project as the generic features see it.
+#[derive(Clone, Debug)]
+pub struct ItemRef {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub title: String,
+    pub draft: bool,
+    /// A considered memo.
+    pub locked: bool,
+    /// A task with several responsible users.
+    pub team: bool,
+    pub subtask: bool,
+    pub parts: Parts,
+}
+
+impl ItemRef {
+    /// The access-rule view of this item for `v`.
+    pub fn access_of(&self, v: &Viewer) -> Item {
+        Item {
+            kind: self.kind,
+            rel: self.parts.relation(v.id),
+            draft: self.draft,
+            locked: self.locked,
+            team: self.team,
+            subtask: self.subtask,
+        }
+    }
+    /// May `v` do `action` on this item?
+    pub fn can(&self, v: &Viewer, action: Action) -> bool {
+        access::can(v, action, &Object::Item(self.access_of(v)))
+    }
+    pub fn url(&self) -> String {
+        url(self.kind, self.id)
+    }
+    pub fn audience(&self) -> access::Audience {
+        access::item_audience(&self.parts, self.draft)
+    }
+}
+
+/// The item a route like `/tasks/:id/chat` is about: the kind comes from the first path segment, the
+/// id from `:id`. One handler then serves the same sub-resource of memos, tasks and projects.
+#[derive(Clone, Copy, Debug)]
+pub struct ItemPath {
+    pub kind: ItemKind,
+    pub id: i64,
+}
+
+impl<'a> FromRequest<'a> for ItemPath {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let kind = match req.uri().path().split('/').nth(1) {
+            Some("memos") => ItemKind::Memo,
+            Some("tasks") => ItemKind::Task,
+            Some("projects") => ItemKind::Project,
+            _ => return Err(AppError::NotFound.into()),
+        };
+        let id = req.raw_path_param("id").and_then(|s| s.parse::<i64>().ok()).ok_or(AppError::NotFound)?;
+        Ok(ItemPath { kind, id })
+    }
+}
+
+/// `/memos/12`, `/tasks/3`, `/projects/7`.
+pub fn url(kind: ItemKind, id: i64) -> String {
+    format!("/{}s/{id}", kind.slug())
+}
+
+#[derive(sqlx::FromRow)]
+struct Head {
+    name: String,
+    draft: bool,
+    locked: bool,
+    team: bool,
+    subtask: bool,
+}
+
+fn head_query(kind: ItemKind, id: i64) -> sea_query::SelectStatement {
+    let mut q = Query::select();
+    match kind {
+        ItemKind::Memo => q
+            .column("name")
+            .column("draft")
+            .expr_as(Expr::col("stage").eq("considered"), "locked")
+            .expr_as(Expr::val(false), "team")
+            .expr_as(Expr::val(false), "subtask")
+            .from("memos"),
+        ItemKind::Task => q
+            .column("name")
+            .expr_as(Expr::val(false), "draft")
+            .expr_as(Expr::val(false), "locked")
+            .column("team")
+            .expr_as(Expr::col("parent_id").is_not_null(), "subtask")
+            .from("tasks"),
+        ItemKind::Project => q
+            .column("name")
+            .expr_as(Expr::val(false), "draft")
+            .expr_as(Expr::val(false), "locked")
+            .expr_as(Expr::val(false), "team")
+            .expr_as(Expr::val(false), "subtask")
+            .from("projects"),
+    };
+    q.and_where(Expr::col("id").eq(id));
+    q
+}
+
+fn item_of(kind: ItemKind, id: i64, head: Head, parts: Parts) -> ItemRef {
+    ItemRef {
+        kind,
+        id,
+        title: head.name,
+        draft: head.draft,
+        locked: head.locked,
+        team: head.team,
+        subtask: head.subtask,
+        parts,
+    }
+}
+
+/// Loads an item and checks that `v` may do `action` on it: 404 when it does not exist or `v` may not
+/// see it, 403 when `v` sees it but may not do `action`.
+pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) -> AppResult<ItemRef> {
+    let head: Head = db.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
+    let parts = participants::of(db, kind, id).await?;
+    let item = item_of(kind, id, head, parts);
+    if !item.can(v, Action::View) {
+        return Err(AppError::NotFound);
+    }
+    access::require(v, action, &Object::Item(item.access_of(v)))?;
+    Ok(item)
+}
+
+/// Loads an item inside a transaction, without access checks (for changes the system makes as a
+/// consequence of an allowed one, such as closing a team task when its last subtask is done).
+pub async fn load_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
+    let head: Head = tx.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
+    let parts = participants::of_tx(tx, kind, id).await?;
+    Ok(item_of(kind, id, head, parts))
+}
+
+/// What the page of any item shows beside its own fields: files, the viewer's reminders, the chat.
+pub struct Panels {
+    pub files: Vec<crate::files::Attachment>,
+    pub reminders: Vec<crate::reminders::Reminder>,
+    pub messages: Vec<crate::chat::Message>,
+    pub message_files: std::collections::HashMap<i64, Vec<crate::files::Attachment>>,
+    pub more_messages: bool,
+    pub can_chat: bool,
+    pub can_edit: bool,
+}
+
+pub async fn panels(state: &crate::app::AppState, v: &Viewer, it: &ItemRef) -> AppResult<Panels> {
+    let (messages, more_messages) = crate::chat::recent(&state.db, it.kind, it.id, None).await?;
+    Ok(Panels {
+        files: crate::files::of(&state.db, it.kind.slug(), it.id).await?,
+        reminders: crate::reminders::on_item(&state.db, v, it.kind, it.id).await?,
+        message_files: crate::chat::files_of(&state.db, &messages).await?,
+        messages,
+        more_messages,
+        can_chat: it.can(v, Action::Chat),
+        can_edit: it.can(v, Action::Edit),
+    })
+}
+
+/// The title of an item, if it exists (whoever asks: callers check access themselves).
+pub async fn title(db: &Db, kind: ItemKind, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let table = match kind {
+        ItemKind::Memo => "memos",
+        ItemKind::Task => "tasks",
+        ItemKind::Project => "projects",
+    };
+    db.scalar(Query::select().column("name").from(table).and_where(Expr::col("id").eq(id))).await
+}
+
+/// Notifies each participant once, with the title of the first of `by_role` they hold (so a
+/// responsible who also subscribes hears "new task", not both), skipping `except`.
+pub async fn notify_each(
+    tx: &mut Tx,
+    cfg: &Config,
+    item: &ItemRef,
+    by_role: &[(PRole, String)],
+    except: Option<i64>,
+    body: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let url = item.url();
+    let mut done: Vec<i64> = Vec::new();
+    for (role, title) in by_role {
+        for u in item.parts.users(*role) {
+            if Some(u) == except || done.contains(&u) {
+                continue;
+            }
+            let n = Notice { user_id: u, title, body, url: &url, object: Some((item.kind.slug(), item.id)) };
+            notifications::send(tx, cfg, &n).await?;
+            done.push(u);
+        }
+    }
+    Ok(done)
+}
+
+/// Sends an in-app notification (and an email copy, per each user's profile) about `item` to the
+/// participants holding one of `roles` (all roles when empty), except `except` (usually the actor).
+/// Returns the users notified: publish `notices` for them after commit.
+pub async fn notify(
+    tx: &mut Tx,
+    cfg: &Config,
+    item: &ItemRef,
+    roles: &[PRole],
+    except: Option<i64>,
+    title: &str,
+    body: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut users: Vec<i64> = item
+        .parts
+        .0
+        .iter()
+        .filter(|(r, _)| roles.is_empty() || roles.contains(r))
+        .map(|(_, u)| *u)
+        .filter(|u| Some(*u) != except)
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let url = item.url();
+    for u in &users {
+        let n = Notice { user_id: *u, title, body, url: &url, object: Some((item.kind.slug(), item.id)) };
+        notifications::send(tx, cfg, &n).await?;
+    }
+    Ok(users)
+}
+
+/// Publishes the bell pokes for users notified in a committed transaction.
+pub fn publish_notices(bus: &Bus, users: &[i64]) {
+    for u in users {
+        bus.publish(DomainEvent::Notice { user_id: *u });
+    }
+}
+
+/// Publishes "this item changed" to everyone who may see it.
+pub fn publish_changed(bus: &Bus, item: &ItemRef) {
+    bus.publish(DomainEvent::Changed { topic: item.kind.slug().into(), id: item.id, audience: item.audience() });
+}

@@ -1,0 +1,218 @@
+//! Queries on memos. Writes record history in the caller's transaction.
+
+use std::collections::HashMap;
+
+use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+
+use super::model::{Memo, MemoFilter, MemoInput, MemoStage, Memos, purpose_label};
+use crate::access::{self, ItemKind, ListKind, Viewer};
+use crate::db::{self, Db, Tx};
+use crate::error::AppResult;
+use crate::history::{self, Actor, Change, Diff};
+use crate::paging::{self, Paged};
+use crate::participants::{self, PRole, Parts};
+use crate::tasks::repo::people_text;
+
+const COLS: [Memos; 13] = [
+    Memos::Id,
+    Memos::Name,
+    Memos::Draft,
+    Memos::RecipientId,
+    Memos::Purpose,
+    Memos::Description,
+    Memos::Stage,
+    Memos::OwnerId,
+    Memos::TaskId,
+    Memos::ProjectId,
+    Memos::ReviewedAt,
+    Memos::CreatedAt,
+    Memos::UpdatedAt,
+];
+
+fn select() -> SelectStatement {
+    Query::select().columns(COLS.map(|c| (Memos::Table, c))).from(Memos::Table).to_owned()
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<Memo>, sqlx::Error> {
+    db.fetch_optional(select().and_where(Expr::col((Memos::Table, Memos::Id)).eq(id))).await
+}
+
+/// Memos linked to a task (their "View task" buttons change with it).
+pub async fn linked_to_task(db: &Db, task: i64) -> Result<Vec<Memo>, sqlx::Error> {
+    db.fetch_all(select().and_where(Expr::col((Memos::Table, Memos::TaskId)).eq(task))).await
+}
+
+/// One page of the memos `v` may see.
+pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>> {
+    let page = paging::page_number(f.page);
+    let mut q = select();
+    access::scope(v, ListKind::Memos, &mut q)?;
+    match f.stage.as_str() {
+        "draft" => {
+            q.and_where(Expr::col((Memos::Table, Memos::Draft)).eq(true));
+        }
+        s => {
+            if let Some(st) = MemoStage::from_slug(s) {
+                q.and_where(Expr::col((Memos::Table, Memos::Stage)).eq(st.slug()))
+                    .and_where(Expr::col((Memos::Table, Memos::Draft)).eq(false));
+            }
+        }
+    }
+    match f.role.as_str() {
+        "mine" => {
+            q.and_where(Expr::col((Memos::Table, Memos::OwnerId)).eq(v.id));
+        }
+        "to-me" => {
+            q.and_where(Expr::col((Memos::Table, Memos::RecipientId)).eq(v.id));
+        }
+        "subscribed" => {
+            q.and_where(participants::involving(ItemKind::Memo, (Memos::Table, Memos::Id), v.id, &[PRole::Subscriber]));
+        }
+        _ => {}
+    }
+    let text = f.q.trim();
+    if !text.is_empty() {
+        let pat = db::like_pattern(&text.to_lowercase());
+        let like = |c: Memos| {
+            Expr::expr(Func::lower(Expr::col((Memos::Table, c)))).like(sea_query::LikeExpr::new(pat.clone()).escape('\\'))
+        };
+        q.and_where(like(Memos::Name).or(like(Memos::Description)));
+    }
+    let mut count = q.clone();
+    count.clear_selects().expr(Expr::col((Memos::Table, Memos::Id)).count());
+    let total: i64 = db.scalar(&count).await?.unwrap_or(0);
+    q.order_by((Memos::Table, Memos::Id), Order::Desc).limit(paging::PER_PAGE).offset(paging::offset(page));
+    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+}
+
+pub fn parts_of(owner: i64, input: &MemoInput) -> Parts {
+    let mut p = Parts::default();
+    p.add(PRole::Owner, owner).add(PRole::Recipient, input.recipient_id);
+    for s in &input.subscribers {
+        p.add(PRole::Subscriber, *s);
+    }
+    p
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    input: &MemoInput,
+    owner: i64,
+    actor: &Actor,
+    names: &HashMap<i64, String>,
+) -> Result<i64, sqlx::Error> {
+    let now = db::now();
+    let id = tx
+        .insert_id(
+            Query::insert()
+                .into_table(Memos::Table)
+                .columns([
+                    Memos::Name,
+                    Memos::Draft,
+                    Memos::RecipientId,
+                    Memos::Purpose,
+                    Memos::Description,
+                    Memos::Stage,
+                    Memos::OwnerId,
+                    Memos::CreatedAt,
+                    Memos::UpdatedAt,
+                ])
+                .values_panic([
+                    input.name.as_str().into(),
+                    input.draft.into(),
+                    input.recipient_id.into(),
+                    input.purpose.clone().into(),
+                    input.description.as_str().into(),
+                    MemoStage::Pending.slug().into(),
+                    owner.into(),
+                    now.into(),
+                    now.into(),
+                ])
+                .returning_col(Memos::Id),
+        )
+        .await?;
+    participants::set(tx, ItemKind::Memo, id, &parts_of(owner, input)).await?;
+    let mut d = Diff::default();
+    d.field("Memo title", "", &input.name)
+        .field("Draft", "", if input.draft { "yes" } else { "no" })
+        .field("Recipient", "", people_text(&[input.recipient_id], names))
+        .field("Purpose", "", purpose_label(input.purpose.as_deref().unwrap_or("")))
+        .field("Description", "", &input.description)
+        .field("Subscribers", "", people_text(&input.subscribers, names));
+    history::record(tx, actor, "memo", id, Change::Create, &format!("Created the memo {}", input.name), &d).await?;
+    Ok(id)
+}
+
+pub async fn update(
+    tx: &mut Tx,
+    before: &Memo,
+    before_parts: &Parts,
+    input: &MemoInput,
+    actor: &Actor,
+    names: &HashMap<i64, String>,
+) -> Result<(), sqlx::Error> {
+    tx.execute(
+        Query::update()
+            .table(Memos::Table)
+            .values([
+                (Memos::Name, input.name.as_str().into()),
+                (Memos::Draft, input.draft.into()),
+                (Memos::RecipientId, input.recipient_id.into()),
+                (Memos::Purpose, input.purpose.clone().into()),
+                (Memos::Description, input.description.as_str().into()),
+                (Memos::UpdatedAt, db::now().into()),
+            ])
+            .and_where(Expr::col(Memos::Id).eq(before.id)),
+    )
+    .await?;
+    participants::set(tx, ItemKind::Memo, before.id, &parts_of(before.owner_id, input)).await?;
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let mut d = Diff::default();
+    d.field("Memo title", &before.name, &input.name)
+        .field("Draft", yes_no(before.draft), yes_no(input.draft))
+        .field("Recipient", people_text(&[before.recipient_id], names), people_text(&[input.recipient_id], names))
+        .field(
+            "Purpose",
+            purpose_label(before.purpose.as_deref().unwrap_or("")),
+            purpose_label(input.purpose.as_deref().unwrap_or("")),
+        )
+        .field("Description", &before.description, &input.description)
+        .field("Subscribers", people_text(&before_parts.users(PRole::Subscriber), names), people_text(&input.subscribers, names));
+    if !d.is_empty() {
+        history::record(tx, actor, "memo", before.id, Change::Update, &format!("Edited the memo {}", input.name), &d).await?;
+    }
+    Ok(())
+}
+
+/// Moves a shared memo to `stage` (Considered also stamps the review time).
+pub async fn set_stage(tx: &mut Tx, m: &Memo, stage: MemoStage, actor: &Actor) -> Result<(), sqlx::Error> {
+    let now = db::now();
+    let reviewed = if stage == MemoStage::Considered { Some(now) } else { m.reviewed_at };
+    tx.execute(
+        Query::update()
+            .table(Memos::Table)
+            .values([
+                (Memos::Stage, stage.slug().into()),
+                (Memos::ReviewedAt, reviewed.into()),
+                (Memos::UpdatedAt, now.into()),
+            ])
+            .and_where(Expr::col(Memos::Id).eq(m.id)),
+    )
+    .await?;
+    let mut d = Diff::default();
+    d.field("Stage", m.stage().label(), stage.label());
+    history::record(tx, actor, "memo", m.id, Change::Update, &format!("{} the memo", stage.label()), &d).await
+}
+
+/// Links a project to the memo it was made from.
+pub async fn set_project(tx: &mut Tx, memo: i64, project: i64) -> Result<(), sqlx::Error> {
+    tx.execute(
+        Query::update()
+            .table(Memos::Table)
+            .value(Memos::ProjectId, project)
+            .value(Memos::UpdatedAt, db::now())
+            .and_where(Expr::col(Memos::Id).eq(memo)),
+    )
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,287 @@
+//! Project pages: list, new (plain or from a memo), show (its tasks and progress), edit, stage.
+
+use poem::web::{Data, Path, Query};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+
+use super::repo::{self, ProjectFilter};
+use crate::access::{Action, ItemKind, Viewer};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, FormErrors};
+use crate::files::Uploaded;
+use crate::history::Actor;
+use crate::htmx::{self, HxRequest};
+use crate::items::{self, ItemRef};
+use crate::participants::{self, PRole};
+use crate::tasks::model::{DEFAULT_PROJECT_STEP, Rules, Stage, WorkForm, next_working_day};
+use crate::views;
+use crate::views::layout::Nav;
+use crate::views::projects::Mode;
+use crate::web::{self, Form};
+
+#[handler]
+pub async fn index(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Query(f): Query<ProjectFilter>,
+) -> AppResult<Response> {
+    let page = repo::list(&state.db, &viewer, &f).await?;
+    let ids: Vec<i64> = page.items.iter().map(|p| p.id).collect();
+    let progress = crate::tasks::repo::project_progress(&state.db, &ids).await?;
+    let owners: Vec<i64> = page.items.iter().map(|p| p.owner_id).collect();
+    let names = crate::users::repo::names(&state.db, &owners).await?;
+    let rows = views::projects::Rows { page: &page, progress: &progress, names: &names, filter: &f, today: crate::db::now().date_naive() };
+    if hx.0 {
+        return Ok(views::projects::list(&rows).into_response());
+    }
+    let cx = web::page_cx(&state, &viewer, Nav::Projects, hx).await?;
+    Ok(views::projects::index(&cx, &rows).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    pub memo: Option<i64>,
+}
+
+async fn render_form(
+    state: &AppState,
+    v: &Viewer,
+    hx: HxRequest,
+    mode: Mode,
+    f: &WorkForm,
+    errs: &FormErrors,
+) -> AppResult<maud::Markup> {
+    let users = crate::users::repo::choice_list(&state.db).await?;
+    let memo_files = match f.memo_id.parse::<i64>() {
+        Ok(m) => crate::files::of(&state.db, "memo", m).await?,
+        Err(_) => Vec::new(),
+    };
+    let cx = web::page_cx(state, v, Nav::Projects, hx).await?;
+    Ok(views::projects::form(&cx, mode, f, errs, &users, &memo_files))
+}
+
+#[handler]
+pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(n): Query<NewQuery>) -> AppResult<Response> {
+    let today = crate::db::now().date_naive();
+    let mut f = WorkForm {
+        next_step: DEFAULT_PROJECT_STEP.into(),
+        next_step_date: next_working_day(today).to_string(),
+        priority: "2".into(),
+        responsible: vec![viewer.id.to_string()],
+        ..Default::default()
+    };
+    if let Some(mid) = n.memo {
+        let m = items::load(&state.db, &viewer, ItemKind::Memo, mid, Action::CreateFromMemo).await?;
+        let memo = crate::memos::repo::get(&state.db, mid).await?.ok_or(AppError::NotFound)?;
+        f.memo_id = mid.to_string();
+        f.name = memo.name.clone();
+        f.description = memo.description.clone();
+        let mut subs = vec![memo.owner_id];
+        subs.extend(m.parts.users(PRole::Subscriber));
+        f.subscribers = subs.into_iter().filter(|u| *u != viewer.id).map(|u| u.to_string()).collect();
+        f.memo_files = crate::files::of(&state.db, "memo", mid).await?.iter().map(|a| a.id.to_string()).collect();
+    }
+    Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
+}
+
+
+#[handler]
+pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, up: Uploaded<WorkForm>) -> AppResult<Response> {
+    let f = &up.form;
+    let memo = match f.memo_id.trim().parse::<i64>().ok() {
+        Some(mid) => Some(items::load(&state.db, &viewer, ItemKind::Memo, mid, Action::CreateFromMemo).await?),
+        None => None,
+    };
+    let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
+    let today = crate::db::now().date_naive();
+    let rules = Rules { today, users: &users, before: None, subtask: false, need_responsible: false };
+    let mut input = match f.validate(&rules) {
+        Ok(i) => i,
+        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::New, f, &errs).await?)),
+    };
+    input.co_owner_id = input.co_owner_id.filter(|c| *c != viewer.id);
+    if input.next_step.is_empty() {
+        input.next_step = DEFAULT_PROJECT_STEP.into();
+    }
+    if input.next_step_date.is_none() {
+        input.next_step_date = Some(next_working_day(today));
+    }
+    let guard = state.files.guard().await;
+    let mut tx = state.db.begin().await?;
+    let id = repo::insert(&mut tx, &input, viewer.id, &Actor::from(&viewer), &names).await?;
+    state.files.save(&guard, &mut tx, &up.files, "project", id, viewer.id).await?;
+    let mut memo_notified = Vec::new();
+    if let Some(m) = &memo {
+        crate::files::link(&mut tx, &input.memo_files, ("memo", m.id), ("project", id), viewer.id).await?;
+        crate::memos::repo::set_project(&mut tx, m.id, id).await?;
+        memo_notified = crate::memos::handlers::considered_by_result(&mut tx, &state, &viewer, m, "project").await?;
+    }
+    let item = ItemRef {
+        kind: ItemKind::Project,
+        id,
+        title: input.name.clone(),
+        draft: false,
+        locked: false,
+        team: false,
+        subtask: false,
+        parts: crate::tasks::repo::parts_of(viewer.id, input.co_owner_id, &input),
+    };
+    let notified = items::notify_each(
+        &mut tx,
+        &state.config,
+        &item,
+        &[
+            (PRole::Responsible, format!("You are responsible in the new project: {}", input.name)),
+            (PRole::CoOwner, format!("You are the co-owner of the project: {}", input.name)),
+            (PRole::Subscriber, format!("You are subscribed to the project: {}", input.name)),
+        ],
+        Some(viewer.id),
+        &input.description,
+    )
+    .await?;
+    tx.commit().await?;
+    drop(guard);
+    items::publish_changed(&state.bus, &item);
+    if let Some(m) = &memo {
+        items::publish_changed(&state.bus, m);
+    }
+    items::publish_notices(&state.bus, &notified);
+    items::publish_notices(&state.bus, &memo_notified);
+    state.wake.notify_one();
+    Ok(htmx::redirect(hx, &format!("/projects/{id}")))
+}
+
+#[handler]
+pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::View).await?;
+    let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let tasks = crate::tasks::repo::of_project(&state.db, id, 200).await?;
+    let progress = crate::tasks::repo::project_progress(&state.db, &[id]).await?.remove(&id).unwrap_or((0, 0));
+    let task_ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+    let task_parts = participants::of_many(&state.db, ItemKind::Task, &task_ids).await?;
+    let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();
+    people.extend(task_parts.values().flat_map(|p| p.users(PRole::Responsible)));
+    let names = crate::users::repo::names(&state.db, &people).await?;
+    let panels = items::panels(&state, &viewer, &it).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Projects, hx).await?;
+    let page = views::projects::Page {
+        item: &it,
+        project: &p,
+        tasks: &tasks,
+        task_parts: &task_parts,
+        progress,
+        names: &names,
+        today: crate::db::now().date_naive(),
+    };
+    Ok(views::projects::show(&cx, &page, &panels).into_response())
+}
+
+#[handler]
+pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::Edit).await?;
+    let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let f = WorkForm {
+        name: p.name.clone(),
+        description: p.description.clone(),
+        next_step: p.next_step.clone(),
+        next_step_date: p.next_step_date.map(|d| d.to_string()).unwrap_or_default(),
+        due_date: p.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        priority: p.priority.to_string(),
+        co_owner_id: p.co_owner_id.map(|c| c.to_string()).unwrap_or_default(),
+        responsible: it.parts.users(PRole::Responsible).iter().map(|u| u.to_string()).collect(),
+        subscribers: it.parts.users(PRole::Subscriber).iter().map(|u| u.to_string()).collect(),
+        ..Default::default()
+    };
+    Ok(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &FormErrors::default()).await?.into_response())
+}
+
+#[handler]
+pub async fn update(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+    up: Uploaded<WorkForm>,
+) -> AppResult<Response> {
+    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::Edit).await?;
+    let before = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let (users, names) = crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
+    let rules = Rules {
+        today: crate::db::now().date_naive(),
+        users: &users,
+        before: Some((before.next_step_date, before.due_date)),
+        subtask: false,
+        need_responsible: false,
+    };
+    let input = match up.form.validate(&rules) {
+        Ok(i) => i,
+        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::Edit(id), &up.form, &errs).await?)),
+    };
+    let guard = state.files.guard().await;
+    let mut tx = state.db.begin().await?;
+    repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
+    state.files.save(&guard, &mut tx, &up.files, "project", id, viewer.id).await?;
+    let after = participants::of_tx(&mut tx, ItemKind::Project, id).await?;
+    let newcomers = ItemRef { parts: after.without(&it.parts), ..it.clone() };
+    let notified = items::notify_each(
+        &mut tx,
+        &state.config,
+        &newcomers,
+        &[
+            (PRole::Responsible, format!("You are responsible in the project: {}", input.name)),
+            (PRole::CoOwner, format!("You are the co-owner of the project: {}", input.name)),
+            (PRole::Subscriber, format!("You are subscribed to the project: {}", input.name)),
+        ],
+        Some(viewer.id),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    drop(guard);
+    let mut everyone = it.clone();
+    everyone.parts.0.extend(after.0.iter().copied());
+    items::publish_changed(&state.bus, &everyone);
+    items::publish_notices(&state.bus, &notified);
+    state.wake.notify_one();
+    Ok(htmx::redirect(hx, &format!("/projects/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct StageForm {
+    #[serde(default)]
+    pub stage: String,
+}
+
+#[handler]
+pub async fn set_stage(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+    Form(f): Form<StageForm>,
+) -> AppResult<Response> {
+    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::ChangeStage).await?;
+    let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let stage = Stage::from_slug(&f.stage).ok_or_else(|| AppError::BadRequest("Unknown stage.".into()))?;
+    if stage == p.stage() {
+        return Ok(htmx::redirect(hx, &format!("/projects/{id}")));
+    }
+    let mut tx = state.db.begin().await?;
+    repo::set_stage(&mut tx, &p, stage, &Actor::from(&viewer)).await?;
+    let notified = if stage.active() {
+        Vec::new()
+    } else {
+        let title = match stage {
+            Stage::Done => format!("The project is done: {}", p.name),
+            _ => format!("The project was canceled: {}", p.name),
+        };
+        let roles = [PRole::Owner, PRole::CoOwner, PRole::Subscriber].map(|r| (r, title.clone()));
+        items::notify_each(&mut tx, &state.config, &it, &roles, Some(viewer.id), "").await?
+    };
+    tx.commit().await?;
+    items::publish_changed(&state.bus, &it);
+    items::publish_notices(&state.bus, &notified);
+    state.wake.notify_one();
+    Ok(htmx::redirect(hx, &format!("/projects/{id}")))
+}

@@ -1,0 +1,267 @@
+//! Queries on projects. Same shape as tasks: writes record history and participants in one transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_query::{Expr, ExprTrait, Func, Iden, Order, Query, SelectStatement};
+use serde::Deserialize;
+
+use crate::access::{self, ItemKind, ListKind, Viewer};
+use crate::db::{self, Db, Tx};
+use crate::error::AppResult;
+use crate::history::{self, Actor, Change, Diff};
+use crate::paging::{self, Paged};
+use crate::participants::{self, PRole, Parts};
+use crate::tasks::model::{Stage, WorkInput, priority_label};
+use crate::tasks::repo::people_text;
+
+#[derive(Iden, Clone, Copy)]
+pub enum Projects {
+    Table,
+    Id,
+    Name,
+    Description,
+    NextStep,
+    NextStepDate,
+    DueDate,
+    Priority,
+    Stage,
+    Active,
+    OwnerId,
+    CoOwnerId,
+    ClosingDate,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub next_step: String,
+    pub next_step_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub priority: i16,
+    pub stage: String,
+    pub active: bool,
+    pub owner_id: i64,
+    pub co_owner_id: Option<i64>,
+    pub closing_date: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Project {
+    pub fn stage(&self) -> Stage {
+        Stage::of(&self.stage)
+    }
+    pub fn overdue(&self, today: NaiveDate) -> bool {
+        self.active && self.due_date.is_some_and(|d| d < today)
+    }
+}
+
+/// Filters of the project list.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ProjectFilter {
+    #[serde(default)]
+    pub show: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<u32>,
+}
+
+impl ProjectFilter {
+    pub fn query(&self, page: u64) -> String {
+        crate::views::ui::query(&[
+            ("show", self.show.clone()),
+            ("q", self.q.clone()),
+            ("page", if page > 1 { page.to_string() } else { String::new() }),
+        ])
+    }
+}
+
+const COLS: [Projects; 14] = [
+    Projects::Id,
+    Projects::Name,
+    Projects::Description,
+    Projects::NextStep,
+    Projects::NextStepDate,
+    Projects::DueDate,
+    Projects::Priority,
+    Projects::Stage,
+    Projects::Active,
+    Projects::OwnerId,
+    Projects::CoOwnerId,
+    Projects::ClosingDate,
+    Projects::CreatedAt,
+    Projects::UpdatedAt,
+];
+
+fn select() -> SelectStatement {
+    Query::select().columns(COLS.map(|c| (Projects::Table, c))).from(Projects::Table).to_owned()
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<Project>, sqlx::Error> {
+    db.fetch_optional(select().and_where(Expr::col((Projects::Table, Projects::Id)).eq(id))).await
+}
+
+pub async fn list(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Paged<Project>> {
+    let page = paging::page_number(f.page);
+    let mut q = select();
+    access::scope(v, ListKind::Projects, &mut q)?;
+    if f.show != "all" {
+        q.and_where(Expr::col((Projects::Table, Projects::Active)).eq(true));
+    }
+    let text = f.q.trim();
+    if !text.is_empty() {
+        q.and_where(
+            Expr::expr(Func::lower(Expr::col((Projects::Table, Projects::Name))))
+                .like(sea_query::LikeExpr::new(db::like_pattern(&text.to_lowercase())).escape('\\')),
+        );
+    }
+    let mut count = q.clone();
+    count.clear_selects().expr(Expr::col((Projects::Table, Projects::Id)).count());
+    let total: i64 = db.scalar(&count).await?.unwrap_or(0);
+    q.order_by((Projects::Table, Projects::Id), Order::Desc).limit(paging::PER_PAGE).offset(paging::offset(page));
+    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+}
+
+/// Active projects `v` may see, newest first (the choices of a task's Project field).
+pub async fn choices(db: &Db, v: &Viewer, limit: u64) -> AppResult<Vec<(i64, String)>> {
+    let mut q = Query::select();
+    q.columns([(Projects::Table, Projects::Id), (Projects::Table, Projects::Name)])
+        .from(Projects::Table)
+        .and_where(Expr::col((Projects::Table, Projects::Active)).eq(true));
+    access::scope(v, ListKind::Projects, &mut q)?;
+    q.order_by((Projects::Table, Projects::Id), Order::Desc).limit(limit);
+    Ok(db.fetch_all(&q).await?)
+}
+
+fn date_text(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    input: &WorkInput,
+    owner: i64,
+    actor: &Actor,
+    names: &HashMap<i64, String>,
+) -> Result<i64, sqlx::Error> {
+    let now = db::now();
+    let id = tx
+        .insert_id(
+            Query::insert()
+                .into_table(Projects::Table)
+                .columns([
+                    Projects::Name,
+                    Projects::Description,
+                    Projects::NextStep,
+                    Projects::NextStepDate,
+                    Projects::DueDate,
+                    Projects::Priority,
+                    Projects::Stage,
+                    Projects::Active,
+                    Projects::OwnerId,
+                    Projects::CoOwnerId,
+                    Projects::CreatedAt,
+                    Projects::UpdatedAt,
+                ])
+                .values_panic([
+                    input.name.as_str().into(),
+                    input.description.as_str().into(),
+                    input.next_step.as_str().into(),
+                    input.next_step_date.into(),
+                    input.due_date.into(),
+                    input.priority.into(),
+                    input.stage.slug().into(),
+                    input.stage.active().into(),
+                    owner.into(),
+                    input.co_owner_id.into(),
+                    now.into(),
+                    now.into(),
+                ])
+                .returning_col(Projects::Id),
+        )
+        .await?;
+    participants::set(tx, ItemKind::Project, id, &crate::tasks::repo::parts_of(owner, input.co_owner_id, input)).await?;
+    let mut d = Diff::default();
+    d.field("Name", "", &input.name)
+        .field("Description", "", &input.description)
+        .field("Next step", "", &input.next_step)
+        .field("Next step date", "", date_text(input.next_step_date))
+        .field("Due date", "", date_text(input.due_date))
+        .field("Priority", "", priority_label(input.priority))
+        .field("Responsible", "", people_text(&input.responsible, names))
+        .field("Subscribers", "", people_text(&input.subscribers, names));
+    history::record(tx, actor, "project", id, Change::Create, &format!("Created the project {}", input.name), &d).await?;
+    Ok(id)
+}
+
+pub async fn update(
+    tx: &mut Tx,
+    before: &Project,
+    before_parts: &Parts,
+    input: &WorkInput,
+    actor: &Actor,
+    names: &HashMap<i64, String>,
+) -> Result<(), sqlx::Error> {
+    tx.execute(
+        Query::update()
+            .table(Projects::Table)
+            .values([
+                (Projects::Name, input.name.as_str().into()),
+                (Projects::Description, input.description.as_str().into()),
+                (Projects::NextStep, input.next_step.as_str().into()),
+                (Projects::NextStepDate, input.next_step_date.into()),
+                (Projects::DueDate, input.due_date.into()),
+                (Projects::Priority, input.priority.into()),
+                (Projects::CoOwnerId, input.co_owner_id.into()),
+                (Projects::UpdatedAt, db::now().into()),
+            ])
+            .and_where(Expr::col(Projects::Id).eq(before.id)),
+    )
+    .await?;
+    let parts = crate::tasks::repo::parts_of(before.owner_id, input.co_owner_id, input);
+    participants::set(tx, ItemKind::Project, before.id, &parts).await?;
+    let mut d = Diff::default();
+    d.field("Name", &before.name, &input.name)
+        .field("Description", &before.description, &input.description)
+        .field("Next step", &before.next_step, &input.next_step)
+        .field("Next step date", date_text(before.next_step_date), date_text(input.next_step_date))
+        .field("Due date", date_text(before.due_date), date_text(input.due_date))
+        .field("Priority", priority_label(before.priority), priority_label(input.priority))
+        .field(
+            "Co-owner",
+            people_text(&before.co_owner_id.into_iter().collect::<Vec<_>>(), names),
+            people_text(&input.co_owner_id.into_iter().collect::<Vec<_>>(), names),
+        )
+        .field("Responsible", people_text(&before_parts.users(PRole::Responsible), names), people_text(&input.responsible, names))
+        .field("Subscribers", people_text(&before_parts.users(PRole::Subscriber), names), people_text(&input.subscribers, names));
+    if !d.is_empty() {
+        history::record(tx, actor, "project", before.id, Change::Update, &format!("Edited the project {}", input.name), &d)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn set_stage(tx: &mut Tx, p: &Project, stage: Stage, actor: &Actor) -> Result<(), sqlx::Error> {
+    let today = db::now().date_naive();
+    tx.execute(
+        Query::update()
+            .table(Projects::Table)
+            .values([
+                (Projects::Stage, stage.slug().into()),
+                (Projects::Active, stage.active().into()),
+                (Projects::ClosingDate, (!stage.active()).then_some(today).into()),
+                (Projects::UpdatedAt, db::now().into()),
+            ])
+            .and_where(Expr::col(Projects::Id).eq(p.id)),
+    )
+    .await?;
+    let mut d = Diff::default();
+    d.field("Stage", p.stage().label(), stage.label());
+    history::record(tx, actor, "project", p.id, Change::Update, &format!("Stage: {}", stage.label()), &d).await
+}

@@ -1,0 +1,421 @@
+//! Queries on tasks. Writes take a transaction and record history in it; participants are written
+//! with `participants::set` in the same transaction.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+
+use super::model::{Stage, Task, TaskFilter, Tasks, WorkInput, priority_label};
+use crate::access::{self, ItemKind, ListKind, Viewer};
+use crate::db::{self, Db, Tx};
+use crate::error::AppResult;
+use crate::history::{self, Actor, Change, Diff};
+use crate::paging::{self, Paged};
+use crate::participants::{self, PRole, Parts};
+
+pub const COLS: [Tasks; 17] = [
+    Tasks::Id,
+    Tasks::Name,
+    Tasks::Description,
+    Tasks::NextStep,
+    Tasks::NextStepDate,
+    Tasks::DueDate,
+    Tasks::Priority,
+    Tasks::Stage,
+    Tasks::Active,
+    Tasks::OwnerId,
+    Tasks::CoOwnerId,
+    Tasks::ParentId,
+    Tasks::ProjectId,
+    Tasks::Team,
+    Tasks::ClosingDate,
+    Tasks::CreatedAt,
+    Tasks::UpdatedAt,
+];
+
+fn select() -> SelectStatement {
+    Query::select().columns(COLS.map(|c| (Tasks::Table, c))).from(Tasks::Table).to_owned()
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<Task>, sqlx::Error> {
+    db.fetch_optional(select().and_where(Expr::col((Tasks::Table, Tasks::Id)).eq(id))).await
+}
+
+pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Option<Task>, sqlx::Error> {
+    tx.fetch_optional(select().and_where(Expr::col((Tasks::Table, Tasks::Id)).eq(id))).await
+}
+
+/// Tasks by id (for links from memos and projects), in one query.
+pub async fn many(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Task>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Task> =
+        db.fetch_all(select().and_where(Expr::col((Tasks::Table, Tasks::Id)).is_in(ids.iter().copied()))).await?;
+    Ok(rows.into_iter().map(|t| (t.id, t)).collect())
+}
+
+fn like(col: Tasks, text: &str) -> sea_query::Expr {
+    Expr::expr(Func::lower(Expr::col((Tasks::Table, col))))
+        .like(sea_query::LikeExpr::new(db::like_pattern(&text.to_lowercase())).escape('\\'))
+}
+
+fn user_filter(raw: &str) -> Option<i64> {
+    raw.trim().parse::<i64>().ok()
+}
+
+/// One page of the tasks `v` may see, filtered and sorted.
+pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
+    let page = paging::page_number(f.page);
+    let mut q = select();
+    access::scope(v, ListKind::Tasks, &mut q)?;
+    if !f.all() {
+        q.and_where(Expr::col((Tasks::Table, Tasks::Active)).eq(true));
+    }
+    if let Some(s) = Stage::from_slug(&f.stage) {
+        q.and_where(Expr::col((Tasks::Table, Tasks::Stage)).eq(s.slug()));
+    }
+    if let Some(o) = user_filter(&f.owner) {
+        q.and_where(Expr::col((Tasks::Table, Tasks::OwnerId)).eq(o));
+    }
+    if let Some(r) = user_filter(&f.responsible) {
+        q.and_where(participants::involving(ItemKind::Task, (Tasks::Table, Tasks::Id), r, &[PRole::Responsible]));
+    }
+    if let Some(p) = user_filter(&f.project) {
+        q.and_where(Expr::col((Tasks::Table, Tasks::ProjectId)).eq(p));
+    }
+    let roles: &[PRole] = match f.role.as_str() {
+        "mine" => &[PRole::Owner, PRole::CoOwner],
+        "assigned" => &[PRole::Responsible],
+        "subscribed" => &[PRole::Subscriber],
+        _ => &[],
+    };
+    if !roles.is_empty() {
+        q.and_where(participants::involving(ItemKind::Task, (Tasks::Table, Tasks::Id), v.id, roles));
+    }
+    let text = f.q.trim();
+    if !text.is_empty() {
+        q.and_where(like(Tasks::Name, text).or(like(Tasks::Description, text)));
+    }
+    let mut count = q.clone();
+    count.clear_selects().expr(Expr::col((Tasks::Table, Tasks::Id)).count());
+    let total: i64 = db.scalar(&count).await?.unwrap_or(0);
+    match f.sort.as_str() {
+        "due" => q
+            .order_by_expr(Expr::col((Tasks::Table, Tasks::DueDate)).is_null(), Order::Asc)
+            .order_by((Tasks::Table, Tasks::DueDate), Order::Asc),
+        "step" => q
+            .order_by_expr(Expr::col((Tasks::Table, Tasks::NextStepDate)).is_null(), Order::Asc)
+            .order_by((Tasks::Table, Tasks::NextStepDate), Order::Asc),
+        _ => &mut q,
+    };
+    q.order_by((Tasks::Table, Tasks::Id), Order::Desc).limit(paging::PER_PAGE).offset(paging::offset(page));
+    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+}
+
+/// The subtasks of a task, oldest first.
+pub async fn subtasks(db: &Db, parent: i64) -> Result<Vec<Task>, sqlx::Error> {
+    db.fetch_all(
+        select().and_where(Expr::col((Tasks::Table, Tasks::ParentId)).eq(parent)).order_by(Tasks::Id, Order::Asc),
+    )
+    .await
+}
+
+/// The tasks of a project (main tasks and subtasks), newest first, at most `limit`.
+pub async fn of_project(db: &Db, project: i64, limit: u64) -> Result<Vec<Task>, sqlx::Error> {
+    db.fetch_all(
+        select()
+            .and_where(Expr::col((Tasks::Table, Tasks::ProjectId)).eq(project))
+            .order_by(Tasks::Id, Order::Desc)
+            .limit(limit),
+    )
+    .await
+}
+
+/// (all, done) task counts of each project, in one query.
+pub async fn project_progress(db: &Db, projects: &[i64]) -> Result<HashMap<i64, (i64, i64)>, sqlx::Error> {
+    if projects.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, i64)> = db
+        .fetch_all(
+            Query::select()
+                .column(Tasks::ProjectId)
+                .column(Tasks::Stage)
+                .expr(Expr::col(Tasks::Id).count())
+                .from(Tasks::Table)
+                .and_where(Expr::col(Tasks::ProjectId).is_in(projects.iter().copied()))
+                .group_by_col(Tasks::ProjectId)
+                .group_by_col(Tasks::Stage),
+        )
+        .await?;
+    let mut out: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (p, stage, n) in rows {
+        let e = out.entry(p).or_default();
+        e.0 += n;
+        if stage == Stage::Done.slug() {
+            e.1 += n;
+        }
+    }
+    Ok(out)
+}
+
+/// The participants of a new or edited task, from the form and the decided owner/co-owner.
+pub fn parts_of(owner: i64, co_owner: Option<i64>, input: &WorkInput) -> Parts {
+    let mut p = Parts::default();
+    p.add(PRole::Owner, owner);
+    if let Some(c) = co_owner {
+        p.add(PRole::CoOwner, c);
+    }
+    for r in &input.responsible {
+        p.add(PRole::Responsible, *r);
+    }
+    for s in &input.subscribers {
+        p.add(PRole::Subscriber, *s);
+    }
+    p
+}
+
+fn date_text(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// Names of people for history lines, e.g. "Ann Lee, Bob Stone".
+pub fn people_text(ids: &[i64], names: &HashMap<i64, String>) -> String {
+    ids.iter().map(|i| names.get(i).cloned().unwrap_or_else(|| format!("#{i}"))).collect::<Vec<_>>().join(", ")
+}
+
+/// Inserts a task with its participants; records history. Returns the id.
+pub async fn insert(
+    tx: &mut Tx,
+    input: &WorkInput,
+    owner: i64,
+    co_owner: Option<i64>,
+    actor: &Actor,
+    names: &HashMap<i64, String>,
+) -> Result<i64, sqlx::Error> {
+    let now = db::now();
+    let stage = input.stage;
+    let team = input.parent_id.is_none() && input.responsible.len() > 1;
+    let id = tx
+        .insert_id(
+            Query::insert()
+                .into_table(Tasks::Table)
+                .columns([
+                    Tasks::Name,
+                    Tasks::Description,
+                    Tasks::NextStep,
+                    Tasks::NextStepDate,
+                    Tasks::DueDate,
+                    Tasks::Priority,
+                    Tasks::Stage,
+                    Tasks::Active,
+                    Tasks::OwnerId,
+                    Tasks::CoOwnerId,
+                    Tasks::ParentId,
+                    Tasks::ProjectId,
+                    Tasks::Team,
+                    Tasks::ClosingDate,
+                    Tasks::CreatedAt,
+                    Tasks::UpdatedAt,
+                ])
+                .values_panic([
+                    input.name.as_str().into(),
+                    input.description.as_str().into(),
+                    input.next_step.as_str().into(),
+                    input.next_step_date.into(),
+                    input.due_date.into(),
+                    input.priority.into(),
+                    stage.slug().into(),
+                    stage.active().into(),
+                    owner.into(),
+                    co_owner.into(),
+                    input.parent_id.into(),
+                    input.project_id.into(),
+                    team.into(),
+                    (!stage.active()).then(|| now.date_naive()).into(),
+                    now.into(),
+                    now.into(),
+                ])
+                .returning_col(Tasks::Id),
+        )
+        .await?;
+    participants::set(tx, ItemKind::Task, id, &parts_of(owner, co_owner, input)).await?;
+    let mut d = Diff::default();
+    d.field("Name", "", &input.name)
+        .field("Description", "", &input.description)
+        .field("Next step", "", &input.next_step)
+        .field("Next step date", "", date_text(input.next_step_date))
+        .field("Due date", "", date_text(input.due_date))
+        .field("Priority", "", priority_label(input.priority))
+        .field("Stage", "", stage.label())
+        .field("Co-owner", "", people_text(&co_owner.into_iter().collect::<Vec<_>>(), names))
+        .field("Responsible", "", people_text(&input.responsible, names))
+        .field("Subscribers", "", people_text(&input.subscribers, names));
+    let what = if input.parent_id.is_some() { "subtask" } else { "task" };
+    history::record(tx, actor, "task", id, Change::Create, &format!("Created the {what} {}", input.name), &d).await?;
+    Ok(id)
+}
+
+/// Saves an edit (fields and people; the owner stays). Returns the diff recorded.
+pub async fn update(
+    tx: &mut Tx,
+    before: &Task,
+    before_parts: &Parts,
+    input: &WorkInput,
+    actor: &Actor,
+    names: &HashMap<i64, String>,
+) -> Result<Diff, sqlx::Error> {
+    let team = before.parent_id.is_none() && input.responsible.len() > 1;
+    tx.execute(
+        Query::update()
+            .table(Tasks::Table)
+            .values([
+                (Tasks::Name, input.name.as_str().into()),
+                (Tasks::Description, input.description.as_str().into()),
+                (Tasks::NextStep, input.next_step.as_str().into()),
+                (Tasks::NextStepDate, input.next_step_date.into()),
+                (Tasks::DueDate, input.due_date.into()),
+                (Tasks::Priority, input.priority.into()),
+                (Tasks::CoOwnerId, input.co_owner_id.into()),
+                (Tasks::ProjectId, input.project_id.into()),
+                (Tasks::Team, team.into()),
+                (Tasks::UpdatedAt, db::now().into()),
+            ])
+            .and_where(Expr::col(Tasks::Id).eq(before.id)),
+    )
+    .await?;
+    participants::set(tx, ItemKind::Task, before.id, &parts_of(before.owner_id, input.co_owner_id, input)).await?;
+    let mut d = Diff::default();
+    d.field("Name", &before.name, &input.name)
+        .field("Description", &before.description, &input.description)
+        .field("Next step", &before.next_step, &input.next_step)
+        .field("Next step date", date_text(before.next_step_date), date_text(input.next_step_date))
+        .field("Due date", date_text(before.due_date), date_text(input.due_date))
+        .field("Priority", priority_label(before.priority), priority_label(input.priority))
+        .field(
+            "Co-owner",
+            people_text(&before.co_owner_id.into_iter().collect::<Vec<_>>(), names),
+            people_text(&input.co_owner_id.into_iter().collect::<Vec<_>>(), names),
+        )
+        .field("Responsible", people_text(&before_parts.users(PRole::Responsible), names), people_text(&input.responsible, names))
+        .field("Subscribers", people_text(&before_parts.users(PRole::Subscriber), names), people_text(&input.subscribers, names))
+        .field(
+            "Project",
+            before.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
+            input.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
+        );
+    if !d.is_empty() {
+        history::record(tx, actor, "task", before.id, Change::Update, &format!("Edited the task {}", input.name), &d).await?;
+    }
+    Ok(d)
+}
+
+/// Moves a task to `stage`: active flag and closing date follow; records history.
+pub async fn set_stage(tx: &mut Tx, t: &Task, stage: Stage, actor: &Actor, summary: &str) -> Result<(), sqlx::Error> {
+    let today = db::now().date_naive();
+    tx.execute(
+        Query::update()
+            .table(Tasks::Table)
+            .values([
+                (Tasks::Stage, stage.slug().into()),
+                (Tasks::Active, stage.active().into()),
+                (Tasks::ClosingDate, (!stage.active()).then_some(today).into()),
+                (Tasks::UpdatedAt, db::now().into()),
+            ])
+            .and_where(Expr::col(Tasks::Id).eq(t.id)),
+    )
+    .await?;
+    let mut d = Diff::default();
+    d.field("Stage", t.stage().label(), stage.label());
+    history::record(tx, actor, "task", t.id, Change::Update, summary, &d).await
+}
+
+/// Number of active subtasks of a task.
+pub async fn active_subtasks(tx: &mut Tx, parent: i64) -> Result<i64, sqlx::Error> {
+    Ok(tx
+        .scalar(
+            Query::select()
+                .expr(Expr::col(Tasks::Id).count())
+                .from(Tasks::Table)
+                .and_where(Expr::col(Tasks::ParentId).eq(parent))
+                .and_where(Expr::col(Tasks::Active).eq(true)),
+        )
+        .await?
+        .unwrap_or(0))
+}
+
+/// The team-task rule: a main task at an active stage becomes Done by itself when it has no active
+/// subtask and every one of its responsible users is responsible for at least one done subtask.
+/// Returns the main task (as it was) when it was closed.
+pub async fn complete_team_task_if_done(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<Option<Task>, sqlx::Error> {
+    let Some(parent) = get_tx(tx, parent_id).await? else { return Ok(None) };
+    if !parent.stage().active() || active_subtasks(tx, parent_id).await? > 0 {
+        return Ok(None);
+    }
+    let responsible: Vec<(i64,)> = tx
+        .fetch_all(
+            Query::select()
+                .column(participants::Participants::UserId)
+                .from(participants::Participants::Table)
+                .and_where(Expr::col(participants::Participants::ObjectType).eq(ItemKind::Task.slug()))
+                .and_where(Expr::col(participants::Participants::ObjectId).eq(parent_id))
+                .and_where(Expr::col(participants::Participants::Role).eq(PRole::Responsible.slug())),
+        )
+        .await?;
+    let done_sub = Query::select()
+        .column(Tasks::Id)
+        .from(Tasks::Table)
+        .and_where(Expr::col(Tasks::ParentId).eq(parent_id))
+        .and_where(Expr::col(Tasks::Stage).eq(Stage::Done.slug()))
+        .to_owned();
+    let with_done: Vec<(i64,)> = tx
+        .fetch_all(
+            Query::select()
+                .distinct()
+                .column(participants::Participants::UserId)
+                .from(participants::Participants::Table)
+                .and_where(Expr::col(participants::Participants::ObjectType).eq(ItemKind::Task.slug()))
+                .and_where(Expr::col(participants::Participants::Role).eq(PRole::Responsible.slug()))
+                .and_where(Expr::col(participants::Participants::ObjectId).in_subquery(done_sub)),
+        )
+        .await?;
+    if responsible.is_empty() || !responsible.iter().all(|r| with_done.contains(r)) {
+        return Ok(None);
+    }
+    set_stage(tx, &parent, Stage::Done, actor, "The main task is closed automatically: all subtasks are done.").await?;
+    Ok(Some(parent))
+}
+
+/// A subtask started: its main task, if still pending, goes in progress too.
+pub async fn start_parent(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<Option<Task>, sqlx::Error> {
+    let Some(parent) = get_tx(tx, parent_id).await? else { return Ok(None) };
+    if parent.stage() != Stage::Pending {
+        return Ok(None);
+    }
+    set_stage(tx, &parent, Stage::InProgress, actor, "A subtask is in progress, so the main task is too.").await?;
+    Ok(Some(parent))
+}
+
+/// Ids of a task and its subtasks (what goes when it is deleted).
+pub async fn family(db: &Db, id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let subs: Vec<(i64,)> =
+        db.fetch_all(Query::select().column(Tasks::Id).from(Tasks::Table).and_where(Expr::col(Tasks::ParentId).eq(id))).await?;
+    let mut out = vec![id];
+    out.extend(subs.into_iter().map(|(i,)| i));
+    Ok(out)
+}
+
+/// Links a task to the memo it was made from.
+pub async fn set_memo_task(tx: &mut Tx, memo: i64, task: i64) -> Result<(), sqlx::Error> {
+    tx.execute(
+        Query::update()
+            .table("memos")
+            .value("task_id", task)
+            .value("updated_at", db::now())
+            .and_where(Expr::col("id").eq(memo)),
+    )
+    .await
+    .map(|_| ())
+}

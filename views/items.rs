@@ -1,0 +1,197 @@
+//! Pieces every memo, task and project page shares: badges, people, dates, files, the live region,
+//! the side panels, the delete confirmation, and the task/project form fields.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use maud::{Markup, html};
+
+use crate::error::FormErrors;
+use crate::files::{Attachment, human_size};
+use crate::items::remove::Removal;
+use crate::items::{ItemRef, Panels};
+use crate::tasks::model::{Stage, WorkForm, priority_label};
+use crate::views::layout::{PageCx, page};
+use crate::views::ui::{self, Field, icon};
+use crate::views::{chat, reminders};
+
+/// A task's or project's stage as a coloured badge.
+pub fn stage_badge(stage: Stage) -> Markup {
+    let class = format!("badge stage stage-{}", stage.slug());
+    html! { span class=(class) { (stage.label()) } }
+}
+
+/// Low / Middle / High.
+pub fn priority(p: i16) -> Markup {
+    let class = format!("prio prio-{p}");
+    html! { span class=(class) title=(format!("Priority: {}", priority_label(p))) { (priority_label(p)) } }
+}
+
+/// A date, flagged when it is overdue.
+pub fn date(d: Option<NaiveDate>, overdue: bool) -> Markup {
+    html! {
+        @match d {
+            Some(d) => time.overdue[overdue] datetime=(d.to_string()) title=[overdue.then_some("Overdue")] { (d.format("%Y-%m-%d")) },
+            None => span.muted { "—" },
+        }
+    }
+}
+
+/// Names of people (from a preloaded map), comma separated.
+pub fn people(ids: &[i64], names: &HashMap<i64, String>) -> Markup {
+    html! {
+        @if ids.is_empty() { span.muted { "—" } }
+        @for (i, id) in ids.iter().enumerate() {
+            @if i > 0 { ", " }
+            span.person { (names.get(id).map(String::as_str).unwrap_or("(former user)")) }
+        }
+    }
+}
+
+/// The files of an item, with download links and (for editors) a remove button each.
+pub fn attachments(files: &[Attachment], can_remove: bool, csrf: &str) -> Markup {
+    html! {
+        @if files.is_empty() { p.muted.text-small { "No files." } }
+        @else {
+            ul.files {
+                @for f in files {
+                    li.file {
+                        a href=(f.url()) download { (icon("clipboard")) " " (f.name) }
+                        span.muted.text-small { " " (human_size(f.size)) }
+                        @if can_remove {
+                            form.inline method="post" action=(format!("/files/{}/delete", f.id)) data-confirm=(format!("Remove the file {}?", f.name)) {
+                                (ui::csrf(csrf))
+                                button.btn.btn-ghost.btn-sm.btn-danger type="submit" { (icon("x")) span.sr-only { "Remove " (f.name) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The attributes of a region that re-fetches itself when the item changes: `#<kind>-<id>-live`
+/// re-GETs the item's page and keeps its own part (`hx-select`).
+pub fn live_region(it: &ItemRef, body: Markup) -> Markup {
+    let id = format!("{}-{}-live", it.kind.slug(), it.id);
+    html! {
+        div id=(id) hx-get=(it.url()) hx-trigger=(format!("sse:{}-{}-changed, sse:resync", it.kind.slug(), it.id))
+            hx-select=(format!("#{id}")) hx-swap="outerHTML" {
+            (body)
+        }
+    }
+}
+
+/// Files, reminders and chat: the panels beside every item's own fields.
+pub fn side_panels(it: &ItemRef, p: &Panels, csrf: &str) -> Markup {
+    html! {
+        div.card #files {
+            div.card-header { h2.card-title { "Attachments" } }
+            div.card-body { (attachments(&p.files, p.can_edit, csrf)) }
+        }
+        (reminders::panel(it, csrf, &p.reminders, &Default::default(), &FormErrors::default()))
+        (chat::panel(it, csrf, &p.messages, &p.message_files, p.more_messages, p.can_chat))
+    }
+}
+
+/// Edit, copy, history, delete buttons of an item page.
+pub struct Actions {
+    pub edit: bool,
+    pub delete: bool,
+    pub copy: Option<String>,
+}
+
+pub fn actions(it: &ItemRef, a: &Actions) -> Markup {
+    html! {
+        @if a.edit { a.btn.btn-primary href=(format!("{}/edit", it.url())) { (icon("edit")) " Edit" } }
+        @if let Some(href) = &a.copy { a.btn.btn-ghost href=(href) title="Open a new form filled from this one" { (icon("plus")) " Copy" } }
+        a.btn.btn-ghost href=(format!("{}/history", it.url())) { (icon("history")) " History" }
+        @if a.delete { a.btn.btn-ghost.btn-danger href=(format!("{}/delete", it.url())) { (icon("trash")) " Delete" } }
+    }
+}
+
+/// "Delete this task?" with everything that goes with it.
+pub fn delete_page(cx: &PageCx<'_>, it: &ItemRef, r: &Removal) -> Markup {
+    let what = it.kind.label().to_lowercase();
+    page(
+        cx,
+        &format!("Delete {what}"),
+        html! {
+            div.page-header { div { h1.page-title { "Delete the " (what) " “" (it.title) "”?" } p.page-subtitle { "This cannot be undone. Its history is kept." } } }
+            div.card { div.card-body.stack {
+                p { "Deleting it also removes:" }
+                ul.removal {
+                    @if !r.subtasks.is_empty() {
+                        li { strong { (r.subtasks.len()) " subtask" @if r.subtasks.len() != 1 { "s" } } ": "
+                            @for (i, (_, name)) in r.subtasks.iter().enumerate() { @if i > 0 { ", " } (name) } }
+                    }
+                    li { strong { (r.messages) } " chat message" @if r.messages != 1 { "s" } }
+                    li { strong { (r.reminders) } " reminder" @if r.reminders != 1 { "s" } }
+                    li { strong { (r.files.len()) } " link" @if r.files.len() != 1 { "s" } " to files"
+                        @if !r.files.is_empty() { ": " (r.files.join(", ")) }
+                        span.muted { " (a file is deleted when nothing links it any more)" } }
+                }
+                @if r.detached_tasks > 0 { p.muted { "Its " (r.detached_tasks) " task(s) stay, outside any project." } }
+                @if r.linked_memos > 0 { p.muted { (r.linked_memos) " memo(s) will no longer link to it." } }
+                form method="post" action=(format!("{}/delete", it.url())) {
+                    (ui::csrf(&cx.viewer.csrf))
+                    div.form-actions {
+                        a.btn.btn-ghost href=(it.url()) { "Cancel" }
+                        button.btn.btn-danger type="submit" { (icon("trash")) " Delete the " (what) }
+                    }
+                }
+            } }
+        },
+    )
+}
+
+/// Fields a task and a project form share. `users` are (id, label) of active users.
+/// A subtask has one responsible and gets its main task's owner as co-owner, so `subtask` narrows both.
+pub fn work_fields(f: &WorkForm, errs: &FormErrors, users: &[(i64, String)], subtask: bool) -> Markup {
+    let ids = |v: &[String]| v.iter().filter_map(|s| s.parse::<i64>().ok()).collect::<Vec<_>>();
+    let co_owner: Vec<i64> = f.co_owner_id.parse::<i64>().ok().into_iter().collect();
+    let prio = [("1", "Low"), ("2", "Middle"), ("3", "High")].map(|(v, l)| (v.to_string(), l.to_string()));
+    html! {
+        (Field::new("name", "Name", &f.name, errs).required())
+        div.field.has-error[errs.get("description").is_some()] {
+            label for="f-description" { "Description" }
+            textarea #f-description name="description" rows="5" { (f.description) }
+            @if let Some(e) = errs.get("description") { p.field-error #f-description-error { (e) } }
+        }
+        div.field-row {
+            (Field::new("next_step", "Next step", &f.next_step, errs))
+            (Field::new("next_step_date", "Next step date", &f.next_step_date, errs).kind("date"))
+        }
+        div.field-row {
+            (Field::new("due_date", "Due date", &f.due_date, errs).kind("date"))
+            (ui::select("priority", "Priority", if f.priority.is_empty() { "2" } else { &f.priority }, &prio, errs))
+        }
+        div.field-row {
+            (ui::user_select("responsible", "Responsible", users, &ids(&f.responsible), !subtask, errs))
+            (ui::user_select("subscribers", "Subscribers", users, &ids(&f.subscribers), true, errs))
+        }
+        @if !subtask { (ui::user_select("co_owner_id", "Co-owner", users, &co_owner, false, errs)) }
+    }
+}
+
+/// The "Attachments" inputs of a form: new uploads, and (from a memo) which of its files to link.
+pub fn file_inputs(memo_files: &[Attachment], chosen: &[String]) -> Markup {
+    html! {
+        div.field {
+            label for="f-files" { "Attachments" }
+            input #f-files type="file" name="files" multiple;
+        }
+        @if !memo_files.is_empty() {
+            fieldset.checks {
+                legend { "Files of the memo (linked, not copied)" }
+                @for a in memo_files {
+                    label.check {
+                        input type="checkbox" name="memo_files" value=(a.id) checked[chosen.contains(&a.id.to_string())];
+                        " " (a.name)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Tasks: the list with its filters, the task page (subtasks, team notice, stage buttons), one form.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use maud::{Markup, html};
+
+use crate::access::Action;
+use crate::error::FormErrors;
+use crate::files::Attachment;
+use crate::items::{ItemRef, Panels};
+use crate::paging::Paged;
+use crate::participants::{PRole, Parts};
+use crate::tasks::model::{Stage, Task, TaskFilter, WorkForm};
+use crate::views::items::{self, Actions, date, people, priority, stage_badge};
+use crate::views::layout::{PageCx, page};
+use crate::views::ui::{self, datetime, icon};
+
+/// What the list needs: the page, participants and names of its rows, and the filter it shows.
+pub struct Rows<'a> {
+    pub page: &'a Paged<Task>,
+    pub parts: &'a HashMap<i64, Parts>,
+    pub names: &'a HashMap<i64, String>,
+    pub filter: &'a TaskFilter,
+    pub today: NaiveDate,
+}
+
+fn opt(v: &str, label: &str, current: &str) -> Markup {
+    html! { option value=(v) selected[v == current] { (label) } }
+}
+
+fn filters(f: &TaskFilter, users: &[(i64, String)]) -> Markup {
+    html! {
+        form.filters #task-filters method="get" action="/tasks" hx-get="/tasks" hx-target="#task-list" hx-swap="outerHTML"
+            hx-push-url="true" hx-trigger="input changed delay:300ms from:input[type=search], change" {
+            input type="search" name="q" value=(f.q) placeholder="Search tasks" aria-label="Search tasks";
+            select name="show" aria-label="Active or all" { (opt("", "Active tasks", &f.show)) (opt("all", "All tasks", &f.show)) }
+            select name="stage" aria-label="Stage" {
+                (opt("", "Any stage", &f.stage))
+                @for s in Stage::ALL { (opt(s.slug(), s.label(), &f.stage)) }
+            }
+            select name="role" aria-label="My role" {
+                (opt("", "Any role of mine", &f.role)) (opt("mine", "I own", &f.role))
+                (opt("assigned", "I am responsible", &f.role)) (opt("subscribed", "I subscribed", &f.role))
+            }
+            select name="owner" aria-label="Owner" {
+                option value="" { "Any owner" }
+                @for (id, l) in users { option value=(id) selected[f.owner == id.to_string()] { (l) } }
+            }
+            select name="responsible" aria-label="Responsible" {
+                option value="" { "Any responsible" }
+                @for (id, l) in users { option value=(id) selected[f.responsible == id.to_string()] { (l) } }
+            }
+            select name="sort" aria-label="Sort" {
+                (opt("", "Newest first", &f.sort)) (opt("due", "Due date", &f.sort)) (opt("step", "Next step date", &f.sort))
+            }
+            button.btn type="submit" { "Filter" }
+        }
+    }
+}
+
+pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Markup {
+    page(
+        cx,
+        "Tasks",
+        html! {
+            div.page-header {
+                div { h1.page-title { "Tasks" } p.page-subtitle { (rows.page.total) " " @if rows.filter.all() { "in all" } @else { "active" } } }
+                div.page-actions { a.btn.btn-primary href="/tasks/new" { (icon("plus")) " New task" } }
+            }
+            (filters(rows.filter, users))
+            (list(rows))
+        },
+    )
+}
+
+/// The list (also the fragment the filters and live updates fetch). It refreshes itself, with the
+/// same filters, whenever a task the viewer may see changes.
+pub fn list(r: &Rows<'_>) -> Markup {
+    let url = format!("/tasks{}", r.filter.query(r.page.page));
+    html! {
+        div #task-list hx-get=(url) hx-trigger="sse:task-changed delay:500ms, sse:resync" hx-swap="outerHTML" {
+            @if r.page.items.is_empty() {
+                (ui::empty_state("clipboard", "No tasks match. Change the filters, or create one.", Some(("/tasks/new", "New task"))))
+            } @else {
+                div.table-wrap { table.table.tasks {
+                    thead { tr {
+                        th { "Task" } th { "Responsible" } th { "Stage" } th { "Priority" } th { "Next step" } th { "Due" } th.num { "ID" }
+                    } }
+                    tbody { @for t in &r.page.items { (row(t, r)) } }
+                } }
+                (ui::pagination(r.page, |p| format!("/tasks{}", r.filter.query(p))))
+            }
+        }
+    }
+}
+
+fn row(t: &Task, r: &Rows<'_>) -> Markup {
+    let resp = r.parts.get(&t.id).map(|p| p.users(PRole::Responsible)).unwrap_or_default();
+    let overdue = t.overdue(r.today);
+    html! {
+        tr id=(format!("task-{}", t.id)) .team[t.team] .subtask[t.is_subtask()] .closed[!t.active] {
+            td.name {
+                @if t.is_subtask() { span.muted title="Subtask" { "↳ " } }
+                a href=(format!("/tasks/{}", t.id)) { (t.name) }
+                @if t.team { " " span.pill.pill-team title="Several responsible: a team task" { "Team" } }
+            }
+            td { (people(&resp, r.names)) }
+            td { (stage_badge(t.stage())) }
+            td { (priority(t.priority)) }
+            td { (t.next_step) br; span.text-small { (date(t.next_step_date, false)) } }
+            td.date { (date(t.due_date, overdue)) }
+            td.num.muted { (t.id) }
+        }
+    }
+}
+
+/// What the task page shows.
+pub struct Page<'a> {
+    pub item: &'a ItemRef,
+    pub task: &'a Task,
+    pub subtasks: &'a [Task],
+    pub sub_parts: &'a HashMap<i64, Parts>,
+    pub names: &'a HashMap<i64, String>,
+    pub parent: Option<(i64, String)>,
+    pub project: Option<(i64, String)>,
+    pub memo: Option<(i64, String)>,
+    pub today: NaiveDate,
+}
+
+fn stage_buttons(p: &Page<'_>, csrf: &str) -> Markup {
+    let current = p.task.stage();
+    html! {
+        form.stage-buttons method="post" action=(format!("/tasks/{}/stage", p.task.id)) {
+            (ui::csrf(csrf))
+            span.muted.text-small { "Set stage:" }
+            @for s in Stage::ALL.into_iter().filter(|s| *s != current) {
+                button.btn.btn-sm type="submit" name="stage" value=(s.slug()) .btn-primary[s == Stage::Done] { (s.label()) }
+            }
+        }
+    }
+}
+
+fn details(p: &Page<'_>) -> Markup {
+    let t = p.task;
+    let parts = &p.item.parts;
+    html! {
+        dl.kv {
+            dt { "Stage" } dd { (stage_badge(t.stage())) @if let Some(c) = t.closing_date { span.muted.text-small { " closed " (c) } } }
+            dt { "Priority" } dd { (priority(t.priority)) }
+            dt { "Next step" } dd { (t.next_step) " " span.muted { (date(t.next_step_date, false)) } }
+            dt { "Due date" } dd { (date(t.due_date, t.overdue(p.today))) }
+            dt { "Owner" } dd { (people(&parts.users(PRole::Owner), p.names)) }
+            dt { "Co-owner" } dd { (people(&parts.users(PRole::CoOwner), p.names)) }
+            dt { "Responsible" } dd { (people(&parts.users(PRole::Responsible), p.names)) }
+            dt { "Subscribers" } dd { (people(&parts.users(PRole::Subscriber), p.names)) }
+            @if let Some((id, name)) = &p.parent { dt { "Main task" } dd { a href=(format!("/tasks/{id}")) { (name) } } }
+            @if let Some((id, name)) = &p.project { dt { "Project" } dd { a href=(format!("/projects/{id}")) { (name) } } }
+            @if let Some((id, name)) = &p.memo { dt { "From the memo" } dd { a href=(format!("/memos/{id}")) { (name) } } }
+            dt { "Created" } dd { (datetime(&t.created_at)) }
+        }
+    }
+}
+
+fn subtasks(p: &Page<'_>) -> Markup {
+    let done = p.subtasks.iter().filter(|s| s.stage() == Stage::Done).count();
+    html! {
+        @if !p.subtasks.is_empty() {
+            div.card #subtasks {
+                div.card-header { h2.card-title { "Subtasks" } span.muted.text-small { (done) " of " (p.subtasks.len()) " done" } }
+                div.table-wrap { table.table {
+                    tbody { @for s in p.subtasks {
+                        tr id=(format!("task-{}", s.id)) .closed[!s.active] {
+                            td { a href=(format!("/tasks/{}", s.id)) { (s.name) } }
+                            td { (people(&p.sub_parts.get(&s.id).map(|x| x.users(PRole::Responsible)).unwrap_or_default(), p.names)) }
+                            td { (stage_badge(s.stage())) }
+                            td.date { (date(s.due_date, s.overdue(p.today))) }
+                        }
+                    } }
+                } }
+            }
+        }
+    }
+}
+
+pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
+    let v = cx.viewer;
+    let it = p.item;
+    let t = p.task;
+    let responsible_here = it.parts.users(PRole::Responsible).contains(&v.id);
+    let acts = Actions {
+        edit: it.can(v, Action::Edit),
+        delete: it.can(v, Action::Delete),
+        copy: (!t.is_subtask()).then(|| format!("/tasks/new?copy={}", t.id)),
+    };
+    page(
+        cx,
+        &t.name,
+        html! {
+            div.item-layout {
+                (items::live_region(it, html! {
+                    div.page-header {
+                        div {
+                            h1.page-title { (t.name) @if t.team { " " span.pill.pill-team { "Team task" } } }
+                            p.page-subtitle { @if t.is_subtask() { "Subtask" } @else { "Task" } " · ID " (t.id) }
+                        }
+                        div.page-actions { (items::actions(it, &acts)) }
+                    }
+                    @if t.team && responsible_here && t.active {
+                        div.flash.flash-info role="note" {
+                            span { "This is a team task. Create a subtask for yourself for your part of the work; "
+                                "the task is done by itself when every responsible's subtasks are done." }
+                        }
+                    }
+                    div.stack {
+                        div.card {
+                            div.card-body.stack {
+                                @if it.can(v, Action::ChangeStage) { (stage_buttons(p, &v.csrf)) }
+                                @if !t.description.is_empty() { div.description { (t.description) } }
+                                (details(p))
+                            }
+                        }
+                        (subtasks(p))
+                        @if it.can(v, Action::CreateSubtask) {
+                            div.row { a.btn.btn-ghost href=(format!("/tasks/new?parent={}", t.id)) { (icon("plus")) " Subtask" } }
+                        }
+                    }
+                }))
+                aside.item-side.stack { (items::side_panels(it, panels, &v.csrf)) }
+            }
+        },
+    )
+}
+
+/// New or edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    New,
+    Edit(i64),
+}
+
+/// Choices the form offers.
+pub struct FormCx<'a> {
+    pub mode: Mode,
+    pub users: &'a [(i64, String)],
+    pub projects: &'a [(i64, String)],
+    pub memo_files: &'a [Attachment],
+    pub parent_name: Option<&'a str>,
+}
+
+/// The one task form, for new tasks, subtasks, tasks from a memo, copies and edits.
+pub fn form(cx: &PageCx<'_>, fc: &FormCx<'_>, f: &WorkForm, errs: &FormErrors) -> Markup {
+    let (title, action, back) = match fc.mode {
+        Mode::New if fc.parent_name.is_some() => ("New subtask".to_string(), "/tasks".to_string(), format!("/tasks/{}", f.parent_id)),
+        Mode::New if !f.memo_id.is_empty() => ("New task from a memo".to_string(), "/tasks".to_string(), format!("/memos/{}", f.memo_id)),
+        Mode::New => ("New task".to_string(), "/tasks".to_string(), "/tasks".to_string()),
+        Mode::Edit(id) => ("Edit task".to_string(), format!("/tasks/{id}"), format!("/tasks/{id}")),
+    };
+    let mut projects = vec![(String::new(), "— No project —".to_string())];
+    projects.extend(fc.projects.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    if !f.project_id.is_empty() && !projects.iter().any(|(id, _)| *id == f.project_id) {
+        projects.push((f.project_id.clone(), format!("Project #{}", f.project_id)));
+    }
+    page(
+        cx,
+        &title,
+        html! {
+            div.page-header { div {
+                h1.page-title { (title) }
+                @if let Some(p) = fc.parent_name { p.page-subtitle { "Part of the task “" (p) "”" } }
+            } }
+            div.card { div.card-body {
+                (ui::form_errors(errs))
+                form.form method="post" action=(action) enctype="multipart/form-data" {
+                    (ui::csrf(&cx.viewer.csrf))
+                    input type="hidden" name="parent_id" value=(f.parent_id);
+                    input type="hidden" name="memo_id" value=(f.memo_id);
+                    (items::work_fields(f, errs, fc.users, fc.parent_name.is_some() || (matches!(fc.mode, Mode::Edit(_)) && !f.parent_id.is_empty())))
+                    @if fc.parent_name.is_none() {
+                        (ui::select("project_id", "Project", &f.project_id, &projects, errs))
+                    } @else {
+                        input type="hidden" name="project_id" value=(f.project_id);
+                    }
+                    @if let Mode::Edit(_) = fc.mode { input type="hidden" name="stage" value=(f.stage); }
+                    (items::file_inputs(fc.memo_files, &f.memo_files))
+                    div.form-actions {
+                        a.btn.btn-ghost href=(back) { "Cancel" }
+                        button.btn.btn-primary type="submit" { "Save" }
+                    }
+                }
+            } }
+        },
+    )
+}
