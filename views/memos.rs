@@ -137,7 +137,11 @@ fn stage_controls(m: &Memo, csrf: &str) -> Markup {
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
     let v = cx.viewer;
     let (it, m) = (p.item, p.memo);
-    let acts = Actions { edit: it.can(v, Action::Edit), delete: it.can(v, Action::Delete), copy: Some(format!("/memos/new?copy={}", m.id)) };
+    let acts = Actions {
+        edit: it.can(v, Action::Edit),
+        delete: it.can(v, Action::Delete),
+        copy: Some(format!("/memos/new?copy={}", m.id)),
+    };
     page(
         cx,
         &m.name,

@@ -172,9 +172,18 @@ pub enum Mode {
     Edit(i64),
 }
 
-pub fn form(cx: &PageCx<'_>, mode: Mode, f: &WorkForm, errs: &FormErrors, users: &[(i64, String)], memo_files: &[Attachment]) -> Markup {
+pub fn form(
+    cx: &PageCx<'_>,
+    mode: Mode,
+    f: &WorkForm,
+    errs: &FormErrors,
+    users: &[(i64, String)],
+    memo_files: &[Attachment],
+) -> Markup {
     let (title, action, back) = match mode {
-        Mode::New if !f.memo_id.is_empty() => ("New project from a memo".to_string(), "/projects".to_string(), format!("/memos/{}", f.memo_id)),
+        Mode::New if !f.memo_id.is_empty() => {
+            ("New project from a memo".to_string(), "/projects".to_string(), format!("/memos/{}", f.memo_id))
+        }
         Mode::New => ("New project".to_string(), "/projects".to_string(), "/projects".to_string()),
         Mode::Edit(id) => ("Edit project".to_string(), format!("/projects/{id}"), format!("/projects/{id}")),
     };

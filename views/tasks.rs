@@ -251,8 +251,12 @@ pub struct FormCx<'a> {
 /// The one task form, for new tasks, subtasks, tasks from a memo, copies and edits.
 pub fn form(cx: &PageCx<'_>, fc: &FormCx<'_>, f: &WorkForm, errs: &FormErrors) -> Markup {
     let (title, action, back) = match fc.mode {
-        Mode::New if fc.parent_name.is_some() => ("New subtask".to_string(), "/tasks".to_string(), format!("/tasks/{}", f.parent_id)),
-        Mode::New if !f.memo_id.is_empty() => ("New task from a memo".to_string(), "/tasks".to_string(), format!("/memos/{}", f.memo_id)),
+        Mode::New if fc.parent_name.is_some() => {
+            ("New subtask".to_string(), "/tasks".to_string(), format!("/tasks/{}", f.parent_id))
+        }
+        Mode::New if !f.memo_id.is_empty() => {
+            ("New task from a memo".to_string(), "/tasks".to_string(), format!("/memos/{}", f.memo_id))
+        }
         Mode::New => ("New task".to_string(), "/tasks".to_string(), "/tasks".to_string()),
         Mode::Edit(id) => ("Edit task".to_string(), format!("/tasks/{id}"), format!("/tasks/{id}")),
     };

@@ -99,7 +99,12 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Message>, sqlx::Error> {
 }
 
 /// The newest `PAGE` messages of an item before message `before`, oldest first; and whether older exist.
-pub async fn recent(db: &Db, kind: ItemKind, id: i64, before: Option<i64>) -> Result<(Vec<Message>, bool), sqlx::Error> {
+pub async fn recent(
+    db: &Db,
+    kind: ItemKind,
+    id: i64,
+    before: Option<i64>,
+) -> Result<(Vec<Message>, bool), sqlx::Error> {
     let mut q = select();
     q.and_where(Expr::col((ChatMessages::Table, ChatMessages::ObjectType)).eq(kind.slug()))
         .and_where(Expr::col((ChatMessages::Table, ChatMessages::ObjectId)).eq(id))

@@ -49,9 +49,14 @@ pub async fn download(state: Data<&AppState>, viewer: Viewer, Path(id): Path<i64
         tracing::error!(error = %e, attachment = id, "a stored file is missing");
         AppError::NotFound
     })?;
-    let ct = if KNOWN_TYPES.contains(&a.content_type.as_str()) { a.content_type.as_str() } else { "application/octet-stream" };
+    let ct = if KNOWN_TYPES.contains(&a.content_type.as_str()) {
+        a.content_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
     let encoded = percent_encoding::utf8_percent_encode(&a.name, percent_encoding::NON_ALPHANUMERIC).to_string();
-    let ascii: String = a.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let ascii: String =
+        a.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     let mut r = Response::builder().status(StatusCode::OK).content_type(ct).body(bytes);
     if let Ok(v) = HeaderValue::from_str(&disposition) {

@@ -230,7 +230,10 @@ impl Store {
             let shas: Vec<&str> = chunk.iter().map(|(_, s)| s.as_str()).collect();
             let known: Vec<(String,)> = db
                 .fetch_all(
-                    Query::select().column(Files::Sha256).from(Files::Table).and_where(Expr::col(Files::Sha256).is_in(shas)),
+                    Query::select()
+                        .column(Files::Sha256)
+                        .from(Files::Table)
+                        .and_where(Expr::col(Files::Sha256).is_in(shas)),
                 )
                 .await?;
             for (path, sha) in chunk {

@@ -39,7 +39,9 @@ pub async fn history(
 ) -> AppResult<Response> {
     let (title, back) = match super::load(&state.db, &viewer, item.kind, item.id, Action::View).await {
         Ok(it) => (format!("{} “{}”", it.kind.label(), it.title), it.url()),
-        Err(AppError::NotFound) if viewer.is(Role::Admin) && super::title(&state.db, item.kind, item.id).await?.is_none() => {
+        Err(AppError::NotFound)
+            if viewer.is(Role::Admin) && super::title(&state.db, item.kind, item.id).await?.is_none() =>
+        {
             (format!("deleted {} #{}", item.kind.label().to_lowercase(), item.id), list_url(item.kind))
         }
         Err(e) => return Err(e),
@@ -71,7 +73,13 @@ pub async fn delete(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, item:
         && owner != viewer.id
     {
         let title = format!("{} deleted your {} “{}”", viewer.display_name, it.kind.label().to_lowercase(), it.title);
-        let n = crate::notifications::Notice { user_id: owner, title: &title, body: "", url: "/notifications", object: None };
+        let n = crate::notifications::Notice {
+            user_id: owner,
+            title: &title,
+            body: "",
+            url: "/notifications",
+            object: None,
+        };
         crate::notifications::send(&mut tx, &state.config, &n).await?;
         notified.push(owner);
     }

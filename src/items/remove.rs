@@ -47,7 +47,10 @@ async fn family(db: &Db, kind: ItemKind, id: i64) -> Result<Vec<(i64, String)>, 
 }
 
 async fn count(db: &Db, table: &'static str, col: &'static str, id: i64) -> Result<i64, sqlx::Error> {
-    Ok(db.scalar(Query::select().expr(Expr::col("id").count()).from(table).and_where(Expr::col(col).eq(id))).await?.unwrap_or(0))
+    Ok(db
+        .scalar(Query::select().expr(Expr::col("id").count()).from(table).and_where(Expr::col(col).eq(id)))
+        .await?
+        .unwrap_or(0))
 }
 
 /// Counts what deleting `(kind, id)` would remove.
@@ -83,7 +86,8 @@ pub async fn delete(tx: &mut Tx, db: &Db, kind: ItemKind, id: i64, actor: &Actor
         let mut d = Diff::default();
         d.field("Name", name, "");
         let what = if *oid == id { kind.label().to_lowercase() } else { "subtask".to_string() };
-        history::record(tx, actor, kind.slug(), *oid, Change::Delete, &format!("Deleted the {what} {name}"), &d).await?;
+        history::record(tx, actor, kind.slug(), *oid, Change::Delete, &format!("Deleted the {what} {name}"), &d)
+            .await?;
     }
     // Subtasks first (their parent's row is what they point at), then the item itself.
     for (oid, _) in fam.iter().rev() {

@@ -29,7 +29,14 @@ async fn visible_tasks(state: &AppState, v: &Viewer, memos: &[&Memo]) -> AppResu
     let parts = participants::of_many(&state.db, ItemKind::Task, &ids).await?;
     tasks.retain(|id, t| {
         let rel = parts.get(id).map(|p| p.relation(v.id)).unwrap_or_default();
-        let item = Item { kind: ItemKind::Task, rel, draft: false, locked: false, team: t.team, subtask: t.parent_id.is_some() };
+        let item = Item {
+            kind: ItemKind::Task,
+            rel,
+            draft: false,
+            locked: false,
+            team: t.team,
+            subtask: t.parent_id.is_some(),
+        };
         access::can(v, Action::View, &Object::Item(item))
     });
     Ok(tasks)
@@ -48,7 +55,13 @@ pub async fn index(
     people.dedup();
     let names = crate::users::repo::names(&state.db, &people).await?;
     let tasks = visible_tasks(&state, &viewer, &page.items.iter().collect::<Vec<_>>()).await?;
-    let rows = views::memos::Rows { page: &page, names: &names, tasks: &tasks, filter: &f, today: crate::db::now().date_naive() };
+    let rows = views::memos::Rows {
+        page: &page,
+        names: &names,
+        tasks: &tasks,
+        filter: &f,
+        today: crate::db::now().date_naive(),
+    };
     if hx.0 {
         return Ok(views::memos::list(&rows).into_response());
     }
@@ -90,7 +103,12 @@ async fn render_form(
 }
 
 #[handler]
-pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(n): Query<NewQuery>) -> AppResult<Response> {
+pub async fn new(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Query(n): Query<NewQuery>,
+) -> AppResult<Response> {
     let f = match n.copy {
         Some(id) => {
             let it = items::load(&state.db, &viewer, ItemKind::Memo, id, Action::View).await?;
@@ -102,9 +120,14 @@ pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(n)
     Ok(render_form(&state, &viewer, hx, None, &f, &FormErrors::default(), false).await?.into_response())
 }
 
-
 /// Tells the recipient and subscribers of a memo that was just shared (or those newly added to one).
-async fn notify_shared(tx: &mut Tx, state: &AppState, memo: &ItemRef, except: i64, body: &str) -> Result<Vec<i64>, sqlx::Error> {
+async fn notify_shared(
+    tx: &mut Tx,
+    state: &AppState,
+    memo: &ItemRef,
+    except: i64,
+    body: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
     items::notify_each(
         tx,
         &state.config,
@@ -120,7 +143,12 @@ async fn notify_shared(tx: &mut Tx, state: &AppState, memo: &ItemRef, except: i6
 }
 
 #[handler]
-pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, up: Uploaded<MemoForm>) -> AppResult<Response> {
+pub async fn create(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    up: Uploaded<MemoForm>,
+) -> AppResult<Response> {
     let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
     let input = match up.form.validate(&users) {
         Ok(i) => i,
@@ -140,8 +168,11 @@ pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, up: U
         subtask: false,
         parts: repo::parts_of(viewer.id, &input),
     };
-    let notified =
-        if input.draft { Vec::new() } else { notify_shared(&mut tx, &state, &item, viewer.id, &input.description).await? };
+    let notified = if input.draft {
+        Vec::new()
+    } else {
+        notify_shared(&mut tx, &state, &item, viewer.id, &input.description).await?
+    };
     tx.commit().await?;
     drop(guard);
     items::publish_changed(&state.bus, &item);
@@ -163,7 +194,14 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     };
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Memos, hx).await?;
-    let page = views::memos::Page { item: &it, memo: &m, names: &names, task: task.as_ref(), project, today: crate::db::now().date_naive() };
+    let page = views::memos::Page {
+        item: &it,
+        memo: &m,
+        names: &names,
+        task: task.as_ref(),
+        project,
+        today: crate::db::now().date_naive(),
+    };
     Ok(views::memos::show(&cx, &page, &panels).into_response())
 }
 
@@ -185,10 +223,13 @@ pub async fn update(
 ) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Memo, id, Action::Edit).await?;
     let before = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let (users, names) = crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
+    let (users, names) =
+        crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
     let mut input = match up.form.validate(&users) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Some(id), &up.form, &errs, !before.draft).await?)),
+        Err(errs) => {
+            return Ok(web::invalid(render_form(&state, &viewer, hx, Some(id), &up.form, &errs, !before.draft).await?));
+        }
     };
     // Once shared, a memo cannot go back to being a draft.
     input.draft = input.draft && before.draft;
@@ -196,7 +237,12 @@ pub async fn update(
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
     state.files.save(&guard, &mut tx, &up.files, "memo", id, viewer.id).await?;
-    let after = ItemRef { title: input.name.clone(), draft: input.draft, parts: repo::parts_of(before.owner_id, &input), ..it.clone() };
+    let after = ItemRef {
+        title: input.name.clone(),
+        draft: input.draft,
+        parts: repo::parts_of(before.owner_id, &input),
+        ..it.clone()
+    };
     let notified = if input.draft {
         Vec::new()
     } else if before.draft {
@@ -221,7 +267,13 @@ pub struct StageForm {
 }
 
 /// Tells everyone in a memo its new stage; the owner explicitly when it was considered.
-async fn notify_stage(tx: &mut Tx, state: &AppState, memo: &ItemRef, stage: MemoStage, actor: &Viewer) -> Result<Vec<i64>, sqlx::Error> {
+async fn notify_stage(
+    tx: &mut Tx,
+    state: &AppState,
+    memo: &ItemRef,
+    stage: MemoStage,
+    actor: &Viewer,
+) -> Result<Vec<i64>, sqlx::Error> {
     let title = format!("The memo “{}” is now {}", memo.title, stage.label().to_lowercase());
     let owner_title = match stage {
         MemoStage::Considered => format!("Your memo “{}” was considered by {}", memo.title, actor.display_name),

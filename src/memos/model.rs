@@ -235,9 +235,10 @@ mod tests {
         let e = MemoForm { recipient_id: "7".into(), ..Default::default() }.validate(&[1]).unwrap_err();
         assert!(e.get("name").is_some());
         assert!(e.get("recipient_id").is_some());
-        let ok = MemoForm { name: "Hi".into(), recipient_id: "1".into(), draft: Some("on".into()), ..Default::default() }
-            .validate(&[1])
-            .unwrap();
+        let ok =
+            MemoForm { name: "Hi".into(), recipient_id: "1".into(), draft: Some("on".into()), ..Default::default() }
+                .validate(&[1])
+                .unwrap();
         assert!(ok.draft);
     }
 

@@ -74,7 +74,8 @@ pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>>
     if !text.is_empty() {
         let pat = db::like_pattern(&text.to_lowercase());
         let like = |c: Memos| {
-            Expr::expr(Func::lower(Expr::col((Memos::Table, c)))).like(sea_query::LikeExpr::new(pat.clone()).escape('\\'))
+            Expr::expr(Func::lower(Expr::col((Memos::Table, c))))
+                .like(sea_query::LikeExpr::new(pat.clone()).escape('\\'))
         };
         q.and_where(like(Memos::Name).or(like(Memos::Description)));
     }
@@ -177,9 +178,14 @@ pub async fn update(
             purpose_label(input.purpose.as_deref().unwrap_or("")),
         )
         .field("Description", &before.description, &input.description)
-        .field("Subscribers", people_text(&before_parts.users(PRole::Subscriber), names), people_text(&input.subscribers, names));
+        .field(
+            "Subscribers",
+            people_text(&before_parts.users(PRole::Subscriber), names),
+            people_text(&input.subscribers, names),
+        );
     if !d.is_empty() {
-        history::record(tx, actor, "memo", before.id, Change::Update, &format!("Edited the memo {}", input.name), &d).await?;
+        history::record(tx, actor, "memo", before.id, Change::Update, &format!("Edited the memo {}", input.name), &d)
+            .await?;
     }
     Ok(())
 }

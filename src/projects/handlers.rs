@@ -31,7 +31,13 @@ pub async fn index(
     let progress = crate::tasks::repo::project_progress(&state.db, &ids).await?;
     let owners: Vec<i64> = page.items.iter().map(|p| p.owner_id).collect();
     let names = crate::users::repo::names(&state.db, &owners).await?;
-    let rows = views::projects::Rows { page: &page, progress: &progress, names: &names, filter: &f, today: crate::db::now().date_naive() };
+    let rows = views::projects::Rows {
+        page: &page,
+        progress: &progress,
+        names: &names,
+        filter: &f,
+        today: crate::db::now().date_naive(),
+    };
     if hx.0 {
         return Ok(views::projects::list(&rows).into_response());
     }
@@ -62,7 +68,12 @@ async fn render_form(
 }
 
 #[handler]
-pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(n): Query<NewQuery>) -> AppResult<Response> {
+pub async fn new(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Query(n): Query<NewQuery>,
+) -> AppResult<Response> {
     let today = crate::db::now().date_naive();
     let mut f = WorkForm {
         next_step: DEFAULT_PROJECT_STEP.into(),
@@ -85,9 +96,13 @@ pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Query(n)
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
 }
 
-
 #[handler]
-pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, up: Uploaded<WorkForm>) -> AppResult<Response> {
+pub async fn create(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    up: Uploaded<WorkForm>,
+) -> AppResult<Response> {
     let f = &up.form;
     let memo = match f.memo_id.trim().parse::<i64>().ok() {
         Some(mid) => Some(items::load(&state.db, &viewer, ItemKind::Memo, mid, Action::CreateFromMemo).await?),
@@ -206,7 +221,8 @@ pub async fn update(
 ) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::Edit).await?;
     let before = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let (users, names) = crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
+    let (users, names) =
+        crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
     let rules = Rules {
         today: crate::db::now().date_naive(),
         users: &users,

@@ -186,7 +186,8 @@ pub async fn insert(
                 .returning_col(Projects::Id),
         )
         .await?;
-    participants::set(tx, ItemKind::Project, id, &crate::tasks::repo::parts_of(owner, input.co_owner_id, input)).await?;
+    participants::set(tx, ItemKind::Project, id, &crate::tasks::repo::parts_of(owner, input.co_owner_id, input))
+        .await?;
     let mut d = Diff::default();
     d.field("Name", "", &input.name)
         .field("Description", "", &input.description)
@@ -196,7 +197,8 @@ pub async fn insert(
         .field("Priority", "", priority_label(input.priority))
         .field("Responsible", "", people_text(&input.responsible, names))
         .field("Subscribers", "", people_text(&input.subscribers, names));
-    history::record(tx, actor, "project", id, Change::Create, &format!("Created the project {}", input.name), &d).await?;
+    history::record(tx, actor, "project", id, Change::Create, &format!("Created the project {}", input.name), &d)
+        .await?;
     Ok(id)
 }
 
@@ -238,11 +240,27 @@ pub async fn update(
             people_text(&before.co_owner_id.into_iter().collect::<Vec<_>>(), names),
             people_text(&input.co_owner_id.into_iter().collect::<Vec<_>>(), names),
         )
-        .field("Responsible", people_text(&before_parts.users(PRole::Responsible), names), people_text(&input.responsible, names))
-        .field("Subscribers", people_text(&before_parts.users(PRole::Subscriber), names), people_text(&input.subscribers, names));
+        .field(
+            "Responsible",
+            people_text(&before_parts.users(PRole::Responsible), names),
+            people_text(&input.responsible, names),
+        )
+        .field(
+            "Subscribers",
+            people_text(&before_parts.users(PRole::Subscriber), names),
+            people_text(&input.subscribers, names),
+        );
     if !d.is_empty() {
-        history::record(tx, actor, "project", before.id, Change::Update, &format!("Edited the project {}", input.name), &d)
-            .await?;
+        history::record(
+            tx,
+            actor,
+            "project",
+            before.id,
+            Change::Update,
+            &format!("Edited the project {}", input.name),
+            &d,
+        )
+        .await?;
     }
     Ok(())
 }

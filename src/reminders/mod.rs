@@ -186,7 +186,10 @@ pub async fn on_item(db: &Db, v: &Viewer, kind: ItemKind, id: i64) -> Result<Vec
 /// Deactivates a reminder and cancels its job.
 pub async fn deactivate(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
     tx.execute(
-        Query::update().table(Reminders::Table).value(Reminders::Active, false).and_where(Expr::col(Reminders::Id).eq(id)),
+        Query::update()
+            .table(Reminders::Table)
+            .value(Reminders::Active, false)
+            .and_where(Expr::col(Reminders::Id).eq(id)),
     )
     .await?;
     crate::jobs::cancel(tx, &job_key(id)).await.map(|_| ())

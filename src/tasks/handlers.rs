@@ -34,7 +34,13 @@ pub async fn index(
     people.sort_unstable();
     people.dedup();
     let names = crate::users::repo::names(&state.db, &people).await?;
-    let rows = views::tasks::Rows { page: &page, parts: &parts, names: &names, filter: &f, today: crate::db::now().date_naive() };
+    let rows = views::tasks::Rows {
+        page: &page,
+        parts: &parts,
+        names: &names,
+        filter: &f,
+        today: crate::db::now().date_naive(),
+    };
     if hx.0 {
         return Ok(views::tasks::list(&rows).into_response());
     }
@@ -60,7 +66,13 @@ struct Context {
     memo: Option<ItemRef>,
 }
 
-async fn context(state: &AppState, v: &Viewer, parent: Option<i64>, project: Option<i64>, memo: Option<i64>) -> AppResult<Context> {
+async fn context(
+    state: &AppState,
+    v: &Viewer,
+    parent: Option<i64>,
+    project: Option<i64>,
+    memo: Option<i64>,
+) -> AppResult<Context> {
     let parent = match parent {
         Some(id) => {
             let it = items::load(&state.db, v, ItemKind::Task, id, Action::CreateSubtask).await?;
@@ -99,7 +111,13 @@ async fn render_form(
         Err(_) => None,
     };
     let cx = web::page_cx(state, v, Nav::Tasks, hx).await?;
-    let fcx = FormCx { mode, users: &users, projects: &projects, memo_files: &memo_files, parent_name: parent_name.as_deref() };
+    let fcx = FormCx {
+        mode,
+        users: &users,
+        projects: &projects,
+        memo_files: &memo_files,
+        parent_name: parent_name.as_deref(),
+    };
     Ok(views::tasks::form(&cx, &fcx, form, errs))
 }
 
@@ -135,8 +153,13 @@ pub async fn new(
         f.parent_id = pt.id.to_string();
         f.project_id = pt.project_id.map(|p| p.to_string()).unwrap_or_default();
         f.due_date = pt.due_date.map(|d| d.to_string()).unwrap_or_default();
-        let others: Vec<String> =
-            pit.parts.users(PRole::Responsible).into_iter().filter(|u| *u != viewer.id).map(|u| u.to_string()).collect();
+        let others: Vec<String> = pit
+            .parts
+            .users(PRole::Responsible)
+            .into_iter()
+            .filter(|u| *u != viewer.id)
+            .map(|u| u.to_string())
+            .collect();
         f.subscribers = others;
     }
     if let Some(p) = &ctx.project {
@@ -157,7 +180,12 @@ pub async fn new(
 
 /// The co-owner of a new task: for a subtask the main task's owner; otherwise the one chosen, or — when
 /// the creator is its only responsible — the head of the creator's department.
-async fn decide_co_owner(state: &AppState, v: &Viewer, input: &WorkInput, parent: Option<&Task>) -> AppResult<Option<i64>> {
+async fn decide_co_owner(
+    state: &AppState,
+    v: &Viewer,
+    input: &WorkInput,
+    parent: Option<&Task>,
+) -> AppResult<Option<i64>> {
     if let Some(p) = parent {
         return Ok(Some(p.owner_id).filter(|o| *o != v.id));
     }
@@ -172,9 +200,13 @@ async fn decide_co_owner(state: &AppState, v: &Viewer, input: &WorkInput, parent
     Ok(None)
 }
 
-
 #[handler]
-pub async fn create(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, up: Uploaded<WorkForm>) -> AppResult<Response> {
+pub async fn create(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    up: Uploaded<WorkForm>,
+) -> AppResult<Response> {
     let f = &up.form;
     let id_of = |s: &str| s.trim().parse::<i64>().ok();
     let ctx = context(&state, &viewer, id_of(&f.parent_id), id_of(&f.project_id), id_of(&f.memo_id)).await?;
@@ -331,7 +363,8 @@ pub async fn update(
     let mut f = up.form.clone();
     // Structure is not editable here: a subtask stays under its main task.
     f.parent_id = before.parent_id.map(|p| p.to_string()).unwrap_or_default();
-    let (users, names) = crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
+    let (users, names) =
+        crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
     let rules = Rules {
         today: crate::db::now().date_naive(),
         users: &users,
@@ -447,9 +480,7 @@ pub async fn set_stage(
                 notified.extend(notify_closed(&mut tx, &state, &pit, Stage::Done, None).await?);
                 parent_changed = Some(pit);
             }
-        } else if stage == Stage::InProgress
-            && repo::start_parent(&mut tx, pid, &actor).await?.is_some()
-        {
+        } else if stage == Stage::InProgress && repo::start_parent(&mut tx, pid, &actor).await?.is_some() {
             parent_changed = Some(items::load_tx(&mut tx, ItemKind::Task, pid).await?);
         }
     }

@@ -398,7 +398,10 @@ mod tests {
     fn a_subtask_has_one_responsible_and_people_must_be_active_users() {
         let f = WorkForm { name: "x".into(), responsible: vec!["1".into(), "2".into()], ..Default::default() };
         let r = Rules { subtask: true, ..rules(&[1, 2]) };
-        assert_eq!(f.validate(&r).unwrap_err().get("responsible"), Some("This is a sub-task, so specify only one responsible."));
+        assert_eq!(
+            f.validate(&r).unwrap_err().get("responsible"),
+            Some("This is a sub-task, so specify only one responsible.")
+        );
         let f = WorkForm { name: "x".into(), responsible: vec!["9".into()], ..Default::default() };
         assert!(f.validate(&rules(&[1])).unwrap_err().get("responsible").is_some());
     }

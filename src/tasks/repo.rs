@@ -299,15 +299,24 @@ pub async fn update(
             people_text(&before.co_owner_id.into_iter().collect::<Vec<_>>(), names),
             people_text(&input.co_owner_id.into_iter().collect::<Vec<_>>(), names),
         )
-        .field("Responsible", people_text(&before_parts.users(PRole::Responsible), names), people_text(&input.responsible, names))
-        .field("Subscribers", people_text(&before_parts.users(PRole::Subscriber), names), people_text(&input.subscribers, names))
+        .field(
+            "Responsible",
+            people_text(&before_parts.users(PRole::Responsible), names),
+            people_text(&input.responsible, names),
+        )
+        .field(
+            "Subscribers",
+            people_text(&before_parts.users(PRole::Subscriber), names),
+            people_text(&input.subscribers, names),
+        )
         .field(
             "Project",
             before.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
             input.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
         );
     if !d.is_empty() {
-        history::record(tx, actor, "task", before.id, Change::Update, &format!("Edited the task {}", input.name), &d).await?;
+        history::record(tx, actor, "task", before.id, Change::Update, &format!("Edited the task {}", input.name), &d)
+            .await?;
     }
     Ok(d)
 }
@@ -349,7 +358,11 @@ pub async fn active_subtasks(tx: &mut Tx, parent: i64) -> Result<i64, sqlx::Erro
 /// The team-task rule: a main task at an active stage becomes Done by itself when it has no active
 /// subtask and every one of its responsible users is responsible for at least one done subtask.
 /// Returns the main task (as it was) when it was closed.
-pub async fn complete_team_task_if_done(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<Option<Task>, sqlx::Error> {
+pub async fn complete_team_task_if_done(
+    tx: &mut Tx,
+    parent_id: i64,
+    actor: &Actor,
+) -> Result<Option<Task>, sqlx::Error> {
     let Some(parent) = get_tx(tx, parent_id).await? else { return Ok(None) };
     if !parent.stage().active() || active_subtasks(tx, parent_id).await? > 0 {
         return Ok(None);
@@ -400,8 +413,9 @@ pub async fn start_parent(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<
 
 /// Ids of a task and its subtasks (what goes when it is deleted).
 pub async fn family(db: &Db, id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let subs: Vec<(i64,)> =
-        db.fetch_all(Query::select().column(Tasks::Id).from(Tasks::Table).and_where(Expr::col(Tasks::ParentId).eq(id))).await?;
+    let subs: Vec<(i64,)> = db
+        .fetch_all(Query::select().column(Tasks::Id).from(Tasks::Table).and_where(Expr::col(Tasks::ParentId).eq(id)))
+        .await?;
     let mut out = vec![id];
     out.extend(subs.into_iter().map(|(i,)| i));
     Ok(out)

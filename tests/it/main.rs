@@ -12,5 +12,6 @@ mod auth;
 mod cli;
 mod foundation;
 mod live;
+mod memos;
 mod schema;
 mod seed;

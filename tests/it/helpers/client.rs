@@ -102,6 +102,27 @@ impl TestClient {
         p
     }
 
+    /// A multipart form post with files (`(field, file name, content type, bytes)`), as a browser sends
+    /// a form with `enctype="multipart/form-data"`.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, Vec<u8>)],
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new().text("csrf_token", self.csrf());
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (field, name, ct, bytes) in files {
+            let part =
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()).mime_str(ct).expect("mime");
+            form = form.part(field.to_string(), part);
+        }
+        let r = self.http.post(self.url(path)).header("Origin", &self.base).multipart(form).send().await.expect("POST");
+        Self::page(r).await
+    }
+
     /// A post as htmx sends it: token in the `X-CSRF-Token` header.
     pub async fn hx_post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let body = serde_html_form::to_string(form).expect("encode form");

@@ -7,6 +7,7 @@ pub mod app;
 pub mod browser;
 pub mod client;
 pub mod html;
+pub mod items;
 pub mod smtp;
 pub mod snapshot;
 pub mod sse;
