@@ -34,3 +34,10 @@ pub fn page_number(p: Option<u32>) -> u64 {
 pub fn offset(page: u64) -> u64 {
     (page.saturating_sub(1)).saturating_mul(PER_PAGE)
 }
+
+/// Reads `?page=` leniently: a value that is not a positive number means "no page" (page 1), so an
+/// odd link never breaks a list. Use with `#[serde(default, deserialize_with = "paging::lenient")]`.
+pub fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let raw: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(raw.and_then(|r| r.trim().parse::<u32>().ok()).filter(|p| *p > 0))
+}

@@ -211,7 +211,7 @@ pub struct MemoFilter {
     pub role: String,
     #[serde(default)]
     pub q: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
 }
 

@@ -17,7 +17,7 @@ use crate::web;
 pub struct ListQuery {
     #[serde(default)]
     unread: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
     page: Option<u32>,
 }
 

@@ -68,7 +68,7 @@ pub struct ProjectFilter {
     pub show: String,
     #[serde(default)]
     pub q: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
 }
 

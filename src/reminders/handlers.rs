@@ -47,7 +47,7 @@ pub async fn create(
 pub struct ListQuery {
     #[serde(default)]
     show: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
     page: Option<u32>,
 }
 

@@ -335,7 +335,7 @@ pub struct TaskFilter {
     pub sort: String,
     #[serde(default)]
     pub project: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
 }
 

@@ -194,7 +194,7 @@ pub struct UserFilter {
     /// "active" (default), "inactive" or "all".
     #[serde(default)]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
 }
 

@@ -13,5 +13,6 @@ mod cli;
 mod foundation;
 mod live;
 mod memos;
+mod tasks;
 mod schema;
 mod seed;

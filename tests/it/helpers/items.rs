@@ -70,7 +70,7 @@ impl TestApp {
     /// A column of one row, as text (tests read state straight from the database).
     pub async fn field(&self, table: &'static str, id: i64, col: &'static str) -> Option<String> {
         self.db
-            .scalar::<String>(
+            .scalar::<Option<String>>(
                 &Query::select()
                     .expr(Expr::col(col).cast_as("TEXT"))
                     .from(table)
@@ -79,6 +79,7 @@ impl TestApp {
             )
             .await
             .unwrap()
+            .flatten()
     }
 
     /// A boolean column of one row.
