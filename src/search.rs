@@ -1,11 +1,13 @@
 //! Global search. "ID 123" (or "#123", or a bare number) looks the id up in every object kind the
-//! viewer may see; words search the titles of what the viewer may see. Each domain adds its kind here.
+//! viewer may see, and opens it when exactly one matches; words search the titles (and memo and task
+//! descriptions) of the memos, tasks and projects the viewer may see, through the same scoped list
+//! queries as the list pages. Each domain adds its kind here.
 
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
-use crate::access::{self, Action, Object, Viewer};
+use crate::access::{self, Action, ItemKind, Object, Viewer};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::htmx::{self, HxRequest};
@@ -36,6 +38,12 @@ pub fn parse_id(q: &str) -> Option<i64> {
 async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
     let mut out = Vec::new();
     if let Some(id) = parse_id(q) {
+        for kind in [ItemKind::Task, ItemKind::Memo, ItemKind::Project] {
+            // Only what the viewer may see: anything else is as if it did not exist.
+            if let Ok(it) = crate::items::load(&state.db, v, kind, id, Action::View).await {
+                out.push(Hit { kind: kind.label(), title: it.title.clone(), url: it.url() });
+            }
+        }
         if access::can(v, Action::List, &Object::Users)
             && let Ok(u) = crate::users::repo::get(&state.db, id).await
         {
@@ -47,10 +55,30 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
         }
         return Ok(out);
     }
+    let tasks = crate::tasks::model::TaskFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
+    out.extend(crate::tasks::repo::list(&state.db, v, &tasks).await?.items.into_iter().take(PER_KIND).map(|t| Hit {
+        kind: "Task",
+        url: format!("/tasks/{}", t.id),
+        title: t.name,
+    }));
+    let memos = crate::memos::model::MemoFilter { q: q.to_string(), ..Default::default() };
+    out.extend(crate::memos::repo::list(&state.db, v, &memos).await?.items.into_iter().take(PER_KIND).map(|m| Hit {
+        kind: "Memo",
+        url: format!("/memos/{}", m.id),
+        title: m.name,
+    }));
+    let projects = crate::projects::repo::ProjectFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
+    out.extend(
+        crate::projects::repo::list(&state.db, v, &projects).await?.items.into_iter().take(PER_KIND).map(|p| Hit {
+            kind: "Project",
+            url: format!("/projects/{}", p.id),
+            title: p.name,
+        }),
+    );
     if access::can(v, Action::List, &Object::Users) {
         let f = UserFilter { q: q.to_string(), status: "all".into(), ..Default::default() };
         let page = crate::users::repo::list(&state.db, v, &f).await?;
-        out.extend(page.items.into_iter().take(20).map(|u| Hit {
+        out.extend(page.items.into_iter().take(PER_KIND).map(|u| Hit {
             kind: "User",
             title: format!("{} ({})", u.full_name(), u.username),
             url: format!("/admin/users/{}", u.id),
@@ -58,6 +86,9 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
     }
     Ok(out)
 }
+
+/// Hits shown per kind of object.
+const PER_KIND: usize = 20;
 
 #[handler]
 pub async fn search(

@@ -53,7 +53,10 @@ async fn email_copies_can_be_turned_off_in_the_profile() {
     let mark = app.login_as("Mark.Manager.Sales").await;
     mark.get("/profile").await;
     let p = mark
-        .post_form("/profile", &[("first_name", "Mark"), ("last_name", "Manager.Sales"), ("email", "mark.manager.sales@example.com")])
+        .post_form(
+            "/profile",
+            &[("first_name", "Mark"), ("last_name", "Manager.Sales"), ("email", "mark.manager.sales@example.com")],
+        )
         .await;
     assert!(p.status.is_success() || p.status.is_redirection(), "{}", p.status);
     let helen = app.login_as("Helen.Head.Sales").await;
@@ -91,7 +94,9 @@ async fn a_team_task_is_marked_and_closes_by_itself_when_every_responsible_has_f
     let helen = app.login_as("Helen.Head.Sales").await;
     let mark = app.login_as("Mark.Manager.Sales").await;
     let carl = app.login_as("Carl.CoWorker").await;
-    let team = task(&app, &helen, "Trade fair stand", &["Mark.Manager.Sales", "Carl.CoWorker"], &["Olga.Operator.Sales"], &[]).await;
+    let team =
+        task(&app, &helen, "Trade fair stand", &["Mark.Manager.Sales", "Carl.CoWorker"], &["Olga.Operator.Sales"], &[])
+            .await;
     assert!(app.flag("tasks", team, "team").await);
     let list = mark.get("/tasks").await;
     assert!(list.exists(&format!("tr#task-{team}.team")), "team tasks stand out in the list");
@@ -173,7 +178,9 @@ async fn closing_or_canceling_tells_owner_co_owner_and_subscribers_but_not_the_c
     let helen = app.login_as("Helen.Head.Sales").await;
     let mark = app.login_as("Mark.Manager.Sales").await;
     let co = app.uid("Olga.Operator.Sales").await;
-    let id = task(&app, &helen, "Check the contract", &["Mark.Manager.Sales"], &["Carl.CoWorker"], &[("co_owner_id", &co)]).await;
+    let id =
+        task(&app, &helen, "Check the contract", &["Mark.Manager.Sales"], &["Carl.CoWorker"], &[("co_owner_id", &co)])
+            .await;
     assert_eq!(stage(&mark, id, "in_progress").await, 303, "a single responsible sets the stage");
     assert_eq!(stage(&mark, id, "done").await, 303);
     for who in ["Helen.Head.Sales", "Olga.Operator.Sales", "Carl.CoWorker"] {
@@ -216,7 +223,10 @@ async fn the_task_list_shows_active_tasks_by_default_filters_sorts_paginates_and
     assert_eq!(names(helen.get("/tasks?sort=due").await), ["Alpha", "Bravo"]);
     let mark = app.uid("Mark.Manager.Sales").await;
     assert_eq!(names(helen.get(&format!("/tasks?responsible={mark}")).await), ["Alpha"]);
-    assert_eq!(names(helen.get(&format!("/tasks?owner={}", app.uid("Helen.Head.Sales").await)).await), ["Bravo", "Alpha"]);
+    assert_eq!(
+        names(helen.get(&format!("/tasks?owner={}", app.uid("Helen.Head.Sales").await)).await),
+        ["Bravo", "Alpha"]
+    );
     let mark_c = app.login_as("Mark.Manager.Sales").await;
     assert_eq!(names(mark_c.get("/tasks?role=assigned").await), ["Alpha"]);
     assert_eq!(names(mark_c.get("/tasks?role=subscribed").await), ["Bravo"]);
@@ -269,7 +279,12 @@ async fn a_task_edit_records_history_and_tells_people_newly_added() {
     assert_eq!(app.notices("Mark.Manager.Sales").await.len(), 1, "Mark was responsible already");
     let h = helen.get(&format!("/tasks/{id}/history")).await;
     let fields = h.texts("ol.history li.history-item:first-child td.field");
-    assert!(fields.contains(&"Name".to_string()) && fields.contains(&"Priority".to_string()) && fields.contains(&"Subscribers".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"Name".to_string())
+            && fields.contains(&"Priority".to_string())
+            && fields.contains(&"Subscribers".to_string()),
+        "{fields:?}"
+    );
     assert_eq!(h.texts(".history-meta .badge"), ["update", "create"]);
     // Carl can now see it.
     assert_eq!(app.login_as("Carl.CoWorker").await.get(&format!("/tasks/{id}")).await.status, 200);

@@ -37,6 +37,7 @@ pub struct Options {
     pub smtp_url: Option<String>,
     pub workers: bool,
     pub max_body_bytes: Option<usize>,
+    pub max_upload_bytes: Option<usize>,
     pub sse_per_user: Option<usize>,
     /// Reuse this database URL (a second instance on the same database).
     pub database_url: Option<String>,
@@ -117,6 +118,9 @@ impl TestApp {
             mail_from: "FerroCRM <crm@example.com>".into(),
             ..Config::default()
         };
+        if let Some(n) = o.max_upload_bytes {
+            config.max_upload_bytes = n;
+        }
         if let Some(n) = o.max_body_bytes {
             config.max_body_bytes = n;
         }
