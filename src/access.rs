@@ -322,6 +322,8 @@ pub enum ListKind {
     Memos,
     Tasks,
     Projects,
+    /// Projects the viewer may add tasks to (the SQL form of `CreateSubtask` on a project).
+    ProjectsToAddTasks,
     Reminders,
 }
 
@@ -358,6 +360,13 @@ pub fn scope(v: &Viewer, kind: ListKind, q: &mut SelectStatement) -> Result<(), 
         ListKind::Projects => {
             if !sees_all_items(v) {
                 q.and_where(participants::involving(ItemKind::Project, ("projects", "id"), v.id, &[]));
+            }
+            Ok(())
+        }
+        ListKind::ProjectsToAddTasks => {
+            if !(v.is(Role::TaskOperator) || v.is(Role::Admin)) {
+                let roles = [PRole::Owner, PRole::CoOwner, PRole::Responsible];
+                q.and_where(participants::involving(ItemKind::Project, ("projects", "id"), v.id, &roles));
             }
             Ok(())
         }

@@ -128,13 +128,13 @@ pub async fn list(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Paged<Pro
     Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
 }
 
-/// Active projects `v` may see, newest first (the choices of a task's Project field).
+/// Active projects `v` may add tasks to, newest first (the choices of a task's Project field).
 pub async fn choices(db: &Db, v: &Viewer, limit: u64) -> AppResult<Vec<(i64, String)>> {
     let mut q = Query::select();
     q.columns([(Projects::Table, Projects::Id), (Projects::Table, Projects::Name)])
         .from(Projects::Table)
         .and_where(Expr::col((Projects::Table, Projects::Active)).eq(true));
-    access::scope(v, ListKind::Projects, &mut q)?;
+    access::scope(v, ListKind::ProjectsToAddTasks, &mut q)?;
     q.order_by((Projects::Table, Projects::Id), Order::Desc).limit(limit);
     Ok(db.fetch_all(&q).await?)
 }

@@ -82,7 +82,7 @@ async fn context(
         None => None,
     };
     let project = match project {
-        Some(id) => Some(items::load(&state.db, v, ItemKind::Project, id, Action::View).await?),
+        Some(id) => Some(items::load(&state.db, v, ItemKind::Project, id, Action::CreateSubtask).await?),
         None => None,
     };
     let memo = match memo {
@@ -147,7 +147,12 @@ pub async fn new(
         f.co_owner_id = t.co_owner_id.map(|c| c.to_string()).unwrap_or_default();
         f.responsible = parts.users(PRole::Responsible).iter().map(|u| u.to_string()).collect();
         f.subscribers = parts.users(PRole::Subscriber).iter().map(|u| u.to_string()).collect();
-        f.project_id = t.project_id.map(|p| p.to_string()).unwrap_or_default();
+        // Keep the project only if the viewer may add tasks to it.
+        if let Some(p) = t.project_id
+            && items::load(&state.db, &viewer, ItemKind::Project, p, Action::CreateSubtask).await.is_ok()
+        {
+            f.project_id = p.to_string();
+        }
     }
     if let Some((pit, pt)) = &ctx.parent {
         f.parent_id = pt.id.to_string();
@@ -209,7 +214,10 @@ pub async fn create(
 ) -> AppResult<Response> {
     let f = &up.form;
     let id_of = |s: &str| s.trim().parse::<i64>().ok();
-    let ctx = context(&state, &viewer, id_of(&f.parent_id), id_of(&f.project_id), id_of(&f.memo_id)).await?;
+    // A subtask lives in its main task's project; that needs no right on the project itself.
+    let parent_id = id_of(&f.parent_id);
+    let project_id = if parent_id.is_some() { None } else { id_of(&f.project_id) };
+    let ctx = context(&state, &viewer, parent_id, project_id, id_of(&f.memo_id)).await?;
     let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
     let today = crate::db::now().date_naive();
     let rules = Rules { today, users: &users, before: None, subtask: ctx.parent.is_some(), need_responsible: true };
@@ -223,6 +231,9 @@ pub async fn create(
         return Err(AppError::BadRequest("A subtask cannot have subtasks of its own.".into()));
     }
     let parent = ctx.parent.as_ref().map(|(_, t)| t);
+    if let Some(p) = parent {
+        input.project_id = p.project_id;
+    }
     let co_owner = decide_co_owner(&state, &viewer, &input, parent).await?;
     if input.next_step.is_empty() {
         input.next_step = DEFAULT_TASK_STEP.into();
@@ -376,10 +387,14 @@ pub async fn update(
         Ok(i) => i,
         Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &errs).await?)),
     };
+    let mut input = input;
+    if before.parent_id.is_some() {
+        input.project_id = before.project_id;
+    }
     if let Some(p) = input.project_id
         && Some(p) != before.project_id
     {
-        items::load(&state.db, &viewer, ItemKind::Project, p, Action::View).await?;
+        items::load(&state.db, &viewer, ItemKind::Project, p, Action::CreateSubtask).await?;
     }
     let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;

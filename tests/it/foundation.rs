@@ -19,6 +19,11 @@ struct Ids {
     user: i64,
     department: i64,
     notification: i64,
+    memo: i64,
+    task: i64,
+    project: i64,
+    file: i64,
+    reminder: i64,
 }
 
 async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
@@ -30,16 +35,40 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
     ferrocrm::notifications::send(&mut tx, &app.state.config, &n).await.unwrap();
     tx.commit().await.unwrap();
     let list = ferrocrm::notifications::list(&app.db, &app.state_viewer(owner).await, false, None).await.unwrap();
-    Ids { user, department, notification: list.items[0].id }
+    // One memo, task (with a file) and project, made through the forms by `for_user`, and a reminder.
+    let c = app.login_as(for_user).await;
+    let me = owner.to_string();
+    let memo = crate::helpers::items::create(&c, "/memos", &[("name", "M"), ("recipient_id", &me)]).await;
+    let task = crate::helpers::items::created_id(
+        &c.post_multipart(
+            "/tasks",
+            &[("name", "T"), ("responsible", &me)],
+            &[("files", "a.txt", "text/plain", b"a".to_vec())],
+        )
+        .await,
+    );
+    let project = crate::helpers::items::create(&c, "/projects", &[("name", "P")]).await;
+    let at = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string();
+    c.post_form(&format!("/tasks/{task}/reminders"), &[("remind_at", &at), ("text", "R")]).await;
+    let file = ferrocrm::files::of(&app.db, "task", task).await.unwrap()[0].id;
+    let reminder =
+        ferrocrm::reminders::on_item(&app.db, &app.state_viewer(owner).await, ferrocrm::access::ItemKind::Task, task)
+            .await
+            .unwrap()[0]
+            .id;
+    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder }
 }
 
 fn with_ids(path: &str, ids: &Ids) -> String {
-    let id = if path.starts_with("/admin/departments") {
-        ids.department
-    } else if path.starts_with("/notifications") {
-        ids.notification
-    } else {
-        ids.user
+    let id = match path.split('/').nth(1).unwrap_or("") {
+        "admin" if path.starts_with("/admin/departments") => ids.department,
+        "notifications" => ids.notification,
+        "memos" => ids.memo,
+        "tasks" => ids.task,
+        "projects" => ids.project,
+        "files" => ids.file,
+        "reminders" => ids.reminder,
+        _ => ids.user,
     };
     concrete(path, id)
 }

@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod cli;
 mod foundation;
+mod golden;
 mod items;
 mod live;
 mod memos;

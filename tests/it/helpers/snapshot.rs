@@ -1,58 +1,65 @@
-//! A fingerprint of the whole database, to prove that a refused request changed nothing.
+//! A fingerprint of the whole database, to prove that a refused request changed nothing: per table, the
+//! row count and a hash of every row's every column. (Test-only introspection SQL, per backend.)
 
 use std::collections::BTreeMap;
 
-use ferrocrm::db::{Backend, Db};
-use sea_query::{Expr, ExprTrait, Query};
+use ferrocrm::db::Db;
+use sha2::{Digest, Sha256};
 
-/// Per table: row count, and the newest `updated_at` where the table has one. Taken before and after a
-/// denied request, the two must be equal.
-pub async fn snapshot(db: &Db) -> BTreeMap<String, (i64, Option<String>)> {
-    let tables: Vec<(String,)> = match db.backend() {
-        Backend::Sqlite => {
-            db.fetch_all(
-                &Query::select()
-                    .column("name")
-                    .from("sqlite_master")
-                    .and_where(Expr::col("type").eq("table"))
-                    .and_where(Expr::col("name").not_like("sqlite_%"))
-                    .to_owned(),
-            )
-            .await
+/// Tables that record the requests themselves (sessions touched, failed logins), not user data.
+const BOOKKEEPING: &[&str] = &["login_throttle", "sessions"];
+
+async fn tables(db: &Db) -> Vec<String> {
+    let rows: Vec<(String,)> = match db {
+        Db::Sqlite(p) => {
+            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                .fetch_all(p)
+                .await
+                .expect("list tables")
         }
-        Backend::Postgres => {
-            db.fetch_all(
-                &Query::select()
-                    .expr_as(Expr::col("tablename"), "name")
-                    .from(("pg_catalog", "pg_tables"))
-                    .and_where(Expr::col("schemaname").eq("public"))
-                    .to_owned(),
-            )
+        Db::Postgres(p) => sqlx::query_as("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_all(p)
             .await
+            .expect("list tables"),
+    };
+    rows.into_iter().map(|(t,)| t).filter(|t| !BOOKKEEPING.contains(&t.as_str())).collect()
+}
+
+/// Every row of a table as one line of text, sorted.
+async fn rows(db: &Db, table: &str) -> Vec<String> {
+    let rows: Vec<(String,)> = match db {
+        Db::Sqlite(p) => {
+            let cols: Vec<(String,)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
+                    .fetch_all(p)
+                    .await
+                    .expect("columns");
+            let expr = cols.iter().map(|(c,)| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || '|' || ");
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {expr} FROM \"{table}\" ORDER BY 1")))
+                .fetch_all(p)
+                .await
+                .expect("rows")
         }
-    }
-    .expect("list tables");
+        Db::Postgres(p) => sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT t::text FROM \"{table}\" t ORDER BY 1")))
+            .fetch_all(p)
+            .await
+            .expect("rows"),
+    };
+    rows.into_iter().map(|(r,)| r).collect()
+}
+
+/// Per table: (row count, SHA-256 of all rows). Taken before and after a denied request, the two
+/// must be equal.
+pub async fn snapshot(db: &Db) -> BTreeMap<String, (usize, String)> {
     let mut out = BTreeMap::new();
-    for (t,) in tables {
-        if t == "login_throttle" || t == "sessions" {
-            continue; // bookkeeping of the requests themselves, not user data
+    for t in tables(db).await {
+        let r = rows(db, &t).await;
+        let mut h = Sha256::new();
+        for line in &r {
+            h.update(line.as_bytes());
+            h.update(b"\n");
         }
-        let n: i64 = db
-            .scalar(&Query::select().expr(Expr::cust("COUNT(*)")).from(sea_query::Alias::new(t.clone())).to_owned())
-            .await
-            .expect("count")
-            .unwrap_or(0);
-        let newest: Option<String> = db
-            .scalar::<String>(
-                &Query::select()
-                    .expr(Expr::cust("CAST(MAX(updated_at) AS TEXT)"))
-                    .from(sea_query::Alias::new(t.clone()))
-                    .to_owned(),
-            )
-            .await
-            .ok()
-            .flatten();
-        out.insert(t, (n, newest));
+        out.insert(t, (r.len(), hex::encode(h.finalize())));
     }
     out
 }
