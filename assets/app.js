@@ -40,7 +40,10 @@
   document.addEventListener('htmx:sseMessage', function (e) { if (e.detail && e.detail.type === 'logout') logout(); });
   document.addEventListener('htmx:sseOpen', function (e) {
     if (e.detail && e.detail.source) e.detail.source.addEventListener('logout', logout);
+    document.body.classList.add('live');
   });
+  // The live dots show whether the stream is up (the extension reconnects by itself).
+  document.addEventListener('htmx:sseError', function () { document.body.classList.remove('live'); });
   // (e) Chat: the poster's own message arrives twice (in the POST answer and over the live stream),
   // in either order; keep whichever came first.
   function msgId(html) { var m = /id="(msg-\d+)"/.exec(html || ''); return m && m[1]; }

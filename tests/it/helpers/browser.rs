@@ -100,6 +100,44 @@ impl Browser {
         }
     }
 
+    /// Runs JavaScript in the page and returns its result.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.expect("execute script")
+    }
+
+    /// An attribute of the first element matching `css` (None if no element or attribute).
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let e = self.client.find(Locator::Css(css)).await.ok()?;
+        e.attr(name).await.ok().flatten()
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}")).click().await.expect("click");
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("no {css}"))
+            .send_keys(text)
+            .await
+            .expect("type");
+    }
+
+    /// Waits until the page's live stream is open (so nothing published before it is missed).
+    pub async fn wait_live(&self) {
+        let start = std::time::Instant::now();
+        loop {
+            let open = self.js("return document.body.classList.contains('live')").await;
+            if open == serde_json::Value::Bool(true) {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "the page's live stream did not open");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Waits until `check(text of css)` holds; returns how long it took.
     pub async fn wait_text(&self, css: &str, wait: Duration, check: impl Fn(&str) -> bool) -> Duration {
         let start = std::time::Instant::now();

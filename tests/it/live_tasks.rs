@@ -1,0 +1,128 @@
+//! The Tasks section live, in real browsers (headless Chromium): chat between two people on one task,
+//! the memo list's "View task" button following the task's stage, the bell counting up.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::app::PASSWORD;
+use crate::helpers::browser::Browser;
+use crate::helpers::items::create;
+use crate::helpers::spawn_app;
+
+async fn screenshot(b: &Browser, name: &str) {
+    if let Ok(dir) = std::env::var("FERROCRM_SCREENSHOTS") {
+        b.screenshot(&std::path::Path::new(&dir).join(name)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_chat_message_typed_by_one_user_appears_for_the_other_within_a_second_without_a_reload() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let mark_id = app.uid("Mark.Manager.Sales").await;
+    let task = create(&helen, "/tasks", &[("name", "Prepare the offer"), ("responsible", &mark_id)]).await;
+    let url = format!("{}/tasks/{task}", app.base);
+
+    let (a, b) = tokio::join!(Browser::start(), Browser::start());
+    a.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
+    b.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    a.goto(&url).await;
+    b.goto(&url).await;
+    a.wait_live().await;
+    b.wait_live().await;
+    b.js("window.__notReloaded = true; return true").await;
+
+    a.type_into("form.chat-form textarea", "Draft is in the shared folder").await;
+    let start = Instant::now();
+    a.click("form.chat-form button[type=submit]").await;
+    b.wait_text(".chat-list .chat-msg .chat-body", Duration::from_secs(5), |t| t == "Draft is in the shared folder")
+        .await;
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(1), "the message took {took:?} to appear");
+    assert_eq!(b.js("return window.__notReloaded === true").await, serde_json::Value::Bool(true), "the page reloaded");
+    // The poster sees it once (from the answer or the live stream, not both), and a fresh form.
+    a.wait_text(".chat-list .chat-msg .chat-body", Duration::from_secs(5), |t| !t.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(a.js("return document.querySelectorAll('.chat-list .chat-msg').length").await, serde_json::json!(1));
+    assert_eq!(b.js("return document.querySelectorAll('.chat-list .chat-msg').length").await, serde_json::json!(1));
+    assert_eq!(a.js("return document.querySelector('form.chat-form textarea').value").await, serde_json::json!(""));
+    // Mark was told by the bell as well.
+    b.wait_text("#bell .badge", Duration::from_secs(5), |t| !t.is_empty()).await;
+    screenshot(&b, "chat.png").await;
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_task_stage_change_recolours_the_view_task_button_on_another_users_open_memo_list() {
+    let app = spawn_app().await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let helen_id = app.uid("Helen.Head.Sales").await;
+    let memo = create(&carl, "/memos", &[("name", "Need a new chair"), ("recipient_id", &helen_id)]).await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let task = create(
+        &helen,
+        "/tasks",
+        &[
+            ("name", "Order a chair"),
+            ("responsible", &helen_id),
+            ("subscribers", &app.uid("Carl.CoWorker").await),
+            ("memo_id", &memo.to_string()),
+        ],
+    )
+    .await;
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Carl.CoWorker", PASSWORD).await;
+    b.goto(&format!("{}/memos", app.base)).await;
+    b.wait_live().await;
+    let button = format!("#memo-{memo}-task a.task-btn");
+    assert_eq!(b.attr(&button, "data-stage").await.as_deref(), Some("pending"));
+    assert_eq!(b.attr(&button, "title").await.as_deref(), Some("Task status: Pending"));
+    let pending_colour =
+        b.js(&format!("return getComputedStyle(document.querySelector('{button}')).backgroundColor")).await;
+
+    helen.get(&format!("/tasks/{task}")).await;
+    assert_eq!(helen.post_form(&format!("/tasks/{task}/stage"), &[("stage", "in_progress")]).await.status, 303);
+    let start = Instant::now();
+    loop {
+        if b.attr(&button, "data-stage").await.as_deref() == Some("in_progress") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "the button never changed");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(b.attr(&button, "title").await.as_deref(), Some("Task status: In progress"));
+    let progress_colour =
+        b.js(&format!("return getComputedStyle(document.querySelector('{button}')).backgroundColor")).await;
+    assert_ne!(pending_colour, progress_colour, "the colour did not change");
+    screenshot(&b, "memo-list.png").await;
+
+    // Done: grey, and the tooltip says so.
+    assert_eq!(helen.post_form(&format!("/tasks/{task}/stage"), &[("stage", "done")]).await.status, 303);
+    b.wait_text(&format!("#memo-{memo}-task"), Duration::from_secs(5), |_| true).await;
+    let start = Instant::now();
+    while b.attr(&button, "data-stage").await.as_deref() != Some("done") {
+        assert!(start.elapsed() < Duration::from_secs(5), "the button never turned done");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(b.attr(&button, "title").await.as_deref(), Some("Task status: Done"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_bell_counts_a_new_task_live() {
+    let app = spawn_app().await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Carl.CoWorker", PASSWORD).await;
+    b.goto(&format!("{}/tasks", app.base)).await;
+    b.wait_live().await;
+    assert_eq!(b.text("#bell .badge").await, "");
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let carl = app.uid("Carl.CoWorker").await;
+    create(&helen, "/tasks", &[("name", "Welcome the visitors"), ("responsible", &carl)]).await;
+    let took = b.wait_text("#bell .badge", Duration::from_secs(5), |t| t == "1").await;
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // The open task list picked the new task up by itself too.
+    b.wait_text("#task-list", Duration::from_secs(5), |t| t.contains("Welcome the visitors")).await;
+    b.close().await;
+}
