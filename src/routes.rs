@@ -185,8 +185,13 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
 
 #[handler]
 async fn home(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResult<Response> {
+    let mine = crate::tasks::model::TaskFilter { role: "assigned".into(), sort: "due".into(), ..Default::default() };
+    let tasks = crate::tasks::repo::list(&state.db, &viewer, &mine).await?;
+    let to_me = crate::memos::model::MemoFilter { role: "to-me".into(), stage: "pending".into(), ..Default::default() };
+    let memos = crate::memos::repo::list(&state.db, &viewer, &to_me).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Home, hx).await?;
-    Ok(views::home::index(&cx).into_response())
+    let work = views::home::Work { tasks: &tasks, memos: &memos, today: crate::db::now().date_naive() };
+    Ok(views::home::index(&cx, &work).into_response())
 }
 
 /// 200 when the database answers, 503 otherwise.

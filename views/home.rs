@@ -2,11 +2,62 @@
 
 use maud::{Markup, html};
 
+use chrono::NaiveDate;
+
 use crate::access::{self, Section};
+use crate::memos::model::Memo;
+use crate::paging::Paged;
+use crate::tasks::model::Task;
+use crate::views::items::{date, stage_badge};
 use crate::views::layout::{PageCx, page};
 use crate::views::ui::icon;
 
-pub fn index(cx: &PageCx<'_>) -> Markup {
+/// What is waiting for the viewer: active tasks they are responsible for, memos addressed to them.
+pub struct Work<'a> {
+    pub tasks: &'a Paged<Task>,
+    pub memos: &'a Paged<Memo>,
+    pub today: NaiveDate,
+}
+
+/// Shown per panel; "all" links to the filtered list.
+const SHOWN: usize = 8;
+
+fn my_work(w: &Work<'_>) -> Markup {
+    html! {
+        div.card #my-tasks {
+            div.card-header {
+                h2.card-title { (icon("clipboard")) " My tasks" }
+                a.btn.btn-ghost.btn-sm href="/tasks?role=assigned&sort=due" { "All " (w.tasks.total) }
+            }
+            @if w.tasks.items.is_empty() {
+                div.card-body { p.muted { "No active task of yours. " a href="/tasks/new" { "Create one" } } }
+            } @else {
+                div.table-wrap { table.table { tbody { @for t in w.tasks.items.iter().take(SHOWN) {
+                    tr .team[t.team] {
+                        td.name { a href=(format!("/tasks/{}", t.id)) { (t.name) } }
+                        td { (stage_badge(t.stage())) }
+                        td.date { (date(t.due_date, t.overdue(w.today))) }
+                    }
+                } } } }
+            }
+        }
+        div.card #my-memos {
+            div.card-header {
+                h2.card-title { (icon("mail")) " Memos for me" }
+                a.btn.btn-ghost.btn-sm href="/memos?role=to-me&stage=pending" { "All " (w.memos.total) }
+            }
+            @if w.memos.items.is_empty() {
+                div.card-body { p.muted { "No memo waits for your review." } }
+            } @else {
+                div.table-wrap { table.table { tbody { @for m in w.memos.items.iter().take(SHOWN) {
+                    tr { td.name { a href=(format!("/memos/{}", m.id)) { (m.name) } } td.date.text-small { (m.created_at.format("%Y-%m-%d")) } }
+                } } } }
+            }
+        }
+    }
+}
+
+pub fn index(cx: &PageCx<'_>, work: &Work<'_>) -> Markup {
     let v = cx.viewer;
     let roles: Vec<&str> = v.roles.iter().map(|r| r.label()).collect();
     page(
@@ -23,6 +74,7 @@ pub fn index(cx: &PageCx<'_>) -> Markup {
                 }
             }
             div.grid-2 {
+                (my_work(work))
                 div.card {
                     div.card-header { h2.card-title { (icon("bell")) " Notifications" } }
                     div.card-body {

@@ -342,3 +342,21 @@ async fn the_history_view_shows_each_change_to_those_who_may_see_the_item() {
     assert!(h.texts("ol.history li:nth-child(2) td.field").contains(&"Memo title".to_string()));
     assert_eq!(app.login_as("Eve.Manager.Export").await.get(&format!("/memos/{id}/history")).await.status, 404);
 }
+
+#[tokio::test]
+async fn the_home_page_lists_my_active_tasks_and_the_memos_waiting_for_me() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let carl_id = app.uid("Carl.CoWorker").await;
+    task(&app, &helen, "Carl's job", &["Carl.CoWorker"], &[], &[]).await;
+    let closed = task(&app, &helen, "Old job", &["Carl.CoWorker"], &[], &[]).await;
+    helen.post_form(&format!("/tasks/{closed}/stage"), &[("stage", "done")]).await;
+    task(&app, &helen, "Not Carl's", &["Mark.Manager.Sales"], &["Carl.CoWorker"], &[]).await;
+    create(&helen, "/memos", &[("name", "Please review"), ("recipient_id", &carl_id)]).await;
+    let home = carl.get("/").await;
+    assert_eq!(home.texts("#my-tasks td.name a"), ["Carl's job"]);
+    assert_eq!(home.texts("#my-memos td.name a"), ["Please review"]);
+    let empty = app.login_as("Anna.Accountant").await.get("/").await;
+    assert!(empty.text("#my-tasks").contains("No active task"));
+}
