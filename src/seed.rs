@@ -156,6 +156,12 @@ fn participant(kind: &str, id: i64, role: &str, user: i64) -> Vec<SimpleExpr> {
     vec![kind.into(), id.into(), role.into(), user.into()]
 }
 
+/// True when there is no task yet (the demo seeds only an empty section).
+pub async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {
+    let n: Option<i64> = db.scalar(&Query::select().expr(sea_query::Expr::cust("COUNT(*)")).from("tasks").to_owned()).await?;
+    Ok(n.unwrap_or(0) == 0)
+}
+
 /// Creates `20 × scale` extra users and the section's data. The named demo users must exist first.
 pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
     let started = Instant::now();
