@@ -157,7 +157,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         // A first look should show a working company: fill the Tasks section once.
         if crate::seed::is_empty(&state.db).await? {
             let s = crate::seed::run(&state.db, 1).await?;
-            println!("Demo: seeded {} tasks, {} memos, {} projects, {} chat messages", s.tasks, s.memos, s.projects, s.chat_messages);
+            println!(
+                "Demo: seeded {} tasks, {} memos, {} projects, {} chat messages",
+                s.tasks, s.memos, s.projects, s.chat_messages
+            );
         }
     }
     println!("FerroCRM listening on http://{} (public URL {})", state.config.bind, state.config.base_url);

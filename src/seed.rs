@@ -158,7 +158,8 @@ fn participant(kind: &str, id: i64, role: &str, user: i64) -> Vec<SimpleExpr> {
 
 /// True when there is no task yet (the demo seeds only an empty section).
 pub async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {
-    let n: Option<i64> = db.scalar(&Query::select().expr(sea_query::Expr::cust("COUNT(*)")).from("tasks").to_owned()).await?;
+    let n: Option<i64> =
+        db.scalar(&Query::select().expr(sea_query::Expr::cust("COUNT(*)")).from("tasks").to_owned()).await?;
     Ok(n.unwrap_or(0) == 0)
 }
 
