@@ -249,6 +249,23 @@ pub fn publish_notices(bus: &Bus, users: &[i64]) {
     }
 }
 
+/// The form of every stage change (`POST /…/:id/stage`).
+#[derive(serde::Deserialize)]
+pub struct StageForm {
+    #[serde(default)]
+    pub stage: String,
+}
+
+/// After an edit: "changed" to everyone who could see the item before or can now (those removed stop
+/// seeing it live, those added start), then the bell of each user notified, then the worker.
+pub fn publish_edit(state: &crate::app::AppState, before: &ItemRef, after: &Parts, notified: &[i64]) {
+    let mut everyone = before.clone();
+    everyone.parts.0.extend(after.0.iter().copied());
+    publish_changed(&state.bus, &everyone);
+    publish_notices(&state.bus, notified);
+    state.wake.notify_one();
+}
+
 /// Publishes "this item changed" to everyone who may see it.
 pub fn publish_changed(bus: &Bus, item: &ItemRef) {
     bus.publish(DomainEvent::Changed { topic: item.kind.slug().into(), id: item.id, audience: item.audience() });

@@ -253,17 +253,10 @@ pub async fn update(
     };
     tx.commit().await?;
     drop(guard);
-    items::publish_changed(&state.bus, &it);
+    // A draft's audience is its owner: publish as the memo was, and as it is now.
     items::publish_changed(&state.bus, &after);
-    items::publish_notices(&state.bus, &notified);
-    state.wake.notify_one();
+    items::publish_edit(&state, &it, &after.parts, &notified);
     Ok(htmx::redirect(hx, &format!("/memos/{id}")))
-}
-
-#[derive(Deserialize)]
-pub struct StageForm {
-    #[serde(default)]
-    pub stage: String,
 }
 
 /// Tells everyone in a memo its new stage; the owner explicitly when it was considered.
@@ -297,7 +290,7 @@ pub async fn set_stage(
     viewer: Viewer,
     hx: HxRequest,
     Path(id): Path<i64>,
-    Form(f): Form<StageForm>,
+    Form(f): Form<items::StageForm>,
 ) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Memo, id, Action::ChangeStage).await?;
     let m = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;

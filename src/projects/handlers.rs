@@ -13,7 +13,7 @@ use crate::history::Actor;
 use crate::htmx::{self, HxRequest};
 use crate::items::{self, ItemRef};
 use crate::participants::{self, PRole};
-use crate::tasks::model::{DEFAULT_PROJECT_STEP, Rules, Stage, WorkForm, next_working_day};
+use crate::tasks::model::{DEFAULT_PROJECT_STEP, Rules, Stage, WorkForm, next_working_day, welcome_titles};
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::projects::Mode;
@@ -146,11 +146,7 @@ pub async fn create(
         &mut tx,
         &state.config,
         &item,
-        &[
-            (PRole::Responsible, format!("You are responsible in the new project: {}", input.name)),
-            (PRole::CoOwner, format!("You are the co-owner of the project: {}", input.name)),
-            (PRole::Subscriber, format!("You are subscribed to the project: {}", input.name)),
-        ],
+        &welcome_titles("project", &input.name),
         Some(viewer.id),
         &input.description,
     )
@@ -196,18 +192,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
 pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::Edit).await?;
     let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let f = WorkForm {
-        name: p.name.clone(),
-        description: p.description.clone(),
-        next_step: p.next_step.clone(),
-        next_step_date: p.next_step_date.map(|d| d.to_string()).unwrap_or_default(),
-        due_date: p.due_date.map(|d| d.to_string()).unwrap_or_default(),
-        priority: p.priority.to_string(),
-        co_owner_id: p.co_owner_id.map(|c| c.to_string()).unwrap_or_default(),
-        responsible: it.parts.users(PRole::Responsible).iter().map(|u| u.to_string()).collect(),
-        subscribers: it.parts.users(PRole::Subscriber).iter().map(|u| u.to_string()).collect(),
-        ..Default::default()
-    };
+    let f = repo::fields(&p, &it.parts).form();
     Ok(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &FormErrors::default()).await?.into_response())
 }
 
@@ -244,29 +229,15 @@ pub async fn update(
         &mut tx,
         &state.config,
         &newcomers,
-        &[
-            (PRole::Responsible, format!("You are responsible in the project: {}", input.name)),
-            (PRole::CoOwner, format!("You are the co-owner of the project: {}", input.name)),
-            (PRole::Subscriber, format!("You are subscribed to the project: {}", input.name)),
-        ],
+        &welcome_titles("project", &input.name),
         Some(viewer.id),
         "",
     )
     .await?;
     tx.commit().await?;
     drop(guard);
-    let mut everyone = it.clone();
-    everyone.parts.0.extend(after.0.iter().copied());
-    items::publish_changed(&state.bus, &everyone);
-    items::publish_notices(&state.bus, &notified);
-    state.wake.notify_one();
+    items::publish_edit(&state, &it, &after, &notified);
     Ok(htmx::redirect(hx, &format!("/projects/{id}")))
-}
-
-#[derive(Deserialize)]
-pub struct StageForm {
-    #[serde(default)]
-    pub stage: String,
 }
 
 #[handler]
@@ -275,7 +246,7 @@ pub async fn set_stage(
     viewer: Viewer,
     hx: HxRequest,
     Path(id): Path<i64>,
-    Form(f): Form<StageForm>,
+    Form(f): Form<items::StageForm>,
 ) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::ChangeStage).await?;
     let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;

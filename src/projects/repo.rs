@@ -12,8 +12,7 @@ use crate::error::AppResult;
 use crate::history::{self, Actor, Change, Diff};
 use crate::paging::{self, Paged};
 use crate::participants::{self, PRole, Parts};
-use crate::tasks::model::{Stage, WorkInput, priority_label};
-use crate::tasks::repo::people_text;
+use crate::tasks::model::{Stage, WorkFields, WorkInput};
 
 #[derive(Iden, Clone, Copy)]
 pub enum Projects {
@@ -139,8 +138,19 @@ pub async fn choices(db: &Db, v: &Viewer, limit: u64) -> AppResult<Vec<(i64, Str
     Ok(db.fetch_all(&q).await?)
 }
 
-fn date_text(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
+/// The shared fields of a stored project and its participants.
+pub fn fields(p: &Project, parts: &Parts) -> WorkFields {
+    WorkFields {
+        name: p.name.clone(),
+        description: p.description.clone(),
+        next_step: p.next_step.clone(),
+        next_step_date: p.next_step_date,
+        due_date: p.due_date,
+        priority: p.priority,
+        co_owner_id: p.co_owner_id,
+        responsible: parts.users(PRole::Responsible),
+        subscribers: parts.users(PRole::Subscriber),
+    }
 }
 
 pub async fn insert(
@@ -188,15 +198,7 @@ pub async fn insert(
         .await?;
     participants::set(tx, ItemKind::Project, id, &crate::tasks::repo::parts_of(owner, input.co_owner_id, input))
         .await?;
-    let mut d = Diff::default();
-    d.field("Name", "", &input.name)
-        .field("Description", "", &input.description)
-        .field("Next step", "", &input.next_step)
-        .field("Next step date", "", date_text(input.next_step_date))
-        .field("Due date", "", date_text(input.due_date))
-        .field("Priority", "", priority_label(input.priority))
-        .field("Responsible", "", people_text(&input.responsible, names))
-        .field("Subscribers", "", people_text(&input.subscribers, names));
+    let d = WorkFields::of_input(input).diff(&WorkFields::default(), names);
     history::record(tx, actor, "project", id, Change::Create, &format!("Created the project {}", input.name), &d)
         .await?;
     Ok(id)
@@ -228,28 +230,7 @@ pub async fn update(
     .await?;
     let parts = crate::tasks::repo::parts_of(before.owner_id, input.co_owner_id, input);
     participants::set(tx, ItemKind::Project, before.id, &parts).await?;
-    let mut d = Diff::default();
-    d.field("Name", &before.name, &input.name)
-        .field("Description", &before.description, &input.description)
-        .field("Next step", &before.next_step, &input.next_step)
-        .field("Next step date", date_text(before.next_step_date), date_text(input.next_step_date))
-        .field("Due date", date_text(before.due_date), date_text(input.due_date))
-        .field("Priority", priority_label(before.priority), priority_label(input.priority))
-        .field(
-            "Co-owner",
-            people_text(&before.co_owner_id.into_iter().collect::<Vec<_>>(), names),
-            people_text(&input.co_owner_id.into_iter().collect::<Vec<_>>(), names),
-        )
-        .field(
-            "Responsible",
-            people_text(&before_parts.users(PRole::Responsible), names),
-            people_text(&input.responsible, names),
-        )
-        .field(
-            "Subscribers",
-            people_text(&before_parts.users(PRole::Subscriber), names),
-            people_text(&input.subscribers, names),
-        );
+    let d = WorkFields::of_input(input).diff(&fields(before, before_parts), names);
     if !d.is_empty() {
         history::record(
             tx,

@@ -4,7 +4,9 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
-use super::model::{DEFAULT_TASK_STEP, Rules, Stage, Task, TaskFilter, WorkForm, WorkInput, next_working_day};
+use super::model::{
+    DEFAULT_TASK_STEP, Rules, Stage, Task, TaskFilter, WorkForm, WorkInput, next_working_day, welcome_titles,
+};
 use super::repo;
 use crate::access::{Action, ItemKind, Viewer};
 use crate::app::AppState;
@@ -277,11 +279,7 @@ pub async fn create(
         &mut tx,
         &state.config,
         &item,
-        &[
-            (PRole::Responsible, format!("You have a new {what}: {}", input.name)),
-            (PRole::CoOwner, format!("You are the co-owner of the {what}: {}", input.name)),
-            (PRole::Subscriber, format!("You are subscribed to the {what}: {}", input.name)),
-        ],
+        &welcome_titles(what, &input.name),
         Some(viewer.id),
         &input.description,
     )
@@ -344,19 +342,10 @@ pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::Edit).await?;
     let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let f = WorkForm {
-        name: t.name.clone(),
-        description: t.description.clone(),
-        next_step: t.next_step.clone(),
-        next_step_date: t.next_step_date.map(|d| d.to_string()).unwrap_or_default(),
-        due_date: t.due_date.map(|d| d.to_string()).unwrap_or_default(),
-        priority: t.priority.to_string(),
         stage: t.stage.clone(),
-        co_owner_id: t.co_owner_id.map(|c| c.to_string()).unwrap_or_default(),
-        responsible: it.parts.users(PRole::Responsible).iter().map(|u| u.to_string()).collect(),
-        subscribers: it.parts.users(PRole::Subscriber).iter().map(|u| u.to_string()).collect(),
         parent_id: t.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         project_id: t.project_id.map(|p| p.to_string()).unwrap_or_default(),
-        ..Default::default()
+        ..repo::fields(&t, &it.parts).form()
     };
     Ok(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &FormErrors::default()).await?.into_response())
 }
@@ -406,30 +395,15 @@ pub async fn update(
         &mut tx,
         &state.config,
         &newcomers,
-        &[
-            (PRole::Responsible, format!("You have a new task: {}", input.name)),
-            (PRole::CoOwner, format!("You are the co-owner of the task: {}", input.name)),
-            (PRole::Subscriber, format!("You are subscribed to the task: {}", input.name)),
-        ],
+        &welcome_titles("task", &input.name),
         Some(viewer.id),
         &input.description,
     )
     .await?;
     tx.commit().await?;
     drop(guard);
-    // Those removed from the task must stop seeing it live, those added must start: publish to both.
-    let mut everyone = it.clone();
-    everyone.parts.0.extend(after.0.iter().copied());
-    items::publish_changed(&state.bus, &everyone);
-    items::publish_notices(&state.bus, &notified);
-    state.wake.notify_one();
+    items::publish_edit(&state, &it, &after, &notified);
     Ok(htmx::redirect(hx, &format!("/tasks/{id}")))
-}
-
-#[derive(Deserialize)]
-pub struct StageForm {
-    #[serde(default)]
-    pub stage: String,
 }
 
 /// Closing notices go to the owner, co-owner and subscribers (not the one who closed it).
@@ -469,7 +443,7 @@ pub async fn set_stage(
     viewer: Viewer,
     hx: HxRequest,
     Path(id): Path<i64>,
-    Form(f): Form<StageForm>,
+    Form(f): Form<items::StageForm>,
 ) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::ChangeStage).await?;
     let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;

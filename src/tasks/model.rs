@@ -112,6 +112,83 @@ impl Task {
     }
 }
 
+/// The fields tasks and projects share, as stored (what history diffs and edit forms start from).
+#[derive(Clone, Debug, Default)]
+pub struct WorkFields {
+    pub name: String,
+    pub description: String,
+    pub next_step: String,
+    pub next_step_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub priority: i16,
+    pub co_owner_id: Option<i64>,
+    pub responsible: Vec<i64>,
+    pub subscribers: Vec<i64>,
+}
+
+impl WorkFields {
+    /// What a form about to be saved says.
+    pub fn of_input(i: &WorkInput) -> WorkFields {
+        WorkFields {
+            name: i.name.clone(),
+            description: i.description.clone(),
+            next_step: i.next_step.clone(),
+            next_step_date: i.next_step_date,
+            due_date: i.due_date,
+            priority: i.priority,
+            co_owner_id: i.co_owner_id,
+            responsible: i.responsible.clone(),
+            subscribers: i.subscribers.clone(),
+        }
+    }
+
+    /// Field-by-field history lines from `before` to `self` (`before` empty for a creation).
+    pub fn diff(&self, before: &WorkFields, names: &std::collections::HashMap<i64, String>) -> crate::history::Diff {
+        let people = |ids: &[i64]| crate::tasks::repo::people_text(ids, names);
+        let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let prio = |p: i16| if p == 0 { "" } else { priority_label(p) };
+        let co = |c: Option<i64>| people(&c.into_iter().collect::<Vec<_>>());
+        let mut d = crate::history::Diff::default();
+        d.field("Name", &before.name, &self.name)
+            .field("Description", &before.description, &self.description)
+            .field("Next step", &before.next_step, &self.next_step)
+            .field("Next step date", date(before.next_step_date), date(self.next_step_date))
+            .field("Due date", date(before.due_date), date(self.due_date))
+            .field("Priority", prio(before.priority), prio(self.priority))
+            .field("Co-owner", co(before.co_owner_id), co(self.co_owner_id))
+            .field("Responsible", people(&before.responsible), people(&self.responsible))
+            .field("Subscribers", people(&before.subscribers), people(&self.subscribers));
+        d
+    }
+
+    /// The form that edits these fields.
+    pub fn form(&self) -> WorkForm {
+        let ids = |v: &[i64]| v.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+        WorkForm {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            next_step: self.next_step.clone(),
+            next_step_date: self.next_step_date.map(|d| d.to_string()).unwrap_or_default(),
+            due_date: self.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            priority: self.priority.to_string(),
+            co_owner_id: self.co_owner_id.map(|c| c.to_string()).unwrap_or_default(),
+            responsible: ids(&self.responsible),
+            subscribers: ids(&self.subscribers),
+            ..Default::default()
+        }
+    }
+}
+
+/// What people newly in a task or project hear, by their role in it (`what`: "task", "project").
+pub fn welcome_titles(what: &str, name: &str) -> [(crate::participants::PRole, String); 3] {
+    use crate::participants::PRole;
+    [
+        (PRole::Responsible, format!("You have a new {what}: {name}")),
+        (PRole::CoOwner, format!("You are the co-owner of the {what}: {name}")),
+        (PRole::Subscriber, format!("You are subscribed to the {what}: {name}")),
+    ]
+}
+
 /// The raw task/project form, as strings (re-rendered as typed when validation fails).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct WorkForm {

@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
 
-use super::model::{Stage, Task, TaskFilter, Tasks, WorkInput, priority_label};
+use super::model::{Stage, Task, TaskFilter, Tasks, WorkFields, WorkInput};
 use crate::access::{self, ItemKind, ListKind, Viewer};
 use crate::db::{self, Db, Tx};
 use crate::error::AppResult;
@@ -177,8 +176,19 @@ pub fn parts_of(owner: i64, co_owner: Option<i64>, input: &WorkInput) -> Parts {
     p
 }
 
-fn date_text(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
+/// The shared fields of a stored task and its participants.
+pub fn fields(t: &Task, parts: &Parts) -> WorkFields {
+    WorkFields {
+        name: t.name.clone(),
+        description: t.description.clone(),
+        next_step: t.next_step.clone(),
+        next_step_date: t.next_step_date,
+        due_date: t.due_date,
+        priority: t.priority,
+        co_owner_id: t.co_owner_id,
+        responsible: parts.users(PRole::Responsible),
+        subscribers: parts.users(PRole::Subscriber),
+    }
 }
 
 /// Names of people for history lines, e.g. "Ann Lee, Bob Stone".
@@ -242,17 +252,9 @@ pub async fn insert(
         )
         .await?;
     participants::set(tx, ItemKind::Task, id, &parts_of(owner, co_owner, input)).await?;
-    let mut d = Diff::default();
-    d.field("Name", "", &input.name)
-        .field("Description", "", &input.description)
-        .field("Next step", "", &input.next_step)
-        .field("Next step date", "", date_text(input.next_step_date))
-        .field("Due date", "", date_text(input.due_date))
-        .field("Priority", "", priority_label(input.priority))
-        .field("Stage", "", stage.label())
-        .field("Co-owner", "", people_text(&co_owner.into_iter().collect::<Vec<_>>(), names))
-        .field("Responsible", "", people_text(&input.responsible, names))
-        .field("Subscribers", "", people_text(&input.subscribers, names));
+    let after = WorkFields { co_owner_id: co_owner, ..WorkFields::of_input(input) };
+    let mut d = after.diff(&WorkFields::default(), names);
+    d.field("Stage", "", stage.label());
     let what = if input.parent_id.is_some() { "subtask" } else { "task" };
     history::record(tx, actor, "task", id, Change::Create, &format!("Created the {what} {}", input.name), &d).await?;
     Ok(id)
@@ -287,33 +289,12 @@ pub async fn update(
     )
     .await?;
     participants::set(tx, ItemKind::Task, before.id, &parts_of(before.owner_id, input.co_owner_id, input)).await?;
-    let mut d = Diff::default();
-    d.field("Name", &before.name, &input.name)
-        .field("Description", &before.description, &input.description)
-        .field("Next step", &before.next_step, &input.next_step)
-        .field("Next step date", date_text(before.next_step_date), date_text(input.next_step_date))
-        .field("Due date", date_text(before.due_date), date_text(input.due_date))
-        .field("Priority", priority_label(before.priority), priority_label(input.priority))
-        .field(
-            "Co-owner",
-            people_text(&before.co_owner_id.into_iter().collect::<Vec<_>>(), names),
-            people_text(&input.co_owner_id.into_iter().collect::<Vec<_>>(), names),
-        )
-        .field(
-            "Responsible",
-            people_text(&before_parts.users(PRole::Responsible), names),
-            people_text(&input.responsible, names),
-        )
-        .field(
-            "Subscribers",
-            people_text(&before_parts.users(PRole::Subscriber), names),
-            people_text(&input.subscribers, names),
-        )
-        .field(
-            "Project",
-            before.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
-            input.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
-        );
+    let mut d = WorkFields::of_input(input).diff(&fields(before, before_parts), names);
+    d.field(
+        "Project",
+        before.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
+        input.project_id.map(|p| format!("#{p}")).unwrap_or_default(),
+    );
     if !d.is_empty() {
         history::record(tx, actor, "task", before.id, Change::Update, &format!("Edited the task {}", input.name), &d)
             .await?;

@@ -282,7 +282,7 @@ async fn a_project_collects_its_tasks_and_shows_their_progress() {
     let helen = app.login_as("Helen.Head.Sales").await;
     let mark = app.uid("Mark.Manager.Sales").await;
     let pid = create(&helen, "/projects", &[("name", "Spring campaign"), ("responsible", &mark)]).await;
-    assert_eq!(app.notices("Mark.Manager.Sales").await, ["You are responsible in the new project: Spring campaign"]);
+    assert_eq!(app.notices("Mark.Manager.Sales").await, ["You have a new project: Spring campaign"]);
     let p = pid.to_string();
     let a = task(&app, &helen, "Posters", &["Mark.Manager.Sales"], &[], &[("project_id", &p)]).await;
     task(&app, &helen, "Radio spot", &["Mark.Manager.Sales"], &[], &[("project_id", &p)]).await;
