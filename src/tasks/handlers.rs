@@ -102,7 +102,12 @@ async fn render_form(
     form: &WorkForm,
     errs: &FormErrors,
 ) -> AppResult<maud::Markup> {
-    let users = crate::users::repo::choice_list(&state.db).await?;
+    let mut users = crate::users::repo::choice_list(&state.db).await?;
+    // A subtask is done by one of its main task's responsible users.
+    if let Ok(p) = form.parent_id.parse::<i64>() {
+        let team = participants::of(&state.db, ItemKind::Task, p).await?.users(PRole::Responsible);
+        users.retain(|(id, _)| team.contains(id));
+    }
     let projects = crate::projects::repo::choices(&state.db, v, 200).await?;
     let memo_files = match form.memo_id.parse::<i64>() {
         Ok(m) => crate::files::of(&state.db, "memo", m).await?,
@@ -157,6 +162,9 @@ pub async fn new(
         }
     }
     if let Some((pit, pt)) = &ctx.parent {
+        let team = pit.parts.users(PRole::Responsible);
+        let me = if team.contains(&viewer.id) { Some(viewer.id) } else { team.first().copied() };
+        f.responsible = me.map(|m| vec![m.to_string()]).unwrap_or_default();
         f.parent_id = pt.id.to_string();
         f.project_id = pt.project_id.map(|p| p.to_string()).unwrap_or_default();
         f.due_date = pt.due_date.map(|d| d.to_string()).unwrap_or_default();
@@ -227,6 +235,13 @@ pub async fn create(
         Ok(i) => i,
         Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::New, f, &errs).await?)),
     };
+    if let Some((pit, _)) = &ctx.parent
+        && !input.responsible.iter().all(|r| pit.parts.users(PRole::Responsible).contains(r))
+    {
+        let mut errs = FormErrors::default();
+        errs.add("responsible", "A subtask is for one of the main task's responsible users.");
+        return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::New, f, &errs).await?));
+    }
     if let Some((_, pt)) = &ctx.parent
         && pt.parent_id.is_some()
     {

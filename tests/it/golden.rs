@@ -190,8 +190,12 @@ async fn attempt(app: &TestApp, c: &TestClient, variant: Variant, id: i64, act: 
         }
         "delete" => c.post_form(&format!("{url}/delete"), &[]).await,
         "subtask" => {
-            let link = if kind == ItemKind::Task { "parent_id" } else { "project_id" };
-            c.post_form("/tasks", &[("name", "Golden sub"), ("responsible", &me_s), (link, &id.to_string())]).await
+            // A subtask goes to one of the main task's responsible; a project's task to oneself.
+            let (link, who) = match kind {
+                ItemKind::Task => ("parent_id", people(PRole::Responsible)[0].clone()),
+                _ => ("project_id", me_s.clone()),
+            };
+            c.post_form("/tasks", &[("name", "Golden sub"), ("responsible", &who), (link, &id.to_string())]).await
         }
         "from-memo" => {
             c.post_form("/tasks", &[("name", "From memo"), ("responsible", &me_s), ("memo_id", &id.to_string())]).await

@@ -170,6 +170,23 @@ async fn a_task_cannot_be_closed_while_it_has_an_active_subtask() {
         .await;
     assert_eq!(two.status, 422);
     assert_eq!(two.field_error("responsible").as_deref(), Some("This is a sub-task, so specify only one responsible."));
+    // …and that one is among the main task's responsible users.
+    let outsider = helen
+        .post_form(
+            "/tasks",
+            &[("name", "Outsider"), ("parent_id", &m), ("responsible", &app.uid("Eve.Manager.Export").await)],
+        )
+        .await;
+    assert_eq!(outsider.status, 422);
+    assert_eq!(
+        outsider.field_error("responsible").as_deref(),
+        Some("A subtask is for one of the main task's responsible users.")
+    );
+    let form = helen.get(&format!("/tasks/new?parent={main}")).await;
+    assert_eq!(
+        form.attrs("#f-responsible option[value]:not([value=''])", "value"),
+        [app.uid("Helen.Head.Sales").await]
+    );
 }
 
 #[tokio::test]
