@@ -360,3 +360,95 @@ async fn the_home_page_lists_my_active_tasks_and_the_memos_waiting_for_me() {
     let empty = app.login_as("Anna.Accountant").await.get("/").await;
     assert!(empty.text("#my-tasks").contains("No active task"));
 }
+
+#[tokio::test]
+async fn a_notification_opens_its_object_and_is_then_read() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let id = task(&app, &helen, "Open me", &["Carl.CoWorker"], &[], &[]).await;
+    task(&app, &helen, "Second", &["Carl.CoWorker"], &[], &[]).await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let list = carl.get("/notifications").await;
+    assert_eq!(list.count("li.notification.unread"), 2);
+    let first = list.attrs("a.notification-title", "href").pop().expect("a link");
+    let opened = carl.get(&first).await;
+    assert_eq!(opened.status, 303);
+    assert_eq!(opened.header("location"), Some(format!("/tasks/{id}")));
+    assert_eq!(carl.get("/").await.text("#bell .badge"), "1");
+    // Another user's notification cannot be opened or marked.
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert_eq!(eve.get(&first).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_project_made_from_a_memo_takes_its_content_and_links_back() {
+    let app = spawn_app().await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let (helen_id, mark_id) = (app.uid("Helen.Head.Sales").await, app.uid("Mark.Manager.Sales").await);
+    carl.get("/memos/new").await;
+    let memo = created_id(
+        &carl
+            .post_multipart(
+                "/memos",
+                &[
+                    ("name", "Open a Berlin office"),
+                    ("recipient_id", &helen_id),
+                    ("subscribers", &mark_id),
+                    ("description", "Market study inside."),
+                ],
+                &[("files", "study.pdf", "application/pdf", b"%PDF-1.4 study".to_vec())],
+            )
+            .await,
+    );
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let form = helen.get(&format!("/projects/new?memo={memo}")).await;
+    assert_eq!(form.attr("#f-name", "value").as_deref(), Some("Open a Berlin office"));
+    assert_eq!(form.text("#f-description"), "Market study inside.");
+    let file = form.attr("input[name=memo_files][checked]", "value").expect("the memo's file is offered");
+    let subs = form.attrs("#f-subscribers option[selected]", "value");
+    assert_eq!(subs.len(), 2);
+    let project = create(
+        &helen,
+        "/projects",
+        &[
+            ("name", "Berlin office"),
+            ("memo_id", &memo.to_string()),
+            ("memo_files", &file),
+            ("subscribers", &subs[0]),
+            ("subscribers", &subs[1]),
+        ],
+    )
+    .await;
+    let page = carl.get(&format!("/projects/{project}")).await;
+    assert_eq!(page.status, 200, "the memo's author follows the project");
+    assert_eq!(page.texts("#files li.file a"), ["study.pdf"]);
+    let memo_page = carl.get(&format!("/memos/{memo}")).await;
+    assert!(memo_page.exists(&format!(r#"a[href="/projects/{project}"]"#)));
+    assert_eq!(memo_page.text(".page-title .badge"), "Considered");
+}
+
+#[tokio::test]
+async fn files_sent_in_the_chat_are_for_the_items_people_only() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let id = task(&app, &helen, "Chat with files", &["Mark.Manager.Sales"], &[], &[]).await;
+    helen.get(&format!("/tasks/{id}")).await;
+    let p = helen
+        .post_multipart(
+            &format!("/tasks/{id}/chat"),
+            &[("body", "")],
+            &[("files", "photo.png", "image/png", vec![0x89, b'P', b'N', b'G'])],
+        )
+        .await;
+    assert_eq!(p.status, 303, "a file alone is a message");
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let page = mark.get(&format!("/tasks/{id}")).await;
+    let link = page.attr(".chat-msg .chat-files a", "href").expect("the file in the chat");
+    let dl = mark.raw("GET", &link, &[], vec![]).await;
+    assert_eq!(dl.status, 200);
+    assert_eq!(dl.header("content-type").as_deref(), Some("image/png"));
+    assert_eq!(app.login_as("Eve.Manager.Export").await.raw("GET", &link, &[], vec![]).await.status, 404);
+    // Chat files cannot be removed through the attachment route (messages are a record).
+    let fid = link.trim_start_matches("/files/");
+    assert_eq!(helen.post_form(&format!("/files/{fid}/delete"), &[]).await.status, 403);
+}
