@@ -8,6 +8,7 @@ WORKDIR /build
 # until Cargo.toml or Cargo.lock change. (TLS is rustls, SQLite is bundled:
 # the image's gcc is all the native tooling needed; no pkg-config/OpenSSL.)
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \

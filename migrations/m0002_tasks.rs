@@ -43,6 +43,7 @@ pub fn statements() -> Vec<Stmt> {
                 .foreign_key(&mut fk("projects", "co_owner_id", "users", ForeignKeyAction::SetNull)),
         ),
         index("ix_projects_active_due", "projects", &["active", "due_date"]),
+        index("ix_projects_active_id", "projects", &["active", "id"]),
         table(
             Table::create()
                 .table("tasks")
@@ -72,7 +73,8 @@ pub fn statements() -> Vec<Stmt> {
         index("ix_tasks_project", "tasks", &["project_id"]),
         index("ix_tasks_active_due", "tasks", &["active", "due_date"]),
         index("ix_tasks_active_step", "tasks", &["active", "next_step_date"]),
-        index("ix_tasks_created", "tasks", &["created_at"]),
+        // The list's default order (newest first) among active tasks: an index walk, no sort.
+        index("ix_tasks_active_id", "tasks", &["active", "id"]),
         table(
             Table::create()
                 .table("memos")

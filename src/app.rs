@@ -50,7 +50,7 @@ impl App {
             bus.bridge_postgres(pool.clone()).await?;
         }
         let mailer = Mailer::new(&config)?;
-        let listener = TcpListener::bind(config.bind).await?;
+        let listener = listen(config.bind)?;
         let port = listener.local_addr()?.port();
         let mut config = config;
         // Port 0 means "any free port"; a base URL that names port 0 follows the port actually bound.
@@ -78,6 +78,15 @@ impl App {
         let ep = Arc::new(crate::routes::endpoint(self.state.clone()));
         serve(self.listener, ep).await
     }
+}
+
+/// Binds with a listen backlog of 1024 (tokio's default of 128 made a burst of new connections, such
+/// as a thousand browser tabs re-opening their live streams, wait for SYN retransmits).
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
 }
 
 /// The accept loop: hyper (HTTP/1.1 and HTTP/2) with a header read timeout, calling the poem endpoint.

@@ -105,6 +105,9 @@ impl Db {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A local file does not drop connections: pinging one before each query only costs a
+            // round trip to its worker thread (measured in docs/benchmarks.md).
+            .test_before_acquire(false)
             .connect_with(opts)
             .await?;
         Ok(Db::Sqlite(pool))

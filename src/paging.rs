@@ -4,26 +4,45 @@
 /// Rows per page of every list.
 pub const PER_PAGE: u64 = 50;
 
-/// One page of a list.
+/// One page of a list. Small lists know their total; the big ones (tasks, memos, projects,
+/// reminders) only know whether another page follows: counting every matching row on each render
+/// cost more than the page itself at 100k tasks (docs/benchmarks.md).
 #[derive(Clone, Debug)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub page: u64,
     pub per_page: u64,
-    pub total: u64,
+    pub total: Option<u64>,
+    /// Another page follows this one.
+    pub more: bool,
 }
 
 impl<T> Paged<T> {
-    pub fn pages(&self) -> u64 {
-        self.total.div_ceil(self.per_page).max(1)
+    /// A page of a list whose total was counted.
+    pub fn counted(items: Vec<T>, page: u64, total: i64) -> Paged<T> {
+        let total = Ord::max(total, 0) as u64;
+        Paged { items, page, per_page: PER_PAGE, total: Some(total), more: page < total.div_ceil(PER_PAGE) }
+    }
+    /// A page fetched with `LIMIT PER_PAGE + 1`: the extra row only says that more follow.
+    pub fn window(mut items: Vec<T>, page: u64) -> Paged<T> {
+        let more = items.len() as u64 > PER_PAGE;
+        items.truncate(PER_PAGE as usize);
+        Paged { items, page, per_page: PER_PAGE, total: None, more }
+    }
+    /// Number of pages, when the total is known.
+    pub fn pages(&self) -> Option<u64> {
+        self.total.map(|t| t.div_ceil(self.per_page).max(1))
     }
     pub fn has_prev(&self) -> bool {
         self.page > 1
     }
     pub fn has_next(&self) -> bool {
-        self.page < self.pages()
+        self.more
     }
 }
+
+/// LIMIT for a windowed page: one row more than shown.
+pub const WINDOW: u64 = PER_PAGE + 1;
 
 /// A 1-based page number from an optional query value (anything odd becomes page 1).
 pub fn page_number(p: Option<u32>) -> u64 {

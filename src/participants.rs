@@ -172,7 +172,10 @@ pub async fn of_many(db: &Db, kind: ItemKind, ids: &[i64]) -> Result<HashMap<i64
     Ok(out)
 }
 
-/// `id_col IN (objects of this kind where user takes part[, in one of roles])`, for list queries.
+/// `EXISTS (a participants row of this object for user[, in one of roles])`, for list queries. A
+/// correlated EXISTS lets the list walk its own index in display order and stop after one page,
+/// probing the participants primary key (object type, object id, …) per row; an `IN (subquery)` made
+/// SQLite build the user's whole set first (measured in docs/benchmarks.md).
 pub fn involving(
     kind: ItemKind,
     id_col: (impl Iden + 'static, impl Iden + 'static),
@@ -180,12 +183,16 @@ pub fn involving(
     roles: &[PRole],
 ) -> SimpleExpr {
     let mut sub = Query::select();
-    sub.column(Participants::ObjectId)
+    sub.expr(Expr::val(1))
         .from(Participants::Table)
-        .and_where(Expr::col(Participants::UserId).eq(user))
-        .and_where(Expr::col(Participants::ObjectType).eq(kind.slug()));
+        .and_where(Expr::col((Participants::Table, Participants::ObjectType)).eq(kind.slug()))
+        .and_where(Expr::col((Participants::Table, Participants::ObjectId)).equals(id_col))
+        .and_where(Expr::col((Participants::Table, Participants::UserId)).eq(user));
     if !roles.is_empty() {
-        sub.and_where(Expr::col(Participants::Role).is_in(roles.iter().map(|r| r.slug())));
+        sub.and_where(Expr::col((Participants::Table, Participants::Role)).is_in(roles.iter().map(|r| r.slug())));
     }
-    Expr::col(id_col).in_subquery(sub.to_owned())
+    // LIMIT 1 keeps SQLite (3.51) from turning the EXISTS into a join: with a person in two roles
+    // that join counted the object twice for OFFSET, and page 2 repeated half of page 1.
+    sub.limit(1);
+    Expr::exists(sub.to_owned())
 }

@@ -27,7 +27,7 @@ fn my_work(w: &Work<'_>) -> Markup {
         div.card #my-tasks {
             div.card-header {
                 h2.card-title { (icon("clipboard")) " My tasks" }
-                a.btn.btn-ghost.btn-sm href="/tasks?role=assigned&sort=due" { "All " (w.tasks.total) }
+                a.btn.btn-ghost.btn-sm href="/tasks?role=assigned&sort=due" { "All" @if w.tasks.more { " (50+)" } }
             }
             @if w.tasks.items.is_empty() {
                 div.card-body { p.muted { "No active task of yours. " a href="/tasks/new" { "Create one" } } }
@@ -44,7 +44,7 @@ fn my_work(w: &Work<'_>) -> Markup {
         div.card #my-memos {
             div.card-header {
                 h2.card-title { (icon("mail")) " Memos for me" }
-                a.btn.btn-ghost.btn-sm href="/memos?role=to-me&stage=pending" { "All " (w.memos.total) }
+                a.btn.btn-ghost.btn-sm href="/memos?role=to-me&stage=pending" { "All" @if w.memos.more { " (50+)" } }
             }
             @if w.memos.items.is_empty() {
                 div.card-body { p.muted { "No memo waits for your review." } }

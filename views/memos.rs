@@ -59,7 +59,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
         "Memos",
         html! {
             div.page-header {
-                div { h1.page-title { "Memos" } p.page-subtitle { (rows.page.total) " memo" @if rows.page.total != 1 { "s" } } }
+                div { h1.page-title { "Memos" } p.page-subtitle { "Memos you wrote, received or follow" } }
                 div.page-actions { a.btn.btn-primary href="/memos/new" { (icon("plus")) " Add memo" } }
             }
             form.filters method="get" action="/memos" hx-get="/memos" hx-target="#memo-list" hx-swap="outerHTML" hx-push-url="true"

@@ -44,7 +44,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
         "Projects",
         html! {
             div.page-header {
-                div { h1.page-title { "Projects" } p.page-subtitle { (rows.page.total) " " @if f.show == "all" { "in all" } @else { "active" } } }
+                div { h1.page-title { "Projects" } p.page-subtitle { @if f.show == "all" { "All projects you may see" } @else { "Active projects you may see" } } }
                 div.page-actions { a.btn.btn-primary href="/projects/new" { (icon("plus")) " New project" } }
             }
             form.filters method="get" action="/projects" hx-get="/projects" hx-target="#project-list" hx-swap="outerHTML" hx-push-url="true"

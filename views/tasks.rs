@@ -65,7 +65,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
         "Tasks",
         html! {
             div.page-header {
-                div { h1.page-title { "Tasks" } p.page-subtitle { (rows.page.total) " " @if rows.filter.all() { "in all" } @else { "active" } } }
+                div { h1.page-title { "Tasks" } p.page-subtitle { @if rows.filter.all() { "All tasks you may see" } @else { "Active tasks you may see" } } }
                 div.page-actions { a.btn.btn-primary href="/tasks/new" { (icon("plus")) " New task" } }
             }
             (filters(rows.filter, users))

@@ -117,14 +117,17 @@ pub fn empty_state(ico: &str, text: &str, action: Option<(&str, &str)>) -> Marku
 /// "Previous · page X of Y · Next". `href(page)` builds the URL of a page with the current filters.
 pub fn pagination<T>(p: &Paged<T>, href: impl Fn(u64) -> String) -> Markup {
     html! {
-        @if p.pages() > 1 {
+        @if p.has_prev() || p.has_next() {
             nav.pagination aria-label="Pages" {
                 @if p.has_prev() {
                     a.page href=(href(p.page - 1)) rel="prev" { (icon("chevron-left")) "Previous" }
                 } @else {
                     span.page.disabled { (icon("chevron-left")) "Previous" }
                 }
-                span.page-info { "Page " (p.page) " of " (p.pages()) " · " (p.total) " in all" }
+                span.page-info {
+                    "Page " (p.page)
+                    @if let (Some(pages), Some(total)) = (p.pages(), p.total) { " of " (pages) " · " (total) " in all" }
+                }
                 @if p.has_next() {
                     a.page href=(href(p.page + 1)) rel="next" { "Next" (icon("chevron-right")) }
                 } @else {

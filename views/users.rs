@@ -30,7 +30,7 @@ pub fn index(cx: &PageCx<'_>, users: &Paged<User>, f: &UserFilter, departments: 
         "Users",
         html! {
             div.page-header {
-                div { h1.page-title { "Users" } p.page-subtitle { (users.total) " matching" } }
+                div { h1.page-title { "Users" } p.page-subtitle { (users.total.unwrap_or(0)) " matching" } }
                 div.page-actions { a.btn.btn-primary href="/admin/users/new" { (icon("plus")) " New user" } }
             }
             form.filters method="get" action="/admin/users" hx-get="/admin/users" hx-target="#user-list" hx-select="#user-list"

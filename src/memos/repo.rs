@@ -79,11 +79,8 @@ pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>>
         };
         q.and_where(like(Memos::Name).or(like(Memos::Description)));
     }
-    let mut count = q.clone();
-    count.clear_selects().expr(Expr::col((Memos::Table, Memos::Id)).count());
-    let total: i64 = db.scalar(&count).await?.unwrap_or(0);
-    q.order_by((Memos::Table, Memos::Id), Order::Desc).limit(paging::PER_PAGE).offset(paging::offset(page));
-    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+    q.order_by((Memos::Table, Memos::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
+    Ok(Paged::window(db.fetch_all(&q).await?, page))
 }
 
 pub fn parts_of(owner: i64, input: &MemoInput) -> Parts {

@@ -139,7 +139,7 @@ pub async fn list(db: &Db, v: &Viewer, unread_only: bool, page: Option<u32>) -> 
     count.clear_selects().expr(Expr::col(Notifications::Id).count());
     let total: i64 = db.scalar(&count).await?.unwrap_or(0);
     q.order_by(Notifications::Id, Order::Desc).limit(paging::PER_PAGE).offset(paging::offset(page));
-    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+    Ok(Paged::counted(db.fetch_all(&q).await?, page, total))
 }
 
 /// Marks one of the viewer's notifications read (`None`: all of them). Returns rows changed.

@@ -120,11 +120,8 @@ pub async fn list(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Paged<Pro
                 .like(sea_query::LikeExpr::new(db::like_pattern(&text.to_lowercase())).escape('\\')),
         );
     }
-    let mut count = q.clone();
-    count.clear_selects().expr(Expr::col((Projects::Table, Projects::Id)).count());
-    let total: i64 = db.scalar(&count).await?.unwrap_or(0);
-    q.order_by((Projects::Table, Projects::Id), Order::Desc).limit(paging::PER_PAGE).offset(paging::offset(page));
-    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+    q.order_by((Projects::Table, Projects::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
+    Ok(Paged::window(db.fetch_all(&q).await?, page))
 }
 
 /// Active projects `v` may add tasks to, newest first (the choices of a task's Project field).

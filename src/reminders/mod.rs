@@ -160,13 +160,10 @@ pub async fn list(db: &Db, v: &Viewer, all: bool, page: Option<u32>) -> AppResul
     if !all {
         q.and_where(Expr::col((Reminders::Table, Reminders::Active)).eq(true));
     }
-    let mut count = q.clone();
-    count.clear_selects().expr(Expr::col((Reminders::Table, Reminders::Id)).count());
-    let total: i64 = db.scalar(&count).await?.unwrap_or(0);
     q.order_by((Reminders::Table, Reminders::RemindAt), if all { Order::Desc } else { Order::Asc })
-        .limit(paging::PER_PAGE)
+        .limit(paging::WINDOW)
         .offset(paging::offset(page));
-    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+    Ok(Paged::window(db.fetch_all(&q).await?, page))
 }
 
 /// The viewer's reminders on one item, soonest first.

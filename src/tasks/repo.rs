@@ -97,9 +97,6 @@ pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>>
     if !text.is_empty() {
         q.and_where(like(Tasks::Name, text).or(like(Tasks::Description, text)));
     }
-    let mut count = q.clone();
-    count.clear_selects().expr(Expr::col((Tasks::Table, Tasks::Id)).count());
-    let total: i64 = db.scalar(&count).await?.unwrap_or(0);
     match f.sort.as_str() {
         "due" => q
             .order_by_expr(Expr::col((Tasks::Table, Tasks::DueDate)).is_null(), Order::Asc)
@@ -109,8 +106,8 @@ pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>>
             .order_by((Tasks::Table, Tasks::NextStepDate), Order::Asc),
         _ => &mut q,
     };
-    q.order_by((Tasks::Table, Tasks::Id), Order::Desc).limit(paging::PER_PAGE).offset(paging::offset(page));
-    Ok(Paged { items: db.fetch_all(&q).await?, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+    q.order_by((Tasks::Table, Tasks::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
+    Ok(Paged::window(db.fetch_all(&q).await?, page))
 }
 
 /// The subtasks of a task, oldest first.

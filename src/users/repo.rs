@@ -109,7 +109,7 @@ pub async fn list(db: &Db, v: &Viewer, f: &UserFilter) -> AppResult<Paged<User>>
     q.order_by((Users::Table, Users::Username), Order::Asc).limit(paging::PER_PAGE).offset(paging::offset(page));
     let mut items: Vec<User> = db.fetch_all(&q).await?;
     attach_roles(db, &mut items).await?;
-    Ok(Paged { items, page, per_page: paging::PER_PAGE, total: Ord::max(total, 0) as u64 })
+    Ok(Paged::counted(items, page, total))
 }
 
 /// One user by id (no permission check: callers check `access` first).
