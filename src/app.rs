@@ -24,6 +24,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Uploaded files, stored by content hash under the data directory.
     pub files: crate::files::Store,
+    /// The active users pickers offer (cached).
+    pub people: crate::users::people::People,
     /// Wakes the background worker after a commit that queued mail or jobs.
     pub wake: Arc<Notify>,
 }
@@ -58,7 +60,15 @@ impl App {
             config.base_url = format!("{}{port}", config.base_url.trim_end_matches('0'));
         }
         let files = crate::files::Store::new(&config.data_dir);
-        let state = AppState { db, bus, config: Arc::new(config), mailer, files, wake: Arc::new(Notify::new()) };
+        let state = AppState {
+            db,
+            bus,
+            config: Arc::new(config),
+            mailer,
+            files,
+            people: Default::default(),
+            wake: Arc::new(Notify::new()),
+        };
         Ok(App { state, listener, port })
     }
 

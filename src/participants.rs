@@ -172,6 +172,45 @@ pub async fn of_many(db: &Db, kind: ItemKind, ids: &[i64]) -> Result<HashMap<i64
     Ok(out)
 }
 
+/// The names ("First Last") of the users holding `role` in each of the objects, in one query (lists).
+pub async fn names_in_role(
+    db: &Db,
+    kind: ItemKind,
+    ids: &[i64],
+    role: PRole,
+) -> Result<HashMap<i64, Vec<String>>, sqlx::Error> {
+    use crate::users::model::Users;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(i64, String, String, String)> = db
+        .fetch_all(
+            Query::select()
+                .column((Participants::Table, Participants::ObjectId))
+                .columns([
+                    (Users::Table, Users::FirstName),
+                    (Users::Table, Users::LastName),
+                    (Users::Table, Users::Username),
+                ])
+                .from(Participants::Table)
+                .inner_join(
+                    Users::Table,
+                    Expr::col((Users::Table, Users::Id)).equals((Participants::Table, Participants::UserId)),
+                )
+                .and_where(Expr::col((Participants::Table, Participants::ObjectType)).eq(kind.slug()))
+                .and_where(Expr::col((Participants::Table, Participants::Role)).eq(role.slug()))
+                .and_where(Expr::col((Participants::Table, Participants::ObjectId)).is_in(ids.iter().copied()))
+                .order_by((Users::Table, Users::FirstName), sea_query::Order::Asc),
+        )
+        .await?;
+    for (obj, first, last, username) in rows {
+        let name = format!("{first} {last}").trim().to_string();
+        out.entry(obj).or_default().push(if name.is_empty() { username } else { name });
+    }
+    Ok(out)
+}
+
 /// `EXISTS (a participants row of this object for user[, in one of roles])`, for list queries. A
 /// correlated EXISTS lets the list walk its own index in display order and stop after one page,
 /// probing the participants primary key (object type, object id, …) per row; an `IN (subquery)` made

@@ -48,6 +48,14 @@ pub fn people(ids: &[i64], names: &HashMap<i64, String>) -> Markup {
     }
 }
 
+/// Names already looked up (lists), comma separated.
+pub fn names(list: &[String]) -> Markup {
+    html! {
+        @if list.is_empty() { span.muted { "—" } }
+        @for (i, n) in list.iter().enumerate() { @if i > 0 { ", " } span.person { (n) } }
+    }
+}
+
 /// The files of an item, with download links and (for editors) a remove button each.
 pub fn attachments(files: &[Attachment], can_remove: bool, csrf: &str) -> Markup {
     html! {

@@ -12,15 +12,15 @@ use crate::items::{ItemRef, Panels};
 use crate::paging::Paged;
 use crate::participants::{PRole, Parts};
 use crate::tasks::model::{Stage, Task, TaskFilter, WorkForm};
-use crate::views::items::{self, Actions, date, people, priority, stage_badge};
+use crate::views::items::{self, Actions, date, names, people, priority, stage_badge};
 use crate::views::layout::{PageCx, page};
 use crate::views::ui::{self, datetime, icon};
 
 /// What the list needs: the page, participants and names of its rows, and the filter it shows.
 pub struct Rows<'a> {
     pub page: &'a Paged<Task>,
-    pub parts: &'a HashMap<i64, Parts>,
-    pub names: &'a HashMap<i64, String>,
+    /// Names of each row's responsible users.
+    pub responsible: &'a HashMap<i64, Vec<String>>,
     pub filter: &'a TaskFilter,
     pub today: NaiveDate,
 }
@@ -96,7 +96,6 @@ pub fn list(r: &Rows<'_>) -> Markup {
 }
 
 fn row(t: &Task, r: &Rows<'_>) -> Markup {
-    let resp = r.parts.get(&t.id).map(|p| p.users(PRole::Responsible)).unwrap_or_default();
     let overdue = t.overdue(r.today);
     html! {
         tr id=(format!("task-{}", t.id)) .team[t.team] .subtask[t.is_subtask()] .closed[!t.active] {
@@ -105,7 +104,7 @@ fn row(t: &Task, r: &Rows<'_>) -> Markup {
                 a href=(format!("/tasks/{}", t.id)) { (t.name) }
                 @if t.team { " " span.pill.pill-team title="Several responsible: a team task" { "Team" } }
             }
-            td { (people(&resp, r.names)) }
+            td { (names(r.responsible.get(&t.id).map(Vec::as_slice).unwrap_or(&[]))) }
             td { (stage_badge(t.stage())) }
             td { (priority(t.priority)) }
             td { (t.next_step) br; span.text-small { (date(t.next_step_date, false)) } }

@@ -93,7 +93,7 @@ async fn render_form(
     errs: &FormErrors,
     shared: bool,
 ) -> AppResult<maud::Markup> {
-    let users = crate::users::repo::choice_list(&state.db).await?;
+    let users = state.people.choices(&state.db).await?;
     let files = match id {
         Some(id) => crate::files::of(&state.db, "memo", id).await?,
         None => Vec::new(),

@@ -45,7 +45,12 @@ pub async fn linked_to_task(db: &Db, task: i64) -> Result<Vec<Memo>, sqlx::Error
 /// One page of the memos `v` may see.
 pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>> {
     let page = paging::page_number(f.page);
-    let mut q = select();
+    // The list shows no descriptions: leave them (possibly long) in the database.
+    let mut q = Query::select()
+        .columns(COLS.into_iter().filter(|c| !matches!(c, Memos::Description)).map(|c| (Memos::Table, c)))
+        .expr_as(Expr::val(""), "description")
+        .from(Memos::Table)
+        .to_owned();
     access::scope(v, ListKind::Memos, &mut q)?;
     match f.stage.as_str() {
         "draft" => {

@@ -58,7 +58,7 @@ async fn render_form(
     f: &WorkForm,
     errs: &FormErrors,
 ) -> AppResult<maud::Markup> {
-    let users = crate::users::repo::choice_list(&state.db).await?;
+    let users = state.people.choices(&state.db).await?;
     let memo_files = match f.memo_id.parse::<i64>() {
         Ok(m) => crate::files::of(&state.db, "memo", m).await?,
         Err(_) => Vec::new(),

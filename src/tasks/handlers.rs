@@ -31,22 +31,13 @@ pub async fn index(
 ) -> AppResult<Response> {
     let page = repo::list(&state.db, &viewer, &f).await?;
     let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
-    let parts = participants::of_many(&state.db, ItemKind::Task, &ids).await?;
-    let mut people: Vec<i64> = parts.values().flat_map(|p| p.users(PRole::Responsible)).collect();
-    people.sort_unstable();
-    people.dedup();
-    let names = crate::users::repo::names(&state.db, &people).await?;
-    let rows = views::tasks::Rows {
-        page: &page,
-        parts: &parts,
-        names: &names,
-        filter: &f,
-        today: crate::db::now().date_naive(),
-    };
+    let responsible = participants::names_in_role(&state.db, ItemKind::Task, &ids, PRole::Responsible).await?;
+    let rows =
+        views::tasks::Rows { page: &page, responsible: &responsible, filter: &f, today: crate::db::now().date_naive() };
     if hx.0 {
         return Ok(views::tasks::list(&rows).into_response());
     }
-    let users = crate::users::repo::choice_list(&state.db).await?;
+    let users = state.people.choices(&state.db).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Tasks, hx).await?;
     Ok(views::tasks::index(&cx, &rows, &users).into_response())
 }
@@ -102,7 +93,7 @@ async fn render_form(
     form: &WorkForm,
     errs: &FormErrors,
 ) -> AppResult<maud::Markup> {
-    let mut users = crate::users::repo::choice_list(&state.db).await?;
+    let mut users = (*state.people.choices(&state.db).await?).clone();
     // A subtask is done by one of its main task's responsible users.
     if let Ok(p) = form.parent_id.parse::<i64>() {
         let team = participants::of(&state.db, ItemKind::Task, p).await?.users(PRole::Responsible);

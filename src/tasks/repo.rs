@@ -67,7 +67,12 @@ fn user_filter(raw: &str) -> Option<i64> {
 /// One page of the tasks `v` may see, filtered and sorted.
 pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
     let page = paging::page_number(f.page);
-    let mut q = select();
+    // The list shows no descriptions: leave them (possibly long) in the database.
+    let mut q = Query::select()
+        .columns(COLS.into_iter().filter(|c| !matches!(c, Tasks::Description)).map(|c| (Tasks::Table, c)))
+        .expr_as(Expr::val(""), "description")
+        .from(Tasks::Table)
+        .to_owned();
     access::scope(v, ListKind::Tasks, &mut q)?;
     if !f.all() {
         q.and_where(Expr::col((Tasks::Table, Tasks::Active)).eq(true));

@@ -78,6 +78,7 @@ pub async fn create(
             match repo::insert(&mut tx, &input, &hash, &Actor::from(&viewer)).await {
                 Ok(id) => {
                     tx.commit().await?;
+                    state.people.invalidate();
                     state.bus.publish(DomainEvent::Changed {
                         topic: "user".into(),
                         id,
@@ -157,6 +158,7 @@ pub async fn update(
             match repo::update(&mut tx, &before, &input, &Actor::from(&viewer)).await {
                 Ok(_) => {
                     tx.commit().await?;
+                    state.people.invalidate();
                     state.bus.publish(DomainEvent::Changed {
                         topic: "user".into(),
                         id,
@@ -190,6 +192,7 @@ async fn set_active(state: &AppState, viewer: &Viewer, id: i64, active: bool) ->
         session::delete_for_user(&mut tx, id, None).await?;
     }
     tx.commit().await?;
+    state.people.invalidate();
     if !active {
         state.bus.publish(DomainEvent::SessionsEnded { user_id: id, keep_session: None });
     }

@@ -7,5 +7,6 @@
 pub mod departments;
 pub mod handlers;
 pub mod model;
+pub mod people;
 pub mod profile;
 pub mod repo;

@@ -81,5 +81,6 @@ pub async fn update(
     let mut tx = state.db.begin().await?;
     repo::update_profile(&mut tx, &before, first, last, email, notify, &Actor::from(&viewer)).await?;
     tx.commit().await?;
+    state.people.invalidate();
     Ok(htmx::redirect(hx, "/profile?saved=1"))
 }
