@@ -452,3 +452,27 @@ async fn files_sent_in_the_chat_are_for_the_items_people_only() {
     let fid = link.trim_start_matches("/files/");
     assert_eq!(helen.post_form(&format!("/files/{fid}/delete"), &[]).await.status, 403);
 }
+
+#[tokio::test]
+async fn live_events_about_an_item_reach_only_those_who_may_see_it() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let id = task(&app, &helen, "Private plans", &["Mark.Manager.Sales"], &[], &[]).await;
+    let mut mark = app.login_as("Mark.Manager.Sales").await.sse().await;
+    let mut chief = app.login_as("Garry.Chief").await.sse().await;
+    let mut eve = app.login_as("Eve.Manager.Export").await.sse().await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(helen.post_form(&format!("/tasks/{id}/stage"), &[("stage", "in_progress")]).await.status, 303);
+    mark.expect(&format!("task-{id}-changed"), Duration::from_secs(2)).await;
+    chief.expect(&format!("task-{id}-changed"), Duration::from_secs(2)).await;
+    let seen = eve.drain(Duration::from_millis(400)).await;
+    assert!(seen.iter().all(|e| !e.event.starts_with("task-")), "a stranger heard of the task: {seen:?}");
+    // A draft memo's events go to its owner only, not to its future recipient.
+    let carl = app.login_as("Carl.CoWorker").await;
+    let mut recipient = app.login_as("Helen.Head.Sales").await.sse().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let to = app.uid("Helen.Head.Sales").await;
+    create(&carl, "/memos", &[("name", "Secret draft"), ("recipient_id", &to), ("draft", "on")]).await;
+    let heard = recipient.drain(Duration::from_millis(400)).await;
+    assert!(heard.iter().all(|e| !e.event.starts_with("memo-")), "the recipient heard of a draft: {heard:?}");
+}
