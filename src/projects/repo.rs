@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::access::{self, ItemKind, ListKind, Viewer};
 use crate::db::{self, Db, Tx};
 use crate::error::AppResult;
-use crate::history::{self, Actor, Change, Diff};
+use crate::history::{self, Actor, Change};
 use crate::paging::{self, Paged};
 use crate::participants::{self, PRole, Parts};
 use crate::tasks::model::{Stage, WorkFields, WorkInput};
@@ -244,20 +244,6 @@ pub async fn update(
 }
 
 pub async fn set_stage(tx: &mut Tx, p: &Project, stage: Stage, actor: &Actor) -> Result<(), sqlx::Error> {
-    let today = db::now().date_naive();
-    tx.execute(
-        Query::update()
-            .table(Projects::Table)
-            .values([
-                (Projects::Stage, stage.slug().into()),
-                (Projects::Active, stage.active().into()),
-                (Projects::ClosingDate, (!stage.active()).then_some(today).into()),
-                (Projects::UpdatedAt, db::now().into()),
-            ])
-            .and_where(Expr::col(Projects::Id).eq(p.id)),
-    )
-    .await?;
-    let mut d = Diff::default();
-    d.field("Stage", p.stage().label(), stage.label());
-    history::record(tx, actor, "project", p.id, Change::Update, &format!("Stage: {}", stage.label()), &d).await
+    let summary = format!("Stage: {}", stage.label());
+    crate::tasks::repo::set_work_stage(tx, ItemKind::Project, p.id, p.stage(), stage, actor, &summary).await
 }

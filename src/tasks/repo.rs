@@ -214,24 +214,7 @@ pub async fn insert(
         .insert_id(
             Query::insert()
                 .into_table(Tasks::Table)
-                .columns([
-                    Tasks::Name,
-                    Tasks::Description,
-                    Tasks::NextStep,
-                    Tasks::NextStepDate,
-                    Tasks::DueDate,
-                    Tasks::Priority,
-                    Tasks::Stage,
-                    Tasks::Active,
-                    Tasks::OwnerId,
-                    Tasks::CoOwnerId,
-                    Tasks::ParentId,
-                    Tasks::ProjectId,
-                    Tasks::Team,
-                    Tasks::ClosingDate,
-                    Tasks::CreatedAt,
-                    Tasks::UpdatedAt,
-                ])
+                .columns(COLS.into_iter().skip(1))
                 .values_panic([
                     input.name.as_str().into(),
                     input.description.as_str().into(),
@@ -306,22 +289,36 @@ pub async fn update(
 
 /// Moves a task to `stage`: active flag and closing date follow; records history.
 pub async fn set_stage(tx: &mut Tx, t: &Task, stage: Stage, actor: &Actor, summary: &str) -> Result<(), sqlx::Error> {
-    let today = db::now().date_naive();
+    set_work_stage(tx, ItemKind::Task, t.id, t.stage(), stage, actor, summary).await
+}
+
+/// Moves a task or project (same stage columns) from `from` to `to`, with its history line.
+pub async fn set_work_stage(
+    tx: &mut Tx,
+    kind: ItemKind,
+    id: i64,
+    from: Stage,
+    to: Stage,
+    actor: &Actor,
+    summary: &str,
+) -> Result<(), sqlx::Error> {
+    let table = if kind == ItemKind::Project { "projects" } else { "tasks" };
+    let now = db::now();
     tx.execute(
         Query::update()
-            .table(Tasks::Table)
+            .table(table)
             .values([
-                (Tasks::Stage, stage.slug().into()),
-                (Tasks::Active, stage.active().into()),
-                (Tasks::ClosingDate, (!stage.active()).then_some(today).into()),
-                (Tasks::UpdatedAt, db::now().into()),
+                ("stage", to.slug().into()),
+                ("active", to.active().into()),
+                ("closing_date", (!to.active()).then_some(now.date_naive()).into()),
+                ("updated_at", now.into()),
             ])
-            .and_where(Expr::col(Tasks::Id).eq(t.id)),
+            .and_where(Expr::col("id").eq(id)),
     )
     .await?;
     let mut d = Diff::default();
-    d.field("Stage", t.stage().label(), stage.label());
-    history::record(tx, actor, "task", t.id, Change::Update, summary, &d).await
+    d.field("Stage", from.label(), to.label());
+    history::record(tx, actor, kind.slug(), id, Change::Update, summary, &d).await
 }
 
 /// Number of active subtasks of a task.
