@@ -139,23 +139,6 @@ pub async fn item_of(db: &Db, message: i64) -> Result<Option<(ItemKind, i64)>, s
     Ok(row.and_then(|(k, id)| ItemKind::from_slug(&k).map(|k| (k, id))))
 }
 
-/// How many messages each item has (delete confirmations).
-pub async fn count(db: &Db, kind: ItemKind, ids: &[i64]) -> Result<i64, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    Ok(db
-        .scalar(
-            Query::select()
-                .expr(Expr::col(ChatMessages::Id).count())
-                .from(ChatMessages::Table)
-                .and_where(Expr::col(ChatMessages::ObjectType).eq(kind.slug()))
-                .and_where(Expr::col(ChatMessages::ObjectId).is_in(ids.iter().copied())),
-        )
-        .await?
-        .unwrap_or(0))
-}
-
 /// Deletes the chat of the given items with its files' links; returns the file ids to collect.
 pub async fn delete_for(tx: &mut Tx, kind: ItemKind, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
     if ids.is_empty() {

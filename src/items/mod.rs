@@ -256,6 +256,14 @@ pub struct StageForm {
     pub stage: String,
 }
 
+impl StageForm {
+    /// The stage named, by the kind's own list (`Stage::from_slug`, `MemoStage::from_slug`); 400 if
+    /// it names none.
+    pub fn parse<S>(&self, from_slug: impl Fn(&str) -> Option<S>) -> AppResult<S> {
+        from_slug(&self.stage).ok_or_else(|| AppError::BadRequest("Unknown stage.".into()))
+    }
+}
+
 /// After an edit: "changed" to everyone who could see the item before or can now (those removed stop
 /// seeing it live, those added start), then the bell of each user notified, then the worker.
 pub fn publish_edit(state: &crate::app::AppState, before: &ItemRef, after: &Parts, notified: &[i64]) {

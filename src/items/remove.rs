@@ -53,6 +53,20 @@ async fn count(db: &Db, table: &'static str, col: &'static str, id: i64) -> Resu
         .unwrap_or(0))
 }
 
+/// Rows of `table` (chat messages, reminders) that belong to the given items.
+async fn count_on(db: &Db, table: &'static str, kind: ItemKind, ids: &[i64]) -> Result<i64, sqlx::Error> {
+    Ok(db
+        .scalar(
+            Query::select()
+                .expr(Expr::col("id").count())
+                .from(table)
+                .and_where(Expr::col("object_type").eq(kind.slug()))
+                .and_where(Expr::col("object_id").is_in(ids.iter().copied())),
+        )
+        .await?
+        .unwrap_or(0))
+}
+
 /// Counts what deleting `(kind, id)` would remove.
 pub async fn preview(db: &Db, kind: ItemKind, id: i64) -> Result<Removal, sqlx::Error> {
     let fam = family(db, kind, id).await?;
@@ -62,8 +76,8 @@ pub async fn preview(db: &Db, kind: ItemKind, id: i64) -> Result<Removal, sqlx::
     names.sort();
     Ok(Removal {
         subtasks: fam.into_iter().filter(|(i, _)| *i != id).collect(),
-        messages: crate::chat::count(db, kind, &ids).await?,
-        reminders: crate::reminders::count(db, kind, &ids).await?,
+        messages: count_on(db, "chat_messages", kind, &ids).await?,
+        reminders: count_on(db, "reminders", kind, &ids).await?,
         files: names,
         detached_tasks: if kind == ItemKind::Project { count(db, "tasks", "project_id", id).await? } else { 0 },
         linked_memos: match kind {

@@ -294,7 +294,7 @@ pub async fn set_stage(
 ) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Memo, id, Action::ChangeStage).await?;
     let m = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let stage = MemoStage::from_slug(&f.stage).ok_or_else(|| AppError::BadRequest("Unknown stage.".into()))?;
+    let stage = f.parse(MemoStage::from_slug)?;
     if stage == m.stage() {
         return Ok(htmx::redirect(hx, &format!("/memos/{id}")));
     }

@@ -192,23 +192,6 @@ pub async fn deactivate(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
     crate::jobs::cancel(tx, &job_key(id)).await.map(|_| ())
 }
 
-/// Number of reminders on the given items (delete confirmations).
-pub async fn count(db: &Db, kind: ItemKind, ids: &[i64]) -> Result<i64, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    Ok(db
-        .scalar(
-            Query::select()
-                .expr(Expr::col(Reminders::Id).count())
-                .from(Reminders::Table)
-                .and_where(Expr::col(Reminders::ObjectType).eq(kind.slug()))
-                .and_where(Expr::col(Reminders::ObjectId).is_in(ids.iter().copied())),
-        )
-        .await?
-        .unwrap_or(0))
-}
-
 /// Deletes the reminders of the given items and their pending jobs.
 pub async fn delete_for(tx: &mut Tx, kind: ItemKind, ids: &[i64]) -> Result<(), sqlx::Error> {
     if ids.is_empty() {

@@ -453,7 +453,7 @@ pub async fn set_stage(
 ) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::ChangeStage).await?;
     let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let stage = Stage::from_slug(&f.stage).ok_or_else(|| AppError::BadRequest("Unknown stage.".into()))?;
+    let stage = f.parse(Stage::from_slug)?;
     if stage == t.stage() {
         return Ok(htmx::redirect(hx, &format!("/tasks/{id}")));
     }
