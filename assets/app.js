@@ -20,20 +20,52 @@
   document.addEventListener('keydown', function (e) {
     if (e.key === 'Escape') { setNav(false); closeMenus(null); }
   });
-  // (b) Confirmation. htmx-driven forms have already called preventDefault by the time
-  // the submit event reaches document; they are confirmed through htmx:confirm instead.
+  // (b) Confirmation: one mechanism for every form, boosted, htmx or plain. A form (or the button
+  // that submits it) with data-confirm="text" opens a modal dialog first; the submit goes on only
+  // after "Confirm". The capture listener runs before htmx's own submit listener on the form, so
+  // nothing is sent while the dialog is open. The submitter's name/value travel in a hidden field
+  // (the button loses focus to the dialog, and with it htmx's memory of which button was clicked).
+  var confirmed = null;
+  function dialog() {
+    var d = document.getElementById('confirm-dialog');
+    if (d) return d;
+    d = document.createElement('dialog');
+    d.id = 'confirm-dialog';
+    d.className = 'confirm-dialog';
+    d.setAttribute('aria-labelledby', 'confirm-text');
+    d.innerHTML = '<form method="dialog"><p id="confirm-text"></p><div class="row">' +
+      '<button class="btn" value="cancel" type="submit">Cancel</button>' +
+      '<button class="btn btn-primary" value="ok" type="submit" id="confirm-ok">Confirm</button></div></form>';
+    document.body.appendChild(d);
+    return d;
+  }
   document.addEventListener('submit', function (e) {
     var form = e.target;
-    if (e.defaultPrevented || !(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
-    if (!window.confirm(form.dataset.confirm)) e.preventDefault();
-  });
-  document.addEventListener('htmx:confirm', function (evt) {
-    var elt = evt.detail.elt, form = elt.closest('form');
-    var msg = elt.dataset.confirm || (form && form.dataset.confirm);
+    if (!(form instanceof HTMLFormElement) || form.method === 'dialog') return;
+    var btn = e.submitter;
+    var msg = (btn && btn.getAttribute('data-confirm')) || form.getAttribute('data-confirm');
     if (!msg) return;
-    evt.preventDefault();
-    if (window.confirm(msg)) evt.detail.issueRequest(true);
-  });
+    if (confirmed === form) { confirmed = null; return; }
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    var d = dialog();
+    d.querySelector('#confirm-text').textContent = msg;
+    d.returnValue = '';
+    d.onclose = function () {
+      if (d.returnValue !== 'ok' || !form.isConnected) return;
+      var extra = null;
+      if (btn && btn.name) {
+        extra = document.createElement('input');
+        extra.type = 'hidden'; extra.name = btn.name; extra.value = btn.value;
+        form.appendChild(extra);
+      }
+      confirmed = form;
+      form.requestSubmit();
+      if (extra) setTimeout(function () { extra.remove(); }, 0);
+    };
+    d.showModal();
+    d.querySelector('button[value=cancel]').focus();
+  }, true);
   // (c) Server-sent "logout" event. htmx:sseMessage only fires for elements subscribed via
   // sse-swap="logout" / hx-trigger="sse:logout"; the sseOpen hook covers the bare connection.
   function logout() { window.location.assign('/login'); }
@@ -44,6 +76,79 @@
   });
   // The live dots show whether the stream is up (the extension reconnects by itself).
   document.addEventListener('htmx:sseError', function () { document.body.classList.remove('live'); });
+  // (f) Live regions: the one mechanism for every part of a page that follows the server.
+  // <div id="X" data-live="URL" data-live-on="ev1 ev2" [data-live-delay="ms"]> re-fetches URL when
+  // one of its events arrives on the page's stream, and swaps in the element with id X from the
+  // answer. Events are published after commit, so a request that starts after an event sees at
+  // least that state. Hence: one request per region at a time; an event during a request marks the
+  // region dirty and it fetches again once the answer is in; an answer whose region was replaced
+  // meanwhile (navigation, a filter, the user's own action) or whose URL changed is dropped and
+  // fetched again. The region always ends on the latest state, whatever the timing. After a
+  // `resync` event or a reconnect of the stream (events may have been missed), every region
+  // fetches once. No htmx attributes on the region itself, so nothing leaks to the links and
+  // forms inside it (htmx attribute inheritance).
+  var regions = {};
+  var source = null, heard = null, opens = 0;
+  function names(el) { return (el.getAttribute('data-live-on') || '').split(/\s+/).filter(Boolean); }
+  function listenAll() {
+    if (!source) return;
+    document.querySelectorAll('[data-live-on]').forEach(function (el) {
+      names(el).forEach(function (n) {
+        if (heard[n] || n === 'resync') return;
+        heard[n] = true;
+        source.addEventListener(n, function () { poke(n); });
+      });
+    });
+  }
+  function poke(name) {
+    document.querySelectorAll('[data-live]').forEach(function (el) {
+      if (el.id && (name === 'resync' || names(el).indexOf(name) >= 0)) refresh(el.id, false);
+    });
+  }
+  function refresh(id, retry) {
+    var st = regions[id] || (regions[id] = { busy: false, dirty: false, timer: null, fails: 0 });
+    if (st.busy) { st.dirty = true; return; }
+    if (st.timer) return;
+    var el = document.getElementById(id);
+    var delay = retry ? Math.min(30000, 500 * Math.pow(2, st.fails)) : Number(el && el.getAttribute('data-live-delay')) || 0;
+    st.timer = setTimeout(function () { st.timer = null; run(id, st); }, delay);
+  }
+  function run(id, st) {
+    var el = document.getElementById(id);
+    if (!el || !el.getAttribute('data-live')) { delete regions[id]; return; }
+    var url = el.getAttribute('data-live');
+    st.busy = true; st.dirty = false;
+    fetch(url, { headers: { 'HX-Request': 'true', 'HX-Live': 'true' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) {
+        if (r.status === 404 || r.status === 403) return null; // gone, or no longer ours: leave it as is
+        if (!r.ok) throw new Error('live refresh: ' + r.status);
+        return r.text();
+      })
+      .then(function (html) {
+        st.fails = 0;
+        var cur = document.getElementById(id);
+        if (html === null || !cur) return;
+        if (cur !== el || cur.getAttribute('data-live') !== url) { st.dirty = true; return; }
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        var fresh = doc.getElementById(id);
+        if (!fresh) return;
+        htmx.swap(cur, fresh.outerHTML, { swapStyle: 'outerHTML', swapDelay: 0, settleDelay: 0, ignoreTitle: true });
+      })
+      .catch(function () { st.fails += 1; st.retry = true; })
+      .finally(function () {
+        st.busy = false;
+        if (st.retry) { st.retry = false; refresh(id, true); }
+        else if (st.dirty) refresh(id, false);
+      });
+  }
+  document.addEventListener('htmx:sseOpen', function (e) {
+    var s = e.detail && e.detail.source;
+    if (s && s !== source) { source = s; heard = {}; source.addEventListener('resync', function () { poke('resync'); }); }
+    listenAll();
+    // A reopened stream may have missed events: every region catches up once.
+    if (opens++ > 0) poke('resync');
+  });
+  document.addEventListener('htmx:load', listenAll);
   // (e) Chat: the poster's own message arrives twice (in the POST answer and over the live stream),
   // in either order; keep whichever came first.
   function msgId(html) { var m = /id="(msg-\d+)"/.exec(html || ''); return m && m[1]; }

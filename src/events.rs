@@ -21,6 +21,9 @@ use crate::access::{Audience, Viewer};
 
 const CHANNEL: &str = "ferrocrm_events";
 
+/// How long a browser waits before reconnecting a dropped stream (milliseconds).
+const RECONNECT_MS: u64 = 1000;
+
 /// Something that happened, addressed to an audience.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DomainEvent {
@@ -34,6 +37,9 @@ pub enum DomainEvent {
     /// The user's sessions ended (logout elsewhere, password change, deactivation). Streams of that
     /// user close, except the one of `keep_session` (the session that changed the password).
     SessionsEnded { user_id: i64, keep_session: Option<String> },
+    /// Close the user's open streams without logging them out (their pages reconnect and resync).
+    /// Operations use it after a bulk change; tests use it to prove pages converge after a drop.
+    StreamsReset { user_id: i64 },
 }
 
 impl DomainEvent {
@@ -42,6 +48,7 @@ impl DomainEvent {
             DomainEvent::Notice { user_id } => *user_id == v.id,
             DomainEvent::Changed { audience, .. } => audience.includes(v),
             DomainEvent::SessionsEnded { user_id, .. } => *user_id == v.id,
+            DomainEvent::StreamsReset { user_id } => *user_id == v.id,
             DomainEvent::ChatPosted { audience, .. } => audience.includes(v),
         }
     }
@@ -188,6 +195,7 @@ fn to_sse(e: &DomainEvent, v: &Viewer) -> Vec<Event> {
             Event::message(id.to_string()).event_type(format!("{topic}-{id}-changed")),
         ],
         DomainEvent::SessionsEnded { .. } => vec![Event::message("logout").event_type("logout")],
+        DomainEvent::StreamsReset { .. } => Vec::new(),
         DomainEvent::ChatPosted { kind, id, html, .. } => {
             vec![Event::message(html.clone()).event_type(format!("chat-{kind}-{id}"))]
         }
@@ -221,6 +229,11 @@ fn event_stream(state: StreamState) -> impl Stream<Item = Event> + Send + 'stati
                     } else if matches!(&*e, DomainEvent::SessionsEnded { .. }) {
                         continue;
                     }
+                    if let DomainEvent::StreamsReset { user_id } = &*e
+                        && *user_id == s.viewer.id
+                    {
+                        return None;
+                    }
                     let mut evs = to_sse(&e, &s.viewer);
                     evs.reverse();
                     s.pending = evs;
@@ -244,6 +257,9 @@ pub fn stream(state: Data<&crate::app::AppState>, viewer: Option<Viewer>) -> Res
     let Some(guard) = bus.open_stream(viewer.id) else {
         return (StatusCode::TOO_MANY_REQUESTS, "too many open live streams for this user").into_response();
     };
-    let state = StreamState { rx: bus.subscribe(), viewer, pending: Vec::new(), done: false, _guard: guard };
+    // The first thing a stream says: reconnect after one second when the connection drops (the
+    // browser's default is about three), so a page that lost its stream catches up quickly.
+    let hello = vec![Event::retry(RECONNECT_MS)];
+    let state = StreamState { rx: bus.subscribe(), viewer, pending: hello, done: false, _guard: guard };
     SSE::new(event_stream(state)).keep_alive(Duration::from_secs(15)).into_response()
 }

@@ -189,7 +189,11 @@ async fn home(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResul
     let tasks = crate::tasks::repo::list(&state.db, &viewer, &mine).await?;
     let to_me = crate::memos::model::MemoFilter { role: "to-me".into(), stage: "pending".into(), ..Default::default() };
     let memos = crate::memos::repo::list(&state.db, &viewer, &to_me).await?;
-    let cx = web::page_cx(&state, &viewer, Nav::Home, hx).await?;
+    let mut cx = web::page_cx(&state, &viewer, Nav::Home, hx).await?;
+    if hx.0 {
+        // The notifications card shows the count: its live region asks for it as a fragment.
+        cx.unread = crate::notifications::unread_count(&state.db, viewer.id).await?;
+    }
     let work = views::home::Work { tasks: &tasks, memos: &memos, today: crate::db::now().date_naive() };
     Ok(views::home::index(&cx, &work).into_response())
 }

@@ -29,7 +29,7 @@ pub fn message(m: &Message, files: &[Attachment]) -> Markup {
             @if !files.is_empty() {
                 ul.files.chat-files {
                     @for f in files {
-                        li { a href=(f.url()) download { (icon("clipboard")) " " (f.name) } span.muted.text-small { " " (human_size(f.size)) } }
+                        li { a href=(f.url()) download hx-boost="false" { (icon("clipboard")) " " (f.name) } span.muted.text-small { " " (human_size(f.size)) } }
                     }
                 }
             }
@@ -98,7 +98,8 @@ pub fn panel(
         section.card.chat #chat aria-label="Chat" {
             div.card-header { h2.card-title { "Chat" } span.live-dot title="Live: new messages appear by themselves" {} }
             div.card-body {
-                div.chat-list id=(list) sse-swap=(list) hx-swap="beforeend" aria-live="polite" {
+                // New messages are pushed (sse-swap); the list re-fetches itself only after a resync.
+                div.chat-list id=(list) sse-swap=(list) hx-swap="beforeend" aria-live="polite" data-live=(it.url()) data-live-on="" {
                     (older(it, msgs, files, more))
                 }
                 @if msgs.is_empty() { p.muted.text-small.chat-empty { "No messages yet. Everyone in this " (it.kind.label().to_lowercase()) " will be notified of yours." } }

@@ -10,6 +10,7 @@ use crate::paging::Paged;
 use crate::tasks::model::Task;
 use crate::views::items::{date, stage_badge};
 use crate::views::layout::{PageCx, page};
+use crate::views::live::{LIST_DELAY_MS, Live};
 use crate::views::ui::icon;
 
 /// What is waiting for the viewer: active tasks they are responsible for, memos addressed to them.
@@ -74,15 +75,15 @@ pub fn index(cx: &PageCx<'_>, work: &Work<'_>) -> Markup {
                 }
             }
             div.grid-2 {
-                (my_work(work))
-                div.card {
+                (Live::new("my-work", "/", "task-changed memo-changed").delay(LIST_DELAY_MS).div("contents", my_work(work)))
+                (Live::new("home-notices", "/", "notice").div("card", html! {
                     div.card-header { h2.card-title { (icon("bell")) " Notifications" } }
                     div.card-body {
                         @if cx.unread == 0 { p.muted { "You are all caught up." } }
                         @else { p { "You have " strong { (cx.unread) } " unread notification" @if cx.unread != 1 { "s" } "." } }
                         a.btn.btn-ghost href="/notifications" { "Open notifications" }
                     }
-                }
+                }))
                 @for s in access::sections(v) {
                     @match s {
                         Section::Tasks => {},

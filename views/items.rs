@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
+use crate::views::live::Live;
+
 use crate::error::FormErrors;
 use crate::files::{Attachment, human_size};
 use crate::items::remove::Removal;
@@ -64,7 +66,7 @@ pub fn attachments(files: &[Attachment], can_remove: bool, csrf: &str) -> Markup
             ul.files {
                 @for f in files {
                     li.file {
-                        a href=(f.url()) download { (icon("clipboard")) " " (f.name) }
+                        a href=(f.url()) download hx-boost="false" { (icon("clipboard")) " " (f.name) }
                         span.muted.text-small { " " (human_size(f.size)) }
                         @if can_remove {
                             form.inline method="post" action=(format!("/files/{}/delete", f.id)) data-confirm=(format!("Remove the file {}?", f.name)) {
@@ -79,25 +81,22 @@ pub fn attachments(files: &[Attachment], can_remove: bool, csrf: &str) -> Markup
     }
 }
 
-/// The attributes of a region that re-fetches itself when the item changes: `#<kind>-<id>-live`
-/// re-GETs the item's page and keeps its own part (`hx-select`).
+/// The item's own fields as a live region: `#<kind>-<id>-live` re-fetches the item's page when the
+/// item changes and keeps its own part (see `views::live`).
 pub fn live_region(it: &ItemRef, body: Markup) -> Markup {
     let id = format!("{}-{}-live", it.kind.slug(), it.id);
-    html! {
-        div id=(id) hx-get=(it.url()) hx-trigger=(format!("sse:{}-{}-changed, sse:resync", it.kind.slug(), it.id))
-            hx-select=(format!("#{id}")) hx-swap="outerHTML" {
-            (body)
-        }
-    }
+    let on = format!("{}-{}-changed", it.kind.slug(), it.id);
+    Live::new(&id, &it.url(), &on).div("", body)
 }
 
 /// Files, reminders and chat: the panels beside every item's own fields.
 pub fn side_panels(it: &ItemRef, p: &Panels, csrf: &str) -> Markup {
     html! {
-        div.card #files {
+        // Follows the item: who may remove a file changes with its stage (a considered memo is locked).
+        (Live::new("files", &it.url(), &format!("{}-{}-changed", it.kind.slug(), it.id)).div("card", html! {
             div.card-header { h2.card-title { "Attachments" } }
             div.card-body { (attachments(&p.files, p.can_edit, csrf)) }
-        }
+        }))
         (reminders::panel(it, csrf, &p.reminders, &Default::default(), &FormErrors::default()))
         (chat::panel(it, csrf, &p.messages, &p.message_files, p.more_messages, p.can_chat))
     }

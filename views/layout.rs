@@ -32,8 +32,10 @@ pub struct PageCx<'a> {
 
 /// The htmx configuration: swap 422 responses (re-rendered forms) and errors (the error layer
 /// retargets them to a toast, or answers a boosted navigation with a whole error page); no eval,
-/// no inline styles.
-const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyRestoreAsHxRequest":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}"#;
+/// no inline styles. No history cache: Back and Forward ask the server for the page as it is now
+/// (a snapshot would bring back filter rows under reset dropdowns, or a filled "new" form that was
+/// already saved).
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyRestoreAsHxRequest":false,"historyCacheSize":0,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}"#;
 
 fn head(title: &str) -> Markup {
     html! {
@@ -88,12 +90,12 @@ pub fn page(cx: &PageCx<'_>, title: &str, body: Markup) -> Markup {
     }
 }
 
-/// The bell: unread count, refreshed live on `notice` and `resync` events.
+/// The bell: unread count, a live region (`views::live`) refreshed on `notice` and `resync` events.
 pub fn bell(unread: i64) -> Markup {
     let label = if unread == 0 { "Notifications".to_string() } else { format!("Notifications ({unread} unread)") };
     html! {
         a #bell .bell .has-unread[unread > 0] href="/notifications" aria-label=(label) title=(label)
-            hx-get="/notifications/bell" hx-trigger="sse:notice, sse:resync" hx-swap="outerHTML" hx-target="this" hx-select="#bell" {
+            data-live="/notifications/bell" data-live-on="notice" {
             (icon("bell"))
             @if unread > 0 { span.badge data-count=(unread) { (if unread > 99 { "99+".to_string() } else { unread.to_string() }) } }
         }

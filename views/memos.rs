@@ -15,6 +15,7 @@ use crate::participants::PRole;
 use crate::tasks::model::Task;
 use crate::views::items::{self, Actions, people};
 use crate::views::layout::{PageCx, page};
+use crate::views::live::{LIST_DELAY_MS, Live};
 use crate::views::ui::{self, Field, datetime, icon};
 
 pub struct Rows<'a> {
@@ -36,16 +37,15 @@ pub fn status_badge(m: &Memo) -> Markup {
 /// It re-fetches itself when the memo's live event arrives (the task's stage changed).
 pub fn task_button(m: &Memo, task: Option<&Task>, today: NaiveDate) -> Markup {
     let id = format!("memo-{}-task", m.id);
-    html! {
-        span id=(id) .task-slot hx-get=(format!("/memos/{}/task-button", m.id)) hx-trigger=(format!("sse:memo-{}-changed", m.id)) hx-swap="outerHTML" {
+    let (url, on) = (format!("/memos/{}/task-button", m.id), format!("memo-{}-changed", m.id));
+    Live::new(&id, &url, &on).span("task-slot", html! {
             @if let Some(t) = task {
                 @let overdue = t.overdue(today);
                 @let status = if overdue { format!("Task status: {}, overdue", t.stage().label()) } else { format!("Task status: {}", t.stage().label()) };
                 @let class = if overdue { "btn btn-sm task-btn task-overdue".to_string() } else { format!("btn btn-sm task-btn task-{}", t.stage) };
                 a class=(class) href=(format!("/tasks/{}", t.id)) title=(status) aria-label=(format!("View task ({status})")) data-stage=(t.stage) { "View task" }
             }
-        }
-    }
+    })
 }
 
 fn opt(v: &str, label: &str, current: &str) -> Markup {
@@ -82,8 +82,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
 
 pub fn list(r: &Rows<'_>) -> Markup {
     let url = format!("/memos{}", r.filter.query(r.page.page));
-    html! {
-        div #memo-list hx-get=(url) hx-trigger="sse:memo-changed delay:500ms, sse:resync" hx-swap="outerHTML" {
+    Live::new("memo-list", &url, "memo-changed").delay(LIST_DELAY_MS).div("", html! {
             @if r.page.items.is_empty() {
                 (ui::empty_state("mail", "No memos here. Write one to a colleague or to yourself.", Some(("/memos/new", "Add memo"))))
             } @else {
@@ -93,8 +92,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 } }
                 (ui::pagination(r.page, |p| format!("/memos{}", r.filter.query(p))))
             }
-        }
-    }
+    })
 }
 
 fn row(m: &Memo, r: &Rows<'_>) -> Markup {

@@ -10,6 +10,7 @@ pub mod history;
 pub mod home;
 pub mod items;
 pub mod layout;
+pub mod live;
 pub mod memos;
 pub mod notifications;
 pub mod profile;

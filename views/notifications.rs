@@ -5,10 +5,13 @@ use maud::{Markup, html};
 use crate::notifications::Notification;
 use crate::paging::Paged;
 use crate::views::layout::{PageCx, page};
+use crate::views::live::Live;
 use crate::views::ui::{self, datetime};
 
 pub fn index(cx: &PageCx<'_>, list: &Paged<Notification>, unread_only: bool) -> Markup {
     let csrf = &cx.viewer.csrf;
+    let unread_q = if unread_only { "1".to_string() } else { String::new() };
+    let list_url = format!("/notifications{}", ui::query(&[("unread", unread_q), ("page", list.page.to_string())]));
     page(
         cx,
         "Notifications",
@@ -26,15 +29,14 @@ pub fn index(cx: &PageCx<'_>, list: &Paged<Notification>, unread_only: bool) -> 
                     }
                 }
             }
-            div #notification-list hx-get=(format!("/notifications{}", if unread_only { "?unread=1" } else { "" }))
-                hx-trigger="sse:notice" hx-select="#notification-list" hx-swap="outerHTML" {
+            (Live::new("notification-list", &list_url, "notice").div("", html! {
                 @if list.items.is_empty() {
                     (ui::empty_state("bell", if unread_only { "No unread notifications." } else { "No notifications yet." }, None))
                 } @else {
                     ul.notifications { @for n in &list.items { (item(n, csrf)) } }
                     (ui::pagination(list, |p| format!("/notifications{}", ui::query(&[("unread", if unread_only { "1".into() } else { String::new() }), ("page", p.to_string())]))))
                 }
-            }
+            }))
         },
     )
 }

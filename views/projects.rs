@@ -15,6 +15,7 @@ use crate::projects::repo::{Project, ProjectFilter};
 use crate::tasks::model::{Stage, Task, WorkForm};
 use crate::views::items::{self, Actions, date, people, priority, stage_badge};
 use crate::views::layout::{PageCx, page};
+use crate::views::live::{LIST_DELAY_MS, Live};
 use crate::views::ui::{self, datetime, icon};
 
 pub struct Rows<'a> {
@@ -63,8 +64,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
 
 pub fn list(r: &Rows<'_>) -> Markup {
     let url = format!("/projects{}", r.filter.query(r.page.page));
-    html! {
-        div #project-list hx-get=(url) hx-trigger="sse:project-changed delay:500ms, sse:resync" hx-swap="outerHTML" {
+    Live::new("project-list", &url, "project-changed").delay(LIST_DELAY_MS).div("", html! {
             @if r.page.items.is_empty() {
                 (ui::empty_state("briefcase", "No projects yet. A project collects the tasks of one goal.", Some(("/projects/new", "New project"))))
             } @else {
@@ -84,8 +84,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 } }
                 (ui::pagination(r.page, |n| format!("/projects{}", r.filter.query(n))))
             }
-        }
-    }
+    })
 }
 
 pub struct Page<'a> {

@@ -14,6 +14,7 @@ use crate::participants::{PRole, Parts};
 use crate::tasks::model::{Stage, Task, TaskFilter, WorkForm};
 use crate::views::items::{self, Actions, date, names, people, priority, stage_badge};
 use crate::views::layout::{PageCx, page};
+use crate::views::live::{LIST_DELAY_MS, Live};
 use crate::views::ui::{self, datetime, icon};
 
 /// What the list needs: the page, participants and names of its rows, and the filter it shows.
@@ -78,8 +79,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
 /// same filters, whenever a task the viewer may see changes.
 pub fn list(r: &Rows<'_>) -> Markup {
     let url = format!("/tasks{}", r.filter.query(r.page.page));
-    html! {
-        div #task-list hx-get=(url) hx-trigger="sse:task-changed delay:500ms, sse:resync" hx-swap="outerHTML" {
+    Live::new("task-list", &url, "task-changed").delay(LIST_DELAY_MS).div("", html! {
             @if r.page.items.is_empty() {
                 (ui::empty_state("clipboard", "No tasks match. Change the filters, or create one.", Some(("/tasks/new", "New task"))))
             } @else {
@@ -91,8 +91,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 } }
                 (ui::pagination(r.page, |p| format!("/tasks{}", r.filter.query(p))))
             }
-        }
-    }
+    })
 }
 
 fn row(t: &Task, r: &Rows<'_>) -> Markup {

@@ -14,6 +14,7 @@ mod foundation;
 mod golden;
 mod items;
 mod live;
+mod live_converge;
 mod live_tasks;
 mod memos;
 mod schema;

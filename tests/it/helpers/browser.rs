@@ -166,6 +166,33 @@ impl Browser {
     }
 }
 
+/// Chromium's own WebDriver command for network emulation (chromedriver's `network_conditions`).
+#[derive(Debug)]
+struct NetworkConditions {
+    latency_ms: u64,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/chromium/network_conditions", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "network_conditions": {
+            "offline": false, "latency": self.latency_ms,
+            "download_throughput": 100_000_000, "upload_throughput": 100_000_000,
+        }});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+impl Browser {
+    /// Delays every request this browser makes from now on by `latency_ms` (Chromium's network
+    /// emulation, below the page: the app's scripts cannot tell). 0 turns it off.
+    pub async fn slow_network(&self, latency_ms: u64) {
+        self.client.issue_cmd(NetworkConditions { latency_ms }).await.expect("set network conditions");
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
