@@ -23,8 +23,8 @@
   // (b) Confirmation: one mechanism for every form, boosted, htmx or plain. A form (or the button
   // that submits it) with data-confirm="text" opens a modal dialog first; the submit goes on only
   // after "Confirm". The capture listener runs before htmx's own submit listener on the form, so
-  // nothing is sent while the dialog is open. The submitter's name/value travel in a hidden field
-  // (the button loses focus to the dialog, and with it htmx's memory of which button was clicked).
+  // nothing is sent while the dialog is open. The button that was clicked submits again after
+  // "Confirm", so its name=value travels exactly once.
   var confirmed = null;
   function dialog() {
     var d = document.getElementById('confirm-dialog');
@@ -53,15 +53,15 @@
     d.returnValue = '';
     d.onclose = function () {
       if (d.returnValue !== 'ok' || !form.isConnected) return;
-      var extra = null;
-      if (btn && btn.name) {
-        extra = document.createElement('input');
-        extra.type = 'hidden'; extra.name = btn.name; extra.value = btn.value;
-        form.appendChild(extra);
-      }
       confirmed = form;
-      form.requestSubmit();
-      if (extra) setTimeout(function () { extra.remove(); }, 0);
+      if (btn && btn.isConnected) {
+        // Focus gives the button back to htmx (it remembers the focused/clicked submitter and sends
+        // its name=value); requestSubmit(btn) does the same for a plain form.
+        btn.focus();
+        form.requestSubmit(btn);
+      } else {
+        form.requestSubmit();
+      }
     };
     d.showModal();
     d.querySelector('button[value=cancel]').focus();

@@ -140,6 +140,9 @@ pub enum Action {
     CreateSubtask,
     /// Create a task or project from a memo.
     CreateFromMemo,
+    /// Change who is responsible for a task or project, and its co-owner (§3.3: owner, co-owner,
+    /// task operator, administrator; a chief or the single responsible may edit the rest).
+    AssignPeople,
 }
 
 /// The three kinds of the Tasks section.
@@ -207,6 +210,9 @@ pub struct Item {
     pub team: bool,
     /// A subtask (it cannot have subtasks of its own).
     pub subtask: bool,
+    /// The viewer takes part in the task's main task or in one of its subtasks (inventory §3.3:
+    /// "participants can see subtasks of other participants"). Tasks only.
+    pub related: bool,
 }
 
 /// The objects permission rules are written for. Later domains add their variants here.
@@ -275,29 +281,30 @@ fn can_item(v: &Viewer, action: Action, it: &Item) -> bool {
     let admin = v.is(Role::Admin);
     let operator = v.is(Role::TaskOperator);
     let r = it.rel;
-    let visible = if it.draft { r.has(PRole::Owner) || admin } else { r.any() || sees_all_items(v) };
+    let chief = v.is(Role::Chief);
+    let visible = if it.draft { r.has(PRole::Owner) || admin } else { r.any() || it.related || sees_all_items(v) };
     if !visible {
         return false;
     }
     let owners = r.has(PRole::Owner) || r.has(PRole::CoOwner);
+    // Tasks and projects (§3.3): owner, co-owner, chief, task operator, administrator, or the single
+    // responsible of a task or project that has exactly one.
+    let changes = owners || chief || operator || admin || (r.has(PRole::Responsible) && !it.team);
     match (it.kind, action) {
         (_, Action::View | Action::List | Action::Create) => true,
         (_, Action::Chat) => !it.draft,
-        (ItemKind::Memo, Action::Edit) => !it.locked && (r.has(PRole::Owner) || operator || admin),
+        (ItemKind::Memo, Action::Edit) => !it.locked && (r.has(PRole::Owner) || chief || operator || admin),
         (ItemKind::Memo, Action::Delete) => (!it.locked && r.has(PRole::Owner)) || operator || admin,
         (ItemKind::Memo, Action::ChangeStage) => {
-            !it.draft && !it.locked && (r.has(PRole::Recipient) || operator || admin)
+            !it.draft && !it.locked && (r.has(PRole::Recipient) || chief || operator || admin)
         }
         (ItemKind::Memo, Action::CreateFromMemo) => !it.draft && (r.has(PRole::Recipient) || operator || admin),
-        (ItemKind::Memo, Action::CreateSubtask) => false,
-        (_, Action::Edit) => owners || operator || admin,
-        (_, Action::Delete) => r.has(PRole::Owner) || operator || admin,
-        (ItemKind::Task, Action::ChangeStage) => owners || operator || admin || (r.has(PRole::Responsible) && !it.team),
-        (ItemKind::Project, Action::ChangeStage) => owners || operator || admin,
-        (ItemKind::Task, Action::CreateSubtask) => {
-            !it.subtask && (owners || r.has(PRole::Responsible) || operator || admin)
-        }
-        (ItemKind::Project, Action::CreateSubtask) => owners || r.has(PRole::Responsible) || operator || admin,
+        (ItemKind::Memo, Action::CreateSubtask | Action::AssignPeople) => false,
+        (_, Action::Edit | Action::ChangeStage) => changes,
+        (_, Action::Delete) => owners || chief || operator || admin,
+        (_, Action::AssignPeople) => owners || operator || admin,
+        (ItemKind::Task, Action::CreateSubtask) => !it.subtask && (changes || r.has(PRole::Responsible)),
+        (ItemKind::Project, Action::CreateSubtask) => changes || r.has(PRole::Responsible),
         (_, Action::CreateFromMemo) => false,
     }
 }
@@ -353,7 +360,10 @@ pub fn scope(v: &Viewer, kind: ListKind, q: &mut SelectStatement) -> Result<(), 
         }
         ListKind::Tasks => {
             if !sees_all_items(v) {
-                q.and_where(participants::involving(ItemKind::Task, ("tasks", "id"), v.id, &[]));
+                q.and_where(
+                    participants::involving(ItemKind::Task, ("tasks", "id"), v.id, &[])
+                        .or(participants::family_involving(v.id)),
+                );
             }
             Ok(())
         }
@@ -537,7 +547,7 @@ mod tests {
 
     /// Renders `can` for every role × relationship × item variant × action, one line each.
     fn item_matrix() -> String {
-        let variants: [(&str, Item); 7] = {
+        let variants: [(&str, Item); 9] = {
             let base = Item {
                 kind: ItemKind::Memo,
                 rel: Rel::default(),
@@ -545,6 +555,7 @@ mod tests {
                 locked: false,
                 team: false,
                 subtask: false,
+                related: false,
             };
             [
                 ("memo", base),
@@ -553,6 +564,8 @@ mod tests {
                 ("task", Item { kind: ItemKind::Task, ..base }),
                 ("team-task", Item { kind: ItemKind::Task, team: true, ..base }),
                 ("subtask", Item { kind: ItemKind::Task, subtask: true, ..base }),
+                ("subtask-of-mine", Item { kind: ItemKind::Task, subtask: true, related: true, ..base }),
+                ("main-task-of-mine", Item { kind: ItemKind::Task, related: true, ..base }),
                 ("project", Item { kind: ItemKind::Project, ..base }),
             ]
         };
@@ -572,6 +585,7 @@ mod tests {
             ("chat", Action::Chat),
             ("subtask", Action::CreateSubtask),
             ("from-memo", Action::CreateFromMemo),
+            ("assign", Action::AssignPeople),
         ];
         let mut roles: Vec<(&str, Vec<Role>)> = vec![("(no role)", vec![])];
         roles.extend(Role::ALL.iter().map(|r| (r.slug(), vec![*r])));

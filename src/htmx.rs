@@ -43,3 +43,12 @@ pub fn trigger(mut r: Response, event: &'static str) -> Response {
     r.headers_mut().insert("HX-Trigger", HeaderValue::from_static(event));
     r
 }
+
+/// For a page rendered as the answer to a form post (it shows something once, so it cannot be a
+/// redirect): the address bar shows `url` instead of the POST's, so reloading asks for `url`.
+pub fn address(mut r: Response, url: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(url) {
+        r.headers_mut().insert("HX-Replace-Url", v);
+    }
+    r
+}

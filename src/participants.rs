@@ -129,6 +129,61 @@ pub async fn of(db: &Db, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> 
     Ok(of_many(db, kind, &[id]).await?.remove(&id).unwrap_or_default())
 }
 
+/// The people of a task's family: participants of its main task and of its subtasks (inventory
+/// §3.3: they see the task too). One query; empty for a task with neither.
+fn family_query(task: i64) -> sea_query::SelectStatement {
+    let parent = Query::select().column("parent_id").from("tasks").and_where(Expr::col("id").eq(task)).to_owned();
+    let children = Query::select().column("id").from("tasks").and_where(Expr::col("parent_id").eq(task)).to_owned();
+    Query::select()
+        .distinct()
+        .column(Participants::UserId)
+        .from(Participants::Table)
+        .and_where(Expr::col(Participants::ObjectType).eq(ItemKind::Task.slug()))
+        .and_where(
+            Expr::col(Participants::ObjectId)
+                .in_subquery(parent)
+                .or(Expr::col(Participants::ObjectId).in_subquery(children)),
+        )
+        .to_owned()
+}
+
+pub async fn family(db: &Db, task: i64) -> Result<BTreeSet<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = db.fetch_all(&family_query(task)).await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}
+
+pub async fn family_tx(tx: &mut Tx, task: i64) -> Result<BTreeSet<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = tx.fetch_all(&family_query(task)).await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}
+
+/// SQL for lists: the task in `tasks` belongs to a family `user` takes part in (a participant of
+/// its main task, or of one of its subtasks). The same rule as `family` + `access::can_item`.
+pub fn family_involving(user: i64) -> SimpleExpr {
+    let of_parent = Query::select()
+        .expr(Expr::val(1))
+        .from(Participants::Table)
+        .and_where(Expr::col((Participants::Table, Participants::ObjectType)).eq(ItemKind::Task.slug()))
+        .and_where(Expr::col((Participants::Table, Participants::ObjectId)).equals(("tasks", "parent_id")))
+        .and_where(Expr::col((Participants::Table, Participants::UserId)).eq(user))
+        .limit(1)
+        .to_owned();
+    let of_child = Query::select()
+        .expr(Expr::val(1))
+        .from_as("tasks", "sub")
+        .inner_join(
+            Participants::Table,
+            Expr::col((Participants::Table, Participants::ObjectId))
+                .equals(("sub", "id"))
+                .and(Expr::col((Participants::Table, Participants::ObjectType)).eq(ItemKind::Task.slug()))
+                .and(Expr::col((Participants::Table, Participants::UserId)).eq(user)),
+        )
+        .and_where(Expr::col(("sub", "parent_id")).equals(("tasks", "id")))
+        .limit(1)
+        .to_owned();
+    Expr::exists(of_parent).or(Expr::exists(of_child))
+}
+
 /// The participants of one object, read inside a transaction.
 pub async fn of_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> {
     let rows: Vec<(String, i64)> = tx

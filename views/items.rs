@@ -112,7 +112,7 @@ pub struct Actions {
 pub fn actions(it: &ItemRef, a: &Actions) -> Markup {
     html! {
         @if a.edit { a.btn.btn-primary href=(format!("{}/edit", it.url())) { (icon("edit")) " Edit" } }
-        @if let Some(href) = &a.copy { a.btn.btn-ghost href=(href) title="Open a new form filled from this one" { (icon("plus")) " Copy" } }
+        @if let Some(href) = &a.copy { a.btn.btn-ghost href=(href) title="Open a new form filled from this one" { (icon("copy")) " Copy" } }
         a.btn.btn-ghost href=(format!("{}/history", it.url())) { (icon("history")) " History" }
         @if a.delete { a.btn.btn-ghost.btn-danger href=(format!("{}/delete", it.url())) { (icon("trash")) " Delete" } }
     }

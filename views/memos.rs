@@ -105,7 +105,7 @@ fn row(m: &Memo, r: &Rows<'_>) -> Markup {
             td.muted { (purpose_label(m.purpose.as_deref().unwrap_or(""))) }
             td.date.text-small { (m.created_at.format("%Y-%m-%d")) }
             td { (task_button(m, m.task_id.and_then(|t| r.tasks.get(&t)), r.today)) }
-            td.actions { a.btn.btn-ghost.btn-sm href=(format!("/memos/new?copy={}", m.id)) title="Copy into a new memo" { (icon("plus")) span.sr-only { "Copy " (m.name) } } }
+            td.actions { a.btn.btn-ghost.btn-sm href=(format!("/memos/new?copy={}", m.id)) title="Copy into a new memo" { (icon("copy")) span.sr-only { "Copy " (m.name) } } }
         }
     }
 }

@@ -66,7 +66,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
         "Tasks",
         html! {
             div.page-header {
-                div { h1.page-title { "Tasks" } p.page-subtitle { @if rows.filter.all() { "All tasks you may see" } @else { "Active tasks you may see" } } }
+                div { h1.page-title { "Tasks" } p.page-subtitle { "Tasks you may see" } }
                 div.page-actions { a.btn.btn-primary href="/tasks/new" { (icon("plus")) " New task" } }
             }
             (filters(rows.filter, users))
@@ -80,6 +80,8 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
 pub fn list(r: &Rows<'_>) -> Markup {
     let url = format!("/tasks{}", r.filter.query(r.page.page));
     Live::new("task-list", &url, "task-changed").delay(LIST_DELAY_MS).div("", html! {
+            // Inside the list, so it follows the filters (the page header does not).
+            p.list-summary.muted.text-small { @if r.filter.all() { "All tasks" } @else { "Active tasks" } }
             @if r.page.items.is_empty() {
                 (ui::empty_state("clipboard", "No tasks match. Change the filters, or create one.", Some(("/tasks/new", "New task"))))
             } @else {

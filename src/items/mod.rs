@@ -5,6 +5,8 @@
 pub mod handlers;
 pub mod remove;
 
+use std::collections::BTreeSet;
+
 use poem::{FromRequest, Request, RequestBody};
 use sea_query::{Expr, ExprTrait, Query};
 
@@ -29,6 +31,8 @@ pub struct ItemRef {
     pub team: bool,
     pub subtask: bool,
     pub parts: Parts,
+    /// Tasks: participants of the main task and of the subtasks (they see this task too).
+    pub family: BTreeSet<i64>,
 }
 
 impl ItemRef {
@@ -41,6 +45,7 @@ impl ItemRef {
             locked: self.locked,
             team: self.team,
             subtask: self.subtask,
+            related: self.family.contains(&v.id),
         }
     }
     /// May `v` do `action` on this item?
@@ -51,7 +56,9 @@ impl ItemRef {
         url(self.kind, self.id)
     }
     pub fn audience(&self) -> access::Audience {
-        access::item_audience(&self.parts, self.draft)
+        let mut a = access::item_audience(&self.parts, self.draft);
+        a.users.extend(self.family.iter().copied());
+        a
     }
 }
 
@@ -119,16 +126,19 @@ fn head_query(kind: ItemKind, id: i64) -> sea_query::SelectStatement {
     q
 }
 
-fn item_of(kind: ItemKind, id: i64, head: Head, parts: Parts) -> ItemRef {
+fn item_of(kind: ItemKind, id: i64, head: Head, parts: Parts, family: BTreeSet<i64>) -> ItemRef {
+    // A project with several responsible users is a team effort too: none of them alone changes it.
+    let team = head.team || (kind == ItemKind::Project && parts.users(PRole::Responsible).len() > 1);
     ItemRef {
         kind,
         id,
         title: head.name,
         draft: head.draft,
         locked: head.locked,
-        team: head.team,
+        team,
         subtask: head.subtask,
         parts,
+        family,
     }
 }
 
@@ -137,7 +147,8 @@ fn item_of(kind: ItemKind, id: i64, head: Head, parts: Parts) -> ItemRef {
 pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) -> AppResult<ItemRef> {
     let head: Head = db.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
     let parts = participants::of(db, kind, id).await?;
-    let item = item_of(kind, id, head, parts);
+    let family = if kind == ItemKind::Task { participants::family(db, id).await? } else { BTreeSet::new() };
+    let item = item_of(kind, id, head, parts, family);
     if !item.can(v, Action::View) {
         return Err(AppError::NotFound);
     }
@@ -150,7 +161,8 @@ pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) 
 pub async fn load_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     let head: Head = tx.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
     let parts = participants::of_tx(tx, kind, id).await?;
-    Ok(item_of(kind, id, head, parts))
+    let family = if kind == ItemKind::Task { participants::family_tx(tx, id).await? } else { BTreeSet::new() };
+    Ok(item_of(kind, id, head, parts, family))
 }
 
 /// What the page of any item shows beside its own fields: files, the viewer's reminders, the chat.
@@ -277,4 +289,14 @@ pub fn publish_edit(state: &crate::app::AppState, before: &ItemRef, after: &Part
 /// Publishes "this item changed" to everyone who may see it.
 pub fn publish_changed(bus: &Bus, item: &ItemRef) {
     bus.publish(DomainEvent::Changed { topic: item.kind.slug().into(), id: item.id, audience: item.audience() });
+}
+
+/// Who is responsible and the co-owner change only for those allowed to (`Action::AssignPeople`): a
+/// chief or a single responsible editing the rest of a task or project keeps them as they are.
+pub fn keep_people_unless_allowed(it: &ItemRef, v: &Viewer, f: &mut crate::tasks::model::WorkForm) {
+    if it.can(v, Action::AssignPeople) {
+        return;
+    }
+    f.responsible = it.parts.users(PRole::Responsible).iter().map(i64::to_string).collect();
+    f.co_owner_id = it.parts.first(PRole::CoOwner).map(|c| c.to_string()).unwrap_or_default();
 }

@@ -36,6 +36,8 @@ async fn visible_tasks(state: &AppState, v: &Viewer, memos: &[&Memo]) -> AppResu
             locked: false,
             team: t.team,
             subtask: t.parent_id.is_some(),
+            // A memo's task is a main task; seeing it through a subtask does not show its button.
+            related: false,
         };
         access::can(v, Action::View, &Object::Item(item))
     });
@@ -167,6 +169,7 @@ pub async fn create(
         team: false,
         subtask: false,
         parts: repo::parts_of(viewer.id, &input),
+        family: Default::default(),
     };
     let notified = if input.draft {
         Vec::new()
@@ -241,6 +244,7 @@ pub async fn update(
         title: input.name.clone(),
         draft: input.draft,
         parts: repo::parts_of(before.owner_id, &input),
+        family: Default::default(),
         ..it.clone()
     };
     let notified = if input.draft {

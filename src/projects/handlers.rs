@@ -141,6 +141,7 @@ pub async fn create(
         team: false,
         subtask: false,
         parts: crate::tasks::repo::parts_of(viewer.id, input.co_owner_id, &input),
+        family: Default::default(),
     };
     let notified = items::notify_each(
         &mut tx,
@@ -215,9 +216,11 @@ pub async fn update(
         subtask: false,
         need_responsible: false,
     };
-    let input = match up.form.validate(&rules) {
+    let mut f = up.form.clone();
+    items::keep_people_unless_allowed(&it, &viewer, &mut f);
+    let input = match f.validate(&rules) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::Edit(id), &up.form, &errs).await?)),
+        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &errs).await?)),
     };
     let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;

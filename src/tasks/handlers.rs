@@ -279,6 +279,7 @@ pub async fn create(
         team: parent.is_none() && input.responsible.len() > 1,
         subtask: parent.is_some(),
         parts: repo::parts_of(viewer.id, co_owner, &input),
+        family: Default::default(),
     };
     let what = if parent.is_some() { "subtask" } else { "task" };
     let notified = items::notify_each(
@@ -369,6 +370,7 @@ pub async fn update(
     let mut f = up.form.clone();
     // Structure is not editable here: a subtask stays under its main task.
     f.parent_id = before.parent_id.map(|p| p.to_string()).unwrap_or_default();
+    items::keep_people_unless_allowed(&it, &viewer, &mut f);
     let (users, names) =
         crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
     let rules = Rules {

@@ -92,13 +92,8 @@ pub async fn create(
                             @if generated { "Their password is " code.secret { (pw) } " — it is shown only this once." }
                         } }
                     };
-                    let mut r = views::users::show(&cx, &user, Some(flash)).into_response();
-                    r.headers_mut().insert(
-                        "HX-Push-Url",
-                        poem::http::HeaderValue::from_str(&format!("/admin/users/{id}"))
-                            .map_err(|e| AppError::Other(e.into()))?,
-                    );
-                    return Ok(r);
+                    let r = views::users::show(&cx, &user, Some(flash)).into_response();
+                    return Ok(htmx::address(r, &format!("/admin/users/{id}")));
                 }
                 Err(e) => write_errors(e)?,
             }
@@ -254,7 +249,9 @@ pub async fn reset_password(
             "The new password of " strong { (user.username) } " is " code.secret { (pw) } " — it is shown only this once. Their sessions were ended."
         } }
     };
-    Ok(views::users::show(&cx, &user, Some(flash)).into_response())
+    // The address bar shows the user's page, not the POST's URL: F5 then reloads the page (the
+    // password is not shown again) instead of answering 405.
+    Ok(htmx::address(views::users::show(&cx, &user, Some(flash)).into_response(), &format!("/admin/users/{id}")))
 }
 
 /// `?before=<entry id>`: the older page of a history.

@@ -36,6 +36,10 @@ enum Variant {
     Task,
     TeamTask,
     Subtask,
+    /// A subtask of a main task the viewer subscribes to (§3.3: participants see each other's subtasks).
+    SubtaskOfMine,
+    /// A main task with a subtask the viewer subscribes to.
+    MainTaskOfMine,
     Project,
 }
 
@@ -43,7 +47,9 @@ impl Variant {
     fn kind(self) -> ItemKind {
         match self {
             Variant::Memo | Variant::MemoDraft | Variant::MemoConsidered => ItemKind::Memo,
-            Variant::Task | Variant::TeamTask | Variant::Subtask => ItemKind::Task,
+            Variant::Task | Variant::TeamTask | Variant::Subtask | Variant::SubtaskOfMine | Variant::MainTaskOfMine => {
+                ItemKind::Task
+            }
             Variant::Project => ItemKind::Project,
         }
     }
@@ -141,14 +147,20 @@ async fn make(app: &TestApp, f: &Fixture, variant: Variant, viewer: i64, rel: Op
                     (false, false) => vec![f.zed],
                 }
             };
-            let parent = if variant == Variant::Subtask {
-                let main = work("Golden main", vec![f.zed, f.other], vec![], None);
+            let parent = if matches!(variant, Variant::Subtask | Variant::SubtaskOfMine) {
+                let main_subs = if variant == Variant::SubtaskOfMine { vec![viewer] } else { vec![] };
+                let main = work("Golden main", vec![f.zed, f.other], main_subs, None);
                 Some(ferrocrm::tasks::repo::insert(&mut tx, &main, f.other, None, &actor, &f.names).await.unwrap())
             } else {
                 None
             };
             let input = work("Golden task", resp(variant == Variant::TeamTask), subs, parent);
-            ferrocrm::tasks::repo::insert(&mut tx, &input, owner, co, &actor, &f.names).await.unwrap()
+            let id = ferrocrm::tasks::repo::insert(&mut tx, &input, owner, co, &actor, &f.names).await.unwrap();
+            if variant == Variant::MainTaskOfMine {
+                let sub = work("Golden subtask", vec![f.zed], vec![viewer], Some(id));
+                ferrocrm::tasks::repo::insert(&mut tx, &sub, f.other, None, &actor, &f.names).await.unwrap();
+            }
+            id
         }
         ItemKind::Project => {
             let mut input =
@@ -217,7 +229,8 @@ async fn expected(app: &TestApp, v: &Viewer, variant: Variant, id: i64, act: Act
         draft,
         locked,
         team: variant == Variant::TeamTask,
-        subtask: variant == Variant::Subtask,
+        subtask: matches!(variant, Variant::Subtask | Variant::SubtaskOfMine),
+        related: kind == ItemKind::Task && ferrocrm::participants::family(&app.db, id).await.unwrap().contains(&v.id),
     };
     (access::can(v, Action::View, &Object::Item(item)), access::can(v, act, &Object::Item(item)))
 }
@@ -250,6 +263,8 @@ async fn every_route_enforces_the_golden_table_and_denied_writes_change_nothing(
         Variant::Task,
         Variant::TeamTask,
         Variant::Subtask,
+        Variant::SubtaskOfMine,
+        Variant::MainTaskOfMine,
         Variant::Project,
     ];
     let mut wrong = Vec::new();

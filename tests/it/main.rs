@@ -20,3 +20,4 @@ mod memos;
 mod schema;
 mod seed;
 mod tasks;
+mod usability;

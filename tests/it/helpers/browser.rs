@@ -111,8 +111,19 @@ impl Browser {
         e.attr(name).await.ok().flatten()
     }
 
+    /// Clicks the first element matching `css`. Live regions replace their elements when they
+    /// refresh, so an element found a moment ago may be gone by the click: then it is found again.
     pub async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}")).click().await.expect("click");
+        for _ in 0..20 {
+            let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}"));
+            match e.click().await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(w))
+                    if w.error == fantoccini::error::ErrorStatus::StaleElementReference => {}
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
+        panic!("{css} kept being replaced before it could be clicked");
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {

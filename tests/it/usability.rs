@@ -1,0 +1,275 @@
+//! What a person hits in a real browser (issue "Usable in a real browser"): buttons inside live
+//! regions keep the page, stage buttons keep the layout, attachments download, "Considered" asks
+//! first, Back shows what the URL says, nothing stale after a change; and the §3.3 rules a chief and
+//! a main task's participants rely on.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::TestApp;
+use crate::helpers::app::PASSWORD;
+use crate::helpers::browser::Browser;
+use crate::helpers::items::create;
+use crate::helpers::spawn_app;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A memo from Carl to Helen with one attachment; returns its id.
+async fn memo_with_file(app: &TestApp) -> i64 {
+    let carl = app.login_as("Carl.CoWorker").await;
+    let helen = app.uid("Helen.Head.Sales").await;
+    let p = carl
+        .post_multipart(
+            "/memos",
+            &[("name", "Need a new chair"), ("recipient_id", &helen)],
+            &[("files", "notes.txt", "text/plain", b"chair: ergonomic".to_vec())],
+        )
+        .await;
+    crate::helpers::items::created_id(&p)
+}
+
+/// The page has its shell and shows `h1`.
+async fn assert_shell(b: &Browser, what: &str) {
+    let shell = b
+        .js("return [document.querySelectorAll('header.topbar').length, document.querySelectorAll('nav.sidebar').length, \
+             document.querySelectorAll('main h1').length, (document.querySelector('main') || {innerText: ''}).innerText.trim().length > 0]")
+        .await;
+    assert_eq!(shell, serde_json::json!([1, 1, 1, true]), "{what}: the page lost its shell");
+}
+
+/// Waits until the path is `path` and the page (h1) says `h1`.
+async fn arrives(b: &Browser, path: &str, h1: &str) {
+    arrives_at(b, |at| at == path, h1).await
+}
+
+async fn arrives_at(b: &Browser, path: impl Fn(&str) -> bool, h1: &str) {
+    let start = Instant::now();
+    loop {
+        let at = b.js("return location.pathname + location.search").await;
+        let title = b.text("main h1").await;
+        if path(at.as_str().unwrap_or_default())
+            && title.contains(h1)
+            && b.js("return !document.querySelector('.htmx-request')").await == true
+        {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "never arrived showing {h1:?}; at {at} showing {title:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_button_of_a_memo_page_opens_its_page_with_the_shell_and_back_returns() {
+    let app = spawn_app().await;
+    let memo = memo_with_file(&app).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
+    let page = format!("/memos/{memo}");
+    // (link, where it leads, what the page says)
+    let links = [
+        (format!("a[href='/memos/{memo}/history']"), format!("/memos/{memo}/history"), "History"),
+        (format!("a[href='/tasks/new?memo={memo}']"), format!("/tasks/new?memo={memo}"), "task"),
+        (format!("a[href='/projects/new?memo={memo}']"), format!("/projects/new?memo={memo}"), "project"),
+    ];
+    for (css, to, h1) in &links {
+        b.goto(&format!("{}{page}", app.base)).await;
+        b.wait_live().await;
+        b.click(css).await;
+        arrives(&b, to, h1).await;
+        assert_shell(&b, css).await;
+        b.client.back().await.expect("back");
+        arrives(&b, &page, "Need a new chair").await;
+        assert_shell(&b, "back").await;
+    }
+    b.close().await;
+}
+
+#[tokio::test]
+async fn stage_buttons_keep_the_layout_and_considered_asks_first() {
+    let app = spawn_app().await;
+    let memo = memo_with_file(&app).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
+    let page = format!("/memos/{memo}");
+    b.goto(&format!("{}{page}", app.base)).await;
+    b.wait_live().await;
+    b.click("form.stage-buttons button[value=postponed]").await;
+    b.wait_text("main h1", WAIT, |t| t.contains("Postponed")).await;
+    assert_shell(&b, "after Postpone").await;
+    assert_eq!(b.js("return document.querySelectorAll('#chat, #files').length").await, 2, "side panels gone");
+    assert_eq!(app.field("memos", memo, "stage").await.as_deref(), Some("postponed"));
+
+    // "Considered" asks first; Cancel changes nothing.
+    b.click("form.stage-buttons button[value=considered]").await;
+    b.client.wait().at_most(WAIT).for_element(fantoccini::Locator::Css("#confirm-dialog[open]")).await.expect("dialog");
+    assert!(b.text("#confirm-dialog").await.contains("can no longer change it"));
+    b.click("#confirm-dialog button[value=cancel]").await;
+    // Positive control first: the dialog closed; then the memo is still postponed.
+    let start = Instant::now();
+    while b.js("return !!document.querySelector('#confirm-dialog[open]')").await == true {
+        assert!(start.elapsed() < WAIT, "the dialog did not close");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.field("memos", memo, "stage").await.as_deref(), Some("postponed"), "Cancel changed the memo");
+    // Confirm: considered, the page keeps its shell.
+    b.click("form.stage-buttons button[value=considered]").await;
+    b.client.wait().at_most(WAIT).for_element(fantoccini::Locator::Css("#confirm-dialog[open]")).await.expect("dialog");
+    b.click("#confirm-dialog button[value=ok]").await;
+    b.wait_text("main h1", WAIT, |t| t.contains("Considered")).await;
+    assert_shell(&b, "after Considered").await;
+    assert_eq!(app.field("memos", memo, "stage").await.as_deref(), Some("considered"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_attachment_downloads_without_replacing_the_page_and_its_remove_button_follows_the_lock() {
+    let app = spawn_app().await;
+    let memo = memo_with_file(&app).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Carl.CoWorker", PASSWORD).await;
+    let page = format!("/memos/{memo}");
+    b.goto(&format!("{}{page}", app.base)).await;
+    b.wait_live().await;
+    assert_eq!(b.attr("#files a[download]", "hx-boost").await.as_deref(), Some("false"));
+    b.js("window.__stay = true; return true").await;
+    b.click("#files a[download]").await;
+    // The page stays as it was (a boosted link would have swapped the file's text in).
+    let url = b.js("return location.pathname").await;
+    assert_eq!(url.as_str(), Some(page.as_str()));
+    assert_eq!(b.js("return window.__stay === true").await, true);
+    assert_shell(&b, "after a download").await;
+    assert!(!b.text("main").await.contains("chair: ergonomic"), "the file's text replaced the page");
+    // The author may remove the file while the memo is open; once Helen considers it, the × goes
+    // away on Carl's open page by itself.
+    assert!(b.js("return !!document.querySelector('#files form[action$=\"/delete\"]')").await == true);
+    let helen = app.login_as("Helen.Head.Sales").await;
+    assert_eq!(helen.post_form(&format!("/memos/{memo}/stage"), &[("stage", "considered")]).await.status, 303);
+    let start = Instant::now();
+    while b.js("return !!document.querySelector('#files form[action$=\"/delete\"]')").await == true {
+        assert!(start.elapsed() < WAIT, "the remove button stayed after the memo was considered");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(b.text("#files").await.contains("notes.txt"), "the file itself is still listed");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn back_shows_what_the_url_says_after_filtering_and_after_saving() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let me = app.uid("Helen.Head.Sales").await;
+    let done = create(&helen, "/tasks", &[("name", "Finished job"), ("responsible", &me)]).await;
+    assert_eq!(helen.post_form(&format!("/tasks/{done}/stage"), &[("stage", "done")]).await.status, 303);
+    create(&helen, "/tasks", &[("name", "Open job"), ("responsible", &me)]).await;
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
+    b.goto(&format!("{}/tasks", app.base)).await;
+    b.wait_live().await;
+    assert!(!b.text("#task-list").await.contains("Finished job"));
+    // All tasks: the list, its summary and the URL follow.
+    b.js("var s = document.querySelector('select[name=show]'); s.value = 'all'; s.dispatchEvent(new Event('change', {bubbles: true})); return true").await;
+    b.wait_text("#task-list", WAIT, |t| t.contains("Finished job")).await;
+    assert!(b.text("#task-list .list-summary").await.contains("All tasks"));
+    arrives_at(&b, |at| at.starts_with("/tasks?") && at.contains("show=all"), "Tasks").await;
+    // Open a task, then Back: the filter and the rows agree.
+    b.click(&format!("#task-list a[href='/tasks/{done}']")).await;
+    arrives(&b, &format!("/tasks/{done}"), "Finished job").await;
+    b.client.back().await.expect("back");
+    arrives_at(&b, |at| at.starts_with("/tasks?") && at.contains("show=all"), "Tasks").await;
+    b.wait_text("#task-list", WAIT, |t| t.contains("Finished job")).await;
+    assert_eq!(b.js("return document.querySelector('select[name=show]').value").await, "all");
+
+    // Saving a memo, then Back: an empty form, not the one just sent.
+    b.goto(&format!("{}/memos/new", app.base)).await;
+    b.type_into("#f-name", "Order paper").await;
+    b.js("var s = document.querySelector('#f-recipient_id'); s.value = s.options[s.options.length - 1].value; return true").await;
+    b.click("main form button[type=submit].btn-primary").await;
+    b.wait_text("main h1", WAIT, |t| t.contains("Order paper")).await;
+    b.client.back().await.expect("back");
+    arrives(&b, "/memos/new", "memo").await;
+    assert_eq!(b.js("return document.querySelector('#f-name').value").await, "", "Back showed the sent form");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn reloading_after_a_password_reset_shows_the_users_page() {
+    let app = spawn_app().await;
+    let carl = app.user_id("Carl.CoWorker").await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Adam.Admin", PASSWORD).await;
+    b.goto(&format!("{}/admin/users/{carl}", app.base)).await;
+    b.wait_live().await;
+    b.click(&format!("form[action='/admin/users/{carl}/password'] button[type=submit]")).await;
+    b.client.wait().at_most(WAIT).for_element(fantoccini::Locator::Css("#confirm-dialog[open]")).await.expect("dialog");
+    b.click("#confirm-dialog button[value=ok]").await;
+    b.wait_text("main", WAIT, |t| t.contains("shown only this once")).await;
+    arrives(&b, &format!("/admin/users/{carl}"), "Carl").await;
+    b.client.refresh().await.expect("reload");
+    arrives(&b, &format!("/admin/users/{carl}"), "Carl").await;
+    assert!(!b.text("main").await.contains("shown only this once"), "the password was shown again");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_home_page_counts_unread_notifications_like_the_bell() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let carl = app.uid("Carl.CoWorker").await;
+    create(&helen, "/tasks", &[("name", "Welcome the visitors"), ("responsible", &carl)]).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Carl.CoWorker", PASSWORD).await;
+    assert_eq!(b.text("#bell .badge").await, "1");
+    assert!(b.text("#home-notices").await.contains("You have 1 unread notification"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_of_a_main_task_opens_its_subtasks_and_a_chief_may_change_others_tasks() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let (me, mark, carl) =
+        (app.uid("Helen.Head.Sales").await, app.uid("Mark.Manager.Sales").await, app.uid("Carl.CoWorker").await);
+    let main = create(
+        &helen,
+        "/tasks",
+        &[("name", "Trade fair"), ("responsible", &me), ("responsible", &mark), ("subscribers", &carl)],
+    )
+    .await;
+    let mark_c = app.login_as("Mark.Manager.Sales").await;
+    let sub = create(
+        &mark_c,
+        "/tasks",
+        &[("name", "Book the stand"), ("responsible", &mark), ("parent_id", &main.to_string())],
+    )
+    .await;
+    // Carl follows the main task: he sees the subtask on its page, opens it, finds it in his list.
+    let carl_c = app.login_as("Carl.CoWorker").await;
+    let main_page = carl_c.get(&format!("/tasks/{main}")).await;
+    assert!(main_page.exists(&format!("a[href='/tasks/{sub}']")), "the subtask is not listed on the main task");
+    let sub_page = carl_c.get(&format!("/tasks/{sub}")).await;
+    assert_eq!(sub_page.status, 200, "a participant of the main task could not open its subtask");
+    let list = carl_c.get("/tasks").await;
+    assert!(list.exists(&format!("#task-list a[href='/tasks/{sub}']")), "the subtask is missing from Carl's list");
+    // Eve, unrelated, still gets 404.
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert_eq!(eve.get(&format!("/tasks/{sub}")).await.status, 404);
+
+    // Garry (chief) gets the stage buttons and Edit on Helen's task, and they work.
+    let garry = app.login_as("Garry.Chief").await;
+    let page = garry.get(&format!("/tasks/{main}")).await;
+    assert!(page.exists(&format!("form[action='/tasks/{main}/stage']")), "no stage buttons for the chief");
+    assert!(page.exists(&format!("a[href='/tasks/{main}/edit']")), "no Edit for the chief");
+    assert_eq!(garry.post_form(&format!("/tasks/{main}/stage"), &[("stage", "in_progress")]).await.status, 303);
+    // A chief edits the rest, but who is responsible stays as the owner set it (§3.3).
+    let p = garry
+        .post_form(&format!("/tasks/{main}"), &[("name", "Trade fair 2027"), ("responsible", &carl), ("priority", "3")])
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(app.field("tasks", main, "name").await.as_deref(), Some("Trade fair 2027"));
+    let resp = ferrocrm::participants::of(&app.db, ferrocrm::access::ItemKind::Task, main).await.unwrap();
+    let mut who = resp.users(ferrocrm::participants::PRole::Responsible);
+    who.sort();
+    let mut want = vec![me.parse::<i64>().unwrap(), mark.parse::<i64>().unwrap()];
+    want.sort();
+    assert_eq!(who, want, "the chief changed who is responsible");
+}
