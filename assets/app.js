@@ -169,7 +169,35 @@
     var list = root.matches('#toasts .toast') ? [root] : root.querySelectorAll('#toasts .toast');
     Array.prototype.forEach.call(list, function (t) { setTimeout(function () { t.remove(); }, 6000); });
   }
+  // (g) Times: <time data-local> elements are rendered by the server in the user's zone as
+  // "2026-11-25 14:03"; here they take the browser's locale format (in the same zone), so pages
+  // read like the date inputs beside them. The login form sends the browser's zone along.
+  var fmtDateTime = null, fmtDate = null;
+  function localise(root) {
+    if (!(root instanceof Element) && root !== document) return;
+    try {
+      if (!fmtDate) {
+        var tz = (document.body && document.body.dataset.tz) || undefined;
+        fmtDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+        fmtDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: tz });
+      }
+      var list = root.querySelectorAll('time[data-local]');
+      if (root instanceof Element && root.matches('time[data-local]')) list = [root];
+      Array.prototype.forEach.call(list, function (t) {
+        var v = t.getAttribute('datetime');
+        if (!v || t.dataset.localised) return;
+        // A date is a calendar day (no zone); a moment is shown in the viewer's zone.
+        t.textContent = t.dataset.local === 'date' ? fmtDate.format(new Date(v + 'T00:00:00Z')) : fmtDateTime.format(new Date(v));
+        if (!t.title) t.title = v;
+        t.dataset.localised = '1';
+      });
+    } catch (e) { /* an unknown zone or an old browser: the server's text stays */ }
+  }
+  document.addEventListener('htmx:load', function (e) { localise(e.target); });
   function init() {
+    localise(document);
+    var tz = document.getElementById('login-tz');
+    if (tz) { try { tz.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* none */ } }
     expire(document.body);
     new MutationObserver(function (rs) { rs.forEach(function (r) { r.addedNodes.forEach(expire); }); })
       .observe(document.body, { childList: true, subtree: true });

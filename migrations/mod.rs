@@ -6,10 +6,11 @@
 
 mod m0001_init;
 mod m0002_tasks;
+mod m0003_time_zone;
 
 use sea_query::{
     ColumnDef, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
-    TableCreateStatement,
+    TableAlterStatement, TableCreateStatement,
 };
 
 use crate::db::{Backend, Db};
@@ -18,6 +19,8 @@ use crate::db::{Backend, Db};
 pub enum Stmt {
     Table(Box<TableCreateStatement>),
     Index(Box<IndexCreateStatement>),
+    /// One change to an existing table (SQLite alters one column per statement).
+    Alter(Box<TableAlterStatement>),
 }
 
 impl Stmt {
@@ -27,13 +30,19 @@ impl Stmt {
             (Stmt::Table(t), Backend::Postgres) => t.to_string(PostgresQueryBuilder),
             (Stmt::Index(i), Backend::Sqlite) => i.to_string(SqliteQueryBuilder),
             (Stmt::Index(i), Backend::Postgres) => i.to_string(PostgresQueryBuilder),
+            (Stmt::Alter(a), Backend::Sqlite) => a.to_string(SqliteQueryBuilder),
+            (Stmt::Alter(a), Backend::Postgres) => a.to_string(PostgresQueryBuilder),
         }
     }
 }
 
 type Migration = (i64, &'static str, fn() -> Vec<Stmt>);
 
-const MIGRATIONS: &[Migration] = &[(1, "init", m0001_init::statements), (2, "tasks", m0002_tasks::statements)];
+const MIGRATIONS: &[Migration] = &[
+    (1, "init", m0001_init::statements),
+    (2, "tasks", m0002_tasks::statements),
+    (3, "time_zone", m0003_time_zone::statements),
+];
 
 /// Applies every pending migration. Returns the versions applied by this call.
 pub async fn run(db: &Db) -> anyhow::Result<Vec<i64>> {

@@ -116,6 +116,8 @@ pub struct Viewer {
     pub csrf: String,
     /// Hash of the session id (the `sessions.id` row).
     pub session_id: String,
+    /// Where the user lives: every time is shown and typed in this zone (`crate::time`).
+    pub tz: chrono_tz::Tz,
 }
 
 impl Viewer {
@@ -449,6 +451,7 @@ pub(crate) fn viewer_with(id: i64, roles: &[Role]) -> Viewer {
         department_id: None,
         csrf: String::new(),
         session_id: String::new(),
+        tz: chrono_tz::Tz::UTC,
     }
 }
 

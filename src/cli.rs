@@ -310,6 +310,7 @@ async fn all_users(db: &Db) -> anyhow::Result<Vec<crate::users::model::User>> {
         department_id: None,
         csrf: String::new(),
         session_id: String::new(),
+        tz: chrono_tz::Tz::UTC,
     };
     let mut out = Vec::new();
     let mut page = 1u32;

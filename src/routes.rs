@@ -194,7 +194,7 @@ async fn home(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResul
         // The notifications card shows the count: its live region asks for it as a fragment.
         cx.unread = crate::notifications::unread_count(&state.db, viewer.id).await?;
     }
-    let work = views::home::Work { tasks: &tasks, memos: &memos, today: crate::db::now().date_naive() };
+    let work = views::home::Work { tasks: &tasks, memos: &memos, today: crate::time::today() };
     Ok(views::home::index(&cx, &work).into_response())
 }
 

@@ -24,6 +24,7 @@ pub fn login(f: &LoginForm<'_>) -> Markup {
             @if let Some(e) = f.errors.get("_form") { div.form-errors role="alert" { p { (e) } } }
             form.form method="post" action="/login" {
                 (ui::csrf(f.csrf))
+                input #login-tz type="hidden" name="tz" value="";
                 input type="hidden" name="next" value=(f.next);
                 (Field::new("username", "Username", f.username, f.errors).required().autocomplete("username"))
                 (Field::new("password", "Password", "", f.errors).kind("password").required().autocomplete("current-password"))

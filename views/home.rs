@@ -11,7 +11,7 @@ use crate::tasks::model::Task;
 use crate::views::items::{date, stage_badge};
 use crate::views::layout::{PageCx, page};
 use crate::views::live::{LIST_DELAY_MS, Live};
-use crate::views::ui::icon;
+use crate::views::ui::{self, icon};
 
 /// What is waiting for the viewer: active tasks they are responsible for, memos addressed to them.
 pub struct Work<'a> {
@@ -51,7 +51,7 @@ fn my_work(w: &Work<'_>) -> Markup {
                 div.card-body { p.muted { "No memo waits for your review." } }
             } @else {
                 div.table-wrap { table.table { tbody { @for m in w.memos.items.iter().take(SHOWN) {
-                    tr { td.name { a href=(format!("/memos/{}", m.id)) { (m.name) } } td.date.text-small { (m.created_at.format("%Y-%m-%d")) } }
+                    tr { td.name { a href=(format!("/memos/{}", m.id)) { (m.name) } } td.date.text-small { (ui::date_of(&m.created_at)) } }
                 } } } }
             }
         }

@@ -33,7 +33,7 @@ pub fn priority(p: i16) -> Markup {
 pub fn date(d: Option<NaiveDate>, overdue: bool) -> Markup {
     html! {
         @match d {
-            Some(d) => time.overdue[overdue] datetime=(d.to_string()) title=[overdue.then_some("Overdue")] { (d.format("%Y-%m-%d")) },
+            Some(d) => time.overdue[overdue] datetime=(d.to_string()) data-local="date" title=[overdue.then_some("Overdue")] { (d.format("%Y-%m-%d")) },
             None => span.muted { "—" },
         }
     }

@@ -65,7 +65,7 @@ pub fn page(cx: &PageCx<'_>, title: &str, body: Markup) -> Markup {
         (DOCTYPE)
         html lang="en" {
             (head(title))
-            body.app hx-boost="true" hx-headers=(csrf_headers) hx-ext="sse" sse-connect="/events" {
+            body.app hx-boost="true" hx-headers=(csrf_headers) hx-ext="sse" sse-connect="/events" data-tz=(v.tz.name()) {
                 a.sr-only href="#main" { "Skip to content" }
                 header.topbar {
                     button.nav-toggle type="button" aria-label="Open navigation" { (icon("menu")) }

@@ -103,7 +103,7 @@ fn row(m: &Memo, r: &Rows<'_>) -> Markup {
             td { (people(&[m.owner_id], r.names)) }
             td { (people(&[m.recipient_id], r.names)) }
             td.muted { (purpose_label(m.purpose.as_deref().unwrap_or(""))) }
-            td.date.text-small { (m.created_at.format("%Y-%m-%d")) }
+            td.date.text-small { (ui::date_of(&m.created_at)) }
             td { (task_button(m, m.task_id.and_then(|t| r.tasks.get(&t)), r.today)) }
             td.actions { a.btn.btn-ghost.btn-sm href=(format!("/memos/new?copy={}", m.id)) title="Copy into a new memo" { (icon("copy")) span.sr-only { "Copy " (m.name) } } }
         }

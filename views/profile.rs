@@ -12,6 +12,7 @@ pub struct ProfileForm<'a> {
     pub last_name: &'a str,
     pub email: &'a str,
     pub email_notifications: bool,
+    pub time_zone: &'a str,
 }
 
 pub fn show(cx: &PageCx<'_>, u: &User, f: &ProfileForm<'_>, errors: &FormErrors, saved: bool) -> Markup {
@@ -40,6 +41,7 @@ pub fn show(cx: &PageCx<'_>, u: &User, f: &ProfileForm<'_>, errors: &FormErrors,
                             " Send me an email copy of each notification"
                         }
                     }
+                    (time_zone_field(f.time_zone, errors))
                     div.form-actions { button.btn.btn-primary type="submit" { "Save" } }
                 }
             } }
@@ -49,4 +51,19 @@ pub fn show(cx: &PageCx<'_>, u: &User, f: &ProfileForm<'_>, errors: &FormErrors,
             }
         },
     )
+}
+
+/// The time zone: typed with suggestions from every IANA zone (a `datalist`, searchable as you type).
+fn time_zone_field(current: &str, errors: &FormErrors) -> Markup {
+    let err = errors.get("time_zone");
+    html! {
+        div.field.has-error[err.is_some()] {
+            label for="f-time_zone" { "Time zone" }
+            input #f-time_zone type="text" name="time_zone" value=(current) list="time-zones" autocomplete="off"
+                placeholder="Europe/Berlin" aria-describedby="f-time_zone-help" aria-invalid=[err.map(|_| "true")];
+            datalist #time-zones { @for z in crate::time::zone_names() { option value=(z) {} } }
+            p.field-help #f-time_zone-help { "Times, \"today\" and \"overdue\" follow this zone. Set from your browser at your first login." }
+            @if let Some(e) = err { p.field-error #f-time_zone-error { (e) } }
+        }
+    }
 }

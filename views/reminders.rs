@@ -33,7 +33,7 @@ pub fn panel(it: &ItemRef, csrf: &str, mine: &[Reminder], f: &ReminderForm, errs
                     form.form method="post" action=(format!("{}/reminders", it.url()))
                         hx-post=(format!("{}/reminders", it.url())) hx-target="#reminders" hx-swap="outerHTML" {
                         (ui::csrf(csrf))
-                        (Field::new("remind_at", "When (UTC)", &f.remind_at, errs).kind("datetime-local").required())
+                        (Field::new("remind_at", "When", &f.remind_at, errs).kind("datetime-local").required())
                         (Field::new("text", "About what?", &f.text, errs).required())
                         div.form-actions { button.btn.btn-primary type="submit" { "Set reminder" } }
                     }

@@ -155,9 +155,18 @@ pub fn flash(kind: &str, text: &str) -> Markup {
     html! { div class=(class) role="status" { span { (text) } } }
 }
 
-/// A relative, human date ("2026-11-25 14:03 UTC"). Time zones per user come with the profile.
+/// A moment, in the viewer's time zone (`2026-11-25 14:03`). `app.js` rewrites it in the browser's
+/// locale format, in the zone on `<body data-tz>` (the viewer's: a chat message pushed to everyone
+/// was rendered in its poster's zone), so pages and date inputs read alike; without script this stays.
 pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> Markup {
-    html! { time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M UTC")) } }
+    let l = crate::time::local(t);
+    html! { time datetime=(l.to_rfc3339()) data-local="datetime" { (l.format("%Y-%m-%d %H:%M")) } }
+}
+
+/// The viewer's calendar date of a moment (`2026-11-25`), e.g. when a memo was written.
+pub fn date_of(t: &chrono::DateTime<chrono::Utc>) -> Markup {
+    let l = crate::time::local(t);
+    html! { time datetime=(l.date_naive().to_string()) data-local="date" { (l.format("%Y-%m-%d")) } }
 }
 
 /// Builds a query string from pairs, skipping empty values.

@@ -56,6 +56,9 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    /// The browser's time zone (filled by app.js): adopted when the user has none yet.
+    #[serde(default)]
+    tz: String,
 }
 
 #[handler]
@@ -108,6 +111,7 @@ pub async fn login(req: &Request, state: Data<&AppState>, Form(f): Form<LoginFor
     let s = session::create(&mut tx, user_id, &ip, req.header("User-Agent").unwrap_or(""), cfg.session_ttl).await?;
     tx.commit().await?;
     repo::touch_login(&state.db, user_id).await?;
+    repo::adopt_time_zone(&state.db, user_id, f.tz.trim()).await?;
     let mut r = htmx::redirect(HxRequest(false), safe_next(&f.next));
     let max_age = cfg.session_ttl.as_secs() as i64;
     for c in [
@@ -212,12 +216,13 @@ pub async fn set_password_and_notify(
     repo::set_password(&mut tx, user_id, hash, actor, summary).await?;
     session::delete_for_user(&mut tx, user_id, keep_session).await?;
     if !user.email.is_empty() {
+        let tz = crate::time::parse_zone(&user.time_zone).unwrap_or(chrono_tz::Tz::UTC);
         let body = format!(
             "Hello {},\n\nthe password of your FerroCRM account \"{}\" was changed on {} by {}.\n\n\
              If this was not you, contact your administrator at once.\n\nLog in: {}/login\n",
             user.full_name(),
             user.username,
-            crate::db::now().format("%Y-%m-%d %H:%M UTC"),
+            crate::db::now().with_timezone(&tz).format("%Y-%m-%d %H:%M (%Z)"),
             actor.name,
             state.config.base_url,
         );

@@ -111,6 +111,7 @@ struct SessionRow {
     first_name: String,
     last_name: String,
     department_id: Option<i64>,
+    time_zone: String,
     role: Option<String>,
 }
 
@@ -131,6 +132,7 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
                     (Users::Table, Users::FirstName),
                     (Users::Table, Users::LastName),
                     (Users::Table, Users::DepartmentId),
+                    (Users::Table, Users::TimeZone),
                 ])
                 .column((UserRoles::Table, UserRoles::Role))
                 .from(Sessions::Table)
@@ -172,6 +174,7 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
         department_id: first.department_id,
         csrf: first.csrf_token.clone(),
         session_id: first.session_id.clone(),
+        tz: crate::time::parse_zone(&first.time_zone).unwrap_or(chrono_tz::Tz::UTC),
     }))
 }
 
@@ -209,6 +212,7 @@ pub async fn layer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Re
         }
     }
     let mut new_anon = None;
+    let tz = viewer.as_ref().map(|v| v.tz).unwrap_or(chrono_tz::Tz::UTC);
     if let Some(v) = viewer {
         req.extensions_mut().insert(v);
     } else {
@@ -222,7 +226,8 @@ pub async fn layer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Re
         };
         req.extensions_mut().insert(AnonCsrf(token));
     }
-    let mut resp = ep.call(req).await?.into_response();
+    // Everything this request shows is in the viewer's time zone (`crate::time`).
+    let mut resp = crate::time::in_zone(tz, ep.call(req)).await?.into_response();
     if let Some(t) = new_anon
         && !resp.headers().contains_key(header::SET_COOKIE)
     {

@@ -57,13 +57,8 @@ pub async fn index(
     people.dedup();
     let names = crate::users::repo::names(&state.db, &people).await?;
     let tasks = visible_tasks(&state, &viewer, &page.items.iter().collect::<Vec<_>>()).await?;
-    let rows = views::memos::Rows {
-        page: &page,
-        names: &names,
-        tasks: &tasks,
-        filter: &f,
-        today: crate::db::now().date_naive(),
-    };
+    let rows =
+        views::memos::Rows { page: &page, names: &names, tasks: &tasks, filter: &f, today: crate::time::today() };
     if hx.0 {
         return Ok(views::memos::list(&rows).into_response());
     }
@@ -78,7 +73,7 @@ pub async fn task_button(state: Data<&AppState>, viewer: Viewer, Path(id): Path<
     let m = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let tasks = visible_tasks(&state, &viewer, &[&m]).await?;
     let task = m.task_id.and_then(|t| tasks.get(&t));
-    Ok(views::memos::task_button(&m, task, crate::db::now().date_naive()).into_response())
+    Ok(views::memos::task_button(&m, task, crate::time::today()).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -203,7 +198,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         names: &names,
         task: task.as_ref(),
         project,
-        today: crate::db::now().date_naive(),
+        today: crate::time::today(),
     };
     Ok(views::memos::show(&cx, &page, &panels).into_response())
 }

@@ -36,7 +36,7 @@ pub async fn index(
         progress: &progress,
         names: &names,
         filter: &f,
-        today: crate::db::now().date_naive(),
+        today: crate::time::today(),
     };
     if hx.0 {
         return Ok(views::projects::list(&rows).into_response());
@@ -74,7 +74,7 @@ pub async fn new(
     hx: HxRequest,
     Query(n): Query<NewQuery>,
 ) -> AppResult<Response> {
-    let today = crate::db::now().date_naive();
+    let today = crate::time::today();
     let mut f = WorkForm {
         next_step: DEFAULT_PROJECT_STEP.into(),
         next_step_date: next_working_day(today).to_string(),
@@ -109,7 +109,7 @@ pub async fn create(
         None => None,
     };
     let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
-    let today = crate::db::now().date_naive();
+    let today = crate::time::today();
     let rules = Rules { today, users: &users, before: None, subtask: false, need_responsible: false };
     let mut input = match f.validate(&rules) {
         Ok(i) => i,
@@ -184,7 +184,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         task_parts: &task_parts,
         progress,
         names: &names,
-        today: crate::db::now().date_naive(),
+        today: crate::time::today(),
     };
     Ok(views::projects::show(&cx, &page, &panels).into_response())
 }
@@ -210,7 +210,7 @@ pub async fn update(
     let (users, names) =
         crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
     let rules = Rules {
-        today: crate::db::now().date_naive(),
+        today: crate::time::today(),
         users: &users,
         before: Some((before.next_step_date, before.due_date)),
         subtask: false,

@@ -76,7 +76,7 @@ pub struct ReminderForm {
 }
 
 impl ReminderForm {
-    /// A time in the future (`2026-12-01T09:30`, UTC) and a text of 1–500 characters.
+    /// A time in the future (`2026-12-01T09:30`, in the viewer's zone) and a text of 1–500 characters.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, String), FormErrors> {
         let mut errs = FormErrors::default();
         let text = self.text.trim().to_string();
@@ -86,13 +86,18 @@ impl ReminderForm {
             errs.add("text", "Use at most 500 characters.");
         }
         let raw = self.remind_at.trim();
+        // Typed in the viewer's time zone (`crate::time`), stored in UTC.
         let at = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
             .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
-            .map(|t| t.and_utc());
+            .map(crate::time::from_local);
         let at = match at {
-            Ok(t) if t > now => Some(t),
-            Ok(_) => {
+            Ok(Some(t)) if t > now => Some(t),
+            Ok(Some(_)) => {
                 errs.add("remind_at", "Choose a time in the future.");
+                None
+            }
+            Ok(None) => {
+                errs.add("remind_at", "That time does not exist here (the clocks go forward then): choose another.");
                 None
             }
             Err(_) => {

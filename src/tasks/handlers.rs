@@ -32,8 +32,7 @@ pub async fn index(
     let page = repo::list(&state.db, &viewer, &f).await?;
     let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
     let responsible = participants::names_in_role(&state.db, ItemKind::Task, &ids, PRole::Responsible).await?;
-    let rows =
-        views::tasks::Rows { page: &page, responsible: &responsible, filter: &f, today: crate::db::now().date_naive() };
+    let rows = views::tasks::Rows { page: &page, responsible: &responsible, filter: &f, today: crate::time::today() };
     if hx.0 {
         return Ok(views::tasks::list(&rows).into_response());
     }
@@ -127,7 +126,7 @@ pub async fn new(
     Query(n): Query<NewQuery>,
 ) -> AppResult<Response> {
     let ctx = context(&state, &viewer, n.parent, n.project, n.memo).await?;
-    let today = crate::db::now().date_naive();
+    let today = crate::time::today();
     let mut f = WorkForm {
         next_step: DEFAULT_TASK_STEP.into(),
         next_step_date: next_working_day(today).to_string(),
@@ -220,7 +219,7 @@ pub async fn create(
     let project_id = if parent_id.is_some() { None } else { id_of(&f.project_id) };
     let ctx = context(&state, &viewer, parent_id, project_id, id_of(&f.memo_id)).await?;
     let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
-    let today = crate::db::now().date_naive();
+    let today = crate::time::today();
     let rules = Rules { today, users: &users, before: None, subtask: ctx.parent.is_some(), need_responsible: true };
     let mut input = match f.validate(&rules) {
         Ok(i) => i,
@@ -339,7 +338,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         parent,
         project,
         memo,
-        today: crate::db::now().date_naive(),
+        today: crate::time::today(),
     };
     Ok(views::tasks::show(&cx, &page, &panels).into_response())
 }
@@ -374,7 +373,7 @@ pub async fn update(
     let (users, names) =
         crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
     let rules = Rules {
-        today: crate::db::now().date_naive(),
+        today: crate::time::today(),
         users: &users,
         before: Some((before.next_step_date, before.due_date)),
         subtask: before.parent_id.is_some(),

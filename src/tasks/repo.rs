@@ -229,7 +229,7 @@ pub async fn insert(
                     input.parent_id.into(),
                     input.project_id.into(),
                     team.into(),
-                    (!stage.active()).then(|| now.date_naive()).into(),
+                    (!stage.active()).then(crate::time::today).into(),
                     now.into(),
                     now.into(),
                 ])
@@ -310,7 +310,7 @@ pub async fn set_work_stage(
             .values([
                 ("stage", to.slug().into()),
                 ("active", to.active().into()),
-                ("closing_date", (!to.active()).then_some(now.date_naive()).into()),
+                ("closing_date", (!to.active()).then_some(crate::time::today()).into()),
                 ("updated_at", now.into()),
             ])
             .and_where(Expr::col("id").eq(id)),

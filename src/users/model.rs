@@ -22,6 +22,7 @@ pub enum Users {
     CreatedAt,
     UpdatedAt,
     LastLoginAt,
+    TimeZone,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -53,6 +54,8 @@ pub struct User {
     pub email_notifications: bool,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// IANA zone name, empty until set (`crate::time`).
+    pub time_zone: String,
     #[sqlx(skip)]
     pub roles: Roles,
 }

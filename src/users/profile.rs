@@ -1,4 +1,4 @@
-//! A user's own profile: names, email, email copies of notifications.
+//! A user's own profile: names, email, email copies of notifications, time zone.
 
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Response, handler};
@@ -36,6 +36,7 @@ pub async fn show(
         last_name: &u.last_name,
         email: &u.email,
         email_notifications: u.email_notifications,
+        time_zone: &u.time_zone,
     };
     Ok(views::profile::show(&cx, &u, &f, &FormErrors::default(), q.saved.is_some()).into_response())
 }
@@ -50,6 +51,8 @@ pub struct ProfileInput {
     email: String,
     #[serde(default)]
     email_notifications: Option<String>,
+    #[serde(default)]
+    time_zone: String,
 }
 
 #[handler]
@@ -73,13 +76,18 @@ pub async fn update(
         errs.add("email", "Enter a valid email address, like name@example.com.");
     }
     let notify = f.email_notifications.is_some();
+    let tz = f.time_zone.trim();
+    if !tz.is_empty() && crate::time::parse_zone(tz).is_none() {
+        errs.add("time_zone", "Choose a time zone from the list, like Europe/Berlin.");
+    }
     if !errs.is_empty() {
         let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
-        let pf = ProfileForm { first_name: first, last_name: last, email, email_notifications: notify };
+        let pf = ProfileForm { first_name: first, last_name: last, email, email_notifications: notify, time_zone: tz };
         return Ok(web::invalid(views::profile::show(&cx, &before, &pf, &errs, false)));
     }
     let mut tx = state.db.begin().await?;
-    repo::update_profile(&mut tx, &before, first, last, email, notify, &Actor::from(&viewer)).await?;
+    let p = repo::Profile { first_name: first, last_name: last, email, email_notifications: notify, time_zone: tz };
+    repo::update_profile(&mut tx, &before, &p, &Actor::from(&viewer)).await?;
     tx.commit().await?;
     state.people.invalidate();
     Ok(htmx::redirect(hx, "/profile?saved=1"))

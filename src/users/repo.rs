@@ -24,6 +24,7 @@ fn select_users() -> SelectStatement {
             (Users::Table, Users::EmailNotifications),
             (Users::Table, Users::CreatedAt),
             (Users::Table, Users::LastLoginAt),
+            (Users::Table, Users::TimeZone),
         ])
         .expr_as(Expr::col((Departments::Table, Departments::Name)), "department_name")
         .from(Users::Table)
@@ -321,37 +322,56 @@ pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, actor: &Actor, summa
 }
 
 /// The user's own profile fields.
-pub async fn update_profile(
-    tx: &mut Tx,
-    before: &User,
-    first_name: &str,
-    last_name: &str,
-    email: &str,
-    email_notifications: bool,
-    actor: &Actor,
-) -> Result<Diff, sqlx::Error> {
+/// What a user may change of their own account.
+pub struct Profile<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub email_notifications: bool,
+    pub time_zone: &'a str,
+}
+
+pub async fn update_profile(tx: &mut Tx, before: &User, p: &Profile<'_>, actor: &Actor) -> Result<Diff, sqlx::Error> {
     tx.execute(
         Query::update()
             .table(Users::Table)
             .values([
-                (Users::FirstName, first_name.into()),
-                (Users::LastName, last_name.into()),
-                (Users::Email, email.into()),
-                (Users::EmailNotifications, email_notifications.into()),
+                (Users::FirstName, p.first_name.into()),
+                (Users::LastName, p.last_name.into()),
+                (Users::Email, p.email.into()),
+                (Users::EmailNotifications, p.email_notifications.into()),
+                (Users::TimeZone, p.time_zone.into()),
                 (Users::UpdatedAt, db::now().into()),
             ])
             .and_where(Expr::col(Users::Id).eq(before.id)),
     )
     .await?;
     let mut d = Diff::default();
-    d.field("First name", &before.first_name, first_name)
-        .field("Last name", &before.last_name, last_name)
-        .field("Email", &before.email, email)
-        .field("Email copies of notifications", yes_no(before.email_notifications), yes_no(email_notifications));
+    d.field("First name", &before.first_name, p.first_name)
+        .field("Last name", &before.last_name, p.last_name)
+        .field("Email", &before.email, p.email)
+        .field("Email copies of notifications", yes_no(before.email_notifications), yes_no(p.email_notifications))
+        .field("Time zone", &before.time_zone, p.time_zone);
     if !d.is_empty() {
         history::record(tx, actor, "user", before.id, Change::Update, "Edited own profile", &d).await?;
     }
     Ok(d)
+}
+
+/// At login: the browser's time zone becomes the user's, unless they already have one.
+pub async fn adopt_time_zone(db: &Db, id: i64, tz: &str) -> Result<(), sqlx::Error> {
+    if crate::time::parse_zone(tz).is_none() {
+        return Ok(());
+    }
+    db.execute(
+        Query::update()
+            .table(Users::Table)
+            .value(Users::TimeZone, tz)
+            .and_where(Expr::col(Users::Id).eq(id))
+            .and_where(Expr::col(Users::TimeZone).eq("")),
+    )
+    .await
+    .map(|_| ())
 }
 
 pub async fn touch_login(db: &Db, id: i64) -> Result<(), sqlx::Error> {

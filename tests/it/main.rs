@@ -20,4 +20,5 @@ mod memos;
 mod schema;
 mod seed;
 mod tasks;
+mod time_zones;
 mod usability;

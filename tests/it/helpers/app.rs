@@ -192,6 +192,7 @@ impl TestApp {
             department_id: u.department_id,
             csrf: String::new(),
             session_id: String::new(),
+            tz: chrono_tz::Tz::UTC,
         }
     }
 

@@ -17,6 +17,11 @@ fn free_port() -> u16 {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_in_zone(None).await
+    }
+
+    /// A browser whose clock lives in time zone `tz` (Chromium follows `TZ`), like a user abroad.
+    pub async fn start_in_zone(tz: Option<&str>) -> Browser {
         let driver_bin = std::env::var("FERROCRM_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chrome = std::env::var("FERROCRM_TEST_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
         assert!(
@@ -24,7 +29,11 @@ impl Browser {
             "browser tests need Debian's chromium and chromium-driver ({chrome}, {driver_bin}); scripts/test installs them"
         );
         let port = free_port();
-        let driver = Command::new(&driver_bin)
+        let mut cmd = Command::new(&driver_bin);
+        if let Some(tz) = tz {
+            cmd.env("TZ", tz);
+        }
+        let driver = cmd
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
