@@ -9,20 +9,34 @@ use crate::access::Viewer;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::htmx::HxRequest;
+use crate::text;
 use crate::views::layout::{Nav, PageCx};
 
 /// A url-encoded form body (repeated keys such as checkboxes become a `Vec`).
 /// A body that does not decode is a 400 with a readable message, never a panic.
+/// Every name and value is normalised first (`text::normalize`: LF line breaks, no NUL).
 pub struct Form<T>(pub T);
 
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
     async fn from_request(_req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes =
             body.take()?.into_vec().await.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
-        serde_html_form::from_bytes::<T>(&bytes)
-            .map(Form)
-            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")).into())
+        let pairs = serde_html_form::from_bytes::<Vec<(String, String)>>(&bytes).map_err(unreadable)?;
+        Ok(Form(form_from_pairs(pairs)?))
     }
+}
+
+/// Decodes form fields (from an url-encoded or a multipart body) into `T`, after normalising every
+/// name and value: the one place user text enters the app.
+pub fn form_from_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, AppError> {
+    let clean: Vec<(String, String)> =
+        pairs.iter().map(|(k, v)| (text::normalize(k).into_owned(), text::normalize(v).into_owned())).collect();
+    let encoded = serde_html_form::to_string(&clean).map_err(unreadable)?;
+    serde_html_form::from_str::<T>(&encoded).map_err(unreadable)
+}
+
+fn unreadable(e: impl std::fmt::Display) -> AppError {
+    AppError::BadRequest(format!("The form could not be read: {e}"))
 }
 
 /// The page context (unread count for the bell, current nav entry).
