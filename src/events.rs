@@ -24,6 +24,11 @@ const CHANNEL: &str = "ferrocrm_events";
 /// How long a browser waits before reconnecting a dropped stream (milliseconds).
 const RECONNECT_MS: u64 = 1000;
 
+/// A comment line this often keeps proxies from closing an idle stream. A stream whose client has
+/// gone is noticed (and its slot freed) at the next write, so a client over the per-user cap is told
+/// to retry after this long.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 /// Something that happened, addressed to an audience.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DomainEvent {
@@ -262,13 +267,13 @@ pub fn stream(state: Data<&crate::app::AppState>, viewer: Option<Viewer>) -> Res
         return (StatusCode::UNAUTHORIZED, "login required").into_response();
     };
     let Some(guard) = bus.open_stream(viewer.id) else {
-        return (StatusCode::TOO_MANY_REQUESTS, "too many open live streams for this user").into_response();
+        return crate::web::too_many_requests("too many open live streams for this user", KEEP_ALIVE);
     };
     // The first thing a stream says: reconnect after one second when the connection drops (the
     // browser's default is about three), so a page that lost its stream catches up quickly.
     let hello = vec![Event::retry(RECONNECT_MS)];
     let state = StreamState { rx: bus.subscribe(), viewer, pending: hello, done: false, _guard: guard };
-    SSE::new(event_stream(state)).keep_alive(Duration::from_secs(15)).into_response()
+    SSE::new(event_stream(state)).keep_alive(KEEP_ALIVE).into_response()
 }
 
 #[cfg(test)]

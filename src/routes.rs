@@ -236,6 +236,7 @@ async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         Ok(r) => return Ok(r.into_response()),
         Err(e) => e,
     };
+    let retry_after = err.downcast_ref::<AppError>().and_then(AppError::retry_after);
     let (status, message) = match err.downcast_ref::<AppError>() {
         Some(app) => {
             if app.status().is_server_error() {
@@ -273,17 +274,19 @@ async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         }
         return Ok(r);
     }
-    if hx && !boosted {
+    let mut r = if hx && !boosted {
         let mut r = views::ui::toast("error", &message).into_response();
-        r.set_status(status);
         r.headers_mut().insert("HX-Retarget", HeaderValue::from_static("#toasts"));
         r.headers_mut().insert("HX-Reswap", HeaderValue::from_static("beforeend"));
-        return Ok(r);
-    }
-    if !wants_html {
-        return Ok((status, message).into_response());
-    }
-    let mut r = views::errors::page(status.as_u16(), title_for(status), &message, None).into_response();
+        r
+    } else if !wants_html {
+        message.into_response()
+    } else {
+        views::errors::page(status.as_u16(), title_for(status), &message, None).into_response()
+    };
     r.set_status(status);
-    Ok(r)
+    Ok(match retry_after {
+        Some(wait) => web::too_many_requests(r, wait),
+        None => r,
+    })
 }

@@ -1,7 +1,9 @@
 //! Handler helpers: the form extractor, the page context, responses with a status.
 
 use maud::Markup;
-use poem::http::StatusCode;
+use std::time::Duration;
+
+use poem::http::{HeaderValue, StatusCode, header};
 use poem::{FromRequest, IntoResponse, Request, RequestBody, Response};
 use serde::de::DeserializeOwned;
 
@@ -52,6 +54,19 @@ pub fn with_status(m: Markup, status: StatusCode) -> Response {
     r
 }
 
+/// Whole seconds to wait, rounded up and at least 1: what `Retry-After` and messages say.
+pub fn wait_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0 || wait.is_zero())
+}
+
+/// 429 Too Many Requests with `Retry-After`: every 429 of the app is made here.
+pub fn too_many_requests(r: impl IntoResponse, wait: Duration) -> Response {
+    let mut r = r.into_response();
+    r.set_status(StatusCode::TOO_MANY_REQUESTS);
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait_secs(wait)));
+    r
+}
+
 /// 422 Unprocessable Entity: a re-rendered form with its messages.
 pub fn invalid(m: Markup) -> Response {
     with_status(m, StatusCode::UNPROCESSABLE_ENTITY)
@@ -62,5 +77,19 @@ pub fn client_ip(req: &Request) -> String {
     match req.remote_addr().as_socket_addr() {
         Some(a) => a.ip().to_string(),
         None => "unknown".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn waits_round_up_to_whole_seconds_of_at_least_one() {
+        assert_eq!(super::wait_secs(Duration::ZERO), 1);
+        assert_eq!(super::wait_secs(Duration::from_millis(1)), 1);
+        assert_eq!(super::wait_secs(Duration::from_secs(1)), 1);
+        assert_eq!(super::wait_secs(Duration::from_millis(1001)), 2);
+        assert_eq!(super::wait_secs(Duration::from_secs(300)), 300);
     }
 }
