@@ -1,7 +1,8 @@
 //! THE route table. Every method and path of the app is listed here, once; `ROUTES` mirrors it so
 //! tests can walk every route (CSRF, permissions, headers).
 //!
-//! Layers, outermost first: security headers → error pages → session → body cap + CSRF → handler.
+//! Layers, outermost first: security headers → error pages → session → administrators' area (404 for
+//! others) → body cap + CSRF → handler.
 
 use std::sync::Arc;
 
@@ -177,6 +178,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/reminders", get(reminders::index))
         .at("/reminders/:id/deactivate", post(reminders::deactivate))
         .around(security::csrf)
+        .around(security::admin_area)
         .around(auth::session::layer)
         .around(error_pages)
         .around(security::headers)
