@@ -292,3 +292,35 @@ async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         None => r,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use poem::Request;
+    use poem::http::{StatusCode, header};
+
+    use crate::error::AppError;
+
+    /// No route returns `AppError::TooManyRequests` yet; whichever does gets `Retry-After` from the
+    /// error layer, on the page, the htmx toast and the plain-text answer alike.
+    #[tokio::test]
+    async fn an_app_error_429_carries_retry_after_in_every_form() {
+        let failing = Arc::new(poem::endpoint::make(|_| async {
+            Err::<String, poem::Error>(
+                AppError::TooManyRequests("Slow down.".into(), Duration::from_millis(2500)).into(),
+            )
+        }));
+        let requests = [
+            Request::builder().header(header::ACCEPT, "text/html").finish(),
+            Request::builder().header("HX-Request", "true").finish(),
+            Request::builder().header(header::ACCEPT, "application/json").finish(),
+        ];
+        for req in requests {
+            let r = super::error_pages(failing.clone(), req).await.unwrap();
+            assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(r.header(header::RETRY_AFTER), Some("3"));
+        }
+    }
+}

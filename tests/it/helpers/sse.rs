@@ -16,6 +16,7 @@ pub struct SseEvent {
 /// Reads the stream as a browser's EventSource does: a line ends at CRLF, LF or a lone CR.
 pub struct SseStream {
     pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     stream: Option<futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>>,
     buf: String,
     /// The last chunk ended in CR: an LF starting the next chunk belongs to the same line break.
@@ -25,9 +26,10 @@ pub struct SseStream {
 
 impl SseStream {
     pub fn new(r: reqwest::Response) -> SseStream {
-        let status = r.status();
+        let (status, headers) = (r.status(), r.headers().clone());
         SseStream {
             status,
+            headers,
             stream: Some(r.bytes_stream().boxed()),
             buf: String::new(),
             after_cr: false,
