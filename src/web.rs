@@ -28,6 +28,19 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
     }
 }
 
+/// A query string decoded like `Form` (normalised text, repeated keys as a `Vec`). Use this, never
+/// `poem::web::Query` (clippy's `disallowed-types` says so): a NUL in a search must not reach the
+/// database (PostgreSQL refuses it with an error).
+pub struct Query<T>(pub T);
+
+impl<'a, T: DeserializeOwned> FromRequest<'a> for Query<T> {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let raw = req.uri().query().unwrap_or("");
+        let pairs = serde_html_form::from_str::<Vec<(String, String)>>(raw).map_err(unreadable)?;
+        Ok(Query(form_from_pairs(pairs)?))
+    }
+}
+
 /// Decodes form fields (from an url-encoded or a multipart body) into `T`, after normalising every
 /// name and value: the one place user text enters the app.
 pub fn form_from_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, AppError> {

@@ -1,7 +1,7 @@
 //! Login, logout and password change.
 
 use poem::http::StatusCode;
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::htmx::{self, HxRequest};
 use crate::users::repo;
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 #[derive(Deserialize, Default)]
 pub struct NextQuery {

@@ -205,3 +205,16 @@ async fn file_names_lose_direction_controls() {
         assert!(!disposition.chars().any(ferrocrm::text::is_direction_control), "{disposition:?}");
     }
 }
+
+#[tokio::test]
+async fn a_nul_in_a_search_or_a_list_filter_is_no_error() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    task(&app, &helen, "Audit the stock", &["Helen.Head.Sales"]).await;
+    for path in ["/search?q=Audit%00", "/tasks?q=Au%00dit", "/memos?q=%00", "/projects?q=%00", "/admin/users?q=%00"] {
+        let p = helen.get(path).await;
+        assert!(p.status.as_u16() < 500, "{path}: {}", p.status);
+    }
+    // The control: the NUL is ignored, the words still match.
+    assert_eq!(helen.get("/search?q=Au%00dit").await.texts("table td a"), ["Audit the stock"]);
+}
