@@ -50,11 +50,17 @@ fn chat_body(e: &SseEvent) -> String {
     html.select(&body).map(|b| b.text().collect::<String>()).collect()
 }
 
-/// The raw bytes hold only `event:` and `data:` fields and comments, with LF line ends.
+/// The raw bytes hold only `event:` and `data:` fields and comments, with LF line ends (after the
+/// server's own reconnect hint, `retry: <ms>`, which opens every stream).
 fn assert_raw_stream_is_clean(stream: &SseStream) {
     let raw = String::from_utf8_lossy(stream.raw()).to_string();
     assert!(!raw.contains('\r'), "a CR reached the stream: {raw:?}");
-    for line in raw.split('\n').filter(|l| !l.is_empty()) {
+    let (hint, rest) = raw.split_once("\n\n").unwrap_or(("", &raw));
+    let events = match hint.strip_prefix("retry: ") {
+        Some(ms) if ms.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => &raw,
+    };
+    for line in events.split('\n').filter(|l| !l.is_empty()) {
         assert!(
             line.starts_with("event: ") || line.starts_with("data: ") || line == "data:" || line.starts_with(':'),
             "unexpected line {line:?} in {raw:?}"
