@@ -317,6 +317,12 @@ fn history_visible(_v: &Viewer, _kind: &str, _id: i64) -> bool {
     false
 }
 
+/// The administrators' area (every `/admin/...` route, any method). Anyone else gets 404, the answer
+/// of a page that does not exist: the area does not reveal itself, and nothing in it runs.
+pub fn require_admin_area(v: &Viewer) -> Result<(), AppError> {
+    if v.is(Role::Admin) { Ok(()) } else { Err(AppError::NotFound) }
+}
+
 /// `can`, or 403.
 pub fn require(v: &Viewer, action: Action, obj: &Object<'_>) -> Result<(), AppError> {
     if can(v, action, obj) { Ok(()) } else { Err(AppError::Forbidden) }

@@ -38,8 +38,9 @@ pub enum AppError {
     CsrfRejected(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// 429; the answer carries `Retry-After` (whole seconds, rounded up).
     #[error("{0}")]
-    TooManyRequests(String),
+    TooManyRequests(String, std::time::Duration),
     #[error("The request is larger than the allowed {0} bytes.")]
     PayloadTooLarge(usize),
     #[error(transparent)]
@@ -56,10 +57,18 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Db(sqlx::Error::RowNotFound) => StatusCode::NOT_FOUND,
             AppError::Db(_) | AppError::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// How long a refused client should wait before trying again (429 only).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            AppError::TooManyRequests(_, wait) => Some(*wait),
+            _ => None,
         }
     }
 

@@ -24,6 +24,11 @@ const CHANNEL: &str = "ferrocrm_events";
 /// How long a browser waits before reconnecting a dropped stream (milliseconds).
 const RECONNECT_MS: u64 = 1000;
 
+/// A comment line this often keeps proxies from closing an idle stream. A stream whose client has
+/// gone is noticed (and its slot freed) at the next write, so a client over the per-user cap is told
+/// to retry after this long.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 /// Something that happened, addressed to an audience.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DomainEvent {
@@ -179,6 +184,17 @@ impl Drop for StreamGuard {
     }
 }
 
+/// Builds every message event `/events` sends (the only other `Event` is the numeric reconnect
+/// hint). poem writes `event: <name>` verbatim and splits data into `data:` lines on LF and CRLF
+/// only, while the SSE format also ends a line at a lone CR: data holding "x\revent: logout" would
+/// add a field to the stream. So line breaks in data become LF (each line then gets its own `data:`
+/// prefix), and a name keeps only `[a-z0-9-]`. (U+2028 and U+2029 are not SSE line breaks and pass
+/// through inside a data line.)
+pub fn sse_event(name: &str, data: &str) -> Event {
+    let name: String = name.chars().filter(|c| matches!(c, 'a'..='z' | '0'..='9' | '-')).collect();
+    Event::message(crate::text::unify_line_breaks(data)).event_type(name)
+}
+
 /// What one stream sends for one event (if anything). Every event carries data: browsers drop an
 /// event whose data is empty (HTML spec, "dispatch the event"), so a bare poke would never arrive.
 fn to_sse(e: &DomainEvent, v: &Viewer) -> Vec<Event> {
@@ -186,19 +202,15 @@ fn to_sse(e: &DomainEvent, v: &Viewer) -> Vec<Event> {
         return Vec::new();
     }
     match e {
-        DomainEvent::Notice { .. } => vec![Event::message("notice").event_type("notice")],
-        DomainEvent::Changed { topic, id, .. } if topic == "resync" && *id == 0 => {
-            vec![Event::message("resync").event_type("resync")]
-        }
+        DomainEvent::Notice { .. } => vec![sse_event("notice", "notice")],
+        DomainEvent::Changed { topic, id, .. } if topic == "resync" && *id == 0 => vec![sse_event("resync", "resync")],
         DomainEvent::Changed { topic, id, .. } => vec![
-            Event::message(id.to_string()).event_type(format!("{topic}-changed")),
-            Event::message(id.to_string()).event_type(format!("{topic}-{id}-changed")),
+            sse_event(&format!("{topic}-changed"), &id.to_string()),
+            sse_event(&format!("{topic}-{id}-changed"), &id.to_string()),
         ],
-        DomainEvent::SessionsEnded { .. } => vec![Event::message("logout").event_type("logout")],
+        DomainEvent::SessionsEnded { .. } => vec![sse_event("logout", "logout")],
         DomainEvent::StreamsReset { .. } => Vec::new(),
-        DomainEvent::ChatPosted { kind, id, html, .. } => {
-            vec![Event::message(html.clone()).event_type(format!("chat-{kind}-{id}"))]
-        }
+        DomainEvent::ChatPosted { kind, id, html, .. } => vec![sse_event(&format!("chat-{kind}-{id}"), html)],
     }
 }
 
@@ -239,7 +251,7 @@ fn event_stream(state: StreamState) -> impl Stream<Item = Event> + Send + 'stati
                     s.pending = evs;
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    s.pending = vec![Event::message("resync").event_type("resync")];
+                    s.pending = vec![sse_event("resync", "resync")];
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
@@ -255,11 +267,49 @@ pub fn stream(state: Data<&crate::app::AppState>, viewer: Option<Viewer>) -> Res
         return (StatusCode::UNAUTHORIZED, "login required").into_response();
     };
     let Some(guard) = bus.open_stream(viewer.id) else {
-        return (StatusCode::TOO_MANY_REQUESTS, "too many open live streams for this user").into_response();
+        return crate::web::too_many_requests("too many open live streams for this user", KEEP_ALIVE);
     };
     // The first thing a stream says: reconnect after one second when the connection drops (the
     // browser's default is about three), so a page that lost its stream catches up quickly.
     let hello = vec![Event::retry(RECONNECT_MS)];
     let state = StreamState { rx: bus.subscribe(), viewer, pending: hello, done: false, _guard: guard };
-    SSE::new(event_stream(state)).keep_alive(Duration::from_secs(15)).into_response()
+    SSE::new(event_stream(state)).keep_alive(KEEP_ALIVE).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sse_event;
+
+    /// The field names of an event as an SSE parser reads them (a line ends at CRLF, LF or CR).
+    fn fields(wire: &str) -> Vec<String> {
+        let lines = wire.replace("\r\n", "\n").replace('\r', "\n");
+        lines.lines().filter(|l| !l.is_empty()).map(|l| l.split(':').next().unwrap_or("").to_string()).collect()
+    }
+
+    #[test]
+    fn data_can_never_add_a_field_or_end_the_event() {
+        for br in ["\r", "\n", "\r\n", "\r\r", "\n\n", "\r\n\r\n"] {
+            let data = format!("hi{br}event: logout{br}data: x{br}id: 7{br}retry: 1{br}{br}");
+            let wire = sse_event("chat-task-1", &data).to_string();
+            let f = fields(&wire);
+            assert_eq!(f[0], "event", "{wire:?}");
+            assert!(f[1..].iter().all(|n| n == "data"), "{br:?} added a field: {wire:?}");
+            assert!(!wire.contains('\r'), "{wire:?}");
+            assert!(wire.ends_with("\n\n") && !wire.trim_end().contains("\n\n"), "one event only: {wire:?}");
+            assert!(wire.lines().any(|l| l == "data: event: logout"), "{wire:?}");
+        }
+    }
+
+    #[test]
+    fn unicode_line_separators_stay_inside_one_data_line() {
+        let wire = sse_event("chat-task-1", "hi\u{2028}event: logout\u{2029}data: x").to_string();
+        assert_eq!(wire, "event: chat-task-1\ndata: hi\u{2028}event: logout\u{2029}data: x\n\n");
+    }
+
+    #[test]
+    fn event_names_keep_only_lowercase_letters_digits_and_dashes() {
+        let wire = sse_event("chat-task-1\r\ndata: x\revent: logout", "ok").to_string();
+        assert_eq!(wire, "event: chat-task-1dataxeventlogout\ndata: ok\n\n");
+        assert_eq!(sse_event("Task 7 changed", "7").to_string(), "event: ask7changed\ndata: 7\n\n");
+    }
 }

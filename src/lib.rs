@@ -31,6 +31,7 @@ pub mod search;
 pub mod security;
 pub mod seed;
 pub mod tasks;
+pub mod text;
 pub mod time;
 pub mod users;
 pub mod web;

@@ -1,7 +1,8 @@
 //! THE route table. Every method and path of the app is listed here, once; `ROUTES` mirrors it so
 //! tests can walk every route (CSRF, permissions, headers).
 //!
-//! Layers, outermost first: security headers → error pages → session → body cap + CSRF → handler.
+//! Layers, outermost first: security headers → error pages → session → administrators' area (404 for
+//! others) → body cap + CSRF → handler.
 
 use std::sync::Arc;
 
@@ -177,6 +178,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/reminders", get(reminders::index))
         .at("/reminders/:id/deactivate", post(reminders::deactivate))
         .around(security::csrf)
+        .around(security::admin_area)
         .around(auth::session::layer)
         .around(error_pages)
         .around(security::headers)
@@ -236,6 +238,7 @@ async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         Ok(r) => return Ok(r.into_response()),
         Err(e) => e,
     };
+    let retry_after = err.downcast_ref::<AppError>().and_then(AppError::retry_after);
     let (status, message) = match err.downcast_ref::<AppError>() {
         Some(app) => {
             if app.status().is_server_error() {
@@ -273,17 +276,51 @@ async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         }
         return Ok(r);
     }
-    if hx && !boosted {
+    let mut r = if hx && !boosted {
         let mut r = views::ui::toast("error", &message).into_response();
-        r.set_status(status);
         r.headers_mut().insert("HX-Retarget", HeaderValue::from_static("#toasts"));
         r.headers_mut().insert("HX-Reswap", HeaderValue::from_static("beforeend"));
-        return Ok(r);
-    }
-    if !wants_html {
-        return Ok((status, message).into_response());
-    }
-    let mut r = views::errors::page(status.as_u16(), title_for(status), &message, None).into_response();
+        r
+    } else if !wants_html {
+        message.into_response()
+    } else {
+        views::errors::page(status.as_u16(), title_for(status), &message, None).into_response()
+    };
     r.set_status(status);
-    Ok(r)
+    Ok(match retry_after {
+        Some(wait) => web::too_many_requests(r, wait),
+        None => r,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use poem::Request;
+    use poem::http::{StatusCode, header};
+
+    use crate::error::AppError;
+
+    /// No route returns `AppError::TooManyRequests` yet; whichever does gets `Retry-After` from the
+    /// error layer, on the page, the htmx toast and the plain-text answer alike.
+    #[tokio::test]
+    async fn an_app_error_429_carries_retry_after_in_every_form() {
+        let failing = Arc::new(poem::endpoint::make(|_| async {
+            Err::<String, poem::Error>(
+                AppError::TooManyRequests("Slow down.".into(), Duration::from_millis(2500)).into(),
+            )
+        }));
+        let requests = [
+            Request::builder().header(header::ACCEPT, "text/html").finish(),
+            Request::builder().header("HX-Request", "true").finish(),
+            Request::builder().header(header::ACCEPT, "application/json").finish(),
+        ];
+        for req in requests {
+            let r = super::error_pages(failing.clone(), req).await.unwrap();
+            assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(r.header(header::RETRY_AFTER), Some("3"));
+        }
+    }
 }

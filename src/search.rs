@@ -3,7 +3,7 @@
 //! descriptions) of the memos, tasks and projects the viewer may see, through the same scoped list
 //! queries as the list pages. Each domain adds its kind here.
 
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::users::model::UserFilter;
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::search::Hit;
-use crate::web;
+use crate::web::{self, Query};
 
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {

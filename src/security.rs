@@ -1,4 +1,5 @@
-//! Request layers every route passes through: security headers, the body-size cap, CSRF.
+//! Request layers every route passes through: security headers, the administrators' area, the
+//! body-size cap, CSRF.
 //!
 //! CSRF is enforced on every unsafe method (anything but GET/HEAD/OPTIONS): the `Origin` (or, when a
 //! browser sends no Origin, `Sec-Fetch-Site`) must be our own, and the request must carry the
@@ -18,6 +19,21 @@ use crate::access::Viewer;
 use crate::app::AppState;
 use crate::auth::session::AnonCsrf;
 use crate::error::AppError;
+
+/// The path prefix of the administrators' area (see `access::require_admin_area`).
+pub const ADMIN_PREFIX: &str = "/admin/";
+
+/// Answers 404 to a logged-in non-administrator for every path under `ADMIN_PREFIX`, before the body
+/// is read or a handler runs. Anonymous requests go on (and get the login redirect).
+pub async fn admin_area<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let path = req.uri().path();
+    if (path.starts_with(ADMIN_PREFIX) || path == ADMIN_PREFIX.trim_end_matches('/'))
+        && let Some(v) = req.extensions().get::<Viewer>()
+    {
+        crate::access::require_admin_area(v)?;
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
 
 /// Content-Security-Policy of every page: no inline script, no eval, nothing from elsewhere.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -1,7 +1,7 @@
 //! Login, logout and password change.
 
 use poem::http::StatusCode;
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::htmx::{self, HxRequest};
 use crate::users::repo;
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
@@ -81,11 +81,10 @@ pub async fn login(req: &Request, state: Data<&AppState>, Form(f): Form<LoginFor
         )
     };
     if let Some(wait) = throttle::wait_for(&state.db, &keys, cfg.login_free_failures, cfg.login_base_delay).await? {
-        let secs = wait.as_secs().max(1);
-        return Ok(render(
-            format!("Too many failed attempts. Wait {secs} second{} and try again.", if secs == 1 { "" } else { "s" }),
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
+        let secs = web::wait_secs(wait);
+        let msg =
+            format!("Too many failed attempts. Wait {secs} second{} and try again.", if secs == 1 { "" } else { "s" });
+        return Ok(web::too_many_requests(render(msg, StatusCode::TOO_MANY_REQUESTS), wait));
     }
     let found = repo::credentials(&state.db, &f.username).await?;
     let user_id = match &found {

@@ -1,7 +1,7 @@
 //! "Message +": posting in an item's chat, and loading older messages.
 
 use maud::Render;
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -13,7 +13,7 @@ use crate::files::Uploaded;
 use crate::htmx::{self, HxRequest};
 use crate::items::{self, ItemPath};
 use crate::views;
-use crate::web;
+use crate::web::{self, Query};
 
 #[derive(Deserialize, Default)]
 pub struct ChatForm {

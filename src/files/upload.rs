@@ -26,10 +26,12 @@ pub struct Uploaded<T> {
     pub files: Vec<Upload>,
 }
 
-/// A file name safe to show and to send back in `Content-Disposition`: no path, no control characters.
+/// A file name safe to show and to send back in `Content-Disposition`: no path, no control characters,
+/// no direction controls (`evil\u{202E}gnp.exe` would show as "evilexe.png").
 pub fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned: String =
+        base.chars().filter(|c| !c.is_control() && !crate::text::is_direction_control(*c)).take(200).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
     if cleaned.is_empty() { "file".to_string() } else { cleaned }
 }
@@ -78,9 +80,7 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Uploaded<T> {
                 None => pairs.push((name, field.text().await.map_err(bad)?)),
             }
         }
-        let encoded = serde_html_form::to_string(&pairs).map_err(bad)?;
-        let form = serde_html_form::from_str::<T>(&encoded).map_err(bad)?;
-        Ok(Uploaded { form, files })
+        Ok(Uploaded { form: crate::web::form_from_pairs(pairs)?, files })
     }
 }
 
@@ -95,5 +95,9 @@ mod tests {
         assert_eq!(clean_name("a\r\nb.txt"), "ab.txt");
         assert_eq!(clean_name("..."), "file");
         assert_eq!(clean_name(".htaccess"), "htaccess");
+        assert_eq!(clean_name("a\0b.txt"), "ab.txt");
+        assert_eq!(clean_name("evil\u{202E}gnp.exe"), "evilgnp.exe");
+        assert_eq!(clean_name("\u{2066}\u{200F}x\u{061C}\u{202A}.pdf\u{2069}"), "x.pdf");
+        assert_eq!(clean_name("\u{202E}"), "file");
     }
 }

@@ -1,6 +1,6 @@
 //! Routes every memo, task and project has: History, and Delete (a confirmation page, then the delete).
 
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 
 use super::{ItemPath, remove};
@@ -13,7 +13,7 @@ use crate::htmx::{self, HxRequest};
 use crate::users::handlers::Before;
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web;
+use crate::web::{self, Query};
 
 pub fn nav(kind: ItemKind) -> Nav {
     match kind {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -20,7 +20,7 @@ use crate::participants::{self, PRole};
 use crate::tasks::model::Task;
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 /// The linked tasks of these memos that `v` may see (their status colours the "View task" buttons).
 async fn visible_tasks(state: &AppState, v: &Viewer, memos: &[&Memo]) -> AppResult<HashMap<i64, Task>> {

@@ -1,6 +1,6 @@
 //! The notification centre: list, bell fragment, open, mark read.
 
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -11,7 +11,7 @@ use crate::events::DomainEvent;
 use crate::htmx::{self, HxRequest};
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web;
+use crate::web::{self, Query};
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {

@@ -1,6 +1,6 @@
 //! Project pages: list, new (plain or from a memo), show (its tasks and progress), edit, stage.
 
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ use crate::tasks::model::{DEFAULT_PROJECT_STEP, Rules, Stage, WorkForm, next_wor
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::projects::Mode;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 #[handler]
 pub async fn index(

@@ -1,6 +1,6 @@
 //! Setting a reminder on an item, "My reminders", deactivating one.
 
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -12,7 +12,7 @@ use crate::htmx::{self, HxRequest};
 use crate::items::{self, ItemPath};
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 /// `POST /{memos,tasks,projects}/:id/reminders`: a reminder for the viewer about this item.
 #[handler]

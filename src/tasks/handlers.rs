@@ -1,6 +1,6 @@
 //! Task pages: list, new (plain, subtask, from a memo, in a project, copy), show, edit, stage.
 
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -20,7 +20,7 @@ use crate::participants::{self, PRole};
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::tasks::{FormCx, Mode};
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 #[handler]
 pub async fn index(

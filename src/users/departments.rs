@@ -1,6 +1,6 @@
 //! The administrator's department management.
 
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -14,7 +14,7 @@ use crate::history::handlers::Target;
 use crate::htmx::{self, HxRequest};
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 #[derive(Deserialize)]
 pub struct NameForm {

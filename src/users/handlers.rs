@@ -1,7 +1,7 @@
 //! The administrator's user management: list, create, edit, (de)activate, reset password, history.
 
 use maud::html;
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 
 use super::model::{UserFilter, UserForm};
@@ -16,7 +16,7 @@ use crate::history::handlers::Target;
 use crate::htmx::{self, HxRequest};
 use crate::views;
 use crate::views::layout::Nav;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 #[handler]
 pub async fn index(

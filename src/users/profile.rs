@@ -1,6 +1,6 @@
 //! A user's own profile: names, email, email copies of notifications, time zone.
 
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -14,7 +14,7 @@ use crate::htmx::{self, HxRequest};
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::profile::ProfileForm;
-use crate::web::{self, Form};
+use crate::web::{self, Form, Query};
 
 #[derive(Deserialize, Default)]
 pub struct Saved {

@@ -2,6 +2,12 @@
 
 use std::time::Duration;
 
+use ferrocrm::access::Role;
+use ferrocrm::routes::ROUTES;
+use ferrocrm::security::ADMIN_PREFIX;
+
+use crate::helpers::app::USERS;
+use crate::helpers::snapshot::snapshot;
 use crate::helpers::spawn_app;
 
 #[tokio::test]
@@ -33,7 +39,7 @@ async fn an_admin_creates_a_user_who_then_sees_the_sections_of_their_role() {
     nina.login("Nina.New", "nina's long password").await;
     let home = nina.get("/").await;
     assert_eq!(home.texts("nav.sidebar h2.nav-title"), ["Tasks"]);
-    assert_eq!(nina.get("/admin/users").await.status, 403);
+    assert_eq!(nina.get("/admin/users").await.status, 404);
 }
 
 #[tokio::test]
@@ -158,4 +164,54 @@ async fn a_password_reset_shows_the_new_password_once_and_ends_old_sessions() {
     let h = admin.get(&format!("/admin/users/{id}/history")).await;
     assert!(h.body.contains("Password reset by an administrator"));
     assert!(!h.body.contains(&new_pw));
+}
+
+/// Every `/admin/...` route in the table, as every role but the administrator's: the same 404 as a page
+/// that does not exist, for reads and writes (with a valid CSRF token), and nothing changes.
+#[tokio::test]
+async fn every_admin_route_answers_404_to_everyone_else_and_changes_nothing() {
+    let app = spawn_app().await;
+    let carl = app.user_id("Carl.CoWorker").await;
+    let department = ferrocrm::users::repo::departments(&app.db).await.unwrap()[0].id;
+    let routes: Vec<_> = ROUTES.iter().filter(|(_, p)| p.starts_with(ADMIN_PREFIX)).collect();
+    assert!(routes.len() >= 16, "{routes:?}");
+    let url = |path: &str| {
+        let id = if path.starts_with("/admin/departments") { department } else { carl };
+        path.replace(":id", &id.to_string())
+    };
+    let mut others = Vec::new();
+    for (name, roles, _) in USERS.iter().filter(|(_, roles, _)| !roles.contains(&Role::Admin)) {
+        others.push((name, roles, app.login_as(name).await));
+    }
+    let before = snapshot(&app.db).await;
+    let hostile = [("username", "Hacked"), ("first_name", "X"), ("roles", "admin"), ("name", "Hacked")];
+
+    for (name, roles, c) in &others {
+        let missing = c.get("/no-such-page").await;
+        assert_eq!(missing.status, 404);
+        for (method, path) in &routes {
+            let p = match *method {
+                "GET" => c.get(&url(path)).await,
+                _ => c.post_form(&url(path), &hostile).await,
+            };
+            assert_eq!(p.status, 404, "{name} {roles:?}: {method} {path}");
+            assert_eq!(p.body, missing.body, "{name}: {method} {path} must look like a missing page");
+            let hx = match *method {
+                "GET" => c.hx_get(&url(path)).await,
+                _ => c.hx_post(&url(path), &hostile).await,
+            };
+            assert_eq!(hx.status, 404, "{name} (htmx): {method} {path}");
+        }
+        assert_eq!(c.get("/%61dmin/users").await.status, 404, "{name}: an encoded path");
+    }
+    assert_eq!(snapshot(&app.db).await, before, "a refused request changed the database");
+
+    // The control: the administrator reaches every page, and the same kind of post does write.
+    let admin = app.login_as("Adam.Admin").await;
+    for (_, path) in routes.iter().filter(|(m, _)| *m == "GET") {
+        assert_eq!(admin.get(&url(path)).await.status, 200, "GET {path}");
+    }
+    let reached = snapshot(&app.db).await;
+    assert_eq!(admin.post_form(&url("/admin/departments/:id"), &[("name", "Renamed")]).await.status, 303);
+    assert_ne!(snapshot(&app.db).await, reached);
 }

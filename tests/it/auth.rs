@@ -78,7 +78,11 @@ async fn repeated_failures_slow_down_logins_for_that_account() {
     }
     let p = c.try_login("Mark.Manager.Sales", "test-password-1").await;
     assert_eq!(p.status, 429, "the right password must wait too while the account is throttled");
-    assert!(p.text("div.form-errors").contains("Too many failed attempts"));
+    let retry: u64 = p.header("retry-after").expect("Retry-After on a 429").parse().expect("whole seconds");
+    assert!((1..=300).contains(&retry), "{retry}");
+    let plural = if retry == 1 { "" } else { "s" };
+    let message = format!("Too many failed attempts. Wait {retry} second{plural} and try again.");
+    assert_eq!(p.text("div.form-errors"), message, "the page and the header say the same wait");
     // Another account from another client is not affected.
     assert_eq!(app.client().try_login("Carl.CoWorker", "test-password-1").await.status, 303);
 }

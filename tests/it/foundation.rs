@@ -239,6 +239,8 @@ async fn open_streams_per_user_are_capped() {
     let b = carl.sse().await;
     let c = carl.sse().await;
     assert_eq!((a.status.as_u16(), b.status.as_u16(), c.status.as_u16()), (200, 200, 429));
+    let retry = c.headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    assert_eq!(retry, Some(15), "a refused stream says when a slot may be free (the keep-alive interval)");
     drop(a);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(carl.sse().await.status, 200, "a closed stream must free its slot");

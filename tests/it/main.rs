@@ -12,6 +12,7 @@ mod auth;
 mod cli;
 mod foundation;
 mod golden;
+mod input_safety;
 mod items;
 mod live;
 mod live_converge;

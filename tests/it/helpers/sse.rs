@@ -9,41 +9,71 @@ use futures_util::StreamExt;
 pub struct SseEvent {
     pub event: String,
     pub data: String,
+    /// The name of every field of the event, in order (`event`, `data`, … and anything else sent).
+    pub fields: Vec<String>,
 }
 
+/// Reads the stream as a browser's EventSource does: a line ends at CRLF, LF or a lone CR.
 pub struct SseStream {
     pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     stream: Option<futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>>,
     buf: String,
+    /// The last chunk ended in CR: an LF starting the next chunk belongs to the same line break.
+    after_cr: bool,
+    raw: Vec<u8>,
 }
 
 impl SseStream {
     pub fn new(r: reqwest::Response) -> SseStream {
-        let status = r.status();
-        SseStream { status, stream: Some(r.bytes_stream().boxed()), buf: String::new() }
+        let (status, headers) = (r.status(), r.headers().clone());
+        SseStream {
+            status,
+            headers,
+            stream: Some(r.bytes_stream().boxed()),
+            buf: String::new(),
+            after_cr: false,
+            raw: Vec::new(),
+        }
+    }
+
+    /// Every byte received so far, as sent.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    fn push_chunk(&mut self, chunk: &[u8]) {
+        self.raw.extend_from_slice(chunk);
+        for c in String::from_utf8_lossy(chunk).chars() {
+            match c {
+                '\n' if self.after_cr => {}
+                '\r' => self.buf.push('\n'),
+                c => self.buf.push(c),
+            }
+            self.after_cr = c == '\r';
+        }
     }
 
     fn take_event(&mut self) -> Option<SseEvent> {
         loop {
             let end = self.buf.find("\n\n")?;
             let block: String = self.buf.drain(..end + 2).collect();
-            let mut ev = SseEvent { event: "message".into(), data: String::new() };
-            let mut any = false;
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    ev.event = v.trim().to_string();
-                    any = true;
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    if !ev.data.is_empty() {
-                        ev.data.push('\n');
-                    }
-                    ev.data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                    any = true;
+            let mut ev = SseEvent { event: "message".into(), data: String::new(), fields: Vec::new() };
+            let mut data: Vec<&str> = Vec::new();
+            for line in block.lines().filter(|l| !l.is_empty() && !l.starts_with(':')) {
+                let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                ev.fields.push(field.to_string());
+                match field {
+                    "event" => ev.event = value.to_string(),
+                    "data" => data.push(value),
+                    _ => {}
                 }
             }
-            // Comment-only blocks are keep-alives. Like a browser's EventSource, drop events with empty
-            // data: the HTML spec says they are never dispatched, so a page would never see them.
-            if any && !ev.data.is_empty() {
+            ev.data = data.join("\n");
+            // Comment-only blocks are keep-alives. Like a browser's EventSource, drop events without a
+            // `data` field: the HTML spec says they are never dispatched, so a page would never see them.
+            if !data.is_empty() {
                 return Some(ev);
             }
         }
@@ -58,7 +88,7 @@ impl SseStream {
             }
             let stream = self.stream.as_mut()?;
             match tokio::time::timeout_at(deadline, stream.next()).await {
-                Ok(Some(Ok(chunk))) => self.buf.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
+                Ok(Some(Ok(chunk))) => self.push_chunk(&chunk),
                 Ok(_) => {
                     self.stream = None;
                     return self.take_event();
