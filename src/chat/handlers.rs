@@ -1,6 +1,5 @@
 //! "Message +": posting in an item's chat, and loading older messages.
 
-use maud::Render;
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
@@ -8,7 +7,6 @@ use serde::Deserialize;
 use crate::access::{Action, Viewer};
 use crate::app::AppState;
 use crate::error::{AppResult, FormErrors};
-use crate::events::DomainEvent;
 use crate::files::Uploaded;
 use crate::htmx::{self, HxRequest};
 use crate::items::{self, ItemPath};
@@ -53,15 +51,8 @@ pub async fn post(
     let snippet: String = body.chars().take(500).collect();
     let notified = items::notify(&mut tx, &state.config, &it, &[], Some(viewer.id), &title, &snippet).await?;
     tx.commit().await?;
-    let msg = super::get(&state.db, id).await?.ok_or(crate::error::AppError::NotFound)?;
-    let files = crate::files::of(&state.db, "chat", id).await?;
-    let rendered = views::chat::message(&msg, &files);
-    state.bus.publish(DomainEvent::ChatPosted {
-        kind: it.kind.slug().into(),
-        id: it.id,
-        html: rendered.render().into_string(),
-        audience: it.audience(),
-    });
+    let (event, rendered) = super::live_event(&state.db, id).await?.ok_or(crate::error::AppError::NotFound)?;
+    state.bus.publish(event);
     items::publish_notices(&state.bus, &notified);
     if hx.0 {
         // A fresh form, and the message appended at once (the live copy is skipped as a duplicate).
