@@ -203,12 +203,12 @@ impl Bus {
 
     /// Publishes an event. Call only after the transaction that caused it has committed.
     pub fn publish(&self, e: DomainEvent) {
+        // On a full queue the event is dropped and the flag set (the forwarder then sends a resync).
         if let Some(r) = &self.remote
             && let Err(mpsc::error::TrySendError::Full(_)) = r.tx.try_send(e.clone())
+            && !r.overflowed.swap(true, Ordering::AcqRel)
         {
-            if !r.overflowed.swap(true, Ordering::AcqRel) {
-                tracing::warn!("the event forwarding queue is full; other instances will resync");
-            }
+            tracing::warn!("the event forwarding queue is full; other instances will resync");
         }
         let _ = self.tx.send(Arc::new(e));
     }

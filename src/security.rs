@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use subtle::ConstantTimeEq;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::access::Viewer;
 use crate::app::AppState;
@@ -95,7 +95,9 @@ impl Spool {
         if self.file.is_none() && self.mem.len() + chunk.len() > SPOOL_IN_MEMORY {
             tokio::fs::create_dir_all(&self.dir).await?;
             let dir = self.dir.clone();
-            let f = tokio::task::spawn_blocking(move || tempfile::tempfile_in(dir)).await.map_err(std::io::Error::other)??;
+            let f = tokio::task::spawn_blocking(move || tempfile::tempfile_in(dir))
+                .await
+                .map_err(std::io::Error::other)??;
             let mut f = tokio::fs::File::from_std(f);
             f.write_all(&self.mem).await?;
             self.mem = bytes::BytesMut::new();
@@ -148,9 +150,7 @@ async fn receive(
         let chunk = match tokio::time::timeout_at(due, stream.next()).await {
             Err(_) => return Err(too_slow()),
             Ok(None) => break,
-            Ok(Some(chunk)) => {
-                chunk.map_err(|e| AppError::BadRequest(format!("could not read the request: {e}")))?
-            }
+            Ok(Some(chunk)) => chunk.map_err(|e| AppError::BadRequest(format!("could not read the request: {e}")))?,
         };
         got += chunk.len();
         if got > limits.max {
@@ -360,7 +360,9 @@ mod tests {
     fn a_token_lookalike_in_a_file_does_not_hide_the_real_one() {
         let mut body = b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nname=\"csrf_token\"\r\n\r\nfake\r\n".to_vec();
         body.extend(std::iter::repeat_n(b'x', 100_000));
-        body.extend_from_slice(b"\r\n--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nreal\r\n--B--\r\n");
+        body.extend_from_slice(
+            b"\r\n--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nreal\r\n--B--\r\n",
+        );
         assert_eq!(scan(TokenScan::multipart(), &body, 4096), vec!["fake".to_string(), "real".to_string()]);
     }
 }

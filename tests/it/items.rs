@@ -154,7 +154,8 @@ async fn removing_a_file_while_the_same_bytes_are_uploaded_again_keeps_the_new_u
     let helen = app.login_as("Helen.Head.Sales").await;
     let mark = app.uid("Mark.Manager.Sales").await;
     helen.get("/tasks/new").await;
-    let target = create(&helen, "/tasks", &[("name", "Receives the bytes again"), ("responsible", mark.as_str())]).await;
+    let target =
+        create(&helen, "/tasks", &[("name", "Receives the bytes again"), ("responsible", mark.as_str())]).await;
     for round in 0..12 {
         let bytes = format!("round {round} of the race").repeat(5000).into_bytes();
         let sha = ferrocrm::files::sha256_hex(&bytes);
@@ -211,7 +212,8 @@ async fn removing_a_file_while_the_same_bytes_are_uploaded_again_keeps_the_new_u
     // On PostgreSQL, see the collection wait for the upload's row lock before committing (on SQLite,
     // write transactions are serialised whole).
     if let ferrocrm::db::Db::Postgres(pool) = &app.db {
-        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let waiting =
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
         let give_up = std::time::Instant::now() + Duration::from_secs(5);
         while sqlx::query_scalar::<_, i64>(waiting).fetch_one(pool).await.unwrap() == 0 {
             assert!(std::time::Instant::now() < give_up, "the collection never waited for the upload");

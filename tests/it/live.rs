@@ -63,7 +63,11 @@ async fn a_long_chat_message_posted_on_one_instance_reaches_streams_on_another_i
     let p = helen.post_form(&format!("/tasks/{task}/chat"), &[("body", text.trim_end())]).await;
     assert_eq!(p.status, 303, "{}", p.body);
     let event = stream.expect(&format!("chat-task-{task}"), Duration::from_secs(5)).await;
-    assert!(event.data.contains(&format!(">{}<", text.trim_end())), "the message arrived cut: {} bytes", event.data.len());
+    assert!(
+        event.data.contains(&format!(">{}<", text.trim_end())),
+        "the message arrived cut: {} bytes",
+        event.data.len()
+    );
     assert!(event.data.contains("Helen Head"));
     let seen = stranger.drain(Duration::from_millis(300)).await;
     assert!(seen.iter().all(|e| !e.event.starts_with("chat-")), "the audience holds across instances: {seen:?}");
