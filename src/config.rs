@@ -32,6 +32,13 @@ pub struct Config {
     pub mail_from: String,
     /// Largest accepted request body in bytes (`FERROCRM_MAX_BODY_BYTES`, default 25 MiB); more gets 413.
     pub max_body_bytes: usize,
+    /// Time allowed to receive a whole request body (`FERROCRM_BODY_TIMEOUT_SECS`, default 60); then 408.
+    pub body_timeout: Duration,
+    /// Slowest average rate a body may arrive at, in bytes per second, once `body_grace` has passed
+    /// (`FERROCRM_BODY_MIN_RATE`, default 8192; 0 turns the check off); slower gets 408.
+    pub body_min_rate: u64,
+    /// How long a body may arrive slower than `body_min_rate` at first (`FERROCRM_BODY_GRACE_SECS`, default 10).
+    pub body_grace: Duration,
     /// Largest accepted uploaded file in bytes (`FERROCRM_MAX_UPLOAD_BYTES`, default 20 MiB); more gets 413.
     pub max_upload_bytes: usize,
     /// How long a session lives without use (`FERROCRM_SESSION_DAYS`, default 14, as Django).
@@ -62,6 +69,8 @@ impl fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("body_timeout", &self.body_timeout)
+            .field("body_min_rate", &self.body_min_rate)
             .field("workers", &self.workers)
             .finish_non_exhaustive()
     }
@@ -94,6 +103,9 @@ impl Default for Config {
             mail_from: "FerroCRM <noreply@localhost>".into(),
             max_body_bytes: 25 * 1024 * 1024,
             max_upload_bytes: 20 * 1024 * 1024,
+            body_timeout: Duration::from_secs(60),
+            body_min_rate: 8192,
+            body_grace: Duration::from_secs(10),
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             sse_per_user: 12,
             db_pool: 16,
@@ -157,6 +169,15 @@ impl Config {
         if let Some(n) = parse::<usize>("FERROCRM_MAX_UPLOAD_BYTES")? {
             c.max_upload_bytes = n;
         }
+        if let Some(s) = parse::<u64>("FERROCRM_BODY_TIMEOUT_SECS")? {
+            c.body_timeout = Duration::from_secs(s);
+        }
+        if let Some(n) = parse::<u64>("FERROCRM_BODY_MIN_RATE")? {
+            c.body_min_rate = n;
+        }
+        if let Some(s) = parse::<u64>("FERROCRM_BODY_GRACE_SECS")? {
+            c.body_grace = Duration::from_secs(s);
+        }
         if let Some(d) = parse::<u64>("FERROCRM_SESSION_DAYS")? {
             c.session_ttl = Duration::from_secs(d * 24 * 3600);
         }
@@ -185,6 +206,9 @@ impl Config {
     pub fn check(&self) -> anyhow::Result<()> {
         if self.max_body_bytes < 1024 {
             anyhow::bail!("FERROCRM_MAX_BODY_BYTES must be at least 1024");
+        }
+        if self.body_timeout.is_zero() {
+            anyhow::bail!("FERROCRM_BODY_TIMEOUT_SECS must be at least 1");
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             anyhow::bail!("FERROCRM_BASE_URL must start with http:// or https://");

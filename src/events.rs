@@ -3,9 +3,13 @@
 //! Services publish a `DomainEvent` *after* their transaction commits. Each open stream keeps only the
 //! events whose audience includes its viewer (see `access::audience`), and sends a *poke*: an event name
 //! and an id, never content. The page reacts by re-GETting through the normal permission-checked
-//! handler. With PostgreSQL, events also travel between app instances over LISTEN/NOTIFY.
+//! handler. With PostgreSQL, events also travel between app instances over LISTEN/NOTIFY: as ids where
+//! they carry content (a chat message goes as its id; the receiving instance loads and renders it), so
+//! every payload stays under NOTIFY's 8,000-byte limit; an event that would not fit, or that a full
+//! forwarding queue had to drop, makes the other instances' streams resync instead.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,9 +40,9 @@ pub enum DomainEvent {
     Notice { user_id: i64 },
     /// An object of kind `topic` changed. Streams get `<topic>-changed` and `<topic>-<id>-changed`.
     Changed { topic: String, id: i64, audience: Audience },
-    /// A chat message was posted on an item. `html` is the rendered message (the same for every
+    /// Chat message `message` was posted on an item. `html` is the rendered message (the same for every
     /// viewer: all who may see the item may see its chat); streams send it as event `chat-<kind>-<id>`.
-    ChatPosted { kind: String, id: i64, html: String, audience: Audience },
+    ChatPosted { kind: String, id: i64, message: i64, html: String, audience: Audience },
     /// The user's sessions ended (logout elsewhere, password change, deactivation). Streams of that
     /// user close, except the one of `keep_session` (the session that changed the password).
     SessionsEnded { user_id: i64, keep_session: Option<String> },
@@ -59,17 +63,69 @@ impl DomainEvent {
     }
 }
 
+/// The largest NOTIFY payload PostgreSQL accepts is 8,000 bytes; stay below it.
+const NOTIFY_MAX: usize = 7_900;
+
+/// Events waiting to be forwarded to other instances; more are dropped (and the others resync).
+const FORWARD_QUEUE: usize = 1024;
+
+/// What one NOTIFY carries between instances.
 #[derive(Serialize, Deserialize)]
 struct Wire {
     origin: String,
-    event: DomainEvent,
+    what: Remote,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Remote {
+    /// A small event, as it is.
+    Event(DomainEvent),
+    /// A chat message: the receiver loads and renders it, and its item's audience.
+    Chat { message: i64 },
+    /// Events were lost (dropped on a full queue, or too large to send): every stream resyncs.
+    Resync,
+}
+
+impl Remote {
+    fn of(e: DomainEvent) -> Remote {
+        match e {
+            DomainEvent::ChatPosted { message, .. } => Remote::Chat { message },
+            e => Remote::Event(e),
+        }
+    }
+}
+
+/// The NOTIFY payload for `what`; a resync when it would be too large (a huge audience).
+fn payload(origin: &str, what: Remote) -> Option<String> {
+    let p = serde_json::to_string(&Wire { origin: origin.to_string(), what }).ok()?;
+    if p.len() <= NOTIFY_MAX {
+        return Some(p);
+    }
+    tracing::warn!(bytes = p.len(), "an event is too large for NOTIFY; other instances resync instead");
+    serde_json::to_string(&Wire { origin: origin.to_string(), what: Remote::Resync }).ok()
+}
+
+/// The event that makes every stream resync (its pages re-fetch what they show).
+fn resync() -> DomainEvent {
+    DomainEvent::Changed {
+        topic: "resync".into(),
+        id: 0,
+        audience: Audience { roles: crate::access::Roles::of(&crate::access::Role::ALL), ..Default::default() },
+    }
+}
+
+/// The sending side of the bridge: a bounded queue, and a flag set when it overflowed.
+#[derive(Clone)]
+struct Forward {
+    tx: mpsc::Sender<DomainEvent>,
+    overflowed: Arc<AtomicBool>,
 }
 
 /// The in-process bus. Cheap to clone; every clone publishes to the same subscribers.
 #[derive(Clone)]
 pub struct Bus {
     tx: broadcast::Sender<Arc<DomainEvent>>,
-    remote: Option<mpsc::UnboundedSender<DomainEvent>>,
+    remote: Option<Forward>,
     streams: Arc<Mutex<HashMap<i64, usize>>>,
     per_user: usize,
 }
@@ -82,35 +138,43 @@ impl Bus {
     }
 
     /// Connects this bus to the other instances on the same PostgreSQL database.
-    /// Events published here are NOTIFYed; NOTIFYs from other instances are delivered locally.
+    /// Events published here are NOTIFYed (chat messages as ids); NOTIFYs from other instances are
+    /// delivered locally, chat messages loaded from the database first.
     pub async fn bridge_postgres(&mut self, pool: PgPool) -> anyhow::Result<()> {
         let origin = format!("{:016x}", rand::random::<u64>());
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
         let local = self.tx.clone();
         let me = origin.clone();
+        let db = crate::db::Db::Postgres(pool.clone());
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) => {
-                        if let Ok(w) = serde_json::from_str::<Wire>(n.payload())
-                            && w.origin != me
-                        {
-                            let _ = local.send(Arc::new(w.event));
+                        let Ok(w) = serde_json::from_str::<Wire>(n.payload()) else { continue };
+                        if w.origin == me {
+                            continue;
+                        }
+                        let event = match w.what {
+                            Remote::Event(e) => Some(e),
+                            Remote::Resync => Some(resync()),
+                            Remote::Chat { message } => match crate::chat::live_event(&db, message).await {
+                                Ok(e) => e.map(|(e, _)| e),
+                                Err(e) => {
+                                    tracing::error!(error = %e, message, "could not load a chat message from another instance");
+                                    Some(resync())
+                                }
+                            },
+                        };
+                        if let Some(e) = event {
+                            let _ = local.send(Arc::new(e));
                         }
                     }
                     // The connection dropped and was re-established: NOTIFYs may have been missed,
                     // so every stream resyncs.
                     Ok(None) => {
                         tracing::warn!("event bridge reconnected; asking streams to resync");
-                        let _ = local.send(Arc::new(DomainEvent::Changed {
-                            topic: "resync".into(),
-                            id: 0,
-                            audience: Audience {
-                                roles: crate::access::Roles::of(&crate::access::Role::ALL),
-                                ..Default::default()
-                            },
-                        }));
+                        let _ = local.send(Arc::new(resync()));
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "event bridge listener failed; retrying");
@@ -119,28 +183,44 @@ impl Bus {
                 }
             }
         });
-        let (rtx, mut rrx) = mpsc::unbounded_channel::<DomainEvent>();
+        let (rtx, mut rrx) = mpsc::channel::<DomainEvent>(FORWARD_QUEUE);
+        let overflowed = Arc::new(AtomicBool::new(false));
+        let lost = overflowed.clone();
         tokio::spawn(async move {
+            let notify = |payload: String| {
+                let pool = pool.clone();
+                async move {
+                    if let Err(e) =
+                        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&payload).execute(&pool).await
+                    {
+                        tracing::error!(error = %e, "could not forward an event to other instances");
+                    }
+                }
+            };
             while let Some(event) = rrx.recv().await {
-                let payload = match serde_json::to_string(&Wire { origin: origin.clone(), event }) {
-                    Ok(p) => p,
-                    Err(_) => continue,
-                };
-                if let Err(e) =
-                    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&payload).execute(&pool).await
+                if let Some(p) = payload(&origin, Remote::of(event)) {
+                    notify(p).await;
+                }
+                // Events published while the queue was full were dropped: the others resync.
+                if lost.swap(false, Ordering::AcqRel)
+                    && let Some(p) = payload(&origin, Remote::Resync)
                 {
-                    tracing::error!(error = %e, "could not forward an event to other instances");
+                    notify(p).await;
                 }
             }
         });
-        self.remote = Some(rtx);
+        self.remote = Some(Forward { tx: rtx, overflowed });
         Ok(())
     }
 
     /// Publishes an event. Call only after the transaction that caused it has committed.
     pub fn publish(&self, e: DomainEvent) {
-        if let Some(r) = &self.remote {
-            let _ = r.send(e.clone());
+        // On a full queue the event is dropped and the flag set (the forwarder then sends a resync).
+        if let Some(r) = &self.remote
+            && let Err(mpsc::error::TrySendError::Full(_)) = r.tx.try_send(e.clone())
+            && !r.overflowed.swap(true, Ordering::AcqRel)
+        {
+            tracing::warn!("the event forwarding queue is full; other instances will resync");
         }
         let _ = self.tx.send(Arc::new(e));
     }

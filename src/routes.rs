@@ -2,7 +2,7 @@
 //! tests can walk every route (CSRF, permissions, headers).
 //!
 //! Layers, outermost first: security headers → error pages → session → administrators' area (404 for
-//! others) → body cap + CSRF → handler.
+//! others) → route check + CSRF + body limits → handler.
 
 use std::sync::Arc;
 
@@ -107,6 +107,40 @@ pub const PUBLIC: &[&str] = &["/healthz", "/assets/:hash/:name", "/login"];
 
 pub fn is_csrf_exempt(path: &str) -> bool {
     CSRF_EXEMPT.contains(&path)
+}
+
+/// Whether `path` fits the route pattern `pattern` (`:name` stands for any one non-empty segment).
+fn fits(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w == g || (w.starts_with(':') && !g.is_empty()) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The route-table pattern that serves `method path`, or what the router would answer instead
+/// (404 for no such path, 405 for a path without that method). The CSRF layer asks this before it
+/// reads a body, so a request that cannot succeed never makes the server wait for (or hold) its body.
+pub fn find(method: &str, path: &str) -> Result<&'static str, StatusCode> {
+    let mut path_known = false;
+    for (m, p) in ROUTES {
+        if fits(p, path) {
+            if *m == method {
+                return Ok(p);
+            }
+            path_known = true;
+        }
+    }
+    Err(if path_known { StatusCode::METHOD_NOT_ALLOWED } else { StatusCode::NOT_FOUND })
+}
+
+/// Whether the route pattern answers without a login.
+pub fn is_public(pattern: &str) -> bool {
+    PUBLIC.contains(&pattern)
 }
 
 pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
@@ -220,6 +254,7 @@ fn title_for(status: StatusCode) -> &'static str {
         404 => "Not found",
         405 => "Method not allowed",
         409 => "Conflict",
+        408 => "Too slow",
         413 => "Too large",
         422 => "Invalid input",
         429 => "Too many requests",
@@ -251,6 +286,7 @@ async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
             let m = match s.as_u16() {
                 404 => AppError::NotFound.public_message(),
                 405 => "This address does not accept that kind of request.".into(),
+                408 => "The request did not arrive in time. Check your connection and try again.".into(),
                 413 => "The request is too large.".into(),
                 s if s >= 500 => {
                     tracing::error!(error = %err, "request failed");

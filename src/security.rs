@@ -1,19 +1,25 @@
-//! Request layers every route passes through: security headers, the administrators' area, the
-//! body-size cap, CSRF.
+//! Request layers every route passes through: security headers, the administrators' area, CSRF,
+//! and the limits on bodies.
 //!
 //! CSRF is enforced on every unsafe method (anything but GET/HEAD/OPTIONS): the `Origin` (or, when a
 //! browser sends no Origin, `Sec-Fetch-Site`) must be our own, and the request must carry the
 //! session's token in the `X-CSRF-Token` header (htmx sends it from `hx-headers`) or in a
 //! `csrf_token` form field. Anonymous visitors (the login form) use a double-submit cookie.
 //! Routes that must accept cross-site posts are listed in `routes::CSRF_EXEMPT`.
+//!
+//! A body is read only for a request that can succeed (a route that exists, a session or a public
+//! route, our origin, and a right token header if one is sent), within a size cap, a deadline and a
+//! minimum rate (`FERROCRM_MAX_BODY_BYTES`, `FERROCRM_BODY_TIMEOUT_SECS`, `FERROCRM_BODY_MIN_RATE`),
+//! and spooled to a temporary file once it is large.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 use poem::http::{HeaderValue, Method, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use subtle::ConstantTimeEq;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::access::Viewer;
 use crate::app::AppState;
@@ -65,23 +71,113 @@ fn is_safe(m: &Method) -> bool {
     matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Reads the whole body up to `limit` bytes; more is refused with 413 before it is all read.
-async fn read_limited(req: &mut Request, limit: usize) -> Result<Bytes, AppError> {
+/// What a body must do to be read: arrive whole within `timeout`, at least `min_rate` bytes per second
+/// on average once `grace` has passed, and be at most `max` bytes.
+struct BodyLimits {
+    max: usize,
+    timeout: Duration,
+    min_rate: u64,
+    grace: Duration,
+}
+
+impl BodyLimits {
+    fn of(c: &crate::config::Config) -> BodyLimits {
+        BodyLimits { max: c.max_body_bytes, timeout: c.body_timeout, min_rate: c.body_min_rate, grace: c.body_grace }
+    }
+
+    /// When reading must stop if nothing more arrives, having received `got` bytes since `start`.
+    fn due(&self, start: Instant, got: usize) -> Instant {
+        let deadline = start + self.timeout;
+        if self.min_rate == 0 {
+            return deadline;
+        }
+        let earned = Duration::from_secs_f64(got as f64 / self.min_rate as f64);
+        deadline.min(start + self.grace.max(earned))
+    }
+}
+
+/// Bodies up to this size stay in memory; larger ones go to an unnamed temporary file.
+const SPOOL_IN_MEMORY: usize = 256 * 1024;
+
+/// A body being received: in memory while small, then in an (already unlinked) temporary file.
+struct Spool {
+    mem: bytes::BytesMut,
+    file: Option<tokio::fs::File>,
+    dir: std::path::PathBuf,
+}
+
+impl Spool {
+    async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        if self.file.is_none() && self.mem.len() + chunk.len() > SPOOL_IN_MEMORY {
+            tokio::fs::create_dir_all(&self.dir).await?;
+            let dir = self.dir.clone();
+            let f = tokio::task::spawn_blocking(move || tempfile::tempfile_in(dir))
+                .await
+                .map_err(std::io::Error::other)??;
+            let mut f = tokio::fs::File::from_std(f);
+            f.write_all(&self.mem).await?;
+            self.mem = bytes::BytesMut::new();
+            self.file = Some(f);
+        }
+        match &mut self.file {
+            Some(f) => f.write_all(chunk).await,
+            None => {
+                self.mem.extend_from_slice(chunk);
+                Ok(())
+            }
+        }
+    }
+
+    async fn into_body(self) -> std::io::Result<Body> {
+        match self.file {
+            None => Ok(Body::from(self.mem.freeze())),
+            Some(mut f) => {
+                f.flush().await?;
+                f.seek(std::io::SeekFrom::Start(0)).await?;
+                Ok(Body::from_async_read(f))
+            }
+        }
+    }
+}
+
+fn too_slow() -> poem::Error {
+    poem::Error::from_string("request body too slow", StatusCode::REQUEST_TIMEOUT)
+}
+
+/// Receives the whole body within `limits` (413 when too large, 408 when too slow), looking for CSRF
+/// tokens on the way when `scan` is given. Never holds more than `SPOOL_IN_MEMORY` bytes in memory.
+async fn receive(
+    req: &mut Request,
+    limits: &BodyLimits,
+    spool_dir: std::path::PathBuf,
+    mut scan: Option<&mut TokenScan>,
+) -> poem::Result<Body> {
     if let Some(len) = req.header(header::CONTENT_LENGTH).and_then(|l| l.parse::<usize>().ok())
-        && len > limit
+        && len > limits.max
     {
-        return Err(AppError::PayloadTooLarge(limit));
+        return Err(AppError::PayloadTooLarge(limits.max).into());
     }
     let mut stream = req.take_body().into_bytes_stream();
-    let mut buf = bytes::BytesMut::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("could not read the request: {e}")))?;
-        if buf.len() + chunk.len() > limit {
-            return Err(AppError::PayloadTooLarge(limit));
+    let mut spool = Spool { mem: bytes::BytesMut::new(), file: None, dir: spool_dir };
+    let start = Instant::now();
+    let mut got = 0usize;
+    loop {
+        let due = tokio::time::Instant::from_std(limits.due(start, got));
+        let chunk = match tokio::time::timeout_at(due, stream.next()).await {
+            Err(_) => return Err(too_slow()),
+            Ok(None) => break,
+            Ok(Some(chunk)) => chunk.map_err(|e| AppError::BadRequest(format!("could not read the request: {e}")))?,
+        };
+        got += chunk.len();
+        if got > limits.max {
+            return Err(AppError::PayloadTooLarge(limits.max).into());
         }
-        buf.extend_from_slice(&chunk);
+        if let Some(scan) = scan.as_deref_mut() {
+            scan.feed(&chunk);
+        }
+        spool.write(&chunk).await.map_err(|e| AppError::Other(anyhow::anyhow!("buffering a request: {e}")))?;
     }
-    Ok(buf.freeze())
+    spool.into_body().await.map_err(|e| AppError::Other(anyhow::anyhow!("buffering a request: {e}")).into())
 }
 
 /// True when the request's origin is ours (or explicitly trusted).
@@ -110,28 +206,72 @@ fn expected_token(req: &Request) -> Option<String> {
     req.extensions().get::<AnonCsrf>().map(|a| a.0.clone())
 }
 
-/// The `csrf_token` field of a multipart body (forms with file uploads sent without htmx).
-fn multipart_token(content_type: &str, body: &[u8]) -> Option<String> {
-    let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?.trim_matches('"');
-    let delim = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
-    text.split(delim.as_str()).find_map(|part| {
-        let (head, value) = part.split_once("\r\n\r\n")?;
-        head.contains("name=\"csrf_token\"").then(|| value.trim_end_matches("\r\n").to_string())
-    })
+/// Longest value taken for a token (ours are 64 hex characters).
+const MAX_TOKEN: usize = 128;
+
+/// Finds `csrf_token` values in a body as it streams past, keeping only a short tail between chunks:
+/// url-encoded (`csrf_token=…` between `&`s) or multipart (a part named `csrf_token`). Every candidate
+/// is kept (a few at most), so text inside an uploaded file cannot hide the real field.
+struct TokenScan {
+    needle: &'static [u8],
+    end: &'static [u8],
+    carry: Vec<u8>,
+    found: Vec<Vec<u8>>,
+    urlencoded: bool,
 }
 
-fn form_token(body: &[u8]) -> Option<String> {
-    form_urlencoded_pairs(body).find(|(k, _)| k == "csrf_token").map(|(_, v)| v)
-}
+impl TokenScan {
+    fn form() -> TokenScan {
+        // A leading `&` lets a token at the very start match like any other.
+        TokenScan { needle: b"&csrf_token=", end: b"&", carry: b"&".to_vec(), found: Vec::new(), urlencoded: true }
+    }
 
-fn form_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
-    body.split(|b| *b == b'&').filter_map(|pair| {
-        let mut it = pair.splitn(2, |b| *b == b'=');
-        let k = decode(it.next()?);
-        let v = decode(it.next().unwrap_or_default());
-        Some((k, v))
-    })
+    fn multipart() -> TokenScan {
+        TokenScan {
+            needle: b"name=\"csrf_token\"\r\n\r\n",
+            end: b"\r\n",
+            carry: Vec::new(),
+            found: Vec::new(),
+            urlencoded: false,
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut window = std::mem::take(&mut self.carry);
+        // Bytes before `seen` were scanned last time: a match that ends there was taken then.
+        let seen = window.len();
+        window.extend_from_slice(chunk);
+        let span = self.needle.len() + MAX_TOKEN + self.end.len();
+        let mut keep_from = window.len().saturating_sub(span);
+        for at in memchr::memmem::find_iter(&window, self.needle) {
+            let value = at + self.needle.len();
+            let look = &window[value..window.len().min(value + MAX_TOKEN + self.end.len())];
+            match memchr::memmem::find(look, self.end) {
+                Some(n) if value + n + self.end.len() > seen && self.found.len() < 8 => {
+                    self.found.push(look[..n].to_vec());
+                }
+                Some(_) => {}
+                // Not all here yet: keep it for the next chunk.
+                None if look.len() < MAX_TOKEN + self.end.len() => {
+                    keep_from = keep_from.min(at);
+                    break;
+                }
+                None => {} // too long to be a token
+            }
+        }
+        self.carry = window.split_off(keep_from);
+    }
+
+    /// The candidates, once the whole body has passed.
+    fn finish(mut self) -> Vec<String> {
+        let end = self.end;
+        self.feed(end);
+        let urlencoded = self.urlencoded;
+        self.found
+            .into_iter()
+            .map(|v| if urlencoded { decode(&v) } else { String::from_utf8_lossy(&v).into_owned() })
+            .collect()
+    }
 }
 
 fn decode(s: &[u8]) -> String {
@@ -139,45 +279,65 @@ fn decode(s: &[u8]) -> String {
     percent_encoding::percent_decode(&plus).decode_utf8_lossy().into_owned()
 }
 
-/// Caps the body of every request and enforces CSRF on unsafe methods.
+fn token_matches(given: &str, expected: &str) -> bool {
+    !expected.is_empty() && given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+fn forged() -> poem::Error {
+    AppError::CsrfRejected("Your form expired or did not come from this site. Reload the page and try again.").into()
+}
+
+/// Enforces CSRF on unsafe methods and receives their bodies within limits.
+///
+/// Everything that can refuse a request without its body does so before reading it: no such route or
+/// method (404/405), a foreign origin (403), no session on a route that needs one (401), a wrong
+/// `X-CSRF-Token` header (403). Only then is the body received, within `BodyLimits`, into memory or
+/// a temporary file; without the header the token is looked for in it (form or multipart field).
 pub async fn csrf<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let Some(state) = req.data::<AppState>().cloned() else {
         return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
     };
-    let exempt = crate::routes::is_csrf_exempt(req.uri().path());
     if is_safe(req.method()) {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
-    let body = read_limited(&mut req, state.config.max_body_bytes).await?;
-    if !exempt {
-        if !same_origin(&req, &state) {
-            return Err(AppError::CsrfRejected("The request did not come from this site.").into());
-        }
-        let expected = expected_token(&req).unwrap_or_default();
-        let ct = req.header(header::CONTENT_TYPE).unwrap_or("").to_string();
-        let given = req
-            .header("X-CSRF-Token")
-            .map(str::to_string)
-            .or_else(|| {
-                if ct.starts_with("application/x-www-form-urlencoded") {
-                    form_token(&body)
-                } else if ct.starts_with("multipart/form-data") {
-                    multipart_token(&ct, &body)
-                } else {
-                    None
-                }
-            })
-            .unwrap_or_default();
-        if expected.is_empty()
-            || given.len() != expected.len()
-            || !bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
-        {
-            return Err(AppError::CsrfRejected(
-                "Your form expired or did not come from this site. Reload the page and try again.",
-            )
-            .into());
-        }
+    let route = crate::routes::find(req.method().as_str(), req.uri().path()).map_err(poem::Error::from_status)?;
+    let limits = BodyLimits::of(&state.config);
+    let spool_dir = state.files.tmp_dir();
+    if crate::routes::is_csrf_exempt(route) {
+        let body = receive(&mut req, &limits, spool_dir, None).await?;
+        req.set_body(body);
+        return ep.call(req).await.map(IntoResponse::into_response);
     }
+    if !same_origin(&req, &state) {
+        return Err(AppError::CsrfRejected("The request did not come from this site.").into());
+    }
+    if req.extensions().get::<Viewer>().is_none() && !crate::routes::is_public(route) {
+        return Err(AppError::Unauthenticated.into());
+    }
+    let expected = expected_token(&req).unwrap_or_default();
+    let body = match req.header("X-CSRF-Token").map(str::to_string) {
+        Some(given) => {
+            if !token_matches(&given, &expected) {
+                return Err(forged());
+            }
+            receive(&mut req, &limits, spool_dir, None).await?
+        }
+        None => {
+            let ct = req.header(header::CONTENT_TYPE).unwrap_or("");
+            let mut scan = if ct.starts_with("application/x-www-form-urlencoded") {
+                TokenScan::form()
+            } else if ct.starts_with("multipart/form-data") {
+                TokenScan::multipart()
+            } else {
+                return Err(forged());
+            };
+            let body = receive(&mut req, &limits, spool_dir, Some(&mut scan)).await?;
+            if !scan.finish().iter().any(|given| token_matches(given, &expected)) {
+                return Err(forged());
+            }
+            body
+        }
+    };
     req.set_body(body);
     ep.call(req).await.map(IntoResponse::into_response)
 }
@@ -186,16 +346,39 @@ pub async fn csrf<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Res
 mod tests {
     use super::*;
 
-    #[test]
-    fn finds_token_in_multipart_body() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHi\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n--XyZ--\r\n";
-        assert_eq!(multipart_token("multipart/form-data; boundary=XyZ", body).as_deref(), Some("abc123"));
-        assert_eq!(multipart_token("multipart/form-data; boundary=Other", body), None);
+    fn scan(mut t: TokenScan, body: &[u8], chunk: usize) -> Vec<String> {
+        for c in body.chunks(chunk) {
+            t.feed(c);
+        }
+        t.finish()
     }
 
     #[test]
-    fn finds_token_in_form_body() {
-        assert_eq!(form_token(b"a=1&csrf_token=ab%2Bc&b=2").as_deref(), Some("ab+c"));
-        assert_eq!(form_token(b"a=1"), None);
+    fn finds_token_in_multipart_body_in_any_chunking() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHi\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n--XyZ--\r\n";
+        for chunk in [1, 2, 3, 7, 50, 1000] {
+            assert_eq!(scan(TokenScan::multipart(), body, chunk), vec!["abc123".to_string()], "chunks of {chunk}");
+        }
+        assert!(scan(TokenScan::multipart(), b"--XyZ\r\nname=\"title\"\r\n\r\nx\r\n", 4).is_empty());
+    }
+
+    #[test]
+    fn finds_token_in_form_body_in_any_chunking() {
+        for chunk in [1, 2, 5, 100] {
+            assert_eq!(scan(TokenScan::form(), b"a=1&csrf_token=ab%2Bc&b=2", chunk), vec!["ab+c".to_string()]);
+            assert_eq!(scan(TokenScan::form(), b"csrf_token=tok", chunk), vec!["tok".to_string()]);
+            assert_eq!(scan(TokenScan::form(), b"a=1&xcsrf_token=no", chunk), Vec::<String>::new());
+        }
+        assert!(scan(TokenScan::form(), b"a=1", 1).is_empty());
+    }
+
+    #[test]
+    fn a_token_lookalike_in_a_file_does_not_hide_the_real_one() {
+        let mut body = b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nname=\"csrf_token\"\r\n\r\nfake\r\n".to_vec();
+        body.extend(std::iter::repeat_n(b'x', 100_000));
+        body.extend_from_slice(
+            b"\r\n--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nreal\r\n--B--\r\n",
+        );
+        assert_eq!(scan(TokenScan::multipart(), &body, 4096), vec!["fake".to_string(), "real".to_string()]);
     }
 }

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use crate::access::{Action, Viewer};
 use crate::app::AppState;
 use crate::error::{AppResult, FormErrors};
-use crate::events::DomainEvent;
 use crate::files::Uploaded;
 use crate::htmx::{self, HxRequest};
 use crate::items::{self, ItemPath};
@@ -46,24 +45,15 @@ pub async fn post(
     if !errs.is_empty() {
         return Ok(web::invalid(views::chat::form(&it, &viewer.csrf, &body, &errs)));
     }
-    let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;
     let id = super::insert(&mut tx, it.kind, it.id, viewer.id, &body).await?;
-    state.files.save(&guard, &mut tx, &up.files, "chat", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "chat", id, viewer.id).await?;
     let title = format!("{} wrote in the {} “{}”", viewer.display_name, it.kind.label().to_lowercase(), it.title);
     let snippet: String = body.chars().take(500).collect();
     let notified = items::notify(&mut tx, &state.config, &it, &[], Some(viewer.id), &title, &snippet).await?;
     tx.commit().await?;
-    drop(guard);
-    let msg = super::get(&state.db, id).await?.ok_or(crate::error::AppError::NotFound)?;
-    let files = crate::files::of(&state.db, "chat", id).await?;
-    let rendered = views::chat::message(&msg, &files);
-    state.bus.publish(DomainEvent::ChatPosted {
-        kind: it.kind.slug().into(),
-        id: it.id,
-        html: rendered.render().into_string(),
-        audience: it.audience(),
-    });
+    let (event, rendered) = super::live_event(&state.db, id).await?.ok_or(crate::error::AppError::NotFound)?;
+    state.bus.publish(event);
     items::publish_notices(&state.bus, &notified);
     if hx.0 {
         // A fresh form, and the message appended at once (the live copy is skipped as a duplicate).

@@ -120,6 +120,32 @@ pub async fn recent(
     Ok((rows, more))
 }
 
+/// The live event of a posted message (rendered once, for every viewer) and its markup. Used by the
+/// instance where it was posted and by other instances, which receive only the message id.
+/// `None` when the message or its item is gone.
+pub async fn live_event(
+    db: &Db,
+    message_id: i64,
+) -> crate::error::AppResult<Option<(crate::events::DomainEvent, maud::Markup)>> {
+    let Some(msg) = get(db, message_id).await? else { return Ok(None) };
+    let Some(kind) = ItemKind::from_slug(&msg.object_type) else { return Ok(None) };
+    let it = match crate::items::load_any(db, kind, msg.object_id).await {
+        Ok(it) => it,
+        Err(crate::error::AppError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let files = crate::files::of(db, "chat", message_id).await?;
+    let rendered = crate::views::chat::message(&msg, &files);
+    let event = crate::events::DomainEvent::ChatPosted {
+        kind: kind.slug().into(),
+        id: it.id,
+        message: message_id,
+        html: rendered.0.clone(),
+        audience: it.audience(),
+    };
+    Ok(Some((event, rendered)))
+}
+
 /// The attachments of the given messages.
 pub async fn files_of(db: &Db, msgs: &[Message]) -> Result<HashMap<i64, Vec<Attachment>>, sqlx::Error> {
     let ids: Vec<i64> = msgs.iter().map(|m| m.id).collect();

@@ -2,20 +2,22 @@
 //! linked to a memo, task, project or chat message, under the name it was uploaded with).
 //!
 //! A blob is stored once, at `<data dir>/files/<aa>/<sha256>`, however many objects link it: copying a
-//! memo's files to the task made from it adds links, not bytes. Writing a blob goes temp file → fsync →
-//! rename → fsync directory, before the transaction that references it commits. When the last link to
-//! a file goes, `Store::collect` deletes its row and then the blob. Uploads and collection of one
-//! instance are serialised by `Store::guard`, so a blob is never removed under an upload of the same
-//! content; a blob left behind by a crash is removed by the maintenance job's sweep.
+//! memo's files to the task made from it adds links, not bytes. An upload is streamed to a temporary
+//! file (fsynced) under `files/tmp`; `Store::save` then, inside the transaction that links it, claims
+//! the `files` row of its hash (an upsert, which locks the row) and hard-links the temporary file to
+//! the blob's path if no blob is there (fsync directory). Content addressing makes this idempotent, so
+//! there is no lock in the process: two uploads of the same bytes, on one instance or several, link the
+//! same blob. When the last link to a file goes, `Store::collect` locks the file's row, deletes it only
+//! if no attachment references it, removes the blob, and then commits; an upload of the same bytes
+//! waits on the row lock and finds the blob missing, so it links it again. A blob left behind by a
+//! crash is removed by the maintenance job's sweep.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_query::{Expr, ExprTrait, Iden, JoinType, Order, Query};
+use sea_query::{Expr, ExprTrait, Iden, JoinType, OnConflict, Order, Query};
 use sha2::{Digest, Sha256};
-use tokio::sync::{Mutex, MutexGuard};
 
 use crate::db::{self, Db, Tx};
 
@@ -66,28 +68,24 @@ impl Attachment {
     }
 }
 
-/// Proof that the caller holds the store's lock (see the module header).
-pub struct FileGuard<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
-
 /// The blob store under the data directory.
 #[derive(Clone)]
 pub struct Store {
     root: PathBuf,
-    lock: Arc<Mutex<()>>,
 }
 
 impl Store {
     pub fn new(data_dir: &Path) -> Store {
-        Store { root: data_dir.join("files"), lock: Arc::new(Mutex::new(())) }
-    }
-
-    /// Serialises uploads with collection; hold it from `save` until the transaction commits.
-    pub async fn guard(&self) -> FileGuard<'_> {
-        FileGuard(self.lock.lock().await)
+        Store { root: data_dir.join("files") }
     }
 
     fn blob_path(&self, sha: &str) -> PathBuf {
         self.root.join(sha.get(..2).unwrap_or("00")).join(sha)
+    }
+
+    /// Where uploads wait, as temporary files, until they are linked (same file system as the blobs).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
     }
 
     /// The bytes of a stored file.
@@ -100,35 +98,34 @@ impl Store {
         self.blob_path(sha).exists()
     }
 
-    /// Writes a blob durably (temp → fsync → rename → fsync dir). Existing content is left alone.
+    /// Makes the blob of an upload exist: hard-links the upload's (fsynced) temporary file to the
+    /// blob's path, then fsyncs the directory. Idempotent: a blob already there (same hash, same bytes)
+    /// is kept, and its time refreshed so the sweep does not take it for a crash's leftover.
     async fn put(&self, up: &Upload) -> std::io::Result<()> {
         let path = self.blob_path(&up.sha256);
-        let tmp_dir = self.root.join("tmp");
-        let bytes = up.bytes.clone();
+        let tmp = up.path().to_path_buf();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::io::Write;
-            if path.exists() {
-                return Ok(());
-            }
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             std::fs::create_dir_all(&dir)?;
-            std::fs::create_dir_all(&tmp_dir)?;
-            let tmp = tmp_dir.join(format!("{:016x}", rand::random::<u64>()));
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            drop(f);
-            std::fs::rename(&tmp, &path)?;
-            std::fs::File::open(&dir)?.sync_all()
+            match std::fs::hard_link(&tmp, &path) {
+                Ok(()) => std::fs::File::open(&dir)?.sync_all(),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    std::fs::File::options().write(true).open(&path)?.set_modified(std::time::SystemTime::now())
+                }
+                Err(e) => Err(e),
+            }
         })
         .await
         .map_err(std::io::Error::other)?
     }
 
     /// Stores `uploads` and links them to `(kind, id)` inside `tx`. Returns the attachment ids.
+    ///
+    /// The `files` row is claimed first (an upsert, which locks it until `tx` ends), then the blob is
+    /// made to exist: a concurrent `collect` of the same content either finished before (its row and
+    /// blob are gone; both are made again here) or waits for this transaction and then finds the link.
     pub async fn save(
         &self,
-        _guard: &FileGuard<'_>,
         tx: &mut Tx,
         uploads: &[Upload],
         kind: &str,
@@ -137,81 +134,103 @@ impl Store {
     ) -> Result<Vec<i64>, crate::error::AppError> {
         let mut out = Vec::with_capacity(uploads.len());
         for up in uploads {
-            self.put(up).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
-            let existing: Option<i64> = tx
-                .scalar(
-                    Query::select()
-                        .column(Files::Id)
-                        .from(Files::Table)
-                        .and_where(Expr::col(Files::Sha256).eq(up.sha256.as_str())),
+            let file_id = tx
+                .insert_id(
+                    Query::insert()
+                        .into_table(Files::Table)
+                        .columns([Files::Sha256, Files::Size, Files::CreatedAt])
+                        .values_panic([up.sha256.as_str().into(), (up.size as i64).into(), db::now().into()])
+                        .on_conflict(OnConflict::column(Files::Sha256).update_column(Files::Sha256).to_owned())
+                        .returning_col(Files::Id),
                 )
                 .await?;
-            let file_id = match existing {
-                Some(f) => f,
-                None => {
-                    tx.insert_id(
-                        Query::insert()
-                            .into_table(Files::Table)
-                            .columns([Files::Sha256, Files::Size, Files::CreatedAt])
-                            .values_panic([up.sha256.as_str().into(), (up.bytes.len() as i64).into(), db::now().into()])
-                            .returning_col(Files::Id),
-                    )
-                    .await?
-                }
-            };
+            self.put(up).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
             out.push(insert_link(tx, file_id, kind, id, &up.name, &up.content_type, Some(by)).await?);
         }
         Ok(out)
     }
 
     /// After a commit that removed links: deletes each file no attachment links any more, row and blob.
+    ///
+    /// Per file, in one transaction: lock the row (a no-op update), delete it only if no attachment
+    /// references it (a new statement, so it sees links committed while it waited for the lock), remove
+    /// the blob, commit. An upload of the same content waits on the row until then and re-creates both.
+    /// A file that cannot be collected now (an error) is logged and left: the next collection or the
+    /// sweep gets it, and the change that unlinked it has committed already.
     pub async fn collect(&self, db: &Db, file_ids: &[i64]) -> Result<usize, sqlx::Error> {
-        if file_ids.is_empty() {
-            return Ok(0);
-        }
-        let _g = self.guard().await;
         let mut removed = 0;
         for &fid in file_ids {
-            let mut tx = db.begin().await?;
-            let sha: Option<String> = tx
-                .scalar(
-                    Query::delete()
-                        .from_table(Files::Table)
-                        .and_where(Expr::col(Files::Id).eq(fid))
-                        .and_where(
-                            Expr::exists(
-                                Query::select()
-                                    .expr(Expr::val(1))
-                                    .from(Attachments::Table)
-                                    .and_where(Expr::col((Attachments::Table, Attachments::FileId)).eq(fid))
-                                    .to_owned(),
-                            )
-                            .not(),
-                        )
-                        .returning_col(Files::Sha256),
-                )
-                .await?;
-            tx.commit().await?;
-            if let Some(sha) = sha {
-                if let Err(e) = tokio::fs::remove_file(self.blob_path(&sha)).await {
-                    tracing::warn!(error = %e, %sha, "could not remove a file's blob");
-                }
-                removed += 1;
+            match self.collect_one(db, fid).await {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, file = fid, "could not collect a file; left for later"),
             }
         }
         Ok(removed)
     }
 
+    async fn collect_one(&self, db: &Db, fid: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = db.begin().await?;
+        let locked: Option<String> = tx
+            .scalar(
+                Query::update()
+                    .table(Files::Table)
+                    .value(Files::Sha256, Expr::col(Files::Sha256))
+                    .and_where(Expr::col(Files::Id).eq(fid))
+                    .returning_col(Files::Sha256),
+            )
+            .await?;
+        if locked.is_none() {
+            tx.commit().await?;
+            return Ok(false);
+        }
+        let sha: Option<String> = tx
+            .scalar(
+                Query::delete()
+                    .from_table(Files::Table)
+                    .and_where(Expr::col(Files::Id).eq(fid))
+                    .and_where(
+                        Expr::exists(
+                            Query::select()
+                                .expr(Expr::val(1))
+                                .from(Attachments::Table)
+                                .and_where(Expr::col((Attachments::Table, Attachments::FileId)).eq(fid))
+                                .to_owned(),
+                        )
+                        .not(),
+                    )
+                    .returning_col(Files::Sha256),
+            )
+            .await?;
+        let Some(sha) = sha else {
+            tx.commit().await?;
+            return Ok(false);
+        };
+        match tokio::fs::remove_file(self.blob_path(&sha)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, %sha, "could not remove a file's blob"),
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Removes blobs that no `files` row names and that are older than `min_age` (left by a crash
     /// between writing a blob and committing its row). Run by the maintenance job.
+    /// Temporary upload files older than `min_age` (a crash mid-request) go too.
     pub async fn sweep(&self, db: &Db, min_age: std::time::Duration) -> Result<usize, crate::error::AppError> {
-        let _g = self.guard().await;
         let root = self.root.clone();
         let candidates = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
             let Ok(dirs) = std::fs::read_dir(&root) else { return out };
             for d in dirs.flatten() {
                 if d.file_name() == "tmp" {
+                    for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+                        let old = f.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+                        if old.is_some_and(|age| age >= min_age) {
+                            let _ = std::fs::remove_file(f.path());
+                        }
+                    }
                     continue;
                 }
                 for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {

@@ -1,23 +1,83 @@
 //! A form that may carry files: the `Uploaded<T>` extractor reads either an url-encoded body or a
 //! multipart one. Text fields deserialize into `T` (like `web::Form`); every part with a file name and
-//! content becomes an `Upload`. A file over the configured size is refused with 413 before anything is
-//! stored, so a refused upload leaves nothing behind.
+//! content becomes an `Upload`. A file's bytes are streamed to a temporary file under the store's
+//! `tmp` directory while they are hashed, never held in memory whole. A file over the configured size
+//! is refused with 413 before anything is stored, so a refused upload leaves nothing behind (the
+//! temporary file is removed when the `Upload` is dropped).
 
-use bytes::Bytes;
+use std::path::Path;
+use std::sync::Arc;
+
 use poem::web::Multipart;
 use poem::{FromRequest, Request, RequestBody};
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::app::AppState;
 use crate::error::AppError;
 
-/// One uploaded file, held in memory (the request body is capped by `max_body_bytes`).
+/// One uploaded file, in a temporary file that is removed when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct Upload {
     pub name: String,
     pub content_type: String,
     pub sha256: String,
-    pub bytes: Bytes,
+    pub size: u64,
+    file: Arc<tempfile::TempPath>,
+}
+
+impl Upload {
+    /// The temporary file holding the bytes (written and fsynced).
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+
+    /// Stores `bytes` as an upload (tests, and callers that already hold the bytes).
+    pub async fn from_bytes(tmp_dir: &Path, name: &str, content_type: &str, bytes: &[u8]) -> std::io::Result<Upload> {
+        let mut sink = Sink::new(tmp_dir).await?;
+        sink.write(bytes).await?;
+        sink.finish(clean_name(name), clean_type(Some(content_type))).await
+    }
+}
+
+/// A temporary file being written, hashed and counted.
+struct Sink {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    hash: Sha256,
+    size: u64,
+}
+
+impl Sink {
+    async fn new(tmp_dir: &Path) -> std::io::Result<Sink> {
+        tokio::fs::create_dir_all(tmp_dir).await?;
+        let dir = tmp_dir.to_path_buf();
+        let named = tokio::task::spawn_blocking(move || tempfile::Builder::new().prefix("up-").tempfile_in(dir))
+            .await
+            .map_err(std::io::Error::other)??;
+        let (file, path) = named.into_parts();
+        Ok(Sink { file: tokio::fs::File::from_std(file), path, hash: Sha256::new(), size: 0 })
+    }
+
+    async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.hash.update(chunk);
+        self.size += chunk.len() as u64;
+        self.file.write_all(chunk).await
+    }
+
+    /// Flushes and fsyncs the file (a blob is linked from it and must be durable).
+    async fn finish(mut self, name: String, content_type: String) -> std::io::Result<Upload> {
+        self.file.flush().await?;
+        self.file.sync_all().await?;
+        Ok(Upload {
+            name,
+            content_type,
+            sha256: hex::encode(self.hash.finalize()),
+            size: self.size,
+            file: Arc::new(self.path),
+        })
+    }
 }
 
 /// Form fields `T` plus the files sent with them.
@@ -47,9 +107,16 @@ fn bad(e: impl std::fmt::Display) -> poem::Error {
     AppError::BadRequest(format!("The form could not be read: {e}")).into()
 }
 
+fn io(e: std::io::Error) -> poem::Error {
+    AppError::Other(anyhow::anyhow!("storing an upload: {e}")).into()
+}
+
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Uploaded<T> {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limit = req.data::<AppState>().map(|s| s.config.max_upload_bytes).unwrap_or(20 * 1024 * 1024);
+        let Some(state) = req.data::<AppState>() else {
+            return Err(AppError::Other(anyhow::anyhow!("no application state")).into());
+        };
+        let limit = state.config.max_upload_bytes as u64;
         let ct = req.header("content-type").unwrap_or("");
         if !ct.starts_with("multipart/form-data") {
             let crate::web::Form(form) = crate::web::Form::<T>::from_request(req, body).await?;
@@ -63,19 +130,23 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Uploaded<T> {
             match field.file_name().map(str::to_string) {
                 Some(file_name) => {
                     let content_type = clean_type(field.content_type());
-                    let bytes = field.bytes().await.map_err(bad)?;
-                    if file_name.is_empty() && bytes.is_empty() {
+                    let mut sink = Sink::new(&state.files.tmp_dir()).await.map_err(io)?;
+                    let mut reader = std::pin::pin!(field.into_async_read());
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = reader.read(&mut buf).await.map_err(bad)?;
+                        if n == 0 {
+                            break;
+                        }
+                        if sink.size + n as u64 > limit {
+                            return Err(AppError::PayloadTooLarge(limit as usize).into());
+                        }
+                        sink.write(&buf[..n]).await.map_err(io)?;
+                    }
+                    if file_name.is_empty() && sink.size == 0 {
                         continue; // an empty file input
                     }
-                    if bytes.len() > limit {
-                        return Err(AppError::PayloadTooLarge(limit).into());
-                    }
-                    files.push(Upload {
-                        name: clean_name(&file_name),
-                        content_type,
-                        sha256: super::sha256_hex(&bytes),
-                        bytes: Bytes::from(bytes),
-                    });
+                    files.push(sink.finish(clean_name(&file_name), content_type).await.map_err(io)?);
                 }
                 None => pairs.push((name, field.text().await.map_err(bad)?)),
             }

@@ -151,10 +151,9 @@ pub async fn create(
         Ok(i) => i,
         Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, None, &up.form, &errs, false).await?)),
     };
-    let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;
     let id = repo::insert(&mut tx, &input, viewer.id, &Actor::from(&viewer), &names).await?;
-    state.files.save(&guard, &mut tx, &up.files, "memo", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "memo", id, viewer.id).await?;
     let item = ItemRef {
         kind: ItemKind::Memo,
         id,
@@ -172,7 +171,6 @@ pub async fn create(
         notify_shared(&mut tx, &state, &item, viewer.id, &input.description).await?
     };
     tx.commit().await?;
-    drop(guard);
     items::publish_changed(&state.bus, &item);
     items::publish_notices(&state.bus, &notified);
     state.wake.notify_one();
@@ -231,10 +229,9 @@ pub async fn update(
     };
     // Once shared, a memo cannot go back to being a draft.
     input.draft = input.draft && before.draft;
-    let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&guard, &mut tx, &up.files, "memo", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "memo", id, viewer.id).await?;
     let after = ItemRef {
         title: input.name.clone(),
         draft: input.draft,
@@ -251,7 +248,6 @@ pub async fn update(
         notify_shared(&mut tx, &state, &newcomers, viewer.id, &input.description).await?
     };
     tx.commit().await?;
-    drop(guard);
     // A draft's audience is its owner: publish as the memo was, and as it is now.
     items::publish_changed(&state.bus, &after);
     items::publish_edit(&state, &it, &after.parts, &notified);

@@ -122,10 +122,9 @@ pub async fn create(
     if input.next_step_date.is_none() {
         input.next_step_date = Some(next_working_day(today));
     }
-    let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;
     let id = repo::insert(&mut tx, &input, viewer.id, &Actor::from(&viewer), &names).await?;
-    state.files.save(&guard, &mut tx, &up.files, "project", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "project", id, viewer.id).await?;
     let mut memo_notified = Vec::new();
     if let Some(m) = &memo {
         crate::files::link(&mut tx, &input.memo_files, ("memo", m.id), ("project", id), viewer.id).await?;
@@ -153,7 +152,6 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    drop(guard);
     items::publish_changed(&state.bus, &item);
     if let Some(m) = &memo {
         items::publish_changed(&state.bus, m);
@@ -222,10 +220,9 @@ pub async fn update(
         Ok(i) => i,
         Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &errs).await?)),
     };
-    let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&guard, &mut tx, &up.files, "project", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "project", id, viewer.id).await?;
     let after = participants::of_tx(&mut tx, ItemKind::Project, id).await?;
     let newcomers = ItemRef { parts: after.without(&it.parts), ..it.clone() };
     let notified = items::notify_each(
@@ -238,7 +235,6 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    drop(guard);
     items::publish_edit(&state, &it, &after, &notified);
     Ok(htmx::redirect(hx, &format!("/projects/{id}")))
 }

@@ -253,10 +253,9 @@ pub async fn create(
         input.stage = Stage::InProgress;
     }
     let actor = Actor::from(&viewer);
-    let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;
     let id = repo::insert(&mut tx, &input, viewer.id, co_owner, &actor, &names).await?;
-    state.files.save(&guard, &mut tx, &up.files, "task", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "task", id, viewer.id).await?;
     let mut memo_changed = None;
     if let Some(m) = &ctx.memo {
         crate::files::link(&mut tx, &input.memo_files, ("memo", m.id), ("task", id), viewer.id).await?;
@@ -291,7 +290,6 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    drop(guard);
     items::publish_changed(&state.bus, &item);
     if let Some((pit, _)) = &ctx.parent {
         items::publish_changed(&state.bus, pit);
@@ -392,10 +390,9 @@ pub async fn update(
     {
         items::load(&state.db, &viewer, ItemKind::Project, p, Action::CreateSubtask).await?;
     }
-    let guard = state.files.guard().await;
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&guard, &mut tx, &up.files, "task", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "task", id, viewer.id).await?;
     let after = participants::of_tx(&mut tx, ItemKind::Task, id).await?;
     let newcomers = ItemRef { parts: after.without(&it.parts), ..it.clone() };
     let notified = items::notify_each(
@@ -408,7 +405,6 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    drop(guard);
     items::publish_edit(&state, &it, &after, &notified);
     Ok(htmx::redirect(hx, &format!("/tasks/{id}")))
 }

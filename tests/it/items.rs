@@ -146,6 +146,96 @@ async fn files_are_stored_once_downloaded_only_by_those_who_may_see_them_and_rem
     assert_eq!(app.count("files", Cond::all()).await, 0);
 }
 
+/// No lock serialises uploads with collection: removing the last link to some bytes while the same
+/// bytes are uploaded again, at the same moment, never leaves the new link without its blob.
+#[tokio::test]
+async fn removing_a_file_while_the_same_bytes_are_uploaded_again_keeps_the_new_upload() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let mark = app.uid("Mark.Manager.Sales").await;
+    helen.get("/tasks/new").await;
+    let target =
+        create(&helen, "/tasks", &[("name", "Receives the bytes again"), ("responsible", mark.as_str())]).await;
+    for round in 0..12 {
+        let bytes = format!("round {round} of the race").repeat(5000).into_bytes();
+        let sha = ferrocrm::files::sha256_hex(&bytes);
+        let p = helen
+            .post_multipart(
+                "/tasks",
+                &[("name", "Holds the bytes"), ("responsible", &mark)],
+                &[("files", "a.txt", "text/plain", bytes.clone())],
+            )
+            .await;
+        let holder = created_id(&p);
+        let link = helen.get(&format!("/tasks/{holder}")).await.attr("#files li.file a", "href").expect("a file link");
+
+        let (delete_path, chat_path) = (format!("{link}/delete"), format!("/tasks/{target}/chat"));
+        let again = [("files", "b.txt", "text/plain", bytes.clone())];
+        let remove = helen.post_form(&delete_path, &[]);
+        let upload = helen.post_multipart(&chat_path, &[("body", "again")], &again);
+        let (removed, uploaded) = tokio::join!(remove, upload);
+        assert_eq!(removed.status, 303, "round {round}: {}", removed.body);
+        assert_eq!(uploaded.status, 303, "round {round}: {}", uploaded.body);
+
+        assert!(app.state.files.exists(&sha), "round {round}: the blob of a linked file is gone");
+        let links = app.count("attachments", Cond::all().add(Expr::col("object_type").eq("chat"))).await;
+        assert_eq!(links, round + 1, "round {round}");
+        assert_eq!(app.count("files", Cond::all().add(Expr::col("sha256").eq(sha.as_str()))).await, 1);
+    }
+    // Every chat file downloads, whole.
+    let page = helen.get(&format!("/tasks/{target}")).await;
+    let hrefs = page.attrs(".chat-files a", "href");
+    assert_eq!(hrefs.len(), 12, "{}", page.body);
+    for href in hrefs {
+        assert_eq!(helen.raw("GET", &href, &[], vec![]).await.status, 200, "{href}");
+    }
+
+    // The same two orders made certain, through the store. Collection started while an upload of the
+    // same bytes is linking them (its transaction open) waits for it and then leaves the file alone.
+    let store = app.state.files.clone();
+    let uid = app.user_id("Helen.Head.Sales").await;
+    let bytes = b"linked while collected".to_vec();
+    let sha = ferrocrm::files::sha256_hex(&bytes);
+    let up = ferrocrm::files::Upload::from_bytes(&store.tmp_dir(), "c.txt", "text/plain", &bytes).await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let first = store.save(&mut tx, std::slice::from_ref(&up), "task", target, uid).await.unwrap()[0];
+    tx.commit().await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let file = ferrocrm::files::unlink(&mut tx, first).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    store.save(&mut tx, std::slice::from_ref(&up), "task", target, uid).await.unwrap();
+    let collecting = tokio::spawn({
+        let (store, db) = (store.clone(), app.db.clone());
+        async move { store.collect(&db, &[file]).await.unwrap() }
+    });
+    // On PostgreSQL, see the collection wait for the upload's row lock before committing (on SQLite,
+    // write transactions are serialised whole).
+    if let ferrocrm::db::Db::Postgres(pool) = &app.db {
+        let waiting =
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let give_up = std::time::Instant::now() + Duration::from_secs(5);
+        while sqlx::query_scalar::<_, i64>(waiting).fetch_one(pool).await.unwrap() == 0 {
+            assert!(std::time::Instant::now() < give_up, "the collection never waited for the upload");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(collecting.await.unwrap(), 0, "a file linked by a committed upload was collected");
+    assert!(store.exists(&sha));
+    // And an upload after a collection has removed row and blob makes both again.
+    let mut tx = app.db.begin().await.unwrap();
+    let files = ferrocrm::files::unlink_all(&mut tx, "task", &[target]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.collect(&app.db, &files).await.unwrap() >= 1);
+    assert!(!store.exists(&sha));
+    let mut tx = app.db.begin().await.unwrap();
+    store.save(&mut tx, &[up], "task", target, uid).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.exists(&sha), "the upload re-created the blob");
+    assert_eq!(app.count("files", Cond::all().add(Expr::col("sha256").eq(sha.as_str()))).await, 1);
+}
+
 #[tokio::test]
 async fn an_upload_over_the_limit_gets_413_and_leaves_nothing_behind() {
     let app = TestApp::with(Options { seed_users: true, max_upload_bytes: Some(1024), ..Default::default() }).await;

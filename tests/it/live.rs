@@ -6,6 +6,7 @@ use ferrocrm::events::DomainEvent;
 
 use crate::helpers::app::{Options, PASSWORD, fresh_pg_database, pg_server_url};
 use crate::helpers::browser::Browser;
+use crate::helpers::items::create;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Two instances on one PostgreSQL database: an event published on one reaches streams on the other.
@@ -38,6 +39,44 @@ async fn an_event_published_on_one_instance_reaches_streams_on_another() {
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(carl.is_closed(Duration::from_secs(3)).await, "the stream on the other instance stayed open");
+}
+
+/// Two instances on one PostgreSQL database: a chat message far longer than a NOTIFY payload may be
+/// (8,000 bytes) posted on A reaches a participant's stream on B whole: B receives the message id and
+/// renders the message from the database. An event too large to send makes B's streams resync.
+#[tokio::test]
+async fn a_long_chat_message_posted_on_one_instance_reaches_streams_on_another_intact() {
+    let url = fresh_pg_database(&pg_server_url()).await;
+    let a = TestApp::with(Options { seed_users: true, database_url: Some(url.clone()), ..Default::default() }).await;
+    let b = TestApp::with(Options { database_url: Some(url), ..Default::default() }).await;
+    let helen = a.login_as("Helen.Head.Sales").await;
+    let mark = a.uid("Mark.Manager.Sales").await;
+    let task = create(&helen, "/tasks", &[("name", "Long talk"), ("responsible", mark.as_str())]).await;
+    let mark_on_b = b.login_as("Mark.Manager.Sales").await;
+    let eve_on_b = b.login_as("Eve.Manager.Export").await;
+    let mut stream = mark_on_b.sse().await;
+    let mut stranger = eve_on_b.sse().await;
+    assert_eq!(stream.status, 200);
+
+    let text: String = "Grüße aus Köln, zweite Zeile folgt. ".chars().cycle().take(10_000).collect();
+    assert!(text.len() > 10_000);
+    let p = helen.post_form(&format!("/tasks/{task}/chat"), &[("body", text.trim_end())]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let event = stream.expect(&format!("chat-task-{task}"), Duration::from_secs(5)).await;
+    assert!(
+        event.data.contains(&format!(">{}<", text.trim_end())),
+        "the message arrived cut: {} bytes",
+        event.data.len()
+    );
+    assert!(event.data.contains("Helen Head"));
+    let seen = stranger.drain(Duration::from_millis(300)).await;
+    assert!(seen.iter().all(|e| !e.event.starts_with("chat-")), "the audience holds across instances: {seen:?}");
+
+    // An event whose audience alone exceeds the NOTIFY limit: the other instance resyncs.
+    let users = (1..=3000).collect();
+    let audience = ferrocrm::access::Audience { users, ..Default::default() };
+    a.state.bus.publish(DomainEvent::Changed { topic: "task".into(), id: task, audience });
+    stream.expect("resync", Duration::from_secs(5)).await;
 }
 
 /// Logs in through the real form in Chromium and watches the bell count go up without a reload.

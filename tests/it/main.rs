@@ -9,6 +9,7 @@ mod helpers;
 mod access_rules;
 mod admin;
 mod auth;
+mod bodies;
 mod cli;
 mod foundation;
 mod golden;

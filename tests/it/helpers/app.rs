@@ -39,6 +39,10 @@ pub struct Options {
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<usize>,
     pub sse_per_user: Option<usize>,
+    /// Request body limits: whole-body deadline, minimum rate (bytes/s) and its grace period.
+    pub body_timeout: Option<Duration>,
+    pub body_min_rate: Option<u64>,
+    pub body_grace: Option<Duration>,
     /// Reuse this database URL (a second instance on the same database).
     pub database_url: Option<String>,
     pub seed_users: bool,
@@ -126,6 +130,15 @@ impl TestApp {
         }
         if let Some(n) = o.sse_per_user {
             config.sse_per_user = n;
+        }
+        if let Some(d) = o.body_timeout {
+            config.body_timeout = d;
+        }
+        if let Some(n) = o.body_min_rate {
+            config.body_min_rate = n;
+        }
+        if let Some(d) = o.body_grace {
+            config.body_grace = d;
         }
         let app = App::build(config).await.expect("build the app");
         let port = app.port();
