@@ -7,7 +7,7 @@
 use maud::{Markup, html};
 
 /// How long a list waits to coalesce a burst of changes into one request.
-pub const LIST_DELAY_MS: u32 = 300;
+pub const LIST_DELAY_MS: u32 = 100;
 
 /// Where a region comes from and which events refresh it.
 pub struct Live<'a> {

@@ -1,6 +1,5 @@
 //! "Message +": posting in an item's chat, and loading older messages.
 
-use maud::Render;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;

@@ -145,10 +145,7 @@ fn item_of(kind: ItemKind, id: i64, head: Head, parts: Parts, family: BTreeSet<i
 /// Loads an item and checks that `v` may do `action` on it: 404 when it does not exist or `v` may not
 /// see it, 403 when `v` sees it but may not do `action`.
 pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) -> AppResult<ItemRef> {
-    let head: Head = db.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
-    let parts = participants::of(db, kind, id).await?;
-    let family = if kind == ItemKind::Task { participants::family(db, id).await? } else { BTreeSet::new() };
-    let item = item_of(kind, id, head, parts, family);
+    let item = load_any(db, kind, id).await?;
     if !item.can(v, Action::View) {
         return Err(AppError::NotFound);
     }
@@ -161,7 +158,8 @@ pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) 
 pub async fn load_any(db: &Db, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     let head: Head = db.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
     let parts = participants::of(db, kind, id).await?;
-    Ok(item_of(kind, id, head, parts))
+    let family = if kind == ItemKind::Task { participants::family(db, id).await? } else { BTreeSet::new() };
+    Ok(item_of(kind, id, head, parts, family))
 }
 
 /// Loads an item inside a transaction, without access checks (for changes the system makes as a

@@ -93,6 +93,7 @@ async fn chat_text_cannot_add_fields_or_events_to_another_participants_stream() 
     app.state.bus.publish(DomainEvent::ChatPosted {
         kind: "task".into(),
         id,
+        message: 0,
         html: "<p class=\"chat-body\">old\revent: logout\rdata: x\r\rend</p>".into(),
         audience: Audience { users: BTreeSet::from([app.user_id("Mark.Manager.Sales").await]), ..Default::default() },
     });

@@ -22,7 +22,7 @@ async fn a_chat_message_typed_by_one_user_appears_for_the_other_within_a_second_
     let task = create(&helen, "/tasks", &[("name", "Prepare the offer"), ("responsible", &mark_id)]).await;
     let url = format!("{}/tasks/{task}", app.base);
 
-    let (a, b) = tokio::join!(Browser::start(), Browser::start());
+    let (a, b) = Browser::pair().await;
     a.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
     b.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
     a.goto(&url).await;

@@ -9,7 +9,12 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    _slot: Option<tokio::sync::SemaphorePermit<'static>>,
 }
+
+/// Browsers running at once in the test process. Chromium is the heaviest thing a test runs; on two
+/// cores, more than two at a time starve the app under test and make live-update timings meaningless.
+static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
@@ -20,8 +25,24 @@ impl Browser {
         Browser::start_in_zone(None).await
     }
 
+    /// Two browsers for one test (two people), taking both slots at once so that two such tests
+    /// cannot each hold one slot and wait for the other.
+    pub async fn pair() -> (Browser, Browser) {
+        let both = SLOTS.acquire_many(2).await.expect("browser slots");
+        let (mut a, b) = tokio::join!(Browser::launch(None), Browser::launch(None));
+        a._slot = Some(both);
+        (a, b)
+    }
+
     /// A browser whose clock lives in time zone `tz` (Chromium follows `TZ`), like a user abroad.
     pub async fn start_in_zone(tz: Option<&str>) -> Browser {
+        let slot = SLOTS.acquire().await.expect("browser slot");
+        let mut b = Browser::launch(tz).await;
+        b._slot = Some(slot);
+        b
+    }
+
+    async fn launch(tz: Option<&str>) -> Browser {
         let driver_bin = std::env::var("FERROCRM_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chrome = std::env::var("FERROCRM_TEST_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
         assert!(
@@ -63,7 +84,7 @@ impl Browser {
                 .connect(&url)
                 .await
             {
-                Ok(client) => return Browser { client, driver, _profile: profile },
+                Ok(client) => return Browser { client, driver, _profile: profile, _slot: None },
                 Err(e) => last_err = e.to_string(),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -101,12 +122,15 @@ impl Browser {
             .expect("logged-in page");
     }
 
-    /// Text of the first element matching `css` (empty if none).
+    /// Text of the first element matching `css` (empty if none). Read in one script, so a live
+    /// region replacing the element meanwhile cannot make the read fail.
     pub async fn text(&self, css: &str) -> String {
-        match self.client.find(Locator::Css(css)).await {
-            Ok(e) => e.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        }
+        let v = self
+            .client
+            .execute("var e = document.querySelector(arguments[0]); return e ? e.innerText : ''", vec![css.into()])
+            .await
+            .expect("execute script");
+        v.as_str().unwrap_or_default().trim().to_string()
     }
 
     /// Runs JavaScript in the page and returns its result.
@@ -116,8 +140,15 @@ impl Browser {
 
     /// An attribute of the first element matching `css` (None if no element or attribute).
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        let e = self.client.find(Locator::Css(css)).await.ok()?;
-        e.attr(name).await.ok().flatten()
+        let v = self
+            .client
+            .execute(
+                "var e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null",
+                vec![css.into(), name.into()],
+            )
+            .await
+            .expect("execute script");
+        v.as_str().map(str::to_string)
     }
 
     /// Clicks the first element matching `css`. Live regions replace their elements when they

@@ -100,6 +100,21 @@ impl TestApp {
     }
 
     /// Runs due jobs until none is left (reminders and the like).
+    /// Moves every waiting job's due time into the past (time passing, without waiting for it).
+    pub async fn make_jobs_due(&self) {
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        self.db
+            .execute(
+                &Query::update()
+                    .table("jobs")
+                    .value("run_at", past)
+                    .and_where(Expr::col("status").eq("queued"))
+                    .to_owned(),
+            )
+            .await
+            .unwrap();
+    }
+
     pub async fn run_jobs(&self) {
         for _ in 0..100 {
             if !ferrocrm::jobs::run_once(&self.state).await.unwrap() {
