@@ -12,6 +12,7 @@ pub mod items;
 pub mod layout;
 pub mod live;
 pub mod memos;
+pub mod picker;
 pub mod notifications;
 pub mod profile;
 pub mod projects;
