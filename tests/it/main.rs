@@ -17,6 +17,7 @@ mod live;
 mod live_converge;
 mod live_tasks;
 mod memos;
+mod people;
 mod schema;
 mod seed;
 mod tasks;
