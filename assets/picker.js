@@ -87,6 +87,7 @@
     var span = document.createElement('span');
     span.className = 'chip-label';
     span.textContent = label;
+    span.title = label;
     var hidden = document.createElement('input');
     hidden.type = 'hidden';
     hidden.name = p.getAttribute('data-name');

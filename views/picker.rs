@@ -70,7 +70,8 @@ impl Render for Picker<'_> {
         if let Some(p) = self.parent {
             src.push_str(&format!("&parent={}", p.trim()));
         }
-        let placeholder = self.placeholder.unwrap_or(if self.multiple { "Type a name to add…" } else { "Type a name…" });
+        let placeholder =
+            self.placeholder.unwrap_or(if self.multiple { "Type a name to add…" } else { "Type a name…" });
         html! {
             div.field.picker-field.compact[self.compact].has-error[err.is_some()] {
                 label.sr-only[self.compact] id=(format!("{id}-label")) for=(id) { (self.label) }
@@ -100,7 +101,7 @@ impl Render for Picker<'_> {
 fn chip(name: &str, id: i64, label: &str) -> Markup {
     html! {
         li.chip {
-            span.chip-label { (label) }
+            span.chip-label title=(label) { (label) }
             input type="hidden" name=(name) value=(id);
             button.chip-remove type="button" aria-label=(format!("Remove {label}")) { "×" }
         }

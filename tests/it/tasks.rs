@@ -183,7 +183,10 @@ async fn a_task_cannot_be_closed_while_it_has_an_active_subtask() {
         Some("A subtask is for one of the main task's responsible users.")
     );
     let form = helen.get(&format!("/tasks/new?parent={main}")).await;
-    assert_eq!(form.attrs("#f-responsible-picker input[name=responsible]", "value"), [app.uid("Helen.Head.Sales").await]);
+    assert_eq!(
+        form.attrs("#f-responsible-picker input[name=responsible]", "value"),
+        [app.uid("Helen.Head.Sales").await]
+    );
     // The Responsible picker offers only the main task's responsible users.
     let src = form.attr("#f-responsible-picker", "data-src").expect("picker source");
     assert_eq!(src, format!("/people?field=responsible&parent={main}"));
