@@ -27,6 +27,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/logout"),
     ("GET", "/events"),
     ("GET", "/search"),
+    ("GET", "/people"),
     ("GET", "/profile"),
     ("POST", "/profile"),
     ("GET", "/profile/password"),
@@ -160,6 +161,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/logout", post(auth::handlers::logout))
         .at("/events", get(events::stream))
         .at("/search", get(search::search))
+        .at("/people", get(users::people::search))
         .at("/profile", get(profile::show).post(profile::update))
         .at("/profile/password", get(auth::handlers::password_page).post(auth::handlers::change_password))
         .at("/notifications", get(notifications::handlers::index))

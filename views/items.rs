@@ -14,6 +14,7 @@ use crate::items::remove::Removal;
 use crate::items::{ItemRef, Panels};
 use crate::tasks::model::{Stage, WorkForm, priority_label};
 use crate::views::layout::{PageCx, page};
+use crate::views::picker::{Picker, ids};
 use crate::views::ui::{self, Field, icon};
 use crate::views::{chat, reminders};
 
@@ -153,12 +154,13 @@ pub fn delete_page(cx: &PageCx<'_>, it: &ItemRef, r: &Removal) -> Markup {
     )
 }
 
-/// Fields a task and a project form share. `users` are (id, label) of active users.
-/// A subtask has one responsible and gets its main task's owner as co-owner, so `subtask` narrows both.
+/// Fields a task and a project form share. `users` are (id, label) of active users (the chosen
+/// people's names; the pickers search the rest). A subtask has one responsible, one of its main
+/// task's, and gets its main task's owner as co-owner, so `subtask` narrows both.
 pub fn work_fields(f: &WorkForm, errs: &FormErrors, users: &[(i64, String)], subtask: bool) -> Markup {
-    let ids = |v: &[String]| v.iter().filter_map(|s| s.parse::<i64>().ok()).collect::<Vec<_>>();
     let co_owner: Vec<i64> = f.co_owner_id.parse::<i64>().ok().into_iter().collect();
     let prio = [("1", "Low"), ("2", "Middle"), ("3", "High")].map(|(v, l)| (v.to_string(), l.to_string()));
+    let parent = subtask.then_some(f.parent_id.as_str());
     html! {
         (Field::new("name", "Name", &f.name, errs).required())
         div.field.has-error[errs.get("description").is_some()] {
@@ -175,10 +177,10 @@ pub fn work_fields(f: &WorkForm, errs: &FormErrors, users: &[(i64, String)], sub
             (ui::select("priority", "Priority", if f.priority.is_empty() { "2" } else { &f.priority }, &prio, errs))
         }
         div.field-row {
-            (ui::user_select("responsible", "Responsible", users, &ids(&f.responsible), !subtask, errs))
-            (ui::user_select("subscribers", "Subscribers", users, &ids(&f.subscribers), true, errs))
+            (Picker::new("responsible", "Responsible", users, &ids(&f.responsible), !subtask, errs).parent(parent))
+            (Picker::new("subscribers", "Subscribers", users, &ids(&f.subscribers), true, errs))
         }
-        @if !subtask { (ui::user_select("co_owner_id", "Co-owner", users, &co_owner, false, errs)) }
+        @if !subtask { (Picker::new("co_owner_id", "Co-owner", users, &co_owner, false, errs)) }
     }
 }
 

@@ -49,6 +49,7 @@ fn head(title: &str) -> Markup {
             script src=(assets::url("htmx.min.js")) defer {}
             script src=(assets::url("htmx-ext-sse.js")) defer {}
             script src=(assets::url("app.js")) defer {}
+            script src=(assets::url("picker.js")) defer {}
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::tasks::model::Task;
 use crate::views::items::{self, Actions, people};
 use crate::views::layout::{PageCx, page};
 use crate::views::live::{LIST_DELAY_MS, Live};
+use crate::views::picker::Picker;
 use crate::views::ui::{self, Field, datetime, icon};
 
 pub struct Rows<'a> {
@@ -219,7 +220,7 @@ pub fn form(
                         label.check { input type="checkbox" name="draft" value="on" checked[f.is_draft()]; " Draft — only you can see it; nobody is notified" }
                     }
                     div.field-row {
-                        (ui::user_select("recipient_id", "Recipient", users, &recipient, false, errs))
+                        (Picker::new("recipient_id", "Recipient", users, &recipient, false, errs))
                         (ui::select("purpose", "Purpose", &f.purpose, &purposes, errs))
                     }
                     div.field.has-error[errs.get("description").is_some()] {
@@ -227,7 +228,7 @@ pub fn form(
                         textarea #f-description name="description" rows="8" { (f.description) }
                         @if let Some(e) = errs.get("description") { p.field-error #f-description-error { (e) } }
                     }
-                    (ui::user_select("subscribers", "Subscribers", users, &subs, true, errs))
+                    (Picker::new("subscribers", "Subscribers", users, &subs, true, errs))
                     @if !files.is_empty() {
                         div.field { span.label { "Attached" } (items::attachments(files, false, &cx.viewer.csrf)) }
                     }

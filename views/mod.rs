@@ -13,6 +13,7 @@ pub mod layout;
 pub mod live;
 pub mod memos;
 pub mod notifications;
+pub mod picker;
 pub mod profile;
 pub mod projects;
 pub mod reminders;

@@ -15,6 +15,7 @@ use crate::tasks::model::{Stage, Task, TaskFilter, WorkForm};
 use crate::views::items::{self, Actions, date, names, people, priority, stage_badge};
 use crate::views::layout::{PageCx, page};
 use crate::views::live::{LIST_DELAY_MS, Live};
+use crate::views::picker::{Picker, ids};
 use crate::views::ui::{self, datetime, icon};
 
 /// What the list needs: the page, participants and names of its rows, and the filter it shows.
@@ -30,7 +31,9 @@ fn opt(v: &str, label: &str, current: &str) -> Markup {
     html! { option value=(v) selected[v == current] { (label) } }
 }
 
+/// The filter bar. `users` names the owner and responsible of the filter (the pickers search the rest).
 fn filters(f: &TaskFilter, users: &[(i64, String)]) -> Markup {
+    let no_errs = FormErrors::default();
     html! {
         form.filters #task-filters method="get" action="/tasks" hx-get="/tasks" hx-target="#task-list" hx-swap="outerHTML"
             hx-push-url="true" hx-trigger="input changed delay:300ms from:input[type=search], change" {
@@ -44,14 +47,9 @@ fn filters(f: &TaskFilter, users: &[(i64, String)]) -> Markup {
                 (opt("", "Any role of mine", &f.role)) (opt("mine", "I own", &f.role))
                 (opt("assigned", "I am responsible", &f.role)) (opt("subscribed", "I subscribed", &f.role))
             }
-            select name="owner" aria-label="Owner" {
-                option value="" { "Any owner" }
-                @for (id, l) in users { option value=(id) selected[f.owner == id.to_string()] { (l) } }
-            }
-            select name="responsible" aria-label="Responsible" {
-                option value="" { "Any responsible" }
-                @for (id, l) in users { option value=(id) selected[f.responsible == id.to_string()] { (l) } }
-            }
+            (Picker::new("owner", "Owner", users, &ids(std::slice::from_ref(&f.owner)), false, &no_errs).compact("Any owner"))
+            (Picker::new("responsible", "Responsible", users, &ids(std::slice::from_ref(&f.responsible)), false, &no_errs)
+                .compact("Any responsible"))
             select name="sort" aria-label="Sort" {
                 (opt("", "Newest first", &f.sort)) (opt("due", "Due date", &f.sort)) (opt("step", "Next step date", &f.sort))
             }

@@ -178,32 +178,3 @@ pub fn query(pairs: &[(&str, String)]) -> String {
         .collect();
     if enc.is_empty() { String::new() } else { format!("?{}", enc.join("&")) }
 }
-
-/// A user picker: a `<select>` (one user) or a `<select multiple>` (several), labelled, with its error.
-/// `choices` are (id, label); `selected` the chosen ids.
-pub fn user_select(
-    name: &'static str,
-    label: &str,
-    choices: &[(i64, String)],
-    selected: &[i64],
-    multiple: bool,
-    errors: &FormErrors,
-) -> Markup {
-    let err = errors.get(name);
-    let id = format!("f-{name}");
-    let err_id = format!("{id}-error");
-    html! {
-        div.field.has-error[err.is_some()] {
-            label for=(id) { (label) }
-            select id=(id) name=(name) multiple[multiple] size=[multiple.then_some(6)]
-                aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| err_id.as_str())] {
-                @if !multiple { option value="" { "— choose —" } }
-                @for (uid, l) in choices {
-                    option value=(uid) selected[selected.contains(uid)] { (l) }
-                }
-            }
-            @if multiple { p.help { "Hold Ctrl (⌘ on a Mac) to choose several." } }
-            @if let Some(e) = err { p.field-error id=(err_id) { (e) } }
-        }
-    }
-}

@@ -92,12 +92,9 @@ async fn render_form(
     form: &WorkForm,
     errs: &FormErrors,
 ) -> AppResult<maud::Markup> {
-    let mut users = (*state.people.choices(&state.db).await?).clone();
-    // A subtask is done by one of its main task's responsible users.
-    if let Ok(p) = form.parent_id.parse::<i64>() {
-        let team = participants::of(&state.db, ItemKind::Task, p).await?.users(PRole::Responsible);
-        users.retain(|(id, _)| team.contains(id));
-    }
+    // Names of the chosen people. A subtask's Responsible picker offers only its main task's
+    // responsible users (`GET /people?parent=`); `create` checks it again.
+    let users = state.people.choices(&state.db).await?;
     let projects = crate::projects::repo::choices(&state.db, v, 200).await?;
     let memo_files = match form.memo_id.parse::<i64>() {
         Ok(m) => crate::files::of(&state.db, "memo", m).await?,

@@ -535,6 +535,29 @@ pub async fn choice_list(db: &Db) -> Result<Vec<(i64, String)>, sqlx::Error> {
     Ok(choices(db).await?.into_iter().map(|c| (c.id, c.label())).collect())
 }
 
+/// Active users whose first name, last name or username contains every word of `q` (any case), by
+/// name, at most `limit`; only those in `among` when it is given (a picker restricted to a team).
+pub async fn search(db: &Db, q: &str, among: Option<&[i64]>, limit: u64) -> Result<Vec<Choice>, sqlx::Error> {
+    let mut s = Query::select();
+    s.columns([Users::Id, Users::Username, Users::FirstName, Users::LastName, Users::DepartmentId])
+        .from(Users::Table)
+        .and_where(Expr::col(Users::IsActive).eq(true))
+        .order_by(Users::FirstName, Order::Asc)
+        .order_by(Users::LastName, Order::Asc)
+        .order_by(Users::Id, Order::Asc)
+        .limit(limit);
+    for word in q.split_whitespace().take(4) {
+        let pat = db::like_pattern(&word.to_lowercase());
+        let like =
+            |c: Users| Expr::expr(Func::lower(Expr::col(c))).like(sea_query::LikeExpr::new(pat.clone()).escape('\\'));
+        s.and_where(like(Users::FirstName).or(like(Users::LastName)).or(like(Users::Username)));
+    }
+    if let Some(ids) = among {
+        s.and_where(Expr::col(Users::Id).is_in(ids.iter().copied()));
+    }
+    db.fetch_all(&s).await
+}
+
 /// Active user ids (whom a form may pick) and the names of those plus `extra` (for history lines).
 pub async fn pickable(db: &Db, extra: &[i64]) -> Result<(Vec<i64>, HashMap<i64, String>), sqlx::Error> {
     let users = choices(db).await?;

@@ -496,7 +496,7 @@ async fn a_project_made_from_a_memo_takes_its_content_and_links_back() {
     assert_eq!(form.attr("#f-name", "value").as_deref(), Some("Open a Berlin office"));
     assert_eq!(form.text("#f-description"), "Market study inside.");
     let file = form.attr("input[name=memo_files][checked]", "value").expect("the memo's file is offered");
-    let subs = form.attrs("#f-subscribers option[selected]", "value");
+    let subs = form.attrs("#f-subscribers-picker input[name=subscribers]", "value");
     assert_eq!(subs.len(), 2);
     let project = create(
         &helen,

@@ -19,6 +19,7 @@ mod live;
 mod live_converge;
 mod live_tasks;
 mod memos;
+mod people;
 mod schema;
 mod seed;
 mod tasks;

@@ -157,9 +157,15 @@ async fn copy_opens_the_new_memo_form_filled_from_an_existing_memo() {
     assert_eq!(form.status, 200);
     assert_eq!(form.attr("#f-name", "value").as_deref(), Some("Travel expenses"));
     assert_eq!(form.text("#f-description"), "Please decide.");
-    assert_eq!(form.attr("#f-recipient_id option[selected]", "value"), Some(app.uid("Helen.Head.Sales").await));
+    assert_eq!(
+        form.attr("#f-recipient_id-picker input[name=recipient_id]", "value"),
+        Some(app.uid("Helen.Head.Sales").await)
+    );
     assert_eq!(form.attr("#f-purpose option[selected]", "value").as_deref(), Some("on-approval"));
-    assert_eq!(form.attrs("#f-subscribers option[selected]", "value"), [app.uid("Mark.Manager.Sales").await]);
+    assert_eq!(
+        form.attrs("#f-subscribers-picker input[name=subscribers]", "value"),
+        [app.uid("Mark.Manager.Sales").await]
+    );
     assert_eq!(form.attr("form.form", "action").as_deref(), Some("/memos"), "a copy is a new memo");
     // Someone who may not see the memo cannot copy it either.
     assert_eq!(app.login_as("Eve.Manager.Export").await.get(&format!("/memos/new?copy={id}")).await.status, 404);
@@ -189,7 +195,7 @@ async fn a_task_made_from_a_memo_takes_its_content_links_its_files_and_subscribe
     assert_eq!(form.status, 200);
     assert_eq!(form.attr("#f-name", "value").as_deref(), Some("Price list update"));
     assert_eq!(form.text("#f-description"), "New prices from January.");
-    let mut subs = form.attrs("#f-subscribers option[selected]", "value");
+    let mut subs = form.attrs("#f-subscribers-picker input[name=subscribers]", "value");
     subs.sort();
     let mut want = vec![app.uid("Carl.CoWorker").await, mark_id.clone()];
     want.sort();

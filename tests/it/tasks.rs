@@ -184,9 +184,13 @@ async fn a_task_cannot_be_closed_while_it_has_an_active_subtask() {
     );
     let form = helen.get(&format!("/tasks/new?parent={main}")).await;
     assert_eq!(
-        form.attrs("#f-responsible option[value]:not([value=''])", "value"),
+        form.attrs("#f-responsible-picker input[name=responsible]", "value"),
         [app.uid("Helen.Head.Sales").await]
     );
+    // The Responsible picker offers only the main task's responsible users.
+    let src = form.attr("#f-responsible-picker", "data-src").expect("picker source");
+    assert_eq!(src, format!("/people?field=responsible&parent={main}"));
+    assert_eq!(helen.get(&format!("{src}&q=")).await.texts("li[role=option] .picker-username"), ["Helen.Head.Sales"]);
 }
 
 #[tokio::test]

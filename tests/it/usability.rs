@@ -182,7 +182,9 @@ async fn back_shows_what_the_url_says_after_filtering_and_after_saving() {
     // Saving a memo, then Back: an empty form, not the one just sent.
     b.goto(&format!("{}/memos/new", app.base)).await;
     b.type_into("#f-name", "Order paper").await;
-    b.js("var s = document.querySelector('#f-recipient_id'); s.value = s.options[s.options.length - 1].value; return true").await;
+    b.type_into("#f-recipient_id", "mark").await;
+    b.wait_text("#f-recipient_id-list", WAIT, |t| t.contains("Mark")).await;
+    b.type_into("#f-recipient_id", &fantoccini::key::Key::Enter.to_string()).await;
     b.click("main form button[type=submit].btn-primary").await;
     b.wait_text("main h1", WAIT, |t| t.contains("Order paper")).await;
     b.client.back().await.expect("back");
