@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
@@ -18,6 +18,7 @@ use crate::app::AppState;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::participants::PRole;
+use crate::web::Query;
 
 /// How long another instance's change to a user may take to show in pickers.
 const TTL: Duration = Duration::from_secs(30);
