@@ -109,8 +109,10 @@ fn initials(name: &str) -> String {
 fn user_menu(v: &Viewer) -> Markup {
     html! {
         details.user-menu {
-            summary aria-label="Account menu" {
-                span.avatar { (initials(&v.display_name)) }
+            // Named by its text (an aria-label would hide the visible name from speech input).
+            summary {
+                span.avatar aria-hidden="true" { (initials(&v.display_name)) }
+                span.sr-only { "Account menu: " }
                 span.user-name { (v.display_name) }
             }
             div.menu {
