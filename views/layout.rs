@@ -94,10 +94,15 @@ pub fn page(cx: &PageCx<'_>, title: &str, body: Markup) -> Markup {
 pub fn bell(unread: i64) -> Markup {
     let label = if unread == 0 { "Notifications".to_string() } else { format!("Notifications ({unread} unread)") };
     html! {
-        a #bell .bell .has-unread[unread > 0] href="/notifications" aria-label=(label) title=(label)
+        // Named by its text (the visible count is part of the name, as speech input expects).
+        a #bell .bell .has-unread[unread > 0] href="/notifications" title=(label)
             data-live="/notifications/bell" data-live-on="notice" {
             (icon("bell"))
-            @if unread > 0 { span.badge data-count=(unread) { (if unread > 99 { "99+".to_string() } else { unread.to_string() }) } }
+            span.sr-only { "Notifications " }
+            @if unread > 0 {
+                span.badge data-count=(unread) { (if unread > 99 { "99+".to_string() } else { unread.to_string() }) }
+                span.sr-only { " unread" }
+            }
         }
     }
 }
