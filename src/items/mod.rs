@@ -145,6 +145,16 @@ pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) 
     Ok(item)
 }
 
+/// The title of an item `v` may see (for a link to it), or None when `v` may not see it or it is gone:
+/// pages link only to what the viewer can open.
+pub async fn visible_title(db: &Db, v: &Viewer, kind: ItemKind, id: i64) -> AppResult<Option<String>> {
+    match load(db, v, kind, id, Action::View).await {
+        Ok(it) => Ok(Some(it.title)),
+        Err(AppError::NotFound | AppError::Forbidden) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Loads an item inside a transaction, without access checks (for changes the system makes as a
 /// consequence of an allowed one, such as closing a team task when its last subtask is done).
 pub async fn load_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> AppResult<ItemRef> {

@@ -318,15 +318,22 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();
     people.extend(sub_parts.values().flat_map(|p| p.everyone()));
     let names = crate::users::repo::names(&state.db, &people).await?;
+    // Links only to what the viewer may open (a responsible need not see the project).
     let parent = match t.parent_id {
-        Some(p) => items::title(&state.db, ItemKind::Task, p).await?.map(|n| (p, n)),
+        Some(p) => items::visible_title(&state.db, &viewer, ItemKind::Task, p).await?.map(|n| (p, n)),
         None => None,
     };
     let project = match t.project_id {
-        Some(p) => items::title(&state.db, ItemKind::Project, p).await?.map(|n| (p, n)),
+        Some(p) => items::visible_title(&state.db, &viewer, ItemKind::Project, p).await?.map(|n| (p, n)),
         None => None,
     };
-    let memo = crate::memos::repo::linked_to_task(&state.db, id).await?.into_iter().next().map(|m| (m.id, m.name));
+    let mut memo = None;
+    for m in crate::memos::repo::linked_to_task(&state.db, id).await? {
+        if items::visible_title(&state.db, &viewer, ItemKind::Memo, m.id).await?.is_some() {
+            memo = Some((m.id, m.name));
+            break;
+        }
+    }
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Tasks, hx).await?;
     let page = views::tasks::Page {
