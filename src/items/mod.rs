@@ -145,6 +145,19 @@ pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) 
     Ok(item)
 }
 
+/// The item an item page's URL names (`/tasks/12` → task 12), if it names one.
+pub fn parse_url(url: &str) -> Option<(ItemKind, i64)> {
+    let mut segs = url.split(['?', '#']).next()?.trim_start_matches('/').split('/');
+    let kind = match segs.next()? {
+        "memos" => ItemKind::Memo,
+        "tasks" => ItemKind::Task,
+        "projects" => ItemKind::Project,
+        _ => return None,
+    };
+    let id = segs.next()?.parse().ok()?;
+    segs.next().is_none().then_some((kind, id))
+}
+
 /// The title of an item `v` may see (for a link to it), or None when `v` may not see it or it is gone:
 /// pages link only to what the viewer can open.
 pub async fn visible_title(db: &Db, v: &Viewer, kind: ItemKind, id: i64) -> AppResult<Option<String>> {

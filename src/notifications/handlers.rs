@@ -53,7 +53,13 @@ pub async fn open(state: Data<&AppState>, viewer: Viewer, Path(id): Path<i64>) -
     if changed > 0 {
         state.bus.publish(DomainEvent::Notice { user_id: viewer.id });
     }
-    let to = if n.url.starts_with('/') && !n.url.starts_with("//") { n.url.as_str() } else { "/notifications" };
+    let mut to = if n.url.starts_with('/') && !n.url.starts_with("//") { n.url.as_str() } else { "/notifications" };
+    // The item may be gone since (deleted) or out of the viewer's sight: back to the list, not a 404.
+    if let Some((kind, id)) = crate::items::parse_url(to)
+        && crate::items::visible_title(&state.db, &viewer, kind, id).await?.is_none()
+    {
+        to = "/notifications";
+    }
     Ok(htmx::redirect(HxRequest(false), to))
 }
 
