@@ -8,7 +8,7 @@ use super::model::{
     DEFAULT_TASK_STEP, Rules, Stage, Task, TaskFilter, WorkForm, WorkInput, next_working_day, welcome_titles,
 };
 use super::repo;
-use crate::access::{Action, ItemKind, Viewer};
+use crate::access::{self, Action, ItemKind, Viewer};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FormErrors};
 use crate::events::DomainEvent;
@@ -312,9 +312,15 @@ pub async fn create(
 pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::View).await?;
     let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let subtasks = repo::subtasks(&state.db, id).await?;
+    let mut subtasks = repo::subtasks(&state.db, id).await?;
     let sub_ids: Vec<i64> = subtasks.iter().map(|s| s.id).collect();
     let sub_parts = participants::of_many(&state.db, ItemKind::Task, &sub_ids).await?;
+    // List (and link) only the subtasks the viewer may open.
+    subtasks.retain(|s| {
+        let rel = sub_parts.get(&s.id).map(|p| p.relation(viewer.id)).unwrap_or_default();
+        let item = access::Item { kind: ItemKind::Task, rel, draft: false, locked: false, team: s.team, subtask: true };
+        access::can(&viewer, Action::View, &access::Object::Item(item))
+    });
     let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();
     people.extend(sub_parts.values().flat_map(|p| p.everyone()));
     let names = crate::users::repo::names(&state.db, &people).await?;
