@@ -10,6 +10,7 @@ mod access_rules;
 mod admin;
 mod auth;
 mod cli;
+mod crawler;
 mod foundation;
 mod golden;
 mod items;
