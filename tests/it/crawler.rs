@@ -143,9 +143,12 @@ struct Cand {
 /// `/tasks/12?page=2&q=x` → `/tasks/:id?page&q`.
 fn pattern(url: &str) -> String {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
-    let path: Vec<&str> =
-        path.split('/').map(|s| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { ":id" } else { s }).collect();
-    let mut keys: Vec<&str> = query.split('&').filter(|kv| !kv.is_empty()).map(|kv| kv.split('=').next().unwrap_or(kv)).collect();
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|s| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { ":id" } else { s })
+        .collect();
+    let mut keys: Vec<&str> =
+        query.split('&').filter(|kv| !kv.is_empty()).map(|kv| kv.split('=').next().unwrap_or(kv)).collect();
     keys.sort_unstable();
     keys.dedup();
     if keys.is_empty() { path.join("/") } else { format!("{}?{}", path.join("/"), keys.join("&")) }
@@ -242,11 +245,9 @@ impl Crawl<'_> {
 
     /// Marks the current content, so a change (a swap of `main`, a settle, a new document) shows.
     async fn mark(&self) {
-        self.js(
-            "var m = document.querySelector('main'); if (m) m.setAttribute('data-crawl-stale', '');
-             if (window.__crawl) window.__crawl.before = window.__crawl.settled; return true",
-        )
-        .await;
+        self.js("var m = document.querySelector('main'); if (m) m.setAttribute('data-crawl-stale', '');
+             if (window.__crawl) window.__crawl.before = window.__crawl.settled; return true")
+            .await;
     }
 
     /// Waits until the marked content changed.
@@ -353,19 +354,22 @@ impl Crawl<'_> {
             json!(c.id),
             c.n
         );
-        if self.js(&find).await != json!(true) {
-            return false;
-        }
-        match self.b.client.find(Locator::Css("[data-crawl-target]")).await {
-            Ok(e) => {
-                if let Err(err) = e.click().await {
+        // A live region may re-render the element between finding and clicking it: find it again.
+        for attempt in 0..3 {
+            if self.js(&find).await != json!(true) {
+                return false;
+            }
+            let Ok(e) = self.b.client.find(Locator::Css("[data-crawl-target]")).await else { return false };
+            match e.click().await {
+                Ok(()) => return true,
+                Err(err) if attempt < 2 && err.to_string().contains("stale element") => continue,
+                Err(err) => {
                     self.fail(format!("could not click {:?} ({}): {err}", c.text, c.kind));
                     return false;
                 }
-                true
             }
-            Err(_) => false,
         }
+        false
     }
 
     /// Back, and the page before the click must come back.
@@ -631,7 +635,11 @@ async fn every_role_can_click_through_every_page_and_each_click_keeps_the_shell_
     let t = helen
         .post_multipart(
             "/tasks",
-            &[("name", "Prepare the spring offer"), ("responsible", &mark), ("subscribers", &app.uid("Carl.CoWorker").await)],
+            &[
+                ("name", "Prepare the spring offer"),
+                ("responsible", &mark),
+                ("subscribers", &app.uid("Carl.CoWorker").await),
+            ],
             &[("files", "offer.txt", "text/plain", b"the offer".to_vec())],
         )
         .await;
@@ -659,7 +667,8 @@ async fn every_role_can_click_through_every_page_and_each_click_keeps_the_shell_
         let c = app.login_as(user).await;
         urls.insert(*user, make_objects(&app, &c, user, &admin).await);
     }
-    let (d0, d1, d2) = tokio::join!(destroy_lane(&mut l0, &urls), destroy_lane(&mut l1, &urls), destroy_lane(&mut l2, &urls));
+    let (d0, d1, d2) =
+        tokio::join!(destroy_lane(&mut l0, &urls), destroy_lane(&mut l1, &urls), destroy_lane(&mut l2, &urls));
     let mut report = Vec::new();
     let mut failures = Vec::new();
     for (lane, times) in [(l0, d0), (l1, d1), (l2, d2)] {
