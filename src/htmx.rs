@@ -33,7 +33,7 @@ pub fn redirect(hx: HxRequest, to: &str) -> Response {
     if hx.0
         && let Ok(v) = HeaderValue::from_str(to)
     {
-        r.headers_mut().insert("HX-Location", v);
+        r.headers_mut().insert("HX-Redirect", v);
     }
     r
 }
@@ -49,6 +49,30 @@ pub fn trigger(mut r: Response, event: &'static str) -> Response {
 pub fn address(mut r: Response, url: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(url) {
         r.headers_mut().insert("HX-Replace-Url", v);
+    }
+    r
+}
+
+/// Any htmx request, boosted navigation included (unlike `HxRequest`).
+#[derive(Clone, Copy, Debug)]
+pub struct HxAny(pub bool);
+
+impl<'a> FromRequest<'a> for HxAny {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(HxAny(req.header("HX-Request") == Some("true")))
+    }
+}
+
+/// "Go to `to`" for a link that does something first (e.g. marks a notification read): a 303 for
+/// a plain browser; for htmx, `HX-Redirect` (a real navigation), so the address bar shows `to`
+/// (after a followed 303 it kept the link's own URL, and a reload went the wrong way).
+pub fn navigate(hx: HxAny, to: &str) -> Response {
+    if !hx.0 {
+        return redirect(HxRequest(false), to);
+    }
+    let mut r = Response::builder().status(poem::http::StatusCode::OK).finish();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert("HX-Redirect", v);
     }
     r
 }

@@ -163,13 +163,43 @@ pub async fn is_empty(db: &Db) -> Result<bool, sqlx::Error> {
     Ok(n.unwrap_or(0) == 0)
 }
 
+/// How much a seed run makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Extra users (`user0001`…), besides the named demo users.
+    pub users: usize,
+    pub projects: usize,
+    /// Main tasks; a quarter are team tasks with a subtask per responsible.
+    pub main_tasks: usize,
+    pub memos: usize,
+    pub chat_messages: usize,
+}
+
+impl Size {
+    /// What `ferrocrm seed --demo --scale N` makes.
+    pub fn scale(n: u32) -> Size {
+        let s = n.max(1) as usize;
+        Size { users: 20 * s, projects: 200 * s, main_tasks: 6000 * s, memos: 2000 * s, chat_messages: 20_000 * s }
+    }
+
+    /// A small but complete demo (every stage, team tasks with subtasks, projects, memos linked to
+    /// tasks, chat): a few pages of each list, for browser tests.
+    pub fn small() -> Size {
+        Size { users: 6, projects: 8, main_tasks: 60, memos: 40, chat_messages: 200 }
+    }
+}
+
 /// Creates `20 × scale` extra users and the section's data. The named demo users must exist first.
 pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
+    run_sized(db, Size::scale(scale)).await
+}
+
+/// Creates the users and the section's data `size` asks for. The named demo users must exist first.
+pub async fn run_sized(db: &Db, size: Size) -> anyhow::Result<Stats> {
     let started = Instant::now();
-    let scale = scale.max(1) as usize;
     let mut rng = StdRng::seed_from_u64(20261125);
     let mut stats = Stats::default();
-    let users = seed_users(db, scale, &mut stats).await?;
+    let users = seed_users(db, size.users, &mut stats).await?;
     let pool = Pool { ids: users };
     let now = db::now();
     let mut tx = db.begin().await?;
@@ -196,7 +226,7 @@ pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
         .to_owned();
     let mut rows = Vec::new();
     let mut owners = Vec::new();
-    for i in 0..200 * scale {
+    for i in 0..size.projects {
         let owner = pool.pick(&mut rng);
         owners.push(owner);
         let stage = ["pending", "in_progress", "in_progress", "done"][rng.random_range(0..4)];
@@ -244,7 +274,7 @@ pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
         "updated_at",
     ];
     let task_q = Query::insert().into_table("tasks").columns(task_cols).returning_col("id").to_owned();
-    let mains = 6000 * scale;
+    let mains = size.main_tasks;
     let mut rows = Vec::with_capacity(mains);
     let mut plan: Vec<TaskPlan> = Vec::with_capacity(mains);
     for i in 0..mains {
@@ -326,7 +356,7 @@ pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
     stats.tasks = main_ids.len() + sub_ids.len();
     tx.commit().await?;
 
-    stats.memos = seed_memos(db, &pool, &main_ids, scale, &mut rng).await?;
+    stats.memos = seed_memos(db, &pool, &main_ids, size.memos, &mut rng).await?;
     let people: Vec<(i64, Vec<i64>)> = main_ids
         .iter()
         .zip(&plan)
@@ -337,12 +367,12 @@ pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
             (*id, p)
         })
         .collect();
-    stats.chat_messages = seed_chat(db, &people, scale, &mut rng).await?;
+    stats.chat_messages = seed_chat(db, &people, size.chat_messages, &mut rng).await?;
     stats.seconds = started.elapsed().as_secs_f64();
     Ok(stats)
 }
 
-async fn seed_users(db: &Db, scale: usize, stats: &mut Stats) -> anyhow::Result<Vec<i64>> {
+async fn seed_users(db: &Db, n: usize, stats: &mut Stats) -> anyhow::Result<Vec<i64>> {
     let hash = crate::auth::password::hash(crate::cli::DEMO_PASSWORD).await?;
     let actor = Actor::system("seed");
     let mut tx = db.begin().await?;
@@ -351,7 +381,7 @@ async fn seed_users(db: &Db, scale: usize, stats: &mut Stats) -> anyhow::Result<
     for d in departments {
         dept_ids.push(repo::department_by_name_or_create(&mut tx, d, &actor).await?);
     }
-    for i in 0..20 * scale {
+    for i in 0..n {
         let username = format!("user{:04}", i + 1);
         if repo::id_by_username(db, &username).await?.is_some() {
             continue;
@@ -385,7 +415,7 @@ async fn seed_users(db: &Db, scale: usize, stats: &mut Stats) -> anyhow::Result<
     Ok(ids)
 }
 
-async fn seed_memos(db: &Db, pool: &Pool, tasks: &[i64], scale: usize, rng: &mut StdRng) -> anyhow::Result<usize> {
+async fn seed_memos(db: &Db, pool: &Pool, tasks: &[i64], n: usize, rng: &mut StdRng) -> anyhow::Result<usize> {
     let now = db::now();
     let mut tx = db.begin().await?;
     let q = Query::insert()
@@ -405,7 +435,6 @@ async fn seed_memos(db: &Db, pool: &Pool, tasks: &[i64], scale: usize, rng: &mut
         ])
         .returning_col("id")
         .to_owned();
-    let n = 2000 * scale;
     let mut rows = Vec::with_capacity(n);
     let mut plan = Vec::with_capacity(n);
     for i in 0..n {
@@ -451,12 +480,11 @@ async fn seed_memos(db: &Db, pool: &Pool, tasks: &[i64], scale: usize, rng: &mut
 }
 
 /// Chat on tasks, each message written by one of the task's participants.
-async fn seed_chat(db: &Db, tasks: &[(i64, Vec<i64>)], scale: usize, rng: &mut StdRng) -> anyhow::Result<usize> {
+async fn seed_chat(db: &Db, tasks: &[(i64, Vec<i64>)], n: usize, rng: &mut StdRng) -> anyhow::Result<usize> {
     let q = Query::insert()
         .into_table("chat_messages")
         .columns(["object_type", "object_id", "author_id", "body", "created_at"])
         .to_owned();
-    let n = 20_000 * scale;
     let now = db::now();
     let mut done = 0;
     // Several transactions: one huge one would hold SQLite's write lock for long.

@@ -99,7 +99,9 @@ pub fn panel(
             div.card-header { h2.card-title { "Chat" } span.live-dot title="Live: new messages appear by themselves" {} }
             div.card-body {
                 // New messages are pushed (sse-swap); the list re-fetches itself only after a resync.
-                div.chat-list id=(list) sse-swap=(list) hx-swap="beforeend" aria-live="polite" data-live=(it.url()) data-live-on="" {
+                // Focusable: it scrolls, and keyboard users must be able to scroll it.
+                div.chat-list id=(list) sse-swap=(list) hx-swap="beforeend" aria-live="polite" data-live=(it.url()) data-live-on=""
+                    tabindex="0" role="log" aria-label="Messages" {
                     (older(it, msgs, files, more))
                 }
                 @if msgs.is_empty() { p.muted.text-small.chat-empty { "No messages yet. Everyone in this " (it.kind.label().to_lowercase()) " will be notified of yours." } }

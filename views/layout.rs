@@ -95,10 +95,15 @@ pub fn page(cx: &PageCx<'_>, title: &str, body: Markup) -> Markup {
 pub fn bell(unread: i64) -> Markup {
     let label = if unread == 0 { "Notifications".to_string() } else { format!("Notifications ({unread} unread)") };
     html! {
-        a #bell .bell .has-unread[unread > 0] href="/notifications" aria-label=(label) title=(label)
+        // Named by its text (the visible count is part of the name, as speech input expects).
+        a #bell .bell .has-unread[unread > 0] href="/notifications" title=(label)
             data-live="/notifications/bell" data-live-on="notice" {
             (icon("bell"))
-            @if unread > 0 { span.badge data-count=(unread) { (if unread > 99 { "99+".to_string() } else { unread.to_string() }) } }
+            span.sr-only { "Notifications " }
+            @if unread > 0 {
+                span.badge data-count=(unread) { (if unread > 99 { "99+".to_string() } else { unread.to_string() }) }
+                span.sr-only { " unread" }
+            }
         }
     }
 }
@@ -110,8 +115,10 @@ fn initials(name: &str) -> String {
 fn user_menu(v: &Viewer) -> Markup {
     html! {
         details.user-menu {
-            summary aria-label="Account menu" {
-                span.avatar { (initials(&v.display_name)) }
+            // Named by its text (an aria-label would hide the visible name from speech input).
+            summary {
+                span.avatar aria-hidden="true" { (initials(&v.display_name)) }
+                span.sr-only { "Account menu: " }
                 span.user-name { (v.display_name) }
             }
             div.menu {

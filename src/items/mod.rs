@@ -162,6 +162,29 @@ pub async fn load_any(db: &Db, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     Ok(item_of(kind, id, head, parts, family))
 }
 
+/// The item an item page's URL names (`/tasks/12` → task 12), if it names one.
+pub fn parse_url(url: &str) -> Option<(ItemKind, i64)> {
+    let mut segs = url.split(['?', '#']).next()?.trim_start_matches('/').split('/');
+    let kind = match segs.next()? {
+        "memos" => ItemKind::Memo,
+        "tasks" => ItemKind::Task,
+        "projects" => ItemKind::Project,
+        _ => return None,
+    };
+    let id = segs.next()?.parse().ok()?;
+    segs.next().is_none().then_some((kind, id))
+}
+
+/// The title of an item `v` may see (for a link to it), or None when `v` may not see it or it is gone:
+/// pages link only to what the viewer can open.
+pub async fn visible_title(db: &Db, v: &Viewer, kind: ItemKind, id: i64) -> AppResult<Option<String>> {
+    match load(db, v, kind, id, Action::View).await {
+        Ok(it) => Ok(Some(it.title)),
+        Err(AppError::NotFound | AppError::Forbidden) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Loads an item inside a transaction, without access checks (for changes the system makes as a
 /// consequence of an allowed one, such as closing a team task when its last subtask is done).
 pub async fn load_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> AppResult<ItemRef> {

@@ -45,7 +45,7 @@ pub async fn bell(state: Data<&AppState>, viewer: Viewer) -> AppResult<Response>
 
 /// Opens the notification's object and marks it read.
 #[handler]
-pub async fn open(state: Data<&AppState>, viewer: Viewer, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn open(state: Data<&AppState>, viewer: Viewer, hx: htmx::HxAny, Path(id): Path<i64>) -> AppResult<Response> {
     let n = super::get(&state.db, &viewer, id).await?.ok_or(AppError::NotFound)?;
     let mut tx = state.db.begin().await?;
     let changed = super::mark_read(&mut tx, &viewer, Some(id)).await?;
@@ -53,8 +53,14 @@ pub async fn open(state: Data<&AppState>, viewer: Viewer, Path(id): Path<i64>) -
     if changed > 0 {
         state.bus.publish(DomainEvent::Notice { user_id: viewer.id });
     }
-    let to = if n.url.starts_with('/') && !n.url.starts_with("//") { n.url.as_str() } else { "/notifications" };
-    Ok(htmx::redirect(HxRequest(false), to))
+    let mut to = if n.url.starts_with('/') && !n.url.starts_with("//") { n.url.as_str() } else { "/notifications" };
+    // The item may be gone since (deleted) or out of the viewer's sight: back to the list, not a 404.
+    if let Some((kind, id)) = crate::items::parse_url(to)
+        && crate::items::visible_title(&state.db, &viewer, kind, id).await?.is_none()
+    {
+        to = "/notifications";
+    }
+    Ok(htmx::navigate(hx, to))
 }
 
 #[handler]

@@ -5,7 +5,7 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
 use super::repo::{self, ProjectFilter};
-use crate::access::{Action, ItemKind, Viewer};
+use crate::access::{self, Action, Item, ItemKind, Object, Viewer};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FormErrors};
 use crate::files::Uploaded;
@@ -166,10 +166,17 @@ pub async fn create(
 pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::View).await?;
     let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let tasks = crate::tasks::repo::of_project(&state.db, id, 200).await?;
+    let mut tasks = crate::tasks::repo::of_project(&state.db, id, 200).await?;
     let progress = crate::tasks::repo::project_progress(&state.db, &[id]).await?.remove(&id).unwrap_or((0, 0));
     let task_ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
     let task_parts = participants::of_many(&state.db, ItemKind::Task, &task_ids).await?;
+    // List (and link) only the tasks the viewer may open.
+    tasks.retain(|t| {
+        let rel = task_parts.get(&t.id).map(|p| p.relation(viewer.id)).unwrap_or_default();
+        let item =
+            Item { kind: ItemKind::Task, rel, draft: false, locked: false, team: t.team, subtask: t.is_subtask(), related: false };
+        access::can(&viewer, Action::View, &Object::Item(item))
+    });
     let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();
     people.extend(task_parts.values().flat_map(|p| p.users(PRole::Responsible)));
     let names = crate::users::repo::names(&state.db, &people).await?;

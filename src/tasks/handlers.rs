@@ -8,7 +8,7 @@ use super::model::{
     DEFAULT_TASK_STEP, Rules, Stage, Task, TaskFilter, WorkForm, WorkInput, next_working_day, welcome_titles,
 };
 use super::repo;
-use crate::access::{Action, ItemKind, Viewer};
+use crate::access::{self, Action, ItemKind, Viewer};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FormErrors};
 use crate::events::DomainEvent;
@@ -307,21 +307,35 @@ pub async fn create(
 pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::View).await?;
     let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let subtasks = repo::subtasks(&state.db, id).await?;
+    let mut subtasks = repo::subtasks(&state.db, id).await?;
     let sub_ids: Vec<i64> = subtasks.iter().map(|s| s.id).collect();
     let sub_parts = participants::of_many(&state.db, ItemKind::Task, &sub_ids).await?;
+    // List (and link) only the subtasks the viewer may open (a participant of this main task may).
+    let in_main = it.parts.relation(viewer.id).any();
+    subtasks.retain(|s| {
+        let rel = sub_parts.get(&s.id).map(|p| p.relation(viewer.id)).unwrap_or_default();
+        let item = access::Item { kind: ItemKind::Task, rel, draft: false, locked: false, team: s.team, subtask: true, related: in_main };
+        access::can(&viewer, Action::View, &access::Object::Item(item))
+    });
     let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();
     people.extend(sub_parts.values().flat_map(|p| p.everyone()));
     let names = crate::users::repo::names(&state.db, &people).await?;
+    // Links only to what the viewer may open (a responsible need not see the project).
     let parent = match t.parent_id {
-        Some(p) => items::title(&state.db, ItemKind::Task, p).await?.map(|n| (p, n)),
+        Some(p) => items::visible_title(&state.db, &viewer, ItemKind::Task, p).await?.map(|n| (p, n)),
         None => None,
     };
     let project = match t.project_id {
-        Some(p) => items::title(&state.db, ItemKind::Project, p).await?.map(|n| (p, n)),
+        Some(p) => items::visible_title(&state.db, &viewer, ItemKind::Project, p).await?.map(|n| (p, n)),
         None => None,
     };
-    let memo = crate::memos::repo::linked_to_task(&state.db, id).await?.into_iter().next().map(|m| (m.id, m.name));
+    let mut memo = None;
+    for m in crate::memos::repo::linked_to_task(&state.db, id).await? {
+        if items::visible_title(&state.db, &viewer, ItemKind::Memo, m.id).await?.is_some() {
+            memo = Some((m.id, m.name));
+            break;
+        }
+    }
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Tasks, hx).await?;
     let page = views::tasks::Page {

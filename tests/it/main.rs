@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod bodies;
 mod cli;
+mod crawler;
 mod foundation;
 mod golden;
 mod input_safety;

@@ -76,6 +76,8 @@ impl Browser {
                 ]
             }),
         );
+        // The console and uncaught errors of every page, also those before a test could listen.
+        caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
         let url = format!("http://127.0.0.1:{port}");
         let mut last_err = String::new();
         for _ in 0..100 {
@@ -236,7 +238,36 @@ impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
     }
 }
 
+/// chromedriver's log endpoint: the browser's console since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(serde_json::json!({ "type": "browser" }).to_string()))
+    }
+}
+
 impl Browser {
+    /// The browser console's entries since the last call, as `LEVEL message` (e.g. `SEVERE …`):
+    /// uncaught errors, failed loads, CSP violations and `console.*` calls of every page.
+    pub async fn console(&self) -> Vec<String> {
+        let v = self.client.issue_cmd(BrowserLog).await.expect("read the browser log");
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        let level = e["level"].as_str().unwrap_or("?");
+                        format!("{level} {}", e["message"].as_str().unwrap_or_default())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Delays every request this browser makes from now on by `latency_ms` (Chromium's network
     /// emulation, below the page: the app's scripts cannot tell). 0 turns it off.
     pub async fn slow_network(&self, latency_ms: u64) {
