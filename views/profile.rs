@@ -4,18 +4,11 @@ use maud::{Markup, html};
 
 use crate::error::FormErrors;
 use crate::users::model::User;
+use crate::users::repo::Profile;
 use crate::views::layout::{PageCx, page};
 use crate::views::ui::{self, Field, icon};
 
-pub struct ProfileForm<'a> {
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub email: &'a str,
-    pub email_notifications: bool,
-    pub time_zone: &'a str,
-}
-
-pub fn show(cx: &PageCx<'_>, u: &User, f: &ProfileForm<'_>, errors: &FormErrors, saved: bool) -> Markup {
+pub fn show(cx: &PageCx<'_>, u: &User, f: &Profile<'_>, errors: &FormErrors, saved: bool) -> Markup {
     page(
         cx,
         "Profile",

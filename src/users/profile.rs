@@ -13,7 +13,6 @@ use crate::history::Actor;
 use crate::htmx::{self, HxRequest};
 use crate::views;
 use crate::views::layout::Nav;
-use crate::views::profile::ProfileForm;
 use crate::web::{self, Form, Query};
 
 #[derive(Deserialize, Default)]
@@ -31,7 +30,7 @@ pub async fn show(
 ) -> AppResult<Response> {
     let u = repo::get(&state.db, viewer.id).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
-    let f = ProfileForm {
+    let f = repo::Profile {
         first_name: &u.first_name,
         last_name: &u.last_name,
         email: &u.email,
@@ -80,13 +79,12 @@ pub async fn update(
     if !tz.is_empty() && crate::time::parse_zone(tz).is_none() {
         errs.add("time_zone", "Choose a time zone from the list, like Europe/Berlin.");
     }
+    let p = repo::Profile { first_name: first, last_name: last, email, email_notifications: notify, time_zone: tz };
     if !errs.is_empty() {
         let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
-        let pf = ProfileForm { first_name: first, last_name: last, email, email_notifications: notify, time_zone: tz };
-        return Ok(web::invalid(views::profile::show(&cx, &before, &pf, &errs, false)));
+        return Ok(web::invalid(views::profile::show(&cx, &before, &p, &errs, false)));
     }
     let mut tx = state.db.begin().await?;
-    let p = repo::Profile { first_name: first, last_name: last, email, email_notifications: notify, time_zone: tz };
     repo::update_profile(&mut tx, &before, &p, &Actor::from(&viewer)).await?;
     tx.commit().await?;
     state.people.invalidate();

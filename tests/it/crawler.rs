@@ -660,8 +660,7 @@ async fn every_role_can_click_through_every_page_and_each_click_keeps_the_shell_
     let (b0, b1) = Browser::pair().await;
     let lane_users: Vec<Vec<&'static str>> =
         (0..LANES).map(|i| USERS.iter().skip(i).step_by(LANES).map(|(u, _, _)| *u).collect()).collect();
-    let (mut l0, mut l1) =
-        tokio::join!(crawl_lane(&app, &b0, &lane_users[0]), crawl_lane(&app, &b1, &lane_users[1]));
+    let (mut l0, mut l1) = tokio::join!(crawl_lane(&app, &b0, &lane_users[0]), crawl_lane(&app, &b1, &lane_users[1]));
     let crawled = started.elapsed();
     // Then objects of each role's own, and the destructive buttons on them.
     let mut urls = HashMap::new();

@@ -12,7 +12,7 @@ use crate::helpers::TestApp;
 use crate::helpers::app::PASSWORD;
 use crate::helpers::browser::Browser;
 use crate::helpers::client::TestClient;
-use crate::helpers::items::create;
+use crate::helpers::items::{create, memo_with_task};
 use crate::helpers::spawn_app;
 
 /// Changes in one burst.
@@ -106,21 +106,7 @@ async fn a_list_ends_on_the_last_of_a_burst_of_edits() {
 #[tokio::test]
 async fn a_view_task_button_ends_on_the_last_of_a_burst_of_stage_changes() {
     let app = spawn_app().await;
-    let carl = app.login_as("Carl.CoWorker").await;
-    let helen_id = app.uid("Helen.Head.Sales").await;
-    let memo = create(&carl, "/memos", &[("name", "Need a new chair"), ("recipient_id", &helen_id)]).await;
-    let helen = app.login_as("Helen.Head.Sales").await;
-    let task = create(
-        &helen,
-        "/tasks",
-        &[
-            ("name", "Order a chair"),
-            ("responsible", &helen_id),
-            ("subscribers", &app.uid("Carl.CoWorker").await),
-            ("memo_id", &memo.to_string()),
-        ],
-    )
-    .await;
+    let (memo, task, helen) = memo_with_task(&app).await;
     let b = viewer(&app, "Carl.CoWorker", "/memos").await;
     let button = format!("#memo-{memo}-task a.task-btn");
     assert_eq!(b.attr(&button, "data-stage").await.as_deref(), Some("pending"));

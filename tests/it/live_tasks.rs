@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::app::PASSWORD;
 use crate::helpers::browser::Browser;
-use crate::helpers::items::create;
+use crate::helpers::items::{create, memo_with_task};
 use crate::helpers::spawn_app;
 
 async fn screenshot(b: &Browser, name: &str) {
@@ -61,21 +61,7 @@ async fn a_chat_message_typed_by_one_user_appears_for_the_other_within_a_second_
 #[tokio::test]
 async fn a_task_stage_change_recolours_the_view_task_button_on_another_users_open_memo_list() {
     let app = spawn_app().await;
-    let carl = app.login_as("Carl.CoWorker").await;
-    let helen_id = app.uid("Helen.Head.Sales").await;
-    let memo = create(&carl, "/memos", &[("name", "Need a new chair"), ("recipient_id", &helen_id)]).await;
-    let helen = app.login_as("Helen.Head.Sales").await;
-    let task = create(
-        &helen,
-        "/tasks",
-        &[
-            ("name", "Order a chair"),
-            ("responsible", &helen_id),
-            ("subscribers", &app.uid("Carl.CoWorker").await),
-            ("memo_id", &memo.to_string()),
-        ],
-    )
-    .await;
+    let (memo, task, helen) = memo_with_task(&app).await;
 
     let b = Browser::start().await;
     b.login(&app.base, "Carl.CoWorker", PASSWORD).await;

@@ -20,6 +20,24 @@ pub async fn create(c: &TestClient, path: &str, fields: &[(&str, &str)]) -> i64 
     created_id(&c.post_form(path, fields).await)
 }
 
+/// Carl's memo to Helen, and the task Helen made from it (Carl subscribed): `(memo, task, Helen)`.
+/// The memo list then shows a "View task" button that follows the task's stage.
+pub async fn memo_with_task(app: &TestApp) -> (i64, i64, TestClient) {
+    let carl = app.login_as("Carl.CoWorker").await;
+    let helen_id = app.uid("Helen.Head.Sales").await;
+    let memo = create(&carl, "/memos", &[("name", "Need a new chair"), ("recipient_id", &helen_id)]).await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let carl_id = app.uid("Carl.CoWorker").await;
+    let fields = [
+        ("name", "Order a chair"),
+        ("responsible", helen_id.as_str()),
+        ("subscribers", carl_id.as_str()),
+        ("memo_id", &memo.to_string()),
+    ];
+    let task = create(&helen, "/tasks", &fields).await;
+    (memo, task, helen)
+}
+
 impl TestApp {
     /// `id` of a user as a form value.
     pub async fn uid(&self, username: &str) -> String {
