@@ -64,7 +64,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                 div.page-actions { a.btn.btn-primary href="/memos/new" { (icon("plus")) " Add memo" } }
             }
             form.filters method="get" action="/memos" hx-get="/memos" hx-target="#memo-list" hx-swap="outerHTML" hx-push-url="true"
-                hx-trigger="input changed delay:300ms from:input[type=search], change" {
+                hx-trigger="input changed delay:300ms from:find input[type=search], change" {
                 input type="search" name="q" value=(f.q) placeholder="Search title and description" aria-label="Search memos";
                 select name="stage" aria-label="Stage" {
                     (opt("", "Any stage", &f.stage)) (opt("draft", "Draft", &f.stage))
@@ -220,7 +220,7 @@ pub fn form(
                         label.check { input type="checkbox" name="draft" value="on" checked[f.is_draft()]; " Draft — only you can see it; nobody is notified" }
                     }
                     div.field-row {
-                        (Picker::new("recipient_id", "Recipient", users, &recipient, false, errs))
+                        (Picker::new("recipient_id", "Recipient", users, &recipient, false, errs).required())
                         (ui::select("purpose", "Purpose", &f.purpose, &purposes, errs))
                     }
                     div.field.has-error[errs.get("description").is_some()] {

@@ -21,6 +21,8 @@ pub struct Picker<'a> {
     /// A filter bar: the label is for screen readers only, and there is no help line.
     pub compact: bool,
     pub placeholder: Option<&'a str>,
+    /// Marked with * like other required fields (the server checks it).
+    pub required: bool,
 }
 
 impl<'a> Picker<'a> {
@@ -35,10 +37,24 @@ impl<'a> Picker<'a> {
         errors: &'a FormErrors,
     ) -> Picker<'a> {
         let chosen = ids.iter().filter_map(|id| users.iter().find(|(u, _)| u == id).cloned()).collect();
-        Picker { name, label, chosen, multiple, errors, parent: None, compact: false, placeholder: None }
+        Picker {
+            name,
+            label,
+            chosen,
+            multiple,
+            errors,
+            parent: None,
+            compact: false,
+            placeholder: None,
+            required: false,
+        }
     }
     pub fn parent(mut self, parent: Option<&'a str>) -> Self {
         self.parent = parent.filter(|p| !p.is_empty());
+        self
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
         self
     }
     pub fn compact(mut self, placeholder: &'a str) -> Self {
@@ -74,7 +90,9 @@ impl Render for Picker<'_> {
             self.placeholder.unwrap_or(if self.multiple { "Type a name to add…" } else { "Type a name…" });
         html! {
             div.field.picker-field.compact[self.compact].has-error[err.is_some()] {
-                label.sr-only[self.compact] id=(format!("{id}-label")) for=(id) { (self.label) }
+                label.sr-only[self.compact] id=(format!("{id}-label")) for=(id) {
+                    (self.label) @if self.required { span.muted { " *" } }
+                }
                 div.picker id=(format!("{id}-picker")) data-name=(name) data-src=(src) data-multiple=(if self.multiple { "true" } else { "false" }) {
                     ul.picker-chips aria-label=(format!("{}: chosen", self.label)) {
                         @for (uid, label) in &self.chosen { (chip(name, *uid, label)) }

@@ -49,7 +49,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                 div.page-actions { a.btn.btn-primary href="/projects/new" { (icon("plus")) " New project" } }
             }
             form.filters method="get" action="/projects" hx-get="/projects" hx-target="#project-list" hx-swap="outerHTML" hx-push-url="true"
-                hx-trigger="input changed delay:300ms from:input[type=search], change" {
+                hx-trigger="input changed delay:300ms from:find input[type=search], change" {
                 input type="search" name="q" value=(f.q) placeholder="Search projects" aria-label="Search projects";
                 select name="show" aria-label="Active or all" {
                     option value="" selected[f.show.is_empty()] { "Active projects" }

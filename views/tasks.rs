@@ -36,7 +36,7 @@ fn filters(f: &TaskFilter, users: &[(i64, String)]) -> Markup {
     let no_errs = FormErrors::default();
     html! {
         form.filters #task-filters method="get" action="/tasks" hx-get="/tasks" hx-target="#task-list" hx-swap="outerHTML"
-            hx-push-url="true" hx-trigger="input changed delay:300ms from:input[type=search], change" {
+            hx-push-url="true" hx-trigger="input changed delay:300ms from:find input[type=search], change" {
             input type="search" name="q" value=(f.q) placeholder="Search tasks" aria-label="Search tasks";
             select name="show" aria-label="Active or all" { (opt("", "Active tasks", &f.show)) (opt("all", "All tasks", &f.show)) }
             select name="stage" aria-label="Stage" {
@@ -85,13 +85,36 @@ pub fn list(r: &Rows<'_>) -> Markup {
             } @else {
                 div.table-wrap { table.table.tasks {
                     thead { tr {
-                        th { "Task" } th { "Responsible" } th { "Stage" } th { "Priority" } th { "Next step" } th { "Due" } th.num { "ID" }
+                        th { "Task" } th { "Responsible" } th { "Stage" } th { "Priority" }
+                        (sort_header(r.filter, "step", "Next step", false)) (sort_header(r.filter, "due", "Due", false))
+                        (sort_header(r.filter, "", "ID", true))
                     } }
                     tbody { @for t in &r.page.items { (row(t, r)) } }
                 } }
                 (ui::pagination(r.page, |p| format!("/tasks{}", r.filter.query(p))))
             }
     })
+}
+
+/// A column header that sorts the list by that column (keeping the other filters); the current
+/// order is marked for screen readers (`aria-sort`) and by an arrow.
+fn sort_header(f: &TaskFilter, sort: &str, label: &str, num: bool) -> Markup {
+    let current = f.sort == sort;
+    let mut to = f.clone();
+    to.sort = sort.to_string();
+    // Newest first is descending; due and next step dates ascending (soonest first).
+    let order = match (current, sort.is_empty()) {
+        (false, _) => None,
+        (true, true) => Some("descending"),
+        (true, false) => Some("ascending"),
+    };
+    html! {
+        th.num[num] aria-sort=[order] {
+            a.sort-link.current[current] href=(format!("/tasks{}", to.query(1))) title=(format!("Sort by {}", label.to_lowercase())) {
+                (label) @if current { span aria-hidden="true" { @if sort.is_empty() { " ↓" } @else { " ↑" } } }
+            }
+        }
+    }
 }
 
 fn row(t: &Task, r: &Rows<'_>) -> Markup {

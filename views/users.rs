@@ -34,7 +34,7 @@ pub fn index(cx: &PageCx<'_>, users: &Paged<User>, f: &UserFilter, departments: 
                 div.page-actions { a.btn.btn-primary href="/admin/users/new" { (icon("plus")) " New user" } }
             }
             form.filters method="get" action="/admin/users" hx-get="/admin/users" hx-target="#user-list" hx-select="#user-list"
-                hx-swap="outerHTML" hx-push-url="true" hx-trigger="input changed delay:300ms from:input[type=search], change" {
+                hx-swap="outerHTML" hx-push-url="true" hx-trigger="input changed delay:300ms from:find input[type=search], change" {
                 input type="search" name="q" value=(f.q) placeholder="Search name, username, email" aria-label="Search users";
                 select name="role" aria-label="Role" { @for (v, l) in &role_opts { option value=(v) selected[*v == f.role] { (l) } } }
                 select name="department" aria-label="Department" { @for (v, l) in &dept_opts { option value=(v) selected[*v == f.department] { (l) } } }

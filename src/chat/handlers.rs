@@ -8,6 +8,7 @@ use crate::access::{Action, Viewer};
 use crate::app::AppState;
 use crate::error::{AppResult, FormErrors};
 use crate::files::Uploaded;
+use crate::history::Actor;
 use crate::htmx::{self, HxRequest};
 use crate::items::{self, ItemPath};
 use crate::views;
@@ -46,7 +47,7 @@ pub async fn post(
     }
     let mut tx = state.db.begin().await?;
     let id = super::insert(&mut tx, it.kind, it.id, viewer.id, &body).await?;
-    state.files.save(&mut tx, &up.files, "chat", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "chat", id, &Actor::from(&viewer)).await?;
     let title = format!("{} wrote in the {} “{}”", viewer.display_name, it.kind.label().to_lowercase(), it.title);
     let snippet: String = body.chars().take(500).collect();
     let notified = items::notify(&mut tx, &state.config, &it, &[], Some(viewer.id), &title, &snippet).await?;

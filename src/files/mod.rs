@@ -130,9 +130,17 @@ impl Store {
         uploads: &[Upload],
         kind: &str,
         id: i64,
-        by: i64,
+        by: &crate::history::Actor,
     ) -> Result<Vec<i64>, crate::error::AppError> {
         let mut out = Vec::with_capacity(uploads.len());
+        // The object's history says which files came (a chat message's files show in the chat).
+        if !uploads.is_empty() && kind != "chat" {
+            let names: Vec<&str> = uploads.iter().map(|u| u.name.as_str()).collect();
+            let mut d = crate::history::Diff::default();
+            d.field("Attachments", "", names.join(", "));
+            let summary = if names.len() == 1 { "Attached a file" } else { "Attached files" };
+            crate::history::record(tx, by, kind, id, crate::history::Change::Update, summary, &d).await?;
+        }
         for up in uploads {
             let file_id = tx
                 .insert_id(
@@ -145,7 +153,7 @@ impl Store {
                 )
                 .await?;
             self.put(up).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
-            out.push(insert_link(tx, file_id, kind, id, &up.name, &up.content_type, Some(by)).await?);
+            out.push(insert_link(tx, file_id, kind, id, &up.name, &up.content_type, by.id).await?);
         }
         Ok(out)
     }

@@ -153,7 +153,7 @@ pub async fn create(
     };
     let mut tx = state.db.begin().await?;
     let id = repo::insert(&mut tx, &input, viewer.id, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "memo", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "memo", id, &Actor::from(&viewer)).await?;
     let item = ItemRef {
         kind: ItemKind::Memo,
         id,
@@ -231,7 +231,7 @@ pub async fn update(
     input.draft = input.draft && before.draft;
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "memo", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "memo", id, &Actor::from(&viewer)).await?;
     let after = ItemRef {
         title: input.name.clone(),
         draft: input.draft,
@@ -310,9 +310,16 @@ pub async fn considered_by_result(
     state: &AppState,
     viewer: &Viewer,
     memo: &ItemRef,
-    _what: &str,
+    (kind, id, name): (&str, i64, &str),
 ) -> AppResult<Vec<i64>> {
     let m = repo::get(&state.db, memo.id).await?.ok_or(AppError::NotFound)?;
+    // Both histories say where the task (or project) came from.
+    let actor = Actor::from(viewer);
+    let none = crate::history::Diff::default();
+    let made = format!("Created the {kind} “{name}” from this memo");
+    crate::history::record(tx, &actor, "memo", m.id, crate::history::Change::Update, &made, &none).await?;
+    let from = format!("Created from the memo “{}”", m.name);
+    crate::history::record(tx, &actor, kind, id, crate::history::Change::Update, &from, &none).await?;
     if m.stage() == MemoStage::Considered {
         return Ok(Vec::new());
     }

@@ -124,12 +124,14 @@ pub async fn create(
     }
     let mut tx = state.db.begin().await?;
     let id = repo::insert(&mut tx, &input, viewer.id, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "project", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "project", id, &Actor::from(&viewer)).await?;
     let mut memo_notified = Vec::new();
     if let Some(m) = &memo {
         crate::files::link(&mut tx, &input.memo_files, ("memo", m.id), ("project", id), viewer.id).await?;
         crate::memos::repo::set_project(&mut tx, m.id, id).await?;
-        memo_notified = crate::memos::handlers::considered_by_result(&mut tx, &state, &viewer, m, "project").await?;
+        memo_notified =
+            crate::memos::handlers::considered_by_result(&mut tx, &state, &viewer, m, ("project", id, &input.name))
+                .await?;
     }
     let item = ItemRef {
         kind: ItemKind::Project,
@@ -236,7 +238,7 @@ pub async fn update(
     };
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "project", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "project", id, &Actor::from(&viewer)).await?;
     let after = participants::of_tx(&mut tx, ItemKind::Project, id).await?;
     let newcomers = ItemRef { parts: after.without(&it.parts), ..it.clone() };
     let notified = items::notify_each(

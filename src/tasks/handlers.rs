@@ -252,12 +252,15 @@ pub async fn create(
     let actor = Actor::from(&viewer);
     let mut tx = state.db.begin().await?;
     let id = repo::insert(&mut tx, &input, viewer.id, co_owner, &actor, &names).await?;
-    state.files.save(&mut tx, &up.files, "task", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "task", id, &Actor::from(&viewer)).await?;
     let mut memo_changed = None;
     if let Some(m) = &ctx.memo {
         crate::files::link(&mut tx, &input.memo_files, ("memo", m.id), ("task", id), viewer.id).await?;
         repo::set_memo_task(&mut tx, m.id, id).await?;
-        memo_changed = Some(crate::memos::handlers::considered_by_result(&mut tx, &state, &viewer, m, "task").await?);
+        memo_changed = Some(
+            crate::memos::handlers::considered_by_result(&mut tx, &state, &viewer, m, ("task", id, &input.name))
+                .await?,
+        );
     }
     let mut started_parent = None;
     if let Some(p) = parent
@@ -411,7 +414,7 @@ pub async fn update(
     }
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "task", id, viewer.id).await?;
+    state.files.save(&mut tx, &up.files, "task", id, &Actor::from(&viewer)).await?;
     let after = participants::of_tx(&mut tx, ItemKind::Task, id).await?;
     let newcomers = ItemRef { parts: after.without(&it.parts), ..it.clone() };
     let notified = items::notify_each(

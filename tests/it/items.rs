@@ -193,18 +193,18 @@ async fn removing_a_file_while_the_same_bytes_are_uploaded_again_keeps_the_new_u
     // The same two orders made certain, through the store. Collection started while an upload of the
     // same bytes is linking them (its transaction open) waits for it and then leaves the file alone.
     let store = app.state.files.clone();
-    let uid = app.user_id("Helen.Head.Sales").await;
+    let actor = ferrocrm::history::Actor { id: Some(app.user_id("Helen.Head.Sales").await), name: "Helen Head".into() };
     let bytes = b"linked while collected".to_vec();
     let sha = ferrocrm::files::sha256_hex(&bytes);
     let up = ferrocrm::files::Upload::from_bytes(&store.tmp_dir(), "c.txt", "text/plain", &bytes).await.unwrap();
     let mut tx = app.db.begin().await.unwrap();
-    let first = store.save(&mut tx, std::slice::from_ref(&up), "task", target, uid).await.unwrap()[0];
+    let first = store.save(&mut tx, std::slice::from_ref(&up), "task", target, &actor).await.unwrap()[0];
     tx.commit().await.unwrap();
     let mut tx = app.db.begin().await.unwrap();
     let file = ferrocrm::files::unlink(&mut tx, first).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     let mut tx = app.db.begin().await.unwrap();
-    store.save(&mut tx, std::slice::from_ref(&up), "task", target, uid).await.unwrap();
+    store.save(&mut tx, std::slice::from_ref(&up), "task", target, &actor).await.unwrap();
     let collecting = tokio::spawn({
         let (store, db) = (store.clone(), app.db.clone());
         async move { store.collect(&db, &[file]).await.unwrap() }
@@ -230,7 +230,7 @@ async fn removing_a_file_while_the_same_bytes_are_uploaded_again_keeps_the_new_u
     assert!(store.collect(&app.db, &files).await.unwrap() >= 1);
     assert!(!store.exists(&sha));
     let mut tx = app.db.begin().await.unwrap();
-    store.save(&mut tx, &[up], "task", target, uid).await.unwrap();
+    store.save(&mut tx, &[up], "task", target, &actor).await.unwrap();
     tx.commit().await.unwrap();
     assert!(store.exists(&sha), "the upload re-created the blob");
     assert_eq!(app.count("files", Cond::all().add(Expr::col("sha256").eq(sha.as_str()))).await, 1);

@@ -275,3 +275,50 @@ async fn a_subscriber_of_a_main_task_opens_its_subtasks_and_a_chief_may_change_o
     want.sort();
     assert_eq!(who, want, "the chief changed who is responsible");
 }
+
+#[tokio::test]
+async fn history_records_attached_files_and_a_task_made_from_a_memo() {
+    let app = spawn_app().await;
+    let memo = memo_with_file(&app).await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let h = carl.get(&format!("/memos/{memo}/history")).await;
+    assert!(
+        h.texts(".history-meta .muted").iter().any(|t| t == "Attached a file"),
+        "{:?}",
+        h.texts(".history-meta .muted")
+    );
+    assert!(h.texts("td").iter().any(|t| t.contains("notes.txt")), "the file's name is in the entry");
+    // Helen makes a task from it: both histories say so.
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let me = app.uid("Helen.Head.Sales").await;
+    let task =
+        create(&helen, "/tasks", &[("name", "Buy the chair"), ("responsible", &me), ("memo_id", &memo.to_string())])
+            .await;
+    let mh = helen.get(&format!("/memos/{memo}/history")).await;
+    assert!(mh.texts(".history-meta .muted").iter().any(|t| t == "Created the task “Buy the chair” from this memo"));
+    let th = helen.get(&format!("/tasks/{task}/history")).await;
+    assert!(th.texts(".history-meta .muted").iter().any(|t| t == "Created from the memo “Need a new chair”"));
+}
+
+#[tokio::test]
+async fn the_task_list_sorts_by_its_column_headers_and_ignores_the_header_search() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let me = app.uid("Helen.Head.Sales").await;
+    create(&helen, "/tasks", &[("name", "Sooner"), ("responsible", &me), ("due_date", "2031-01-01")]).await;
+    create(&helen, "/tasks", &[("name", "Later"), ("responsible", &me), ("due_date", "2031-05-01")]).await;
+    let list = helen.get("/tasks?show=all").await;
+    // Newest first by default; the Due header sorts soonest first and keeps the other filters.
+    assert_eq!(list.texts("#task-list td.name a"), ["Later", "Sooner"]);
+    let due = list.attr("th a.sort-link[href*='sort=due']", "href").expect("a Due header link");
+    assert!(due.contains("show=all"), "{due}");
+    let sorted = helen.get(&due).await;
+    assert_eq!(sorted.texts("#task-list td.name a"), ["Sooner", "Later"]);
+    assert_eq!(sorted.attr("th[aria-sort]", "aria-sort").as_deref(), Some("ascending"));
+    // Typing in the top bar's search must not re-filter the list: its trigger listens inside the form only.
+    let trigger = list.attr("#task-filters", "hx-trigger").unwrap_or_default();
+    assert!(trigger.contains("from:find input[type=search]"), "{trigger}");
+    // A draft's recipient is required, and says so.
+    let form = helen.get("/memos/new").await;
+    assert!(form.text("label[for=f-recipient_id]").contains('*'));
+}
