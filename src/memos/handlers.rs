@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::model::{Memo, MemoFilter, MemoForm, MemoStage};
 use super::repo;
-use crate::access::{self, Action, Item, ItemKind, Object, Viewer};
+use crate::access::{self, Action, ItemKind, Object, Viewer};
 use crate::app::AppState;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult, FormErrors};
@@ -29,16 +29,8 @@ async fn visible_tasks(state: &AppState, v: &Viewer, memos: &[&Memo]) -> AppResu
     let parts = participants::of_many(&state.db, ItemKind::Task, &ids).await?;
     tasks.retain(|id, t| {
         let rel = parts.get(id).map(|p| p.relation(v.id)).unwrap_or_default();
-        let item = Item {
-            kind: ItemKind::Task,
-            rel,
-            draft: false,
-            locked: false,
-            team: t.team,
-            subtask: t.parent_id.is_some(),
-            // A memo's task is a main task; seeing it through a subtask does not show its button.
-            related: false,
-        };
+        // A memo's task is a main task; seeing it through a subtask does not show its button.
+        let item = t.access_item(rel, false);
         access::can(v, Action::View, &Object::Item(item))
     });
     Ok(tasks)

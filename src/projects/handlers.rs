@@ -5,7 +5,7 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
 use super::repo::{self, ProjectFilter};
-use crate::access::{self, Action, Item, ItemKind, Object, Viewer};
+use crate::access::{self, Action, ItemKind, Object, Viewer};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FormErrors};
 use crate::files::Uploaded;
@@ -175,15 +175,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     // List (and link) only the tasks the viewer may open.
     tasks.retain(|t| {
         let rel = task_parts.get(&t.id).map(|p| p.relation(viewer.id)).unwrap_or_default();
-        let item = Item {
-            kind: ItemKind::Task,
-            rel,
-            draft: false,
-            locked: false,
-            team: t.team,
-            subtask: t.is_subtask(),
-            related: false,
-        };
+        let item = t.access_item(rel, false);
         access::can(&viewer, Action::View, &Object::Item(item))
     });
     let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();

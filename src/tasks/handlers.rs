@@ -317,15 +317,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     let in_main = it.parts.relation(viewer.id).any();
     subtasks.retain(|s| {
         let rel = sub_parts.get(&s.id).map(|p| p.relation(viewer.id)).unwrap_or_default();
-        let item = access::Item {
-            kind: ItemKind::Task,
-            rel,
-            draft: false,
-            locked: false,
-            team: s.team,
-            subtask: true,
-            related: in_main,
-        };
+        let item = s.access_item(rel, in_main);
         access::can(&viewer, Action::View, &access::Object::Item(item))
     });
     let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();

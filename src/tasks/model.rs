@@ -110,6 +110,19 @@ impl Task {
     pub fn is_subtask(&self) -> bool {
         self.parent_id.is_some()
     }
+    /// What the access rules need to know of this task, for a viewer with relation `rel` to it who
+    /// takes part in its main task or a subtask when `related` (lists of tasks loaded in bulk).
+    pub fn access_item(&self, rel: crate::access::Rel, related: bool) -> crate::access::Item {
+        crate::access::Item {
+            kind: crate::access::ItemKind::Task,
+            rel,
+            draft: false,
+            locked: false,
+            team: self.team,
+            subtask: self.is_subtask(),
+            related,
+        }
+    }
 }
 
 /// The fields tasks and projects share, as stored (what history diffs and edit forms start from).
