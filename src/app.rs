@@ -28,6 +28,8 @@ pub struct AppState {
     pub people: crate::users::people::People,
     /// Wakes the background worker after a commit that queued mail or jobs.
     pub wake: Arc<Notify>,
+    /// List totals, counted lazily and cached until the next change.
+    pub totals: crate::paging::Totals,
 }
 
 /// A built application, bound to its port, ready to `run`.
@@ -60,6 +62,7 @@ impl App {
             config.base_url = format!("{}{port}", config.base_url.trim_end_matches('0'));
         }
         let files = crate::files::Store::new(&config.data_dir);
+        let totals = crate::paging::Totals::new(&bus);
         let state = AppState {
             db,
             bus,
@@ -68,6 +71,7 @@ impl App {
             files,
             people: Default::default(),
             wake: Arc::new(Notify::new()),
+            totals,
         };
         Ok(App { state, listener, port })
     }

@@ -9,7 +9,7 @@
 //! forwarding queue had to drop, makes the other instances' streams resync instead.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -121,10 +121,21 @@ struct Forward {
     overflowed: Arc<AtomicBool>,
 }
 
+/// Hands an event to this instance's streams, counting it first if it is a change.
+fn deliver(tx: &broadcast::Sender<Arc<DomainEvent>>, changes: &AtomicU64, e: DomainEvent) {
+    if matches!(e, DomainEvent::Changed { .. }) {
+        changes.fetch_add(1, Ordering::AcqRel);
+    }
+    let _ = tx.send(Arc::new(e));
+}
+
 /// The in-process bus. Cheap to clone; every clone publishes to the same subscribers.
 #[derive(Clone)]
 pub struct Bus {
     tx: broadcast::Sender<Arc<DomainEvent>>,
+    /// Counts the `Changed` events delivered here (local or from other instances), bumped before
+    /// delivery: a cache keyed on it (list totals) never outlives a change it could have heard of.
+    changes: Arc<AtomicU64>,
     remote: Option<Forward>,
     streams: Arc<Mutex<HashMap<i64, usize>>>,
     per_user: usize,
@@ -134,7 +145,7 @@ impl Bus {
     /// A bus for one process. `per_user` caps the open streams of one user.
     pub fn new(per_user: usize) -> Bus {
         let (tx, _) = broadcast::channel(1024);
-        Bus { tx, remote: None, streams: Arc::new(Mutex::new(HashMap::new())), per_user }
+        Bus { tx, changes: Arc::default(), remote: None, streams: Arc::new(Mutex::new(HashMap::new())), per_user }
     }
 
     /// Connects this bus to the other instances on the same PostgreSQL database.
@@ -145,6 +156,7 @@ impl Bus {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
         let local = self.tx.clone();
+        let changes = self.changes.clone();
         let me = origin.clone();
         let db = crate::db::Db::Postgres(pool.clone());
         tokio::spawn(async move {
@@ -167,14 +179,14 @@ impl Bus {
                             },
                         };
                         if let Some(e) = event {
-                            let _ = local.send(Arc::new(e));
+                            deliver(&local, &changes, e);
                         }
                     }
                     // The connection dropped and was re-established: NOTIFYs may have been missed,
                     // so every stream resyncs.
                     Ok(None) => {
                         tracing::warn!("event bridge reconnected; asking streams to resync");
-                        let _ = local.send(Arc::new(resync()));
+                        deliver(&local, &changes, resync());
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "event bridge listener failed; retrying");
@@ -222,7 +234,12 @@ impl Bus {
         {
             tracing::warn!("the event forwarding queue is full; other instances will resync");
         }
-        let _ = self.tx.send(Arc::new(e));
+        deliver(&self.tx, &self.changes, e);
+    }
+
+    /// How many `Changed` events this bus has delivered so far (see `changes`).
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<DomainEvent>> {

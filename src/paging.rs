@@ -1,5 +1,18 @@
 //! Pagination shared by every list: page numbers from the query string, a fixed page size, and the
 //! total count for the "page X of Y" control.
+//!
+//! The big lists (tasks, memos, projects, reminders) render without counting: they fetch one row more
+//! than a page to know whether another follows. Their total comes in a second, lazy request
+//! (`/<list>/total?<filters>`), counted up to `COUNT_CAP` rows (exact below it, "more than 1,000"
+//! above) and cached per viewer and filter until something changes (`Totals`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use sea_query::{Alias, Expr, Func, Query, SelectStatement};
+
+use crate::db::Db;
+use crate::events::Bus;
 
 /// Rows per page of every list.
 pub const PER_PAGE: u64 = 50;
@@ -38,6 +51,91 @@ impl<T> Paged<T> {
     }
     pub fn has_next(&self) -> bool {
         self.more
+    }
+    /// The total when it is known without counting: counted lists, and the last page of a windowed one.
+    pub fn known_total(&self) -> Option<Total> {
+        match self.total {
+            Some(t) => Some(Total::Exact(t)),
+            None if !self.more => Some(Total::Exact(offset(self.page) + self.items.len() as u64)),
+            None => None,
+        }
+    }
+}
+
+/// Rows a list counts exactly; past it the total is "more than COUNT_CAP".
+pub const COUNT_CAP: u64 = 1000;
+
+/// How many rows a list has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Total {
+    Exact(u64),
+    /// At least this many (the count stopped there).
+    MoreThan(u64),
+}
+
+impl Total {
+    /// Pages of `PER_PAGE` rows, when exact.
+    pub fn pages(self) -> Option<u64> {
+        match self {
+            Total::Exact(n) => Some(n.div_ceil(PER_PAGE).max(1)),
+            Total::MoreThan(_) => None,
+        }
+    }
+}
+
+/// Counts the rows of a list query (its columns, order and window are ignored) up to `COUNT_CAP`:
+/// `SELECT COUNT(*) FROM (SELECT 1 … LIMIT COUNT_CAP + 1)`. The walk stops at the cap, so the cost is
+/// bounded whatever the list's size.
+pub async fn bounded_count(db: &Db, mut q: SelectStatement) -> Result<Total, sqlx::Error> {
+    q.clear_selects().clear_order_by().reset_offset().expr(Expr::val(1)).limit(COUNT_CAP + 1);
+    let count = Query::select().expr(Func::count(Expr::val(1))).from_subquery(q, Alias::new("counted")).to_owned();
+    let n = db.scalar::<i64>(&count).await?.unwrap_or(0).max(0) as u64;
+    Ok(if n > COUNT_CAP { Total::MoreThan(COUNT_CAP) } else { Total::Exact(n) })
+}
+
+/// Cached list totals, per viewer and filter. An entry is kept with the bus's count of changes
+/// (`Bus::changes`, bumped before any change reaches a stream, local or from another instance) and
+/// used only while that count stands: a total is never older than the last change this instance
+/// heard of, and the list's live refresh after a change counts again.
+#[derive(Clone)]
+pub struct Totals {
+    bus: Bus,
+    cached: std::sync::Arc<Mutex<HashMap<(i64, String), (u64, Total)>>>,
+}
+
+/// Entries kept before the cache is emptied (a bound, not a tuning knob: entries are tiny).
+const TOTALS_KEPT: usize = 10_000;
+
+impl Totals {
+    pub fn new(bus: &Bus) -> Totals {
+        Totals { bus: bus.clone(), cached: Default::default() }
+    }
+
+    /// The total for `key` (the list and its filters) as `viewer` sees it, counted by `count` unless
+    /// cached since the last change.
+    pub async fn get<F>(&self, viewer: i64, key: String, count: F) -> crate::error::AppResult<Total>
+    where
+        F: std::future::Future<Output = crate::error::AppResult<Total>>,
+    {
+        // Read before counting: a change that lands during the count makes the entry stale at once.
+        let changes = self.bus.changes();
+        let key = (viewer, key);
+        if let Some((c, t)) = self.lock().get(&key)
+            && *c == changes
+        {
+            return Ok(*t);
+        }
+        let total = count.await?;
+        let mut cached = self.lock();
+        if cached.len() >= TOTALS_KEPT {
+            cached.clear();
+        }
+        cached.insert(key, (changes, total));
+        Ok(total)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, String), (u64, Total)>> {
+        self.cached.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

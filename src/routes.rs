@@ -55,6 +55,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/departments/:id/history"),
     ("GET", "/memos"),
     ("POST", "/memos"),
+    ("GET", "/memos/total"),
     ("GET", "/memos/new"),
     ("GET", "/memos/:id"),
     ("POST", "/memos/:id"),
@@ -63,6 +64,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/memos/:id/task-button"),
     ("GET", "/tasks"),
     ("POST", "/tasks"),
+    ("GET", "/tasks/total"),
     ("GET", "/tasks/new"),
     ("GET", "/tasks/:id"),
     ("POST", "/tasks/:id"),
@@ -70,6 +72,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/tasks/:id/stage"),
     ("GET", "/projects"),
     ("POST", "/projects"),
+    ("GET", "/projects/total"),
     ("GET", "/projects/new"),
     ("GET", "/projects/:id"),
     ("POST", "/projects/:id"),
@@ -97,6 +100,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/files/:id"),
     ("POST", "/files/:id/delete"),
     ("GET", "/reminders"),
+    ("GET", "/reminders/total"),
     ("POST", "/reminders/:id/deactivate"),
 ];
 
@@ -182,17 +186,20 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/departments/:id/delete", post(departments::delete))
         .at("/admin/departments/:id/history", get(departments::history))
         .at("/memos", get(memos::index).post(memos::create))
+        .at("/memos/total", get(memos::total))
         .at("/memos/new", get(memos::new))
         .at("/memos/:id", get(memos::show).post(memos::update))
         .at("/memos/:id/edit", get(memos::edit))
         .at("/memos/:id/stage", post(memos::set_stage))
         .at("/memos/:id/task-button", get(memos::task_button))
         .at("/tasks", get(tasks::index).post(tasks::create))
+        .at("/tasks/total", get(tasks::total))
         .at("/tasks/new", get(tasks::new))
         .at("/tasks/:id", get(tasks::show).post(tasks::update))
         .at("/tasks/:id/edit", get(tasks::edit))
         .at("/tasks/:id/stage", post(tasks::set_stage))
         .at("/projects", get(projects::index).post(projects::create))
+        .at("/projects/total", get(projects::total))
         .at("/projects/new", get(projects::new))
         .at("/projects/:id", get(projects::show).post(projects::update))
         .at("/projects/:id/edit", get(projects::edit))
@@ -212,6 +219,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/files/:id", get(files::download))
         .at("/files/:id/delete", post(files::delete))
         .at("/reminders", get(reminders::index))
+        .at("/reminders/total", get(reminders::total))
         .at("/reminders/:id/deactivate", post(reminders::deactivate))
         .around(security::csrf)
         .around(security::admin_area)

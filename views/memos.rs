@@ -91,7 +91,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     thead { tr { th { "Memo" } th { "Status" } th { "From" } th { "To" } th { "Purpose" } th { "Created" } th { "Task" } th.actions { span.sr-only { "Copy" } } } }
                     tbody { @for m in &r.page.items { (row(m, r)) } }
                 } }
-                (ui::pagination(r.page, |p| format!("/memos{}", r.filter.query(p))))
+                (ui::pagination(r.page, ui::Noun("memo", "memos"), |p| format!("/memos{}", r.filter.query(p))))
             }
     })
 }

@@ -34,7 +34,7 @@ pub fn index(cx: &PageCx<'_>, list: &Paged<Notification>, unread_only: bool) -> 
                     (ui::empty_state("bell", if unread_only { "No unread notifications." } else { "No notifications yet." }, None))
                 } @else {
                     ul.notifications { @for n in &list.items { (item(n, csrf)) } }
-                    (ui::pagination(list, |p| format!("/notifications{}", ui::query(&[("unread", if unread_only { "1".into() } else { String::new() }), ("page", p.to_string())]))))
+                    (ui::pagination(list, ui::Noun("notification", "notifications"), |p| format!("/notifications{}", ui::query(&[("unread", if unread_only { "1".into() } else { String::new() }), ("page", p.to_string())]))))
                 }
             }))
         },

@@ -82,7 +82,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                         }
                     } }
                 } }
-                (ui::pagination(r.page, |n| format!("/projects{}", r.filter.query(n))))
+                (ui::pagination(r.page, ui::Noun("project", "projects"), |n| format!("/projects{}", r.filter.query(n))))
             }
     })
 }

@@ -75,7 +75,7 @@ pub fn index(cx: &PageCx<'_>, list: &Paged<Reminder>, all: bool) -> Markup {
                         }
                     } }
                 } }
-                (ui::pagination(list, |p| format!("/reminders{}", ui::query(&[("show", if all { "all".into() } else { String::new() }), ("page", p.to_string())]))))
+                (ui::pagination(list, ui::Noun("reminder", "reminders"), |p| format!("/reminders{}", ui::query(&[("show", if all { "all".into() } else { String::new() }), ("page", p.to_string())]))))
             }
         },
     )

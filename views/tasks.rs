@@ -91,7 +91,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     } }
                     tbody { @for t in &r.page.items { (row(t, r)) } }
                 } }
-                (ui::pagination(r.page, |p| format!("/tasks{}", r.filter.query(p))))
+                (ui::pagination(r.page, ui::Noun("task", "tasks"), |p| format!("/tasks{}", r.filter.query(p))))
             }
     })
 }

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use crate::assets;
 use crate::error::FormErrors;
-use crate::paging::Paged;
+use crate::paging::{Paged, Total};
 
 /// An icon from the sprite (decorative: hidden from screen readers).
 pub fn icon(name: &str) -> Markup {
@@ -114,8 +114,51 @@ pub fn empty_state(ico: &str, text: &str, action: Option<(&str, &str)>) -> Marku
     }
 }
 
-/// "Previous · page X of Y · Next". `href(page)` builds the URL of a page with the current filters.
-pub fn pagination<T>(p: &Paged<T>, href: impl Fn(u64) -> String) -> Markup {
+/// What a list counts, for its totals ("1 task", "976 tasks").
+#[derive(Clone, Copy, Debug)]
+pub struct Noun(pub &'static str, pub &'static str);
+
+/// A count with thousands grouped: 10400 → "10,400".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "976 tasks", "1 task", "more than 1,000 tasks".
+pub fn total_text(total: Total, noun: Noun) -> String {
+    match total {
+        Total::Exact(1) => format!("1 {}", noun.0),
+        Total::Exact(n) => format!("{} {}", grouped(n), noun.1),
+        Total::MoreThan(n) => format!("more than {} {}", grouped(n), noun.1),
+    }
+}
+
+/// "Page X of Y · N tasks" (or "Page X · more than 1,000 tasks"); "Page X" while the total is unknown.
+pub fn page_info(page: u64, total: Option<Total>, noun: Noun) -> Markup {
+    html! {
+        span.page-info {
+            "Page " (page)
+            @if let Some(t) = total {
+                @if let Some(pages) = t.pages() { " of " (grouped(pages)) }
+                " · " (total_text(t, noun))
+            }
+        }
+    }
+}
+
+/// "Previous · Page X of Y · N tasks · Next", or "N tasks" alone when one page holds them all.
+/// `href(page)` builds the URL of a page with the current filters. A windowed list (no total yet)
+/// asks for its total after the page is shown, from `<list path>/total?<filters>` (see
+/// `paging::Totals`).
+pub fn pagination<T>(p: &Paged<T>, noun: Noun, href: impl Fn(u64) -> String) -> Markup {
+    let known = p.known_total();
     html! {
         @if p.has_prev() || p.has_next() {
             nav.pagination aria-label="Pages" {
@@ -124,9 +167,11 @@ pub fn pagination<T>(p: &Paged<T>, href: impl Fn(u64) -> String) -> Markup {
                 } @else {
                     span.page.disabled { (icon("chevron-left")) "Previous" }
                 }
-                span.page-info {
-                    "Page " (p.page)
-                    @if let (Some(pages), Some(total)) = (p.pages(), p.total) { " of " (pages) " · " (total) " in all" }
+                @if known.is_some() {
+                    (page_info(p.page, known, noun))
+                } @else {
+                    span.page-info hx-get=(total_url(&href(p.page))) hx-trigger="load" hx-target="this"
+                        hx-swap="outerHTML" aria-live="polite" { "Page " (p.page) }
                 }
                 @if p.has_next() {
                     a.page href=(href(p.page + 1)) rel="next" { "Next" (icon("chevron-right")) }
@@ -134,7 +179,17 @@ pub fn pagination<T>(p: &Paged<T>, href: impl Fn(u64) -> String) -> Markup {
                     span.page.disabled { "Next" (icon("chevron-right")) }
                 }
             }
+        } @else if let Some(t) = known.filter(|t| *t != Total::Exact(0)) {
+            p.list-count { (total_text(t, noun)) }
         }
+    }
+}
+
+/// `/tasks?show=all&page=2` → `/tasks/total?show=all&page=2`.
+fn total_url(page_url: &str) -> String {
+    match page_url.split_once('?') {
+        Some((path, query)) => format!("{path}/total?{query}"),
+        None => format!("{page_url}/total"),
     }
 }
 
@@ -177,4 +232,28 @@ pub fn query(pairs: &[(&str, String)]) -> String {
         .map(|(k, v)| format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
         .collect();
     if enc.is_empty() { String::new() } else { format!("?{}", enc.join("&")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_group_thousands_and_say_more_than_past_the_cap() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(10_400), "10,400");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        let n = Noun("task", "tasks");
+        assert_eq!(total_text(Total::Exact(1), n), "1 task");
+        assert_eq!(total_text(Total::Exact(976), n), "976 tasks");
+        assert_eq!(total_text(Total::MoreThan(1000), n), "more than 1,000 tasks");
+    }
+
+    #[test]
+    fn the_total_is_asked_of_the_list_path_with_the_same_filters() {
+        assert_eq!(total_url("/tasks?show=all&page=2"), "/tasks/total?show=all&page=2");
+        assert_eq!(total_url("/memos"), "/memos/total");
+    }
 }

@@ -56,7 +56,7 @@ pub fn list(users: &Paged<User>, f: &UserFilter) -> Markup {
                     thead { tr { th { "User" } th { "Email" } th { "Department" } th { "Roles" } th { "Last login" } th.actions { span.sr-only { "Actions" } } } }
                     tbody { @for u in &users.items { (row(u)) } }
                 } }
-                (ui::pagination(users, |p| format!("/admin/users{}", filter_query(f, p))))
+                (ui::pagination(users, ui::Noun("user", "users"), |p| format!("/admin/users{}", filter_query(f, p))))
             }
         }
     }

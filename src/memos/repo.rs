@@ -9,7 +9,7 @@ use crate::access::{self, ItemKind, ListKind, Viewer};
 use crate::db::{self, Db, Tx};
 use crate::error::AppResult;
 use crate::history::{self, Actor, Change, Diff};
-use crate::paging::{self, Paged};
+use crate::paging::{self, Paged, Total};
 use crate::participants::{self, PRole, Parts};
 use crate::tasks::repo::people_text;
 
@@ -42,9 +42,8 @@ pub async fn linked_to_task(db: &Db, task: i64) -> Result<Vec<Memo>, sqlx::Error
     db.fetch_all(select().and_where(Expr::col((Memos::Table, Memos::TaskId)).eq(task))).await
 }
 
-/// One page of the memos `v` may see.
-pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>> {
-    let page = paging::page_number(f.page);
+/// The memos `v` may see with the filter's conditions: the list's query before order and window.
+pub fn filtered(v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
     // The list shows no descriptions: leave them (possibly long) in the database.
     let mut q = Query::select()
         .columns(COLS.into_iter().filter(|c| !matches!(c, Memos::Description)).map(|c| (Memos::Table, c)))
@@ -84,6 +83,18 @@ pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>>
         };
         q.and_where(like(Memos::Name).or(like(Memos::Description)));
     }
+    Ok(q)
+}
+
+/// How many memos the filter matches (bounded: see `paging::bounded_count`).
+pub async fn total(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Total> {
+    Ok(paging::bounded_count(db, filtered(v, f)?).await?)
+}
+
+/// One page of the memos `v` may see.
+pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>> {
+    let page = paging::page_number(f.page);
+    let mut q = filtered(v, f)?;
     q.order_by((Memos::Table, Memos::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
     Ok(Paged::window(db.fetch_all(&q).await?, page))
 }

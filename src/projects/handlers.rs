@@ -19,6 +19,14 @@ use crate::views::layout::Nav;
 use crate::views::projects::Mode;
 use crate::web::{self, Form, Query};
 
+/// `GET /projects/total?<filters>`: the list's "Page X of Y · N projects", asked for after the page is shown.
+#[handler]
+pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<ProjectFilter>) -> AppResult<maud::Markup> {
+    let key = format!("projects{}", f.query(1));
+    let n = state.totals.get(viewer.id, key, repo::total(&state.db, &viewer, &f)).await?;
+    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), views::ui::Noun("project", "projects")))
+}
+
 #[handler]
 pub async fn index(
     state: Data<&AppState>,

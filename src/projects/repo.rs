@@ -10,7 +10,7 @@ use crate::access::{self, ItemKind, ListKind, Viewer};
 use crate::db::{self, Db, Tx};
 use crate::error::AppResult;
 use crate::history::{self, Actor, Change};
-use crate::paging::{self, Paged};
+use crate::paging::{self, Paged, Total};
 use crate::participants::{self, PRole, Parts};
 use crate::tasks::model::{Stage, WorkFields, WorkInput};
 
@@ -106,8 +106,8 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Project>, sqlx::Error> {
     db.fetch_optional(select().and_where(Expr::col((Projects::Table, Projects::Id)).eq(id))).await
 }
 
-pub async fn list(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Paged<Project>> {
-    let page = paging::page_number(f.page);
+/// The projects `v` may see with the filter's conditions: the list's query before order and window.
+pub fn filtered(v: &Viewer, f: &ProjectFilter) -> AppResult<SelectStatement> {
     let mut q = select();
     access::scope(v, ListKind::Projects, &mut q)?;
     if f.show != "all" {
@@ -120,6 +120,18 @@ pub async fn list(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Paged<Pro
                 .like(sea_query::LikeExpr::new(db::like_pattern(&text.to_lowercase())).escape('\\')),
         );
     }
+    Ok(q)
+}
+
+/// How many projects the filter matches (bounded: see `paging::bounded_count`).
+pub async fn total(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Total> {
+    Ok(paging::bounded_count(db, filtered(v, f)?).await?)
+}
+
+/// One page of the projects `v` may see.
+pub async fn list(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Paged<Project>> {
+    let page = paging::page_number(f.page);
+    let mut q = filtered(v, f)?;
     q.order_by((Projects::Table, Projects::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
     Ok(Paged::window(db.fetch_all(&q).await?, page))
 }

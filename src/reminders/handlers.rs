@@ -65,6 +65,15 @@ pub async fn index(
     Ok(views::reminders::index(&cx, &list, all).into_response())
 }
 
+/// `GET /reminders/total?show=`: the list's "Page X of Y · N reminders", asked for after the page is shown.
+#[handler]
+pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(q): Query<ListQuery>) -> AppResult<maud::Markup> {
+    // Counted each time, not cached: reminders change without a `Changed` event (they fire in the
+    // worker), and one user's reminders are few and indexed by owner.
+    let n = super::total(&state.db, &viewer, q.show == "all").await?;
+    Ok(views::ui::page_info(crate::paging::page_number(q.page), Some(n), views::ui::Noun("reminder", "reminders")))
+}
+
 /// `POST /reminders/:id/deactivate`.
 #[handler]
 pub async fn deactivate(

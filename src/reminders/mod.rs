@@ -5,14 +5,14 @@
 //! email copy; deactivating cancels the job. Each user sees only their own reminders.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use sea_query::{Expr, ExprTrait, Iden, Order, Query};
+use sea_query::{Expr, ExprTrait, Iden, Order, Query, SelectStatement};
 
 use crate::access::{self, ItemKind, ListKind, Viewer};
 use crate::app::AppState;
 use crate::db::{self, Db, Tx};
 use crate::error::{AppResult, FormErrors};
 use crate::events::DomainEvent;
-use crate::paging::{self, Paged};
+use crate::paging::{self, Paged, Total};
 
 pub mod handlers;
 
@@ -156,15 +156,26 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Reminder>, sqlx::Error> {
         .await
 }
 
-/// One page of the viewer's reminders, soonest first (`all`: also inactive and fired ones).
-pub async fn list(db: &Db, v: &Viewer, all: bool, page: Option<u32>) -> AppResult<Paged<Reminder>> {
-    let page = paging::page_number(page);
+/// The viewer's reminders (`all`: also inactive and fired ones): the list's query before order and window.
+pub fn filtered(v: &Viewer, all: bool) -> AppResult<SelectStatement> {
     let mut q = Query::select();
     q.columns(COLS.map(|c| (Reminders::Table, c))).from(Reminders::Table);
     access::scope(v, ListKind::Reminders, &mut q)?;
     if !all {
         q.and_where(Expr::col((Reminders::Table, Reminders::Active)).eq(true));
     }
+    Ok(q)
+}
+
+/// How many reminders the list shows in all (bounded: see `paging::bounded_count`).
+pub async fn total(db: &Db, v: &Viewer, all: bool) -> AppResult<Total> {
+    Ok(paging::bounded_count(db, filtered(v, all)?).await?)
+}
+
+/// One page of the viewer's reminders, soonest first (`all`: also inactive and fired ones).
+pub async fn list(db: &Db, v: &Viewer, all: bool, page: Option<u32>) -> AppResult<Paged<Reminder>> {
+    let page = paging::page_number(page);
+    let mut q = filtered(v, all)?;
     q.order_by((Reminders::Table, Reminders::RemindAt), if all { Order::Desc } else { Order::Asc })
         .limit(paging::WINDOW)
         .offset(paging::offset(page));

@@ -41,6 +41,14 @@ pub async fn index(
     Ok(views::tasks::index(&cx, &rows, &users).into_response())
 }
 
+/// `GET /tasks/total?<filters>`: the list's "Page X of Y · N tasks", asked for after the page is shown.
+#[handler]
+pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<TaskFilter>) -> AppResult<maud::Markup> {
+    let key = format!("tasks{}", f.query(1));
+    let n = state.totals.get(viewer.id, key, repo::total(&state.db, &viewer, &f)).await?;
+    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), views::ui::Noun("task", "tasks")))
+}
+
 /// Where a new task comes from.
 #[derive(Deserialize, Default, Clone)]
 pub struct NewQuery {

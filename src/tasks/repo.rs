@@ -10,7 +10,7 @@ use crate::access::{self, ItemKind, ListKind, Viewer};
 use crate::db::{self, Db, Tx};
 use crate::error::AppResult;
 use crate::history::{self, Actor, Change, Diff};
-use crate::paging::{self, Paged};
+use crate::paging::{self, Paged, Total};
 use crate::participants::{self, PRole, Parts};
 
 pub const COLS: [Tasks; 17] = [
@@ -64,9 +64,8 @@ fn user_filter(raw: &str) -> Option<i64> {
     raw.trim().parse::<i64>().ok()
 }
 
-/// One page of the tasks `v` may see, filtered and sorted.
-pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
-    let page = paging::page_number(f.page);
+/// The tasks `v` may see with the filter's conditions: the list's query before order and window.
+pub fn filtered(v: &Viewer, f: &TaskFilter) -> AppResult<SelectStatement> {
     // The list shows no descriptions: leave them (possibly long) in the database.
     let mut q = Query::select()
         .columns(COLS.into_iter().filter(|c| !matches!(c, Tasks::Description)).map(|c| (Tasks::Table, c)))
@@ -102,6 +101,18 @@ pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>>
     if !text.is_empty() {
         q.and_where(like(Tasks::Name, text).or(like(Tasks::Description, text)));
     }
+    Ok(q)
+}
+
+/// How many tasks the filter matches (bounded: see `paging::bounded_count`).
+pub async fn total(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Total> {
+    Ok(paging::bounded_count(db, filtered(v, f)?).await?)
+}
+
+/// One page of the tasks `v` may see, filtered and sorted.
+pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
+    let page = paging::page_number(f.page);
+    let mut q = filtered(v, f)?;
     match f.sort.as_str() {
         "due" => q
             .order_by_expr(Expr::col((Tasks::Table, Tasks::DueDate)).is_null(), Order::Asc)

@@ -322,3 +322,54 @@ async fn the_task_list_sorts_by_its_column_headers_and_ignores_the_header_search
     let form = helen.get("/memos/new").await;
     assert!(form.text("label[for=f-recipient_id]").contains('*'));
 }
+
+/// A list of many pages says how big it is: "Page 1 of 2 · 52 tasks" (asked for after the page is
+/// shown, so the page itself stays as fast), exact on the last page without asking, "more than
+/// 1,000" past the cap, and a change shows in the next total (the cache does not outlive it).
+#[tokio::test]
+async fn big_lists_say_how_many_results_they_have() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    for i in 0..52 {
+        crate::helpers::items::task(&app, &helen, &format!("Bulk {i}"), &["Helen.Head.Sales"], &[], &[]).await;
+    }
+    let first = helen.get("/tasks?q=Bulk").await;
+    assert_eq!(first.text(".pagination .page-info"), "Page 1", "no count inside the page's own request");
+    let total_url = first.attr(".pagination .page-info", "hx-get").expect("the total is asked for");
+    assert_eq!(total_url, "/tasks/total?q=Bulk");
+    assert_eq!(helen.hx_get(&total_url).await.text(".page-info"), "Page 1 of 2 · 52 tasks");
+    let last = helen.get("/tasks?q=Bulk&page=2").await;
+    assert_eq!(last.text(".pagination .page-info"), "Page 2 of 2 · 52 tasks", "the last page knows its total");
+    // One more task: the next total counts it (the cached 52 is gone with the change).
+    crate::helpers::items::task(&app, &helen, "Bulk 52", &["Helen.Head.Sales"], &[], &[]).await;
+    assert_eq!(helen.hx_get(&total_url).await.text(".page-info"), "Page 1 of 2 · 53 tasks");
+    // Another user's total is his own (the cache is per viewer): Carl sees none of these.
+    let carl = app.login_as("Carl.CoWorker").await;
+    assert_eq!(carl.hx_get(&total_url).await.text(".page-info"), "Page 1 of 1 · 0 tasks");
+    // A short list shows its count without pages.
+    let short = helen.get("/tasks?q=Bulk%205").await; // Bulk 5, Bulk 50..52
+    assert_eq!(short.text("p.list-count"), "4 tasks");
+    assert!(!short.exists(".pagination"));
+
+    // Past the cap: 1,001 more tasks, seen by the chief, who sees every task.
+    let owner = app.user_id("Helen.Head.Sales").await;
+    let now = chrono::Utc::now();
+    let mut insert = sea_query::Query::insert();
+    insert.into_table("tasks").columns(["name", "stage", "owner_id", "created_at", "updated_at"]);
+    for i in 0..1001 {
+        insert.values_panic([format!("Many {i}").into(), "pending".into(), owner.into(), now.into(), now.into()]);
+    }
+    app.db.execute(&insert).await.unwrap();
+    let chief = app.login_as("Garry.Chief").await;
+    let many = chief.get("/tasks?q=Many").await;
+    let url = many.attr(".pagination .page-info", "hx-get").unwrap();
+    assert_eq!(chief.hx_get(&url).await.text(".page-info"), "Page 1 · more than 1,000 tasks");
+    // The last page, reached by its number, knows the exact total.
+    assert_eq!(chief.get("/tasks?q=Many&page=21").await.text(".pagination .page-info"), "Page 21 of 21 · 1,001 tasks");
+    // Memos, projects and reminders ask the same way.
+    for list in ["/memos", "/projects", "/reminders"] {
+        let p = chief.hx_get(&format!("{list}/total")).await;
+        assert_eq!(p.status, 200, "{list}");
+        assert!(p.text(".page-info").starts_with("Page 1 of 1 · 0 "), "{list}: {}", p.text(".page-info"));
+    }
+}

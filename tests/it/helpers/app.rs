@@ -90,7 +90,7 @@ pub async fn fresh_pg_database(admin_url: &str) -> String {
     format!("{head}/{name}")
 }
 
-fn test_tmp_root() -> PathBuf {
+pub fn test_tmp_root() -> PathBuf {
     std::env::var("FERROCRM_TEST_TMP").map(PathBuf::from).unwrap_or_else(|_| std::env::temp_dir())
 }
 

@@ -20,6 +20,28 @@ pub async fn create(c: &TestClient, path: &str, fields: &[(&str, &str)]) -> i64 
     created_id(&c.post_form(path, fields).await)
 }
 
+/// Creates a task through the form as `c`; `resp`/`subs` are usernames, `extra` more form fields.
+pub async fn task(
+    app: &TestApp,
+    c: &TestClient,
+    name: &str,
+    resp: &[&str],
+    subs: &[&str],
+    extra: &[(&str, &str)],
+) -> i64 {
+    let mut ids = Vec::new();
+    for r in resp {
+        ids.push(("responsible", app.uid(r).await));
+    }
+    for s in subs {
+        ids.push(("subscribers", app.uid(s).await));
+    }
+    let mut fields: Vec<(&str, &str)> = vec![("name", name)];
+    fields.extend(ids.iter().map(|(k, v)| (*k, v.as_str())));
+    fields.extend_from_slice(extra);
+    create(c, "/tasks", &fields).await
+}
+
 /// Carl's memo to Helen, and the task Helen made from it (Carl subscribed): `(memo, task, Helen)`.
 /// The memo list then shows a "View task" button that follows the task's stage.
 pub async fn memo_with_task(app: &TestApp) -> (i64, i64, TestClient) {
