@@ -66,6 +66,7 @@ async fn send(port: u16, path: &str, cookie: Option<String>, pace: Pace, give_up
                 if wr.write_all(b"a").await.is_err() {
                     return;
                 }
+                // The pace of a slow client, which is what is under test (not a wait for anything).
                 tokio::time::sleep(Duration::from_millis(300)).await;
             },
         }
@@ -151,6 +152,7 @@ async fn slow_and_unreadable_bodies_in_a_process_of_their_own() {
         tokio::spawn(async move {
             loop {
                 peak.fetch_max(rss(), Ordering::Relaxed);
+                // The sampling interval (not a wait for anything).
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })

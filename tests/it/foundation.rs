@@ -7,6 +7,7 @@ use ferrocrm::routes::{CSRF_EXEMPT, PUBLIC, ROUTES};
 
 use crate::helpers::smtp::SmtpSink;
 use crate::helpers::snapshot::snapshot;
+use crate::helpers::sse::{CONTROL, control};
 use crate::helpers::{TestApp, app::Options, spawn_app};
 
 /// `:id`-style parameters replaced with a value that exists (user/department ids of the seed data).
@@ -224,10 +225,11 @@ async fn notices_reach_only_their_user_on_the_live_stream() {
     let mut carl_stream = carl.sse().await;
     let mut mark_stream = mark.sse().await;
     assert_eq!(carl_stream.status, 200);
-    tokio::time::sleep(Duration::from_millis(100)).await;
     app.state.bus.publish(DomainEvent::Notice { user_id: app.user_id("Carl.CoWorker").await });
+    // The control: published after Carl's notice, for Mark; whatever Mark got before it is checked.
+    app.state.bus.publish(control(app.user_id("Mark.Manager.Sales").await));
     carl_stream.expect("notice", Duration::from_secs(2)).await;
-    let others = mark_stream.drain(Duration::from_millis(300)).await;
+    let others = mark_stream.collect_until(CONTROL, Duration::from_secs(2)).await;
     assert!(others.iter().all(|e| e.event != "notice"), "Mark received Carl's notice: {others:?}");
 }
 
@@ -242,7 +244,13 @@ async fn open_streams_per_user_are_capped() {
     let retry = c.headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     assert_eq!(retry, Some(15), "a refused stream says when a slot may be free (the keep-alive interval)");
     drop(a);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server frees the slot once it sees the connection closed.
+    let carl_id = app.user_id("Carl.CoWorker").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while app.state.bus.open_streams(carl_id) > 1 {
+        assert!(tokio::time::Instant::now() < deadline, "a closed stream never freed its slot");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(carl.sse().await.status, 200, "a closed stream must free its slot");
 }
 

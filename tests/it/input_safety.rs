@@ -33,14 +33,8 @@ async fn task(app: &TestApp, owner: &TestClient, name: &str, responsible: &[&str
 /// Reads events until one named `name` whose data contains `marker` (the positive control) and
 /// returns everything that came before it.
 async fn events_until(stream: &mut SseStream, name: &str, marker: &str) -> Vec<SseEvent> {
-    let mut seen = Vec::new();
-    loop {
-        match stream.next(WAIT).await {
-            Some(e) if e.event == name && e.data.contains(marker) => return seen,
-            Some(e) => seen.push(e),
-            None => panic!("the control event {name:?} with {marker:?} never came; saw {seen:?}"),
-        }
-    }
+    let what = format!("{name:?} with {marker:?}");
+    stream.collect_until_match(|e| e.event == name && e.data.contains(marker), &what, WAIT).await
 }
 
 /// The message text of a chat event, exactly (no whitespace folding).

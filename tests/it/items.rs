@@ -9,6 +9,7 @@ use crate::helpers::app::Options;
 use crate::helpers::client::TestClient;
 use crate::helpers::items::{create, created_id};
 use crate::helpers::smtp::SmtpSink;
+use crate::helpers::sse::{CONTROL, control};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn task(app: &TestApp, c: &TestClient, name: &str, resp: &[&str], subs: &[&str], extra: &[(&str, &str)]) -> i64 {
@@ -37,7 +38,6 @@ async fn a_chat_message_reaches_open_pages_live_and_notifies_the_other_participa
     let mut mark_stream = mark.sse().await;
     let mut eve_stream = eve.sse().await;
     let mut chief_stream = garry.sse().await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
     app.send_mail().await; // the creation notices, out of the way
     let before_mails = smtp.wait_for(2, Duration::from_secs(5)).await.len();
 
@@ -51,7 +51,8 @@ async fn a_chat_message_reaches_open_pages_live_and_notifies_the_other_participa
     );
     assert!(event.data.contains("Helen Head"));
     chief_stream.expect(&format!("chat-task-{id}"), Duration::from_secs(2)).await;
-    let strangers = eve_stream.drain(Duration::from_millis(300)).await;
+    app.state.bus.publish(control(app.user_id("Eve.Manager.Export").await));
+    let strangers = eve_stream.collect_until(CONTROL, Duration::from_secs(2)).await;
     assert!(strangers.iter().all(|e| !e.event.starts_with("chat-")), "a non-participant got the chat: {strangers:?}");
 
     let title = "Helen Head wrote in the task “Renew licences”";
@@ -552,18 +553,18 @@ async fn live_events_about_an_item_reach_only_those_who_may_see_it() {
     let mut mark = app.login_as("Mark.Manager.Sales").await.sse().await;
     let mut chief = app.login_as("Garry.Chief").await.sse().await;
     let mut eve = app.login_as("Eve.Manager.Export").await.sse().await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(helen.post_form(&format!("/tasks/{id}/stage"), &[("stage", "in_progress")]).await.status, 303);
+    app.state.bus.publish(control(app.user_id("Eve.Manager.Export").await));
     mark.expect(&format!("task-{id}-changed"), Duration::from_secs(2)).await;
     chief.expect(&format!("task-{id}-changed"), Duration::from_secs(2)).await;
-    let seen = eve.drain(Duration::from_millis(400)).await;
+    let seen = eve.collect_until(CONTROL, Duration::from_secs(2)).await;
     assert!(seen.iter().all(|e| !e.event.starts_with("task-")), "a stranger heard of the task: {seen:?}");
     // A draft memo's events go to its owner only, not to its future recipient.
     let carl = app.login_as("Carl.CoWorker").await;
     let mut recipient = app.login_as("Helen.Head.Sales").await.sse().await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let to = app.uid("Helen.Head.Sales").await;
     create(&carl, "/memos", &[("name", "Secret draft"), ("recipient_id", &to), ("draft", "on")]).await;
-    let heard = recipient.drain(Duration::from_millis(400)).await;
+    app.state.bus.publish(control(app.user_id("Helen.Head.Sales").await));
+    let heard = recipient.collect_until(CONTROL, Duration::from_secs(2)).await;
     assert!(heard.iter().all(|e| !e.event.starts_with("memo-")), "the recipient heard of a draft: {heard:?}");
 }

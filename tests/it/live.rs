@@ -7,6 +7,7 @@ use ferrocrm::events::DomainEvent;
 use crate::helpers::app::{Options, PASSWORD, fresh_pg_database, pg_server_url};
 use crate::helpers::browser::Browser;
 use crate::helpers::items::create;
+use crate::helpers::sse::{CONTROL, control};
 use crate::helpers::{TestApp, spawn_app};
 
 /// Two instances on one PostgreSQL database: an event published on one reaches streams on the other.
@@ -21,12 +22,13 @@ async fn an_event_published_on_one_instance_reaches_streams_on_another() {
     let mut carl = carl_on_b.sse().await;
     let mut mark = mark_on_b.sse().await;
     assert_eq!(carl.status, 200);
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     a.state.bus.publish(DomainEvent::Notice { user_id: a.user_id("Carl.CoWorker").await });
+    // The control takes the same path as the notice (published on A, relayed by PostgreSQL), after it.
+    a.state.bus.publish(control(a.user_id("Mark.Manager.Sales").await));
 
     carl.expect("notice", Duration::from_secs(3)).await;
-    let others = mark.drain(Duration::from_millis(300)).await;
+    let others = mark.collect_until(CONTROL, Duration::from_secs(3)).await;
     assert!(others.iter().all(|e| e.event != "notice"), "the audience filter holds across instances: {others:?}");
     // And a real change on A (a password change ending other sessions) closes Carl's stream on B.
     let carl_on_a = a.login_as("Carl.CoWorker").await;
@@ -69,7 +71,9 @@ async fn a_long_chat_message_posted_on_one_instance_reaches_streams_on_another_i
         event.data.len()
     );
     assert!(event.data.contains("Helen Head"));
-    let seen = stranger.drain(Duration::from_millis(300)).await;
+    // The control, published on A after the message: the bridge relays events in order.
+    a.state.bus.publish(control(a.user_id("Eve.Manager.Export").await));
+    let seen = stranger.collect_until(CONTROL, Duration::from_secs(5)).await;
     assert!(seen.iter().all(|e| !e.event.starts_with("chat-")), "the audience holds across instances: {seen:?}");
 
     // An event whose audience alone exceeds the NOTIFY limit: the other instance resyncs.

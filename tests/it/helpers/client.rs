@@ -150,10 +150,11 @@ impl TestClient {
         Self::page(rb.send().await.expect("request")).await
     }
 
-    /// Opens the live stream (`/events`).
+    /// Opens the live stream (`/events`). When it is open (200), it returns once the stream's first
+    /// frame arrived, that is once the stream is subscribed: nothing published afterwards is missed.
     pub async fn sse(&self) -> SseStream {
         let r =
             self.http.get(self.url("/events")).header("Accept", "text/event-stream").send().await.expect("GET /events");
-        SseStream::new(r)
+        SseStream::open(r).await
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use ferrocrm::access::Audience;
+use ferrocrm::events::DomainEvent;
 use futures_util::StreamExt;
 
 /// One received event.
@@ -25,16 +27,45 @@ pub struct SseStream {
 }
 
 impl SseStream {
-    pub fn new(r: reqwest::Response) -> SseStream {
+    /// Wraps an answer of `GET /events`. An open stream (200) is read up to its first frame, the
+    /// reconnect hint (`retry: <ms>`): the server subscribes the stream to the bus before it writes
+    /// anything, so once that frame is here every event published from now on reaches this stream.
+    /// Tests therefore publish right after opening a stream, with no pause.
+    pub async fn open(r: reqwest::Response) -> SseStream {
         let (status, headers) = (r.status(), r.headers().clone());
-        SseStream {
+        let mut s = SseStream {
             status,
             headers,
             stream: Some(r.bytes_stream().boxed()),
             buf: String::new(),
             after_cr: false,
             raw: Vec::new(),
+        };
+        if s.status == reqwest::StatusCode::OK {
+            s.wait_for_hello(Duration::from_secs(5)).await;
         }
+        s
+    }
+
+    /// Reads until the first frame is complete and checks that it is the reconnect hint. The frame
+    /// stays in the buffer (it carries no data, so `next` skips it as a browser would).
+    async fn wait_for_hello(&mut self, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        while !self.buf.contains("\n\n") {
+            let Some(stream) = self.stream.as_mut() else {
+                panic!("the live stream ended before its first frame: {:?}", String::from_utf8_lossy(&self.raw))
+            };
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(chunk))) => self.push_chunk(&chunk),
+                Ok(other) => panic!("the live stream ended before its first frame: {other:?}"),
+                Err(_) => panic!("no first frame on the live stream within {wait:?}"),
+            }
+        }
+        assert!(
+            self.buf.starts_with("retry: "),
+            "the live stream did not open with its reconnect hint: {:?}",
+            self.buf
+        );
     }
 
     /// Every byte received so far, as sent.
@@ -112,17 +143,35 @@ impl SseStream {
         }
     }
 
-    /// Collects every event that arrives within `wait`.
-    pub async fn drain(&mut self, wait: Duration) -> Vec<SseEvent> {
+    /// Every event received before the first one that `is_marker` accepts (the marker itself is
+    /// consumed); panics when no marker comes within `wait`.
+    ///
+    /// This is how a test checks that something does *not* reach a stream: after the action whose
+    /// event must not arrive, it causes a marker event that must, and inspects what came before the
+    /// marker. One stream delivers events in the order they were published, so anything the action
+    /// sent would be in that list; and the marker's arrival proves the stream was alive (the positive
+    /// control), without waiting for any length of time.
+    pub async fn collect_until_match(
+        &mut self,
+        is_marker: impl Fn(&SseEvent) -> bool,
+        what: &str,
+        wait: Duration,
+    ) -> Vec<SseEvent> {
         let deadline = tokio::time::Instant::now() + wait;
-        let mut out = Vec::new();
+        let mut seen = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.next(left).await {
-                Some(e) => out.push(e),
-                None => return out,
+                Some(e) if is_marker(&e) => return seen,
+                Some(e) => seen.push(e),
+                None => panic!("the control event {what} did not arrive within {wait:?}; saw {seen:?}"),
             }
         }
+    }
+
+    /// Every event received before the first one named `name` (see `collect_until_match`).
+    pub async fn collect_until(&mut self, name: &str, wait: Duration) -> Vec<SseEvent> {
+        self.collect_until_match(|e| e.event == name, &format!("{name:?}"), wait).await
     }
 
     /// True once the server has closed the stream.
@@ -138,4 +187,14 @@ impl SseStream {
             }
         }
     }
+}
+
+/// The name of the events `control` makes.
+pub const CONTROL: &str = "control-changed";
+
+/// A marker for the positive control of a "nothing arrives" check (`SseStream::collect_until`):
+/// reaches the streams of `user` only, as `control-changed` (then `control-<user>-changed`). A
+/// made-up topic, so it can never be mistaken for the event a test says must not arrive.
+pub fn control(user: i64) -> DomainEvent {
+    DomainEvent::Changed { topic: "control".into(), id: user, audience: Audience::user(user) }
 }
