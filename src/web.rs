@@ -21,11 +21,15 @@ pub struct Form<T>(pub T);
 
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
     async fn from_request(_req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let bytes =
-            body.take()?.into_vec().await.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
-        let pairs = serde_html_form::from_bytes::<Vec<(String, String)>>(&bytes).map_err(unreadable)?;
-        Ok(Form(form_from_pairs(pairs)?))
+        Ok(Form(form_from_pairs(form_pairs(body).await?)?))
     }
+}
+
+/// The fields of an url-encoded body, in order, not yet normalised (see `form_from_pairs`).
+pub async fn form_pairs(body: &mut RequestBody) -> poem::Result<Vec<(String, String)>> {
+    let bytes =
+        body.take()?.into_vec().await.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
+    Ok(serde_html_form::from_bytes::<Vec<(String, String)>>(&bytes).map_err(unreadable)?)
 }
 
 /// A query string decoded like `Form` (normalised text, repeated keys as a `Vec`). Use this, never

@@ -185,10 +185,21 @@ pub fn work_fields(f: &WorkForm, errs: &FormErrors, users: &[(i64, String)], sub
 }
 
 /// The "Attachments" inputs of a form: new uploads, and (from a memo) which of its files to link.
-pub fn file_inputs(memo_files: &[Attachment], chosen: &[String]) -> Markup {
+pub fn file_inputs(memo_files: &[Attachment], chosen: &[String], held: &[crate::files::Held]) -> Markup {
     html! {
         div.field {
             label for="f-files" { "Attachments" }
+            @if !held.is_empty() {
+                fieldset.checks.held-files {
+                    legend { "Chosen before (kept; untick to leave out)" }
+                    @for h in held {
+                        label.check {
+                            input type="checkbox" name=(crate::files::upload::HELD_FIELD) value=(h.token) checked;
+                            " " (h.name) " · " span.muted { (crate::files::human_size(h.size as i64)) }
+                        }
+                    }
+                }
+            }
             input #f-files type="file" name="files" multiple;
         }
         @if !memo_files.is_empty() {

@@ -232,7 +232,7 @@ pub fn form(
                     @if !files.is_empty() {
                         div.field { span.label { "Attached" } (items::attachments(files, false, &cx.viewer.csrf)) }
                     }
-                    (items::file_inputs(&[], &[]))
+                    (items::file_inputs(&[], &[], &f.held))
                     div.form-actions {
                         a.btn.btn-ghost href=(back) { "Cancel" }
                         button.btn.btn-primary type="submit" { "Save" }

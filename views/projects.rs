@@ -197,7 +197,7 @@ pub fn form(
                     (ui::csrf(&cx.viewer.csrf))
                     input type="hidden" name="memo_id" value=(f.memo_id);
                     (items::work_fields(f, errs, users, false))
-                    (items::file_inputs(memo_files, &f.memo_files))
+                    (items::file_inputs(memo_files, &f.memo_files, &f.held))
                     div.form-actions {
                         a.btn.btn-ghost href=(back) { "Cancel" }
                         button.btn.btn-primary type="submit" { "Save" }

@@ -307,7 +307,7 @@ pub fn form(cx: &PageCx<'_>, fc: &FormCx<'_>, f: &WorkForm, errs: &FormErrors) -
                         input type="hidden" name="project_id" value=(f.project_id);
                     }
                     @if let Mode::Edit(_) = fc.mode { input type="hidden" name="stage" value=(f.stage); }
-                    (items::file_inputs(fc.memo_files, &f.memo_files))
+                    (items::file_inputs(fc.memo_files, &f.memo_files, &f.held))
                     div.form-actions {
                         a.btn.btn-ghost href=(back) { "Cancel" }
                         button.btn.btn-primary type="submit" { "Save" }

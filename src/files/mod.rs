@@ -24,7 +24,7 @@ use crate::db::{self, Db, Tx};
 pub mod handlers;
 pub mod upload;
 
-pub use upload::{Upload, Uploaded};
+pub use upload::{Held, HoldsFiles, Upload, Uploaded};
 
 #[derive(Iden, Clone, Copy)]
 pub enum Files {
@@ -235,6 +235,9 @@ impl Store {
                 if d.file_name() == "tmp" {
                     for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
                         let old = f.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+                        // Files held for a form that failed validation wait a day for its next submit.
+                        let held = f.file_name().to_string_lossy().starts_with("held-");
+                        let min_age = if held { min_age.max(HELD_FOR) } else { min_age };
                         if old.is_some_and(|age| age >= min_age) {
                             let _ = std::fs::remove_file(f.path());
                         }
@@ -272,6 +275,9 @@ impl Store {
         Ok(removed)
     }
 }
+
+/// How long a file chosen in a form that failed validation is kept for the form's next submit.
+pub const HELD_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// SHA-256 of bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

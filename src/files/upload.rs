@@ -4,6 +4,11 @@
 //! `tmp` directory while they are hashed, never held in memory whole. A file over the configured size
 //! is refused with 413 before anything is stored, so a refused upload leaves nothing behind (the
 //! temporary file is removed when the `Upload` is dropped).
+//!
+//! A form that fails validation keeps the files it carried (`Uploaded::hold`): each is linked to
+//! `tmp/held-<token>` with a note of its owner, name and type, and the form comes back with a ticked
+//! "held" checkbox per file. Submitted again, the extractor turns the tokens back into uploads, after
+//! checking that they are the same user's. Held files live a day (the maintenance sweep).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,8 +19,57 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::access::Viewer;
 use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
+
+/// The form field that brings held files back (one token per file).
+pub const HELD_FIELD: &str = "held";
+
+/// A file chosen in a form that failed validation, kept for the next submit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub token: String,
+    pub name: String,
+    pub size: u64,
+}
+
+/// What is known of a held file, next to its bytes.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HeldNote {
+    user: i64,
+    name: String,
+    content_type: String,
+    sha256: String,
+    size: u64,
+}
+
+fn held_paths(tmp_dir: &Path, token: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    (tmp_dir.join(format!("held-{token}")), tmp_dir.join(format!("held-{token}.json")))
+}
+
+/// Turns a held token back into an upload of `user`'s. A token that is not ours, or no longer kept,
+/// is a clear error rather than a silently missing attachment.
+async fn unhold(tmp_dir: &Path, user: i64, token: &str) -> Result<Upload, poem::Error> {
+    let gone = || {
+        AppError::BadRequest(
+            "A file chosen earlier is no longer kept (files are kept for a day). Please choose it again.".into(),
+        )
+    };
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(gone().into());
+    }
+    let (path, note) = held_paths(tmp_dir, token);
+    let Ok(raw) = tokio::fs::read(&note).await else { return Err(gone().into()) };
+    let Ok(n) = serde_json::from_slice::<HeldNote>(&raw) else { return Err(gone().into()) };
+    let size = tokio::fs::metadata(&path).await.map(|m| m.len()).ok();
+    if n.user != user || size != Some(n.size) {
+        return Err(gone().into());
+    }
+    let Ok(file) = tempfile::TempPath::try_from_path(path) else { return Err(gone().into()) };
+    let _ = tokio::fs::remove_file(&note).await;
+    Ok(Upload { name: n.name, content_type: n.content_type, sha256: n.sha256, size: n.size, file: Arc::new(file) })
+}
 
 /// One uploaded file, in a temporary file that is removed when the last clone is dropped.
 #[derive(Clone, Debug)]
@@ -80,10 +134,79 @@ impl Sink {
     }
 }
 
-/// Form fields `T` plus the files sent with them.
+/// Form fields `T` plus the files sent with them (new ones and held ones).
 pub struct Uploaded<T> {
     pub form: T,
     pub files: Vec<Upload>,
+}
+
+impl<T> Uploaded<T> {
+    /// After a validation error: keeps the files for the next submit of the form and says what the
+    /// form should show. Each file gets a new token (a held file sent again is held anew).
+    pub async fn hold(&self, tmp_dir: &Path, v: &Viewer) -> AppResult<Vec<Held>> {
+        let mut out = Vec::with_capacity(self.files.len());
+        for up in &self.files {
+            let token = format!("{:032x}", rand::random::<u128>());
+            let (path, note) = held_paths(tmp_dir, &token);
+            let from = up.path().to_path_buf();
+            let meta = HeldNote {
+                user: v.id,
+                name: up.name.clone(),
+                content_type: up.content_type.clone(),
+                sha256: up.sha256.clone(),
+                size: up.size,
+            };
+            let json = serde_json::to_vec(&meta).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                std::fs::hard_link(&from, &path)?;
+                std::fs::write(&note, json)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .map_err(|e| anyhow::anyhow!("keeping an upload: {e}"))?;
+            out.push(Held { token, name: up.name.clone(), size: up.size });
+        }
+        Ok(out)
+    }
+}
+
+/// A form that shows held files (`held`, not read from the request: the tokens come back as
+/// `HELD_FIELD` fields, which the extractor turns into uploads).
+pub trait HoldsFiles: Clone {
+    fn held_mut(&mut self) -> &mut Vec<Held>;
+}
+
+impl<T: HoldsFiles> Uploaded<T> {
+    /// `f` (this request's form, maybe adjusted) to show again after a validation error, with the
+    /// files of this request kept for its next submit.
+    pub async fn again(&self, f: &T, state: &AppState, v: &Viewer) -> AppResult<T> {
+        let mut f = f.clone();
+        *f.held_mut() = self.hold(&state.files.tmp_dir(), v).await?;
+        Ok(f)
+    }
+}
+
+/// Splits the held tokens off a form's fields and turns them into uploads of the viewer's.
+async fn take_held(
+    req: &Request,
+    tmp_dir: &Path,
+    pairs: &mut Vec<(String, String)>,
+) -> Result<Vec<Upload>, poem::Error> {
+    if !pairs.iter().any(|(k, _)| k == HELD_FIELD) {
+        return Ok(Vec::new());
+    }
+    let user = req.extensions().get::<Viewer>().map(|v| v.id).ok_or(AppError::Unauthenticated)?;
+    let mut out = Vec::new();
+    let mut rest = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs.drain(..) {
+        if k == HELD_FIELD {
+            out.push(unhold(tmp_dir, user, v.trim()).await?);
+        } else {
+            rest.push((k, v));
+        }
+    }
+    *pairs = rest;
+    Ok(out)
 }
 
 /// A file name safe to show and to send back in `Content-Disposition`: no path, no control characters,
@@ -118,9 +241,11 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Uploaded<T> {
         };
         let limit = state.config.max_upload_bytes as u64;
         let ct = req.header("content-type").unwrap_or("");
+        let tmp_dir = state.files.tmp_dir();
         if !ct.starts_with("multipart/form-data") {
-            let crate::web::Form(form) = crate::web::Form::<T>::from_request(req, body).await?;
-            return Ok(Uploaded { form, files: Vec::new() });
+            let mut pairs = crate::web::form_pairs(body).await?;
+            let files = take_held(req, &tmp_dir, &mut pairs).await?;
+            return Ok(Uploaded { form: crate::web::form_from_pairs(pairs)?, files });
         }
         let mut mp = Multipart::from_request(req, body).await?;
         let mut pairs: Vec<(String, String)> = Vec::new();
@@ -130,7 +255,7 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Uploaded<T> {
             match field.file_name().map(str::to_string) {
                 Some(file_name) => {
                     let content_type = clean_type(field.content_type());
-                    let mut sink = Sink::new(&state.files.tmp_dir()).await.map_err(io)?;
+                    let mut sink = Sink::new(&tmp_dir).await.map_err(io)?;
                     let mut reader = std::pin::pin!(field.into_async_read());
                     let mut buf = vec![0u8; 64 * 1024];
                     loop {
@@ -151,6 +276,7 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Uploaded<T> {
                 None => pairs.push((name, field.text().await.map_err(bad)?)),
             }
         }
+        files.extend(take_held(req, &tmp_dir, &mut pairs).await?);
         Ok(Uploaded { form: crate::web::form_from_pairs(pairs)?, files })
     }
 }

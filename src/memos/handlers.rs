@@ -149,7 +149,10 @@ pub async fn create(
     let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
     let input = match up.form.validate(&users) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, None, &up.form, &errs, false).await?)),
+        Err(errs) => {
+            let f = up.again(&up.form, &state, &viewer).await?;
+            return Ok(web::invalid(render_form(&state, &viewer, hx, None, &f, &errs, false).await?));
+        }
     };
     let mut tx = state.db.begin().await?;
     let id = repo::insert(&mut tx, &input, viewer.id, &Actor::from(&viewer), &names).await?;
@@ -224,7 +227,8 @@ pub async fn update(
     let mut input = match up.form.validate(&users) {
         Ok(i) => i,
         Err(errs) => {
-            return Ok(web::invalid(render_form(&state, &viewer, hx, Some(id), &up.form, &errs, !before.draft).await?));
+            let f = up.again(&up.form, &state, &viewer).await?;
+            return Ok(web::invalid(render_form(&state, &viewer, hx, Some(id), &f, &errs, !before.draft).await?));
         }
     };
     // Once shared, a memo cannot go back to being a draft.

@@ -116,6 +116,9 @@ pub struct MemoForm {
     pub description: String,
     #[serde(default)]
     pub subscribers: Vec<String>,
+    /// Files chosen before a validation error, kept for this submit (shown as ticked boxes).
+    #[serde(skip)]
+    pub held: Vec<crate::files::Held>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +140,7 @@ impl MemoForm {
             purpose: m.purpose.clone().unwrap_or_default(),
             description: m.description.clone(),
             subscribers: subscribers.iter().map(|s| s.to_string()).collect(),
+            held: Vec::new(),
         }
     }
 
@@ -246,5 +250,11 @@ mod tests {
     fn purposes_come_from_the_list() {
         let f = MemoForm { name: "x".into(), recipient_id: "1".into(), purpose: "bribe".into(), ..Default::default() };
         assert!(f.validate(&[1]).unwrap_err().get("purpose").is_some());
+    }
+}
+
+impl crate::files::HoldsFiles for MemoForm {
+    fn held_mut(&mut self) -> &mut Vec<crate::files::Held> {
+        &mut self.held
     }
 }

@@ -121,7 +121,11 @@ pub async fn create(
     let rules = Rules { today, users: &users, before: None, subtask: false, need_responsible: false };
     let mut input = match f.validate(&rules) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::New, f, &errs).await?)),
+        Err(errs) => {
+            return Ok(web::invalid(
+                render_form(&state, &viewer, hx, Mode::New, &up.again(f, &state, &viewer).await?, &errs).await?,
+            ));
+        }
     };
     input.co_owner_id = input.co_owner_id.filter(|c| *c != viewer.id);
     if input.next_step.is_empty() {
@@ -234,7 +238,11 @@ pub async fn update(
     items::keep_people_unless_allowed(&it, &viewer, &mut f);
     let input = match f.validate(&rules) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &errs).await?)),
+        Err(errs) => {
+            return Ok(web::invalid(
+                render_form(&state, &viewer, hx, Mode::Edit(id), &up.again(&f, &state, &viewer).await?, &errs).await?,
+            ));
+        }
     };
     let mut tx = state.db.begin().await?;
     repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;

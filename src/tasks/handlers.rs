@@ -228,14 +228,20 @@ pub async fn create(
     let rules = Rules { today, users: &users, before: None, subtask: ctx.parent.is_some(), need_responsible: true };
     let mut input = match f.validate(&rules) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::New, f, &errs).await?)),
+        Err(errs) => {
+            return Ok(web::invalid(
+                render_form(&state, &viewer, hx, Mode::New, &up.again(f, &state, &viewer).await?, &errs).await?,
+            ));
+        }
     };
     if let Some((pit, _)) = &ctx.parent
         && !input.responsible.iter().all(|r| pit.parts.users(PRole::Responsible).contains(r))
     {
         let mut errs = FormErrors::default();
         errs.add("responsible", "A subtask is for one of the main task's responsible users.");
-        return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::New, f, &errs).await?));
+        return Ok(web::invalid(
+            render_form(&state, &viewer, hx, Mode::New, &up.again(f, &state, &viewer).await?, &errs).await?,
+        ));
     }
     if let Some((_, pt)) = &ctx.parent
         && pt.parent_id.is_some()
@@ -401,7 +407,11 @@ pub async fn update(
     };
     let input = match f.validate(&rules) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &errs).await?)),
+        Err(errs) => {
+            return Ok(web::invalid(
+                render_form(&state, &viewer, hx, Mode::Edit(id), &up.again(&f, &state, &viewer).await?, &errs).await?,
+            ));
+        }
     };
     let mut input = input;
     if before.parent_id.is_some() {

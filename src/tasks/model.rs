@@ -235,6 +235,9 @@ pub struct WorkForm {
     /// Attachments of the memo to link (ids).
     #[serde(default)]
     pub memo_files: Vec<String>,
+    /// Files chosen before a validation error, kept for this submit (shown as ticked boxes).
+    #[serde(skip)]
+    pub held: Vec<crate::files::Held>,
 }
 
 /// A validated task or project form.
@@ -500,5 +503,11 @@ mod tests {
     fn the_next_working_day_skips_weekends() {
         let fri = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default();
         assert_eq!(next_working_day(fri), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default());
+    }
+}
+
+impl crate::files::HoldsFiles for WorkForm {
+    fn held_mut(&mut self) -> &mut Vec<crate::files::Held> {
+        &mut self.held
     }
 }

@@ -373,3 +373,56 @@ async fn big_lists_say_how_many_results_they_have() {
         assert!(p.text(".page-info").starts_with("Page 1 of 1 · 0 "), "{list}: {}", p.text(".page-info"));
     }
 }
+
+/// A file chosen in a form that then fails validation is not lost: the form comes back with it kept
+/// (a ticked box with its name), and the next submit attaches it without choosing it again. A kept
+/// file is its chooser's only, and is used once.
+#[tokio::test]
+async fn a_chosen_attachment_is_kept_through_a_validation_error() {
+    let app = spawn_app().await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    let helen_id = app.uid("Helen.Head.Sales").await;
+    let file = ("files", "quote.txt", "text/plain", b"three chairs, 120 EUR".to_vec());
+    let bad = carl.post_multipart("/memos", &[("name", ""), ("recipient_id", &helen_id)], &[file.clone()]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.text("fieldset.held-files label"), "quote.txt · 21 B");
+    assert_eq!(bad.attr("fieldset.held-files input", "checked").as_deref(), Some(""), "kept unless unticked");
+    let token = bad.attr("fieldset.held-files input[name=held]", "value").expect("a token for the kept file");
+    assert_eq!(app.count("attachments", sea_query::Cond::all()).await, 0, "nothing attached yet");
+
+    // Someone else cannot use Carl's token, and nothing is created.
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let carl_id = app.uid("Carl.CoWorker").await;
+    let stolen =
+        helen.post_multipart("/memos", &[("name", "Mine"), ("recipient_id", &carl_id), ("held", &token)], &[]).await;
+    assert_eq!(stolen.status, 400);
+    assert!(stolen.body.contains("no longer kept"), "{}", stolen.body);
+    assert_eq!(app.count("memos", sea_query::Cond::all()).await, 0);
+
+    // A second failure keeps it again (under a new token); then the fixed form attaches it.
+    let again =
+        carl.post_multipart("/memos", &[("name", ""), ("recipient_id", &helen_id), ("held", &token)], &[]).await;
+    assert_eq!(again.status, 422);
+    let token2 = again.attr("fieldset.held-files input[name=held]", "value").unwrap();
+    assert_ne!(token2, token);
+    let ok =
+        carl.post_multipart("/memos", &[("name", "Chairs"), ("recipient_id", &helen_id), ("held", &token2)], &[]).await;
+    let memo = crate::helpers::items::created_id(&ok);
+    let page = carl.get(&format!("/memos/{memo}")).await;
+    assert_eq!(page.texts("#files a[download]"), ["quote.txt"]);
+    let link = page.attr("#files a[download]", "href").unwrap();
+    assert_eq!(carl.raw("GET", &link, &[], vec![]).await.body, "three chairs, 120 EUR");
+    // Used once: the same token again is refused.
+    let reused =
+        carl.post_multipart("/memos", &[("name", "Again"), ("recipient_id", &helen_id), ("held", &token2)], &[]).await;
+    assert_eq!(reused.status, 400);
+    assert_eq!(app.count("memos", sea_query::Cond::all()).await, 1);
+
+    // Tasks and projects keep files the same way (their own form).
+    let t = helen.post_multipart("/tasks", &[("name", "")], &[file.clone()]).await;
+    assert_eq!(t.status, 422);
+    assert_eq!(t.text("fieldset.held-files label"), "quote.txt · 21 B");
+    let p = helen.post_multipart("/projects", &[("name", "")], &[file]).await;
+    assert_eq!(p.status, 422);
+    assert_eq!(p.text("fieldset.held-files label"), "quote.txt · 21 B");
+}
