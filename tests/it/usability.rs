@@ -130,8 +130,15 @@ async fn an_attachment_downloads_without_replacing_the_page_and_its_remove_butto
     b.goto(&format!("{}{page}", app.base)).await;
     b.wait_live().await;
     assert_eq!(b.attr("#files a[download]", "hx-boost").await.as_deref(), Some("false"));
-    b.js("window.__stay = true; return true").await;
+    // How a click was handled: htmx prevents the default of a boosted link (and fires
+    // htmx:beforeRequest) in the element's own listener, before the click bubbles to `window`.
+    b.js("window.__stay = true; window.__requests = 0; window.__clicks = []; \
+          document.body.addEventListener('htmx:beforeRequest', function () { window.__requests++; }); \
+          window.addEventListener('click', function (e) { window.__clicks.push(e.defaultPrevented); }); return true")
+        .await;
     b.click("#files a[download]").await;
+    let handled = b.js("return [window.__clicks, window.__requests]").await;
+    assert_eq!(handled, serde_json::json!([[false], 0]), "the browser, not htmx, takes the download link");
     // The page stays as it was (a boosted link would have swapped the file's text in).
     let url = b.js("return location.pathname").await;
     assert_eq!(url.as_str(), Some(page.as_str()));
@@ -149,6 +156,11 @@ async fn an_attachment_downloads_without_replacing_the_page_and_its_remove_butto
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(b.text("#files").await.contains("notes.txt"), "the file itself is still listed");
+    // Positive control for the first check: a boosted link on the same page is taken by htmx.
+    b.js("window.__clicks = []; window.__requests = 0; return true").await;
+    b.click("a[href='/memos'].nav-link, nav.sidebar a[href='/memos']").await;
+    let handled = b.js("return [window.__clicks, window.__requests]").await;
+    assert_eq!(handled, serde_json::json!([[true], 1]), "a boosted link is htmx's");
     b.close().await;
 }
 
