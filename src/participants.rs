@@ -173,6 +173,24 @@ pub fn family_involving(user: i64) -> SimpleExpr {
     involving(ItemKind::Task, ("tasks", "parent_id"), user, &[]).or(Expr::exists(of_child))
 }
 
+/// Of the tasks `ids`, those whose family `user` takes part in (the rule of `family_involving`, for
+/// tasks loaded in bulk: a project's tasks, the tasks of a page of memos).
+pub async fn in_family_of(db: &Db, user: i64, ids: &[i64]) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64,)> = db
+        .fetch_all(
+            Query::select()
+                .column(("tasks", "id"))
+                .from("tasks")
+                .and_where(Expr::col(("tasks", "id")).is_in(ids.iter().copied()))
+                .and_where(family_involving(user)),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// The participants of one object, read inside a transaction.
 pub async fn of_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> {
     let rows: Vec<(String, i64)> = tx

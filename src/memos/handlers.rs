@@ -27,10 +27,11 @@ async fn visible_tasks(state: &AppState, v: &Viewer, memos: &[&Memo]) -> AppResu
     let ids: Vec<i64> = memos.iter().filter_map(|m| m.task_id).collect();
     let mut tasks = crate::tasks::repo::many(&state.db, &ids).await?;
     let parts = participants::of_many(&state.db, ItemKind::Task, &ids).await?;
+    // Participants of its subtasks may open a memo's task too (inventory §3.3): they get the button.
+    let family = participants::in_family_of(&state.db, v.id, &ids).await?;
     tasks.retain(|id, t| {
         let rel = parts.get(id).map(|p| p.relation(v.id)).unwrap_or_default();
-        // A memo's task is a main task; seeing it through a subtask does not show its button.
-        let item = t.access_item(rel, false);
+        let item = t.access_item(rel, family.contains(id));
         access::can(v, Action::View, &Object::Item(item))
     });
     Ok(tasks)

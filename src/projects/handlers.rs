@@ -184,10 +184,11 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     let progress = crate::tasks::repo::project_progress(&state.db, &[id]).await?.remove(&id).unwrap_or((0, 0));
     let task_ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
     let task_parts = participants::of_many(&state.db, ItemKind::Task, &task_ids).await?;
-    // List (and link) only the tasks the viewer may open.
+    // List (and link) only the tasks the viewer may open (also through a main task or a subtask).
+    let family = participants::in_family_of(&state.db, viewer.id, &task_ids).await?;
     tasks.retain(|t| {
         let rel = task_parts.get(&t.id).map(|p| p.relation(viewer.id)).unwrap_or_default();
-        let item = t.access_item(rel, false);
+        let item = t.access_item(rel, family.contains(&t.id));
         access::can(&viewer, Action::View, &Object::Item(item))
     });
     let mut people: Vec<i64> = it.parts.everyone().into_iter().collect();

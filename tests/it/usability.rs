@@ -438,3 +438,62 @@ async fn a_chosen_attachment_is_kept_through_a_validation_error() {
     assert_eq!(p.status, 422);
     assert_eq!(p.text("fieldset.held-files label"), "quote.txt · 21 B");
 }
+
+/// A participant of a subtask only may open its main task (§3.3, the family rule). The lists loaded
+/// in bulk say the same as the task page: the project page lists the main task, and the memo it came
+/// from shows its "View task" button. A stranger gets neither.
+#[tokio::test]
+async fn a_subtask_participant_finds_the_main_task_on_its_project_and_its_memo() {
+    let app = spawn_app().await;
+    let (helen_id, eve_id, carl_id) =
+        (app.uid("Helen.Head.Sales").await, app.uid("Eve.Manager.Export").await, app.uid("Carl.CoWorker").await);
+    let carl = app.login_as("Carl.CoWorker").await;
+    let memo =
+        create(&carl, "/memos", &[("name", "Trade fair"), ("recipient_id", &helen_id), ("subscribers", &eve_id)]).await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let project =
+        create(&helen, "/projects", &[("name", "Fairs 2027"), ("subscribers", &eve_id), ("subscribers", &carl_id)])
+            .await;
+    let main = create(
+        &helen,
+        "/tasks",
+        &[
+            ("name", "Plan the fair"),
+            ("responsible", &helen_id),
+            ("memo_id", &memo.to_string()),
+            ("project_id", &project.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(app.field("memos", memo, "task_id").await, Some(main.to_string()));
+    let sub = create(
+        &helen,
+        "/tasks",
+        &[
+            ("name", "Book the stand"),
+            ("responsible", &helen_id),
+            ("subscribers", &eve_id),
+            ("parent_id", &main.to_string()),
+        ],
+    )
+    .await;
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert_eq!(
+        eve.get(&format!("/tasks/{main}")).await.status,
+        200,
+        "Eve follows a subtask: she may open its main task"
+    );
+    let project_page = eve.get(&format!("/projects/{project}")).await;
+    assert!(project_page.exists(&format!("a[href='/tasks/{main}']")), "the main task is missing from the project page");
+    let memo_link = format!("a[href='/tasks/{main}']");
+    assert!(eve.get(&format!("/memos/{memo}")).await.exists(&memo_link), "no View task on the memo page");
+    assert!(eve.get("/memos").await.exists(&memo_link), "no View task in the memo list");
+    // Carl follows the memo and the project, not the tasks (the memo's author is not made a
+    // participant of the task unless chosen): he sees neither the link nor the task.
+    let carl_parts = ferrocrm::participants::of(&app.db, ferrocrm::access::ItemKind::Task, main).await.unwrap();
+    assert!(!carl_parts.relation(carl_id.parse().unwrap()).any());
+    assert_eq!(carl.get(&format!("/tasks/{main}")).await.status, 404);
+    assert_eq!(carl.get(&format!("/tasks/{sub}")).await.status, 404);
+    assert!(!carl.get(&format!("/projects/{project}")).await.exists(&format!("a[href='/tasks/{main}']")));
+    assert!(!carl.get(&format!("/memos/{memo}")).await.exists(&memo_link));
+}
