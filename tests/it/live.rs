@@ -115,8 +115,6 @@ async fn the_bell_counts_up_live_in_a_real_browser() {
         let took = browser.wait_text("#bell .badge", Duration::from_secs(5), |t| t == n.to_string()).await;
         assert!(took < Duration::from_secs(2), "the bell took {took:?}");
     }
-    if let Ok(dir) = std::env::var("FERROCRM_SCREENSHOTS") {
-        browser.screenshot(&std::path::Path::new(&dir).join("bell.png")).await;
-    }
+    browser.shot("bell.png").await;
     browser.close().await;
 }

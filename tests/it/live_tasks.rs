@@ -8,12 +8,6 @@ use crate::helpers::browser::Browser;
 use crate::helpers::items::{create, memo_with_task};
 use crate::helpers::spawn_app;
 
-async fn screenshot(b: &Browser, name: &str) {
-    if let Ok(dir) = std::env::var("FERROCRM_SCREENSHOTS") {
-        b.screenshot(&std::path::Path::new(&dir).join(name)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_chat_message_typed_by_one_user_appears_for_the_other_within_a_second_without_a_reload() {
     let app = spawn_app().await;
@@ -70,7 +64,7 @@ async fn a_chat_message_typed_by_one_user_appears_for_the_other_within_a_second_
     assert_eq!(b.js(bodies).await, both, "the other page: each message once");
     // Mark was told by the bell as well.
     b.wait_text("#bell .badge", Duration::from_secs(5), |t| !t.is_empty()).await;
-    screenshot(&b, "chat.png").await;
+    b.shot("chat.png").await;
     a.close().await;
     b.close().await;
 }
@@ -104,7 +98,7 @@ async fn a_task_stage_change_recolours_the_view_task_button_on_another_users_ope
     let progress_colour =
         b.js(&format!("return getComputedStyle(document.querySelector('{button}')).backgroundColor")).await;
     assert_ne!(pending_colour, progress_colour, "the colour did not change");
-    screenshot(&b, "memo-list.png").await;
+    b.shot("memo-list.png").await;
 
     // Done: grey, and the tooltip says so.
     assert_eq!(helen.post_form(&format!("/tasks/{task}/stage"), &[("stage", "done")]).await.status, 303);

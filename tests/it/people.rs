@@ -219,7 +219,7 @@ async fn the_responsible_picker_works_with_the_keyboard_alone() {
     keys(&b, "#f-responsible", "man").await;
     b.wait_text("#f-responsible-list", WAIT, |t| t.contains("Eve") && t.contains("Mark")).await;
     assert_eq!(b.attr("#f-responsible", "aria-expanded").await.as_deref(), Some("true"));
-    screenshot(&b, "picker-open.png").await;
+    b.shot("picker-open.png").await;
     keys(&b, "#f-responsible", &Key::Down.to_string()).await;
     let active = b.attr("#f-responsible", "aria-activedescendant").await.expect("a highlighted option");
     assert_eq!(b.attr(&format!("#{active}"), "data-label").await.as_deref(), Some("Mark Manager (Mark.Manager.Sales)"));
@@ -234,7 +234,7 @@ async fn the_responsible_picker_works_with_the_keyboard_alone() {
         b.js(chosen).await,
         serde_json::json!(["Mark Manager (Mark.Manager.Sales)", "Carl CoWorker (Carl.CoWorker)"])
     );
-    screenshot(&b, "picker-chips.png").await;
+    b.shot("picker-chips.png").await;
     // Escape closes a list; Backspace removes the last chip (Carl).
     keys(&b, "#f-responsible", "e").await;
     b.wait_text("#f-responsible-list", WAIT, |t| !t.is_empty()).await;
@@ -261,15 +261,9 @@ async fn the_responsible_picker_works_with_the_keyboard_alone() {
     b.wait_text("#task-list", WAIT, |t| !t.contains("Helen's own") && t.contains("Keyboard task")).await;
     let at = b.js("return location.search").await;
     assert!(at.as_str().unwrap_or_default().contains(&format!("responsible={}", app.uid("Mark.Manager.Sales").await)));
-    screenshot(&b, "picker-filter.png").await;
+    b.shot("picker-filter.png").await;
     // Removing the chip shows everyone's tasks again.
     b.click("#f-responsible-picker .chip-remove").await;
     b.wait_text("#task-list", WAIT, |t| t.contains("Helen's own")).await;
     b.close().await;
-}
-
-async fn screenshot(b: &Browser, name: &str) {
-    if let Ok(dir) = std::env::var("FERROCRM_SCREENSHOTS") {
-        b.screenshot(&std::path::Path::new(&dir).join(name)).await;
-    }
 }

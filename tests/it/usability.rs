@@ -497,3 +497,47 @@ async fn a_subtask_participant_finds_the_main_task_on_its_project_and_its_memo()
     assert!(!carl.get(&format!("/projects/{project}")).await.exists(&format!("a[href='/tasks/{main}']")));
     assert!(!carl.get(&format!("/memos/{memo}")).await.exists(&memo_link));
 }
+
+/// In Chromium: a file chosen on the new task form survives a validation error (a due date in the
+/// past, which only the server checks) and is attached when the form is sent again; the task list
+/// then says how many tasks there are.
+#[tokio::test]
+async fn in_the_browser_a_chosen_file_survives_a_validation_error() {
+    let app = spawn_app().await;
+    let file = tempfile::Builder::new()
+        .prefix("agenda-")
+        .suffix(".txt")
+        .tempfile_in(crate::helpers::app::test_tmp_root())
+        .unwrap();
+    std::fs::write(file.path(), "1. budget\n2. stand").unwrap();
+    let name = file.path().file_name().unwrap().to_string_lossy().to_string();
+    let b = Browser::start().await;
+    b.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
+    b.goto(&format!("{}/tasks/new", app.base)).await;
+    b.type_into("#f-name", "Fair agenda").await;
+    b.js("document.getElementById('f-due_date').value = '2001-01-01'; return true").await;
+    b.type_into("#f-files", &file.path().to_string_lossy()).await; // a file input takes a path
+    b.click("main form button[type=submit].btn-primary").await;
+    b.wait_text("fieldset.held-files", WAIT, |t| t.contains(&name)).await;
+    assert!(b.text("main").await.contains("The due date cannot be in the past."));
+    b.js("document.querySelector('fieldset.held-files').scrollIntoView({block: 'center'}); return true").await;
+    b.shot("form-kept-file.png").await;
+    b.js("document.getElementById('f-due_date').value = ''; return true").await;
+    b.click("main form button[type=submit].btn-primary").await;
+    b.wait_text("main h1", WAIT, |t| t.contains("Fair agenda")).await;
+    b.wait_text("#files", WAIT, |t| t.contains(&name)).await;
+    let id: i64 = b.js("return location.pathname.split('/').pop()").await.as_str().unwrap().parse().unwrap();
+    let files = ferrocrm::files::of(&app.db, "task", id).await.unwrap();
+    assert_eq!(files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), [name.as_str()]);
+
+    // 60 tasks: the list's footer fills in its total after the page is shown.
+    let helen = app.login_as("Helen.Head.Sales").await;
+    for i in 0..60 {
+        crate::helpers::items::task(&app, &helen, &format!("Stand item {i}"), &["Helen.Head.Sales"], &[], &[]).await;
+    }
+    b.goto(&format!("{}/tasks", app.base)).await;
+    b.wait_text(".pagination .page-info", WAIT, |t| t == "Page 1 of 2 · 61 tasks").await;
+    b.js("document.querySelector('.pagination').scrollIntoView({block: 'center'}); return true").await;
+    b.shot("task-list-total.png").await;
+    b.close().await;
+}

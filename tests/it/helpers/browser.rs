@@ -211,6 +211,13 @@ impl Browser {
         }
     }
 
+    /// A screenshot named `name` in `$FERROCRM_SCREENSHOTS`, when that is set (for looking at pages).
+    pub async fn shot(&self, name: &str) {
+        if let Ok(dir) = std::env::var("FERROCRM_SCREENSHOTS") {
+            self.screenshot(&std::path::Path::new(&dir).join(name)).await;
+        }
+    }
+
     /// Closes the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
