@@ -100,8 +100,11 @@ pub async fn bounded_count(db: &Db, mut q: SelectStatement) -> Result<Total, sql
 #[derive(Clone)]
 pub struct Totals {
     bus: Bus,
-    cached: std::sync::Arc<Mutex<HashMap<(i64, String), (u64, Total)>>>,
+    cached: std::sync::Arc<Mutex<TotalsMap>>,
 }
+
+/// (viewer, list and filters) → (the bus's change count when counted, the total).
+type TotalsMap = HashMap<(i64, String), (u64, Total)>;
 
 /// Entries kept before the cache is emptied (a bound, not a tuning knob: entries are tiny).
 const TOTALS_KEPT: usize = 10_000;
@@ -134,7 +137,7 @@ impl Totals {
         Ok(total)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, String), (u64, Total)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TotalsMap> {
         self.cached.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -230,6 +230,12 @@ impl MemoFilter {
     }
 }
 
+impl crate::files::HoldsFiles for MemoForm {
+    fn held_mut(&mut self) -> &mut Vec<crate::files::Held> {
+        &mut self.held
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,11 +256,5 @@ mod tests {
     fn purposes_come_from_the_list() {
         let f = MemoForm { name: "x".into(), recipient_id: "1".into(), purpose: "bribe".into(), ..Default::default() };
         assert!(f.validate(&[1]).unwrap_err().get("purpose").is_some());
-    }
-}
-
-impl crate::files::HoldsFiles for MemoForm {
-    fn held_mut(&mut self) -> &mut Vec<crate::files::Held> {
-        &mut self.held
     }
 }

@@ -452,6 +452,12 @@ impl TaskFilter {
     }
 }
 
+impl crate::files::HoldsFiles for WorkForm {
+    fn held_mut(&mut self) -> &mut Vec<crate::files::Held> {
+        &mut self.held
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,11 +509,5 @@ mod tests {
     fn the_next_working_day_skips_weekends() {
         let fri = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default();
         assert_eq!(next_working_day(fri), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default());
-    }
-}
-
-impl crate::files::HoldsFiles for WorkForm {
-    fn held_mut(&mut self) -> &mut Vec<crate::files::Held> {
-        &mut self.held
     }
 }

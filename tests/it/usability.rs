@@ -395,7 +395,8 @@ async fn a_chosen_attachment_is_kept_through_a_validation_error() {
     let carl = app.login_as("Carl.CoWorker").await;
     let helen_id = app.uid("Helen.Head.Sales").await;
     let file = ("files", "quote.txt", "text/plain", b"three chairs, 120 EUR".to_vec());
-    let bad = carl.post_multipart("/memos", &[("name", ""), ("recipient_id", &helen_id)], &[file.clone()]).await;
+    let bad =
+        carl.post_multipart("/memos", &[("name", ""), ("recipient_id", &helen_id)], std::slice::from_ref(&file)).await;
     assert_eq!(bad.status, 422);
     assert_eq!(bad.text("fieldset.held-files label"), "quote.txt · 21 B");
     assert_eq!(bad.attr("fieldset.held-files input", "checked").as_deref(), Some(""), "kept unless unticked");
@@ -431,7 +432,7 @@ async fn a_chosen_attachment_is_kept_through_a_validation_error() {
     assert_eq!(app.count("memos", sea_query::Cond::all()).await, 1);
 
     // Tasks and projects keep files the same way (their own form).
-    let t = helen.post_multipart("/tasks", &[("name", "")], &[file.clone()]).await;
+    let t = helen.post_multipart("/tasks", &[("name", "")], std::slice::from_ref(&file)).await;
     assert_eq!(t.status, 422);
     assert_eq!(t.text("fieldset.held-files label"), "quote.txt · 21 B");
     let p = helen.post_multipart("/projects", &[("name", "")], &[file]).await;
