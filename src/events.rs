@@ -21,7 +21,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::access::{Audience, Viewer};
+use crate::access::{Audience, ItemKind, Viewer};
 
 const CHANNEL: &str = "ferrocrm_events";
 
@@ -38,17 +38,72 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub enum DomainEvent {
     /// The user's notifications changed (new, read): the bell re-counts.
     Notice { user_id: i64 },
-    /// An object of kind `topic` changed. Streams get `<topic>-changed` and `<topic>-<id>-changed`.
-    Changed { topic: String, id: i64, audience: Audience },
+    /// Something about `topic` changed. Streams get `changed(topic)` and `changed_one(topic, id)`.
+    Changed { topic: Topic, id: i64, audience: Audience },
     /// Chat message `message` was posted on an item. `html` is the rendered message (the same for every
-    /// viewer: all who may see the item may see its chat); streams send it as event `chat-<kind>-<id>`.
-    ChatPosted { kind: String, id: i64, message: i64, html: String, audience: Audience },
+    /// viewer: all who may see the item may see its chat); streams send it as event `chat(kind, id)`.
+    ChatPosted { kind: ItemKind, id: i64, message: i64, html: String, audience: Audience },
     /// The user's sessions ended (logout elsewhere, password change, deactivation). Streams of that
     /// user close, except the one of `keep_session` (the session that changed the password).
     SessionsEnded { user_id: i64, keep_session: Option<String> },
     /// Close the user's open streams without logging them out (their pages reconnect and resync).
     /// Operations use it after a bulk change; tests use it to prove pages converge after a drop.
     StreamsReset { user_id: i64 },
+}
+
+/// What a `Changed` event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    Item(ItemKind),
+    User,
+    /// Every page of the audience re-fetches what it shows (a lagging stream, a reconnected bridge).
+    Resync,
+    /// Changes nothing and reaches only its audience: it proves a stream delivers (tests use it as
+    /// the positive control of a "nothing else arrives" check; operations as a liveness probe).
+    Probe,
+}
+
+impl Topic {
+    /// The topic's part of an event name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Topic::Item(k) => k.slug(),
+            Topic::User => "user",
+            Topic::Resync => "resync",
+            Topic::Probe => "probe",
+        }
+    }
+}
+
+/// The SSE event names pages listen to. Views build `data-live-on` from these, never by hand.
+pub mod names {
+    use super::Topic;
+    use crate::access::ItemKind;
+
+    /// Any object of the topic changed (lists).
+    pub fn changed(topic: Topic) -> String {
+        format!("{}-changed", topic.name())
+    }
+    /// One object changed (its page and the parts that show it).
+    pub fn changed_one(topic: Topic, id: i64) -> String {
+        format!("{}-{id}-changed", topic.name())
+    }
+    /// Any item of `kind` changed.
+    pub fn kind_changed(kind: ItemKind) -> String {
+        changed(Topic::Item(kind))
+    }
+    /// Item `kind` `id` changed.
+    pub fn item_changed(kind: ItemKind, id: i64) -> String {
+        changed_one(Topic::Item(kind), id)
+    }
+    /// A chat message on item `kind` `id` (its data is the rendered message).
+    pub fn chat(kind: ItemKind, id: i64) -> String {
+        format!("chat-{}-{id}", kind.slug())
+    }
+    pub const NOTICE: &str = "notice";
+    pub const RESYNC: &str = "resync";
+    pub const LOGOUT: &str = "logout";
 }
 
 impl DomainEvent {
@@ -108,7 +163,7 @@ fn payload(origin: &str, what: Remote) -> Option<String> {
 /// The event that makes every stream resync (its pages re-fetch what they show).
 fn resync() -> DomainEvent {
     DomainEvent::Changed {
-        topic: "resync".into(),
+        topic: Topic::Resync,
         id: 0,
         audience: Audience { roles: crate::access::Roles::of(&crate::access::Role::ALL), ..Default::default() },
     }
@@ -299,15 +354,15 @@ fn to_sse(e: &DomainEvent, v: &Viewer) -> Vec<Event> {
         return Vec::new();
     }
     match e {
-        DomainEvent::Notice { .. } => vec![sse_event("notice", "notice")],
-        DomainEvent::Changed { topic, id, .. } if topic == "resync" && *id == 0 => vec![sse_event("resync", "resync")],
+        DomainEvent::Notice { .. } => vec![sse_event(names::NOTICE, "notice")],
+        DomainEvent::Changed { topic: Topic::Resync, .. } => vec![sse_event(names::RESYNC, "resync")],
         DomainEvent::Changed { topic, id, .. } => vec![
-            sse_event(&format!("{topic}-changed"), &id.to_string()),
-            sse_event(&format!("{topic}-{id}-changed"), &id.to_string()),
+            sse_event(&names::changed(*topic), &id.to_string()),
+            sse_event(&names::changed_one(*topic, *id), &id.to_string()),
         ],
-        DomainEvent::SessionsEnded { .. } => vec![sse_event("logout", "logout")],
+        DomainEvent::SessionsEnded { .. } => vec![sse_event(names::LOGOUT, "logout")],
         DomainEvent::StreamsReset { .. } => Vec::new(),
-        DomainEvent::ChatPosted { kind, id, html, .. } => vec![sse_event(&format!("chat-{kind}-{id}"), html)],
+        DomainEvent::ChatPosted { kind, id, html, .. } => vec![sse_event(&names::chat(*kind, *id), html)],
     }
 }
 

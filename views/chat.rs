@@ -15,7 +15,7 @@ use crate::views::ui::{self, datetime, icon};
 
 /// DOM id of an item's message list; also the live event that appends to it.
 pub fn list_id(it: &ItemRef) -> String {
-    format!("chat-{}-{}", it.kind.slug(), it.id)
+    crate::events::names::chat(it.kind, it.id)
 }
 
 pub fn message(m: &Message, files: &[Attachment]) -> Markup {

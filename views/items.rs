@@ -86,7 +86,7 @@ pub fn attachments(files: &[Attachment], can_remove: bool, csrf: &str) -> Markup
 /// item changes and keeps its own part (see `views::live`).
 pub fn live_region(it: &ItemRef, body: Markup) -> Markup {
     let id = format!("{}-{}-live", it.kind.slug(), it.id);
-    let on = format!("{}-{}-changed", it.kind.slug(), it.id);
+    let on = crate::events::names::item_changed(it.kind, it.id);
     Live::new(&id, &it.url(), &on).div("", body)
 }
 
@@ -94,7 +94,7 @@ pub fn live_region(it: &ItemRef, body: Markup) -> Markup {
 pub fn side_panels(it: &ItemRef, p: &Panels, csrf: &str) -> Markup {
     html! {
         // Follows the item: who may remove a file changes with its stage (a considered memo is locked).
-        (Live::new("files", &it.url(), &format!("{}-{}-changed", it.kind.slug(), it.id)).div("card", html! {
+        (Live::new("files", &it.url(), &crate::events::names::item_changed(it.kind, it.id)).div("card", html! {
             div.card-header { h2.card-title { "Attachments" } }
             div.card-body { (attachments(&p.files, p.can_edit, csrf)) }
         }))

@@ -97,7 +97,7 @@ pub fn bell(unread: i64) -> Markup {
     html! {
         // Named by its text (the visible count is part of the name, as speech input expects).
         a #bell .bell .has-unread[unread > 0] href="/notifications" title=(label)
-            data-live="/notifications/bell" data-live-on="notice" {
+            data-live="/notifications/bell" data-live-on=(crate::events::names::NOTICE) {
             (icon("bell"))
             span.sr-only { "Notifications " }
             @if unread > 0 {

@@ -38,7 +38,10 @@ pub fn status_badge(m: &Memo) -> Markup {
 /// It re-fetches itself when the memo's live event arrives (the task's stage changed).
 pub fn task_button(m: &Memo, task: Option<&Task>, today: NaiveDate) -> Markup {
     let id = format!("memo-{}-task", m.id);
-    let (url, on) = (format!("/memos/{}/task-button", m.id), format!("memo-{}-changed", m.id));
+    let (url, on) = (
+        format!("/memos/{}/task-button", m.id),
+        crate::events::names::item_changed(crate::access::ItemKind::Memo, m.id),
+    );
     Live::new(&id, &url, &on).span("task-slot", html! {
             @if let Some(t) = task {
                 @let overdue = t.overdue(today);
@@ -83,7 +86,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
 
 pub fn list(r: &Rows<'_>) -> Markup {
     let url = format!("/memos{}", r.filter.query(r.page.page));
-    Live::new("memo-list", &url, "memo-changed").delay(LIST_DELAY_MS).div("", html! {
+    Live::new("memo-list", &url, &crate::events::names::kind_changed(crate::access::ItemKind::Memo)).delay(LIST_DELAY_MS).div("", html! {
             @if r.page.items.is_empty() {
                 (ui::empty_state("mail", "No memos here. Write one to a colleague or to yourself.", Some(("/memos/new", "Add memo"))))
             } @else {

@@ -29,7 +29,7 @@ pub fn index(cx: &PageCx<'_>, list: &Paged<Notification>, unread_only: bool) -> 
                     }
                 }
             }
-            (Live::new("notification-list", &list_url, "notice").div("", html! {
+            (Live::new("notification-list", &list_url, crate::events::names::NOTICE).div("", html! {
                 @if list.items.is_empty() {
                     (ui::empty_state("bell", if unread_only { "No unread notifications." } else { "No notifications yet." }, None))
                 } @else {

@@ -64,7 +64,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
 
 pub fn list(r: &Rows<'_>) -> Markup {
     let url = format!("/projects{}", r.filter.query(r.page.page));
-    Live::new("project-list", &url, "project-changed").delay(LIST_DELAY_MS).div("", html! {
+    Live::new("project-list", &url, &crate::events::names::kind_changed(crate::access::ItemKind::Project)).delay(LIST_DELAY_MS).div("", html! {
             @if r.page.items.is_empty() {
                 (ui::empty_state("briefcase", "No projects yet. A project collects the tasks of one goal.", Some(("/projects/new", "New project"))))
             } @else {

@@ -77,7 +77,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
 /// same filters, whenever a task the viewer may see changes.
 pub fn list(r: &Rows<'_>) -> Markup {
     let url = format!("/tasks{}", r.filter.query(r.page.page));
-    Live::new("task-list", &url, "task-changed").delay(LIST_DELAY_MS).div("", html! {
+    Live::new("task-list", &url, &crate::events::names::kind_changed(crate::access::ItemKind::Task)).delay(LIST_DELAY_MS).div("", html! {
             // Inside the list, so it follows the filters (the page header does not).
             p.list-summary.muted.text-small { @if r.filter.all() { "All tasks" } @else { "Active tasks" } }
             @if r.page.items.is_empty() {

@@ -137,7 +137,7 @@ pub async fn live_event(
     let files = crate::files::of(db, "chat", message_id).await?;
     let rendered = crate::views::chat::message(&msg, &files);
     let event = crate::events::DomainEvent::ChatPosted {
-        kind: kind.slug().into(),
+        kind,
         id: it.id,
         message: message_id,
         html: rendered.0.clone(),

@@ -317,7 +317,11 @@ pub fn publish_edit(state: &crate::app::AppState, before: &ItemRef, after: &Part
 
 /// Publishes "this item changed" to everyone who may see it.
 pub fn publish_changed(bus: &Bus, item: &ItemRef) {
-    bus.publish(DomainEvent::Changed { topic: item.kind.slug().into(), id: item.id, audience: item.audience() });
+    bus.publish(DomainEvent::Changed {
+        topic: crate::events::Topic::Item(item.kind),
+        id: item.id,
+        audience: item.audience(),
+    });
 }
 
 /// Who is responsible and the co-owner change only for those allowed to (`Action::AssignPeople`): a

@@ -463,7 +463,7 @@ async fn publish_memo_buttons(state: &AppState, task: i64) -> AppResult<()> {
     for m in crate::memos::repo::linked_to_task(&state.db, task).await? {
         let parts = participants::of(&state.db, ItemKind::Memo, m.id).await?;
         state.bus.publish(DomainEvent::Changed {
-            topic: "memo".into(),
+            topic: crate::events::Topic::Item(ItemKind::Memo),
             id: m.id,
             audience: crate::access::item_audience(&parts, m.draft),
         });

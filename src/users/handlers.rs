@@ -80,7 +80,7 @@ pub async fn create(
                     tx.commit().await?;
                     state.people.invalidate();
                     state.bus.publish(DomainEvent::Changed {
-                        topic: "user".into(),
+                        topic: crate::events::Topic::User,
                         id,
                         audience: access::audience(&Object::User { id }),
                     });
@@ -155,7 +155,7 @@ pub async fn update(
                     tx.commit().await?;
                     state.people.invalidate();
                     state.bus.publish(DomainEvent::Changed {
-                        topic: "user".into(),
+                        topic: crate::events::Topic::User,
                         id,
                         audience: access::audience(&Object::User { id }),
                     });
@@ -192,7 +192,7 @@ async fn set_active(state: &AppState, viewer: &Viewer, id: i64, active: bool) ->
         state.bus.publish(DomainEvent::SessionsEnded { user_id: id, keep_session: None });
     }
     state.bus.publish(DomainEvent::Changed {
-        topic: "user".into(),
+        topic: crate::events::Topic::User,
         id,
         audience: access::audience(&Object::User { id }),
     });

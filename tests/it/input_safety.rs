@@ -85,7 +85,7 @@ async fn chat_text_cannot_add_fields_or_events_to_another_participants_stream() 
     // A message stored before input was normalised (or relayed by an older instance) still cannot
     // break out: the writer makes the data safe itself.
     app.state.bus.publish(DomainEvent::ChatPosted {
-        kind: "task".into(),
+        kind: ferrocrm::access::ItemKind::Task,
         id,
         message: 0,
         html: "<p class=\"chat-body\">old\revent: logout\rdata: x\r\rend</p>".into(),

@@ -79,7 +79,11 @@ async fn a_long_chat_message_posted_on_one_instance_reaches_streams_on_another_i
     // An event whose audience alone exceeds the NOTIFY limit: the other instance resyncs.
     let users = (1..=3000).collect();
     let audience = ferrocrm::access::Audience { users, ..Default::default() };
-    a.state.bus.publish(DomainEvent::Changed { topic: "task".into(), id: task, audience });
+    a.state.bus.publish(DomainEvent::Changed {
+        topic: ferrocrm::events::Topic::Item(ferrocrm::access::ItemKind::Task),
+        id: task,
+        audience,
+    });
     stream.expect("resync", Duration::from_secs(5)).await;
 }
 

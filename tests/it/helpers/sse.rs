@@ -190,11 +190,11 @@ impl SseStream {
 }
 
 /// The name of the events `control` makes.
-pub const CONTROL: &str = "control-changed";
+pub const CONTROL: &str = "probe-changed";
 
 /// A marker for the positive control of a "nothing arrives" check (`SseStream::collect_until`):
-/// reaches the streams of `user` only, as `control-changed` (then `control-<user>-changed`). A
-/// made-up topic, so it can never be mistaken for the event a test says must not arrive.
+/// reaches the streams of `user` only, as `probe-changed` (then `probe-<user>-changed`). The probe
+/// topic changes nothing, so it can never be mistaken for the event a test says must not arrive.
 pub fn control(user: i64) -> DomainEvent {
-    DomainEvent::Changed { topic: "control".into(), id: user, audience: Audience::user(user) }
+    DomainEvent::Changed { topic: ferrocrm::events::Topic::Probe, id: user, audience: Audience::user(user) }
 }
