@@ -157,21 +157,13 @@ pub enum ItemKind {
 
 impl ItemKind {
     pub fn slug(self) -> &'static str {
-        match self {
-            ItemKind::Memo => "memo",
-            ItemKind::Task => "task",
-            ItemKind::Project => "project",
-        }
+        self.info().slug
     }
     pub fn from_slug(s: &str) -> Option<ItemKind> {
-        [ItemKind::Memo, ItemKind::Task, ItemKind::Project].into_iter().find(|k| k.slug() == s)
+        crate::kinds::by_slug(s)
     }
     pub fn label(self) -> &'static str {
-        match self {
-            ItemKind::Memo => "Memo",
-            ItemKind::Task => "Task",
-            ItemKind::Project => "Project",
-        }
+        self.info().label
     }
 }
 

@@ -19,6 +19,7 @@ pub mod history;
 pub mod htmx;
 pub mod items;
 pub mod jobs;
+pub mod kinds;
 pub mod memos;
 pub mod notifications;
 pub mod outbox;

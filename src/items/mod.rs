@@ -72,12 +72,8 @@ pub struct ItemPath {
 
 impl<'a> FromRequest<'a> for ItemPath {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let kind = match req.uri().path().split('/').nth(1) {
-            Some("memos") => ItemKind::Memo,
-            Some("tasks") => ItemKind::Task,
-            Some("projects") => ItemKind::Project,
-            _ => return Err(AppError::NotFound.into()),
-        };
+        let segment = req.uri().path().split('/').nth(1).unwrap_or_default();
+        let kind = crate::kinds::by_path_segment(segment).ok_or(AppError::NotFound)?;
         let id = req.raw_path_param("id").and_then(|s| s.parse::<i64>().ok()).ok_or(AppError::NotFound)?;
         Ok(ItemPath { kind, id })
     }
@@ -85,7 +81,7 @@ impl<'a> FromRequest<'a> for ItemPath {
 
 /// `/memos/12`, `/tasks/3`, `/projects/7`.
 pub fn url(kind: ItemKind, id: i64) -> String {
-    format!("/{}s/{id}", kind.slug())
+    format!("{}/{id}", kind.info().path)
 }
 
 #[derive(sqlx::FromRow)]
@@ -164,15 +160,7 @@ pub async fn load_any(db: &Db, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
 
 /// The item an item page's URL names (`/tasks/12` → task 12), if it names one.
 pub fn parse_url(url: &str) -> Option<(ItemKind, i64)> {
-    let mut segs = url.split(['?', '#']).next()?.trim_start_matches('/').split('/');
-    let kind = match segs.next()? {
-        "memos" => ItemKind::Memo,
-        "tasks" => ItemKind::Task,
-        "projects" => ItemKind::Project,
-        _ => return None,
-    };
-    let id = segs.next()?.parse().ok()?;
-    segs.next().is_none().then_some((kind, id))
+    crate::kinds::parse_url(url)
 }
 
 /// The title of an item `v` may see (for a link to it), or None when `v` may not see it or it is gone:
@@ -220,12 +208,8 @@ pub async fn panels(state: &crate::app::AppState, v: &Viewer, it: &ItemRef) -> A
 
 /// The title of an item, if it exists (whoever asks: callers check access themselves).
 pub async fn title(db: &Db, kind: ItemKind, id: i64) -> Result<Option<String>, sqlx::Error> {
-    let table = match kind {
-        ItemKind::Memo => "memos",
-        ItemKind::Task => "tasks",
-        ItemKind::Project => "projects",
-    };
-    db.scalar(Query::select().column("name").from(table).and_where(Expr::col("id").eq(id))).await
+    let k = kind.info();
+    db.scalar(Query::select().column(k.title_column).from(k.table).and_where(Expr::col("id").eq(id))).await
 }
 
 /// Notifies each participant once, with the title of the first of `by_role` they hold (so a

@@ -25,11 +25,7 @@ pub struct Removal {
 }
 
 fn table(kind: ItemKind) -> &'static str {
-    match kind {
-        ItemKind::Memo => "memos",
-        ItemKind::Task => "tasks",
-        ItemKind::Project => "projects",
-    }
+    kind.info().table
 }
 
 /// The objects that go: the item, and for a task its subtasks.
