@@ -96,7 +96,8 @@ impl Row {
 }
 
 /// Reads the first visible worksheet (chart sheets skipped). The header row is the first row with
-/// a value.
+/// a value. An upload's size is known before its bytes are read (`Upload::size`): refuse a large one
+/// there too, so it never reaches memory.
 pub fn read_sheet(bytes: &[u8], limits: &Limits) -> Result<Table, ExcelError> {
     read(bytes, None, limits)
 }
