@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod excel;
 pub mod files;
 pub mod history;
 pub mod htmx;
