@@ -7,6 +7,7 @@
 mod m0001_init;
 mod m0002_tasks;
 mod m0003_time_zone;
+mod m0005_crm;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement, InsertStatement,
@@ -14,6 +15,8 @@ use sea_query::{
 };
 
 use crate::db::{Backend, Db, Tx};
+
+pub use m0005_crm::department_defaults;
 
 /// One statement of a migration.
 pub enum Stmt {
@@ -70,6 +73,7 @@ const MIGRATIONS: &[Migration] = &[
     (1, "init", m0001_init::statements),
     (2, "tasks", m0002_tasks::statements),
     (3, "time_zone", m0003_time_zone::statements),
+    (5, "crm", m0005_crm::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.
