@@ -3,22 +3,9 @@
 //! Participants (owner, co-owner, recipient, responsible, subscriber) of every memo, task and project
 //! live in one table, so one visibility rule (`access::scope`) serves every list, search and stream.
 
-use sea_query::{ColumnDef, ForeignKey, ForeignKeyAction, Table};
+use sea_query::{ColumnDef, ForeignKeyAction, Table};
 
-use super::{Stmt, id, index, ts, ts_null, unique_index};
-
-fn fk(
-    from: &'static str,
-    col: &'static str,
-    to: &'static str,
-    action: ForeignKeyAction,
-) -> sea_query::ForeignKeyCreateStatement {
-    ForeignKey::create().from(from, col).to(to, "id").on_delete(action).to_owned()
-}
-
-fn table(t: &mut sea_query::TableCreateStatement) -> Stmt {
-    Stmt::Table(Box::new(t.to_owned()))
-}
+use super::{Stmt, fk, id, index, table, ts, ts_null, unique_index};
 
 pub fn statements() -> Vec<Stmt> {
     vec![

@@ -7,31 +7,62 @@
 mod m0001_init;
 mod m0002_tasks;
 mod m0003_time_zone;
+mod m0005_crm;
 
 use sea_query::{
-    ColumnDef, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
-    TableAlterStatement, TableCreateStatement,
+    ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement, InsertStatement,
+    Order, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table, TableAlterStatement, TableCreateStatement,
 };
 
-use crate::db::{Backend, Db};
+use crate::db::{Backend, Db, Tx};
 
-/// One DDL statement of a migration.
+pub use m0005_crm::department_defaults;
+
+/// One statement of a migration.
 pub enum Stmt {
     Table(Box<TableCreateStatement>),
     Index(Box<IndexCreateStatement>),
     /// One change to an existing table (SQLite alters one column per statement).
     Alter(Box<TableAlterStatement>),
+    /// Data rows (a dictionary a new installation starts with). Values are bound, not inlined.
+    Insert(Box<InsertStatement>),
+    /// Rows every department that exists when the migration runs gets, built per department id
+    /// (so each copy can carry fresh random tokens).
+    EachDepartment(fn(i64) -> Vec<InsertStatement>),
 }
 
 impl Stmt {
-    fn render(&self, backend: Backend) -> String {
-        match (self, backend) {
+    /// The DDL of a schema statement; `None` for data statements, which are executed with bound values.
+    fn render(&self, backend: Backend) -> Option<String> {
+        Some(match (self, backend) {
             (Stmt::Table(t), Backend::Sqlite) => t.to_string(SqliteQueryBuilder),
             (Stmt::Table(t), Backend::Postgres) => t.to_string(PostgresQueryBuilder),
             (Stmt::Index(i), Backend::Sqlite) => i.to_string(SqliteQueryBuilder),
             (Stmt::Index(i), Backend::Postgres) => i.to_string(PostgresQueryBuilder),
             (Stmt::Alter(a), Backend::Sqlite) => a.to_string(SqliteQueryBuilder),
             (Stmt::Alter(a), Backend::Postgres) => a.to_string(PostgresQueryBuilder),
+            (Stmt::Insert(_) | Stmt::EachDepartment(_), _) => return None,
+        })
+    }
+
+    async fn apply(self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        if let Some(ddl) = self.render(tx.backend()) {
+            return tx.execute_ddl(ddl).await;
+        }
+        match self {
+            Stmt::Insert(q) => tx.execute(&*q).await.map(|_| ()),
+            Stmt::EachDepartment(rows) => {
+                let ids: Vec<(i64,)> = tx
+                    .fetch_all(&Query::select().column("id").from("departments").order_by("id", Order::Asc).to_owned())
+                    .await?;
+                for (id,) in ids {
+                    for q in rows(id) {
+                        tx.execute(&q).await?;
+                    }
+                }
+                Ok(())
+            }
+            Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) => Ok(()),
         }
     }
 }
@@ -42,10 +73,16 @@ const MIGRATIONS: &[Migration] = &[
     (1, "init", m0001_init::statements),
     (2, "tasks", m0002_tasks::statements),
     (3, "time_zone", m0003_time_zone::statements),
+    (5, "crm", m0005_crm::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.
 pub async fn run(db: &Db) -> anyhow::Result<Vec<i64>> {
+    run_to(db, i64::MAX).await
+}
+
+/// Applies the pending migrations up to version `last` (tests build older schemas with it).
+pub async fn run_to(db: &Db, last: i64) -> anyhow::Result<Vec<i64>> {
     let mut tx = db.begin().await?;
     let create = Table::create()
         .table("schema_migrations")
@@ -55,7 +92,7 @@ pub async fn run(db: &Db) -> anyhow::Result<Vec<i64>> {
         .col(ColumnDef::new("applied_at").timestamp_with_time_zone().not_null())
         .to_owned();
     let backend = tx.backend();
-    tx.execute_ddl(Stmt::Table(Box::new(create)).render(backend)).await?;
+    Stmt::Table(Box::new(create)).apply(&mut tx).await?;
     if backend == Backend::Postgres {
         // Serialise concurrent starts: the lock is released when this transaction ends.
         tx.execute_ddl("SELECT pg_advisory_xact_lock(727274)".to_string()).await?;
@@ -64,11 +101,11 @@ pub async fn run(db: &Db) -> anyhow::Result<Vec<i64>> {
         tx.fetch_all(&Query::select().column("version").from("schema_migrations").to_owned()).await?;
     let mut applied = Vec::new();
     for (version, name, statements) in MIGRATIONS {
-        if done.iter().any(|(v,)| v == version) {
+        if *version > last || done.iter().any(|(v,)| v == version) {
             continue;
         }
         for stmt in statements() {
-            tx.execute_ddl(stmt.render(backend)).await?;
+            stmt.apply(&mut tx).await?;
         }
         tx.execute(
             &Query::insert()
@@ -100,6 +137,15 @@ fn ts(name: &'static str) -> ColumnDef {
 
 fn ts_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).timestamp_with_time_zone().null().to_owned()
+}
+
+fn table(t: &mut TableCreateStatement) -> Stmt {
+    Stmt::Table(Box::new(t.to_owned()))
+}
+
+/// A foreign key from `from.col` to `to.id`, with what a delete of the referenced row does.
+fn fk(from: &'static str, col: &'static str, to: &'static str, action: ForeignKeyAction) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(from, col).to(to, "id").on_delete(action).to_owned()
 }
 
 fn index(name: &'static str, table: &'static str, cols: &[&'static str]) -> Stmt {

@@ -31,9 +31,30 @@ pub fn is_direction_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
+/// The key a name is looked up by regardless of case and spacing: trimmed, inner whitespace one
+/// space, lower-cased. Stored beside the name (the CRM's `*_key` columns: contact and lead names,
+/// tags, cities), so a case-insensitive comparison is an index look-up on both backends.
+pub fn fold(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// A company name's match key: its letters and digits, lower-cased. Request intake matches a typed
+/// company name "ignoring case and punctuation" (`companies.name_key`): "ACME, Inc." = "Acme Inc".
+pub fn match_key(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_ignore_case_spacing_and_for_companies_punctuation() {
+        assert_eq!(fold("  Ölaf \t VAN  der Berg "), "ölaf van der berg");
+        assert_eq!(match_key("ACME, Inc."), match_key("Acme Inc"));
+        assert_eq!(match_key("Müller & Söhne GmbH"), "müllersöhnegmbh");
+        assert_ne!(match_key("Plant 1"), match_key("Plant 2"));
+    }
 
     #[test]
     fn line_breaks_become_lf_and_nul_goes() {

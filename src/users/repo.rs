@@ -438,6 +438,10 @@ pub async fn insert_department(tx: &mut Tx, name: &str, actor: &Actor) -> Result
                 .returning_col(Departments::Id),
         )
         .await?;
+    // Its deal stages, closing reasons, client types, industries and lead sources (§16.3).
+    for q in crate::migrations::department_defaults(id) {
+        tx.execute(&q).await?;
+    }
     let mut d = Diff::default();
     d.field("Name", "", name.trim());
     history::record(tx, actor, "department", id, Change::Create, &format!("Created department {}", name.trim()), &d)

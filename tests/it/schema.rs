@@ -3,6 +3,9 @@
 use std::collections::BTreeSet;
 
 use ferrocrm::db::Db;
+use ferrocrm::history::Actor;
+use ferrocrm::users::repo;
+use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
 use crate::helpers::app::{fresh_pg_database, pg_server_url};
 
@@ -91,5 +94,322 @@ async fn the_task_list_visibility_rule_looks_up_participants_by_object() {
     assert!(on_participants.len() >= 3, "own, main task's and subtasks' participants: {lines:#?}");
     for l in on_participants {
         assert!(l.contains("object_id=?"), "a participants search not by object: {l}\n{lines:#?}");
+    }
+}
+
+/// A fresh, empty database of this pass's backend (PostgreSQL when TEST_DATABASE_URL is set).
+async fn fresh_db(dir: &tempfile::TempDir) -> Db {
+    let url = match crate::helpers::app::pg_admin_url() {
+        Some(admin) => fresh_pg_database(&admin).await,
+        None => format!("sqlite://{}", dir.path().join("t.db").display()),
+    };
+    Db::connect(&url, 2).await.unwrap()
+}
+
+/// Inserts one row (test data, bound values) and returns its id.
+async fn insert(db: &Db, table: &'static str, cols: &[(&'static str, SimpleExpr)]) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let id = tx
+        .insert_id(
+            Query::insert()
+                .into_table(table)
+                .columns(cols.iter().map(|c| c.0))
+                .values_panic(cols.iter().map(|c| c.1.clone()))
+                .returning_col("id"),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn delete(db: &Db, table: &'static str, id: i64) -> Result<u64, sqlx::Error> {
+    db.execute(Query::delete().from_table(table).and_where(Expr::col("id").eq(id))).await
+}
+
+async fn count(db: &Db, table: &'static str, department: Option<i64>) -> i64 {
+    let mut q = Query::select();
+    q.expr(Expr::col("id").count()).from(table);
+    if let Some(d) = department {
+        q.and_where(Expr::col("department_id").eq(d));
+    }
+    db.scalar(&q).await.unwrap().unwrap()
+}
+
+#[derive(sqlx::FromRow, Debug, PartialEq)]
+struct Stage {
+    name: String,
+    index_number: i32,
+    is_default: bool,
+    second_default: bool,
+    conditional_success_stage: bool,
+    goods_shipped: bool,
+    success_stage: bool,
+}
+
+/// §16.3: a database with the Tasks section's data (schema version 3, or 4 once that lands) is
+/// upgraded with the CRM; each existing department gets its own dictionaries, a department made
+/// afterwards too, every copy with its own web-form tokens; countries and currencies are there once.
+#[tokio::test]
+async fn the_crm_migration_upgrades_a_tasks_database_and_every_department_gets_its_dictionaries() {
+    let dir = tempfile::tempdir_in(crate::helpers::app::test_tmp_root()).unwrap();
+    let db = fresh_db(&dir).await;
+    let before = ferrocrm::migrations::run_to(&db, 4).await.unwrap();
+    assert!(before.starts_with(&[1, 2, 3]) && !before.contains(&5), "{before:?}");
+    let now = ferrocrm::db::now();
+    let global =
+        insert(&db, "departments", &[("name", "Global sales".into()), ("created_at", now.into())]).await.unwrap();
+    let local =
+        insert(&db, "departments", &[("name", "Local sales".into()), ("created_at", now.into())]).await.unwrap();
+    let user = insert(
+        &db,
+        "users",
+        &[
+            ("username", "Mark".into()),
+            ("password_hash", "x".into()),
+            ("department_id", global.into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await
+    .unwrap();
+    let task = [("name", "Call back".into()), ("stage", "pending".into()), ("owner_id", user.into())];
+    insert(&db, "tasks", &[&task[..], &[("created_at", now.into()), ("updated_at", now.into())]].concat())
+        .await
+        .unwrap();
+
+    assert_eq!(ferrocrm::migrate(&db).await.unwrap(), vec![5]);
+
+    let mut tx = db.begin().await.unwrap();
+    let later = repo::insert_department(&mut tx, "Export", &Actor::system("test")).await.unwrap();
+    tx.commit().await.unwrap();
+    let flags = |name: &str, i, d, s2, c, g, s| Stage {
+        name: name.into(),
+        index_number: i,
+        is_default: d,
+        second_default: s2,
+        conditional_success_stage: c,
+        goods_shipped: g,
+        success_stage: s,
+    };
+    for dept in [global, local, later] {
+        let stages: Vec<Stage> = db
+            .fetch_all(
+                Query::select()
+                    .columns([
+                        "name",
+                        "index_number",
+                        "is_default",
+                        "second_default",
+                        "conditional_success_stage",
+                        "goods_shipped",
+                        "success_stage",
+                    ])
+                    .from("deal_stages")
+                    .and_where(Expr::col("department_id").eq(dept))
+                    .order_by("index_number", Order::Asc),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stages.len(), 11);
+        assert_eq!(stages[0], flags("request", 1, true, false, false, false, false));
+        assert_eq!(stages[1], flags("analysis of request", 2, false, true, false, false, false));
+        assert_eq!(stages[8], flags("receiving the first payment", 9, false, false, true, false, false));
+        assert_eq!(stages[9], flags("shipment", 10, false, false, false, true, false));
+        assert_eq!(stages[10], flags("closed (successful)", 11, false, false, false, false, true));
+        let plain = stages[2..8].iter().all(|s| {
+            !(s.is_default || s.second_default || s.conditional_success_stage || s.goods_shipped || s.success_stage)
+        });
+        assert!(plain, "{stages:#?}");
+        let success: Vec<(String, i32)> = db
+            .fetch_all(
+                Query::select()
+                    .columns(["name", "index_number"])
+                    .from("closing_reasons")
+                    .and_where(Expr::col("department_id").eq(dept))
+                    .and_where(Expr::col("success_reason").eq(true)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(success, [("The deal was closed successfully".to_string(), 3)]);
+        assert_eq!(count(&db, "closing_reasons", Some(dept)).await, 5);
+        assert_eq!(count(&db, "client_types", Some(dept)).await, 5);
+        assert_eq!(count(&db, "industries", Some(dept)).await, 10);
+        assert_eq!(count(&db, "lead_sources", Some(dept)).await, 5);
+    }
+    let tokens: Vec<(String,)> = db.fetch_all(Query::select().column("token").from("lead_sources")).await.unwrap();
+    let distinct: BTreeSet<&str> = tokens.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!((tokens.len(), distinct.len()), (15, 15), "a token per lead source of each department");
+    assert!(tokens.iter().all(|t| t.0.len() == 36 && t.0.as_bytes()[14] == b'4'), "{tokens:?}");
+
+    let currencies: Vec<(String, i64, i64, bool, bool)> = db
+        .fetch_all(
+            Query::select()
+                .columns([
+                    "name",
+                    "rate_to_state_e8",
+                    "rate_to_marketing_e8",
+                    "is_state_currency",
+                    "is_marketing_currency",
+                ])
+                .from("currencies")
+                .order_by("name", Order::Asc),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        currencies,
+        [("EUR".into(), 100_000_000, 120_000_000, true, false), ("USD".into(), 83_000_000, 100_000_000, false, true)]
+    );
+    assert_eq!(count(&db, "countries", None).await, 198);
+    let turkiye: Option<String> = db
+        .scalar(
+            Query::select().column("alternative_names").from("countries").and_where(Expr::col("name").eq("Turkiye")),
+        )
+        .await
+        .unwrap();
+    assert!(turkiye.unwrap().split(", ").any(|n| n == "Turkey"));
+    // The Tasks section's data is untouched; the new department columns are there.
+    assert_eq!(count(&db, "tasks", None).await, 1);
+    let works_globally: Option<bool> = db
+        .scalar(Query::select().column("works_globally").from("departments").and_where(Expr::col("id").eq(global)))
+        .await
+        .unwrap();
+    assert_eq!(works_globally, Some(false));
+}
+
+/// The foreign-key actions chosen in m0005: a deal keeps its counterparty (RESTRICT), a deal's
+/// payments and line items go with it, a company's contact persons go with it, an empty
+/// department goes with its dictionaries but one that holds companies stays; at most one default
+/// stage per department.
+#[tokio::test]
+async fn crm_deletes_keep_what_deals_need_and_cascade_what_belongs() {
+    let dir = tempfile::tempdir_in(crate::helpers::app::test_tmp_root()).unwrap();
+    let db = fresh_db(&dir).await;
+    ferrocrm::migrate(&db).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let sales = repo::insert_department(&mut tx, "Sales", &Actor::system("test")).await.unwrap();
+    let empty = repo::insert_department(&mut tx, "Empty", &Actor::system("test")).await.unwrap();
+    tx.commit().await.unwrap();
+    let now = ferrocrm::db::now();
+    let today = now.date_naive();
+    let scoped = |extra: &[(&'static str, SimpleExpr)]| -> Vec<(&'static str, SimpleExpr)> {
+        [extra, &[("department_id", sales.into()), ("created_at", now.into()), ("updated_at", now.into())]].concat()
+    };
+    let counterparty = |token: &'static str| [("email", SimpleExpr::from("a@example.com")), ("token", token.into())];
+    let acme = insert(
+        &db,
+        "companies",
+        &scoped(&[&[("full_name", "ACME".into()), ("name_key", "acme".into())][..], &counterparty("c1")].concat()),
+    )
+    .await
+    .unwrap();
+    let contact = insert(
+        &db,
+        "contacts",
+        &scoped(&[&[("company_id", acme.into()), ("first_name", "Ann".into())][..], &counterparty("p1")].concat()),
+    )
+    .await
+    .unwrap();
+    let stage: i64 = db
+        .scalar(
+            Query::select()
+                .column("id")
+                .from("deal_stages")
+                .and_where(Expr::col("department_id").eq(sales))
+                .and_where(Expr::col("is_default").eq(true)),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let deal = insert(
+        &db,
+        "deals",
+        &scoped(&[
+            ("name", "Pumps".into()),
+            ("next_step", "Call".into()),
+            ("next_step_date", today.into()),
+            ("stage_id", stage.into()),
+            ("ticket", "t1".into()),
+            ("company_id", acme.into()),
+            ("contact_id", contact.into()),
+        ]),
+    )
+    .await
+    .unwrap();
+    let usd: i64 = db
+        .scalar(Query::select().column("id").from("currencies").and_where(Expr::col("name").eq("USD")))
+        .await
+        .unwrap()
+        .unwrap();
+    let payment = [("deal_id", deal.into()), ("amount_cents", 12_345i64.into()), ("currency_id", usd.into())];
+    let dated = [("payment_date", today.into()), ("created_at", now.into()), ("updated_at", now.into())];
+    insert(&db, "payments", &[&payment[..], &dated].concat()).await.unwrap();
+
+    assert!(delete(&db, "companies", acme).await.is_err(), "a company with a deal stays");
+    assert!(delete(&db, "contacts", contact).await.is_err(), "a deal's contact stays");
+    assert!(delete(&db, "deal_stages", stage).await.is_err(), "a stage in use stays");
+    assert!(delete(&db, "departments", sales).await.is_err(), "a department with companies stays");
+    let second_default = insert(
+        &db,
+        "deal_stages",
+        &[("department_id", sales.into()), ("name", "another".into()), ("is_default", true.into())],
+    )
+    .await;
+    assert!(second_default.is_err_and(|e| ferrocrm::db::is_unique_violation(&e)), "one default stage");
+
+    delete(&db, "deals", deal).await.unwrap();
+    assert_eq!(count(&db, "payments", None).await, 0, "a deal's payments go with it");
+    delete(&db, "companies", acme).await.unwrap();
+    assert_eq!(count(&db, "contacts", None).await, 0, "a company's contact persons go with it");
+    delete(&db, "departments", empty).await.unwrap();
+    assert_eq!(count(&db, "deal_stages", Some(empty)).await, 0, "dictionaries go with their department");
+    assert_eq!(count(&db, "deal_stages", Some(sales)).await, 11);
+}
+
+/// The CRM lists' usual queries are answered by the index made for them, in display order (no
+/// sort of the whole department). SQLite's plan, on SQLite in both passes.
+#[tokio::test]
+async fn the_crm_lists_walk_their_indexes() {
+    let dir = tempfile::tempdir_in(crate::helpers::app::test_tmp_root()).unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("plan.db").display()), 1).await.unwrap();
+    ferrocrm::migrate(&db).await.unwrap();
+    let Db::Sqlite(pool) = &db else { panic!("SQLite") };
+    let cases = [
+        ("SELECT id FROM companies WHERE department_id = 1 ORDER BY id DESC LIMIT 50", "ix_companies_department"),
+        (
+            "SELECT id FROM companies WHERE department_id = 1 AND country_id = 2 ORDER BY id DESC LIMIT 50",
+            "ix_companies_department_country",
+        ),
+        ("SELECT id FROM companies WHERE owner_id = 1 ORDER BY id DESC LIMIT 50", "ix_companies_owner"),
+        ("SELECT id FROM contacts WHERE company_id = 1", "ix_contacts_company"),
+        ("SELECT id FROM contacts WHERE first_name_key = 'ann' AND last_name_key = 'lee'", "ix_contacts_name"),
+        ("SELECT id FROM leads WHERE department_id = 1 ORDER BY id DESC LIMIT 50", "ix_leads_department"),
+        (
+            "SELECT id FROM deals WHERE department_id = 1 AND active = TRUE ORDER BY id DESC LIMIT 50",
+            "ix_deals_department_active",
+        ),
+        (
+            "SELECT id FROM deals WHERE department_id = 1 AND active = TRUE ORDER BY next_step_date LIMIT 50",
+            "ix_deals_department_step",
+        ),
+        ("SELECT id FROM deals WHERE owner_id = 1 AND active = TRUE ORDER BY id DESC LIMIT 50", "ix_deals_owner"),
+        ("SELECT id FROM deals WHERE stage_id = 3 ORDER BY id DESC LIMIT 50", "ix_deals_stage"),
+        ("SELECT id FROM deals WHERE ticket = 'abc'", "ux_deals_ticket"),
+        ("SELECT id FROM payments ORDER BY payment_date DESC LIMIT 50", "ix_payments_date"),
+        ("SELECT id FROM payments WHERE deal_id = 1", "ix_payments_deal"),
+        (
+            "SELECT id FROM outputs WHERE shipping_date IS NOT NULL ORDER BY shipping_date LIMIT 50",
+            "ix_outputs_shipping_date",
+        ),
+        ("SELECT object_id FROM crm_taggings WHERE tag_id = 1 AND object_type = 'deal'", "ix_crm_taggings_tag"),
+    ];
+    for (sql, index) in cases {
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(pool).await.unwrap();
+        let lines: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+        let uses = |l: &&str| l.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["INDEX", index]);
+        assert!(lines.iter().any(uses), "{sql}: {lines:#?}");
+        assert!(!lines.iter().any(|l| l.contains("TEMP B-TREE")), "{sql} sorts: {lines:#?}");
     }
 }
