@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement};
 
 use super::model::{Stage, Task, TaskFilter, Tasks, WorkFields, WorkInput};
 use crate::access::{self, ItemKind, ListKind, Viewer};
@@ -67,13 +67,21 @@ fn user_filter(raw: &str) -> Option<i64> {
 /// One page of the tasks `v` may see, filtered and sorted.
 pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
     let page = paging::page_number(f.page);
-    // The list shows no descriptions: leave them (possibly long) in the database.
-    let mut q = Query::select()
-        .columns(COLS.into_iter().filter(|c| !matches!(c, Tasks::Description)).map(|c| (Tasks::Table, c)))
-        .expr_as(Expr::val(""), "description")
-        .from(Tasks::Table)
-        .to_owned();
-    access::scope(v, ListKind::Tasks, &mut q)?;
+    let mut q = Query::select();
+    list_columns(&mut q).from(Tasks::Table);
+    let roles: &[PRole] = match f.role.as_str() {
+        "mine" => &[PRole::Owner, PRole::CoOwner],
+        "assigned" => &[PRole::Responsible],
+        "subscribed" => &[PRole::Subscriber],
+        _ => &[],
+    };
+    if roles.is_empty() {
+        access::scope(v, ListKind::Tasks, &mut q)?;
+    } else {
+        // Taking part in a task in any role makes it visible (`access::can_item`), so the viewer's
+        // own roles need no visibility test besides: one probe per row instead of up to four.
+        q.and_where(participants::involving(ItemKind::Task, (Tasks::Table, Tasks::Id), v.id, roles));
+    }
     if !f.all() {
         q.and_where(Expr::col((Tasks::Table, Tasks::Active)).eq(true));
     }
@@ -89,30 +97,27 @@ pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>>
     if let Some(p) = user_filter(&f.project) {
         q.and_where(Expr::col((Tasks::Table, Tasks::ProjectId)).eq(p));
     }
-    let roles: &[PRole] = match f.role.as_str() {
-        "mine" => &[PRole::Owner, PRole::CoOwner],
-        "assigned" => &[PRole::Responsible],
-        "subscribed" => &[PRole::Subscriber],
-        _ => &[],
-    };
-    if !roles.is_empty() {
-        q.and_where(participants::involving(ItemKind::Task, (Tasks::Table, Tasks::Id), v.id, roles));
-    }
     let text = f.q.trim();
     if !text.is_empty() {
         q.and_where(like(Tasks::Name, text).or(like(Tasks::Description, text)));
     }
+    // Dates ascending, tasks without one last. Spelt NULLS LAST (both backends) rather than
+    // `date IS NULL, date`: SQLite then walks ix_tasks_active_due / _step in order and stops after the
+    // page instead of sorting every matching task.
     match f.sort.as_str() {
-        "due" => q
-            .order_by_expr(Expr::col((Tasks::Table, Tasks::DueDate)).is_null(), Order::Asc)
-            .order_by((Tasks::Table, Tasks::DueDate), Order::Asc),
-        "step" => q
-            .order_by_expr(Expr::col((Tasks::Table, Tasks::NextStepDate)).is_null(), Order::Asc)
-            .order_by((Tasks::Table, Tasks::NextStepDate), Order::Asc),
+        "due" => q.order_by_with_nulls((Tasks::Table, Tasks::DueDate), Order::Asc, NullOrdering::Last),
+        "step" => q.order_by_with_nulls((Tasks::Table, Tasks::NextStepDate), Order::Asc, NullOrdering::Last),
         _ => &mut q,
     };
     q.order_by((Tasks::Table, Tasks::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
     Ok(Paged::window(db.fetch_all(&q).await?, page))
+}
+
+/// Selects the columns of `tasks` that lists show: all but the description, left (possibly long) in
+/// the database and read as "".
+fn list_columns(q: &mut SelectStatement) -> &mut SelectStatement {
+    q.columns(COLS.into_iter().filter(|c| !matches!(c, Tasks::Description)).map(|c| (Tasks::Table, c)))
+        .expr_as(Expr::val(""), "description")
 }
 
 /// The subtasks of a task, oldest first.
