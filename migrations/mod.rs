@@ -7,6 +7,7 @@
 mod m0001_init;
 mod m0002_tasks;
 mod m0003_time_zone;
+mod m0004_home;
 
 use sea_query::{
     ColumnDef, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
@@ -42,6 +43,7 @@ const MIGRATIONS: &[Migration] = &[
     (1, "init", m0001_init::statements),
     (2, "tasks", m0002_tasks::statements),
     (3, "time_zone", m0003_time_zone::statements),
+    (4, "home", m0004_home::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

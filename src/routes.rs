@@ -223,8 +223,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
 
 #[handler]
 async fn home(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResult<Response> {
-    let mine = crate::tasks::model::TaskFilter { role: "assigned".into(), sort: "due".into(), ..Default::default() };
-    let tasks = crate::tasks::repo::list(&state.db, &viewer, &mine).await?;
+    // Only the rows the panel shows (and whether more than a page exist): see `assigned`.
+    let tasks = crate::tasks::repo::assigned(&state.db, viewer.id, views::home::SHOWN as u64).await?;
     let to_me = crate::memos::model::MemoFilter { role: "to-me".into(), stage: "pending".into(), ..Default::default() };
     let memos = crate::memos::repo::list(&state.db, &viewer, &to_me).await?;
     let mut cx = web::page_cx(&state, &viewer, Nav::Home, hx).await?;
