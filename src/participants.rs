@@ -132,18 +132,21 @@ pub async fn of(db: &Db, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> 
 /// The people of a task's family: participants of its main task and of its subtasks (inventory
 /// §3.3: they see the task too). One query; empty for a task with neither.
 fn family_query(task: i64) -> sea_query::SelectStatement {
-    let parent = Query::select().column("parent_id").from("tasks").and_where(Expr::col("id").eq(task)).to_owned();
     let children = Query::select().column("id").from("tasks").and_where(Expr::col("parent_id").eq(task)).to_owned();
+    let family = Query::select()
+        .column("parent_id")
+        .from("tasks")
+        .and_where(Expr::col("id").eq(task))
+        .union(sea_query::UnionType::All, children)
+        .to_owned();
+    // One IN over both lists: SQLite looks each task up in the primary key. Two INs joined by OR made
+    // it read every task participant (330k rows at scale 10, 40 ms) on each task page and chat post.
     Query::select()
         .distinct()
         .column(Participants::UserId)
         .from(Participants::Table)
         .and_where(Expr::col(Participants::ObjectType).eq(ItemKind::Task.slug()))
-        .and_where(
-            Expr::col(Participants::ObjectId)
-                .in_subquery(parent)
-                .or(Expr::col(Participants::ObjectId).in_subquery(children)),
-        )
+        .and_where(Expr::col(Participants::ObjectId).in_subquery(family))
         .to_owned()
 }
 
