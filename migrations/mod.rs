@@ -10,7 +10,7 @@ mod m0003_time_zone;
 mod m0004_home;
 
 use sea_query::{
-    ColumnDef, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
+    ColumnDef, Index, IndexCreateStatement, IndexDropStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
     TableAlterStatement, TableCreateStatement,
 };
 
@@ -22,6 +22,8 @@ pub enum Stmt {
     Index(Box<IndexCreateStatement>),
     /// One change to an existing table (SQLite alters one column per statement).
     Alter(Box<TableAlterStatement>),
+    /// An index replaced by a later migration.
+    DropIndex(Box<IndexDropStatement>),
 }
 
 impl Stmt {
@@ -33,6 +35,8 @@ impl Stmt {
             (Stmt::Index(i), Backend::Postgres) => i.to_string(PostgresQueryBuilder),
             (Stmt::Alter(a), Backend::Sqlite) => a.to_string(SqliteQueryBuilder),
             (Stmt::Alter(a), Backend::Postgres) => a.to_string(PostgresQueryBuilder),
+            (Stmt::DropIndex(d), Backend::Sqlite) => d.to_string(SqliteQueryBuilder),
+            (Stmt::DropIndex(d), Backend::Postgres) => d.to_string(PostgresQueryBuilder),
         }
     }
 }
