@@ -102,7 +102,7 @@ pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>>
         q.and_where(like(Tasks::Name, text).or(like(Tasks::Description, text)));
     }
     // Dates ascending, tasks without one last. Spelt NULLS LAST (both backends) rather than
-    // `date IS NULL, date`: SQLite then walks ix_tasks_active_due / _step in order and stops after the
+    // `date IS NULL, date`: SQLite then walks ix_tasks_active_due_id / _step_id in order and stops after the
     // page instead of sorting every matching task.
     match f.sort.as_str() {
         "due" => q.order_by_with_nulls((Tasks::Table, Tasks::DueDate), Order::Asc, NullOrdering::Last),
@@ -143,7 +143,7 @@ fn assigned_join(user: i64) -> SelectStatement {
 ///
 /// No index orders one person's tasks by due date, so there are two plans, each cheap where the
 /// other is not (docs/benchmarks.md):
-/// 1. Walk the first `WALK` active tasks in due order (ix_tasks_active_due) and probe each for the
+/// 1. Walk the first `WALK` active tasks in due order (ix_tasks_active_due_id) and probe each for the
 ///    user. When `n` turn up, they are the answer: no later task in that order comes before them.
 ///    This finds them for anyone responsible for a fair share of the open work, where sorting all
 ///    of their tasks would be the expensive part (3,000 for the busiest demo users at scale 10).
