@@ -7,11 +7,13 @@
 mod m0001_init;
 mod m0002_tasks;
 mod m0003_time_zone;
+mod m0004_home;
 mod m0005_crm;
 
 use sea_query::{
-    ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement, InsertStatement,
-    Order, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table, TableAlterStatement, TableCreateStatement,
+    ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
+    IndexDropStatement, InsertStatement, Order, PostgresQueryBuilder, Query, SqliteQueryBuilder, Table,
+    TableAlterStatement, TableCreateStatement,
 };
 
 use crate::db::{Backend, Db, Tx};
@@ -29,6 +31,8 @@ pub enum Stmt {
     /// Rows every department that exists when the migration runs gets, built per department id
     /// (so each copy can carry fresh random tokens).
     EachDepartment(fn(i64) -> Vec<InsertStatement>),
+    /// An index replaced by a later migration.
+    DropIndex(Box<IndexDropStatement>),
 }
 
 impl Stmt {
@@ -41,6 +45,8 @@ impl Stmt {
             (Stmt::Index(i), Backend::Postgres) => i.to_string(PostgresQueryBuilder),
             (Stmt::Alter(a), Backend::Sqlite) => a.to_string(SqliteQueryBuilder),
             (Stmt::Alter(a), Backend::Postgres) => a.to_string(PostgresQueryBuilder),
+            (Stmt::DropIndex(d), Backend::Sqlite) => d.to_string(SqliteQueryBuilder),
+            (Stmt::DropIndex(d), Backend::Postgres) => d.to_string(PostgresQueryBuilder),
             (Stmt::Insert(_) | Stmt::EachDepartment(_), _) => return None,
         })
     }
@@ -62,7 +68,7 @@ impl Stmt {
                 }
                 Ok(())
             }
-            Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) => Ok(()),
+            Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) | Stmt::DropIndex(_) => Ok(()),
         }
     }
 }
@@ -73,6 +79,7 @@ const MIGRATIONS: &[Migration] = &[
     (1, "init", m0001_init::statements),
     (2, "tasks", m0002_tasks::statements),
     (3, "time_zone", m0003_time_zone::statements),
+    (4, "home", m0004_home::statements),
     (5, "crm", m0005_crm::statements),
 ];
 

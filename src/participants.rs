@@ -132,18 +132,21 @@ pub async fn of(db: &Db, kind: ItemKind, id: i64) -> Result<Parts, sqlx::Error> 
 /// The people of a task's family: participants of its main task and of its subtasks (inventory
 /// §3.3: they see the task too). One query; empty for a task with neither.
 fn family_query(task: i64) -> sea_query::SelectStatement {
-    let parent = Query::select().column("parent_id").from("tasks").and_where(Expr::col("id").eq(task)).to_owned();
     let children = Query::select().column("id").from("tasks").and_where(Expr::col("parent_id").eq(task)).to_owned();
+    let family = Query::select()
+        .column("parent_id")
+        .from("tasks")
+        .and_where(Expr::col("id").eq(task))
+        .union(sea_query::UnionType::All, children)
+        .to_owned();
+    // One IN over both lists: SQLite looks each task up in the primary key. Two INs joined by OR made
+    // it read every task participant (330k rows at scale 10, 40 ms) on each task page and chat post.
     Query::select()
         .distinct()
         .column(Participants::UserId)
         .from(Participants::Table)
         .and_where(Expr::col(Participants::ObjectType).eq(ItemKind::Task.slug()))
-        .and_where(
-            Expr::col(Participants::ObjectId)
-                .in_subquery(parent)
-                .or(Expr::col(Participants::ObjectId).in_subquery(children)),
-        )
+        .and_where(Expr::col(Participants::ObjectId).in_subquery(family))
         .to_owned()
 }
 
@@ -160,9 +163,10 @@ pub async fn family_tx(tx: &mut Tx, task: i64) -> Result<BTreeSet<i64>, sqlx::Er
 /// SQL for lists: the task in `tasks` belongs to a family `user` takes part in (a participant of
 /// its main task, or of one of its subtasks). The same rule as `family` + `access::can_item`.
 pub fn family_involving(user: i64) -> SimpleExpr {
-    // A nested EXISTS, not a join: with the join SQLite walked all of the user's participations for
-    // every task row (a sales manager's task list took 0.6 s at scale 10); nested, it looks up the
-    // task's few subtasks by `ix_tasks_parent` and each one in `ix_participants_user`.
+    // The subtasks of this task first (ix_tasks_parent; most tasks have none), then one probe per
+    // subtask (a nested EXISTS). Written as a join, SQLite 3.51 drove it from the participants side:
+    // all of the user's task rows (15k for a busy user at scale 10) for every task the list looked at,
+    // so a sales manager's task list took 0.2–0.6 s and his home page minutes (docs/benchmarks.md).
     let of_child = Query::select()
         .expr(Expr::val(1))
         .from_as("tasks", "sub")

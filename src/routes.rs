@@ -231,10 +231,11 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
 
 #[handler]
 async fn home(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResult<Response> {
-    let mine = crate::tasks::model::TaskFilter { role: "assigned".into(), sort: "due".into(), ..Default::default() };
-    let tasks = crate::tasks::repo::list(&state.db, &viewer, &mine).await?;
+    // Only the rows the panels show, and whether their lists run past a page: see `tasks::repo::assigned`
+    // and `memos::repo::first`.
+    let tasks = crate::tasks::repo::assigned(&state.db, viewer.id, views::home::SHOWN as u64).await?;
     let to_me = crate::memos::model::MemoFilter { role: "to-me".into(), stage: "pending".into(), ..Default::default() };
-    let memos = crate::memos::repo::list(&state.db, &viewer, &to_me).await?;
+    let memos = crate::memos::repo::first(&state.db, &viewer, &to_me, views::home::SHOWN as u64).await?;
     let mut cx = web::page_cx(&state, &viewer, Nav::Home, hx).await?;
     if hx.0 {
         // The notifications card shows the count: its live region asks for it as a fragment.

@@ -14,6 +14,7 @@ use crate::views::live::{LIST_DELAY_MS, Live};
 use crate::views::ui::{self, icon};
 
 /// What is waiting for the viewer: active tasks they are responsible for, memos addressed to them.
+/// `more` of each says whether its list runs past one page; the panels show the first `SHOWN` items.
 pub struct Work<'a> {
     pub tasks: &'a Paged<Task>,
     pub memos: &'a Paged<Memo>,
@@ -21,7 +22,7 @@ pub struct Work<'a> {
 }
 
 /// Shown per panel; "all" links to the filtered list.
-const SHOWN: usize = 8;
+pub const SHOWN: usize = 8;
 
 fn my_work(w: &Work<'_>) -> Markup {
     html! {

@@ -42,14 +42,45 @@ pub async fn linked_to_task(db: &Db, task: i64) -> Result<Vec<Memo>, sqlx::Error
     db.fetch_all(select().and_where(Expr::col((Memos::Table, Memos::TaskId)).eq(task))).await
 }
 
-/// The memos `v` may see with the filter's conditions: the list's query before order and window.
-pub fn filtered(v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
-    // The list shows no descriptions: leave them (possibly long) in the database.
-    let mut q = Query::select()
-        .columns(COLS.into_iter().filter(|c| !matches!(c, Memos::Description)).map(|c| (Memos::Table, c)))
+/// One page of the memos `v` may see.
+pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>> {
+    let page = paging::page_number(f.page);
+    let mut q = filtered(v, f)?;
+    list_columns(&mut q)
+        .order_by((Memos::Table, Memos::Id), Order::Desc)
+        .limit(paging::WINDOW)
+        .offset(paging::offset(page));
+    Ok(Paged::window(db.fetch_all(&q).await?, page))
+}
+
+/// The first `n` (at most a page) of the list `f` asks for, and in `more` whether that list runs
+/// past one page: what a home page panel shows, without reading a whole page of rows.
+pub async fn first(db: &Db, v: &Viewer, f: &MemoFilter, n: u64) -> AppResult<Paged<Memo>> {
+    let n = Ord::min(n, paging::PER_PAGE);
+    let mut q = filtered(v, f)?;
+    list_columns(&mut q).order_by((Memos::Table, Memos::Id), Order::Desc).limit(n);
+    let mut page = Paged::window(db.fetch_all(&q).await?, 1);
+    if page.items.len() as u64 == n {
+        let upto = filtered(v, f)?.column((Memos::Table, Memos::Id)).limit(paging::WINDOW).to_owned();
+        let count: i64 = db
+            .scalar(Query::select().expr(Expr::col(("c", "id")).count()).from_subquery(upto, "c"))
+            .await?
+            .unwrap_or(0);
+        page.more = count as u64 > paging::PER_PAGE;
+    }
+    Ok(page)
+}
+
+/// Selects the columns of `memos` that lists show: all but the description, left (possibly long) in
+/// the database and read as "".
+fn list_columns(q: &mut SelectStatement) -> &mut SelectStatement {
+    q.columns(COLS.into_iter().filter(|c| !matches!(c, Memos::Description)).map(|c| (Memos::Table, c)))
         .expr_as(Expr::val(""), "description")
-        .from(Memos::Table)
-        .to_owned();
+}
+
+/// `FROM memos` with the visibility scope of `v` and the filters of `f`: no columns, order or limit.
+pub fn filtered(v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
+    let mut q = Query::select().from(Memos::Table).to_owned();
     access::scope(v, ListKind::Memos, &mut q)?;
     match f.stage.as_str() {
         "draft" => {
@@ -89,14 +120,6 @@ pub fn filtered(v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
 /// How many memos the filter matches (bounded: see `paging::bounded_count`).
 pub async fn total(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Total> {
     Ok(paging::bounded_count(db, filtered(v, f)?).await?)
-}
-
-/// One page of the memos `v` may see.
-pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>> {
-    let page = paging::page_number(f.page);
-    let mut q = filtered(v, f)?;
-    q.order_by((Memos::Table, Memos::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
-    Ok(Paged::window(db.fetch_all(&q).await?, page))
 }
 
 pub fn parts_of(owner: i64, input: &MemoInput) -> Parts {

@@ -264,3 +264,33 @@ async fn the_memo_list_filters_by_stage_and_my_role_searches_and_paginates() {
     assert_eq!(first.attr("a[rel=next]", "href").as_deref(), Some("/memos?q=Bulk&page=2"));
     assert_eq!(carl.get("/memos?q=Bulk&page=2").await.count("#memo-list tbody tr"), 5);
 }
+
+#[tokio::test]
+async fn the_home_pages_memos_are_the_first_of_the_list_of_memos_waiting_for_me() {
+    // `memos::repo::first` reads the rows a home page panel shows and counts up to a page for "50+".
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    ferrocrm::cli::seed_demo(&app.db).await.unwrap();
+    ferrocrm::seed::run(&app.db, 1).await.unwrap();
+    // Garry (a chief: he sees every memo) is sent a third of them and Eve's, Eve none.
+    use sea_query::{Expr, ExprTrait, Query};
+    let (garry, eve) = (app.user_id("Garry.Chief").await, app.user_id("Eve.Manager.Export").await);
+    let third = Expr::col("recipient_id").eq(eve).or(Expr::col("id").modulo(3).eq(0));
+    app.db.execute(Query::update().table("memos").value("recipient_id", garry).and_where(third)).await.unwrap();
+    let to_me =
+        ferrocrm::memos::model::MemoFilter { role: "to-me".into(), stage: "pending".into(), ..Default::default() };
+    let ids = |ms: &[ferrocrm::memos::model::Memo]| ms.iter().map(|m| m.id).collect::<Vec<_>>();
+    let (mut busy, mut quiet) = (0, 0);
+    for u in ["Garry.Chief", "Eve.Manager.Export", "Anna.Accountant", "Mark.Manager.Global", "user0001", "user0020"] {
+        let viewer = app.state_viewer(app.user_id(u).await).await;
+        let list = ferrocrm::memos::repo::list(&app.db, &viewer, &to_me).await.unwrap();
+        for n in [1, 8, 50] {
+            let home = ferrocrm::memos::repo::first(&app.db, &viewer, &to_me, n).await.unwrap();
+            let want = &list.items[..list.items.len().min(n as usize)];
+            assert_eq!(ids(&home.items), ids(want), "{u}, first {n}");
+            assert_eq!(home.more, list.more, "{u}: more than a page");
+        }
+        busy += usize::from(list.more);
+        quiet += usize::from(list.items.len() < 8);
+    }
+    assert!(busy > 0 && quiet > 0, "busy {busy}, quiet {quiet}");
+}

@@ -334,3 +334,50 @@ async fn a_task_edit_records_history_and_tells_people_newly_added() {
     // Carl can now see it.
     assert_eq!(app.login_as("Carl.CoWorker").await.get(&format!("/tasks/{id}")).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_home_pages_tasks_are_the_first_of_the_assigned_list_by_due_date_for_busy_and_quiet_users() {
+    use sea_query::{Expr, ExprTrait, Query};
+    // `tasks::repo::assigned` answers the home page with one of two plans (a walk down the due dates
+    // of all active tasks, or a sort of the user's own): at scale 1 (5k active tasks) busy users take
+    // the first for a few rows and the second for a page, users with a few tasks the second. Both
+    // must give what the full list gives.
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    ferrocrm::cli::seed_demo(&app.db).await.unwrap();
+    ferrocrm::seed::run(&app.db, 1).await.unwrap();
+    // Eve holds no task at all; some tasks have no due date (they come last).
+    let eve = app.user_id("Eve.Manager.Export").await;
+    app.db.execute(Query::delete().from_table("participants").and_where(Expr::col("user_id").eq(eve))).await.unwrap();
+    let mark = app.user_id("Mark.Manager.Global").await;
+    app.db
+        .execute(
+            Query::update()
+                .table("tasks")
+                .value("due_date", Option::<chrono::NaiveDate>::None)
+                .and_where(Expr::col("id").modulo(10).eq(0)),
+        )
+        .await
+        .unwrap();
+    let mut users = vec![mark, eve];
+    // The seed favours the users with the lowest ids (the test users here) and gives the others a few.
+    for u in ["Garry.Chief", "Anna.Accountant", "Helen.Head.Global", "user0001", "user0002", "user0020"] {
+        users.push(app.user_id(u).await);
+    }
+    let (mut busy, mut quiet) = (0, 0);
+    let assigned =
+        ferrocrm::tasks::model::TaskFilter { role: "assigned".into(), sort: "due".into(), ..Default::default() };
+    let ids = |ts: &[ferrocrm::tasks::model::Task]| ts.iter().map(|t| t.id).collect::<Vec<_>>();
+    for u in users {
+        let viewer = app.state_viewer(u).await;
+        let list = ferrocrm::tasks::repo::list(&app.db, &viewer, &assigned).await.unwrap();
+        for n in [1, 8, 50] {
+            let home = ferrocrm::tasks::repo::assigned(&app.db, u, n).await.unwrap();
+            let want = &list.items[..list.items.len().min(n as usize)];
+            assert_eq!(ids(&home.items), ids(want), "user {u}, first {n}");
+            assert_eq!(home.more, list.more, "user {u}: more than a page");
+        }
+        busy += usize::from(list.more);
+        quiet += usize::from(list.items.len() < 8);
+    }
+    assert!(busy > 0 && quiet > 0, "busy {busy}, quiet {quiet}: both plans should be tried");
+}
