@@ -234,6 +234,7 @@ async fn the_home_page_counts_unread_notifications_like_the_bell() {
     b.login(&app.base, "Carl.CoWorker", PASSWORD).await;
     assert_eq!(b.text("#bell .badge").await, "1");
     assert!(b.text("#home-notices").await.contains("You have 1 unread notification"));
+    b.shot("home.png").await;
     b.close().await;
 }
 
