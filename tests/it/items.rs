@@ -6,25 +6,10 @@ use std::time::Duration;
 use sea_query::{Cond, Expr, ExprTrait};
 
 use crate::helpers::app::Options;
-use crate::helpers::client::TestClient;
-use crate::helpers::items::{create, created_id};
+use crate::helpers::items::{create, created_id, task};
 use crate::helpers::smtp::SmtpSink;
 use crate::helpers::sse::{CONTROL, control};
 use crate::helpers::{TestApp, spawn_app};
-
-async fn task(app: &TestApp, c: &TestClient, name: &str, resp: &[&str], subs: &[&str], extra: &[(&str, &str)]) -> i64 {
-    let mut ids = Vec::new();
-    for r in resp {
-        ids.push(("responsible", app.uid(r).await));
-    }
-    for s in subs {
-        ids.push(("subscribers", app.uid(s).await));
-    }
-    let mut fields: Vec<(&str, &str)> = vec![("name", name)];
-    fields.extend(ids.iter().map(|(k, v)| (*k, v.as_str())));
-    fields.extend_from_slice(extra);
-    create(c, "/tasks", &fields).await
-}
 
 #[tokio::test]
 async fn a_chat_message_reaches_open_pages_live_and_notifies_the_other_participants() {

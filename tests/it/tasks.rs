@@ -5,24 +5,9 @@ use std::time::Duration;
 
 use crate::helpers::app::Options;
 use crate::helpers::client::TestClient;
-use crate::helpers::items::create;
+use crate::helpers::items::task;
 use crate::helpers::smtp::SmtpSink;
 use crate::helpers::{TestApp, spawn_app};
-
-/// Creates a task through the form as `c`; `resp`/`subs` are usernames.
-async fn task(app: &TestApp, c: &TestClient, name: &str, resp: &[&str], subs: &[&str], extra: &[(&str, &str)]) -> i64 {
-    let mut ids = Vec::new();
-    for r in resp {
-        ids.push(("responsible", app.uid(r).await));
-    }
-    for s in subs {
-        ids.push(("subscribers", app.uid(s).await));
-    }
-    let mut fields: Vec<(&str, &str)> = vec![("name", name), ("description", "Details inside.")];
-    fields.extend(ids.iter().map(|(k, v)| (*k, v.as_str())));
-    fields.extend_from_slice(extra);
-    create(c, "/tasks", &fields).await
-}
 
 async fn stage(c: &TestClient, id: i64, stage: &str) -> u16 {
     c.post_form(&format!("/tasks/{id}/stage"), &[("stage", stage)]).await.status.as_u16()
