@@ -324,9 +324,9 @@ async fn a_task_edit_records_history_and_tells_people_newly_added() {
 async fn the_home_pages_tasks_are_the_first_of_the_assigned_list_by_due_date_for_busy_and_quiet_users() {
     use sea_query::{Expr, ExprTrait, Query};
     // `tasks::repo::assigned` answers the home page with one of two plans (a walk down the due dates
-    // of all active tasks, or a sort of the user's own): at scale 1 (5k active tasks) busy users take
-    // the first for a few rows and the second for a page, users with a few tasks the second. Both
-    // must give what the full list gives.
+    // of all active tasks, or a sort of the user's own): at scale 1 (5k active tasks) users with more
+    // than a page of tasks take the first for a few rows (and fall back to the second for a page),
+    // the others the second. Both must give what the full list gives.
     let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
     ferrocrm::cli::seed_demo(&app.db).await.unwrap();
     ferrocrm::seed::run(&app.db, 1).await.unwrap();
