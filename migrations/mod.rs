@@ -9,6 +9,7 @@ mod m0002_tasks;
 mod m0003_time_zone;
 mod m0004_home;
 mod m0005_crm;
+mod m0006_departments_served;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -81,6 +82,7 @@ const MIGRATIONS: &[Migration] = &[
     (3, "time_zone", m0003_time_zone::statements),
     (4, "home", m0004_home::statements),
     (5, "crm", m0005_crm::statements),
+    (6, "departments_served", m0006_departments_served::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -308,6 +308,7 @@ async fn all_users(db: &Db) -> anyhow::Result<Vec<crate::users::model::User>> {
         display_name: String::new(),
         roles: crate::access::Roles::of(&[Role::Admin]),
         department_id: None,
+        departments: Vec::new(),
         csrf: String::new(),
         session_id: String::new(),
         tz: chrono_tz::Tz::UTC,

@@ -19,10 +19,26 @@ pub struct Kind {
     /// "Task", "Tasks".
     pub label: &'static str,
     pub plural: &'static str,
-    /// Its name column (the title of links, notices and search results).
-    pub title_column: &'static str,
+    /// Its title (of links, notices and search results): an SQL expression over its columns that
+    /// both backends read the same (no user input in it).
+    pub title_sql: &'static str,
+    /// How the viewer relates to a row (access rules, live audience).
+    pub ownership: Ownership,
+    /// Carries a ticket (§1.5) that emails and requests refer to.
+    pub ticket: bool,
     /// Shared parts its page has.
     pub parts: Parts,
+}
+
+/// Where a kind keeps who owns a row and which department it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// The Tasks section: rows of `participants` (owner, co-owner, recipient, responsible, subscriber).
+    Participants,
+    /// The sales CRM: the row's `department_id` and `owner_id`, and `co_owner_id` when it has one.
+    Columns { co_owner: bool },
+    /// Through another row: a payment is its deal's (department, owner, co-owner), via `column`.
+    Through { kind: ItemKind, column: &'static str },
 }
 
 /// Which shared parts a kind's page has.
@@ -37,9 +53,16 @@ pub struct Parts {
 }
 
 const TASKS_SECTION: Parts = Parts { chat: true, files: true, history: true, reminders: true, stages: true };
+/// Companies, contacts, leads: everything but stage buttons.
+const COUNTERPARTY: Parts = Parts { stages: false, ..TASKS_SECTION };
+const HISTORY_ONLY: Parts = Parts { chat: false, files: false, history: true, reminders: false, stages: false };
 
-/// Every kind, in menu order.
-pub const KINDS: [Kind; 3] = [
+/// A person's name: first, middle and last, the empty ones left out.
+const PERSON_NAME: &str =
+    "TRIM(first_name || COALESCE(' ' || NULLIF(middle_name, ''), '') || COALESCE(' ' || NULLIF(last_name, ''), ''))";
+
+/// Every kind, in the order of `ItemKind` (Tasks section first, then the sales CRM).
+pub const KINDS: [Kind; 9] = [
     Kind {
         kind: ItemKind::Memo,
         slug: "memo",
@@ -47,7 +70,9 @@ pub const KINDS: [Kind; 3] = [
         path: "/memos",
         label: "Memo",
         plural: "Memos",
-        title_column: "name",
+        title_sql: "name",
+        ownership: Ownership::Participants,
+        ticket: false,
         parts: TASKS_SECTION,
     },
     Kind {
@@ -57,7 +82,9 @@ pub const KINDS: [Kind; 3] = [
         path: "/tasks",
         label: "Task",
         plural: "Tasks",
-        title_column: "name",
+        title_sql: "name",
+        ownership: Ownership::Participants,
+        ticket: false,
         parts: TASKS_SECTION,
     },
     Kind {
@@ -67,8 +94,82 @@ pub const KINDS: [Kind; 3] = [
         path: "/projects",
         label: "Project",
         plural: "Projects",
-        title_column: "name",
+        title_sql: "name",
+        ownership: Ownership::Participants,
+        ticket: false,
         parts: TASKS_SECTION,
+    },
+    Kind {
+        kind: ItemKind::Company,
+        slug: "company",
+        table: "companies",
+        path: "/companies",
+        label: "Company",
+        plural: "Companies",
+        title_sql: "full_name",
+        ownership: Ownership::Columns { co_owner: false },
+        ticket: false,
+        parts: COUNTERPARTY,
+    },
+    Kind {
+        kind: ItemKind::Contact,
+        slug: "contact",
+        table: "contacts",
+        path: "/contacts",
+        label: "Contact person",
+        plural: "Contact persons",
+        title_sql: PERSON_NAME,
+        ownership: Ownership::Columns { co_owner: false },
+        ticket: false,
+        parts: COUNTERPARTY,
+    },
+    Kind {
+        kind: ItemKind::Lead,
+        slug: "lead",
+        table: "leads",
+        path: "/leads",
+        label: "Lead",
+        plural: "Leads",
+        title_sql: PERSON_NAME,
+        ownership: Ownership::Columns { co_owner: false },
+        ticket: false,
+        parts: COUNTERPARTY,
+    },
+    Kind {
+        kind: ItemKind::Deal,
+        slug: "deal",
+        table: "deals",
+        path: "/deals",
+        label: "Deal",
+        plural: "Deals",
+        title_sql: "name",
+        ownership: Ownership::Columns { co_owner: true },
+        ticket: true,
+        parts: TASKS_SECTION,
+    },
+    Kind {
+        kind: ItemKind::Payment,
+        slug: "payment",
+        table: "payments",
+        path: "/payments",
+        label: "Payment",
+        plural: "Payments",
+        title_sql: "'Payment ' || CAST(payments.id AS TEXT)",
+        ownership: Ownership::Through { kind: ItemKind::Deal, column: "deal_id" },
+        ticket: false,
+        parts: HISTORY_ONLY,
+    },
+    Kind {
+        kind: ItemKind::Product,
+        slug: "product",
+        table: "products",
+        path: "/products",
+        label: "Product",
+        plural: "Products",
+        title_sql: "name",
+        ownership: Ownership::Columns { co_owner: false },
+        ticket: false,
+        parts: Parts { files: true, ..HISTORY_ONLY },
     },
 ];
 
@@ -115,7 +216,7 @@ mod tests {
         }
         let slugs: std::collections::BTreeSet<_> = KINDS.iter().map(|k| k.slug).collect();
         assert_eq!(slugs.len(), KINDS.len(), "slugs are unique");
-        assert_eq!(by_slug("deal"), None);
+        assert_eq!(by_slug("request"), None);
         assert_eq!(parse_url("/admin/users/3"), None);
     }
 }

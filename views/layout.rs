@@ -20,6 +20,8 @@ pub enum Nav {
     Notifications,
     Profile,
     Search,
+    /// A sales CRM list or page.
+    Crm(crate::access::ItemKind),
 }
 
 /// Everything the shell needs, built once per request.

@@ -113,6 +113,8 @@ struct SessionRow {
     department_id: Option<i64>,
     time_zone: String,
     role: Option<String>,
+    /// One of the other departments the user serves (`user_departments`).
+    served: Option<i64>,
 }
 
 /// Loads the viewer behind a session cookie value, if the session is live and the user active.
@@ -135,6 +137,7 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
                     (Users::Table, Users::TimeZone),
                 ])
                 .column((UserRoles::Table, UserRoles::Role))
+                .expr_as(Expr::col(("user_departments", "department_id")), "served")
                 .from(Sessions::Table)
                 .inner_join(
                     Users::Table,
@@ -145,6 +148,12 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
                     UserRoles::Table,
                     Expr::col((UserRoles::Table, UserRoles::UserId)).equals((Users::Table, Users::Id)),
                 )
+                // Rows: roles × other departments served, a handful at most.
+                .join(
+                    JoinType::LeftJoin,
+                    "user_departments",
+                    Expr::col(("user_departments", "user_id")).equals((Users::Table, Users::Id)),
+                )
                 .and_where(Expr::col((Sessions::Table, Sessions::Id)).eq(id.as_str()))
                 .and_where(Expr::col((Sessions::Table, Sessions::ExpiresAt)).gt(now))
                 .and_where(Expr::col((Users::Table, Users::IsActive)).eq(true)),
@@ -154,6 +163,12 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
     let mut roles = Roles::default();
     for r in rows.iter().filter_map(|r| r.role.as_deref()).filter_map(Role::from_slug) {
         roles.insert(r);
+    }
+    let mut departments: Vec<i64> = first.department_id.into_iter().collect();
+    for d in rows.iter().filter_map(|r| r.served) {
+        if !departments.contains(&d) {
+            departments.push(d);
+        }
     }
     if now - first.last_seen_at > ChronoDuration::minutes(1) {
         let expires = now + ChronoDuration::from_std(ttl).unwrap_or(ChronoDuration::days(14));
@@ -172,6 +187,7 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
         display_name: if name.is_empty() { first.username.clone() } else { name },
         roles,
         department_id: first.department_id,
+        departments,
         csrf: first.csrf_token.clone(),
         session_id: first.session_id.clone(),
         tz: crate::time::parse_zone(&first.time_zone).unwrap_or(chrono_tz::Tz::UTC),

@@ -20,11 +20,12 @@ pub fn nav(kind: ItemKind) -> Nav {
         ItemKind::Memo => Nav::Memos,
         ItemKind::Task => Nav::Tasks,
         ItemKind::Project => Nav::Projects,
+        k => Nav::Crm(k),
     }
 }
 
 fn list_url(kind: ItemKind) -> String {
-    format!("/{}s", kind.slug())
+    kind.info().path.to_string()
 }
 
 /// `GET /{memos,tasks,projects}/:id/history`: for whoever may see the item; once it is deleted, for

@@ -15,15 +15,18 @@ use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
 use crate::events::{Bus, DomainEvent};
+use crate::kinds::Ownership;
 use crate::notifications::{self, Notice};
 use crate::participants::{self, PRole, Parts};
 
-/// One memo, task or project as the generic features see it.
+/// One object as the generic features see it.
 #[derive(Clone, Debug)]
 pub struct ItemRef {
     pub kind: ItemKind,
     pub id: i64,
     pub title: String,
+    /// The CRM's kinds: the row's department (a payment: its deal's).
+    pub department: Option<i64>,
     pub draft: bool,
     /// A considered memo.
     pub locked: bool,
@@ -31,6 +34,8 @@ pub struct ItemRef {
     pub team: bool,
     pub subtask: bool,
     pub parts: Parts,
+    /// Who takes part: the Tasks section's participants; for the CRM's kinds the owner and
+    /// co-owner (`kinds::Ownership`).
     /// Tasks: participants of the main task and of the subtasks (they see this task too).
     pub family: BTreeSet<i64>,
 }
@@ -41,6 +46,7 @@ impl ItemRef {
         Item {
             kind: self.kind,
             rel: self.parts.relation(v.id),
+            department: self.department,
             draft: self.draft,
             locked: self.locked,
             team: self.team,
@@ -56,6 +62,13 @@ impl ItemRef {
         url(self.kind, self.id)
     }
     pub fn audience(&self) -> access::Audience {
+        if !self.kind.is_tasks_section() {
+            // Nobody sees a CRM row without a department (the column is required).
+            return match self.department {
+                Some(d) => access::crm_audience(self.kind, d),
+                None => access::Audience::roles(&[access::Role::Admin]),
+            };
+        }
         let mut a = access::item_audience(&self.parts, self.draft);
         a.users.extend(self.family.iter().copied());
         a
@@ -91,35 +104,63 @@ struct Head {
     locked: bool,
     team: bool,
     subtask: bool,
+    department_id: Option<i64>,
+    owner_id: Option<i64>,
+    co_owner_id: Option<i64>,
 }
 
 fn head_query(kind: ItemKind, id: i64) -> sea_query::SelectStatement {
+    let k = kind.info();
+    let no = || Expr::val(false);
+    let none = || Expr::val(Option::<i64>::None);
     let mut q = Query::select();
+    q.expr_as(Expr::cust(k.title_sql), "name").from(k.table).and_where(Expr::col((k.table, "id")).eq(id));
     match kind {
         ItemKind::Memo => q
-            .column("name")
             .column("draft")
             .expr_as(Expr::col("stage").eq("considered"), "locked")
-            .expr_as(Expr::val(false), "team")
-            .expr_as(Expr::val(false), "subtask")
-            .from("memos"),
+            .expr_as(no(), "team")
+            .expr_as(no(), "subtask"),
         ItemKind::Task => q
-            .column("name")
-            .expr_as(Expr::val(false), "draft")
-            .expr_as(Expr::val(false), "locked")
+            .expr_as(no(), "draft")
+            .expr_as(no(), "locked")
             .column("team")
-            .expr_as(Expr::col("parent_id").is_not_null(), "subtask")
-            .from("tasks"),
-        ItemKind::Project => q
-            .column("name")
-            .expr_as(Expr::val(false), "draft")
-            .expr_as(Expr::val(false), "locked")
-            .expr_as(Expr::val(false), "team")
-            .expr_as(Expr::val(false), "subtask")
-            .from("projects"),
+            .expr_as(Expr::col("parent_id").is_not_null(), "subtask"),
+        _ => q.expr_as(no(), "draft").expr_as(no(), "locked").expr_as(no(), "team").expr_as(no(), "subtask"),
     };
-    q.and_where(Expr::col("id").eq(id));
+    match k.ownership {
+        Ownership::Participants => {
+            q.expr_as(none(), "department_id").expr_as(none(), "owner_id").expr_as(none(), "co_owner_id");
+        }
+        Ownership::Columns { co_owner } => {
+            q.column((k.table, "department_id")).column((k.table, "owner_id"));
+            if co_owner {
+                q.column((k.table, "co_owner_id"));
+            } else {
+                q.expr_as(none(), "co_owner_id");
+            }
+        }
+        Ownership::Through { kind: via, column } => {
+            let t = via.info().table;
+            q.inner_join(t, Expr::col((t, "id")).equals((k.table, column)))
+                .column((t, "department_id"))
+                .column((t, "owner_id"))
+                .column((t, "co_owner_id"));
+        }
+    }
     q
+}
+
+/// The CRM's owner and co-owner, in the shape participants have.
+fn owners(head: &Head) -> Parts {
+    let mut p = Parts::default();
+    if let Some(u) = head.owner_id {
+        p.add(PRole::Owner, u);
+    }
+    if let Some(u) = head.co_owner_id {
+        p.add(PRole::CoOwner, u);
+    }
+    p
 }
 
 fn item_of(kind: ItemKind, id: i64, head: Head, parts: Parts, family: BTreeSet<i64>) -> ItemRef {
@@ -129,6 +170,7 @@ fn item_of(kind: ItemKind, id: i64, head: Head, parts: Parts, family: BTreeSet<i
         kind,
         id,
         title: head.name,
+        department: head.department_id,
         draft: head.draft,
         locked: head.locked,
         team,
@@ -153,7 +195,7 @@ pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) 
 /// filters by the item's audience).
 pub async fn load_any(db: &Db, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     let head: Head = db.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
-    let parts = participants::of(db, kind, id).await?;
+    let parts = if kind.is_tasks_section() { participants::of(db, kind, id).await? } else { owners(&head) };
     let family = if kind == ItemKind::Task { participants::family(db, id).await? } else { BTreeSet::new() };
     Ok(item_of(kind, id, head, parts, family))
 }
@@ -177,7 +219,7 @@ pub async fn visible_title(db: &Db, v: &Viewer, kind: ItemKind, id: i64) -> AppR
 /// consequence of an allowed one, such as closing a team task when its last subtask is done).
 pub async fn load_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     let head: Head = tx.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
-    let parts = participants::of_tx(tx, kind, id).await?;
+    let parts = if kind.is_tasks_section() { participants::of_tx(tx, kind, id).await? } else { owners(&head) };
     let family = if kind == ItemKind::Task { participants::family_tx(tx, id).await? } else { BTreeSet::new() };
     Ok(item_of(kind, id, head, parts, family))
 }
@@ -209,7 +251,8 @@ pub async fn panels(state: &crate::app::AppState, v: &Viewer, it: &ItemRef) -> A
 /// The title of an item, if it exists (whoever asks: callers check access themselves).
 pub async fn title(db: &Db, kind: ItemKind, id: i64) -> Result<Option<String>, sqlx::Error> {
     let k = kind.info();
-    db.scalar(Query::select().column(k.title_column).from(k.table).and_where(Expr::col("id").eq(id))).await
+    db.scalar(Query::select().expr(Expr::cust(k.title_sql)).from(k.table).and_where(Expr::col((k.table, "id")).eq(id)))
+        .await
 }
 
 /// Notifies each participant once, with the title of the first of `by_role` they hold (so a

@@ -31,7 +31,7 @@ fn table(kind: ItemKind) -> &'static str {
 /// The objects that go: the item, and for a task its subtasks.
 async fn family(db: &Db, kind: ItemKind, id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
     let mut q = Query::select();
-    q.columns(["id", "name"]).from(table(kind)).and_where(Expr::col("id").eq(id));
+    q.column("id").expr(Expr::cust(kind.info().title_sql)).from(table(kind)).and_where(Expr::col("id").eq(id));
     let mut out: Vec<(i64, String)> = db.fetch_all(&q).await?;
     if kind == ItemKind::Task {
         let subs: Vec<(i64, String)> = db
@@ -79,7 +79,7 @@ pub async fn preview(db: &Db, kind: ItemKind, id: i64) -> Result<Removal, sqlx::
         linked_memos: match kind {
             ItemKind::Task => count(db, "memos", "task_id", id).await?,
             ItemKind::Project => count(db, "memos", "project_id", id).await?,
-            ItemKind::Memo => 0,
+            _ => 0,
         },
     })
 }

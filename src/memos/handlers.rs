@@ -162,6 +162,7 @@ pub async fn create(
         kind: ItemKind::Memo,
         id,
         title: input.name.clone(),
+        department: None,
         draft: input.draft,
         locked: false,
         team: false,

@@ -149,6 +149,7 @@ pub async fn create(
         kind: ItemKind::Project,
         id,
         title: input.name.clone(),
+        department: None,
         draft: false,
         locked: false,
         team: false,

@@ -286,6 +286,7 @@ pub async fn create(
         kind: ItemKind::Task,
         id,
         title: input.name.clone(),
+        department: None,
         draft: false,
         locked: false,
         team: parent.is_none() && input.responsible.len() > 1,

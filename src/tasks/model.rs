@@ -116,6 +116,7 @@ impl Task {
         crate::access::Item {
             kind: crate::access::ItemKind::Task,
             rel,
+            department: None,
             draft: false,
             locked: false,
             team: self.team,

@@ -606,3 +606,62 @@ pub async fn department_head(db: &Db, department_id: i64) -> Result<Option<i64>,
     )
     .await
 }
+
+/// Every department user `id` works in: their own first, then the others they serve (§3.2), as the
+/// session gives `Viewer::departments`.
+pub async fn departments_of(db: &Db, id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let own: Option<i64> = db
+        .scalar(Query::select().column(Users::DepartmentId).from(Users::Table).and_where(Expr::col(Users::Id).eq(id)))
+        .await?;
+    let others: Vec<(i64,)> = db
+        .fetch_all(
+            Query::select()
+                .column("department_id")
+                .from("user_departments")
+                .and_where(Expr::col("user_id").eq(id))
+                .order_by("department_id", Order::Asc),
+        )
+        .await?;
+    let mut out: Vec<i64> = own.into_iter().collect();
+    out.extend(others.into_iter().map(|(d,)| d).filter(|d| Some(*d) != own));
+    Ok(out)
+}
+
+/// Sets the departments user `id` serves besides their own (an operator of several departments is a
+/// superoperator), with a history entry when they change.
+pub async fn set_departments_served(
+    tx: &mut Tx,
+    id: i64,
+    departments: &[i64],
+    actor: &Actor,
+) -> Result<(), sqlx::Error> {
+    let before: Vec<(i64,)> = tx
+        .fetch_all(
+            Query::select()
+                .column("department_id")
+                .from("user_departments")
+                .and_where(Expr::col("user_id").eq(id))
+                .order_by("department_id", Order::Asc),
+        )
+        .await?;
+    let before: Vec<i64> = before.into_iter().map(|(d,)| d).collect();
+    let mut after: Vec<i64> = departments.to_vec();
+    after.sort_unstable();
+    after.dedup();
+    if before == after {
+        return Ok(());
+    }
+    tx.execute(Query::delete().from_table("user_departments").and_where(Expr::col("user_id").eq(id))).await?;
+    if !after.is_empty() {
+        let mut q = Query::insert();
+        q.into_table("user_departments").columns(["user_id", "department_id"]);
+        for d in &after {
+            q.values_panic([id.into(), (*d).into()]);
+        }
+        tx.execute(&q).await?;
+    }
+    let list = |v: &[i64]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+    let mut d = Diff::default();
+    d.field("Also serves departments", &list(&before), &list(&after));
+    history::record(tx, actor, "user", id, Change::Update, "Changed the departments served", &d).await
+}

@@ -168,6 +168,7 @@ async fn make(app: &TestApp, f: &Fixture, variant: Variant, viewer: i64, rel: Op
             input.co_owner_id = co;
             ferrocrm::projects::repo::insert(&mut tx, &input, owner, &actor, &f.names).await.unwrap()
         }
+        other => unreachable!("the Tasks-section golden test makes no {other:?}"),
     };
     tx.commit().await.unwrap();
     id
@@ -226,6 +227,7 @@ async fn expected(app: &TestApp, v: &Viewer, variant: Variant, id: i64, act: Act
     let item = Item {
         kind,
         rel: parts.relation(v.id),
+        department: None,
         draft,
         locked,
         team: variant == Variant::TeamTask,

@@ -203,6 +203,7 @@ impl TestApp {
             display_name: u.full_name(),
             roles: u.roles,
             department_id: u.department_id,
+            departments: repo::departments_of(&self.db, id).await.expect("departments"),
             csrf: String::new(),
             session_id: String::new(),
             tz: chrono_tz::Tz::UTC,

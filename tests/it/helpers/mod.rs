@@ -6,6 +6,7 @@
 pub mod app;
 pub mod browser;
 pub mod client;
+pub mod crm;
 pub mod html;
 pub mod items;
 pub mod smtp;
