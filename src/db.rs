@@ -149,6 +149,18 @@ impl Db {
         }
     }
 
+    /// Rows whose columns are known only at run time: column `i` decoded as `tys[i]`.
+    pub async fn fetch_values(
+        &self,
+        q: &impl SqlxBinder,
+        tys: &[crate::crm::record::Ty],
+    ) -> Result<Vec<Vec<crate::crm::record::Val>>, sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).fetch_values(q, tys).await,
+            Db::Postgres(p) => Conn::Postgres(&mut *p.acquire().await?).fetch_values(q, tys).await,
+        }
+    }
+
     pub async fn execute(&self, q: &impl SqlxBinder) -> Result<u64, sqlx::Error> {
         match self {
             Db::Sqlite(p) => Conn::Sqlite(&mut *p.acquire().await?).execute(q).await,
@@ -200,6 +212,13 @@ impl Tx {
     pub async fn scalar<T: Scalar>(&mut self, q: &impl SqlxBinder) -> Result<Option<T>, sqlx::Error> {
         self.conn().scalar(q).await
     }
+    pub async fn fetch_values(
+        &mut self,
+        q: &impl SqlxBinder,
+        tys: &[crate::crm::record::Ty],
+    ) -> Result<Vec<Vec<crate::crm::record::Val>>, sqlx::Error> {
+        self.conn().fetch_values(q, tys).await
+    }
     pub async fn execute(&mut self, q: &impl SqlxBinder) -> Result<u64, sqlx::Error> {
         self.conn().execute(q).await
     }
@@ -250,6 +269,23 @@ impl Conn<'_> {
             Conn::Postgres(c) => {
                 let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_scalar_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+            }
+        }
+    }
+    pub async fn fetch_values(
+        self,
+        q: &impl SqlxBinder,
+        tys: &[crate::crm::record::Ty],
+    ) -> Result<Vec<Vec<crate::crm::record::Val>>, sqlx::Error> {
+        use crate::crm::record::decode_all;
+        match self {
+            Conn::Sqlite(c) => {
+                let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
+                decode_all(&sqlx::query_with(AssertSqlSafe(sql), v).fetch_all(c).await?, tys)
+            }
+            Conn::Postgres(c) => {
+                let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
+                decode_all(&sqlx::query_with(AssertSqlSafe(sql), v).fetch_all(c).await?, tys)
             }
         }
     }

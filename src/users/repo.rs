@@ -611,8 +611,11 @@ pub async fn department_head(db: &Db, department_id: i64) -> Result<Option<i64>,
 /// session gives `Viewer::departments`.
 pub async fn departments_of(db: &Db, id: i64) -> Result<Vec<i64>, sqlx::Error> {
     let own: Option<i64> = db
-        .scalar(Query::select().column(Users::DepartmentId).from(Users::Table).and_where(Expr::col(Users::Id).eq(id)))
-        .await?;
+        .scalar::<Option<i64>>(
+            Query::select().column(Users::DepartmentId).from(Users::Table).and_where(Expr::col(Users::Id).eq(id)),
+        )
+        .await?
+        .flatten();
     let others: Vec<(i64,)> = db
         .fetch_all(
             Query::select()

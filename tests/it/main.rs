@@ -12,6 +12,7 @@ mod auth;
 mod bodies;
 mod cli;
 mod crawler;
+mod crm;
 mod foundation;
 mod golden;
 mod input_safety;

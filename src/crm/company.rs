@@ -1,0 +1,36 @@
+//! Companies (§2.2 Company + BaseCounterparty): the fields a user edits, in form order.
+
+use super::fields::{Field, Input, RefTo};
+use super::record::Val;
+use super::repo::{Record, Spec};
+use crate::access::ItemKind;
+
+pub static FIELDS: [Field; 18] = [
+    Field::new("full_name", "Company name", Input::Text { max: 200 }).required(),
+    Field::new("email", "Email", Input::Emails { max: 200 })
+        .required()
+        .help("Several addresses may be given, separated by commas."),
+    Field::new("alternative_names", "Alternative names", Input::LongText)
+        .help("Other names the company is known by, separated by commas (matched when requests come in)."),
+    Field::new("website", "Website", Input::Url { max: 200 }),
+    Field::new("phone", "Phone", Input::Text { max: 100 }),
+    Field::new("registration_number", "Registration number", Input::Text { max: 30 }),
+    Field::new("type_id", "Type of company", Input::Ref(RefTo::Dictionary("client_types"))),
+    Field::new("country_id", "Country", Input::Ref(RefTo::Global("countries"))),
+    Field::new("city_id", "City", Input::Ref(RefTo::Global("cities"))),
+    Field::new("city_name", "City name", Input::Text { max: 50 }).help("When the city is not in the list."),
+    Field::new("region", "Region / State", Input::Text { max: 100 }),
+    Field::new("district", "District / County", Input::Text { max: 100 }),
+    Field::new("address", "Address", Input::Text { max: 200 }),
+    Field::new("lead_source_id", "Lead source", Input::Ref(RefTo::Dictionary("lead_sources"))),
+    Field::new("was_in_touch", "Last contact date", Input::Date),
+    Field::new("massmail", "Mailing list recipient", Input::Flag),
+    Field::new("disqualified", "Disqualified", Input::Flag),
+    Field::new("description", "Description", Input::LongText),
+];
+
+fn name_key(r: &Record) -> Val {
+    Val::Text(crate::text::match_key(r.get(&SPEC, "full_name").text()))
+}
+
+pub static SPEC: Spec = Spec { kind: ItemKind::Company, fields: &FIELDS, derived: &[("name_key", name_key)] };

@@ -1,0 +1,9 @@
+//! The sales CRM: companies, contact persons, leads, deals, payments, products. Each kind is a list of
+//! field descriptors (`fields`) over a row of values (`record`) plus its own rules; access, chat,
+//! files, history, reminders and live events come from the shared object layer (`items`, `access`,
+//! `kinds`).
+
+pub mod company;
+pub mod fields;
+pub mod record;
+pub mod repo;

@@ -1,0 +1,172 @@
+//! Reading and writing a CRM row through its kind's field list: one `get`, `insert` and `update`
+//! for every kind, each write in the caller's transaction with its history entry (the diff names
+//! the fields by their labels and shows values as people read them).
+
+use std::collections::HashMap;
+
+use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+
+use super::fields::{Field, RefTo};
+use super::record::{Ty, Val};
+use crate::access::ItemKind;
+use crate::db::{self, Db, Tx};
+use crate::history::{self, Actor, Change, Diff};
+
+/// A kind's stored shape: its table (from `kinds::KINDS`), its editable fields, and the columns
+/// derived from them on every write (`*_key` look-up columns).
+pub struct Spec {
+    pub kind: ItemKind,
+    pub fields: &'static [Field],
+    /// Columns computed from the values before a write: (column, function of the record).
+    pub derived: &'static [(&'static str, fn(&Record) -> Val)],
+}
+
+/// One row: the values of its kind's fields, in the order of `Spec::fields`, plus the scoping
+/// columns every CRM row has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    pub id: i64,
+    pub values: Vec<Val>,
+    pub department_id: i64,
+    pub owner_id: Option<i64>,
+}
+
+impl Record {
+    /// A new row of `spec`'s kind with every field unset (as stored: "" and false, not NULL).
+    pub fn blank(spec: &Spec, department_id: i64, owner_id: Option<i64>) -> Record {
+        let values = spec.fields.iter().map(|f| f.stored(&Val::Null)).collect();
+        Record { id: 0, values, department_id, owner_id }
+    }
+    /// The value of field `col` (Null when the kind has no such field).
+    pub fn get<'a>(&'a self, spec: &Spec, col: &str) -> &'a Val {
+        static NULL: Val = Val::Null;
+        spec.fields.iter().position(|f| f.col == col).and_then(|i| self.values.get(i)).unwrap_or(&NULL)
+    }
+    pub fn set(&mut self, spec: &Spec, col: &str, v: Val) {
+        if let Some(i) = spec.fields.iter().position(|f| f.col == col) {
+            if self.values.len() < spec.fields.len() {
+                self.values.resize(spec.fields.len(), Val::Null);
+            }
+            self.values[i] = v;
+        }
+    }
+}
+
+fn table(spec: &Spec) -> &'static str {
+    spec.kind.info().table
+}
+
+/// The kind's row `id`, if it exists (callers check access through `items::load` first).
+pub async fn get(db: &Db, spec: &Spec, id: i64) -> Result<Option<Record>, sqlx::Error> {
+    let t = table(spec);
+    let mut q = Query::select();
+    q.column((t, "id")).column((t, "department_id")).column((t, "owner_id"));
+    let mut tys = vec![Ty::Int, Ty::Int, Ty::Int];
+    for f in spec.fields {
+        q.column((t, f.col));
+        tys.push(f.input.ty());
+    }
+    q.from(t).and_where(Expr::col((t, "id")).eq(id));
+    let row = db.fetch_values(&q, &tys).await?.into_iter().next();
+    Ok(row.map(|mut vals| {
+        let values = vals.split_off(3);
+        Record {
+            id: vals[0].int().unwrap_or(0),
+            department_id: vals[1].int().unwrap_or(0),
+            owner_id: vals[2].int(),
+            values,
+        }
+    }))
+}
+
+/// The columns and values a write sets: every field, the derived columns, the scoping columns.
+fn assignments(spec: &Spec, r: &Record, actor: &Actor) -> Vec<(&'static str, SimpleExpr)> {
+    let mut out: Vec<(&'static str, SimpleExpr)> = spec
+        .fields
+        .iter()
+        .zip(r.values.iter().chain(std::iter::repeat(&Val::Null)))
+        .map(|(f, v)| (f.col, f.stored(v).bind(f.input.ty()).into()))
+        .collect();
+    for (col, derive) in spec.derived {
+        out.push((col, derive(r).bind(Ty::Text).into()));
+    }
+    out.push(("department_id", r.department_id.into()));
+    out.push(("owner_id", r.owner_id.into()));
+    out.push(("modified_by_id", actor.id.into()));
+    out.push(("updated_at", db::now().into()));
+    out
+}
+
+/// Inserts `r` (its `id` is ignored) with `extra` columns a form does not edit (the
+/// double-submit `token`, a deal's ticket…) and records "created". Returns the new id.
+pub async fn insert(
+    tx: &mut Tx,
+    spec: &Spec,
+    r: &Record,
+    extra: &[(&'static str, SimpleExpr)],
+    actor: &Actor,
+    names: &Names,
+) -> Result<i64, sqlx::Error> {
+    let mut cols = assignments(spec, r, actor);
+    cols.push(("created_at", db::now().into()));
+    cols.extend(extra.iter().cloned());
+    let mut q = Query::insert();
+    q.into_table(table(spec))
+        .columns(cols.iter().map(|(c, _)| *c))
+        .values_panic(cols.into_iter().map(|(_, v)| v))
+        .returning_col("id");
+    let id = tx.insert_id(&q).await?;
+    let diff = diff(spec, &Record::default(), r, names);
+    let label = spec.kind.label().to_lowercase();
+    let title = r.values.first().map(|v| v.text().to_string()).unwrap_or_default();
+    history::record(tx, actor, spec.kind.slug(), id, Change::Create, &format!("Created the {label} {title}"), &diff)
+        .await?;
+    Ok(id)
+}
+
+/// Writes `after` over `before` and records what changed; nothing when nothing did. Returns the diff.
+pub async fn update(
+    tx: &mut Tx,
+    spec: &Spec,
+    before: &Record,
+    after: &Record,
+    actor: &Actor,
+    names: &Names,
+) -> Result<Diff, sqlx::Error> {
+    let d = diff(spec, before, after, names);
+    if d.is_empty() {
+        return Ok(d);
+    }
+    let mut q = Query::update();
+    q.table(table(spec)).values(assignments(spec, after, actor)).and_where(Expr::col("id").eq(before.id));
+    tx.execute(&q).await?;
+    history::record(tx, actor, spec.kind.slug(), before.id, Change::Update, "Changed", &d).await?;
+    Ok(d)
+}
+
+/// Names of referenced rows, for history and pages: (what, id) → name.
+#[derive(Debug, Default)]
+pub struct Names(pub HashMap<(RefTo, i64), String>);
+
+impl Names {
+    pub fn of(&self, to: RefTo, id: i64) -> Option<String> {
+        self.0.get(&(to, id)).cloned()
+    }
+}
+
+/// The changed fields between two records, as people read them; the owner too.
+pub fn diff(spec: &Spec, before: &Record, after: &Record, names: &Names) -> Diff {
+    let mut d = Diff::default();
+    let name = |to, id| names.of(to, id);
+    for (i, f) in spec.fields.iter().enumerate() {
+        let (a, b) = (before.values.get(i).unwrap_or(&Val::Null), after.values.get(i).unwrap_or(&Val::Null));
+        if a != b {
+            d.field(f.label, f.show(a, &name), f.show(b, &name));
+        }
+    }
+    if before.owner_id != after.owner_id {
+        let show = |o: Option<i64>| o.and_then(|u| names.of(RefTo::User, u)).unwrap_or_default();
+        d.field("Owner", show(before.owner_id), show(after.owner_id));
+    }
+    d
+}
