@@ -609,6 +609,8 @@ pub fn item_audience(parts: &participants::Parts, draft: bool) -> Audience {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
     Tasks,
+    /// The sales CRM: its lists the viewer reads (`reads_crm`).
+    Crm,
     Admin,
 }
 
@@ -616,6 +618,9 @@ pub enum Section {
 pub fn sections(v: &Viewer) -> Vec<Section> {
     // Everyone works with memos, tasks and projects (Django-CRM's "co-workers": every user).
     let mut out = vec![Section::Tasks];
+    if crate::kinds::KINDS.iter().any(|k| !k.kind.is_tasks_section() && reads_crm(v, k.kind)) {
+        out.push(Section::Crm);
+    }
     if v.is(Role::Admin) {
         out.push(Section::Admin);
     }

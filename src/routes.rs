@@ -102,6 +102,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/reminders"),
     ("GET", "/reminders/total"),
     ("POST", "/reminders/:id/deactivate"),
+    // The sales CRM: one set of handlers per route shape (`crm::handlers::CrmKind` reads the kind).
+    ("GET", "/companies"),
+    ("POST", "/companies"),
+    ("GET", "/companies/total"),
+    ("GET", "/companies/new"),
+    ("GET", "/companies/:id"),
+    ("POST", "/companies/:id"),
+    ("GET", "/companies/:id/edit"),
+    ("GET", "/companies/:id/chat"),
+    ("POST", "/companies/:id/chat"),
+    ("POST", "/companies/:id/reminders"),
+    ("GET", "/companies/:id/history"),
+    ("GET", "/companies/:id/delete"),
+    ("POST", "/companies/:id/delete"),
 ];
 
 /// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
@@ -150,6 +164,7 @@ pub fn is_public(pattern: &str) -> bool {
 
 pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
     use crate::chat::handlers as chat;
+    use crate::crm::handlers as crm;
     use crate::files::handlers as files;
     use crate::items::handlers as items;
     use crate::memos::handlers as memos;
@@ -221,6 +236,15 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/reminders", get(reminders::index))
         .at("/reminders/total", get(reminders::total))
         .at("/reminders/:id/deactivate", post(reminders::deactivate))
+        .at("/companies", get(crm::index).post(crm::create))
+        .at("/companies/total", get(crm::total))
+        .at("/companies/new", get(crm::new))
+        .at("/companies/:id", get(crm::show).post(crm::update))
+        .at("/companies/:id/edit", get(crm::edit))
+        .at("/companies/:id/chat", get(chat::panel).post(chat::post))
+        .at("/companies/:id/reminders", post(reminders::create))
+        .at("/companies/:id/history", get(items::history))
+        .at("/companies/:id/delete", get(items::confirm).post(items::delete))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)

@@ -87,7 +87,8 @@ pub fn index(cx: &PageCx<'_>, work: &Work<'_>) -> Markup {
                 }))
                 @for s in access::sections(v) {
                     @match s {
-                        Section::Tasks => {},
+                        // The CRM's home card (counters of §3.4) comes with its menu counters.
+                        Section::Tasks | Section::Crm => {},
                         Section::Admin => div.card {
                             div.card-header { h2.card-title { (icon("shield")) " Administration" } }
                             div.card-body.stack {

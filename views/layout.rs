@@ -157,6 +157,12 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                         (link("/projects", "briefcase", "Projects", nav == Nav::Projects))
                         (link("/reminders", "bell", "My reminders", nav == Nav::Reminders))
                     },
+                    Section::Crm => div.nav-group {
+                        h2.nav-title { "Sales" }
+                        @for k in crate::kinds::KINDS.iter().filter(|k| crate::crm::handlers::spec(k.kind).is_some() && access::reads_crm(v, k.kind)) {
+                            (link(k.path, "building", k.plural, nav == Nav::Crm(k.kind)))
+                        }
+                    },
                     Section::Admin => div.nav-group {
                         h2.nav-title { "Admin" }
                         (link("/admin/users", "users", "Users", nav == Nav::Users))

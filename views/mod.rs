@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod crm;
 pub mod departments;
 pub mod errors;
 pub mod history;

@@ -33,4 +33,22 @@ fn name_key(r: &Record) -> Val {
     Val::Text(crate::text::match_key(r.get(&SPEC, "full_name").text()))
 }
 
-pub static SPEC: Spec = Spec { kind: ItemKind::Company, fields: &FIELDS, derived: &[("name_key", name_key)] };
+pub static SPEC: Spec = Spec {
+    kind: ItemKind::Company,
+    fields: &FIELDS,
+    derived: &[("name_key", name_key)],
+    list: &["type_id", "email", "phone", "country_id"],
+    // §10: name, website, phone, city, address, email, description, registration number,
+    // alternative names.
+    search: &[
+        "full_name",
+        "website",
+        "phone",
+        "city_name",
+        "address",
+        "email",
+        "description",
+        "registration_number",
+        "alternative_names",
+    ],
+};

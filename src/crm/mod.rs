@@ -3,7 +3,11 @@
 //! files, history, reminders and live events come from the shared object layer (`items`, `access`,
 //! `kinds`).
 
+pub mod choices;
 pub mod company;
 pub mod fields;
+pub mod form;
+pub mod handlers;
+pub mod list;
 pub mod record;
 pub mod repo;

@@ -19,6 +19,16 @@ pub struct Spec {
     pub fields: &'static [Field],
     /// Columns computed from the values before a write: (column, function of the record).
     pub derived: &'static [(&'static str, fn(&Record) -> Val)],
+    /// The fields the list shows, after the title (the first field).
+    pub list: &'static [&'static str],
+    /// The columns a search looks in (§10), all text.
+    pub search: &'static [&'static str],
+}
+
+impl Spec {
+    pub fn field(&self, col: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.col == col)
+    }
 }
 
 /// One row: the values of its kind's fields, in the order of `Spec::fields`, plus the scoping

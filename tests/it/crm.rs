@@ -90,3 +90,82 @@ async fn a_company_round_trips_through_its_field_list_with_history_and_keys() {
     assert!(repo::update(&mut tx, &SPEC, &after, &after.clone(), &actor, &names).await.unwrap().is_empty());
     tx.commit().await.unwrap();
 }
+
+/// The company pages over HTTP, as each role meets them: who may list, create, see, change; the
+/// form's messages; the default "mine" list of a manager; search by ID; nothing changes on a refusal.
+#[tokio::test]
+async fn companies_are_listed_created_and_edited_by_the_rules_of_each_role() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+
+    let empty = mark.get("/companies").await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert!(empty.exists(".empty-state"), "an empty list says so");
+    assert!(empty.exists("a[href='/companies/new']"));
+
+    // The form: required fields and bad values get messages, and nothing is written.
+    let form = mark.get("/companies/new").await;
+    assert_eq!(form.status, 200);
+    assert!(form.exists("input[name=full_name][required]") && form.exists("select[name=type_id]"));
+    let bad = mark.post_form("/companies", &[("full_name", ""), ("email", "nope"), ("website", "javascript:x")]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.field_error("full_name").as_deref(), Some("This field is required."));
+    assert!(bad.field_error("email").unwrap_or_default().contains("\"nope\""));
+    assert!(bad.field_error("website").is_some());
+    assert_eq!(bad.attr("input[name=email]", "value").as_deref(), Some("nope"), "what was typed comes back");
+    let foreign_type =
+        mark.post_form("/companies", &[("full_name", "X"), ("email", "x@x.org"), ("type_id", "999999")]).await;
+    assert_eq!(foreign_type.status, 422, "a dictionary row of no department of his is refused");
+    assert_eq!(app.count("companies", sea_query::Condition::all()).await, 0);
+
+    let made = mark
+        .post_form(
+            "/companies",
+            &[("full_name", "Bolt & Nut Ltd"), ("email", "office@bolt.example"), ("massmail", "on")],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let url = made.header("location").unwrap();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    let page = mark.get(&url).await;
+    assert_eq!(page.text("h1.page-title"), "Bolt & Nut Ltd");
+    assert!(page.exists(&format!("a[href='/companies/{id}/edit']")));
+    assert_eq!(app.field("companies", id, "department_id").await.as_deref(), Some(sales.to_string().as_str()));
+
+    // Everyone in the department sees it; a manager's list shows his own by default.
+    let helen = app.login_as("Helen.Head.Sales").await;
+    assert_eq!(helen.get(&url).await.status, 200);
+    assert_eq!(helen.get("/companies").await.count("#company-list tbody tr"), 0, "Helen's own: none");
+    assert_eq!(helen.get("/companies?owner=all").await.count("#company-list tbody tr"), 1);
+    assert!(!helen.get(&url).await.exists(&format!("a[href='/companies/{id}/edit']")), "not hers");
+    assert_eq!(helen.post_form(&url, &[("full_name", "Hijacked"), ("email", "h@h.org")]).await.status, 403);
+    assert_eq!(helen.get(&format!("/companies?owner=all&q=ID%20{id}")).await.count("#company-list tbody tr"), 1);
+    assert_eq!(helen.get("/companies?owner=all&q=nut%20ltd").await.count("#company-list tbody tr"), 1);
+    assert_eq!(helen.get("/companies?owner=all&q=zzz").await.count("#company-list tbody tr"), 0);
+
+    // Another department's manager does not even learn it exists; a co-worker has no CRM at all.
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert_eq!(eve.get(&url).await.status, 404);
+    assert_eq!(eve.get("/companies?owner=all").await.count("#company-list tbody tr"), 0);
+    let carl = app.login_as("Carl.CoWorker").await;
+    assert_eq!(carl.get("/companies").await.status, 403);
+    assert!(!carl.get("/").await.exists("a[href='/companies']"), "no Sales menu for a co-worker");
+
+    // A chief sees every department's companies, read-only.
+    let garry = app.login_as("Garry.Chief").await;
+    assert!(garry.get("/").await.exists("a[href='/companies']"));
+    assert_eq!(garry.get("/companies").await.count("#company-list tbody tr"), 1, "a chief's list is everyone's");
+    assert_eq!(garry.post_form(&url, &[("full_name", "Chief's"), ("email", "c@c.org")]).await.status, 403);
+    assert_eq!(garry.get("/companies/new").await.status, 403);
+
+    // The operator of the department may change it; the change is in its history.
+    let olga = app.login_as("Olga.Operator.Sales").await;
+    let saved = olga.post_form(&url, &[("full_name", "Bolt & Nut Ltd."), ("email", "office@bolt.example")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(app.field("companies", id, "full_name").await.as_deref(), Some("Bolt & Nut Ltd."));
+    let history = mark.get(&format!("{url}/history")).await;
+    assert_eq!(history.status, 200);
+    assert!(history.body.contains("Bolt &amp; Nut Ltd."), "the rename is in the history");
+    assert!(history.body.contains("Mailing list recipient"), "unticking the box is recorded too");
+}

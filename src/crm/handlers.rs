@@ -1,0 +1,288 @@
+//! One set of handlers for every CRM kind with a field list: the list, its total, the page, the new
+//! and edit forms and their saves. The kind comes from the path's first segment (`/companies/…`);
+//! chat, files, reminders, history and delete are the shared item routes.
+
+use poem::web::{Data, Path};
+use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, handler};
+
+use super::form::{self, Raw};
+use super::list::{self, Filter};
+use super::repo::{self, Record, Spec};
+use crate::access::{self, Action, Item, ItemKind, Object, Viewer};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, FormErrors};
+use crate::history::Actor;
+use crate::htmx::{self, HxRequest};
+use crate::items;
+use crate::views;
+use crate::views::layout::Nav;
+use crate::web::{self, Form, Query};
+
+/// The field list of a CRM kind, if it has one.
+pub fn spec(kind: ItemKind) -> Option<&'static Spec> {
+    match kind {
+        ItemKind::Company => Some(&super::company::SPEC),
+        _ => None,
+    }
+}
+
+/// The CRM kind a route is about, from the path's first segment.
+#[derive(Clone, Copy)]
+pub struct CrmKind(pub &'static Spec);
+
+impl<'a> FromRequest<'a> for CrmKind {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let segment = req.uri().path().split('/').nth(1).unwrap_or_default();
+        let spec = crate::kinds::by_path_segment(segment).and_then(spec).ok_or(AppError::NotFound)?;
+        Ok(CrmKind(spec))
+    }
+}
+
+fn nav(spec: &Spec) -> Nav {
+    Nav::Crm(spec.kind)
+}
+
+/// The departments `v` may put a new row in: their own, or (administrators and chiefs without
+/// one) every department.
+async fn departments_for_new(state: &AppState, v: &Viewer) -> AppResult<Vec<(i64, String)>> {
+    let all = crate::users::repo::departments(&state.db).await?;
+    Ok(all
+        .into_iter()
+        .filter(|d| {
+            v.works_in(d.id) || (v.departments.is_empty() && access::crm_sees_all_departments(v, ItemKind::Company))
+        })
+        .map(|d| (d.id, d.name))
+        .collect())
+}
+
+/// A new row of the kind in `department`, as the access rules see it.
+fn prospective(kind: ItemKind, department: i64) -> Object<'static> {
+    Object::Item(Item {
+        kind,
+        rel: access::Rel::of(&[crate::participants::PRole::Owner]),
+        department: Some(department),
+        draft: false,
+        locked: false,
+        team: false,
+        subtask: false,
+        related: false,
+    })
+}
+
+/// `GET /<kind>`.
+#[handler]
+pub async fn index(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    kind: CrmKind,
+    Query(f): Query<Filter>,
+) -> AppResult<Response> {
+    let spec = kind.0;
+    let page = list::list(&state.db, &viewer, spec, &f).await?;
+    let names = super::choices::names(&state.db, spec, &page.items.iter().collect::<Vec<_>>()).await?;
+    let departments = if access::crm_sees_all_departments(&viewer, spec.kind) || viewer.departments.len() > 1 {
+        departments_for_new(&state, &viewer).await?
+    } else {
+        Vec::new()
+    };
+    let can_create = departments_for_new(&state, &viewer)
+        .await?
+        .iter()
+        .any(|(d, _)| access::can(&viewer, Action::Create, &prospective(spec.kind, *d)));
+    let rows = views::crm::Rows { spec, page: &page, names: &names, filter: &f, departments: &departments, can_create };
+    if hx.0 {
+        return Ok(views::crm::list(&rows).into_response());
+    }
+    let cx = web::page_cx(&state, &viewer, nav(spec), hx).await?;
+    Ok(views::crm::index(&cx, &rows).into_response())
+}
+
+/// `GET /<kind>/total?<filters>`.
+#[handler]
+pub async fn total(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    kind: CrmKind,
+    Query(f): Query<Filter>,
+) -> AppResult<maud::Markup> {
+    let spec = kind.0;
+    let key = format!("{}{}", spec.kind.slug(), f.query(1));
+    let n = state.totals.get(viewer.id, key, list::total(&state.db, &viewer, spec, &f)).await?;
+    let noun = views::ui::Noun(spec.kind.info().label, spec.kind.info().plural);
+    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), noun))
+}
+
+/// `GET /<kind>/:id`.
+#[handler]
+pub async fn show(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    kind: CrmKind,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let spec = kind.0;
+    let it = items::load(&state.db, &viewer, spec.kind, id, Action::View).await?;
+    let r = repo::get(&state.db, spec, id).await?.ok_or(AppError::NotFound)?;
+    let names = super::choices::names(&state.db, spec, &[&r]).await?;
+    let department = crate::users::repo::department(&state.db, r.department_id).await?.name;
+    let panels = items::panels(&state, &viewer, &it).await?;
+    let cx = web::page_cx(&state, &viewer, nav(spec), hx).await?;
+    let page = views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department };
+    Ok(views::crm::show(&cx, &page, &panels).into_response())
+}
+
+/// The new-row form's query: which department (when the viewer may choose).
+#[derive(serde::Deserialize, Default)]
+pub struct NewQuery {
+    #[serde(default)]
+    pub department: String,
+}
+
+async fn render_form(
+    state: &AppState,
+    viewer: &Viewer,
+    hx: HxRequest,
+    spec: &'static Spec,
+    mode: views::crm::Mode,
+    department: i64,
+    raw: &Raw,
+    errs: &FormErrors,
+) -> AppResult<maud::Markup> {
+    let options = form::options(&state.db, spec, department).await?;
+    let departments = match mode {
+        views::crm::Mode::New => departments_for_new(state, viewer).await?,
+        views::crm::Mode::Edit(_) => Vec::new(),
+    };
+    let cx = web::page_cx(state, viewer, nav(spec), hx).await?;
+    let f = views::crm::FormPage { spec, mode, raw, errs, options: &options, departments: &departments, department };
+    Ok(views::crm::form(&cx, &f))
+}
+
+/// The department a new row goes in: the one asked for if the viewer may create there, else their
+/// first where they may.
+async fn new_department(state: &AppState, v: &Viewer, spec: &Spec, asked: &str) -> AppResult<i64> {
+    let allowed: Vec<i64> = departments_for_new(state, v)
+        .await?
+        .into_iter()
+        .map(|(d, _)| d)
+        .filter(|d| access::can(v, Action::Create, &prospective(spec.kind, *d)))
+        .collect();
+    match asked.parse::<i64>() {
+        Ok(d) if allowed.contains(&d) => Ok(d),
+        Ok(_) => Err(AppError::Forbidden),
+        Err(_) => allowed.first().copied().ok_or(AppError::Forbidden),
+    }
+}
+
+/// `GET /<kind>/new`.
+#[handler]
+pub async fn new(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    kind: CrmKind,
+    Query(q): Query<NewQuery>,
+) -> AppResult<Response> {
+    let spec = kind.0;
+    let department = new_department(&state, &viewer, spec, &q.department).await?;
+    let blank = Record::blank(spec, department, Some(viewer.id));
+    let raw = Raw::of(spec, &blank);
+    Ok(render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, &FormErrors::default())
+        .await?
+        .into_response())
+}
+
+/// `POST /<kind>`.
+#[handler]
+pub async fn create(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    kind: CrmKind,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let spec = kind.0;
+    let raw = Raw::from_pairs(pairs);
+    let department = new_department(&state, &viewer, spec, raw.get("department_id")).await?;
+    let options = form::options(&state.db, spec, department).await?;
+    let blank = Record::blank(spec, department, Some(viewer.id));
+    let record = match form::parse(spec, &raw, &blank, &options) {
+        Ok(r) => r,
+        Err(errs) => {
+            let page = render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, &errs).await?;
+            return Ok(web::invalid(page));
+        }
+    };
+    let actor = Actor::from(&viewer);
+    let names = super::choices::names(&state.db, spec, &[&record]).await?;
+    // The double-submit token of the form (§2.2 `token`): 32 random hex characters.
+    let token: String = crate::auth::session::random_token().chars().take(32).collect();
+    let mut tx = state.db.begin().await?;
+    let id = repo::insert(&mut tx, spec, &record, &[("token", token.into())], &actor, &names).await?;
+    tx.commit().await?;
+    let it = items::load_any(&state.db, spec.kind, id).await?;
+    items::publish_changed(&state.bus, &it);
+    Ok(htmx::redirect(hx, &it.url()))
+}
+
+/// `GET /<kind>/:id/edit`.
+#[handler]
+pub async fn edit(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    kind: CrmKind,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let spec = kind.0;
+    items::load(&state.db, &viewer, spec.kind, id, Action::Edit).await?;
+    let r = repo::get(&state.db, spec, id).await?.ok_or(AppError::NotFound)?;
+    let raw = Raw::of(spec, &r);
+    Ok(render_form(
+        &state,
+        &viewer,
+        hx,
+        spec,
+        views::crm::Mode::Edit(id),
+        r.department_id,
+        &raw,
+        &FormErrors::default(),
+    )
+    .await?
+    .into_response())
+}
+
+/// `POST /<kind>/:id`.
+#[handler]
+pub async fn update(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    kind: CrmKind,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let spec = kind.0;
+    let it = items::load(&state.db, &viewer, spec.kind, id, Action::Edit).await?;
+    let before = repo::get(&state.db, spec, id).await?.ok_or(AppError::NotFound)?;
+    let raw = Raw::from_pairs(pairs);
+    let options = form::options(&state.db, spec, before.department_id).await?;
+    let after = match form::parse(spec, &raw, &before, &options) {
+        Ok(r) => r,
+        Err(errs) => {
+            let mode = views::crm::Mode::Edit(id);
+            let page = render_form(&state, &viewer, hx, spec, mode, before.department_id, &raw, &errs).await?;
+            return Ok(web::invalid(page));
+        }
+    };
+    let names = super::choices::names(&state.db, spec, &[&before, &after]).await?;
+    let mut tx = state.db.begin().await?;
+    let diff = repo::update(&mut tx, spec, &before, &after, &Actor::from(&viewer), &names).await?;
+    tx.commit().await?;
+    if !diff.is_empty() {
+        items::publish_changed(&state.bus, &it);
+    }
+    Ok(htmx::redirect(hx, &it.url()))
+}

@@ -1,0 +1,174 @@
+//! A CRM kind's list: the rows the viewer may see (`access::scope`), narrowed by the list's filters
+//! (search, owner, department), newest first, a page at a time.
+
+use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use serde::Deserialize;
+
+use super::record::Ty;
+use super::repo::{Record, Spec};
+use crate::access::{self, ListKind, Role, Viewer};
+use crate::db::{self, Db};
+use crate::error::AppResult;
+use crate::paging::{self, Paged, Total};
+
+/// The list's query string.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Filter {
+    #[serde(default)]
+    pub q: String,
+    /// "" (the viewer's default, see `Filter::owner_default`), "mine", "all", "none" or a user id.
+    #[serde(default)]
+    pub owner: String,
+    /// "" (all the viewer may see) or a department id.
+    #[serde(default)]
+    pub department: String,
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
+    pub page: Option<u32>,
+}
+
+/// Who a list's rows belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    All,
+    /// Owned or co-owned by the viewer.
+    Mine,
+    Nobody,
+    User(i64),
+}
+
+impl Filter {
+    pub fn query(&self, page: u64) -> String {
+        crate::views::ui::query(&[
+            ("q", self.q.clone()),
+            ("owner", self.owner.clone()),
+            ("department", self.department.clone()),
+            ("page", if page > 1 { page.to_string() } else { String::new() }),
+        ])
+    }
+
+    /// §3.2: the list shows a user their own rows first, unless they are an administrator, a
+    /// superoperator, a task operator, an accountant, or a chief who is not also a manager.
+    pub fn owner_default(v: &Viewer) -> Owner {
+        let sees_all = v.is(Role::Admin)
+            || v.is_superoperator()
+            || v.is(Role::TaskOperator)
+            || v.is(Role::Accountant)
+            || (v.is(Role::Chief) && !v.is(Role::SalesManager));
+        if sees_all { Owner::All } else { Owner::Mine }
+    }
+
+    pub fn owner(&self, v: &Viewer) -> Owner {
+        match self.owner.as_str() {
+            "" => Filter::owner_default(v),
+            "mine" => Owner::Mine,
+            "none" => Owner::Nobody,
+            "all" => Owner::All,
+            id => id.parse().map(Owner::User).unwrap_or(Owner::All),
+        }
+    }
+}
+
+/// `ID 123`, `id123`: the row with that id (§10), whatever the other filters say.
+pub fn id_search(q: &str) -> Option<i64> {
+    let t = q.trim();
+    let rest = t.get(..2).filter(|p| p.eq_ignore_ascii_case("id")).map(|_| t[2..].trim_start())?;
+    rest.parse().ok()
+}
+
+fn columns(spec: &Spec) -> (SelectStatement, Vec<Ty>) {
+    let t = spec.kind.info().table;
+    let mut q = Query::select();
+    q.column((t, "id")).column((t, "department_id")).column((t, "owner_id"));
+    let mut tys = vec![Ty::Int, Ty::Int, Ty::Int];
+    for f in spec.fields {
+        q.column((t, f.col));
+        tys.push(f.input.ty());
+    }
+    q.from(t);
+    (q, tys)
+}
+
+/// The rows `v` may see with the filter's conditions, before order and window.
+pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> AppResult<SelectStatement> {
+    let t = spec.kind.info().table;
+    access::scope(v, ListKind::Crm(spec.kind), &mut q)?;
+    if let Some(id) = id_search(&f.q) {
+        q.and_where(Expr::col((t, "id")).eq(id));
+        return Ok(q);
+    }
+    let text = f.q.trim().to_lowercase();
+    if !text.is_empty() {
+        let pattern = db::like_pattern(&text);
+        let mut any = Expr::val(false).into();
+        for col in spec.search {
+            let like = Expr::expr(Func::lower(Expr::col((t, *col)))).like(LikeExpr::new(pattern.clone()).escape('\\'));
+            any = Expr::expr(any).or(like);
+        }
+        q.and_where(any);
+    }
+    let co_owner = matches!(spec.kind.info().ownership, crate::kinds::Ownership::Columns { co_owner: true });
+    match f.owner(v) {
+        Owner::All => {}
+        Owner::Nobody => {
+            q.and_where(Expr::col((t, "owner_id")).is_null());
+        }
+        Owner::User(u) => {
+            q.and_where(Expr::col((t, "owner_id")).eq(u));
+        }
+        Owner::Mine if co_owner => {
+            q.and_where(Expr::col((t, "owner_id")).eq(v.id).or(Expr::col((t, "co_owner_id")).eq(v.id)));
+        }
+        Owner::Mine => {
+            q.and_where(Expr::col((t, "owner_id")).eq(v.id));
+        }
+    }
+    if let Ok(d) = f.department.parse::<i64>() {
+        q.and_where(Expr::col((t, "department_id")).eq(d));
+    }
+    Ok(q)
+}
+
+/// One page of the list, newest first.
+pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Paged<Record>> {
+    let t = spec.kind.info().table;
+    let (q, tys) = columns(spec);
+    let page = paging::page_number(f.page);
+    let mut q = filtered(v, spec, f, q)?;
+    q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
+    let rows = db.fetch_values(&q, &tys).await?;
+    let records = rows
+        .into_iter()
+        .map(|mut vals| {
+            let values = vals.split_off(3);
+            Record {
+                id: vals[0].int().unwrap_or(0),
+                department_id: vals[1].int().unwrap_or(0),
+                owner_id: vals[2].int(),
+                values,
+            }
+        })
+        .collect();
+    Ok(Paged::window(records, page))
+}
+
+/// How many rows the filter finds (bounded: "more than 1,000").
+pub async fn total(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Total> {
+    let t = spec.kind.info().table;
+    let mut q = Query::select();
+    q.column((t, "id")).from(t);
+    let q = filtered(v, spec, f, q)?;
+    Ok(paging::bounded_count(db, q).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn id_searches_are_recognised() {
+        assert_eq!(super::id_search("ID 123"), Some(123));
+        assert_eq!(super::id_search("id123"), Some(123));
+        assert_eq!(super::id_search("  Id  7 "), Some(7));
+        assert_eq!(super::id_search("idea"), None);
+        assert_eq!(super::id_search("ID"), None);
+        assert_eq!(super::id_search("Ä"), None);
+    }
+}

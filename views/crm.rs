@@ -1,0 +1,282 @@
+//! The CRM's pages for every kind with a field list: the list with its filters, the object's page,
+//! the form. They walk the kind's `crm::repo::Spec`.
+
+use maud::{Markup, html};
+
+use crate::access::{Action, ItemKind};
+use crate::crm::fields::{Field, Input, RefTo};
+use crate::crm::form::{Options, Raw};
+use crate::crm::list::{Filter, Owner};
+use crate::crm::repo::{Names, Record, Spec};
+use crate::error::FormErrors;
+use crate::items::{ItemRef, Panels};
+use crate::paging::Paged;
+use crate::views::items::{self, Actions};
+use crate::views::layout::{PageCx, page};
+use crate::views::live::{LIST_DELAY_MS, Live};
+use crate::views::ui::{self, icon};
+
+/// "1 company", "12 companies".
+pub fn noun(kind: ItemKind) -> ui::Noun {
+    match kind {
+        ItemKind::Company => ui::Noun("company", "companies"),
+        ItemKind::Contact => ui::Noun("contact person", "contact persons"),
+        ItemKind::Lead => ui::Noun("lead", "leads"),
+        ItemKind::Deal => ui::Noun("deal", "deals"),
+        ItemKind::Payment => ui::Noun("payment", "payments"),
+        ItemKind::Product => ui::Noun("product", "products"),
+        ItemKind::Memo => ui::Noun("memo", "memos"),
+        ItemKind::Task => ui::Noun("task", "tasks"),
+        ItemKind::Project => ui::Noun("project", "projects"),
+    }
+}
+
+pub struct Rows<'a> {
+    pub spec: &'static Spec,
+    pub page: &'a Paged<Record>,
+    pub names: &'a Names,
+    pub filter: &'a Filter,
+    /// The department filter's choices (empty: no department filter).
+    pub departments: &'a [(i64, String)],
+    pub can_create: bool,
+}
+
+fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
+    f.show(v, &|to, id| names.of(to, id))
+}
+
+fn owner_name(r: &Record, names: &Names) -> Option<String> {
+    r.owner_id.map(|u| names.of(RefTo::User, u).unwrap_or_else(|| "(former user)".into()))
+}
+
+pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
+    let (spec, f) = (rows.spec, rows.filter);
+    let k = spec.kind.info();
+    let owner = f.owner(cx.viewer);
+    let owner_value = match owner {
+        Owner::All => "all".to_string(),
+        Owner::Mine => "mine".to_string(),
+        Owner::Nobody => "none".to_string(),
+        Owner::User(u) => u.to_string(),
+    };
+    let list_id = format!("{}-list", k.slug);
+    page(
+        cx,
+        k.plural,
+        html! {
+            div.page-header {
+                div { h1.page-title { (k.plural) } }
+                @if rows.can_create {
+                    div.page-actions { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }
+                }
+            }
+            form.filters method="get" action=(k.path) hx-get=(k.path) hx-target=(format!("#{list_id}")) hx-swap="outerHTML" hx-push-url="true"
+                hx-trigger="input changed delay:300ms from:find input[type=search], change" {
+                input type="search" name="q" value=(f.q) placeholder=(format!("Search {} (or ID 123)", k.plural.to_lowercase())) aria-label=(format!("Search {}", k.plural.to_lowercase()));
+                select name="owner" aria-label="Owner" {
+                    option value="mine" selected[owner == Owner::Mine] { "Mine" }
+                    option value="all" selected[owner == Owner::All] { "Everyone's" }
+                    option value="none" selected[owner == Owner::Nobody] { "No owner" }
+                }
+                @if !rows.departments.is_empty() {
+                    select name="department" aria-label="Department" {
+                        option value="" { "All departments" }
+                        @for (id, name) in rows.departments {
+                            option value=(id) selected[f.department == id.to_string()] { (name) }
+                        }
+                    }
+                }
+                button.btn type="submit" { "Filter" }
+            }
+            @if !f.owner.is_empty() || owner == Owner::Mine {
+                p.muted.text-small { "Showing " (match owner { Owner::Mine => "your own", Owner::Nobody => "unowned", Owner::All => "everyone's", Owner::User(_) => "one owner's" }) " " (k.plural.to_lowercase()) "." @if owner_value == "mine" { " Choose “Everyone's” to see the whole department." } }
+            }
+            (list(rows))
+        },
+    )
+}
+
+pub fn list(r: &Rows<'_>) -> Markup {
+    let spec = r.spec;
+    let k = spec.kind.info();
+    let new_url = format!("{}/new", k.path);
+    let url = format!("{}{}", k.path, r.filter.query(r.page.page));
+    let id = format!("{}-list", k.slug);
+    let shown: Vec<&Field> = spec.list.iter().filter_map(|c| spec.field(c)).collect();
+    Live::new(&id, &url, &crate::events::names::kind_changed(spec.kind)).delay(LIST_DELAY_MS).div("", html! {
+        @if r.page.items.is_empty() {
+            @if r.filter.q.trim().is_empty() {
+                (ui::empty_state("building", &format!("No {} here yet.", k.plural.to_lowercase()), r.can_create.then_some((new_url.as_str(), "Add one"))))
+            } @else {
+                (ui::empty_state("search", &format!("No {} match “{}”.", k.plural.to_lowercase(), r.filter.q.trim()), None))
+            }
+        } @else {
+            div.table-wrap { table.table {
+                thead { tr {
+                    th { (spec.fields[0].label) }
+                    @for f in &shown { th { (f.label) } }
+                    th { "Owner" }
+                    th.num { "ID" }
+                } }
+                tbody { @for row in &r.page.items {
+                    tr id=(format!("{}-{}", k.slug, row.id)) {
+                        td.name { a href=(format!("{}/{}", k.path, row.id)) { (value(&spec.fields[0], &row.values[0], r.names)) } }
+                        @for f in &shown {
+                            td { (value(f, row.get(spec, f.col), r.names)) }
+                        }
+                        td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } }
+                        td.num.muted { (row.id) }
+                    }
+                } }
+            } }
+            (ui::pagination(r.page, noun(spec.kind), |n| format!("{}{}", k.path, r.filter.query(n))))
+        }
+    })
+}
+
+pub struct Page<'a> {
+    pub spec: &'static Spec,
+    pub item: &'a ItemRef,
+    pub record: &'a Record,
+    pub names: &'a Names,
+    pub department: &'a str,
+}
+
+pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
+    let v = cx.viewer;
+    let (it, spec, r) = (p.item, p.spec, p.record);
+    let acts = Actions { edit: it.can(v, Action::Edit), delete: it.can(v, Action::Delete), copy: None };
+    page(
+        cx,
+        &it.title,
+        html! {
+            div.item-layout {
+                (items::live_region(it, html! {
+                    div.page-header {
+                        div { h1.page-title { (it.title) } p.page-subtitle { (spec.kind.label()) " · ID " (r.id) } }
+                        div.page-actions { (items::actions(it, &acts)) }
+                    }
+                    div.card { div.card-body {
+                        dl.kv {
+                            @for (f, val) in spec.fields.iter().zip(&r.values).skip(1) {
+                                @if !val.is_empty() && !(f.input == Input::Flag && !val.flag()) {
+                                    dt { (f.label) }
+                                    dd.pre-line[f.input == Input::LongText] { (value(f, val, p.names)) }
+                                }
+                            }
+                            dt { "Owner" } dd { @match owner_name(r, p.names) { Some(n) => (n), None => span.muted { "No owner" } } }
+                            dt { "Department" } dd { (p.department) }
+                        }
+                    } }
+                }))
+                aside.item-side.stack { (items::side_panels(it, panels, &v.csrf)) }
+            }
+        },
+    )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    New,
+    Edit(i64),
+}
+
+pub struct FormPage<'a> {
+    pub spec: &'static Spec,
+    pub mode: Mode,
+    pub raw: &'a Raw,
+    pub errs: &'a FormErrors,
+    pub options: &'a Options,
+    /// New rows: the departments the viewer may choose (shown when more than one).
+    pub departments: &'a [(i64, String)],
+    pub department: i64,
+}
+
+fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
+    let value = raw.get(f.col);
+    let id = format!("f-{}", f.col);
+    let err = errs.get(f.col);
+    let help = (!f.help.is_empty()).then_some(f.help);
+    match f.input {
+        Input::Text { .. }
+        | Input::Emails { .. }
+        | Input::Url { .. }
+        | Input::Date
+        | Input::Money
+        | Input::Number { .. } => {
+            let kind = match f.input {
+                Input::Date => "date",
+                Input::Url { .. } => "text",
+                Input::Number { .. } => "number",
+                _ => "text",
+            };
+            let mut field = ui::Field::new(f.col, f.label, value, errs).kind(kind);
+            if f.required {
+                field = field.required();
+            }
+            if let Some(h) = help {
+                field = field.help(h);
+            }
+            html! { (field) }
+        }
+        Input::LongText => html! {
+            div.field.has-error[err.is_some()] {
+                label for=(id) { (f.label) }
+                textarea id=(id) name=(f.col) rows="4" { (value) }
+                @if let Some(h) = help { p.help { (h) } }
+                @if let Some(e) = err { p.field-error { (e) } }
+            }
+        },
+        Input::Flag => html! {
+            div.field {
+                label.check { input type="checkbox" name=(f.col) value="on" checked[value == "on"]; " " (f.label) }
+                @if let Some(h) = help { p.help { (h) } }
+            }
+        },
+        Input::Choice(list) => {
+            let opts: Vec<(String, String)> = list.iter().map(|(s, l)| (s.to_string(), l.to_string())).collect();
+            ui::select(f.col, f.label, value, &opts, errs)
+        }
+        Input::Ref(_) => {
+            let mut opts = vec![(String::new(), "—".to_string())];
+            if let Some(list) = options.get(f.col) {
+                opts.extend(list.iter().map(|(id, n)| (id.to_string(), n.clone())));
+            }
+            ui::select(f.col, f.label, value, &opts, errs)
+        }
+    }
+}
+
+pub fn form(cx: &PageCx<'_>, p: &FormPage<'_>) -> Markup {
+    let k = p.spec.kind.info();
+    let (title, action, back) = match p.mode {
+        Mode::New => (format!("New {}", k.label.to_lowercase()), k.path.to_string(), k.path.to_string()),
+        Mode::Edit(id) => {
+            (format!("Edit {}", k.label.to_lowercase()), format!("{}/{id}", k.path), format!("{}/{id}", k.path))
+        }
+    };
+    let departments: Vec<(String, String)> = p.departments.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
+    page(
+        cx,
+        &title,
+        html! {
+            div.page-header { div { h1.page-title { (title) } } }
+            div.card { div.card-body {
+                (ui::form_errors(p.errs))
+                form.form method="post" action=(action) {
+                    (ui::csrf(&cx.viewer.csrf))
+                    @if departments.len() > 1 {
+                        (ui::select("department_id", "Department", &p.department.to_string(), &departments, p.errs))
+                    } @else {
+                        input type="hidden" name="department_id" value=(p.department);
+                    }
+                    @for f in p.spec.fields { (input(f, p.raw, p.errs, p.options)) }
+                    div.form-actions {
+                        a.btn.btn-ghost href=(back) { "Cancel" }
+                        button.btn.btn-primary type="submit" { "Save" }
+                    }
+                }
+            } }
+        },
+    )
+}
