@@ -122,7 +122,8 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     tr id=(format!("{}-{}", k.slug, row.id)) {
                         td.name { a href=(format!("{}/{}", k.path, row.id)) { (value(&spec.fields[0], &row.values[0], r.names)) } }
                         @for f in &shown {
-                            td { (value(f, row.get(spec, f.col), r.names)) }
+                            @let shown_value = value(f, row.get(spec, f.col), r.names);
+                            td { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
                         }
                         td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } }
                         td.num.muted { (row.id) }

@@ -24,7 +24,7 @@ pub static FIELDS: [Field; 18] = [
     Field::new("address", "Address", Input::Text { max: 200 }),
     Field::new("lead_source_id", "Lead source", Input::Ref(RefTo::Dictionary("lead_sources"))),
     Field::new("was_in_touch", "Last contact date", Input::Date),
-    Field::new("massmail", "Mailing list recipient", Input::Flag),
+    Field::new("massmail", "Mailing list recipient", Input::Flag).default("on"),
     Field::new("disqualified", "Disqualified", Input::Flag),
     Field::new("description", "Description", Input::LongText),
 ];

@@ -78,17 +78,22 @@ pub struct Field {
     pub required: bool,
     /// A line under the input.
     pub help: &'static str,
+    /// What a new row's form starts with (as typed: "on" ticks a box).
+    pub default: &'static str,
 }
 
 impl Field {
     pub const fn new(col: &'static str, label: &'static str, input: Input) -> Field {
-        Field { col, label, input, required: false, help: "" }
+        Field { col, label, input, required: false, help: "", default: "" }
     }
     pub const fn required(self) -> Field {
         Field { required: true, ..self }
     }
     pub const fn help(self, help: &'static str) -> Field {
         Field { help, ..self }
+    }
+    pub const fn default(self, default: &'static str) -> Field {
+        Field { default, ..self }
     }
 
     /// The stored value of what a user typed (already trimmed of line-break tricks by the form

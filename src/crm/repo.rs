@@ -42,9 +42,9 @@ pub struct Record {
 }
 
 impl Record {
-    /// A new row of `spec`'s kind with every field unset (as stored: "" and false, not NULL).
+    /// A new row of `spec`'s kind: each field's default, or unset (as stored: "" and false, not NULL).
     pub fn blank(spec: &Spec, department_id: i64, owner_id: Option<i64>) -> Record {
-        let values = spec.fields.iter().map(|f| f.stored(&Val::Null)).collect();
+        let values = spec.fields.iter().map(|f| f.stored(&f.parse(f.default).unwrap_or_default())).collect();
         Record { id: 0, values, department_id, owner_id }
     }
     /// The value of field `col` (Null when the kind has no such field).

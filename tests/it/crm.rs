@@ -169,3 +169,46 @@ async fn companies_are_listed_created_and_edited_by_the_rules_of_each_role() {
     assert!(history.body.contains("Bolt &amp; Nut Ltd."), "the rename is in the history");
     assert!(history.body.contains("Mailing list recipient"), "unticking the box is recorded too");
 }
+
+/// In Chromium: a manager creates a company through the form (a validation error first) and lands
+/// on its page with the whole shell; a colleague with the department's list open sees it appear
+/// without reloading.
+#[tokio::test]
+async fn in_the_browser_a_new_company_shows_on_a_colleagues_open_list() {
+    use std::time::Duration;
+
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+    const WAIT: Duration = Duration::from_secs(5);
+
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    crm::department(&app, "Sales").await;
+    let (mark, helen) = Browser::pair().await;
+    helen.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
+    helen.goto(&format!("{}/companies?owner=all", app.base)).await;
+    helen.wait_live().await;
+    assert!(helen.text("#company-list").await.contains("No companies"), "the list starts empty");
+
+    mark.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    mark.goto(&format!("{}/companies", app.base)).await;
+    mark.click("a[href='/companies/new']").await;
+    mark.wait_text("main h1", WAIT, |t| t == "New company").await;
+    mark.type_into("#f-full_name", "Quartz Optics").await;
+    mark.type_into("#f-email", "sales@quartz").await;
+    mark.click("form.form button[type=submit]").await;
+    mark.wait_text("#f-email-error", WAIT, |t| t.contains("not an email address")).await;
+    mark.shot("company-form-error.png").await;
+    mark.type_into("#f-email", ".example").await;
+    mark.click("form.form button[type=submit]").await;
+    mark.wait_text("main h1", WAIT, |t| t == "Quartz Optics").await;
+    let shell = mark
+        .js("return [document.querySelectorAll('header.topbar').length, document.querySelectorAll('nav.sidebar').length, document.querySelectorAll('#chat').length]")
+        .await;
+    assert_eq!(shell, serde_json::json!([1, 1, 1]), "the company page has its shell and its chat");
+    mark.shot("company-page.png").await;
+
+    helen.wait_text("#company-list", WAIT, |t| t.contains("Quartz Optics")).await;
+    helen.shot("company-list.png").await;
+    mark.close().await;
+    helen.close().await;
+}
