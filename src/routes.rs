@@ -106,6 +106,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/companies"),
     ("POST", "/companies"),
     ("GET", "/companies/total"),
+    ("GET", "/companies/pick"),
     ("GET", "/companies/new"),
     ("GET", "/companies/:id"),
     ("POST", "/companies/:id"),
@@ -116,6 +117,34 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/companies/:id/history"),
     ("GET", "/companies/:id/delete"),
     ("POST", "/companies/:id/delete"),
+    ("GET", "/contacts"),
+    ("POST", "/contacts"),
+    ("GET", "/contacts/total"),
+    ("GET", "/contacts/pick"),
+    ("GET", "/contacts/new"),
+    ("GET", "/contacts/:id"),
+    ("POST", "/contacts/:id"),
+    ("GET", "/contacts/:id/edit"),
+    ("GET", "/contacts/:id/chat"),
+    ("POST", "/contacts/:id/chat"),
+    ("POST", "/contacts/:id/reminders"),
+    ("GET", "/contacts/:id/history"),
+    ("GET", "/contacts/:id/delete"),
+    ("POST", "/contacts/:id/delete"),
+    ("GET", "/leads"),
+    ("POST", "/leads"),
+    ("GET", "/leads/total"),
+    ("GET", "/leads/pick"),
+    ("GET", "/leads/new"),
+    ("GET", "/leads/:id"),
+    ("POST", "/leads/:id"),
+    ("GET", "/leads/:id/edit"),
+    ("GET", "/leads/:id/chat"),
+    ("POST", "/leads/:id/chat"),
+    ("POST", "/leads/:id/reminders"),
+    ("GET", "/leads/:id/history"),
+    ("GET", "/leads/:id/delete"),
+    ("POST", "/leads/:id/delete"),
 ];
 
 /// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
@@ -238,6 +267,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/reminders/:id/deactivate", post(reminders::deactivate))
         .at("/companies", get(crm::index).post(crm::create))
         .at("/companies/total", get(crm::total))
+        .at("/companies/pick", get(crm::pick))
         .at("/companies/new", get(crm::new))
         .at("/companies/:id", get(crm::show).post(crm::update))
         .at("/companies/:id/edit", get(crm::edit))
@@ -245,6 +275,26 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/companies/:id/reminders", post(reminders::create))
         .at("/companies/:id/history", get(items::history))
         .at("/companies/:id/delete", get(items::confirm).post(items::delete))
+        .at("/contacts", get(crm::index).post(crm::create))
+        .at("/contacts/total", get(crm::total))
+        .at("/contacts/pick", get(crm::pick))
+        .at("/contacts/new", get(crm::new))
+        .at("/contacts/:id", get(crm::show).post(crm::update))
+        .at("/contacts/:id/edit", get(crm::edit))
+        .at("/contacts/:id/chat", get(chat::panel).post(chat::post))
+        .at("/contacts/:id/reminders", post(reminders::create))
+        .at("/contacts/:id/history", get(items::history))
+        .at("/contacts/:id/delete", get(items::confirm).post(items::delete))
+        .at("/leads", get(crm::index).post(crm::create))
+        .at("/leads/total", get(crm::total))
+        .at("/leads/pick", get(crm::pick))
+        .at("/leads/new", get(crm::new))
+        .at("/leads/:id", get(crm::show).post(crm::update))
+        .at("/leads/:id/edit", get(crm::edit))
+        .at("/leads/:id/chat", get(chat::panel).post(chat::post))
+        .at("/leads/:id/reminders", post(reminders::create))
+        .at("/leads/:id/history", get(items::history))
+        .at("/leads/:id/delete", get(items::confirm).post(items::delete))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)

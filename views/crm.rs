@@ -113,14 +113,14 @@ pub fn list(r: &Rows<'_>) -> Markup {
         } @else {
             div.table-wrap { table.table {
                 thead { tr {
-                    th { (spec.fields[0].label) }
+                    th { "Name" }
                     @for f in &shown { th { (f.label) } }
                     th { "Owner" }
                     th.num { "ID" }
                 } }
                 tbody { @for row in &r.page.items {
                     tr id=(format!("{}-{}", k.slug, row.id)) {
-                        td.name { a href=(format!("{}/{}", k.path, row.id)) { (value(&spec.fields[0], &row.values[0], r.names)) } }
+                        td.name { a href=(format!("{}/{}", k.path, row.id)) { (spec.title_of(row)) } }
                         @for f in &shown {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
                             td { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
@@ -159,8 +159,8 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                     }
                     div.card { div.card-body {
                         dl.kv {
-                            @for (f, val) in spec.fields.iter().zip(&r.values).skip(1) {
-                                @if !val.is_empty() && !(f.input == Input::Flag && !val.flag()) {
+                            @for (f, val) in spec.fields.iter().zip(&r.values) {
+                                @if !spec.title.contains(&f.col) && !val.is_empty() && !(f.input == Input::Flag && !val.flag()) {
                                     dt { (f.label) }
                                     dd.pre-line[f.input == Input::LongText] { (value(f, val, p.names)) }
                                 }
@@ -237,6 +237,16 @@ fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
         Input::Choice(list) => {
             let opts: Vec<(String, String)> = list.iter().map(|(s, l)| (s.to_string(), l.to_string())).collect();
             ui::select(f.col, f.label, value, &opts, errs)
+        }
+        Input::Ref(RefTo::Object(kind)) => {
+            let chosen = options.get(f.col).and_then(|o| o.first()).cloned();
+            let src = format!("{}/pick?field={}", kind.info().path, f.col);
+            let noun = kind.label().to_lowercase();
+            let mut p = crate::views::picker::Picker::objects(f.col, f.label, chosen, src, &noun, errs);
+            if f.required {
+                p = p.required();
+            }
+            html! { (p) }
         }
         Input::Ref(_) => {
             let mut opts = vec![(String::new(), "—".to_string())];

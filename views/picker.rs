@@ -23,6 +23,8 @@ pub struct Picker<'a> {
     pub placeholder: Option<&'a str>,
     /// Marked with * like other required fields (the server checks it).
     pub required: bool,
+    /// Where it searches, when not people (`/companies/pick?field=company_id`), and what it finds.
+    pub source: Option<(String, &'a str)>,
 }
 
 impl<'a> Picker<'a> {
@@ -47,6 +49,23 @@ impl<'a> Picker<'a> {
             compact: false,
             placeholder: None,
             required: false,
+            source: None,
+        }
+    }
+    /// A picker of other things than people: `chosen` (id, label), searched at `src`, `noun` in its
+    /// help ("company").
+    pub fn objects(
+        name: &'static str,
+        label: &'a str,
+        chosen: Option<(i64, String)>,
+        src: String,
+        noun: &'a str,
+        errors: &'a FormErrors,
+    ) -> Picker<'a> {
+        Picker {
+            chosen: chosen.into_iter().collect(),
+            source: Some((src, noun)),
+            ..Picker::new(name, label, &[], &[], false, errors)
         }
     }
     pub fn parent(mut self, parent: Option<&'a str>) -> Self {
@@ -82,10 +101,14 @@ impl Render for Picker<'_> {
             (false, false) => Some(help_id.clone()),
             (false, true) => Some(format!("{help_id} {err_id}")),
         };
-        let mut src = format!("/people?field={name}");
+        let mut src = match &self.source {
+            Some((src, _)) => src.clone(),
+            None => format!("/people?field={name}"),
+        };
         if let Some(p) = self.parent {
             src.push_str(&format!("&parent={}", p.trim()));
         }
+        let noun = self.source.as_ref().map_or("person", |(_, n)| *n);
         let placeholder =
             self.placeholder.unwrap_or(if self.multiple { "Type a name to add…" } else { "Type a name…" });
         html! {
@@ -105,8 +128,8 @@ impl Render for Picker<'_> {
                 }
                 @if !self.compact {
                     p.help id=(help_id) {
-                        @if self.multiple { "Type to search. Enter adds the highlighted person; Backspace removes the last one." }
-                        @else { "Type to search. Enter chooses the highlighted person." }
+                        @if self.multiple { "Type to search. Enter adds the highlighted " (noun) "; Backspace removes the last one." }
+                        @else { "Type to search. Enter chooses the highlighted " (noun) "." }
                     }
                 }
                 @if let Some(e) = err { p.field-error id=(err_id) { (e) } }
@@ -123,6 +146,19 @@ fn chip(name: &str, id: i64, label: &str) -> Markup {
             input type="hidden" name=(name) value=(id);
             button.chip-remove type="button" aria-label=(format!("Remove {label}")) { "×" }
         }
+    }
+}
+
+/// The options an object picker's search answers with: (id, name, a detail such as the city).
+pub fn object_options(found: &[(i64, String, String)], noun: &str) -> Markup {
+    html! {
+        @for (id, name, detail) in found {
+            li.picker-option role="option" aria-selected="false" data-id=(id) data-label=(name) {
+                span.picker-name { (name) }
+                @if !detail.is_empty() { " " span.picker-username { (detail) } }
+            }
+        }
+        @if found.is_empty() { li.picker-empty role="presentation" { "No " (noun) " matches." } }
     }
 }
 

@@ -29,13 +29,14 @@ pub static FIELDS: [Field; 18] = [
     Field::new("description", "Description", Input::LongText),
 ];
 
-fn name_key(r: &Record) -> Val {
-    Val::Text(crate::text::match_key(r.get(&SPEC, "full_name").text()))
+fn name_key(spec: &Spec, r: &Record) -> Val {
+    Val::Text(crate::text::match_key(r.get(spec, "full_name").text()))
 }
 
 pub static SPEC: Spec = Spec {
     kind: ItemKind::Company,
     fields: &FIELDS,
+    title: &["full_name"],
     derived: &[("name_key", name_key)],
     list: &["type_id", "email", "phone", "country_id"],
     // §10: name, website, phone, city, address, email, description, registration number,
@@ -51,4 +52,5 @@ pub static SPEC: Spec = Spec {
         "registration_number",
         "alternative_names",
     ],
+    inherit: None,
 };

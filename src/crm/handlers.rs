@@ -5,6 +5,7 @@
 use poem::web::{Data, Path};
 use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, handler};
 
+use super::fields::{Input, RefTo};
 use super::form::{self, Raw};
 use super::list::{self, Filter};
 use super::repo::{self, Record, Spec};
@@ -22,6 +23,8 @@ use crate::web::{self, Form, Query};
 pub fn spec(kind: ItemKind) -> Option<&'static Spec> {
     match kind {
         ItemKind::Company => Some(&super::company::SPEC),
+        ItemKind::Contact => Some(&super::person::CONTACT),
+        ItemKind::Lead => Some(&super::person::LEAD),
         _ => None,
     }
 }
@@ -67,6 +70,66 @@ fn prospective(kind: ItemKind, department: i64) -> Object<'static> {
         subtask: false,
         related: false,
     })
+}
+
+/// The chosen object of each object-reference field in `raw`, if `v` may see it: the only choice
+/// `form::parse` then accepts for that field (and the name its picker shows).
+async fn object_options(
+    state: &AppState,
+    v: &Viewer,
+    spec: &Spec,
+    raw: &Raw,
+    options: &mut form::Options,
+) -> AppResult<()> {
+    for f in spec.fields {
+        if let Input::Ref(RefTo::Object(kind)) = f.input {
+            let mut chosen = Vec::new();
+            if let Ok(id) = raw.get(f.col).trim().parse::<i64>() {
+                match items::load(&state.db, v, kind, id, Action::View).await {
+                    Ok(it) => chosen.push((id, it.title)),
+                    Err(AppError::NotFound | AppError::Forbidden) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            options.insert(f.col, chosen);
+        }
+    }
+    Ok(())
+}
+
+/// A row whose department and owner come from another (`Spec::inherit`) takes them now. The
+/// viewer must be allowed to make or keep such a row there, else the field gets a message.
+async fn inherit(state: &AppState, v: &Viewer, spec: &Spec, r: &mut Record) -> AppResult<Result<(), FormErrors>> {
+    let Some(col) = spec.inherit else { return Ok(Ok(())) };
+    let Some(Input::Ref(RefTo::Object(kind))) = spec.field(col).map(|f| f.input) else { return Ok(Ok(())) };
+    let Some(id) = r.get(spec, col).int() else { return Ok(Ok(())) };
+    let parent = items::load_any(&state.db, kind, id).await?;
+    let Some(department) = parent.department else { return Ok(Ok(())) };
+    if !access::can(v, Action::Create, &prospective(spec.kind, department)) {
+        let mut errs = FormErrors::default();
+        errs.add(col, format!("You may not add {} there.", spec.kind.info().plural.to_lowercase()));
+        return Ok(Err(errs));
+    }
+    r.department_id = department;
+    r.owner_id = parent.parts.first(crate::participants::PRole::Owner);
+    Ok(Ok(()))
+}
+
+/// `GET /<kind>/pick?q=…`: what an object picker offers as the user types (rows the viewer may see,
+/// at most 20).
+#[handler]
+pub async fn pick(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    kind: CrmKind,
+    Query(f): Query<Filter>,
+) -> AppResult<Response> {
+    let spec = kind.0;
+    let filter = Filter { q: f.q.chars().take(100).collect(), owner: "all".into(), ..Filter::default() };
+    let page = list::list(&state.db, &viewer, spec, &filter).await?;
+    let found: Vec<(i64, String, String)> =
+        page.items.iter().take(20).map(|r| (r.id, spec.title_of(r), r.get(spec, "email").text().to_string())).collect();
+    Ok(views::picker::object_options(&found, &spec.kind.label().to_lowercase()).into_response())
 }
 
 /// `GET /<kind>`.
@@ -150,7 +213,8 @@ async fn render_form(
     raw: &Raw,
     errs: &FormErrors,
 ) -> AppResult<maud::Markup> {
-    let options = form::options(&state.db, spec, department).await?;
+    let mut options = form::options(&state.db, spec, department).await?;
+    object_options(state, viewer, spec, raw, &mut options).await?;
     let departments = match mode {
         views::crm::Mode::New => departments_for_new(state, viewer).await?,
         views::crm::Mode::Edit(_) => Vec::new(),
@@ -206,9 +270,14 @@ pub async fn create(
     let spec = kind.0;
     let raw = Raw::from_pairs(pairs);
     let department = new_department(&state, &viewer, spec, raw.get("department_id")).await?;
-    let options = form::options(&state.db, spec, department).await?;
+    let mut options = form::options(&state.db, spec, department).await?;
+    object_options(&state, &viewer, spec, &raw, &mut options).await?;
     let blank = Record::blank(spec, department, Some(viewer.id));
-    let record = match form::parse(spec, &raw, &blank, &options) {
+    let parsed = match form::parse(spec, &raw, &blank, &options) {
+        Ok(mut r) => inherit(&state, &viewer, spec, &mut r).await?.map(|()| r),
+        Err(errs) => Err(errs),
+    };
+    let record = match parsed {
         Ok(r) => r,
         Err(errs) => {
             let page = render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, &errs).await?;
@@ -268,8 +337,13 @@ pub async fn update(
     let it = items::load(&state.db, &viewer, spec.kind, id, Action::Edit).await?;
     let before = repo::get(&state.db, spec, id).await?.ok_or(AppError::NotFound)?;
     let raw = Raw::from_pairs(pairs);
-    let options = form::options(&state.db, spec, before.department_id).await?;
-    let after = match form::parse(spec, &raw, &before, &options) {
+    let mut options = form::options(&state.db, spec, before.department_id).await?;
+    object_options(&state, &viewer, spec, &raw, &mut options).await?;
+    let parsed = match form::parse(spec, &raw, &before, &options) {
+        Ok(mut r) => inherit(&state, &viewer, spec, &mut r).await?.map(|()| r),
+        Err(errs) => Err(errs),
+    };
+    let after = match parsed {
         Ok(r) => r,
         Err(errs) => {
             let mode = views::crm::Mode::Edit(id);

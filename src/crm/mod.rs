@@ -9,5 +9,6 @@ pub mod fields;
 pub mod form;
 pub mod handlers;
 pub mod list;
+pub mod person;
 pub mod record;
 pub mod repo;

@@ -17,17 +17,28 @@ use crate::history::{self, Actor, Change, Diff};
 pub struct Spec {
     pub kind: ItemKind,
     pub fields: &'static [Field],
-    /// Columns computed from the values before a write: (column, function of the record).
-    pub derived: &'static [(&'static str, fn(&Record) -> Val)],
+    /// The fields that make its title, joined by spaces (a company's name; a person's first,
+    /// middle and last name).
+    pub title: &'static [&'static str],
+    /// Columns computed from the values before a write: (column, function of the spec and record).
+    pub derived: &'static [(&'static str, fn(&Spec, &Record) -> Val)],
     /// The fields the list shows, after the title (the first field).
     pub list: &'static [&'static str],
     /// The columns a search looks in (§10), all text.
     pub search: &'static [&'static str],
+    /// The reference field whose object gives the row its department and owner (a contact person
+    /// belongs to its company's, §2.2).
+    pub inherit: Option<&'static str>,
 }
 
 impl Spec {
     pub fn field(&self, col: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.col == col)
+    }
+    /// A row's title as its list and page show it.
+    pub fn title_of(&self, r: &Record) -> String {
+        let parts: Vec<&str> = self.title.iter().map(|c| r.get(self, c).text()).filter(|t| !t.is_empty()).collect();
+        parts.join(" ")
     }
 }
 
@@ -98,7 +109,7 @@ fn assignments(spec: &Spec, r: &Record, actor: &Actor) -> Vec<(&'static str, Sim
         .map(|(f, v)| (f.col, f.stored(v).bind(f.input.ty()).into()))
         .collect();
     for (col, derive) in spec.derived {
-        out.push((col, derive(r).bind(Ty::Text).into()));
+        out.push((col, derive(spec, r).bind(Ty::Text).into()));
     }
     out.push(("department_id", r.department_id.into()));
     out.push(("owner_id", r.owner_id.into()));
@@ -128,7 +139,7 @@ pub async fn insert(
     let id = tx.insert_id(&q).await?;
     let diff = diff(spec, &Record::default(), r, names);
     let label = spec.kind.label().to_lowercase();
-    let title = r.values.first().map(|v| v.text().to_string()).unwrap_or_default();
+    let title = spec.title_of(r);
     history::record(tx, actor, spec.kind.slug(), id, Change::Create, &format!("Created the {label} {title}"), &diff)
         .await?;
     Ok(id)

@@ -38,7 +38,7 @@ async fn an_admin_creates_a_user_who_then_sees_the_sections_of_their_role() {
     let nina = app.client();
     nina.login("Nina.New", "nina's long password").await;
     let home = nina.get("/").await;
-    assert_eq!(home.texts("nav.sidebar h2.nav-title"), ["Tasks"]);
+    assert_eq!(home.texts("nav.sidebar h2.nav-title"), ["Tasks", "Sales"], "a sales manager has the Sales menu");
     assert_eq!(nina.get("/admin/users").await.status, 404);
 }
 

@@ -212,3 +212,67 @@ async fn in_the_browser_a_new_company_shows_on_a_colleagues_open_list() {
     mark.close().await;
     helen.close().await;
 }
+
+/// A contact person belongs to its company: it takes the company's department and owner, whoever
+/// types it in; the company picker offers only companies the viewer may see, and the form refuses
+/// any other id.
+#[tokio::test]
+async fn a_contact_takes_its_companys_owner_and_department_and_only_visible_companies_can_be_chosen() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let export = crm::department(&app, "Export").await;
+    let helen_id = app.user_id("Helen.Head.Sales").await;
+    let made = crm::spread(&app, &[sales, export], &[Some(helen_id)], None).await;
+    let companies: Vec<i64> = made.rows.iter().filter(|(k, _)| *k == "company").map(|(_, id)| *id).collect();
+    let (ours, theirs) = (companies[0], companies[1]);
+    let our_name = app.field("companies", ours, "full_name").await.unwrap();
+
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let offered = mark.get("/companies/pick?field=company_id&q=company").await;
+    assert_eq!(offered.status, 200);
+    let ids: Vec<String> = offered.attrs("li.picker-option", "data-id");
+    assert_eq!(ids, [ours.to_string()], "only the company of his department is offered");
+
+    let foreign = mark
+        .post_form("/contacts", &[("first_name", "Ivan"), ("email", "ivan@x.org"), ("company_id", &theirs.to_string())])
+        .await;
+    assert_eq!(foreign.status, 422);
+    assert!(foreign.field_error("company_id").is_some());
+    let missing = mark.post_form("/contacts", &[("first_name", "Ivan"), ("email", "ivan@x.org")]).await;
+    assert_eq!(missing.field_error("company_id").as_deref(), Some("This field is required."));
+
+    let made = mark
+        .post_form(
+            "/contacts",
+            &[
+                ("first_name", "Ivan"),
+                ("last_name", "Petrov"),
+                ("email", "ivan@x.org"),
+                ("company_id", &ours.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let url = made.header("location").unwrap();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(app.field("contacts", id, "owner_id").await, Some(helen_id.to_string()), "the company's owner");
+    assert_eq!(app.field("contacts", id, "department_id").await, Some(sales.to_string()));
+    assert_eq!(app.field("contacts", id, "last_name_key").await.as_deref(), Some("petrov"));
+    let page = mark.get(&url).await;
+    assert_eq!(page.text("h1.page-title"), "Ivan Petrov");
+    assert!(page.body.contains(&our_name), "the page names the company");
+    // Helen owns it now; Mark, who typed it in, does not, so he may no longer change it.
+    assert_eq!(
+        mark.post_form(&url, &[("first_name", "X"), ("email", "x@x.org"), ("company_id", &ours.to_string())])
+            .await
+            .status,
+        403
+    );
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let edit = helen.get(&format!("{url}/edit")).await;
+    assert_eq!(
+        edit.attr("input[type=hidden][name=company_id]", "value"),
+        Some(ours.to_string()),
+        "the chosen company is a chip"
+    );
+}

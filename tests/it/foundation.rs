@@ -25,6 +25,8 @@ struct Ids {
     project: i64,
     file: i64,
     reminder: i64,
+    /// CRM rows by path segment (`companies`), one each.
+    crm: std::collections::HashMap<&'static str, i64>,
 }
 
 async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
@@ -57,7 +59,15 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
             .await
             .unwrap()[0]
             .id;
-    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder }
+    // One of each CRM kind, in the first user's department with the sales roles.
+    let sales = crate::helpers::crm::department(app, "Sales").await;
+    let made = crate::helpers::crm::spread(app, &[sales], &[Some(app.user_id("Mark.Manager.Sales").await)], None).await;
+    let crm = made
+        .rows
+        .iter()
+        .filter_map(|(slug, id)| ferrocrm::kinds::by_slug(slug).map(|k| (&k.info().path[1..], *id)))
+        .collect();
+    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder, crm }
 }
 
 fn with_ids(path: &str, ids: &Ids) -> String {
@@ -68,6 +78,7 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "tasks" => ids.task,
         "projects" => ids.project,
         "files" => ids.file,
+        segment if ids.crm.contains_key(segment) => ids.crm[segment],
         "reminders" => ids.reminder,
         _ => ids.user,
     };
