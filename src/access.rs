@@ -93,6 +93,9 @@ impl Roles {
     pub fn insert(&mut self, r: Role) {
         self.0 |= r.bit();
     }
+    pub fn remove(&mut self, r: Role) {
+        self.0 &= !r.bit();
+    }
     pub fn intersects(self, other: Roles) -> bool {
         self.0 & other.0 != 0
     }

@@ -145,6 +145,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/leads/:id/history"),
     ("GET", "/leads/:id/delete"),
     ("POST", "/leads/:id/delete"),
+    ("GET", "/deals"),
+    ("POST", "/deals"),
+    ("GET", "/deals/total"),
+    ("GET", "/deals/pick"),
+    ("GET", "/deals/new"),
+    ("GET", "/deals/:id"),
+    ("POST", "/deals/:id"),
+    ("GET", "/deals/:id/edit"),
+    ("GET", "/deals/:id/chat"),
+    ("POST", "/deals/:id/chat"),
+    ("POST", "/deals/:id/reminders"),
+    ("GET", "/deals/:id/history"),
+    ("GET", "/deals/:id/delete"),
+    ("POST", "/deals/:id/delete"),
 ];
 
 /// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
@@ -295,6 +309,16 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/reminders", post(reminders::create))
         .at("/leads/:id/history", get(items::history))
         .at("/leads/:id/delete", get(items::confirm).post(items::delete))
+        .at("/deals", get(crm::index).post(crm::create))
+        .at("/deals/total", get(crm::total))
+        .at("/deals/pick", get(crm::pick))
+        .at("/deals/new", get(crm::new))
+        .at("/deals/:id", get(crm::show).post(crm::update))
+        .at("/deals/:id/edit", get(crm::edit))
+        .at("/deals/:id/chat", get(chat::panel).post(chat::post))
+        .at("/deals/:id/reminders", post(reminders::create))
+        .at("/deals/:id/history", get(items::history))
+        .at("/deals/:id/delete", get(items::confirm).post(items::delete))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)

@@ -162,7 +162,9 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             @for (f, val) in spec.fields.iter().zip(&r.values) {
                                 @if !spec.title.contains(&f.col) && !val.is_empty() && !(f.input == Input::Flag && !val.flag()) {
                                     dt { (f.label) }
-                                    dd.pre-line[f.input == Input::LongText] { (value(f, val, p.names)) }
+                                    dd.pre-line[f.input == Input::LongText] {
+                                        @match val { crate::crm::record::Val::Time(t) => (ui::datetime(t)), _ => (value(f, val, p.names)) }
+                                    }
                                 }
                             }
                             dt { "Owner" } dd { @match owner_name(r, p.names) { Some(n) => (n), None => span.muted { "No owner" } } }
@@ -191,6 +193,8 @@ pub struct FormPage<'a> {
     /// New rows: the departments the viewer may choose (shown when more than one).
     pub departments: &'a [(i64, String)],
     pub department: i64,
+    /// Only these fields are the viewer's to change (a chief on a deal); None: every field.
+    pub only: Option<&'static [&'static str]>,
 }
 
 fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
@@ -238,6 +242,7 @@ fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
             let opts: Vec<(String, String)> = list.iter().map(|(s, l)| (s.to_string(), l.to_string())).collect();
             ui::select(f.col, f.label, value, &opts, errs)
         }
+        Input::Stamp => html! {},
         Input::Ref(RefTo::Object(kind)) => {
             let chosen = options.get(f.col).and_then(|o| o.first()).cloned();
             let src = format!("{}/pick?field={}", kind.info().path, f.col);
@@ -247,6 +252,11 @@ fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
                 p = p.required();
             }
             html! { (p) }
+        }
+        Input::Ref(RefTo::User) => {
+            let chosen: Vec<(i64, String)> = options.get(f.col).cloned().unwrap_or_default();
+            let ids: Vec<i64> = chosen.iter().map(|(id, _)| *id).collect();
+            html! { (crate::views::picker::Picker::new(f.col, f.label, &chosen, &ids, false, errs)) }
         }
         Input::Ref(_) => {
             let mut opts = vec![(String::new(), "—".to_string())];
@@ -281,7 +291,12 @@ pub fn form(cx: &PageCx<'_>, p: &FormPage<'_>) -> Markup {
                     } @else {
                         input type="hidden" name="department_id" value=(p.department);
                     }
-                    @for f in p.spec.fields { (input(f, p.raw, p.errs, p.options)) }
+                    @if p.only.is_some() {
+                        p.muted { "As a chief you may change the fields below; the others are kept by the " (k.label.to_lowercase()) "'s owner." }
+                    }
+                    @for f in p.spec.fields.iter().filter(|f| f.editable && p.only.is_none_or(|o| o.contains(&f.col))) {
+                        (input(f, p.raw, p.errs, p.options))
+                    }
                     div.form-actions {
                         a.btn.btn-ghost href=(back) { "Cancel" }
                         button.btn.btn-primary type="submit" { "Save" }

@@ -53,4 +53,7 @@ pub static SPEC: Spec = Spec {
         "alternative_names",
     ],
     inherit: None,
+    token: true,
+    rules: None,
+    chief_fields: None,
 };

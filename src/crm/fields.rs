@@ -52,6 +52,8 @@ pub enum Input {
     Choice(&'static [(&'static str, &'static str)]),
     /// An id of a row of another table.
     Ref(RefTo),
+    /// A moment the system records (a deal's win time): shown, never typed.
+    Stamp,
 }
 
 impl Input {
@@ -64,6 +66,7 @@ impl Input {
             Input::Date => Ty::Date,
             Input::Flag => Ty::Bool,
             Input::Money | Input::Number { .. } | Input::Ref(_) => Ty::Int,
+            Input::Stamp => Ty::Time,
         }
     }
 }
@@ -80,11 +83,14 @@ pub struct Field {
     pub help: &'static str,
     /// What a new row's form starts with (as typed: "on" ticks a box).
     pub default: &'static str,
+    /// Typed in the form. The others are kept by the system (a deal's ticket, its stage log) and
+    /// only shown.
+    pub editable: bool,
 }
 
 impl Field {
     pub const fn new(col: &'static str, label: &'static str, input: Input) -> Field {
-        Field { col, label, input, required: false, help: "", default: "" }
+        Field { col, label, input, required: false, help: "", default: "", editable: true }
     }
     pub const fn required(self) -> Field {
         Field { required: true, ..self }
@@ -94,6 +100,10 @@ impl Field {
     }
     pub const fn default(self, default: &'static str) -> Field {
         Field { default, ..self }
+    }
+    /// Kept by the system: not in the form.
+    pub const fn system(self) -> Field {
+        Field { editable: false, ..self }
     }
 
     /// The stored value of what a user typed (already trimmed of line-break tricks by the form
@@ -137,6 +147,7 @@ impl Field {
             Input::Ref(_) => {
                 s.parse::<i64>().map(Val::Int).map_err(|_| "Choose one of the listed options.".to_string())
             }
+            Input::Stamp => Err("This field is set by the system.".into()),
         }
     }
 
@@ -160,6 +171,7 @@ impl Field {
             (_, Val::Text(s)) => s.clone(),
             (_, Val::Bool(b)) => b.to_string(),
             (_, Val::Date(d)) => d.format("%Y-%m-%d").to_string(),
+            (_, Val::Time(t)) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
         }
     }
 

@@ -45,7 +45,7 @@ pub async fn options(db: &Db, spec: &Spec, department: i64) -> Result<Options, s
 pub fn parse(spec: &Spec, raw: &Raw, base: &Record, options: &Options) -> Result<Record, FormErrors> {
     let mut errs = FormErrors::default();
     let mut r = base.clone();
-    for f in spec.fields {
+    for f in spec.fields.iter().filter(|f| f.editable) {
         match f.parse(raw.get(f.col)) {
             Ok(v) => {
                 let allowed = match (f.input, v.int()) {

@@ -25,6 +25,7 @@ pub fn spec(kind: ItemKind) -> Option<&'static Spec> {
         ItemKind::Company => Some(&super::company::SPEC),
         ItemKind::Contact => Some(&super::person::CONTACT),
         ItemKind::Lead => Some(&super::person::LEAD),
+        ItemKind::Deal => Some(&super::deal::SPEC),
         _ => None,
     }
 }
@@ -93,8 +94,30 @@ async fn object_options(
             }
             options.insert(f.col, chosen);
         }
+        if f.input == Input::Ref(RefTo::User) {
+            let id = raw.get(f.col).trim().parse::<i64>().ok();
+            let active = crate::users::people::active_label(&state.db, &state.people, id).await?;
+            options.insert(f.col, active.into_iter().collect());
+        }
     }
     Ok(())
+}
+
+/// Runs the kind's save rules (`Spec::rules`) over `after`.
+async fn rules(
+    state: &AppState,
+    v: &Viewer,
+    spec: &Spec,
+    before: Option<&Record>,
+    after: &mut Record,
+) -> AppResult<Result<(), FormErrors>> {
+    let Some(apply) = spec.rules else { return Ok(Ok(())) };
+    let dicts = super::deal::Dicts::load(&state.db, after.department_id).await?;
+    let who =
+        super::deal::Save { user_id: v.id, username: &v.username, today: crate::time::today(), now: crate::db::now() };
+    let mut errs = FormErrors::default();
+    apply(&dicts, &who, before, after, &mut errs);
+    Ok(errs.finish(()))
 }
 
 /// A row whose department and owner come from another (`Spec::inherit`) takes them now. The
@@ -113,6 +136,14 @@ async fn inherit(state: &AppState, v: &Viewer, spec: &Spec, r: &mut Record) -> A
     r.department_id = department;
     r.owner_id = parent.parts.first(crate::participants::PRole::Owner);
     Ok(Ok(()))
+}
+
+/// Being a chief is `v`'s only right to edit `it` (without that role the rules would say no).
+pub fn chief_only(v: &Viewer, it: &items::ItemRef) -> bool {
+    let mut roles = v.roles;
+    roles.remove(access::Role::Chief);
+    let without = Viewer { roles, ..v.clone() };
+    v.is(access::Role::Chief) && !it.can(&without, Action::Edit)
 }
 
 /// `GET /<kind>/pick?q=…`: what an object picker offers as the user types (rows the viewer may see,
@@ -220,7 +251,15 @@ async fn render_form(
         views::crm::Mode::Edit(_) => Vec::new(),
     };
     let cx = web::page_cx(state, viewer, nav(spec), hx).await?;
-    let f = views::crm::FormPage { spec, mode, raw, errs, options: &options, departments: &departments, department };
+    let only = match mode {
+        views::crm::Mode::Edit(id) => match spec.chief_fields {
+            Some(open) if chief_only(viewer, &items::load_any(&state.db, spec.kind, id).await?) => Some(open),
+            _ => None,
+        },
+        views::crm::Mode::New => None,
+    };
+    let f =
+        views::crm::FormPage { spec, mode, raw, errs, options: &options, departments: &departments, department, only };
     Ok(views::crm::form(&cx, &f))
 }
 
@@ -274,7 +313,10 @@ pub async fn create(
     object_options(&state, &viewer, spec, &raw, &mut options).await?;
     let blank = Record::blank(spec, department, Some(viewer.id));
     let parsed = match form::parse(spec, &raw, &blank, &options) {
-        Ok(mut r) => inherit(&state, &viewer, spec, &mut r).await?.map(|()| r),
+        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r).await? {
+            Ok(()) => rules(&state, &viewer, spec, None, &mut r).await?.map(|()| r),
+            Err(e) => Err(e),
+        },
         Err(errs) => Err(errs),
     };
     let record = match parsed {
@@ -288,8 +330,10 @@ pub async fn create(
     let names = super::choices::names(&state.db, spec, &[&record]).await?;
     // The double-submit token of the form (§2.2 `token`): 32 random hex characters.
     let token: String = crate::auth::session::random_token().chars().take(32).collect();
+    let extra: Vec<(&'static str, sea_query::SimpleExpr)> =
+        if spec.token { vec![("token", token.into())] } else { vec![] };
     let mut tx = state.db.begin().await?;
-    let id = repo::insert(&mut tx, spec, &record, &[("token", token.into())], &actor, &names).await?;
+    let id = repo::insert(&mut tx, spec, &record, &extra, &actor, &names).await?;
     tx.commit().await?;
     let it = items::load_any(&state.db, spec.kind, id).await?;
     items::publish_changed(&state.bus, &it);
@@ -336,11 +380,24 @@ pub async fn update(
     let spec = kind.0;
     let it = items::load(&state.db, &viewer, spec.kind, id, Action::Edit).await?;
     let before = repo::get(&state.db, spec, id).await?.ok_or(AppError::NotFound)?;
-    let raw = Raw::from_pairs(pairs);
+    let mut raw = Raw::from_pairs(pairs);
+    if let Some(open) = spec.chief_fields
+        && chief_only(&viewer, &it)
+    {
+        // The other fields keep their stored values, whatever the form says.
+        for (f, v) in spec.fields.iter().zip(&before.values) {
+            if f.editable && !open.contains(&f.col) {
+                raw.0.insert(f.col.to_string(), f.form_value(v));
+            }
+        }
+    }
     let mut options = form::options(&state.db, spec, before.department_id).await?;
     object_options(&state, &viewer, spec, &raw, &mut options).await?;
     let parsed = match form::parse(spec, &raw, &before, &options) {
-        Ok(mut r) => inherit(&state, &viewer, spec, &mut r).await?.map(|()| r),
+        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r).await? {
+            Ok(()) => rules(&state, &viewer, spec, Some(&before), &mut r).await?.map(|()| r),
+            Err(e) => Err(e),
+        },
         Err(errs) => Err(errs),
     };
     let after = match parsed {

@@ -5,6 +5,7 @@
 
 pub mod choices;
 pub mod company;
+pub mod deal;
 pub mod fields;
 pub mod form;
 pub mod handlers;

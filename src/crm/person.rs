@@ -124,6 +124,9 @@ pub static CONTACT: Spec = Spec {
     list: &["company_id", "email", "phone"],
     search: &PERSON_SEARCH,
     inherit: Some("company_id"),
+    token: true,
+    rules: None,
+    chief_fields: None,
 };
 
 pub static LEAD: Spec = Spec {
@@ -146,4 +149,7 @@ pub static LEAD: Spec = Spec {
         "address",
     ],
     inherit: None,
+    token: true,
+    rules: None,
+    chief_fields: None,
 };

@@ -2,7 +2,7 @@
 //! the forms, history, lists and Excel export of companies, contacts, leads and deals all walk the
 //! same `Field` lists (`crm::fields`), so each kind is a list of fields plus its own rules.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::Value;
 
 /// What a column holds, as both backends store it.
@@ -12,6 +12,8 @@ pub enum Ty {
     Text,
     Bool,
     Date,
+    /// A moment (timestamp with time zone).
+    Time,
 }
 
 /// One value of one column.
@@ -23,6 +25,7 @@ pub enum Val {
     Text(String),
     Bool(bool),
     Date(NaiveDate),
+    Time(DateTime<Utc>),
 }
 
 impl Val {
@@ -34,10 +37,12 @@ impl Val {
             (Val::Text(s), _) => Value::String(Some(s.clone())),
             (Val::Bool(b), _) => Value::Bool(Some(*b)),
             (Val::Date(d), _) => Value::ChronoDate(Some(*d)),
+            (Val::Time(t), _) => Value::ChronoDateTimeUtc(Some(*t)),
             (Val::Null, Ty::Int) => Value::BigInt(None),
             (Val::Null, Ty::Text) => Value::String(None),
             (Val::Null, Ty::Bool) => Value::Bool(None),
             (Val::Null, Ty::Date) => Value::ChronoDate(None),
+            (Val::Null, Ty::Time) => Value::ChronoDateTimeUtc(None),
         }
     }
     pub fn int(&self) -> Option<i64> {
@@ -80,12 +85,14 @@ where
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<NaiveDate>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(match ty {
         Ty::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Val::Null, Val::Int),
         Ty::Text => row.try_get::<Option<String>, _>(i)?.map_or(Val::Null, Val::Text),
         Ty::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Val::Null, Val::Bool),
         Ty::Date => row.try_get::<Option<NaiveDate>, _>(i)?.map_or(Val::Null, Val::Date),
+        Ty::Time => row.try_get::<Option<DateTime<Utc>>, _>(i)?.map_or(Val::Null, Val::Time),
     })
 }
 
@@ -98,6 +105,7 @@ where
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<NaiveDate>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     rows.iter().map(|r| tys.iter().enumerate().map(|(i, ty)| decode(r, i, *ty)).collect()).collect()
 }

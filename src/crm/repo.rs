@@ -29,7 +29,19 @@ pub struct Spec {
     /// The reference field whose object gives the row its department and owner (a contact person
     /// belongs to its company's, §2.2).
     pub inherit: Option<&'static str>,
+    /// Has the form's double-submit `token` column (counterparties).
+    pub token: bool,
+    /// Save rules over the department's stages and closing reasons (deals, §12.6).
+    pub rules: Option<Rules>,
+    /// The fields a chief may change when being a chief is their only right to edit (§3.3: most of
+    /// a deal's fields are read-only for chiefs). None: a chief edits like anyone allowed.
+    pub chief_fields: Option<&'static [&'static str]>,
 }
+
+/// A kind's save rules: the department's dictionaries, who saves, the stored row (None: new), the
+/// row as it will be saved (the rules may change it), and the messages.
+pub type Rules =
+    fn(&super::deal::Dicts, &super::deal::Save<'_>, Option<&Record>, &mut Record, &mut crate::error::FormErrors);
 
 impl Spec {
     pub fn field(&self, col: &str) -> Option<&'static Field> {

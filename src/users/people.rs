@@ -91,3 +91,9 @@ pub async fn search(state: Data<&AppState>, viewer: Viewer, Query(p): Query<Peop
     let found = super::repo::search(&state.db, &q, team.as_deref(), LIMIT).await?;
     Ok(crate::views::picker::options(&found).into_response())
 }
+
+/// The (id, label) of active user `id`, if there is one (a single-person field's only valid choice).
+pub async fn active_label(db: &Db, people: &People, id: Option<i64>) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(people.choices(db).await?.iter().find(|(u, _)| *u == id).cloned())
+}

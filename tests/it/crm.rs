@@ -276,3 +276,108 @@ async fn a_contact_takes_its_companys_owner_and_department_and_only_visible_comp
         "the chosen company is a chip"
     );
 }
+
+async fn id_of(app: &TestApp, table: &'static str, department: i64, name: &str) -> i64 {
+    app.db
+        .scalar(
+            Query::select()
+                .column("id")
+                .from(table)
+                .and_where(Expr::col("department_id").eq(department))
+                .and_where(Expr::col("name").eq(name)),
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{table} {name}"))
+}
+
+/// Deals through their pages, with the save rules of §12.6: the default stage, the move to the
+/// second, the ticket, the owner's save taking the "new" mark off, closing (a success needs an
+/// amount), and a chief who may change only his few fields.
+#[tokio::test]
+async fn a_deal_moves_through_its_stages_and_closes_by_the_rules() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales], &[Some(mark_id)], None).await;
+    let company = made.rows.iter().find(|(k, _)| *k == "company").unwrap().1.to_string();
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    let mark = app.login_as("Mark.Manager.Sales").await;
+
+    let bad = mark.post_form("/deals", &[("name", "Pumps"), ("next_step", ""), ("next_step_date", "2020-01-01")]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.field_error("next_step").as_deref(), Some("This field is required."));
+    let past =
+        mark.post_form("/deals", &[("name", "Pumps"), ("next_step", "Call"), ("next_step_date", "2020-01-01")]).await;
+    assert_eq!(past.field_error("next_step_date").as_deref(), Some("Date should not be in the past."));
+
+    let made = mark
+        .post_form(
+            "/deals",
+            &[("name", "Pumps"), ("next_step", "Call"), ("next_step_date", &tomorrow), ("company_id", &company)],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let url = made.header("location").unwrap();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    let request = id_of(&app, "deal_stages", sales, "request").await;
+    assert_eq!(app.field("deals", id, "stage_id").await, Some(request.to_string()), "the default stage");
+    assert_eq!(app.field("deals", id, "ticket").await.map(|t| t.len()), Some(10));
+    assert!(app.flag("deals", id, "is_new").await);
+    let page = mark.get(&url).await;
+    assert!(page.body.contains("request") && page.body.contains("Company "), "stage and company are named");
+
+    // The owner saves it again: the second stage, and no longer new.
+    let form = [
+        ("name", "Pumps"),
+        ("next_step", "Call"),
+        ("next_step_date", tomorrow.as_str()),
+        ("active", "on"),
+        ("relevant", "on"),
+    ];
+    assert_eq!(mark.post_form(&url, &form).await.status, 303);
+    let analysis = id_of(&app, "deal_stages", sales, "analysis of request").await;
+    assert_eq!(app.field("deals", id, "stage_id").await, Some(analysis.to_string()));
+    assert!(!app.flag("deals", id, "is_new").await);
+
+    // Closing as a success needs an amount; with one, the deal is won and closed.
+    let success = id_of(&app, "closing_reasons", sales, "The deal was closed successfully").await.to_string();
+    let mut closing = form.to_vec();
+    closing.push(("closing_reason_id", &success));
+    let refused = mark.post_form(&url, &closing).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.field_error("amount_cents").as_deref(), Some("Specify the deal amount."));
+    closing.push(("amount_cents", "1,500.00"));
+    assert_eq!(mark.post_form(&url, &closing).await.status, 303);
+    let won = id_of(&app, "deal_stages", sales, "closed (successful)").await;
+    assert_eq!(app.field("deals", id, "stage_id").await, Some(won.to_string()));
+    assert!(!app.flag("deals", id, "active").await);
+    assert_eq!(app.field("deals", id, "amount_cents").await.as_deref(), Some("150000"));
+    assert!(app.field("deals", id, "win_closing_date").await.is_some());
+
+    // A chief changes what is his to change; the rest stays as the owner left it.
+    let garry = app.login_as("Garry.Chief").await;
+    let edit = garry.get(&format!("{url}/edit")).await;
+    assert_eq!(edit.status, 200);
+    assert!(edit.exists("input[name=important]") && !edit.exists("input[name=name]"), "only the chief's fields");
+    let saved = garry
+        .post_form(
+            &url,
+            &[
+                ("name", "Renamed by the chief"),
+                ("important", "on"),
+                ("next_step", "Visit"),
+                ("next_step_date", &tomorrow),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(app.field("deals", id, "name").await.as_deref(), Some("Pumps"));
+    assert!(app.flag("deals", id, "important").await);
+    assert_eq!(
+        app.field("deals", id, "next_step").await.as_deref(),
+        Some("Visit (Garry.Chief)"),
+        "signed: not the owner"
+    );
+    assert_eq!(app.field("deals", id, "amount_cents").await.as_deref(), Some("150000"), "the amount stays");
+}
