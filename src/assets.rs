@@ -27,6 +27,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         asset!("htmx-ext-sse.js", "text/javascript; charset=utf-8"),
         asset!("app.js", "text/javascript; charset=utf-8"),
         asset!("picker.js", "text/javascript; charset=utf-8"),
+        asset!("board.js", "text/javascript; charset=utf-8"),
         asset!("app.css", "text/css; charset=utf-8"),
         asset!("icons.svg", "image/svg+xml"),
     ]

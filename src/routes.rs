@@ -145,6 +145,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/leads/:id/history"),
     ("GET", "/leads/:id/delete"),
     ("POST", "/leads/:id/delete"),
+    ("GET", "/deals/board"),
+    ("POST", "/deals/:id/stage"),
     ("GET", "/deals"),
     ("POST", "/deals"),
     ("GET", "/deals/total"),
@@ -309,6 +311,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/reminders", post(reminders::create))
         .at("/leads/:id/history", get(items::history))
         .at("/leads/:id/delete", get(items::confirm).post(items::delete))
+        .at("/deals/board", get(crate::crm::board::show))
+        .at("/deals/:id/stage", post(crate::crm::board::set_stage))
         .at("/deals", get(crm::index).post(crm::create))
         .at("/deals/total", get(crm::total))
         .at("/deals/pick", get(crm::pick))

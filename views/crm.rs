@@ -66,8 +66,9 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
         html! {
             div.page-header {
                 div { h1.page-title { (k.plural) } }
-                @if rows.can_create {
-                    div.page-actions { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }
+                div.page-actions {
+                    @if spec.kind == ItemKind::Deal { a.btn.btn-ghost href="/deals/board" { "Board" } }
+                    @if rows.can_create { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }
                 }
             }
             form.filters method="get" action=(k.path) hx-get=(k.path) hx-target=(format!("#{list_id}")) hx-swap="outerHTML" hx-push-url="true"
@@ -305,4 +306,75 @@ pub fn form(cx: &PageCx<'_>, p: &FormPage<'_>) -> Markup {
             } }
         },
     )
+}
+
+/// The deal board's page: the filters and the board.
+pub fn board_page(cx: &PageCx<'_>, b: &crate::crm::board::Board) -> Markup {
+    let owner = b.filter.owner(cx.viewer);
+    page(
+        cx,
+        "Deal board",
+        html! {
+            div.page-header {
+                div { h1.page-title { "Deal board" } p.page-subtitle { "Active deals by stage. Drag a card to another stage, or use its Move button." } }
+                div.page-actions { a.btn.btn-ghost href="/deals" { "List" } }
+            }
+            form.filters method="get" action="/deals/board" {
+                select name="owner" aria-label="Owner" {
+                    option value="mine" selected[owner == Owner::Mine] { "Mine" }
+                    option value="all" selected[owner == Owner::All] { "Everyone's" }
+                    option value="none" selected[owner == Owner::Nobody] { "No owner" }
+                }
+                @if b.departments.len() > 1 {
+                    select name="department" aria-label="Department" {
+                        @for (id, name) in &b.departments {
+                            option value=(id) selected[*id == b.department] { (name) }
+                        }
+                    }
+                }
+                button.btn type="submit" { "Show" }
+            }
+            (board(cx.viewer, b))
+        },
+    )
+}
+
+/// The board itself: a live region that follows every deal change.
+pub fn board(v: &crate::access::Viewer, b: &crate::crm::board::Board) -> Markup {
+    let url = format!("/deals/board{}", b.filter.query(1));
+    let today = crate::time::today();
+    Live::new("deal-board", &url, &crate::events::names::kind_changed(ItemKind::Deal)).delay(LIST_DELAY_MS).div("board", html! {
+        @if b.more { p.muted.text-small { "Showing the newest " (crate::crm::board::LIMIT) " active deals; the list has them all." } }
+        @for stage in &b.dicts.stages {
+            @let cards: Vec<&crate::crm::board::Card> = b.cards.iter().filter(|c| c.stage_id == stage.id).collect();
+            section.board-column data-stage=(stage.id) aria-label=(format!("Stage {}", stage.name)) {
+                header.board-column-head { h2 { (stage.name) } span.badge { (cards.len()) } }
+                div.board-cards {
+                    @for c in &cards {
+                        @let movable = c.can(v, Action::ChangeStage);
+                        article.deal-card #(format!("deal-card-{}", c.id)) data-id=(c.id) draggable=[movable.then_some("true")] .important[c.important] {
+                            a.deal-card-name href=(format!("/deals/{}", c.id)) { (c.name) }
+                            p.deal-card-step .new[c.is_new] { (c.next_step) }
+                            p.deal-card-meta {
+                                (items::date(Some(c.next_step_date), c.next_step_date < today))
+                                @if let Some(a) = c.amount_cents { " · " span.amount { (crate::crm::fields::money(a)) } }
+                                @if let Some(o) = c.owner_id { " · " span.person { (b.names.get(&o).map(String::as_str).unwrap_or("(former user)")) } }
+                            }
+                            @if movable {
+                                form.card-move method="post" action=(format!("/deals/{}/stage", c.id)) hx-post=(format!("/deals/{}/stage", c.id)) hx-swap="none" {
+                                    (ui::csrf(&v.csrf))
+                                    label.sr-only for=(format!("move-{}", c.id)) { "Move " (c.name) " to" }
+                                    select id=(format!("move-{}", c.id)) name="stage" {
+                                        @for s in &b.dicts.stages { option value=(s.id) selected[s.id == c.stage_id] { (s.name) } }
+                                    }
+                                    button.btn.btn-sm type="submit" { "Move" }
+                                }
+                            }
+                        }
+                    }
+                    @if cards.is_empty() { p.muted.text-small.board-empty { "No deals" } }
+                }
+            }
+        }
+    })
 }

@@ -52,6 +52,7 @@ fn head(title: &str) -> Markup {
             script src=(assets::url("htmx-ext-sse.js")) defer {}
             script src=(assets::url("app.js")) defer {}
             script src=(assets::url("picker.js")) defer {}
+            script src=(assets::url("board.js")) defer {}
         }
     }
 }

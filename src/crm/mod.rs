@@ -3,6 +3,7 @@
 //! files, history, reminders and live events come from the shared object layer (`items`, `access`,
 //! `kinds`).
 
+pub mod board;
 pub mod choices;
 pub mod company;
 pub mod deal;

@@ -381,3 +381,77 @@ async fn a_deal_moves_through_its_stages_and_closes_by_the_rules() {
     );
     assert_eq!(app.field("deals", id, "amount_cents").await.as_deref(), Some("150000"), "the amount stays");
 }
+
+/// In Chromium, two users on the deal board: a card dragged by one to another stage moves on the
+/// other's screen in under a second, and the stage is saved with its log line; the keyboard path
+/// (the card's Move form) does the same.
+#[tokio::test]
+async fn on_the_live_deal_board_a_card_dragged_by_one_user_moves_on_the_others_screen() {
+    use std::time::Duration;
+
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales], &[Some(mark_id), Some(mark_id)], None).await;
+    let deals: Vec<i64> = made.rows.iter().filter(|(k, _)| *k == "deal").map(|(_, id)| *id).collect();
+    let offer = id_of(&app, "deal_stages", sales, "price offer").await;
+    let agreement = id_of(&app, "deal_stages", sales, "agreement").await;
+
+    let (mark, helen) = Browser::pair().await;
+    helen.login(&app.base, "Helen.Head.Sales", PASSWORD).await;
+    helen.goto(&format!("{}/deals/board?owner=all", app.base)).await;
+    helen.wait_live().await;
+    let card = format!("#deal-card-{}", deals[0]);
+    let in_column =
+        |stage: i64| format!("return !!document.querySelector('.board-column[data-stage=\"{stage}\"] {card}')");
+    assert_eq!(helen.js(&in_column(offer)).await, false, "not in 'price offer' yet");
+    assert!(
+        !helen.js(&format!("return document.querySelector('{card}').draggable")).await.as_bool().unwrap(),
+        "Helen may not move Mark's deal"
+    );
+
+    mark.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    mark.goto(&format!("{}/deals/board", app.base)).await;
+    mark.wait_live().await;
+    mark.shot("deal-board-before.png").await;
+    // A drag as the browser reports it: dragstart on the card, dragover and drop on the column.
+    mark.js(&format!(
+        "const card = document.querySelector('{card}'); const col = document.querySelector('.board-column[data-stage=\"{offer}\"]');\
+         const dt = new DataTransfer();\
+         card.dispatchEvent(new DragEvent('dragstart', {{bubbles: true, dataTransfer: dt}}));\
+         col.dispatchEvent(new DragEvent('dragover', {{bubbles: true, cancelable: true, dataTransfer: dt}}));\
+         col.dispatchEvent(new DragEvent('drop', {{bubbles: true, cancelable: true, dataTransfer: dt}}));\
+         card.dispatchEvent(new DragEvent('dragend', {{bubbles: true, dataTransfer: dt}})); return true;"
+    ))
+    .await;
+    let started = std::time::Instant::now();
+    while helen.js(&in_column(offer)).await != true {
+        assert!(started.elapsed() < Duration::from_secs(1), "the card did not move on Helen's board within a second");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.field("deals", deals[0], "stage_id").await, Some(offer.to_string()));
+    assert!(app.field("deals", deals[0], "stages_dates").await.unwrap().contains("price offer"));
+    helen.shot("deal-board.png").await;
+
+    // The keyboard path: the card's own form.
+    let other = format!("#deal-card-{}", deals[1]);
+    let request = id_of(&app, "deal_stages", sales, "request").await;
+    assert_eq!(app.field("deals", deals[1], "stage_id").await, Some(request.to_string()), "it starts elsewhere");
+    mark.js(&format!("document.querySelector('{other} select[name=stage]').value = '{agreement}'; return true;")).await;
+    mark.click(&format!("{other} form.card-move button")).await;
+    let started = std::time::Instant::now();
+    while helen
+        .js(&format!("return !!document.querySelector('.board-column[data-stage=\"{agreement}\"] {other}')"))
+        .await
+        != true
+    {
+        assert!(started.elapsed() < Duration::from_secs(2), "the Move button's change did not reach Helen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.field("deals", deals[1], "stage_id").await, Some(agreement.to_string()));
+    mark.close().await;
+    helen.close().await;
+}

@@ -53,7 +53,19 @@ pub async fn spread(app: &TestApp, departments: &[i64], owners: &[Option<i64>], 
     // Names, tokens and tickets stay unique across calls.
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
     for &d in departments {
-        let stage = first_id(app, "deal_stages", Some(d)).await;
+        // The department's default stage, where a new deal starts.
+        let stage: i64 = app
+            .db
+            .scalar(
+                Query::select()
+                    .column("id")
+                    .from("deal_stages")
+                    .and_where(Expr::col("department_id").eq(d))
+                    .and_where(Expr::col("is_default").eq(true)),
+            )
+            .await
+            .unwrap()
+            .expect("a default stage");
         for &owner in owners {
             let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let name = format!("Company {n}");
