@@ -145,6 +145,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/leads/:id/history"),
     ("GET", "/leads/:id/delete"),
     ("POST", "/leads/:id/delete"),
+    ("GET", "/leads/:id/convert"),
+    ("POST", "/leads/:id/convert"),
     ("GET", "/deals/board"),
     ("POST", "/deals/:id/stage"),
     ("GET", "/deals"),
@@ -311,6 +313,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/reminders", post(reminders::create))
         .at("/leads/:id/history", get(items::history))
         .at("/leads/:id/delete", get(items::confirm).post(items::delete))
+        .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
         .at("/deals", get(crm::index).post(crm::create))

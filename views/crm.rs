@@ -142,6 +142,8 @@ pub struct Page<'a> {
     pub record: &'a Record,
     pub names: &'a Names,
     pub department: &'a str,
+    /// The viewer may start a deal in this row's department.
+    pub can_add_deal: bool,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -156,7 +158,15 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                 (items::live_region(it, html! {
                     div.page-header {
                         div { h1.page-title { (it.title) } p.page-subtitle { (spec.kind.label()) " · ID " (r.id) } }
-                        div.page-actions { (items::actions(it, &acts)) }
+                        div.page-actions {
+                            @if spec.kind == ItemKind::Lead && it.can(v, Action::Edit) {
+                                a.btn.btn-primary href=(format!("{}/convert", it.url())) { "Convert" }
+                            }
+                            @if matches!(spec.kind, ItemKind::Company | ItemKind::Contact | ItemKind::Lead) && p.can_add_deal {
+                                a.btn.btn-ghost href=(format!("/deals/new?{}_id={}", spec.kind.slug(), r.id)) { (icon("plus")) " Deal" }
+                            }
+                            (items::actions(it, &acts))
+                        }
                     }
                     div.card { div.card-body {
                         dl.kv {
@@ -164,7 +174,13 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                                 @if !spec.title.contains(&f.col) && !val.is_empty() && !(f.input == Input::Flag && !val.flag()) {
                                     dt { (f.label) }
                                     dd.pre-line[f.input == Input::LongText] {
-                                        @match val { crate::crm::record::Val::Time(t) => (ui::datetime(t)), _ => (value(f, val, p.names)) }
+                                        @match (f.input, val) {
+                                            (_, crate::crm::record::Val::Time(t)) => (ui::datetime(t)),
+                                            (Input::Ref(RefTo::Object(kind)), crate::crm::record::Val::Int(id)) => {
+                                                a href=(format!("{}/{id}", kind.info().path)) { (value(f, val, p.names)) }
+                                            }
+                                            _ => (value(f, val, p.names)),
+                                        }
                                     }
                                 }
                             }
@@ -377,4 +393,60 @@ pub fn board(v: &crate::access::Viewer, b: &crate::crm::board::Board) -> Markup 
             }
         }
     })
+}
+
+/// "Convert the lead": what will be made or used, the new deal's fields, one button.
+pub fn convert_page(
+    cx: &PageCx<'_>,
+    it: &ItemRef,
+    plan: &Result<crate::crm::convert::Plan, FormErrors>,
+    f: &crate::crm::convert::DealForm,
+    errs: &FormErrors,
+) -> Markup {
+    use crate::crm::convert::Target;
+    let target = |t: &Target, kind: ItemKind| match t {
+        Target::Existing(id, name) => {
+            html! { "the existing " (kind.label().to_lowercase()) " " a href=(format!("{}/{id}", kind.info().path)) { (name) } }
+        }
+        Target::New(name) => html! { "a new " (kind.label().to_lowercase()) " " strong { (name) } },
+    };
+    page(
+        cx,
+        "Convert the lead",
+        html! {
+            div.page-header { div { h1.page-title { "Convert the lead “" (it.title) "”" } p.page-subtitle { "The lead becomes a contact person of a company, with a deal. Its chat, files and reminders go to the contact person; the lead is deleted." } } }
+            div.card { div.card-body.stack {
+                (ui::form_errors(errs))
+                @match plan {
+                    Err(missing) => {
+                        p { "To convert, please fill in these fields on the lead first:" }
+                        ul { @for (field, msg) in &missing.0 { li { strong { (crate::crm::person::LEAD.field(field).map_or(*field, |x| x.label)) } ": " (msg) } } }
+                        a.btn.btn-primary href=(format!("{}/edit", it.url())) { "Edit the lead" }
+                    }
+                    Ok(p) => {
+                        ul.removal {
+                            li { "Company: " (target(&p.company, ItemKind::Company)) }
+                            li { "Contact person: " (target(&p.contact, ItemKind::Contact)) }
+                            @if p.deals.is_empty() { li { "Deal: a new deal (below)" } }
+                            @else { li { "Deals: " (p.deals.len()) " of the lead move to the contact person" } }
+                        }
+                        form.form method="post" action=(format!("{}/convert", it.url())) {
+                            (ui::csrf(&cx.viewer.csrf))
+                            @if p.deals.is_empty() {
+                                (ui::Field::new("name", "Deal name", &f.name, errs).required())
+                                div.field-row {
+                                    (ui::Field::new("next_step", "Next step", &f.next_step, errs).required())
+                                    (ui::Field::new("next_step_date", "Next step date", &f.next_step_date, errs).kind("date").required())
+                                }
+                            }
+                            div.form-actions {
+                                a.btn.btn-ghost href=(it.url()) { "Cancel" }
+                                button.btn.btn-primary type="submit" { "Convert" }
+                            }
+                        }
+                    }
+                }
+            } }
+        },
+    )
 }

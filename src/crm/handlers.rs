@@ -223,7 +223,8 @@ pub async fn show(
     let department = crate::users::repo::department(&state.db, r.department_id).await?.name;
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, nav(spec), hx).await?;
-    let page = views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department };
+    let can_add_deal = access::can(&viewer, Action::Create, &prospective(ItemKind::Deal, r.department_id));
+    let page = views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal };
     Ok(views::crm::show(&cx, &page, &panels).into_response())
 }
 
@@ -232,6 +233,13 @@ pub async fn show(
 pub struct NewQuery {
     #[serde(default)]
     pub department: String,
+    /// A new deal started from a company, contact person or lead page.
+    #[serde(default)]
+    pub company_id: String,
+    #[serde(default)]
+    pub contact_id: String,
+    #[serde(default)]
+    pub lead_id: String,
 }
 
 async fn render_form(
@@ -291,7 +299,12 @@ pub async fn new(
     let spec = kind.0;
     let department = new_department(&state, &viewer, spec, &q.department).await?;
     let blank = Record::blank(spec, department, Some(viewer.id));
-    let raw = Raw::of(spec, &blank);
+    let mut raw = Raw::of(spec, &blank);
+    for (col, value) in [("company_id", &q.company_id), ("contact_id", &q.contact_id), ("lead_id", &q.lead_id)] {
+        if spec.field(col).is_some() && !value.is_empty() {
+            raw.0.insert(col.to_string(), value.clone());
+        }
+    }
     Ok(render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, &FormErrors::default())
         .await?
         .into_response())

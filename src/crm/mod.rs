@@ -6,6 +6,7 @@
 pub mod board;
 pub mod choices;
 pub mod company;
+pub mod convert;
 pub mod deal;
 pub mod fields;
 pub mod form;

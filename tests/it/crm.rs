@@ -455,3 +455,78 @@ async fn on_the_live_deal_board_a_card_dragged_by_one_user_moves_on_the_others_s
     mark.close().await;
     helen.close().await;
 }
+
+/// Lead conversion (§13.4): refused until the lead has what a company and contact need; then a
+/// company, a contact person and a deal, in one step, the lead's chat moved to the contact and the
+/// lead gone. In Chromium the Convert button lands on the new deal's page.
+#[tokio::test]
+async fn a_lead_converted_through_its_page_lands_on_the_new_deals_page() {
+    use std::time::Duration;
+
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let made = mark
+        .post_form("/leads", &[("first_name", "Olaf"), ("last_name", "Berg"), ("email", "olaf@berg.example")])
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let url = made.header("location").unwrap();
+    let lead: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+
+    // Without a company name and email it cannot be converted yet.
+    let page = mark.get(&format!("{url}/convert")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("please fill in these fields") && page.body.contains("Company email"));
+    let refused = mark
+        .post_form(&format!("{url}/convert"), &[("name", "X"), ("next_step", "Y"), ("next_step_date", "2099-01-01")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(app.count("companies", sea_query::Condition::all()).await, 0, "nothing was made");
+
+    let edit = [
+        ("first_name", "Olaf"),
+        ("last_name", "Berg"),
+        ("email", "olaf@berg.example"),
+        ("company_name", "Berg Maritime"),
+        ("company_email", "info@berg.example"),
+        ("company_phone", "+47 555 0100"),
+    ];
+    assert_eq!(mark.post_form(&url, &edit).await.status, 303);
+    assert_eq!(mark.post_form(&format!("{url}/chat"), &[("body", "Met at the fair")]).await.status, 303);
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    b.goto(&format!("{}{url}", app.base)).await;
+    b.click(&format!("a[href='{url}/convert']")).await;
+    b.wait_text("main h1", Duration::from_secs(5), |t| t.starts_with("Convert the lead")).await;
+    assert!(b.text("main").await.contains("a new company Berg Maritime"));
+    b.click("form.form button[type=submit]").await;
+    b.wait_text("main h1", Duration::from_secs(5), |t| t.contains("Berg Maritime")).await;
+    let path = b.js("return location.pathname").await;
+    let path = path.as_str().unwrap().to_string();
+    assert!(path.starts_with("/deals/"), "landed on {path}");
+    b.shot("lead-converted-deal.png").await;
+    b.close().await;
+
+    let deal: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let company = app.field("deals", deal, "company_id").await.unwrap();
+    let contact: i64 = app.field("deals", deal, "contact_id").await.unwrap().parse().unwrap();
+    assert_eq!(app.field("companies", company.parse().unwrap(), "full_name").await.as_deref(), Some("Berg Maritime"));
+    assert_eq!(app.field("companies", company.parse().unwrap(), "email").await.as_deref(), Some("info@berg.example"));
+    assert_eq!(app.field("contacts", contact, "company_id").await, Some(company.clone()));
+    assert_eq!(app.field("contacts", contact, "department_id").await, Some(sales.to_string()));
+    assert_eq!(app.field("leads", lead, "id").await, None, "the lead is gone");
+    let moved = app
+        .count(
+            "chat_messages",
+            sea_query::Condition::all()
+                .add(Expr::col("object_type").eq("contact"))
+                .add(Expr::col("object_id").eq(contact)),
+        )
+        .await;
+    assert_eq!(moved, 1, "the lead's chat went to the contact person");
+    assert_eq!(mark.get(&url).await.status, 404);
+}
