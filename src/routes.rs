@@ -149,15 +149,13 @@ pub fn is_public(pattern: &str) -> bool {
 }
 
 pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
-    use crate::chat::handlers as chat;
     use crate::files::handlers as files;
-    use crate::items::handlers as items;
     use crate::memos::handlers as memos;
     use crate::projects::handlers as projects;
     use crate::reminders::handlers as reminders;
     use crate::tasks::handlers as tasks;
     use users::{departments, handlers as uh, profile};
-    Route::new()
+    shared_item_routes(Route::new())
         .at("/", get(home))
         .at("/healthz", get(healthz))
         .at("/assets/:hash/:name", get(assets::serve))
@@ -204,18 +202,6 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/projects/:id", get(projects::show).post(projects::update))
         .at("/projects/:id/edit", get(projects::edit))
         .at("/projects/:id/stage", post(projects::set_stage))
-        .at("/memos/:id/chat", get(chat::panel).post(chat::post))
-        .at("/tasks/:id/chat", get(chat::panel).post(chat::post))
-        .at("/projects/:id/chat", get(chat::panel).post(chat::post))
-        .at("/memos/:id/reminders", post(reminders::create))
-        .at("/tasks/:id/reminders", post(reminders::create))
-        .at("/projects/:id/reminders", post(reminders::create))
-        .at("/memos/:id/history", get(items::history))
-        .at("/tasks/:id/history", get(items::history))
-        .at("/projects/:id/history", get(items::history))
-        .at("/memos/:id/delete", get(items::confirm).post(items::delete))
-        .at("/tasks/:id/delete", get(items::confirm).post(items::delete))
-        .at("/projects/:id/delete", get(items::confirm).post(items::delete))
         .at("/files/:id", get(files::download))
         .at("/files/:id/delete", post(files::delete))
         .at("/reminders", get(reminders::index))
@@ -227,6 +213,28 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .around(error_pages)
         .around(security::headers)
         .data(state)
+}
+
+/// The pages and actions every kind's objects share (`items::ItemPath` reads the kind from the URL):
+/// chat, reminders and history as its descriptor names them, and delete.
+fn shared_item_routes(mut route: Route) -> Route {
+    use crate::chat::handlers as chat;
+    use crate::items::handlers as items;
+    use crate::paths::{Sub, pattern, shared_subs};
+    use crate::reminders::handlers as reminders;
+    for k in &crate::kinds::KINDS {
+        for sub in shared_subs(k.kind) {
+            let at = pattern(k.kind, Some(sub));
+            route = match sub {
+                Sub::Chat => route.at(at, get(chat::panel).post(chat::post)),
+                Sub::Reminders => route.at(at, post(reminders::create)),
+                Sub::History => route.at(at, get(items::history)),
+                Sub::Delete => route.at(at, get(items::confirm).post(items::delete)),
+                Sub::Edit | Sub::Stage | Sub::TaskButton => route,
+            };
+        }
+    }
+    route
 }
 
 #[handler]
@@ -349,6 +357,26 @@ mod tests {
     use poem::http::{StatusCode, header};
 
     use crate::error::AppError;
+
+    /// The routes built from `paths` (each kind's shared pages) are the ones `ROUTES` lists, so the
+    /// CSRF layer and the route sweeps know them.
+    #[test]
+    fn every_kind_s_routes_built_from_paths_are_listed() {
+        use crate::paths::{self, Sub};
+        for k in &crate::kinds::KINDS {
+            let mut want = vec![("GET", paths::list(k.kind).to_string()), ("GET", paths::pattern(k.kind, None))];
+            for sub in paths::shared_subs(k.kind) {
+                let method = if sub == Sub::Reminders { "POST" } else { "GET" };
+                want.push((method, paths::pattern(k.kind, Some(sub))));
+            }
+            if k.parts.stages {
+                want.push(("POST", paths::pattern(k.kind, Some(Sub::Stage))));
+            }
+            for (m, p) in want {
+                assert!(super::ROUTES.contains(&(m, p.as_str())), "ROUTES lacks {m} {p}");
+            }
+        }
+    }
 
     /// No route returns `AppError::TooManyRequests` yet; whichever does gets `Retry-After` from the
     /// error layer, on the page, the htmx toast and the plain-text answer alike.

@@ -81,7 +81,7 @@ impl<'a> FromRequest<'a> for ItemPath {
 
 /// `/memos/12`, `/tasks/3`, `/projects/7`.
 pub fn url(kind: ItemKind, id: i64) -> String {
-    format!("{}/{id}", kind.info().path)
+    crate::paths::item(kind, id)
 }
 
 #[derive(sqlx::FromRow)]
