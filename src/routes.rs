@@ -150,10 +150,11 @@ pub fn is_public(pattern: &str) -> bool {
 
 pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
     use crate::files::handlers as files;
-    use crate::memos::handlers as memos;
-    use crate::projects::handlers as projects;
+    use crate::items::flow;
+    use crate::memos::{flow::Memos, handlers as memos};
+    use crate::projects::{flow::Projects, handlers as projects};
     use crate::reminders::handlers as reminders;
-    use crate::tasks::handlers as tasks;
+    use crate::tasks::{flow::Tasks, handlers as tasks};
     use users::{departments, handlers as uh, profile};
     shared_item_routes(Route::new())
         .at("/", get(home))
@@ -183,25 +184,25 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/departments/:id", get(departments::show).post(departments::update))
         .at("/admin/departments/:id/delete", post(departments::delete))
         .at("/admin/departments/:id/history", get(departments::history))
-        .at("/memos", get(memos::index).post(memos::create))
+        .at("/memos", get(memos::index).post(flow::create::<Memos>::default()))
         .at("/memos/total", get(memos::total))
         .at("/memos/new", get(memos::new))
-        .at("/memos/:id", get(memos::show).post(memos::update))
+        .at("/memos/:id", get(memos::show).post(flow::update::<Memos>::default()))
         .at("/memos/:id/edit", get(memos::edit))
-        .at("/memos/:id/stage", post(memos::set_stage))
+        .at("/memos/:id/stage", post(flow::set_stage::<Memos>::default()))
         .at("/memos/:id/task-button", get(memos::task_button))
-        .at("/tasks", get(tasks::index).post(tasks::create))
+        .at("/tasks", get(tasks::index).post(flow::create::<Tasks>::default()))
         .at("/tasks/total", get(tasks::total))
         .at("/tasks/new", get(tasks::new))
-        .at("/tasks/:id", get(tasks::show).post(tasks::update))
+        .at("/tasks/:id", get(tasks::show).post(flow::update::<Tasks>::default()))
         .at("/tasks/:id/edit", get(tasks::edit))
-        .at("/tasks/:id/stage", post(tasks::set_stage))
-        .at("/projects", get(projects::index).post(projects::create))
+        .at("/tasks/:id/stage", post(flow::set_stage::<Tasks>::default()))
+        .at("/projects", get(projects::index).post(flow::create::<Projects>::default()))
         .at("/projects/total", get(projects::total))
         .at("/projects/new", get(projects::new))
-        .at("/projects/:id", get(projects::show).post(projects::update))
+        .at("/projects/:id", get(projects::show).post(flow::update::<Projects>::default()))
         .at("/projects/:id/edit", get(projects::edit))
-        .at("/projects/:id/stage", post(projects::set_stage))
+        .at("/projects/:id/stage", post(flow::set_stage::<Projects>::default()))
         .at("/files/:id", get(files::download))
         .at("/files/:id/delete", post(files::delete))
         .at("/reminders", get(reminders::index))

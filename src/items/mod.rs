@@ -2,6 +2,7 @@
 //! topic, and notifying its participants. Chat, attachments, reminders, history, deletion and search
 //! work on any item through this module, so they need not know the three kinds apart.
 
+pub mod flow;
 pub mod handlers;
 pub mod remove;
 
