@@ -142,6 +142,7 @@ pub fn file_delete(id: i64) -> String {
 /// The viewer's reminders.
 pub const REMINDERS: &str = "/reminders";
 
+/// Turning off one of the viewer's reminders.
 pub fn reminder_deactivate(id: i64) -> String {
     format!("{REMINDERS}/{id}/deactivate")
 }
