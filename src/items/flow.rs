@@ -141,6 +141,8 @@ pub trait EditFlow: ItemFlow {
     /// A validated edit.
     type Edit: Send + Sync;
 
+    /// The edit form as the object is.
+    fn form_of(item: &ItemRef, row: &Self::Row) -> Self::Form;
     /// Puts back what this viewer may not change here, before validation and any re-display.
     fn keep(_item: &ItemRef, _v: &Viewer, _row: &Self::Row, _f: &mut Self::Form) {}
     /// The form checked against the object as it is: its messages (422), or the edit. An error for
@@ -263,7 +265,21 @@ pub async fn apply_stage<K: StageFlow>(
     K::after_stage(tx, cx, row, stage, out).await
 }
 
-/// `POST /<kind>/:id`: the edit form.
+/// `GET /<kind>/:id/edit`: the edit form.
+#[handler]
+pub async fn edit<K: EditFlow>(
+    _: Flow<K>,
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+) -> AppResult<Markup> {
+    let it = super::load(&state.db, &viewer, K::KIND, id, Action::Edit).await?;
+    let row = K::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    K::form(&Cx::new(&state, &viewer, hx), Some(&row), &K::form_of(&it, &row), &FormErrors::default()).await
+}
+
+/// `POST /<kind>/:id`: the edit form sent.
 #[handler]
 pub async fn update<K: EditFlow>(
     _: Flow<K>,

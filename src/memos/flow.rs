@@ -81,6 +81,10 @@ impl StageFlow for Memos {
 impl EditFlow for Memos {
     type Edit = Checked;
 
+    fn form_of(item: &ItemRef, m: &Memo) -> MemoForm {
+        MemoForm::from_memo(m, &item.parts.users(PRole::Subscriber))
+    }
+
     async fn validate_edit(
         cx: &Cx<'_>,
         item: &ItemRef,

@@ -139,11 +139,3 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     };
     Ok(views::memos::show(&cx, &page, &panels).into_response())
 }
-
-#[handler]
-pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Memo, id, Action::Edit).await?;
-    let m = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let f = MemoForm::from_memo(&m, &it.parts.users(PRole::Subscriber));
-    Ok(render_form(&state, &viewer, hx, Some(id), &f, &FormErrors::default(), !m.draft).await?.into_response())
-}

@@ -57,6 +57,10 @@ impl StageFlow for Projects {
 impl EditFlow for Projects {
     type Edit = Checked;
 
+    fn form_of(item: &ItemRef, p: &Project) -> WorkForm {
+        repo::fields(p, &item.parts).form()
+    }
+
     /// Who is responsible and the co-owner only for those who may assign them.
     fn keep(item: &ItemRef, v: &Viewer, _p: &Project, f: &mut WorkForm) {
         items::keep_people_unless_allowed(item, v, f);

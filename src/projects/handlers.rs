@@ -134,11 +134,3 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     };
     Ok(views::projects::show(&cx, &page, &panels).into_response())
 }
-
-#[handler]
-pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::Edit).await?;
-    let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let f = repo::fields(&p, &it.parts).form();
-    Ok(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &FormErrors::default()).await?.into_response())
-}

@@ -206,6 +206,15 @@ impl StageFlow for Tasks {
 impl EditFlow for Tasks {
     type Edit = Checked;
 
+    fn form_of(item: &ItemRef, t: &Task) -> WorkForm {
+        WorkForm {
+            stage: t.stage.clone(),
+            parent_id: t.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            project_id: t.project_id.map(|p| p.to_string()).unwrap_or_default(),
+            ..repo::fields(t, &item.parts).form()
+        }
+    }
+
     /// Structure is not editable here: a subtask stays under its main task. People only for those
     /// who may assign them.
     fn keep(item: &ItemRef, v: &Viewer, t: &Task, f: &mut WorkForm) {

@@ -198,16 +198,3 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     };
     Ok(views::tasks::show(&cx, &page, &panels).into_response())
 }
-
-#[handler]
-pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::Edit).await?;
-    let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let f = WorkForm {
-        stage: t.stage.clone(),
-        parent_id: t.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        project_id: t.project_id.map(|p| p.to_string()).unwrap_or_default(),
-        ..repo::fields(&t, &it.parts).form()
-    };
-    Ok(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &FormErrors::default()).await?.into_response())
-}
