@@ -18,6 +18,7 @@ use crate::history::{self, Change, Diff};
 use crate::items::flow::{self, CreateFlow, Cx, EditFlow, ItemFlow, Outcome, StageFlow};
 use crate::items::{self, ItemRef, StageForm};
 use crate::participants::PRole;
+use crate::tasks::model::WorkForm;
 
 /// Memos in the generic flows.
 pub struct Memos;
@@ -162,6 +163,21 @@ impl CreateFlow for Memos {
         let body = &c.input.description;
         Ok(items::notify_each(tx, &cx.state.config, item, &shared_notices(item), Some(cx.viewer.id), body).await?)
     }
+}
+
+/// The form of a new task or project made from `memo`: its title, text and attachments, and as
+/// subscribers its author and subscribers (not `viewer`, who makes it).
+pub async fn fill_from(db: &Db, memo: &ItemRef, viewer: i64, f: &mut WorkForm) -> AppResult<()> {
+    let m = repo::get(db, memo.id).await?.ok_or(AppError::NotFound)?;
+    f.memo_id = m.id.to_string();
+    f.name = m.name.clone();
+    f.description = m.description.clone();
+    let mut subs = vec![m.owner_id];
+    subs.extend(memo.parts.users(PRole::Subscriber));
+    f.subscribers = subs.into_iter().filter(|u| *u != viewer).map(|u| u.to_string()).collect();
+    let files = crate::files::of(db, ItemKind::Memo.slug(), m.id).await?;
+    f.memo_files = files.iter().map(|a| a.id.to_string()).collect();
+    Ok(())
 }
 
 /// A task or project (`made`) was made from the memo, in the creating transaction: the chosen files

@@ -38,9 +38,9 @@ async fn visible_tasks(state: &AppState, v: &Viewer, memos: &[&Memo]) -> AppResu
 /// `GET /memos/total?<filters>`: the list's "Page X of Y · N memos", asked for after the page is shown.
 #[handler]
 pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<MemoFilter>) -> AppResult<maud::Markup> {
-    let key = format!("memos{}", f.query(1));
-    let n = state.totals.get(viewer.id, key, repo::total(&state.db, &viewer, &f)).await?;
-    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), views::ui::Noun("memo", "memos")))
+    let list = crate::paths::list_query(ItemKind::Memo, &f.query(1));
+    let noun = views::ui::Noun("memo", "memos");
+    web::list_total(&state, &viewer, list, f.page, noun, repo::total(&state.db, &viewer, &f)).await
 }
 
 #[handler]

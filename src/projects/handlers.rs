@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, FormErrors};
 use crate::htmx::HxRequest;
 use crate::items::{self};
 use crate::participants::{self, PRole};
-use crate::tasks::model::{DEFAULT_PROJECT_STEP, WorkForm, next_working_day};
+use crate::tasks::model::{DEFAULT_PROJECT_STEP, WorkForm};
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::projects::Mode;
@@ -21,9 +21,9 @@ use crate::web::{self, Query};
 /// `GET /projects/total?<filters>`: the list's "Page X of Y · N projects", asked for after the page is shown.
 #[handler]
 pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<ProjectFilter>) -> AppResult<maud::Markup> {
-    let key = format!("projects{}", f.query(1));
-    let n = state.totals.get(viewer.id, key, repo::total(&state.db, &viewer, &f)).await?;
-    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), views::ui::Noun("project", "projects")))
+    let list = crate::paths::list_query(ItemKind::Project, &f.query(1));
+    let noun = views::ui::Noun("project", "projects");
+    web::list_total(&state, &viewer, list, f.page, noun, repo::total(&state.db, &viewer, &f)).await
 }
 
 #[handler]
@@ -81,24 +81,10 @@ pub async fn new(
     hx: HxRequest,
     Query(n): Query<NewQuery>,
 ) -> AppResult<Response> {
-    let today = crate::time::today();
-    let mut f = WorkForm {
-        next_step: DEFAULT_PROJECT_STEP.into(),
-        next_step_date: next_working_day(today).to_string(),
-        priority: "2".into(),
-        responsible: vec![viewer.id.to_string()],
-        ..Default::default()
-    };
+    let mut f = WorkForm::new_for(DEFAULT_PROJECT_STEP, viewer.id, crate::time::today());
     if let Some(mid) = n.memo {
         let m = items::load(&state.db, &viewer, ItemKind::Memo, mid, Action::CreateFromMemo).await?;
-        let memo = crate::memos::repo::get(&state.db, mid).await?.ok_or(AppError::NotFound)?;
-        f.memo_id = mid.to_string();
-        f.name = memo.name.clone();
-        f.description = memo.description.clone();
-        let mut subs = vec![memo.owner_id];
-        subs.extend(m.parts.users(PRole::Subscriber));
-        f.subscribers = subs.into_iter().filter(|u| *u != viewer.id).map(|u| u.to_string()).collect();
-        f.memo_files = crate::files::of(&state.db, "memo", mid).await?.iter().map(|a| a.id.to_string()).collect();
+        crate::memos::flow::fill_from(&state.db, &m, viewer.id, &mut f).await?;
     }
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
 }

@@ -5,7 +5,7 @@ use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
-use super::model::{DEFAULT_TASK_STEP, TaskFilter, WorkForm, next_working_day};
+use super::model::{DEFAULT_TASK_STEP, TaskFilter, WorkForm};
 use super::repo;
 use crate::access::{self, Action, ItemKind, Viewer};
 use crate::app::AppState;
@@ -40,9 +40,9 @@ pub async fn index(
 /// `GET /tasks/total?<filters>`: the list's "Page X of Y · N tasks", asked for after the page is shown.
 #[handler]
 pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<TaskFilter>) -> AppResult<maud::Markup> {
-    let key = format!("tasks{}", f.query(1));
-    let n = state.totals.get(viewer.id, key, repo::total(&state.db, &viewer, &f)).await?;
-    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), views::ui::Noun("task", "tasks")))
+    let list = crate::paths::list_query(ItemKind::Task, &f.query(1));
+    let noun = views::ui::Noun("task", "tasks");
+    web::list_total(&state, &viewer, list, f.page, noun, repo::total(&state.db, &viewer, &f)).await
 }
 
 /// Where a new task comes from.
@@ -93,14 +93,7 @@ pub async fn new(
     Query(n): Query<NewQuery>,
 ) -> AppResult<Response> {
     let ctx = super::flow::context(&state, &viewer, n.parent, n.project, n.memo).await?;
-    let today = crate::time::today();
-    let mut f = WorkForm {
-        next_step: DEFAULT_TASK_STEP.into(),
-        next_step_date: next_working_day(today).to_string(),
-        priority: "2".into(),
-        responsible: vec![viewer.id.to_string()],
-        ..Default::default()
-    };
+    let mut f = WorkForm::new_for(DEFAULT_TASK_STEP, viewer.id, crate::time::today());
     if let Some(id) = n.copy {
         items::load(&state.db, &viewer, ItemKind::Task, id, Action::View).await?;
         let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -138,14 +131,7 @@ pub async fn new(
         f.project_id = p.id.to_string();
     }
     if let Some(m) = &ctx.memo {
-        let memo = crate::memos::repo::get(&state.db, m.id).await?.ok_or(AppError::NotFound)?;
-        f.memo_id = m.id.to_string();
-        f.name = memo.name.clone();
-        f.description = memo.description.clone();
-        let mut subs = vec![memo.owner_id];
-        subs.extend(m.parts.users(PRole::Subscriber));
-        f.subscribers = subs.into_iter().filter(|u| *u != viewer.id).map(|u| u.to_string()).collect();
-        f.memo_files = crate::files::of(&state.db, "memo", m.id).await?.iter().map(|a| a.id.to_string()).collect();
+        crate::memos::flow::fill_from(&state.db, m, viewer.id, &mut f).await?;
     }
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
 }
