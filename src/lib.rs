@@ -27,6 +27,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod paging;
 pub mod participants;
+pub mod paths;
 pub mod projects;
 pub mod reminders;
 pub mod routes;

@@ -163,6 +163,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/:id/history"),
     ("GET", "/deals/:id/delete"),
     ("POST", "/deals/:id/delete"),
+    // Payments and products: their pages come later; the shared history and delete are there.
+    ("GET", "/payments/:id/history"),
+    ("GET", "/payments/:id/delete"),
+    ("POST", "/payments/:id/delete"),
+    ("GET", "/products/:id/history"),
+    ("GET", "/products/:id/delete"),
+    ("POST", "/products/:id/delete"),
 ];
 
 /// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
@@ -210,16 +217,15 @@ pub fn is_public(pattern: &str) -> bool {
 }
 
 pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
-    use crate::chat::handlers as chat;
     use crate::crm::handlers as crm;
     use crate::files::handlers as files;
-    use crate::items::handlers as items;
-    use crate::memos::handlers as memos;
-    use crate::projects::handlers as projects;
+    use crate::items::flow;
+    use crate::memos::{flow::Memos, handlers as memos};
+    use crate::projects::{flow::Projects, handlers as projects};
     use crate::reminders::handlers as reminders;
-    use crate::tasks::handlers as tasks;
+    use crate::tasks::{flow::Tasks, handlers as tasks};
     use users::{departments, handlers as uh, profile};
-    Route::new()
+    shared_item_routes(Route::new())
         .at("/", get(home))
         .at("/healthz", get(healthz))
         .at("/assets/:hash/:name", get(assets::serve))
@@ -247,37 +253,25 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/departments/:id", get(departments::show).post(departments::update))
         .at("/admin/departments/:id/delete", post(departments::delete))
         .at("/admin/departments/:id/history", get(departments::history))
-        .at("/memos", get(memos::index).post(memos::create))
+        .at("/memos", get(memos::index).post(flow::create::<Memos>::default()))
         .at("/memos/total", get(memos::total))
         .at("/memos/new", get(memos::new))
-        .at("/memos/:id", get(memos::show).post(memos::update))
-        .at("/memos/:id/edit", get(memos::edit))
-        .at("/memos/:id/stage", post(memos::set_stage))
+        .at("/memos/:id", get(memos::show).post(flow::update::<Memos>::default()))
+        .at("/memos/:id/edit", get(flow::edit::<Memos>::default()))
+        .at("/memos/:id/stage", post(flow::set_stage::<Memos>::default()))
         .at("/memos/:id/task-button", get(memos::task_button))
-        .at("/tasks", get(tasks::index).post(tasks::create))
+        .at("/tasks", get(tasks::index).post(flow::create::<Tasks>::default()))
         .at("/tasks/total", get(tasks::total))
         .at("/tasks/new", get(tasks::new))
-        .at("/tasks/:id", get(tasks::show).post(tasks::update))
-        .at("/tasks/:id/edit", get(tasks::edit))
-        .at("/tasks/:id/stage", post(tasks::set_stage))
-        .at("/projects", get(projects::index).post(projects::create))
+        .at("/tasks/:id", get(tasks::show).post(flow::update::<Tasks>::default()))
+        .at("/tasks/:id/edit", get(flow::edit::<Tasks>::default()))
+        .at("/tasks/:id/stage", post(flow::set_stage::<Tasks>::default()))
+        .at("/projects", get(projects::index).post(flow::create::<Projects>::default()))
         .at("/projects/total", get(projects::total))
         .at("/projects/new", get(projects::new))
-        .at("/projects/:id", get(projects::show).post(projects::update))
-        .at("/projects/:id/edit", get(projects::edit))
-        .at("/projects/:id/stage", post(projects::set_stage))
-        .at("/memos/:id/chat", get(chat::panel).post(chat::post))
-        .at("/tasks/:id/chat", get(chat::panel).post(chat::post))
-        .at("/projects/:id/chat", get(chat::panel).post(chat::post))
-        .at("/memos/:id/reminders", post(reminders::create))
-        .at("/tasks/:id/reminders", post(reminders::create))
-        .at("/projects/:id/reminders", post(reminders::create))
-        .at("/memos/:id/history", get(items::history))
-        .at("/tasks/:id/history", get(items::history))
-        .at("/projects/:id/history", get(items::history))
-        .at("/memos/:id/delete", get(items::confirm).post(items::delete))
-        .at("/tasks/:id/delete", get(items::confirm).post(items::delete))
-        .at("/projects/:id/delete", get(items::confirm).post(items::delete))
+        .at("/projects/:id", get(projects::show).post(flow::update::<Projects>::default()))
+        .at("/projects/:id/edit", get(flow::edit::<Projects>::default()))
+        .at("/projects/:id/stage", post(flow::set_stage::<Projects>::default()))
         .at("/files/:id", get(files::download))
         .at("/files/:id/delete", post(files::delete))
         .at("/reminders", get(reminders::index))
@@ -289,30 +283,18 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/companies/new", get(crm::new))
         .at("/companies/:id", get(crm::show).post(crm::update))
         .at("/companies/:id/edit", get(crm::edit))
-        .at("/companies/:id/chat", get(chat::panel).post(chat::post))
-        .at("/companies/:id/reminders", post(reminders::create))
-        .at("/companies/:id/history", get(items::history))
-        .at("/companies/:id/delete", get(items::confirm).post(items::delete))
         .at("/contacts", get(crm::index).post(crm::create))
         .at("/contacts/total", get(crm::total))
         .at("/contacts/pick", get(crm::pick))
         .at("/contacts/new", get(crm::new))
         .at("/contacts/:id", get(crm::show).post(crm::update))
         .at("/contacts/:id/edit", get(crm::edit))
-        .at("/contacts/:id/chat", get(chat::panel).post(chat::post))
-        .at("/contacts/:id/reminders", post(reminders::create))
-        .at("/contacts/:id/history", get(items::history))
-        .at("/contacts/:id/delete", get(items::confirm).post(items::delete))
         .at("/leads", get(crm::index).post(crm::create))
         .at("/leads/total", get(crm::total))
         .at("/leads/pick", get(crm::pick))
         .at("/leads/new", get(crm::new))
         .at("/leads/:id", get(crm::show).post(crm::update))
         .at("/leads/:id/edit", get(crm::edit))
-        .at("/leads/:id/chat", get(chat::panel).post(chat::post))
-        .at("/leads/:id/reminders", post(reminders::create))
-        .at("/leads/:id/history", get(items::history))
-        .at("/leads/:id/delete", get(items::confirm).post(items::delete))
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
@@ -322,16 +304,34 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/new", get(crm::new))
         .at("/deals/:id", get(crm::show).post(crm::update))
         .at("/deals/:id/edit", get(crm::edit))
-        .at("/deals/:id/chat", get(chat::panel).post(chat::post))
-        .at("/deals/:id/reminders", post(reminders::create))
-        .at("/deals/:id/history", get(items::history))
-        .at("/deals/:id/delete", get(items::confirm).post(items::delete))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)
         .around(error_pages)
         .around(security::headers)
         .data(state)
+}
+
+/// The pages and actions every kind's objects share (`items::ItemPath` reads the kind from the URL):
+/// chat, reminders and history as its descriptor names them, and delete.
+fn shared_item_routes(mut route: Route) -> Route {
+    use crate::chat::handlers as chat;
+    use crate::items::handlers as items;
+    use crate::paths::{Sub, pattern, shared_subs};
+    use crate::reminders::handlers as reminders;
+    for k in &crate::kinds::KINDS {
+        for sub in shared_subs(k.kind) {
+            let at = pattern(k.kind, Some(sub));
+            route = match sub {
+                Sub::Chat => route.at(at, get(chat::panel).post(chat::post)),
+                Sub::Reminders => route.at(at, post(reminders::create)),
+                Sub::History => route.at(at, get(items::history)),
+                Sub::Delete => route.at(at, get(items::confirm).post(items::delete)),
+                Sub::Edit | Sub::Stage | Sub::TaskButton => route,
+            };
+        }
+    }
+    route
 }
 
 #[handler]
@@ -454,6 +454,26 @@ mod tests {
     use poem::http::{StatusCode, header};
 
     use crate::error::AppError;
+
+    /// The routes built from `paths` (each kind's shared pages) are the ones `ROUTES` lists, so the
+    /// CSRF layer and the route sweeps know them.
+    #[test]
+    fn every_kind_s_routes_built_from_paths_are_listed() {
+        use crate::paths::{self, Sub};
+        for k in &crate::kinds::KINDS {
+            let mut want = vec![("GET", paths::list(k.kind).to_string()), ("GET", paths::pattern(k.kind, None))];
+            for sub in paths::shared_subs(k.kind) {
+                let method = if sub == Sub::Reminders { "POST" } else { "GET" };
+                want.push((method, paths::pattern(k.kind, Some(sub))));
+            }
+            if k.parts.stages {
+                want.push(("POST", paths::pattern(k.kind, Some(Sub::Stage))));
+            }
+            for (m, p) in want {
+                assert!(super::ROUTES.contains(&(m, p.as_str())), "ROUTES lacks {m} {p}");
+            }
+        }
+    }
 
     /// No route returns `AppError::TooManyRequests` yet; whichever does gets `Retry-After` from the
     /// error layer, on the page, the htmx toast and the plain-text answer alike.

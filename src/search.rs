@@ -11,6 +11,7 @@ use crate::access::{self, Action, ItemKind, Object, Viewer};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::htmx::{self, HxRequest};
+use crate::paths;
 use crate::users::model::UserFilter;
 use crate::views;
 use crate::views::layout::Nav;
@@ -58,20 +59,20 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
     let tasks = crate::tasks::model::TaskFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
     out.extend(crate::tasks::repo::list(&state.db, v, &tasks).await?.items.into_iter().take(PER_KIND).map(|t| Hit {
         kind: "Task",
-        url: format!("/tasks/{}", t.id),
+        url: paths::item(ItemKind::Task, t.id),
         title: t.name,
     }));
     let memos = crate::memos::model::MemoFilter { q: q.to_string(), ..Default::default() };
     out.extend(crate::memos::repo::list(&state.db, v, &memos).await?.items.into_iter().take(PER_KIND).map(|m| Hit {
         kind: "Memo",
-        url: format!("/memos/{}", m.id),
+        url: paths::item(ItemKind::Memo, m.id),
         title: m.name,
     }));
     let projects = crate::projects::repo::ProjectFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
     out.extend(
         crate::projects::repo::list(&state.db, v, &projects).await?.items.into_iter().take(PER_KIND).map(|p| Hit {
             kind: "Project",
-            url: format!("/projects/{}", p.id),
+            url: paths::item(ItemKind::Project, p.id),
             title: p.name,
         }),
     );

@@ -11,8 +11,10 @@ use crate::access::Viewer;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::htmx::HxRequest;
+use crate::paging::Total;
 use crate::text;
 use crate::views::layout::{Nav, PageCx};
+use crate::views::ui::Noun;
 
 /// A url-encoded form body (repeated keys such as checkboxes become a `Vec`).
 /// A body that does not decode is a 400 with a readable message, never a panic.
@@ -56,6 +58,20 @@ pub fn form_from_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Res
 
 fn unreadable(e: impl std::fmt::Display) -> AppError {
     AppError::BadRequest(format!("The form could not be read: {e}"))
+}
+
+/// A list's "Page X of Y · N <noun>" (`GET /<list>/total?<filters>`, asked for after the page is
+/// shown): `count` runs unless the viewer's total of `list` (its URL with the filters) is cached.
+pub async fn list_total(
+    state: &AppState,
+    viewer: &Viewer,
+    list: String,
+    page: Option<u32>,
+    noun: Noun,
+    count: impl std::future::Future<Output = AppResult<Total>>,
+) -> AppResult<Markup> {
+    let n = state.totals.get(viewer.id, list, count).await?;
+    Ok(crate::views::ui::page_info(crate::paging::page_number(page), Some(n), noun))
 }
 
 /// The page context (unread count for the bell, current nav entry).

@@ -11,6 +11,7 @@ use crate::chat::Message;
 use crate::error::FormErrors;
 use crate::files::{Attachment, human_size};
 use crate::items::ItemRef;
+use crate::paths::{self, Sub};
 use crate::views::ui::{self, datetime, icon};
 
 /// DOM id of an item's message list; also the live event that appends to it.
@@ -41,7 +42,7 @@ fn older_link(it: &ItemRef, msgs: &[Message], more: bool) -> Markup {
     html! {
         @if more && let Some(first) = msgs.first() {
             div.chat-older {
-                button.btn.btn-ghost.btn-sm type="button" hx-get=(format!("{}/chat?before={}", it.url(), first.id))
+                button.btn.btn-ghost.btn-sm type="button" hx-get=(paths::chat_before(it.kind, it.id, first.id))
                     hx-target="closest .chat-older" hx-swap="outerHTML" { "Show older messages" }
             }
         }
@@ -59,8 +60,8 @@ pub fn older(it: &ItemRef, msgs: &[Message], files: &HashMap<i64, Vec<Attachment
 pub fn form(it: &ItemRef, csrf: &str, body: &str, errs: &FormErrors) -> Markup {
     let err = errs.get("body");
     html! {
-        form.chat-form method="post" action=(format!("{}/chat", it.url())) enctype="multipart/form-data"
-            hx-post=(format!("{}/chat", it.url())) hx-encoding="multipart/form-data" hx-target="this" hx-swap="outerHTML" {
+        form.chat-form method="post" action=(paths::sub(it.kind, it.id, Sub::Chat)) enctype="multipart/form-data"
+            hx-post=(paths::sub(it.kind, it.id, Sub::Chat)) hx-encoding="multipart/form-data" hx-target="this" hx-swap="outerHTML" {
             (ui::csrf(csrf))
             div.field.has-error[err.is_some()] {
                 label for=(format!("chat-body-{}", it.id)) { "Message" }

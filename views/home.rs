@@ -4,9 +4,10 @@ use maud::{Markup, html};
 
 use chrono::NaiveDate;
 
-use crate::access::{self, Section};
+use crate::access::{self, ItemKind, Section};
 use crate::memos::model::Memo;
 use crate::paging::Paged;
+use crate::paths;
 use crate::tasks::model::Task;
 use crate::views::items::{date, stage_badge};
 use crate::views::layout::{PageCx, page};
@@ -29,14 +30,14 @@ fn my_work(w: &Work<'_>) -> Markup {
         div.card #my-tasks {
             div.card-header {
                 h2.card-title { (icon("clipboard")) " My tasks" }
-                a.btn.btn-ghost.btn-sm href="/tasks?role=assigned&sort=due" { "All" @if w.tasks.more { " (50+)" } }
+                a.btn.btn-ghost.btn-sm href=(paths::list_with(ItemKind::Task, &[("role", "assigned"), ("sort", "due")])) { "All" @if w.tasks.more { " (50+)" } }
             }
             @if w.tasks.items.is_empty() {
-                div.card-body { p.muted { "No active task of yours. " a href="/tasks/new" { "Create one" } } }
+                div.card-body { p.muted { "No active task of yours. " a href=(paths::new(ItemKind::Task)) { "Create one" } } }
             } @else {
                 div.table-wrap { table.table { tbody { @for t in w.tasks.items.iter().take(SHOWN) {
                     tr .team[t.team] {
-                        td.name { a href=(format!("/tasks/{}", t.id)) { (t.name) } }
+                        td.name { a href=(paths::item(ItemKind::Task, t.id)) { (t.name) } }
                         td { (stage_badge(t.stage())) }
                         td.date { (date(t.due_date, t.overdue(w.today))) }
                     }
@@ -46,13 +47,13 @@ fn my_work(w: &Work<'_>) -> Markup {
         div.card #my-memos {
             div.card-header {
                 h2.card-title { (icon("mail")) " Memos for me" }
-                a.btn.btn-ghost.btn-sm href="/memos?role=to-me&stage=pending" { "All" @if w.memos.more { " (50+)" } }
+                a.btn.btn-ghost.btn-sm href=(paths::list_with(ItemKind::Memo, &[("role", "to-me"), ("stage", "pending")])) { "All" @if w.memos.more { " (50+)" } }
             }
             @if w.memos.items.is_empty() {
                 div.card-body { p.muted { "No memo waits for your review." } }
             } @else {
                 div.table-wrap { table.table { tbody { @for m in w.memos.items.iter().take(SHOWN) {
-                    tr { td.name { a href=(format!("/memos/{}", m.id)) { (m.name) } } td.date.text-small { (ui::date_of(&m.created_at)) } }
+                    tr { td.name { a href=(paths::item(ItemKind::Memo, m.id)) { (m.name) } } td.date.text-small { (ui::date_of(&m.created_at)) } }
                 } } } }
             }
         }

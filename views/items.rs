@@ -12,6 +12,7 @@ use crate::error::FormErrors;
 use crate::files::{Attachment, human_size};
 use crate::items::remove::Removal;
 use crate::items::{ItemRef, Panels};
+use crate::paths::{self, Sub};
 use crate::tasks::model::{Stage, WorkForm, priority_label};
 use crate::views::layout::{PageCx, page};
 use crate::views::picker::{Picker, ids};
@@ -70,7 +71,7 @@ pub fn attachments(files: &[Attachment], can_remove: bool, csrf: &str) -> Markup
                         a href=(f.url()) download hx-boost="false" { (icon("clipboard")) " " (f.name) }
                         span.muted.text-small { " " (human_size(f.size)) }
                         @if can_remove {
-                            form.inline method="post" action=(format!("/files/{}/delete", f.id)) data-confirm=(format!("Remove the file {}?", f.name)) {
+                            form.inline method="post" action=(paths::file_delete(f.id)) data-confirm=(format!("Remove the file {}?", f.name)) {
                                 (ui::csrf(csrf))
                                 button.btn.btn-ghost.btn-sm.btn-danger type="submit" { (icon("x")) span.sr-only { "Remove " (f.name) } }
                             }
@@ -112,10 +113,10 @@ pub struct Actions {
 
 pub fn actions(it: &ItemRef, a: &Actions) -> Markup {
     html! {
-        @if a.edit { a.btn.btn-primary href=(format!("{}/edit", it.url())) { (icon("edit")) " Edit" } }
+        @if a.edit { a.btn.btn-primary href=(paths::sub(it.kind, it.id, Sub::Edit)) { (icon("edit")) " Edit" } }
         @if let Some(href) = &a.copy { a.btn.btn-ghost href=(href) title="Open a new form filled from this one" { (icon("copy")) " Copy" } }
-        a.btn.btn-ghost href=(format!("{}/history", it.url())) { (icon("history")) " History" }
-        @if a.delete { a.btn.btn-ghost.btn-danger href=(format!("{}/delete", it.url())) { (icon("trash")) " Delete" } }
+        a.btn.btn-ghost href=(paths::sub(it.kind, it.id, Sub::History)) { (icon("history")) " History" }
+        @if a.delete { a.btn.btn-ghost.btn-danger href=(paths::sub(it.kind, it.id, Sub::Delete)) { (icon("trash")) " Delete" } }
     }
 }
 
@@ -142,7 +143,7 @@ pub fn delete_page(cx: &PageCx<'_>, it: &ItemRef, r: &Removal) -> Markup {
                 }
                 @if r.detached_tasks > 0 { p.muted { "Its " (r.detached_tasks) " task(s) stay, outside any project." } }
                 @if r.linked_memos > 0 { p.muted { (r.linked_memos) " memo(s) will no longer link to it." } }
-                form method="post" action=(format!("{}/delete", it.url())) {
+                form method="post" action=(paths::sub(it.kind, it.id, Sub::Delete)) {
                     (ui::csrf(&cx.viewer.csrf))
                     div.form-actions {
                         a.btn.btn-ghost href=(it.url()) { "Cancel" }

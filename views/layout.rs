@@ -2,9 +2,10 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::access::{self, Section, Viewer};
+use crate::access::{self, ItemKind, Section, Viewer};
 use crate::assets;
 use crate::htmx::HxRequest;
+use crate::paths;
 use crate::views::ui::icon;
 
 /// Which navigation entry is current.
@@ -153,10 +154,10 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                 @match s {
                     Section::Tasks => div.nav-group {
                         h2.nav-title { "Tasks" }
-                        (link("/memos", "mail", "Memos", nav == Nav::Memos))
-                        (link("/tasks", "clipboard", "Tasks", nav == Nav::Tasks))
-                        (link("/projects", "briefcase", "Projects", nav == Nav::Projects))
-                        (link("/reminders", "bell", "My reminders", nav == Nav::Reminders))
+                        (link(paths::list(ItemKind::Memo), "mail", "Memos", nav == Nav::Memos))
+                        (link(paths::list(ItemKind::Task), "clipboard", "Tasks", nav == Nav::Tasks))
+                        (link(paths::list(ItemKind::Project), "briefcase", "Projects", nav == Nav::Projects))
+                        (link(paths::REMINDERS, "bell", "My reminders", nav == Nav::Reminders))
                     },
                     Section::Crm => div.nav-group {
                         h2.nav-title { "Sales" }

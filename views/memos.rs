@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
-use crate::access::Action;
+use crate::access::{Action, ItemKind};
 use crate::error::FormErrors;
 use crate::files::Attachment;
 use crate::items::{ItemRef, Panels};
 use crate::memos::model::{Memo, MemoFilter, MemoForm, MemoStage, PURPOSES, purpose_label};
 use crate::paging::Paged;
 use crate::participants::PRole;
+use crate::paths::{self, Start, Sub};
 use crate::tasks::model::Task;
 use crate::views::items::{self, Actions, people};
 use crate::views::layout::{PageCx, page};
@@ -38,16 +39,14 @@ pub fn status_badge(m: &Memo) -> Markup {
 /// It re-fetches itself when the memo's live event arrives (the task's stage changed).
 pub fn task_button(m: &Memo, task: Option<&Task>, today: NaiveDate) -> Markup {
     let id = format!("memo-{}-task", m.id);
-    let (url, on) = (
-        format!("/memos/{}/task-button", m.id),
-        crate::events::names::item_changed(crate::access::ItemKind::Memo, m.id),
-    );
+    let (url, on) =
+        (paths::sub(ItemKind::Memo, m.id, Sub::TaskButton), crate::events::names::item_changed(ItemKind::Memo, m.id));
     Live::new(&id, &url, &on).span("task-slot", html! {
             @if let Some(t) = task {
                 @let overdue = t.overdue(today);
                 @let status = if overdue { format!("Task status: {}, overdue", t.stage().label()) } else { format!("Task status: {}", t.stage().label()) };
                 @let class = if overdue { "btn btn-sm task-btn task-overdue".to_string() } else { format!("btn btn-sm task-btn task-{}", t.stage) };
-                a class=(class) href=(format!("/tasks/{}", t.id)) title=(status) aria-label=(format!("View task ({status})")) data-stage=(t.stage) { "View task" }
+                a class=(class) href=(paths::item(ItemKind::Task, t.id)) title=(status) aria-label=(format!("View task ({status})")) data-stage=(t.stage) { "View task" }
             }
     })
 }
@@ -64,9 +63,9 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
         html! {
             div.page-header {
                 div { h1.page-title { "Memos" } p.page-subtitle { "Memos you wrote, received or follow" } }
-                div.page-actions { a.btn.btn-primary href="/memos/new" { (icon("plus")) " Add memo" } }
+                div.page-actions { a.btn.btn-primary href=(paths::new(ItemKind::Memo)) { (icon("plus")) " Add memo" } }
             }
-            form.filters method="get" action="/memos" hx-get="/memos" hx-target="#memo-list" hx-swap="outerHTML" hx-push-url="true"
+            form.filters method="get" action=(paths::list(ItemKind::Memo)) hx-get=(paths::list(ItemKind::Memo)) hx-target="#memo-list" hx-swap="outerHTML" hx-push-url="true"
                 hx-trigger="input changed delay:300ms from:find input[type=search], change" {
                 input type="search" name="q" value=(f.q) placeholder="Search title and description" aria-label="Search memos";
                 select name="stage" aria-label="Stage" {
@@ -85,16 +84,16 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
 }
 
 pub fn list(r: &Rows<'_>) -> Markup {
-    let url = format!("/memos{}", r.filter.query(r.page.page));
-    Live::new("memo-list", &url, &crate::events::names::kind_changed(crate::access::ItemKind::Memo)).delay(LIST_DELAY_MS).div("", html! {
+    let url = paths::list_query(ItemKind::Memo, &r.filter.query(r.page.page));
+    Live::new("memo-list", &url, &crate::events::names::kind_changed(ItemKind::Memo)).delay(LIST_DELAY_MS).div("", html! {
             @if r.page.items.is_empty() {
-                (ui::empty_state("mail", "No memos here. Write one to a colleague or to yourself.", Some(("/memos/new", "Add memo"))))
+                (ui::empty_state("mail", "No memos here. Write one to a colleague or to yourself.", Some((&paths::new(ItemKind::Memo), "Add memo"))))
             } @else {
                 div.table-wrap { table.table.memos {
                     thead { tr { th { "Memo" } th { "Status" } th { "From" } th { "To" } th { "Purpose" } th { "Created" } th { "Task" } th.actions { span.sr-only { "Copy" } } } }
                     tbody { @for m in &r.page.items { (row(m, r)) } }
                 } }
-                (ui::pagination(r.page, ui::Noun("memo", "memos"), |p| format!("/memos{}", r.filter.query(p))))
+                (ui::pagination(r.page, ui::Noun("memo", "memos"), |p| paths::list_query(ItemKind::Memo, &r.filter.query(p))))
             }
     })
 }
@@ -102,14 +101,14 @@ pub fn list(r: &Rows<'_>) -> Markup {
 fn row(m: &Memo, r: &Rows<'_>) -> Markup {
     html! {
         tr id=(format!("memo-{}", m.id)) .draft[m.draft] {
-            td.name { a href=(format!("/memos/{}", m.id)) { (m.name) } }
+            td.name { a href=(paths::item(ItemKind::Memo, m.id)) { (m.name) } }
             td { (status_badge(m)) }
             td { (people(&[m.owner_id], r.names)) }
             td { (people(&[m.recipient_id], r.names)) }
             td.muted { (purpose_label(m.purpose.as_deref().unwrap_or(""))) }
             td.date.text-small { (ui::date_of(&m.created_at)) }
             td { (task_button(m, m.task_id.and_then(|t| r.tasks.get(&t)), r.today)) }
-            td.actions { a.btn.btn-ghost.btn-sm href=(format!("/memos/new?copy={}", m.id)) title="Copy into a new memo" { (icon("copy")) span.sr-only { "Copy " (m.name) } } }
+            td.actions { a.btn.btn-ghost.btn-sm href=(paths::new_from(ItemKind::Memo, Start::Copy(m.id))) title="Copy into a new memo" { (icon("copy")) span.sr-only { "Copy " (m.name) } } }
         }
     }
 }
@@ -125,7 +124,7 @@ pub struct Page<'a> {
 
 fn stage_controls(m: &Memo, csrf: &str) -> Markup {
     html! {
-        form.stage-buttons method="post" action=(format!("/memos/{}/stage", m.id)) {
+        form.stage-buttons method="post" action=(paths::sub(ItemKind::Memo, m.id, Sub::Stage)) {
             (ui::csrf(csrf))
             span.muted.text-small { "Review:" }
             @if m.stage() != MemoStage::Pending { button.btn.btn-sm type="submit" name="stage" value="pending" { "Back to pending" } }
@@ -142,7 +141,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
     let acts = Actions {
         edit: it.can(v, Action::Edit),
         delete: it.can(v, Action::Delete),
-        copy: Some(format!("/memos/new?copy={}", m.id)),
+        copy: Some(paths::new_from(ItemKind::Memo, Start::Copy(m.id))),
     };
     page(
         cx,
@@ -175,12 +174,12 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             @if let Some(t) = p.task {
                                 (task_button(m, Some(t), p.today))
                             } @else if m.task_id.is_none() && it.can(v, Action::CreateFromMemo) {
-                                a.btn.btn-primary href=(format!("/tasks/new?memo={}", m.id)) { (icon("plus")) " Create task" }
+                                a.btn.btn-primary href=(paths::new_from(ItemKind::Task, Start::With(ItemKind::Memo, m.id))) { (icon("plus")) " Create task" }
                             }
                             @if let Some((pid, name)) = &p.project {
-                                a.btn.btn-ghost href=(format!("/projects/{pid}")) { (icon("briefcase")) " View project “" (name) "”" }
+                                a.btn.btn-ghost href=(paths::item(ItemKind::Project, *pid)) { (icon("briefcase")) " View project “" (name) "”" }
                             } @else if m.project_id.is_none() && it.can(v, Action::CreateFromMemo) {
-                                a.btn.btn-ghost href=(format!("/projects/new?memo={}", m.id)) { (icon("plus")) " Create project" }
+                                a.btn.btn-ghost href=(paths::new_from(ItemKind::Project, Start::With(ItemKind::Memo, m.id))) { (icon("plus")) " Create project" }
                             }
                         }
                     }
@@ -202,8 +201,8 @@ pub fn form(
     shared: bool,
 ) -> Markup {
     let (title, action, back) = match id {
-        Some(id) => ("Edit memo".to_string(), format!("/memos/{id}"), format!("/memos/{id}")),
-        None => ("New memo".to_string(), "/memos".to_string(), "/memos".to_string()),
+        Some(id) => ("Edit memo", paths::item(ItemKind::Memo, id), paths::item(ItemKind::Memo, id)),
+        None => ("New memo", paths::list(ItemKind::Memo).to_string(), paths::list(ItemKind::Memo).to_string()),
     };
     let mut purposes = vec![(String::new(), "— none —".to_string())];
     purposes.extend(PURPOSES.iter().map(|(s, l)| (s.to_string(), l.to_string())));
@@ -211,7 +210,7 @@ pub fn form(
     let subs: Vec<i64> = f.subscribers.iter().filter_map(|s| s.parse().ok()).collect();
     page(
         cx,
-        &title,
+        title,
         html! {
             div.page-header { div { h1.page-title { (title) } p.page-subtitle { "To a manager, a colleague, or yourself: to inform, or to get a decision." } } }
             div.card { div.card-body {

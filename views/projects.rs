@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
-use crate::access::Action;
+use crate::access::{Action, ItemKind};
 use crate::error::FormErrors;
 use crate::files::Attachment;
 use crate::items::{ItemRef, Panels};
 use crate::paging::Paged;
 use crate::participants::{PRole, Parts};
+use crate::paths::{self, Start, Sub};
 use crate::projects::repo::{Project, ProjectFilter};
 use crate::tasks::model::{Stage, Task, WorkForm};
 use crate::views::items::{self, Actions, date, people, priority, stage_badge};
@@ -46,9 +47,9 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
         html! {
             div.page-header {
                 div { h1.page-title { "Projects" } p.page-subtitle { @if f.show == "all" { "All projects you may see" } @else { "Active projects you may see" } } }
-                div.page-actions { a.btn.btn-primary href="/projects/new" { (icon("plus")) " New project" } }
+                div.page-actions { a.btn.btn-primary href=(paths::new(ItemKind::Project)) { (icon("plus")) " New project" } }
             }
-            form.filters method="get" action="/projects" hx-get="/projects" hx-target="#project-list" hx-swap="outerHTML" hx-push-url="true"
+            form.filters method="get" action=(paths::list(ItemKind::Project)) hx-get=(paths::list(ItemKind::Project)) hx-target="#project-list" hx-swap="outerHTML" hx-push-url="true"
                 hx-trigger="input changed delay:300ms from:find input[type=search], change" {
                 input type="search" name="q" value=(f.q) placeholder="Search projects" aria-label="Search projects";
                 select name="show" aria-label="Active or all" {
@@ -63,16 +64,16 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
 }
 
 pub fn list(r: &Rows<'_>) -> Markup {
-    let url = format!("/projects{}", r.filter.query(r.page.page));
-    Live::new("project-list", &url, &crate::events::names::kind_changed(crate::access::ItemKind::Project)).delay(LIST_DELAY_MS).div("", html! {
+    let url = paths::list_query(ItemKind::Project, &r.filter.query(r.page.page));
+    Live::new("project-list", &url, &crate::events::names::kind_changed(ItemKind::Project)).delay(LIST_DELAY_MS).div("", html! {
             @if r.page.items.is_empty() {
-                (ui::empty_state("briefcase", "No projects yet. A project collects the tasks of one goal.", Some(("/projects/new", "New project"))))
+                (ui::empty_state("briefcase", "No projects yet. A project collects the tasks of one goal.", Some((&paths::new(ItemKind::Project), "New project"))))
             } @else {
                 div.table-wrap { table.table.projects {
                     thead { tr { th { "Project" } th { "Owner" } th { "Stage" } th { "Progress" } th { "Next step" } th { "Due" } th.num { "ID" } } }
                     tbody { @for p in &r.page.items {
                         tr id=(format!("project-{}", p.id)) .closed[!p.active] {
-                            td.name { a href=(format!("/projects/{}", p.id)) { (p.name) } }
+                            td.name { a href=(paths::item(ItemKind::Project, p.id)) { (p.name) } }
                             td { (people(&[p.owner_id], r.names)) }
                             td { (stage_badge(p.stage())) }
                             td { (progress(r.progress.get(&p.id).copied().unwrap_or((0, 0)))) }
@@ -82,7 +83,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                         }
                     } }
                 } }
-                (ui::pagination(r.page, ui::Noun("project", "projects"), |n| format!("/projects{}", r.filter.query(n))))
+                (ui::pagination(r.page, ui::Noun("project", "projects"), |n| paths::list_query(ItemKind::Project, &r.filter.query(n))))
             }
     })
 }
@@ -115,7 +116,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                     div.stack {
                         div.card { div.card-body.stack {
                             @if it.can(v, Action::ChangeStage) {
-                                form.stage-buttons method="post" action=(format!("/projects/{}/stage", pr.id)) {
+                                form.stage-buttons method="post" action=(paths::sub(ItemKind::Project, pr.id, Sub::Stage)) {
                                     (ui::csrf(&v.csrf))
                                     span.muted.text-small { "Set stage:" }
                                     @for s in Stage::ALL.into_iter().filter(|s| *s != pr.stage()) {
@@ -141,7 +142,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             div.card-header {
                                 h2.card-title { "Tasks" }
                                 @if it.can(v, Action::CreateSubtask) {
-                                    a.btn.btn-ghost.btn-sm href=(format!("/tasks/new?project={}", pr.id)) { (icon("plus")) " Task" }
+                                    a.btn.btn-ghost.btn-sm href=(paths::new_from(ItemKind::Task, Start::With(ItemKind::Project, pr.id))) { (icon("plus")) " Task" }
                                 }
                             }
                             @if p.tasks.is_empty() {
@@ -149,7 +150,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             } @else {
                                 div.table-wrap { table.table { tbody { @for t in p.tasks {
                                     tr id=(format!("task-{}", t.id)) .team[t.team] .closed[!t.active] {
-                                        td { @if t.parent_id.is_some() { span.muted { "↳ " } } a href=(format!("/tasks/{}", t.id)) { (t.name) } }
+                                        td { @if t.parent_id.is_some() { span.muted { "↳ " } } a href=(paths::item(ItemKind::Task, t.id)) { (t.name) } }
                                         td { (people(&p.task_parts.get(&t.id).map(|x| x.users(PRole::Responsible)).unwrap_or_default(), p.names)) }
                                         td { (stage_badge(t.stage())) }
                                         td.date { (date(t.due_date, t.overdue(p.today))) }
@@ -179,16 +180,17 @@ pub fn form(
     users: &[(i64, String)],
     memo_files: &[Attachment],
 ) -> Markup {
+    let list = paths::list(ItemKind::Project).to_string();
     let (title, action, back) = match mode {
         Mode::New if !f.memo_id.is_empty() => {
-            ("New project from a memo".to_string(), "/projects".to_string(), format!("/memos/{}", f.memo_id))
+            ("New project from a memo", list, paths::item_named(ItemKind::Memo, &f.memo_id))
         }
-        Mode::New => ("New project".to_string(), "/projects".to_string(), "/projects".to_string()),
-        Mode::Edit(id) => ("Edit project".to_string(), format!("/projects/{id}"), format!("/projects/{id}")),
+        Mode::New => ("New project", list.clone(), list),
+        Mode::Edit(id) => ("Edit project", paths::item(ItemKind::Project, id), paths::item(ItemKind::Project, id)),
     };
     page(
         cx,
-        &title,
+        title,
         html! {
             div.page-header { div { h1.page-title { (title) } } }
             div.card { div.card-body {

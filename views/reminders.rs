@@ -6,6 +6,7 @@ use maud::{Markup, html};
 use crate::error::FormErrors;
 use crate::items::ItemRef;
 use crate::paging::Paged;
+use crate::paths::{self, Sub};
 use crate::reminders::{Reminder, ReminderForm};
 use crate::views::layout::{PageCx, page};
 use crate::views::ui::{self, Field, datetime, icon};
@@ -30,8 +31,8 @@ pub fn panel(it: &ItemRef, csrf: &str, mine: &[Reminder], f: &ReminderForm, errs
                 }
                 details open[!errs.is_empty()] {
                     summary.btn.btn-ghost.btn-sm { (icon("bell")) " Remind me" }
-                    form.form method="post" action=(format!("{}/reminders", it.url()))
-                        hx-post=(format!("{}/reminders", it.url())) hx-target="#reminders" hx-swap="outerHTML" {
+                    form.form method="post" action=(paths::sub(it.kind, it.id, Sub::Reminders))
+                        hx-post=(paths::sub(it.kind, it.id, Sub::Reminders)) hx-target="#reminders" hx-swap="outerHTML" {
                         (ui::csrf(csrf))
                         (Field::new("remind_at", "When", &f.remind_at, errs).kind("datetime-local").required())
                         (Field::new("text", "About what?", &f.text, errs).required())
@@ -51,7 +52,7 @@ pub fn index(cx: &PageCx<'_>, list: &Paged<Reminder>, all: bool) -> Markup {
             div.page-header {
                 div { h1.page-title { "My reminders" } p.page-subtitle { "Set them on a memo, task or project; they arrive as a notification and an email." } }
                 div.page-actions {
-                    @if all { a.btn.btn-ghost href="/reminders" { "Active only" } } @else { a.btn.btn-ghost href="/reminders?show=all" { "Show all" } }
+                    @if all { a.btn.btn-ghost href=(paths::REMINDERS) { "Active only" } } @else { a.btn.btn-ghost href=(format!("{}?show=all", paths::REMINDERS)) { "Show all" } }
                 }
             }
             @if list.items.is_empty() {
@@ -66,7 +67,7 @@ pub fn index(cx: &PageCx<'_>, list: &Paged<Reminder>, all: bool) -> Markup {
                             td { (state_badge(r)) }
                             td.actions {
                                 @if r.active && r.fired_at.is_none() {
-                                    form.inline method="post" action=(format!("/reminders/{}/deactivate", r.id)) {
+                                    form.inline method="post" action=(paths::reminder_deactivate(r.id)) {
                                         (ui::csrf(&cx.viewer.csrf))
                                         button.btn.btn-ghost.btn-sm type="submit" { "Deactivate" }
                                     }
@@ -75,7 +76,7 @@ pub fn index(cx: &PageCx<'_>, list: &Paged<Reminder>, all: bool) -> Markup {
                         }
                     } }
                 } }
-                (ui::pagination(list, ui::Noun("reminder", "reminders"), |p| format!("/reminders{}", ui::query(&[("show", if all { "all".into() } else { String::new() }), ("page", p.to_string())]))))
+                (ui::pagination(list, ui::Noun("reminder", "reminders"), |p| format!("{}{}", paths::REMINDERS, paths::query(&[("show", if all { "all".into() } else { String::new() }), ("page", p.to_string())]))))
             }
         },
     )

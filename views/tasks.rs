@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
-use crate::access::Action;
+use crate::access::{Action, ItemKind};
 use crate::error::FormErrors;
 use crate::files::Attachment;
 use crate::items::{ItemRef, Panels};
 use crate::paging::Paged;
 use crate::participants::{PRole, Parts};
+use crate::paths::{self, Start, Sub};
 use crate::tasks::model::{Stage, Task, TaskFilter, WorkForm};
 use crate::views::items::{self, Actions, date, names, people, priority, stage_badge};
 use crate::views::layout::{PageCx, page};
@@ -35,7 +36,7 @@ fn opt(v: &str, label: &str, current: &str) -> Markup {
 fn filters(f: &TaskFilter, users: &[(i64, String)]) -> Markup {
     let no_errs = FormErrors::default();
     html! {
-        form.filters #task-filters method="get" action="/tasks" hx-get="/tasks" hx-target="#task-list" hx-swap="outerHTML"
+        form.filters #task-filters method="get" action=(paths::list(ItemKind::Task)) hx-get=(paths::list(ItemKind::Task)) hx-target="#task-list" hx-swap="outerHTML"
             hx-push-url="true" hx-trigger="input changed delay:300ms from:find input[type=search], change" {
             input type="search" name="q" value=(f.q) placeholder="Search tasks" aria-label="Search tasks";
             select name="show" aria-label="Active or all" { (opt("", "Active tasks", &f.show)) (opt("all", "All tasks", &f.show)) }
@@ -65,7 +66,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
         html! {
             div.page-header {
                 div { h1.page-title { "Tasks" } p.page-subtitle { "Tasks you may see" } }
-                div.page-actions { a.btn.btn-primary href="/tasks/new" { (icon("plus")) " New task" } }
+                div.page-actions { a.btn.btn-primary href=(paths::new(ItemKind::Task)) { (icon("plus")) " New task" } }
             }
             (filters(rows.filter, users))
             (list(rows))
@@ -76,12 +77,12 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
 /// The list (also the fragment the filters and live updates fetch). It refreshes itself, with the
 /// same filters, whenever a task the viewer may see changes.
 pub fn list(r: &Rows<'_>) -> Markup {
-    let url = format!("/tasks{}", r.filter.query(r.page.page));
-    Live::new("task-list", &url, &crate::events::names::kind_changed(crate::access::ItemKind::Task)).delay(LIST_DELAY_MS).div("", html! {
+    let url = paths::list_query(ItemKind::Task, &r.filter.query(r.page.page));
+    Live::new("task-list", &url, &crate::events::names::kind_changed(ItemKind::Task)).delay(LIST_DELAY_MS).div("", html! {
             // Inside the list, so it follows the filters (the page header does not).
             p.list-summary.muted.text-small { @if r.filter.all() { "All tasks" } @else { "Active tasks" } }
             @if r.page.items.is_empty() {
-                (ui::empty_state("clipboard", "No tasks match. Change the filters, or create one.", Some(("/tasks/new", "New task"))))
+                (ui::empty_state("clipboard", "No tasks match. Change the filters, or create one.", Some((&paths::new(ItemKind::Task), "New task"))))
             } @else {
                 div.table-wrap { table.table.tasks {
                     thead { tr {
@@ -91,7 +92,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     } }
                     tbody { @for t in &r.page.items { (row(t, r)) } }
                 } }
-                (ui::pagination(r.page, ui::Noun("task", "tasks"), |p| format!("/tasks{}", r.filter.query(p))))
+                (ui::pagination(r.page, ui::Noun("task", "tasks"), |p| paths::list_query(ItemKind::Task, &r.filter.query(p))))
             }
     })
 }
@@ -110,7 +111,7 @@ fn sort_header(f: &TaskFilter, sort: &str, label: &str, num: bool) -> Markup {
     };
     html! {
         th.num[num] aria-sort=[order] {
-            a.sort-link.current[current] href=(format!("/tasks{}", to.query(1))) title=(format!("Sort by {}", label.to_lowercase())) {
+            a.sort-link.current[current] href=(paths::list_query(ItemKind::Task, &to.query(1))) title=(format!("Sort by {}", label.to_lowercase())) {
                 (label) @if current { span aria-hidden="true" { @if sort.is_empty() { " ↓" } @else { " ↑" } } }
             }
         }
@@ -123,7 +124,7 @@ fn row(t: &Task, r: &Rows<'_>) -> Markup {
         tr id=(format!("task-{}", t.id)) .team[t.team] .subtask[t.is_subtask()] .closed[!t.active] {
             td.name {
                 @if t.is_subtask() { span.muted title="Subtask" { "↳ " } }
-                a href=(format!("/tasks/{}", t.id)) { (t.name) }
+                a href=(paths::item(ItemKind::Task, t.id)) { (t.name) }
                 @if t.team { " " span.pill.pill-team title="Several responsible: a team task" { "Team" } }
             }
             td { (names(r.responsible.get(&t.id).map(Vec::as_slice).unwrap_or(&[]))) }
@@ -152,7 +153,7 @@ pub struct Page<'a> {
 fn stage_buttons(p: &Page<'_>, csrf: &str) -> Markup {
     let current = p.task.stage();
     html! {
-        form.stage-buttons method="post" action=(format!("/tasks/{}/stage", p.task.id)) {
+        form.stage-buttons method="post" action=(paths::sub(ItemKind::Task, p.task.id, Sub::Stage)) {
             (ui::csrf(csrf))
             span.muted.text-small { "Set stage:" }
             @for s in Stage::ALL.into_iter().filter(|s| *s != current) {
@@ -175,9 +176,9 @@ fn details(p: &Page<'_>) -> Markup {
             dt { "Co-owner" } dd { (people(&parts.users(PRole::CoOwner), p.names)) }
             dt { "Responsible" } dd { (people(&parts.users(PRole::Responsible), p.names)) }
             dt { "Subscribers" } dd { (people(&parts.users(PRole::Subscriber), p.names)) }
-            @if let Some((id, name)) = &p.parent { dt { "Main task" } dd { a href=(format!("/tasks/{id}")) { (name) } } }
-            @if let Some((id, name)) = &p.project { dt { "Project" } dd { a href=(format!("/projects/{id}")) { (name) } } }
-            @if let Some((id, name)) = &p.memo { dt { "From the memo" } dd { a href=(format!("/memos/{id}")) { (name) } } }
+            @if let Some((id, name)) = &p.parent { dt { "Main task" } dd { a href=(paths::item(ItemKind::Task, *id)) { (name) } } }
+            @if let Some((id, name)) = &p.project { dt { "Project" } dd { a href=(paths::item(ItemKind::Project, *id)) { (name) } } }
+            @if let Some((id, name)) = &p.memo { dt { "From the memo" } dd { a href=(paths::item(ItemKind::Memo, *id)) { (name) } } }
             dt { "Created" } dd { (datetime(&t.created_at)) }
         }
     }
@@ -192,7 +193,7 @@ fn subtasks(p: &Page<'_>) -> Markup {
                 div.table-wrap { table.table {
                     tbody { @for s in p.subtasks {
                         tr id=(format!("task-{}", s.id)) .closed[!s.active] {
-                            td { a href=(format!("/tasks/{}", s.id)) { (s.name) } }
+                            td { a href=(paths::item(ItemKind::Task, s.id)) { (s.name) } }
                             td { (people(&p.sub_parts.get(&s.id).map(|x| x.users(PRole::Responsible)).unwrap_or_default(), p.names)) }
                             td { (stage_badge(s.stage())) }
                             td.date { (date(s.due_date, s.overdue(p.today))) }
@@ -212,7 +213,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
     let acts = Actions {
         edit: it.can(v, Action::Edit),
         delete: it.can(v, Action::Delete),
-        copy: (!t.is_subtask()).then(|| format!("/tasks/new?copy={}", t.id)),
+        copy: (!t.is_subtask()).then(|| paths::new_from(ItemKind::Task, Start::Copy(t.id))),
     };
     page(
         cx,
@@ -243,7 +244,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                         }
                         (subtasks(p))
                         @if it.can(v, Action::CreateSubtask) {
-                            div.row { a.btn.btn-ghost href=(format!("/tasks/new?parent={}", t.id)) { (icon("plus")) " Subtask" } }
+                            div.row { a.btn.btn-ghost href=(paths::new_from(ItemKind::Task, Start::Parent(t.id))) { (icon("plus")) " Subtask" } }
                         }
                     }
                 }))
@@ -271,15 +272,14 @@ pub struct FormCx<'a> {
 
 /// The one task form, for new tasks, subtasks, tasks from a memo, copies and edits.
 pub fn form(cx: &PageCx<'_>, fc: &FormCx<'_>, f: &WorkForm, errs: &FormErrors) -> Markup {
+    let list = paths::list(ItemKind::Task).to_string();
     let (title, action, back) = match fc.mode {
-        Mode::New if fc.parent_name.is_some() => {
-            ("New subtask".to_string(), "/tasks".to_string(), format!("/tasks/{}", f.parent_id))
-        }
+        Mode::New if fc.parent_name.is_some() => ("New subtask", list, paths::item_named(ItemKind::Task, &f.parent_id)),
         Mode::New if !f.memo_id.is_empty() => {
-            ("New task from a memo".to_string(), "/tasks".to_string(), format!("/memos/{}", f.memo_id))
+            ("New task from a memo", list, paths::item_named(ItemKind::Memo, &f.memo_id))
         }
-        Mode::New => ("New task".to_string(), "/tasks".to_string(), "/tasks".to_string()),
-        Mode::Edit(id) => ("Edit task".to_string(), format!("/tasks/{id}"), format!("/tasks/{id}")),
+        Mode::New => ("New task", list.clone(), list),
+        Mode::Edit(id) => ("Edit task", paths::item(ItemKind::Task, id), paths::item(ItemKind::Task, id)),
     };
     let mut projects = vec![(String::new(), "— No project —".to_string())];
     projects.extend(fc.projects.iter().map(|(id, n)| (id.to_string(), n.clone())));
@@ -288,7 +288,7 @@ pub fn form(cx: &PageCx<'_>, fc: &FormCx<'_>, f: &WorkForm, errs: &FormErrors) -
     }
     page(
         cx,
-        &title,
+        title,
         html! {
             div.page-header { div {
                 h1.page-title { (title) }

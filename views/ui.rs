@@ -224,15 +224,8 @@ pub fn date_of(t: &chrono::DateTime<chrono::Utc>) -> Markup {
     html! { time datetime=(l.date_naive().to_string()) data-local="date" { (l.format("%Y-%m-%d")) } }
 }
 
-/// Builds a query string from pairs, skipping empty values.
-pub fn query(pairs: &[(&str, String)]) -> String {
-    let enc: Vec<String> = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
-        .collect();
-    if enc.is_empty() { String::new() } else { format!("?{}", enc.join("&")) }
-}
+/// Builds a query string from pairs, skipping empty values (one builder for every URL: `paths`).
+pub use crate::paths::query;
 
 #[cfg(test)]
 mod tests {

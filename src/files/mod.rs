@@ -64,7 +64,7 @@ pub struct Attachment {
 
 impl Attachment {
     pub fn url(&self) -> String {
-        format!("/files/{}", self.id)
+        crate::paths::file(self.id)
     }
 }
 

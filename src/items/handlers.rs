@@ -10,6 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::history::Actor;
 use crate::history::handlers::Target;
 use crate::htmx::{self, HxRequest};
+use crate::paths;
 use crate::users::handlers::Before;
 use crate::views;
 use crate::views::layout::Nav;
@@ -22,10 +23,6 @@ pub fn nav(kind: ItemKind) -> Nav {
         ItemKind::Project => Nav::Projects,
         k => Nav::Crm(k),
     }
-}
-
-fn list_url(kind: ItemKind) -> String {
-    kind.info().path.to_string()
 }
 
 /// `GET /{memos,tasks,projects}/:id/history`: for whoever may see the item; once it is deleted, for
@@ -43,7 +40,7 @@ pub async fn history(
         Err(AppError::NotFound)
             if viewer.is(Role::Admin) && super::title(&state.db, item.kind, item.id).await?.is_none() =>
         {
-            (format!("deleted {} #{}", item.kind.label().to_lowercase(), item.id), list_url(item.kind))
+            (format!("deleted {} #{}", item.kind.label().to_lowercase(), item.id), paths::list(item.kind).to_string())
         }
         Err(e) => return Err(e),
     };
@@ -89,5 +86,5 @@ pub async fn delete(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, item:
     super::publish_changed(&state.bus, &it);
     super::publish_notices(&state.bus, &notified);
     state.wake.notify_one();
-    Ok(htmx::redirect(hx, &list_url(it.kind)))
+    Ok(htmx::redirect(hx, paths::list(it.kind)))
 }

@@ -2,6 +2,7 @@
 //! topic, and notifying its participants. Chat, attachments, reminders, history, deletion and search
 //! work on any item through this module, so they need not know the three kinds apart.
 
+pub mod flow;
 pub mod handlers;
 pub mod remove;
 
@@ -94,7 +95,7 @@ impl<'a> FromRequest<'a> for ItemPath {
 
 /// `/memos/12`, `/tasks/3`, `/projects/7`.
 pub fn url(kind: ItemKind, id: i64) -> String {
-    format!("{}/{id}", kind.info().path)
+    crate::paths::item(kind, id)
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,6 +4,7 @@
 //! memo cannot become a draft again; a considered memo is locked (no edit, no stage change), though its
 //! recipient may still chat and create a task or project from it, which links back to the memo.
 
+pub mod flow;
 pub mod handlers;
 pub mod model;
 pub mod repo;

@@ -1,4 +1,5 @@
-//! Project pages: list, new (plain or from a memo), show (its tasks and progress), edit, stage.
+//! Project pages: list, new (plain or from a memo), show (its tasks and progress), edit. Saving a
+//! form and changing a stage run the generic flows (`items::flow`) with `super::flow::Projects`.
 
 use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
@@ -8,23 +9,21 @@ use super::repo::{self, ProjectFilter};
 use crate::access::{self, Action, ItemKind, Object, Viewer};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FormErrors};
-use crate::files::Uploaded;
-use crate::history::Actor;
-use crate::htmx::{self, HxRequest};
-use crate::items::{self, ItemRef};
+use crate::htmx::HxRequest;
+use crate::items::{self};
 use crate::participants::{self, PRole};
-use crate::tasks::model::{DEFAULT_PROJECT_STEP, Rules, Stage, WorkForm, next_working_day, welcome_titles};
+use crate::tasks::model::{DEFAULT_PROJECT_STEP, WorkForm};
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::projects::Mode;
-use crate::web::{self, Form, Query};
+use crate::web::{self, Query};
 
 /// `GET /projects/total?<filters>`: the list's "Page X of Y · N projects", asked for after the page is shown.
 #[handler]
 pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<ProjectFilter>) -> AppResult<maud::Markup> {
-    let key = format!("projects{}", f.query(1));
-    let n = state.totals.get(viewer.id, key, repo::total(&state.db, &viewer, &f)).await?;
-    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), views::ui::Noun("project", "projects")))
+    let list = crate::paths::list_query(ItemKind::Project, &f.query(1));
+    let noun = views::ui::Noun("project", "projects");
+    web::list_total(&state, &viewer, list, f.page, noun, repo::total(&state.db, &viewer, &f)).await
 }
 
 #[handler]
@@ -58,7 +57,7 @@ pub struct NewQuery {
     pub memo: Option<i64>,
 }
 
-async fn render_form(
+pub(super) async fn render_form(
     state: &AppState,
     v: &Viewer,
     hx: HxRequest,
@@ -82,99 +81,12 @@ pub async fn new(
     hx: HxRequest,
     Query(n): Query<NewQuery>,
 ) -> AppResult<Response> {
-    let today = crate::time::today();
-    let mut f = WorkForm {
-        next_step: DEFAULT_PROJECT_STEP.into(),
-        next_step_date: next_working_day(today).to_string(),
-        priority: "2".into(),
-        responsible: vec![viewer.id.to_string()],
-        ..Default::default()
-    };
+    let mut f = WorkForm::new_for(DEFAULT_PROJECT_STEP, viewer.id, crate::time::today());
     if let Some(mid) = n.memo {
         let m = items::load(&state.db, &viewer, ItemKind::Memo, mid, Action::CreateFromMemo).await?;
-        let memo = crate::memos::repo::get(&state.db, mid).await?.ok_or(AppError::NotFound)?;
-        f.memo_id = mid.to_string();
-        f.name = memo.name.clone();
-        f.description = memo.description.clone();
-        let mut subs = vec![memo.owner_id];
-        subs.extend(m.parts.users(PRole::Subscriber));
-        f.subscribers = subs.into_iter().filter(|u| *u != viewer.id).map(|u| u.to_string()).collect();
-        f.memo_files = crate::files::of(&state.db, "memo", mid).await?.iter().map(|a| a.id.to_string()).collect();
+        crate::memos::flow::fill_from(&state.db, &m, viewer.id, &mut f).await?;
     }
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
-}
-
-#[handler]
-pub async fn create(
-    state: Data<&AppState>,
-    viewer: Viewer,
-    hx: HxRequest,
-    up: Uploaded<WorkForm>,
-) -> AppResult<Response> {
-    let f = &up.form;
-    let memo = match f.memo_id.trim().parse::<i64>().ok() {
-        Some(mid) => Some(items::load(&state.db, &viewer, ItemKind::Memo, mid, Action::CreateFromMemo).await?),
-        None => None,
-    };
-    let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
-    let today = crate::time::today();
-    let rules = Rules { today, users: &users, before: None, subtask: false, need_responsible: false };
-    let mut input = match f.validate(&rules) {
-        Ok(i) => i,
-        Err(errs) => {
-            return Ok(web::invalid(
-                render_form(&state, &viewer, hx, Mode::New, &up.again(f, &state, &viewer).await?, &errs).await?,
-            ));
-        }
-    };
-    input.co_owner_id = input.co_owner_id.filter(|c| *c != viewer.id);
-    if input.next_step.is_empty() {
-        input.next_step = DEFAULT_PROJECT_STEP.into();
-    }
-    if input.next_step_date.is_none() {
-        input.next_step_date = Some(next_working_day(today));
-    }
-    let mut tx = state.db.begin().await?;
-    let id = repo::insert(&mut tx, &input, viewer.id, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "project", id, &Actor::from(&viewer)).await?;
-    let mut memo_notified = Vec::new();
-    if let Some(m) = &memo {
-        crate::files::link(&mut tx, &input.memo_files, ("memo", m.id), ("project", id), viewer.id).await?;
-        crate::memos::repo::set_project(&mut tx, m.id, id).await?;
-        memo_notified =
-            crate::memos::handlers::considered_by_result(&mut tx, &state, &viewer, m, ("project", id, &input.name))
-                .await?;
-    }
-    let item = ItemRef {
-        kind: ItemKind::Project,
-        id,
-        title: input.name.clone(),
-        department: None,
-        draft: false,
-        locked: false,
-        team: false,
-        subtask: false,
-        parts: crate::tasks::repo::parts_of(viewer.id, input.co_owner_id, &input),
-        family: Default::default(),
-    };
-    let notified = items::notify_each(
-        &mut tx,
-        &state.config,
-        &item,
-        &welcome_titles("project", &input.name),
-        Some(viewer.id),
-        &input.description,
-    )
-    .await?;
-    tx.commit().await?;
-    items::publish_changed(&state.bus, &item);
-    if let Some(m) = &memo {
-        items::publish_changed(&state.bus, m);
-    }
-    items::publish_notices(&state.bus, &notified);
-    items::publish_notices(&state.bus, &memo_notified);
-    state.wake.notify_one();
-    Ok(htmx::redirect(hx, &format!("/projects/{id}")))
 }
 
 #[handler]
@@ -207,93 +119,4 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         today: crate::time::today(),
     };
     Ok(views::projects::show(&cx, &page, &panels).into_response())
-}
-
-#[handler]
-pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::Edit).await?;
-    let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let f = repo::fields(&p, &it.parts).form();
-    Ok(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &FormErrors::default()).await?.into_response())
-}
-
-#[handler]
-pub async fn update(
-    state: Data<&AppState>,
-    viewer: Viewer,
-    hx: HxRequest,
-    Path(id): Path<i64>,
-    up: Uploaded<WorkForm>,
-) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::Edit).await?;
-    let before = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let (users, names) =
-        crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
-    let rules = Rules {
-        today: crate::time::today(),
-        users: &users,
-        before: Some((before.next_step_date, before.due_date)),
-        subtask: false,
-        need_responsible: false,
-    };
-    let mut f = up.form.clone();
-    items::keep_people_unless_allowed(&it, &viewer, &mut f);
-    let input = match f.validate(&rules) {
-        Ok(i) => i,
-        Err(errs) => {
-            return Ok(web::invalid(
-                render_form(&state, &viewer, hx, Mode::Edit(id), &up.again(&f, &state, &viewer).await?, &errs).await?,
-            ));
-        }
-    };
-    let mut tx = state.db.begin().await?;
-    repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "project", id, &Actor::from(&viewer)).await?;
-    let after = participants::of_tx(&mut tx, ItemKind::Project, id).await?;
-    let newcomers = ItemRef { parts: after.without(&it.parts), ..it.clone() };
-    let notified = items::notify_each(
-        &mut tx,
-        &state.config,
-        &newcomers,
-        &welcome_titles("project", &input.name),
-        Some(viewer.id),
-        "",
-    )
-    .await?;
-    tx.commit().await?;
-    items::publish_edit(&state, &it, &after, &notified);
-    Ok(htmx::redirect(hx, &format!("/projects/{id}")))
-}
-
-#[handler]
-pub async fn set_stage(
-    state: Data<&AppState>,
-    viewer: Viewer,
-    hx: HxRequest,
-    Path(id): Path<i64>,
-    Form(f): Form<items::StageForm>,
-) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Project, id, Action::ChangeStage).await?;
-    let p = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let stage = f.parse(Stage::from_slug)?;
-    if stage == p.stage() {
-        return Ok(htmx::redirect(hx, &format!("/projects/{id}")));
-    }
-    let mut tx = state.db.begin().await?;
-    repo::set_stage(&mut tx, &p, stage, &Actor::from(&viewer)).await?;
-    let notified = if stage.active() {
-        Vec::new()
-    } else {
-        let title = match stage {
-            Stage::Done => format!("The project is done: {}", p.name),
-            _ => format!("The project was canceled: {}", p.name),
-        };
-        let roles = [PRole::Owner, PRole::CoOwner, PRole::Subscriber].map(|r| (r, title.clone()));
-        items::notify_each(&mut tx, &state.config, &it, &roles, Some(viewer.id), "").await?
-    };
-    tx.commit().await?;
-    items::publish_changed(&state.bus, &it);
-    items::publish_notices(&state.bus, &notified);
-    state.wake.notify_one();
-    Ok(htmx::redirect(hx, &format!("/projects/{id}")))
 }

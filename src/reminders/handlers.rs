@@ -90,5 +90,5 @@ pub async fn deactivate(
     let mut tx = state.db.begin().await?;
     super::deactivate(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(htmx::redirect(hx, "/reminders"))
+    Ok(htmx::redirect(hx, crate::paths::REMINDERS))
 }

@@ -49,8 +49,8 @@ pub struct Reminder {
 impl Reminder {
     pub fn url(&self) -> String {
         match ItemKind::from_slug(&self.object_type) {
-            Some(k) => crate::items::url(k, self.object_id),
-            None => "/reminders".into(),
+            Some(k) => crate::paths::item(k, self.object_id),
+            None => crate::paths::REMINDERS.into(),
         }
     }
 }

@@ -1,26 +1,22 @@
-//! Task pages: list, new (plain, subtask, from a memo, in a project, copy), show, edit, stage.
+//! Task pages: list, new (plain, subtask, from a memo, in a project, copy), show, edit. Saving a
+//! form and changing a stage run the generic flows (`items::flow`) with `super::flow::Tasks`.
 
 use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
-use super::model::{
-    DEFAULT_TASK_STEP, Rules, Stage, Task, TaskFilter, WorkForm, WorkInput, next_working_day, welcome_titles,
-};
+use super::model::{DEFAULT_TASK_STEP, TaskFilter, WorkForm};
 use super::repo;
 use crate::access::{self, Action, ItemKind, Viewer};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FormErrors};
-use crate::events::DomainEvent;
-use crate::files::Uploaded;
-use crate::history::Actor;
-use crate::htmx::{self, HxRequest};
-use crate::items::{self, ItemRef};
+use crate::htmx::HxRequest;
+use crate::items;
 use crate::participants::{self, PRole};
 use crate::views;
 use crate::views::layout::Nav;
 use crate::views::tasks::{FormCx, Mode};
-use crate::web::{self, Form, Query};
+use crate::web::{self, Query};
 
 #[handler]
 pub async fn index(
@@ -44,9 +40,9 @@ pub async fn index(
 /// `GET /tasks/total?<filters>`: the list's "Page X of Y · N tasks", asked for after the page is shown.
 #[handler]
 pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<TaskFilter>) -> AppResult<maud::Markup> {
-    let key = format!("tasks{}", f.query(1));
-    let n = state.totals.get(viewer.id, key, repo::total(&state.db, &viewer, &f)).await?;
-    Ok(views::ui::page_info(crate::paging::page_number(f.page), Some(n), views::ui::Noun("task", "tasks")))
+    let list = crate::paths::list_query(ItemKind::Task, &f.query(1));
+    let noun = views::ui::Noun("task", "tasks");
+    web::list_total(&state, &viewer, list, f.page, noun, repo::total(&state.db, &viewer, &f)).await
 }
 
 /// Where a new task comes from.
@@ -58,41 +54,7 @@ pub struct NewQuery {
     pub copy: Option<i64>,
 }
 
-/// Checks that the viewer may create a task in this context (404/403 otherwise) and returns the
-/// loaded parent task, project and memo.
-struct Context {
-    parent: Option<(ItemRef, Task)>,
-    project: Option<ItemRef>,
-    memo: Option<ItemRef>,
-}
-
-async fn context(
-    state: &AppState,
-    v: &Viewer,
-    parent: Option<i64>,
-    project: Option<i64>,
-    memo: Option<i64>,
-) -> AppResult<Context> {
-    let parent = match parent {
-        Some(id) => {
-            let it = items::load(&state.db, v, ItemKind::Task, id, Action::CreateSubtask).await?;
-            let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-            Some((it, t))
-        }
-        None => None,
-    };
-    let project = match project {
-        Some(id) => Some(items::load(&state.db, v, ItemKind::Project, id, Action::CreateSubtask).await?),
-        None => None,
-    };
-    let memo = match memo {
-        Some(id) => Some(items::load(&state.db, v, ItemKind::Memo, id, Action::CreateFromMemo).await?),
-        None => None,
-    };
-    Ok(Context { parent, project, memo })
-}
-
-async fn render_form(
+pub(super) async fn render_form(
     state: &AppState,
     v: &Viewer,
     hx: HxRequest,
@@ -130,15 +92,8 @@ pub async fn new(
     hx: HxRequest,
     Query(n): Query<NewQuery>,
 ) -> AppResult<Response> {
-    let ctx = context(&state, &viewer, n.parent, n.project, n.memo).await?;
-    let today = crate::time::today();
-    let mut f = WorkForm {
-        next_step: DEFAULT_TASK_STEP.into(),
-        next_step_date: next_working_day(today).to_string(),
-        priority: "2".into(),
-        responsible: vec![viewer.id.to_string()],
-        ..Default::default()
-    };
+    let ctx = super::flow::context(&state, &viewer, n.parent, n.project, n.memo).await?;
+    let mut f = WorkForm::new_for(DEFAULT_TASK_STEP, viewer.id, crate::time::today());
     if let Some(id) = n.copy {
         items::load(&state.db, &viewer, ItemKind::Task, id, Action::View).await?;
         let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -176,149 +131,9 @@ pub async fn new(
         f.project_id = p.id.to_string();
     }
     if let Some(m) = &ctx.memo {
-        let memo = crate::memos::repo::get(&state.db, m.id).await?.ok_or(AppError::NotFound)?;
-        f.memo_id = m.id.to_string();
-        f.name = memo.name.clone();
-        f.description = memo.description.clone();
-        let mut subs = vec![memo.owner_id];
-        subs.extend(m.parts.users(PRole::Subscriber));
-        f.subscribers = subs.into_iter().filter(|u| *u != viewer.id).map(|u| u.to_string()).collect();
-        f.memo_files = crate::files::of(&state.db, "memo", m.id).await?.iter().map(|a| a.id.to_string()).collect();
+        crate::memos::flow::fill_from(&state.db, m, viewer.id, &mut f).await?;
     }
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
-}
-
-/// The co-owner of a new task: for a subtask the main task's owner; otherwise the one chosen, or — when
-/// the creator is its only responsible — the head of the creator's department.
-async fn decide_co_owner(
-    state: &AppState,
-    v: &Viewer,
-    input: &WorkInput,
-    parent: Option<&Task>,
-) -> AppResult<Option<i64>> {
-    if let Some(p) = parent {
-        return Ok(Some(p.owner_id).filter(|o| *o != v.id));
-    }
-    if input.co_owner_id.is_some() {
-        return Ok(input.co_owner_id.filter(|c| *c != v.id));
-    }
-    if input.responsible == [v.id]
-        && let Some(dept) = v.department_id
-    {
-        return Ok(crate::users::repo::department_head(&state.db, dept).await?.filter(|h| *h != v.id));
-    }
-    Ok(None)
-}
-
-#[handler]
-pub async fn create(
-    state: Data<&AppState>,
-    viewer: Viewer,
-    hx: HxRequest,
-    up: Uploaded<WorkForm>,
-) -> AppResult<Response> {
-    let f = &up.form;
-    let id_of = |s: &str| s.trim().parse::<i64>().ok();
-    // A subtask lives in its main task's project; that needs no right on the project itself.
-    let parent_id = id_of(&f.parent_id);
-    let project_id = if parent_id.is_some() { None } else { id_of(&f.project_id) };
-    let ctx = context(&state, &viewer, parent_id, project_id, id_of(&f.memo_id)).await?;
-    let (users, names) = crate::users::repo::pickable(&state.db, &[]).await?;
-    let today = crate::time::today();
-    let rules = Rules { today, users: &users, before: None, subtask: ctx.parent.is_some(), need_responsible: true };
-    let mut input = match f.validate(&rules) {
-        Ok(i) => i,
-        Err(errs) => {
-            return Ok(web::invalid(
-                render_form(&state, &viewer, hx, Mode::New, &up.again(f, &state, &viewer).await?, &errs).await?,
-            ));
-        }
-    };
-    if let Some((pit, _)) = &ctx.parent
-        && !input.responsible.iter().all(|r| pit.parts.users(PRole::Responsible).contains(r))
-    {
-        let mut errs = FormErrors::default();
-        errs.add("responsible", "A subtask is for one of the main task's responsible users.");
-        return Ok(web::invalid(
-            render_form(&state, &viewer, hx, Mode::New, &up.again(f, &state, &viewer).await?, &errs).await?,
-        ));
-    }
-    if let Some((_, pt)) = &ctx.parent
-        && pt.parent_id.is_some()
-    {
-        return Err(AppError::BadRequest("A subtask cannot have subtasks of its own.".into()));
-    }
-    let parent = ctx.parent.as_ref().map(|(_, t)| t);
-    if let Some(p) = parent {
-        input.project_id = p.project_id;
-    }
-    let co_owner = decide_co_owner(&state, &viewer, &input, parent).await?;
-    if input.next_step.is_empty() {
-        input.next_step = DEFAULT_TASK_STEP.into();
-    }
-    if input.next_step_date.is_none() {
-        input.next_step_date = Some(next_working_day(today));
-    }
-    // Working on one's own subtask starts it.
-    if parent.is_some() && input.responsible == [viewer.id] && input.stage == Stage::Pending {
-        input.stage = Stage::InProgress;
-    }
-    let actor = Actor::from(&viewer);
-    let mut tx = state.db.begin().await?;
-    let id = repo::insert(&mut tx, &input, viewer.id, co_owner, &actor, &names).await?;
-    state.files.save(&mut tx, &up.files, "task", id, &Actor::from(&viewer)).await?;
-    let mut memo_changed = None;
-    if let Some(m) = &ctx.memo {
-        crate::files::link(&mut tx, &input.memo_files, ("memo", m.id), ("task", id), viewer.id).await?;
-        repo::set_memo_task(&mut tx, m.id, id).await?;
-        memo_changed = Some(
-            crate::memos::handlers::considered_by_result(&mut tx, &state, &viewer, m, ("task", id, &input.name))
-                .await?,
-        );
-    }
-    let mut started_parent = None;
-    if let Some(p) = parent
-        && input.stage == Stage::InProgress
-    {
-        started_parent = repo::start_parent(&mut tx, p.id, &actor).await?;
-    }
-    let item = ItemRef {
-        kind: ItemKind::Task,
-        id,
-        title: input.name.clone(),
-        department: None,
-        draft: false,
-        locked: false,
-        team: parent.is_none() && input.responsible.len() > 1,
-        subtask: parent.is_some(),
-        parts: repo::parts_of(viewer.id, co_owner, &input),
-        family: Default::default(),
-    };
-    let what = if parent.is_some() { "subtask" } else { "task" };
-    let notified = items::notify_each(
-        &mut tx,
-        &state.config,
-        &item,
-        &welcome_titles(what, &input.name),
-        Some(viewer.id),
-        &input.description,
-    )
-    .await?;
-    tx.commit().await?;
-    items::publish_changed(&state.bus, &item);
-    if let Some((pit, _)) = &ctx.parent {
-        items::publish_changed(&state.bus, pit);
-    }
-    if let (Some(m), Some(n)) = (&ctx.memo, memo_changed) {
-        items::publish_changed(&state.bus, m);
-        items::publish_notices(&state.bus, &n);
-    }
-    if started_parent.is_some() {
-        publish_memo_buttons(&state, parent.map(|p| p.id).unwrap_or(0)).await?;
-    }
-    items::publish_notices(&state.bus, &notified);
-    state.wake.notify_one();
-    Ok(htmx::redirect(hx, &format!("/tasks/{id}")))
 }
 
 #[handler]
@@ -368,155 +183,4 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         today: crate::time::today(),
     };
     Ok(views::tasks::show(&cx, &page, &panels).into_response())
-}
-
-#[handler]
-pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::Edit).await?;
-    let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let f = WorkForm {
-        stage: t.stage.clone(),
-        parent_id: t.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        project_id: t.project_id.map(|p| p.to_string()).unwrap_or_default(),
-        ..repo::fields(&t, &it.parts).form()
-    };
-    Ok(render_form(&state, &viewer, hx, Mode::Edit(id), &f, &FormErrors::default()).await?.into_response())
-}
-
-#[handler]
-pub async fn update(
-    state: Data<&AppState>,
-    viewer: Viewer,
-    hx: HxRequest,
-    Path(id): Path<i64>,
-    up: Uploaded<WorkForm>,
-) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::Edit).await?;
-    let before = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut f = up.form.clone();
-    // Structure is not editable here: a subtask stays under its main task.
-    f.parent_id = before.parent_id.map(|p| p.to_string()).unwrap_or_default();
-    items::keep_people_unless_allowed(&it, &viewer, &mut f);
-    let (users, names) =
-        crate::users::repo::pickable(&state.db, &it.parts.everyone().into_iter().collect::<Vec<_>>()).await?;
-    let rules = Rules {
-        today: crate::time::today(),
-        users: &users,
-        before: Some((before.next_step_date, before.due_date)),
-        subtask: before.parent_id.is_some(),
-        need_responsible: true,
-    };
-    let input = match f.validate(&rules) {
-        Ok(i) => i,
-        Err(errs) => {
-            return Ok(web::invalid(
-                render_form(&state, &viewer, hx, Mode::Edit(id), &up.again(&f, &state, &viewer).await?, &errs).await?,
-            ));
-        }
-    };
-    let mut input = input;
-    if before.parent_id.is_some() {
-        input.project_id = before.project_id;
-    }
-    if let Some(p) = input.project_id
-        && Some(p) != before.project_id
-    {
-        items::load(&state.db, &viewer, ItemKind::Project, p, Action::CreateSubtask).await?;
-    }
-    let mut tx = state.db.begin().await?;
-    repo::update(&mut tx, &before, &it.parts, &input, &Actor::from(&viewer), &names).await?;
-    state.files.save(&mut tx, &up.files, "task", id, &Actor::from(&viewer)).await?;
-    let after = participants::of_tx(&mut tx, ItemKind::Task, id).await?;
-    let newcomers = ItemRef { parts: after.without(&it.parts), ..it.clone() };
-    let notified = items::notify_each(
-        &mut tx,
-        &state.config,
-        &newcomers,
-        &welcome_titles("task", &input.name),
-        Some(viewer.id),
-        &input.description,
-    )
-    .await?;
-    tx.commit().await?;
-    items::publish_edit(&state, &it, &after, &notified);
-    Ok(htmx::redirect(hx, &format!("/tasks/{id}")))
-}
-
-/// Closing notices go to the owner, co-owner and subscribers (not the one who closed it).
-async fn notify_closed(
-    tx: &mut crate::db::Tx,
-    state: &AppState,
-    item: &ItemRef,
-    stage: Stage,
-    except: Option<i64>,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let what = if item.subtask { "subtask" } else { "task" };
-    let title = match stage {
-        Stage::Done => format!("The {what} is done: {}", item.title),
-        _ => format!("The {what} was canceled: {}", item.title),
-    };
-    let roles = [PRole::Owner, PRole::CoOwner, PRole::Subscriber].map(|r| (r, title.clone()));
-    items::notify_each(tx, &state.config, item, &roles, except, "").await
-}
-
-/// Every memo whose "View task" button shows this task's status re-fetches it.
-async fn publish_memo_buttons(state: &AppState, task: i64) -> AppResult<()> {
-    for m in crate::memos::repo::linked_to_task(&state.db, task).await? {
-        let parts = participants::of(&state.db, ItemKind::Memo, m.id).await?;
-        state.bus.publish(DomainEvent::Changed {
-            topic: crate::events::Topic::Item(ItemKind::Memo),
-            id: m.id,
-            audience: crate::access::item_audience(&parts, m.draft),
-        });
-    }
-    Ok(())
-}
-
-/// `POST /tasks/:id/stage`.
-#[handler]
-pub async fn set_stage(
-    state: Data<&AppState>,
-    viewer: Viewer,
-    hx: HxRequest,
-    Path(id): Path<i64>,
-    Form(f): Form<items::StageForm>,
-) -> AppResult<Response> {
-    let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::ChangeStage).await?;
-    let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let stage = f.parse(Stage::from_slug)?;
-    if stage == t.stage() {
-        return Ok(htmx::redirect(hx, &format!("/tasks/{id}")));
-    }
-    let actor = Actor::from(&viewer);
-    let mut tx = state.db.begin().await?;
-    if !stage.active() && repo::active_subtasks(&mut tx, id).await? > 0 {
-        return Err(AppError::Conflict("The task cannot be closed because there is an active subtask.".into()));
-    }
-    repo::set_stage(&mut tx, &t, stage, &actor, &format!("Stage: {}", stage.label())).await?;
-    let mut notified = Vec::new();
-    if !stage.active() {
-        notified.extend(notify_closed(&mut tx, &state, &it, stage, Some(viewer.id)).await?);
-    }
-    let mut parent_changed = None;
-    if let Some(pid) = t.parent_id {
-        if stage == Stage::Done {
-            if let Some(p) = repo::complete_team_task_if_done(&mut tx, pid, &actor).await? {
-                let pit = items::load_tx(&mut tx, ItemKind::Task, p.id).await?;
-                notified.extend(notify_closed(&mut tx, &state, &pit, Stage::Done, None).await?);
-                parent_changed = Some(pit);
-            }
-        } else if stage == Stage::InProgress && repo::start_parent(&mut tx, pid, &actor).await?.is_some() {
-            parent_changed = Some(items::load_tx(&mut tx, ItemKind::Task, pid).await?);
-        }
-    }
-    tx.commit().await?;
-    items::publish_changed(&state.bus, &it);
-    publish_memo_buttons(&state, id).await?;
-    if let Some(p) = &parent_changed {
-        items::publish_changed(&state.bus, p);
-        publish_memo_buttons(&state, p.id).await?;
-    }
-    items::publish_notices(&state.bus, &notified);
-    state.wake.notify_one();
-    Ok(htmx::redirect(hx, &format!("/tasks/{id}")))
 }

@@ -322,6 +322,18 @@ fn parse_people(field: &'static str, raw: &[String], users: &[i64], errs: &mut F
 }
 
 impl WorkForm {
+    /// The form of a new task or project: `step` as the next step on the next working day, middle
+    /// priority, `viewer` responsible.
+    pub fn new_for(step: &str, viewer: i64, today: NaiveDate) -> WorkForm {
+        WorkForm {
+            next_step: step.into(),
+            next_step_date: next_working_day(today).to_string(),
+            priority: "2".into(),
+            responsible: vec![viewer.to_string()],
+            ..Default::default()
+        }
+    }
+
     pub fn validate(&self, rules: &Rules<'_>) -> Result<WorkInput, FormErrors> {
         let mut errs = FormErrors::default();
         let name = self.name.trim().to_string();
