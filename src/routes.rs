@@ -163,10 +163,25 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/:id/history"),
     ("GET", "/deals/:id/delete"),
     ("POST", "/deals/:id/delete"),
-    // Payments and products: their pages come later; the shared history and delete are there.
+    ("GET", "/payments"),
+    ("POST", "/payments"),
+    ("GET", "/payments/total"),
+    ("GET", "/payments/pick"),
+    ("GET", "/payments/new"),
+    ("GET", "/payments/:id"),
+    ("POST", "/payments/:id"),
+    ("GET", "/payments/:id/edit"),
     ("GET", "/payments/:id/history"),
     ("GET", "/payments/:id/delete"),
     ("POST", "/payments/:id/delete"),
+    ("GET", "/products"),
+    ("POST", "/products"),
+    ("GET", "/products/total"),
+    ("GET", "/products/pick"),
+    ("GET", "/products/new"),
+    ("GET", "/products/:id"),
+    ("POST", "/products/:id"),
+    ("GET", "/products/:id/edit"),
     ("GET", "/products/:id/history"),
     ("GET", "/products/:id/delete"),
     ("POST", "/products/:id/delete"),
@@ -298,6 +313,18 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
+        .at("/payments", get(crm::index).post(crm::create))
+        .at("/payments/total", get(crm::total))
+        .at("/payments/pick", get(crm::pick))
+        .at("/payments/new", get(crm::new))
+        .at("/payments/:id", get(crm::show).post(crm::update))
+        .at("/payments/:id/edit", get(crm::edit))
+        .at("/products", get(crm::index).post(crm::create))
+        .at("/products/total", get(crm::total))
+        .at("/products/pick", get(crm::pick))
+        .at("/products/new", get(crm::new))
+        .at("/products/:id", get(crm::show).post(crm::update))
+        .at("/products/:id/edit", get(crm::edit))
         .at("/deals", get(crm::index).post(crm::create))
         .at("/deals/total", get(crm::total))
         .at("/deals/pick", get(crm::pick))

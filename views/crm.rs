@@ -74,10 +74,12 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
             form.filters method="get" action=(k.path) hx-get=(k.path) hx-target=(format!("#{list_id}")) hx-swap="outerHTML" hx-push-url="true"
                 hx-trigger="input changed delay:300ms from:find input[type=search], change" {
                 input type="search" name="q" value=(f.q) placeholder=(format!("Search {} (or ID 123)", k.plural.to_lowercase())) aria-label=(format!("Search {}", k.plural.to_lowercase()));
-                select name="owner" aria-label="Owner" {
-                    option value="mine" selected[owner == Owner::Mine] { "Mine" }
-                    option value="all" selected[owner == Owner::All] { "Everyone's" }
-                    option value="none" selected[owner == Owner::Nobody] { "No owner" }
+                @if spec.owned {
+                    select name="owner" aria-label="Owner" {
+                        option value="mine" selected[owner == Owner::Mine] { "Mine" }
+                        option value="all" selected[owner == Owner::All] { "Everyone's" }
+                        option value="none" selected[owner == Owner::Nobody] { "No owner" }
+                    }
                 }
                 @if !rows.departments.is_empty() {
                     select name="department" aria-label="Department" {
@@ -89,7 +91,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                 }
                 button.btn type="submit" { "Filter" }
             }
-            @if !f.owner.is_empty() || owner == Owner::Mine {
+            @if spec.owned && (!f.owner.is_empty() || owner == Owner::Mine) {
                 p.muted.text-small { "Showing " (match owner { Owner::Mine => "your own", Owner::Nobody => "unowned", Owner::All => "everyone's", Owner::User(_) => "one owner's" }) " " (k.plural.to_lowercase()) "." @if owner_value == "mine" { " Choose “Everyone's” to see the whole department." } }
             }
             (list(rows))
@@ -116,7 +118,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 thead { tr {
                     th { "Name" }
                     @for f in &shown { th { (f.label) } }
-                    th { "Owner" }
+                    @if spec.owned { th { "Owner" } }
                     th.num { "ID" }
                 } }
                 tbody { @for row in &r.page.items {
@@ -126,7 +128,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
                             td { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
                         }
-                        td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } }
+                        @if spec.owned { td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } } }
                         td.num.muted { (row.id) }
                     }
                 } }
@@ -184,7 +186,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                                     }
                                 }
                             }
-                            dt { "Owner" } dd { @match owner_name(r, p.names) { Some(n) => (n), None => span.muted { "No owner" } } }
+                            @if spec.owned { dt { "Owner" } dd { @match owner_name(r, p.names) { Some(n) => (n), None => span.muted { "No owner" } } } }
                             dt { "Department" } dd { (p.department) }
                         }
                     } }

@@ -93,14 +93,18 @@ pub fn live_region(it: &ItemRef, body: Markup) -> Markup {
 
 /// Files, reminders and chat: the panels beside every item's own fields.
 pub fn side_panels(it: &ItemRef, p: &Panels, csrf: &str) -> Markup {
+    // Only the parts the kind has (a payment has no chat).
+    let parts = it.kind.info().parts;
     html! {
         // Follows the item: who may remove a file changes with its stage (a considered memo is locked).
-        (Live::new("files", &it.url(), &crate::events::names::item_changed(it.kind, it.id)).div("card", html! {
-            div.card-header { h2.card-title { "Attachments" } }
-            div.card-body { (attachments(&p.files, p.can_edit, csrf)) }
-        }))
-        (reminders::panel(it, csrf, &p.reminders, &Default::default(), &FormErrors::default()))
-        (chat::panel(it, csrf, &p.messages, &p.message_files, p.more_messages, p.can_chat))
+        @if parts.files {
+            (Live::new("files", &it.url(), &crate::events::names::item_changed(it.kind, it.id)).div("card", html! {
+                div.card-header { h2.card-title { "Attachments" } }
+                div.card-body { (attachments(&p.files, p.can_edit, csrf)) }
+            }))
+        }
+        @if parts.reminders { (reminders::panel(it, csrf, &p.reminders, &Default::default(), &FormErrors::default())) }
+        @if parts.chat { (chat::panel(it, csrf, &p.messages, &p.message_files, p.more_messages, p.can_chat)) }
     }
 }
 

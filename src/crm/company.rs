@@ -54,6 +54,7 @@ pub static SPEC: Spec = Spec {
     ],
     inherit: None,
     token: true,
+    owned: true,
     rules: None,
     chief_fields: None,
 };

@@ -51,6 +51,7 @@ pub static SPEC: Spec = Spec {
     search: &["name", "next_step", "description", "ticket"],
     inherit: None,
     token: false,
+    owned: true,
     rules: Some(apply),
     // §3.3: a chief marks a deal important, moves its next step, sets reminders and the co-owner.
     chief_fields: Some(&["important", "next_step", "next_step_date", "remind_me", "co_owner_id"]),

@@ -26,6 +26,8 @@ pub fn spec(kind: ItemKind) -> Option<&'static Spec> {
         ItemKind::Contact => Some(&super::person::CONTACT),
         ItemKind::Lead => Some(&super::person::LEAD),
         ItemKind::Deal => Some(&super::deal::SPEC),
+        ItemKind::Payment => Some(&super::money::PAYMENT),
+        ItemKind::Product => Some(&super::money::PRODUCT),
         _ => None,
     }
 }
@@ -61,7 +63,12 @@ async fn departments_for_new(state: &AppState, v: &Viewer) -> AppResult<Vec<(i64
 
 /// A new row of the kind in `department`, as the access rules see it.
 fn prospective(kind: ItemKind, department: i64) -> Object<'static> {
-    Object::Item(Item {
+    Object::Item(prospective_item(kind, department))
+}
+
+/// A new row of the kind in `department`, made by the viewer (its owner).
+fn prospective_item(kind: ItemKind, department: i64) -> Item {
+    Item {
         kind,
         rel: access::Rel::of(&[crate::participants::PRole::Owner]),
         department: Some(department),
@@ -70,22 +77,30 @@ fn prospective(kind: ItemKind, department: i64) -> Object<'static> {
         team: false,
         subtask: false,
         related: false,
-    })
+    }
 }
 
-/// The chosen object of each object-reference field in `raw`, if `v` may see it: the only choice
-/// `form::parse` then accepts for that field (and the name its picker shows).
+/// The chosen object of each object-reference field in `raw`, if `v` may see it, or if it is what
+/// the stored row already points at (`kept`: an accountant keeps a payment's deal without seeing
+/// deals): the only choice `form::parse` then accepts for that field (and the name its picker shows).
 async fn object_options(
     state: &AppState,
     v: &Viewer,
     spec: &Spec,
     raw: &Raw,
+    kept: Option<&Record>,
     options: &mut form::Options,
 ) -> AppResult<()> {
     for f in spec.fields {
         if let Input::Ref(RefTo::Object(kind)) = f.input {
             let mut chosen = Vec::new();
+            let stored = kept.and_then(|r| r.get(spec, f.col).int());
             if let Ok(id) = raw.get(f.col).trim().parse::<i64>() {
+                if stored == Some(id) {
+                    chosen.push((id, items::title(&state.db, kind, id).await?.unwrap_or_default()));
+                    options.insert(f.col, chosen);
+                    continue;
+                }
                 match items::load(&state.db, v, kind, id, Action::View).await {
                     Ok(it) => chosen.push((id, it.title)),
                     Err(AppError::NotFound | AppError::Forbidden) => {}
@@ -122,15 +137,24 @@ async fn rules(
 
 /// A row whose department and owner come from another (`Spec::inherit`) takes them now. The
 /// viewer must be allowed to make or keep such a row there, else the field gets a message.
-async fn inherit(state: &AppState, v: &Viewer, spec: &Spec, r: &mut Record) -> AppResult<Result<(), FormErrors>> {
+async fn inherit(
+    state: &AppState,
+    v: &Viewer,
+    spec: &Spec,
+    r: &mut Record,
+    action: Action,
+) -> AppResult<Result<(), FormErrors>> {
     let Some(col) = spec.inherit else { return Ok(Ok(())) };
     let Some(Input::Ref(RefTo::Object(kind))) = spec.field(col).map(|f| f.input) else { return Ok(Ok(())) };
     let Some(id) = r.get(spec, col).int() else { return Ok(Ok(())) };
     let parent = items::load_any(&state.db, kind, id).await?;
     let Some(department) = parent.department else { return Ok(Ok(())) };
-    if !access::can(v, Action::Create, &prospective(spec.kind, department)) {
+    // The new row relates to the viewer as its parent does (a payment: the deal's owner or co-owner).
+    let item = Item { rel: parent.parts.relation(v.id), ..prospective_item(spec.kind, department) };
+    if !access::can(v, action, &Object::Item(item)) {
         let mut errs = FormErrors::default();
-        errs.add(col, format!("You may not add {} there.", spec.kind.info().plural.to_lowercase()));
+        let verb = if action == Action::Create { "add" } else { "move" };
+        errs.add(col, format!("You may not {verb} {} there.", spec.kind.info().plural.to_lowercase()));
         return Ok(Err(errs));
     }
     r.department_id = department;
@@ -250,10 +274,11 @@ async fn render_form(
     mode: views::crm::Mode,
     department: i64,
     raw: &Raw,
+    kept: Option<&Record>,
     errs: &FormErrors,
 ) -> AppResult<maud::Markup> {
     let mut options = form::options(&state.db, spec, department).await?;
-    object_options(state, viewer, spec, raw, &mut options).await?;
+    object_options(state, viewer, spec, raw, kept, &mut options).await?;
     let departments = match mode {
         views::crm::Mode::New => departments_for_new(state, viewer).await?,
         views::crm::Mode::Edit(_) => Vec::new(),
@@ -305,7 +330,7 @@ pub async fn new(
             raw.0.insert(col.to_string(), value.clone());
         }
     }
-    Ok(render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, &FormErrors::default())
+    Ok(render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, None, &FormErrors::default())
         .await?
         .into_response())
 }
@@ -323,10 +348,10 @@ pub async fn create(
     let raw = Raw::from_pairs(pairs);
     let department = new_department(&state, &viewer, spec, raw.get("department_id")).await?;
     let mut options = form::options(&state.db, spec, department).await?;
-    object_options(&state, &viewer, spec, &raw, &mut options).await?;
+    object_options(&state, &viewer, spec, &raw, None, &mut options).await?;
     let blank = Record::blank(spec, department, Some(viewer.id));
     let parsed = match form::parse(spec, &raw, &blank, &options) {
-        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r).await? {
+        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r, Action::Create).await? {
             Ok(()) => rules(&state, &viewer, spec, None, &mut r).await?.map(|()| r),
             Err(e) => Err(e),
         },
@@ -335,7 +360,8 @@ pub async fn create(
     let record = match parsed {
         Ok(r) => r,
         Err(errs) => {
-            let page = render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, &errs).await?;
+            let page =
+                render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, None, &errs).await?;
             return Ok(web::invalid(page));
         }
     };
@@ -374,6 +400,7 @@ pub async fn edit(
         views::crm::Mode::Edit(id),
         r.department_id,
         &raw,
+        Some(&r),
         &FormErrors::default(),
     )
     .await?
@@ -405,9 +432,9 @@ pub async fn update(
         }
     }
     let mut options = form::options(&state.db, spec, before.department_id).await?;
-    object_options(&state, &viewer, spec, &raw, &mut options).await?;
+    object_options(&state, &viewer, spec, &raw, Some(&before), &mut options).await?;
     let parsed = match form::parse(spec, &raw, &before, &options) {
-        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r).await? {
+        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r, Action::Edit).await? {
             Ok(()) => rules(&state, &viewer, spec, Some(&before), &mut r).await?.map(|()| r),
             Err(e) => Err(e),
         },
@@ -417,7 +444,8 @@ pub async fn update(
         Ok(r) => r,
         Err(errs) => {
             let mode = views::crm::Mode::Edit(id);
-            let page = render_form(&state, &viewer, hx, spec, mode, before.department_id, &raw, &errs).await?;
+            let page =
+                render_form(&state, &viewer, hx, spec, mode, before.department_id, &raw, Some(&before), &errs).await?;
             return Ok(web::invalid(page));
         }
     };

@@ -1,10 +1,9 @@
 //! A CRM kind's list: the rows the viewer may see (`access::scope`), narrowed by the list's filters
 //! (search, owner, department), newest first, a page at a time.
 
-use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, SelectStatement};
 use serde::Deserialize;
 
-use super::record::Ty;
 use super::repo::{Record, Spec};
 use crate::access::{self, ListKind, Role, Viewer};
 use crate::db::{self, Db};
@@ -75,19 +74,6 @@ pub fn id_search(q: &str) -> Option<i64> {
     rest.parse().ok()
 }
 
-fn columns(spec: &Spec) -> (SelectStatement, Vec<Ty>) {
-    let t = spec.kind.info().table;
-    let mut q = Query::select();
-    q.column((t, "id")).column((t, "department_id")).column((t, "owner_id"));
-    let mut tys = vec![Ty::Int, Ty::Int, Ty::Int];
-    for f in spec.fields {
-        q.column((t, f.col));
-        tys.push(f.input.ty());
-    }
-    q.from(t);
-    (q, tys)
-}
-
 /// The rows `v` may see with the filter's conditions, before order and window.
 pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> AppResult<SelectStatement> {
     let t = spec.kind.info().table;
@@ -106,8 +92,14 @@ pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> 
         }
         q.and_where(any);
     }
-    let co_owner = matches!(spec.kind.info().ownership, crate::kinds::Ownership::Columns { co_owner: true });
-    match f.owner(v) {
+    // Owner and department are the row's, or (a payment) its deal's, joined by `repo::select`.
+    let (t, co_owner) = match spec.kind.info().ownership {
+        crate::kinds::Ownership::Through { kind, .. } => (kind.info().table, true),
+        crate::kinds::Ownership::Columns { co_owner } => (t, co_owner),
+        crate::kinds::Ownership::Participants => (t, false),
+    };
+    let owner = if spec.owned { f.owner(v) } else { Owner::All };
+    match owner {
         Owner::All => {}
         Owner::Nobody => {
             q.and_where(Expr::col((t, "owner_id")).is_null());
@@ -131,31 +123,17 @@ pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> 
 /// One page of the list, newest first.
 pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Paged<Record>> {
     let t = spec.kind.info().table;
-    let (q, tys) = columns(spec);
+    let (q, tys) = super::repo::select(spec);
     let page = paging::page_number(f.page);
     let mut q = filtered(v, spec, f, q)?;
     q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
-    let rows = db.fetch_values(&q, &tys).await?;
-    let records = rows
-        .into_iter()
-        .map(|mut vals| {
-            let values = vals.split_off(3);
-            Record {
-                id: vals[0].int().unwrap_or(0),
-                department_id: vals[1].int().unwrap_or(0),
-                owner_id: vals[2].int(),
-                values,
-            }
-        })
-        .collect();
+    let records = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
     Ok(Paged::window(records, page))
 }
 
 /// How many rows the filter finds (bounded: "more than 1,000").
 pub async fn total(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Total> {
-    let t = spec.kind.info().table;
-    let mut q = Query::select();
-    q.column((t, "id")).from(t);
+    let (q, _) = super::repo::select(spec);
     let q = filtered(v, spec, f, q)?;
     Ok(paging::bounded_count(db, q).await?)
 }

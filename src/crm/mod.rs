@@ -12,6 +12,7 @@ pub mod fields;
 pub mod form;
 pub mod handlers;
 pub mod list;
+pub mod money;
 pub mod person;
 pub mod record;
 pub mod repo;

@@ -125,6 +125,7 @@ pub static CONTACT: Spec = Spec {
     search: &PERSON_SEARCH,
     inherit: Some("company_id"),
     token: true,
+    owned: true,
     rules: None,
     chief_fields: None,
 };
@@ -150,6 +151,7 @@ pub static LEAD: Spec = Spec {
     ],
     inherit: None,
     token: true,
+    owned: true,
     rules: None,
     chief_fields: None,
 };

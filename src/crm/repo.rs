@@ -11,6 +11,7 @@ use super::record::{Ty, Val};
 use crate::access::ItemKind;
 use crate::db::{self, Db, Tx};
 use crate::history::{self, Actor, Change, Diff};
+use crate::kinds::Ownership;
 
 /// A kind's stored shape: its table (from `kinds::KINDS`), its editable fields, and the columns
 /// derived from them on every write (`*_key` look-up columns).
@@ -31,6 +32,8 @@ pub struct Spec {
     pub inherit: Option<&'static str>,
     /// Has the form's double-submit `token` column (counterparties).
     pub token: bool,
+    /// Rows belong to someone (the owner filter and column); products do not (§2.2: no owner).
+    pub owned: bool,
     /// Save rules over the department's stages and closing reasons (deals, §12.6).
     pub rules: Option<Rules>,
     /// The fields a chief may change when being a chief is their only right to edit (§3.3: most of
@@ -47,10 +50,10 @@ impl Spec {
     pub fn field(&self, col: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.col == col)
     }
-    /// A row's title as its list and page show it.
+    /// A row's title as its list and page show it ("Payment 12" for a kind without a title field).
     pub fn title_of(&self, r: &Record) -> String {
         let parts: Vec<&str> = self.title.iter().map(|c| r.get(self, c).text()).filter(|t| !t.is_empty()).collect();
-        parts.join(" ")
+        if parts.is_empty() { format!("{} {}", self.kind.label(), r.id) } else { parts.join(" ") }
     }
 }
 
@@ -89,27 +92,43 @@ fn table(spec: &Spec) -> &'static str {
     spec.kind.info().table
 }
 
-/// The kind's row `id`, if it exists (callers check access through `items::load` first).
-pub async fn get(db: &Db, spec: &Spec, id: i64) -> Result<Option<Record>, sqlx::Error> {
+/// The query that reads a kind's rows as records: id, department, owner, then every field. A kind
+/// owned through another row (a payment, through its deal) takes that row's department and owner.
+pub fn select(spec: &Spec) -> (sea_query::SelectStatement, Vec<Ty>) {
     let t = table(spec);
     let mut q = Query::select();
-    q.column((t, "id")).column((t, "department_id")).column((t, "owner_id"));
+    q.column((t, "id"));
+    match spec.kind.info().ownership {
+        Ownership::Through { kind, column } => {
+            let via = kind.info().table;
+            q.column((via, "department_id")).column((via, "owner_id"));
+            q.inner_join(via, Expr::col((via, "id")).equals((t, column)));
+        }
+        _ => {
+            q.column((t, "department_id")).column((t, "owner_id"));
+        }
+    }
     let mut tys = vec![Ty::Int, Ty::Int, Ty::Int];
     for f in spec.fields {
         q.column((t, f.col));
         tys.push(f.input.ty());
     }
-    q.from(t).and_where(Expr::col((t, "id")).eq(id));
-    let row = db.fetch_values(&q, &tys).await?.into_iter().next();
-    Ok(row.map(|mut vals| {
-        let values = vals.split_off(3);
-        Record {
-            id: vals[0].int().unwrap_or(0),
-            department_id: vals[1].int().unwrap_or(0),
-            owner_id: vals[2].int(),
-            values,
-        }
-    }))
+    q.from(t);
+    (q, tys)
+}
+
+/// A row of `select` as a record.
+pub fn record_of(mut vals: Vec<Val>) -> Record {
+    let values = vals.split_off(Ord::min(3, vals.len()));
+    let int = |i: usize| vals.get(i).and_then(Val::int);
+    Record { id: int(0).unwrap_or(0), department_id: int(1).unwrap_or(0), owner_id: int(2), values }
+}
+
+/// The kind's row `id`, if it exists (callers check access through `items::load` first).
+pub async fn get(db: &Db, spec: &Spec, id: i64) -> Result<Option<Record>, sqlx::Error> {
+    let (mut q, tys) = select(spec);
+    q.and_where(Expr::col((table(spec), "id")).eq(id));
+    Ok(db.fetch_values(&q, &tys).await?.into_iter().next().map(record_of))
 }
 
 /// The columns and values a write sets: every field, the derived columns, the scoping columns.
@@ -123,9 +142,12 @@ fn assignments(spec: &Spec, r: &Record, actor: &Actor) -> Vec<(&'static str, Sim
     for (col, derive) in spec.derived {
         out.push((col, derive(spec, r).bind(Ty::Text).into()));
     }
-    out.push(("department_id", r.department_id.into()));
-    out.push(("owner_id", r.owner_id.into()));
-    out.push(("modified_by_id", actor.id.into()));
+    // A kind owned through another row keeps no department or owner of its own.
+    if !matches!(spec.kind.info().ownership, Ownership::Through { .. }) {
+        out.push(("department_id", r.department_id.into()));
+        out.push(("owner_id", r.owner_id.into()));
+        out.push(("modified_by_id", actor.id.into()));
+    }
     out.push(("updated_at", db::now().into()));
     out
 }

@@ -530,3 +530,87 @@ async fn a_lead_converted_through_its_page_lands_on_the_new_deals_page() {
     assert_eq!(moved, 1, "the lead's chat went to the contact person");
     assert_eq!(mark.get(&url).await.status, 404);
 }
+
+/// Payments are their deal's (§3.3): the deal's owner adds and changes them, colleagues of the
+/// department see them, accountants see and change every department's but add none; products are
+/// the department's, with no owner.
+#[tokio::test]
+async fn payments_follow_their_deal_and_products_their_department() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let export = crm::department(&app, "Export").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let eve_id = app.user_id("Eve.Manager.Export").await;
+    let made = crm::spread(&app, &[sales, export], &[Some(mark_id)], None).await;
+    let deals: Vec<i64> = made.rows.iter().filter(|(k, _)| *k == "deal").map(|(_, id)| *id).collect();
+    let (ours, theirs) = (deals[0].to_string(), deals[1].to_string());
+    let currency: i64 = app.db.scalar(Query::select().column("id").from("currencies").limit(1)).await.unwrap().unwrap();
+    let currency = currency.to_string();
+    let _ = eve_id;
+
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let form = |deal: &str| {
+        vec![
+            ("deal_id", deal.to_string()),
+            ("amount_cents", "250.00".to_string()),
+            ("currency_id", currency.clone()),
+            ("payment_date", "2026-12-01".to_string()),
+            ("status", "received".to_string()),
+        ]
+    };
+    async fn post(
+        c: &crate::helpers::client::TestClient,
+        path: String,
+        f: Vec<(&'static str, String)>,
+    ) -> crate::helpers::html::Page {
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.post_form(&path, &refs).await
+    }
+    let made = post(&mark, "/payments".into(), form(&ours)).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let url = made.header("location").unwrap();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(app.field("payments", id, "amount_cents").await.as_deref(), Some("25000"));
+    let refused = post(&mark, "/payments".into(), form(&theirs)).await;
+    assert_eq!(refused.status, 422, "another department's deal is not offered");
+    assert!(refused.field_error("deal_id").is_some());
+
+    // Helen, same department, not the deal's owner: sees it, may not add or change.
+    let helen = app.login_as("Helen.Head.Sales").await;
+    assert_eq!(helen.get(&url).await.status, 200);
+    let hers = post(&helen, "/payments".into(), form(&ours)).await;
+    assert_eq!(hers.status, 422);
+    assert_eq!(hers.field_error("deal_id").as_deref(), Some("You may not add payments there."));
+    assert_eq!(post(&helen, url.clone(), form(&ours)).await.status, 403);
+
+    // The accountant: every department's payments, may change them, may not add.
+    let anna = app.login_as("Anna.Accountant").await;
+    assert_eq!(
+        anna.get("/payments").await.count("#payment-list tbody tr"),
+        3,
+        "both departments' (two from the fixture)"
+    );
+    assert_eq!(anna.get("/payments/new").await.status, 403);
+    let mut changed = form(&ours);
+    changed[1].1 = "300.00".into();
+    assert_eq!(post(&anna, url.clone(), changed).await.status, 303);
+    assert_eq!(app.field("payments", id, "amount_cents").await.as_deref(), Some("30000"));
+    assert_eq!(anna.get("/companies").await.status, 403, "no companies for an accountant");
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert_eq!(eve.get(&url).await.status, 404);
+
+    // Products: the department's; no owner filter hides them from a colleague.
+    let p = mark.post_form("/products", &[("name", "Valve DN50"), ("kind", "goods"), ("price_cents", "12.50")]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let list = helen.get("/products").await;
+    assert_eq!(
+        list.count("#product-list tbody tr"),
+        2,
+        "the department's products (one from the fixture), whoever added them"
+    );
+    assert!(list.body.contains("Valve DN50"));
+    assert!(!list.exists("select[name=owner]"));
+    let theirs = eve.get("/products").await;
+    assert_eq!(theirs.count("#product-list tbody tr"), 1, "Export's own product only");
+    assert!(!theirs.body.contains("Valve DN50"));
+}
