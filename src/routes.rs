@@ -107,6 +107,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/companies"),
     ("GET", "/companies/total"),
     ("GET", "/companies/pick"),
+    ("GET", "/companies/export"),
     ("GET", "/companies/new"),
     ("GET", "/companies/:id"),
     ("POST", "/companies/:id"),
@@ -121,6 +122,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/contacts"),
     ("GET", "/contacts/total"),
     ("GET", "/contacts/pick"),
+    ("GET", "/contacts/export"),
     ("GET", "/contacts/new"),
     ("GET", "/contacts/:id"),
     ("POST", "/contacts/:id"),
@@ -135,6 +137,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/leads"),
     ("GET", "/leads/total"),
     ("GET", "/leads/pick"),
+    ("GET", "/leads/export"),
     ("GET", "/leads/new"),
     ("GET", "/leads/:id"),
     ("POST", "/leads/:id"),
@@ -153,6 +156,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/deals"),
     ("GET", "/deals/total"),
     ("GET", "/deals/pick"),
+    ("GET", "/deals/export"),
     ("GET", "/deals/new"),
     ("GET", "/deals/:id"),
     ("POST", "/deals/:id"),
@@ -295,18 +299,21 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/companies", get(crm::index).post(crm::create))
         .at("/companies/total", get(crm::total))
         .at("/companies/pick", get(crm::pick))
+        .at("/companies/export", get(crate::crm::export::export))
         .at("/companies/new", get(crm::new))
         .at("/companies/:id", get(crm::show).post(crm::update))
         .at("/companies/:id/edit", get(crm::edit))
         .at("/contacts", get(crm::index).post(crm::create))
         .at("/contacts/total", get(crm::total))
         .at("/contacts/pick", get(crm::pick))
+        .at("/contacts/export", get(crate::crm::export::export))
         .at("/contacts/new", get(crm::new))
         .at("/contacts/:id", get(crm::show).post(crm::update))
         .at("/contacts/:id/edit", get(crm::edit))
         .at("/leads", get(crm::index).post(crm::create))
         .at("/leads/total", get(crm::total))
         .at("/leads/pick", get(crm::pick))
+        .at("/leads/export", get(crate::crm::export::export))
         .at("/leads/new", get(crm::new))
         .at("/leads/:id", get(crm::show).post(crm::update))
         .at("/leads/:id/edit", get(crm::edit))
@@ -328,6 +335,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals", get(crm::index).post(crm::create))
         .at("/deals/total", get(crm::total))
         .at("/deals/pick", get(crm::pick))
+        .at("/deals/export", get(crate::crm::export::export))
         .at("/deals/new", get(crm::new))
         .at("/deals/:id", get(crm::show).post(crm::update))
         .at("/deals/:id/edit", get(crm::edit))

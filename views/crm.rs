@@ -67,6 +67,10 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
             div.page-header {
                 div { h1.page-title { (k.plural) } }
                 div.page-actions {
+                    @if !spec.export.is_empty() {
+                        a.btn.btn-ghost href=(format!("{}/export{}", k.path, crate::crm::list::Filter { page: None, ..f.clone() }.query(1))) download hx-boost="false"
+                            title="Download this list (with its filters) as an Excel workbook" { "Export" }
+                    }
                     @if spec.kind == ItemKind::Deal { a.btn.btn-ghost href="/deals/board" { "Board" } }
                     @if rows.can_create { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }
                 }

@@ -49,6 +49,22 @@ pub static SPEC: Spec = Spec {
     derived: &[],
     list: &["next_step", "next_step_date", "stage_id", "company_id"],
     search: &["name", "next_step", "description", "ticket"],
+    // §9.1 DEAL_COLUMNS, with the deal's own name, stage and amount (the original's export named a
+    // deal by its request only).
+    export: &[
+        "name",
+        "stage",
+        "amount_cents",
+        "currency",
+        "contact",
+        "company",
+        "lead",
+        "ticket",
+        "next_step",
+        "next_step_date",
+        "owner",
+        "department",
+    ],
     inherit: None,
     token: false,
     owned: true,

@@ -8,6 +8,7 @@ pub mod choices;
 pub mod company;
 pub mod convert;
 pub mod deal;
+pub mod export;
 pub mod fields;
 pub mod form;
 pub mod handlers;

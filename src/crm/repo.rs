@@ -27,6 +27,9 @@ pub struct Spec {
     pub list: &'static [&'static str],
     /// The columns a search looks in (§10), all text.
     pub search: &'static [&'static str],
+    /// The Excel export's columns, in order (§9.1): field columns by name (`country` is
+    /// `country_id`'s name), `owner` (username), `department`, `industry`. Empty: no export.
+    pub export: &'static [&'static str],
     /// The reference field whose object gives the row its department and owner (a contact person
     /// belongs to its company's, §2.2).
     pub inherit: Option<&'static str>,

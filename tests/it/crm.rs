@@ -614,3 +614,66 @@ async fn payments_follow_their_deal_and_products_their_department() {
     assert_eq!(theirs.count("#product-list tbody tr"), 1, "Export's own product only");
     assert!(!theirs.body.contains("Valve DN50"));
 }
+
+/// The export of a list (§9.1): the list's filters hold, the original's columns come in order,
+/// references are names, and no cell is ever a formula, whatever a user typed.
+#[tokio::test]
+async fn a_list_exports_to_excel_with_its_filters_and_no_cell_is_a_formula() {
+    use std::io::Read;
+
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    crm::department(&app, "Sales").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let hostile =
+        ["=HYPERLINK(\"http://evil.example\",\"Click\")", "+1+2", "-3+4", "@SUM(A1:A2)", "\tTabbed", "Plain & simple"];
+    for name in hostile {
+        let p =
+            mark.post_form("/companies", &[("full_name", name), ("email", "x@x.org"), ("description", "=1+1")]).await;
+        assert_eq!(p.status, 303, "{name}: {}", p.body);
+    }
+    let helen = app.login_as("Helen.Head.Sales").await;
+    assert_eq!(helen.post_form("/companies", &[("full_name", "Helen's own"), ("email", "h@x.org")]).await.status, 303);
+
+    let list = mark.get("/companies").await;
+    let link = list.attr("a[href^='/companies/export']", "href").expect("an export link");
+    let (status, headers, bytes) = mark.get_bytes(&link).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"Companies_Mark.Manager.Sales_")
+    );
+
+    let table = ferrocrm::excel::read_sheet(&bytes, &Default::default()).unwrap();
+    assert_eq!(table.headers[..4], ["full_name", "website", "phone", "city_name"]);
+    assert!(table.headers.contains(&"owner".to_string()) && table.headers.contains(&"department".to_string()));
+    let names: Vec<String> = table.rows.iter().map(|r| r.get(0).to_text()).collect();
+    assert_eq!(names, hostile.map(|h| h.trim().to_string()), "Mark's own, in order; not Helen's (the list's filter)");
+    for r in &table.rows {
+        for (i, v) in r.cells.iter().enumerate() {
+            if let ferrocrm::excel::Value::Text(t) = v {
+                assert!(!t.is_empty(), "row {} column {i}", r.number);
+            }
+        }
+    }
+    let owner = table.headers.iter().position(|h| h == "owner").unwrap();
+    assert_eq!(table.rows[0].get(owner).to_text(), "Mark.Manager.Sales");
+    let department = table.headers.iter().position(|h| h == "department").unwrap();
+    assert_eq!(table.rows[0].get(department).to_text(), "Sales");
+
+    // No cell of the sheet is a formula: the sheet's XML has no <f> element at all.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut xml).unwrap();
+    assert!(!xml.contains("<f>") && !xml.contains("<f "), "a formula cell in the export");
+    assert!(xml.contains("HYPERLINK") || zip.by_name("xl/sharedStrings.xml").is_ok(), "the text is there, as text");
+
+    // Everyone's: both; another department's manager gets none of them.
+    let (_, _, all) = mark.get_bytes("/companies/export?owner=all").await;
+    assert_eq!(ferrocrm::excel::read_sheet(&all, &Default::default()).unwrap().rows.len(), 7);
+    let eve = app.login_as("Eve.Manager.Export").await;
+    let (_, _, none) = eve.get_bytes("/companies/export?owner=all").await;
+    assert_eq!(ferrocrm::excel::read_sheet(&none, &Default::default()).unwrap().rows.len(), 0);
+}

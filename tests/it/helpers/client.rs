@@ -31,6 +31,13 @@ impl TestClient {
         Page::new(status, headers, body)
     }
 
+    /// A GET whose answer is a file: status, headers and the bytes as they came.
+    pub async fn get_bytes(&self, path: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let r = self.http.get(self.url(path)).send().await.expect("GET");
+        let (status, headers) = (r.status(), r.headers().clone());
+        (status, headers, r.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+    }
+
     /// A full-page GET (no redirect following).
     pub async fn get(&self, path: &str) -> Page {
         let p = Self::page(self.http.get(self.url(path)).send().await.expect("GET")).await;
