@@ -35,12 +35,14 @@ pub enum Command {
         /// Where to write the copy (must not exist yet).
         path: PathBuf,
     },
-    /// Fill the database with realistic demo data (users in every role, memos, tasks, projects, chat).
+    /// Fill the database with realistic demo data (users in every role, memos, tasks, projects, chat,
+    /// and the sales CRM: companies, contacts, leads, deals, payments).
     Seed {
         /// Also create the named demo users (Adam.Admin, Garry.Chief, …; password "demo-password").
         #[arg(long)]
         demo: bool,
-        /// 1 = a lively demo; 10 = about 100k tasks and 200k chat messages (the benchmark's data).
+        /// 1 = a lively demo; 10 = about 100k tasks, 200k chat messages, 50k companies, 100k contacts,
+        /// 50k deals and 100k payments (the benchmark's data).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
         scale: u32,
     },
@@ -131,8 +133,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let s = crate::seed::run(&db, scale).await?;
             println!(
-                "seeded in {:.1} s: {} users, {} projects, {} tasks, {} memos, {} chat messages",
-                s.seconds, s.users, s.projects, s.tasks, s.memos, s.chat_messages
+                "seeded in {:.1} s: {} users, {} projects, {} tasks, {} memos, {} chat messages; sales CRM: {} \
+                 companies, {} contacts, {} leads, {} deals, {} deal items, {} payments, {} products, {} tag links",
+                s.seconds,
+                s.users,
+                s.projects,
+                s.tasks,
+                s.memos,
+                s.chat_messages,
+                s.companies,
+                s.contacts,
+                s.leads,
+                s.deals,
+                s.outputs,
+                s.payments,
+                s.products,
+                s.taggings
             );
             db.close().await;
             Ok(())
@@ -158,8 +174,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         if crate::seed::is_empty(&state.db).await? {
             let s = crate::seed::run(&state.db, 1).await?;
             println!(
-                "Demo: seeded {} tasks, {} memos, {} projects, {} chat messages",
-                s.tasks, s.memos, s.projects, s.chat_messages
+                "Demo: seeded {} tasks, {} memos, {} projects, {} chat messages; {} companies, {} contacts, {} \
+                 leads, {} deals, {} payments",
+                s.tasks, s.memos, s.projects, s.chat_messages, s.companies, s.contacts, s.leads, s.deals, s.payments
             );
         }
     }

@@ -4,6 +4,9 @@
 //! data). Rows go in with multi-row inserts inside a few large transactions, so the seed is fast; it
 //! writes one history row per user and department (through the normal repo functions) but not per
 //! seeded memo, task or message, which are demo data rather than anybody's changes.
+//!
+//! After the Tasks section, `sales` fills the sales CRM (companies, contacts, leads, deals, payments…)
+//! with its own random stream, so the Tasks data (and its ids) stay what they were without it.
 
 use std::time::Instant;
 
@@ -18,6 +21,10 @@ use crate::history::Actor;
 use crate::users::model::UserInput;
 use crate::users::repo;
 
+mod sales;
+
+pub use sales::SALES_DEPARTMENTS;
+
 /// What a seed run created.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -26,6 +33,14 @@ pub struct Stats {
     pub tasks: usize,
     pub memos: usize,
     pub chat_messages: usize,
+    pub companies: usize,
+    pub contacts: usize,
+    pub leads: usize,
+    pub deals: usize,
+    pub outputs: usize,
+    pub payments: usize,
+    pub products: usize,
+    pub taggings: usize,
     pub seconds: f64,
 }
 
@@ -173,23 +188,53 @@ pub struct Size {
     pub main_tasks: usize,
     pub memos: usize,
     pub chat_messages: usize,
+    /// Sales CRM: companies, their contact persons (each company has at least one while there are
+    /// enough), leads, deals and the deals' payments, spread over the three sales departments.
+    pub companies: usize,
+    pub contacts: usize,
+    pub leads: usize,
+    pub deals: usize,
+    pub payments: usize,
 }
 
 impl Size {
     /// What `ferrocrm seed --demo --scale N` makes.
     pub fn scale(n: u32) -> Size {
         let s = n.max(1) as usize;
-        Size { users: 20 * s, projects: 200 * s, main_tasks: 6000 * s, memos: 2000 * s, chat_messages: 20_000 * s }
+        Size {
+            users: 20 * s,
+            projects: 200 * s,
+            main_tasks: 6000 * s,
+            memos: 2000 * s,
+            chat_messages: 20_000 * s,
+            companies: 5000 * s,
+            contacts: 10_000 * s,
+            leads: 3000 * s,
+            deals: 5000 * s,
+            payments: 10_000 * s,
+        }
     }
 
     /// A small but complete demo (every stage, team tasks with subtasks, projects, memos linked to
     /// tasks, chat): a few pages of each list, for browser tests.
     pub fn small() -> Size {
-        Size { users: 6, projects: 8, main_tasks: 60, memos: 40, chat_messages: 200 }
+        Size {
+            users: 6,
+            projects: 8,
+            main_tasks: 60,
+            memos: 40,
+            chat_messages: 200,
+            companies: 60,
+            contacts: 120,
+            leads: 40,
+            deals: 80,
+            payments: 120,
+        }
     }
 }
 
-/// Creates `20 × scale` extra users and the section's data. The named demo users must exist first.
+/// Creates `20 × scale` extra users, the Tasks section's data and the sales CRM's. The named demo
+/// users must exist first.
 pub async fn run(db: &Db, scale: u32) -> anyhow::Result<Stats> {
     run_sized(db, Size::scale(scale)).await
 }
@@ -368,6 +413,11 @@ pub async fn run_sized(db: &Db, size: Size) -> anyhow::Result<Stats> {
         })
         .collect();
     stats.chat_messages = seed_chat(db, &people, size.chat_messages, &mut rng).await?;
+    // Last, so the Tasks section's ids do not move; only into an empty CRM (tickets and tokens are
+    // unique, and a second run of the same random stream would repeat them).
+    if sales::is_empty(db).await? {
+        sales::run(db, &size, &mut stats).await?;
+    }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok(stats)
 }
@@ -380,6 +430,10 @@ async fn seed_users(db: &Db, n: usize, stats: &mut Stats) -> anyhow::Result<Vec<
     let mut dept_ids = Vec::new();
     for d in departments {
         dept_ids.push(repo::department_by_name_or_create(&mut tx, d, &actor).await?);
+    }
+    let mut sales_ids = Vec::new();
+    for d in SALES_DEPARTMENTS {
+        sales_ids.push(repo::department_by_name_or_create(&mut tx, d, &actor).await?);
     }
     for i in 0..n {
         let username = format!("user{:04}", i + 1);
@@ -401,7 +455,11 @@ async fn seed_users(db: &Db, n: usize, stats: &mut Stats) -> anyhow::Result<Vec<
             email: format!("user{:04}@example.com", i + 1),
             first_name: ["Alex", "Sam", "Robin", "Kim", "Jo", "Max", "Lee", "Noa"][i % 8].into(),
             last_name: format!("Seed{:04}", i + 1),
-            department_id: Some(dept_ids[i % dept_ids.len()]),
+            // Sales managers work in a sales department, one in three in each (they own the CRM's rows).
+            department_id: Some(match i % 10 {
+                k @ 1..=3 => sales_ids[(k - 1) % sales_ids.len()],
+                _ => dept_ids[i % dept_ids.len()],
+            }),
             roles,
         };
         if repo::insert(&mut tx, &input, &hash, &actor).await.is_ok() {
