@@ -11,6 +11,7 @@ pub mod auth;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod counters;
 pub mod crm;
 pub mod db;
 pub mod error;

@@ -28,6 +28,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/events"),
     ("GET", "/search"),
     ("GET", "/people"),
+    ("GET", "/nav/counts"),
     ("GET", "/profile"),
     ("POST", "/profile"),
     ("GET", "/profile/password"),
@@ -253,6 +254,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/events", get(events::stream))
         .at("/search", get(search::search))
         .at("/people", get(users::people::search))
+        .at("/nav/counts", get(nav_counts))
         .at("/profile", get(profile::show).post(profile::update))
         .at("/profile/password", get(auth::handlers::password_page).post(auth::handlers::change_password))
         .at("/notifications", get(notifications::handlers::index))
@@ -383,6 +385,19 @@ async fn home(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResul
     }
     let work = views::home::Work { tasks: &tasks, memos: &memos, today: crate::time::today() };
     Ok(views::home::index(&cx, &work).into_response())
+}
+
+/// `GET /nav/counts`: the menu's counters (§3.4), as out-of-band swaps into their entries.
+#[handler]
+async fn nav_counts(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    web::Query(q): web::Query<std::collections::HashMap<String, String>>,
+) -> AppResult<Response> {
+    let only = q.get("only").and_then(|s| crate::kinds::by_slug(s));
+    let deals = crate::access::reads_crm(&viewer, crate::access::ItemKind::Deal);
+    let counts = crate::counters::of(&state.db, viewer.id, crate::time::today(), only, deals).await?;
+    Ok(views::layout::nav_counts(&counts, only).into_response())
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -138,14 +138,61 @@ fn user_menu(v: &Viewer) -> Markup {
 }
 
 fn link(href: &str, ico: &str, text: &str, active: bool) -> Markup {
+    link_counted(href, ico, text, active, None)
+}
+
+/// A menu entry with a counter (`count`: which one), filled by `GET /nav/counts` after the page
+/// is shown and refreshed live (its own live region) when its kind changes.
+fn link_counted(href: &str, ico: &str, text: &str, active: bool, count: Option<crate::access::ItemKind>) -> Markup {
     html! {
-        a.nav-link.active[active] href=(href) aria-current=[active.then_some("page")] { (icon(ico)) span { (text) } }
+        a.nav-link.active[active] href=(href) aria-current=[active.then_some("page")] {
+            (icon(ico)) span { (text) }
+            @if let Some(kind) = count {
+                span.nav-count id=(format!("nav-count-{}s", kind.slug())) data-live=(format!("/nav/counts?only={}", kind.slug()))
+                    data-live-on=(crate::events::names::kind_changed(kind)) data-live-delay="300" {}
+            }
+        }
+    }
+}
+
+fn count_badge(kind: crate::access::ItemKind, c: crate::counters::Count, what: &str, oob: bool) -> Markup {
+    let show = |n: u64| if n > crate::counters::CAP { format!("{}+", crate::counters::CAP) } else { n.to_string() };
+    html! {
+        // Out of band for the first fill only: a live region's answer is swapped by id, and an
+        // out-of-band element inside it would be moved away, leaving nothing in its place.
+        span.nav-count id=(format!("nav-count-{}s", kind.slug())) hx-swap-oob=[oob.then_some("true")] data-live=(format!("/nav/counts?only={}", kind.slug()))
+            data-live-on=(crate::events::names::kind_changed(kind)) data-live-delay="300" {
+            @if c.overdue > 0 && c.overdue < c.all {
+                span.badge.badge-danger title=(format!("{} {what} with the next step overdue", show(c.overdue))) { (show(c.overdue)) }
+                span.badge title=(format!("{} {what} in all", show(c.all))) { (show(c.all)) }
+            } @else if c.overdue > 0 {
+                span.badge.badge-danger title=(format!("{} {what}", show(c.overdue))) { (show(c.overdue)) }
+            } @else if c.all > 0 {
+                span.badge title=(format!("{} {what}", show(c.all))) { (show(c.all)) }
+            }
+        }
+    }
+}
+
+/// The answer of `GET /nav/counts`: the counters asked for (`None`: all), each swapped into its
+/// menu entry out of band (or by its live region, which picks it by id).
+pub fn nav_counts(c: &crate::counters::Counts, only: Option<crate::access::ItemKind>) -> Markup {
+    use crate::access::ItemKind::{Deal, Memo, Task};
+    let want = |k| only.is_none_or(|o| o == k);
+    let oob = only.is_none();
+    html! {
+        @if want(Task) { (count_badge(Task, c.tasks, "active tasks of yours", oob)) }
+        @if want(Memo) { (count_badge(Memo, c.memos, "memos waiting for you", oob)) }
+        @if want(Deal) { (count_badge(Deal, c.deals, "active deals of yours", oob)) }
     }
 }
 
 fn sidebar(v: &Viewer, nav: Nav) -> Markup {
     html! {
         nav.sidebar aria-label="Main" {
+            // Fills the menu's counters once the page is shown (out-of-band swaps into each entry);
+            // each counter then follows its kind live.
+            span.nav-counts hidden hx-get="/nav/counts" hx-swap="none" hx-trigger="load" {}
             div.nav-group {
                 (link("/", "home", "Home", nav == Nav::Home))
                 (link("/notifications", "bell", "Notifications", nav == Nav::Notifications))
@@ -154,15 +201,15 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                 @match s {
                     Section::Tasks => div.nav-group {
                         h2.nav-title { "Tasks" }
-                        (link(paths::list(ItemKind::Memo), "mail", "Memos", nav == Nav::Memos))
-                        (link(paths::list(ItemKind::Task), "clipboard", "Tasks", nav == Nav::Tasks))
+                        (link_counted(paths::list(ItemKind::Memo), "mail", "Memos", nav == Nav::Memos, Some(ItemKind::Memo)))
+                        (link_counted(paths::list(ItemKind::Task), "clipboard", "Tasks", nav == Nav::Tasks, Some(ItemKind::Task)))
                         (link(paths::list(ItemKind::Project), "briefcase", "Projects", nav == Nav::Projects))
                         (link(paths::REMINDERS, "bell", "My reminders", nav == Nav::Reminders))
                     },
                     Section::Crm => div.nav-group {
                         h2.nav-title { "Sales" }
                         @for k in crate::kinds::KINDS.iter().filter(|k| crate::crm::handlers::spec(k.kind).is_some() && access::reads_crm(v, k.kind)) {
-                            (link(k.path, "building", k.plural, nav == Nav::Crm(k.kind)))
+                            (link_counted(k.path, "building", k.plural, nav == Nav::Crm(k.kind), (k.kind == crate::access::ItemKind::Deal).then_some(k.kind)))
                         }
                     },
                     Section::Admin => div.nav-group {

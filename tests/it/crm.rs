@@ -677,3 +677,48 @@ async fn a_list_exports_to_excel_with_its_filters_and_no_cell_is_a_formula() {
     let (_, _, none) = eve.get_bytes("/companies/export?owner=all").await;
     assert_eq!(ferrocrm::excel::read_sheet(&none, &Default::default()).unwrap().rows.len(), 0);
 }
+
+/// The menu's counters (§3.4): a user's active tasks and deals with the overdue part in red, the
+/// memos waiting for them; filled after the page loads and again, live, when one of them changes.
+#[tokio::test]
+async fn the_menu_counts_tasks_memos_and_deals_and_follows_changes_live() {
+    use std::time::Duration;
+
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales], &[Some(mark_id), Some(mark_id)], None).await;
+    // One of his two deals is overdue.
+    let deal = made.rows.iter().find(|(k, _)| *k == "deal").unwrap().1;
+    app.db
+        .execute(
+            Query::update()
+                .table("deals")
+                .value("next_step_date", chrono::Utc::now().date_naive() - chrono::Days::new(3))
+                .and_where(Expr::col("id").eq(deal)),
+        )
+        .await
+        .unwrap();
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let counts = mark.hx_get("/nav/counts").await;
+    assert_eq!(counts.status, 200);
+    assert_eq!(counts.texts("#nav-count-deals .badge"), ["1", "2"], "overdue in red, then all");
+    assert!(counts.exists("#nav-count-deals .badge-danger"));
+    assert_eq!(counts.texts("#nav-count-tasks .badge"), Vec::<String>::new(), "no tasks yet");
+    let carl = app.login_as("Carl.CoWorker").await;
+    assert_eq!(carl.hx_get("/nav/counts").await.texts("#nav-count-deals .badge"), Vec::<String>::new());
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    b.goto(&format!("{}/companies", app.base)).await;
+    b.wait_text("#nav-count-deals", Duration::from_secs(5), |t| t.contains('2')).await;
+    // Helen gives Mark a task: his Tasks counter shows it without a reload.
+    let helen = app.login_as("Helen.Head.Sales").await;
+    crate::helpers::items::task(&app, &helen, "Call the plant", &["Mark.Manager.Sales"], &[], &[]).await;
+    b.wait_text("#nav-count-tasks", Duration::from_secs(5), |t| t.trim() == "1").await;
+    b.shot("menu-counters.png").await;
+    b.close().await;
+}
