@@ -1,7 +1,7 @@
 (function () { // The deal board: drag a card to another stage. CSP-safe, no framework.
   'use strict';
-  // A drop does what the card's own "Move" form does (the keyboard path): it sets the form's stage
-  // and submits it through htmx, and moves the card at once; the board's live region then shows
+  // A drop submits the card's own move form (the keyboard's ◀ / ▶ path) with the column's stage in
+  // its `to` field, through htmx, and moves the card at once; the board's live region then shows
   // what the server saved (and puts the card back if the move was refused).
   var dragged = null;
   function column(el) { return el instanceof Element ? el.closest('.board-column') : null; }
@@ -32,10 +32,11 @@
     e.preventDefault();
     clear();
     var form = card.querySelector('form.card-move');
-    var select = form && form.querySelector('select[name="stage"]');
+    var to = form && form.querySelector('input[name="to"]');
     var stage = col.getAttribute('data-stage');
-    if (!select || !stage || select.value === stage) return;
-    select.value = stage;
+    var from = column(card);
+    if (!to || !stage || (from && from.getAttribute('data-stage') === stage)) return;
+    to.value = stage;
     var cards = col.querySelector('.board-cards');
     if (cards) cards.insertBefore(card, cards.firstChild);
     form.requestSubmit();

@@ -516,7 +516,7 @@ pub fn scope(v: &Viewer, kind: ListKind, q: &mut SelectStatement) -> Result<(), 
 fn crm_in_departments(kind: ItemKind, departments: &[i64]) -> sea_query::SimpleExpr {
     let table = kind.info().table;
     if departments.is_empty() {
-        return Expr::val(false).into();
+        return Expr::val(false);
     }
     let ids = departments.iter().copied();
     if kind == ItemKind::Payment {

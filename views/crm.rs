@@ -177,7 +177,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                     div.card { div.card-body {
                         dl.kv {
                             @for (f, val) in spec.fields.iter().zip(&r.values) {
-                                @if !spec.title.contains(&f.col) && !val.is_empty() && !(f.input == Input::Flag && !val.flag()) {
+                                @if !spec.title.contains(&f.col) && !val.is_empty() && (f.input != Input::Flag || val.flag()) {
                                     dt { (f.label) }
                                     dd.pre-line[f.input == Input::LongText] {
                                         @match (f.input, val) {
@@ -338,7 +338,7 @@ pub fn board_page(cx: &PageCx<'_>, b: &crate::crm::board::Board) -> Markup {
         "Deal board",
         html! {
             div.page-header {
-                div { h1.page-title { "Deal board" } p.page-subtitle { "Active deals by stage. Drag a card to another stage, or use its Move button." } }
+                div { h1.page-title { "Deal board" } p.page-subtitle { "Active deals by stage. Drag a card to another stage, or move it with its ◀ ▶ buttons." } }
                 div.page-actions { a.btn.btn-ghost href="/deals" { "List" } }
             }
             form.filters method="get" action="/deals/board" {
@@ -367,12 +367,14 @@ pub fn board(v: &crate::access::Viewer, b: &crate::crm::board::Board) -> Markup 
     let today = crate::time::today();
     Live::new("deal-board", &url, &crate::events::names::kind_changed(ItemKind::Deal)).delay(LIST_DELAY_MS).div("board", html! {
         @if b.more { p.muted.text-small { "Showing the newest " (crate::crm::board::LIMIT) " active deals; the list has them all." } }
-        @for stage in &b.dicts.stages {
+        @for (i, stage) in b.dicts.stages.iter().enumerate() {
             @let cards: Vec<&crate::crm::board::Card> = b.cards.iter().filter(|c| c.stage_id == stage.id).collect();
+            @let prev = i.checked_sub(1).and_then(|p| b.dicts.stages.get(p));
+            @let next = b.dicts.stages.get(i + 1);
             section.board-column data-stage=(stage.id) aria-label=(format!("Stage {}", stage.name)) {
                 header.board-column-head { h2 { (stage.name) } span.badge { (cards.len()) } }
                 div.board-cards {
-                    @for c in &cards {
+                    @for c in cards.iter().take(crate::crm::board::PER_COLUMN) {
                         @let movable = c.can(v, Action::ChangeStage);
                         article.deal-card #(format!("deal-card-{}", c.id)) data-id=(c.id) draggable=[movable.then_some("true")] .important[c.important] {
                             a.deal-card-name href=(format!("/deals/{}", c.id)) { (c.name) }
@@ -383,16 +385,23 @@ pub fn board(v: &crate::access::Viewer, b: &crate::crm::board::Board) -> Markup 
                                 @if let Some(o) = c.owner_id { " · " span.person { (b.names.get(&o).map(String::as_str).unwrap_or("(former user)")) } }
                             }
                             @if movable {
+                                // The keyboard's way, and the drop's: ◀ / ▶ send the next stage over;
+                                // a drop fills `to` (board.js). One permission-checked route for both.
                                 form.card-move method="post" action=(format!("/deals/{}/stage", c.id)) hx-post=(format!("/deals/{}/stage", c.id)) hx-swap="none" {
                                     (ui::csrf(&v.csrf))
-                                    label.sr-only for=(format!("move-{}", c.id)) { "Move " (c.name) " to" }
-                                    select id=(format!("move-{}", c.id)) name="stage" {
-                                        @for s in &b.dicts.stages { option value=(s.id) selected[s.id == c.stage_id] { (s.name) } }
+                                    input type="hidden" name="to" value="";
+                                    @if let Some(p) = prev {
+                                        button.btn.btn-sm.btn-ghost type="submit" name="stage" value=(p.id) aria-label=(format!("Move {} back to {}", c.name, p.name)) title=(format!("To {}", p.name)) { "◀" }
                                     }
-                                    button.btn.btn-sm type="submit" { "Move" }
+                                    @if let Some(n) = next {
+                                        button.btn.btn-sm.btn-ghost type="submit" name="stage" value=(n.id) aria-label=(format!("Move {} on to {}", c.name, n.name)) title=(format!("To {}", n.name)) { "▶" }
+                                    }
                                 }
                             }
                         }
+                    }
+                    @if cards.len() > crate::crm::board::PER_COLUMN {
+                        p.muted.text-small { "and " (cards.len() - crate::crm::board::PER_COLUMN) " more in the list" }
                     }
                     @if cards.is_empty() { p.muted.text-small.board-empty { "No deals" } }
                 }

@@ -25,6 +25,8 @@ use crate::web::{self, Form, Query as QueryString};
 
 /// The most cards the board loads (the newest); the list has the rest.
 pub const LIMIT: u64 = 500;
+/// The most cards a column shows (the newest); its header says how many more there are.
+pub const PER_COLUMN: usize = 40;
 
 /// One card.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -100,11 +102,26 @@ pub async fn show(
     let department = match f.department.parse::<i64>() {
         Ok(d) if departments.iter().any(|(id, _)| *id == d) => d,
         Ok(_) => return Err(AppError::NotFound),
-        Err(_) => viewer
-            .department_id
-            .filter(|d| departments.iter().any(|(id, _)| id == d))
-            .or_else(|| departments.first().map(|(id, _)| *id))
-            .ok_or(AppError::NotFound)?,
+        Err(_) => match viewer.department_id.filter(|d| departments.iter().any(|(id, _)| id == d)) {
+            Some(d) => d,
+            // Without a department of their own (a chief): the first department with deals.
+            None => {
+                let with_deals: Option<i64> = state
+                    .db
+                    .scalar(
+                        Query::select()
+                            .column("department_id")
+                            .from("deals")
+                            .order_by("department_id", Order::Asc)
+                            .limit(1),
+                    )
+                    .await?;
+                with_deals
+                    .filter(|d| departments.iter().any(|(id, _)| id == d))
+                    .or_else(|| departments.first().map(|(id, _)| *id))
+                    .ok_or(AppError::NotFound)?
+            }
+        },
     };
     let filter = Filter { department: department.to_string(), page: None, ..f };
     let mut q = Query::select();
@@ -140,10 +157,13 @@ pub async fn show(
     Ok(views::crm::board_page(&cx, &board).into_response())
 }
 
+/// A card's move: `stage` from its ◀ / ▶ buttons, `to` set by a drag and drop.
 #[derive(Deserialize)]
 pub struct StageForm {
     #[serde(default)]
     stage: String,
+    #[serde(default)]
+    to: String,
 }
 
 /// `POST /deals/:id/stage`: moves a deal to another stage of its department.
@@ -159,8 +179,8 @@ pub async fn set_stage(
     let spec = &deal::SPEC;
     let before = repo::get(&state.db, spec, id).await?.ok_or(AppError::NotFound)?;
     let dicts = Dicts::load(&state.db, before.department_id).await?;
-    let stage = f
-        .stage
+    let wanted = if f.stage.trim().is_empty() { &f.to } else { &f.stage };
+    let stage = wanted
         .trim()
         .parse::<i64>()
         .ok()

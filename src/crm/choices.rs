@@ -55,11 +55,7 @@ pub async fn names(db: &Db, spec: &Spec, records: &[&Record]) -> Result<Names, s
         let (table, name) = source(to);
         let rows: Vec<(i64, String)> = db
             .fetch_all(
-                Query::select()
-                    .column("id")
-                    .expr(Expr::cust(name))
-                    .from(table)
-                    .and_where(Expr::col("id").is_in(ids.into_iter())),
+                Query::select().column("id").expr(Expr::cust(name)).from(table).and_where(Expr::col("id").is_in(ids)),
             )
             .await?;
         out.0.extend(rows.into_iter().map(|(id, n)| ((to, id), n)));

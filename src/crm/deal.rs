@@ -344,7 +344,7 @@ mod tests {
         won.set(&SPEC, "closing_reason_id", Val::Int(11));
         let errs = saved(Some(&d), won.clone(), 7).unwrap_err();
         assert_eq!(errs.get("amount_cents"), Some("Specify the deal amount."));
-        won.set(&SPEC, "amount_cents", Val::Int(100_00));
+        won.set(&SPEC, "amount_cents", Val::Int(10_000));
         let won = saved(Some(&d), won, 7).unwrap();
         assert_eq!(won.get(&SPEC, "stage_id"), &Val::Int(4));
         assert!(!won.get(&SPEC, "active").flag());

@@ -266,17 +266,24 @@ pub struct NewQuery {
     pub lead_id: String,
 }
 
+/// A form as it is shown: new or an edit, in which department, what was typed, the stored row (an
+/// edit), the messages.
+struct Shown<'a> {
+    mode: views::crm::Mode,
+    department: i64,
+    raw: &'a Raw,
+    kept: Option<&'a Record>,
+    errs: &'a FormErrors,
+}
+
 async fn render_form(
     state: &AppState,
     viewer: &Viewer,
     hx: HxRequest,
     spec: &'static Spec,
-    mode: views::crm::Mode,
-    department: i64,
-    raw: &Raw,
-    kept: Option<&Record>,
-    errs: &FormErrors,
+    shown: Shown<'_>,
 ) -> AppResult<maud::Markup> {
+    let Shown { mode, department, raw, kept, errs } = shown;
     let mut options = form::options(&state.db, spec, department).await?;
     object_options(state, viewer, spec, raw, kept, &mut options).await?;
     let departments = match mode {
@@ -330,9 +337,8 @@ pub async fn new(
             raw.0.insert(col.to_string(), value.clone());
         }
     }
-    Ok(render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, None, &FormErrors::default())
-        .await?
-        .into_response())
+    let shown = Shown { mode: views::crm::Mode::New, department, raw: &raw, kept: None, errs: &FormErrors::default() };
+    Ok(render_form(&state, &viewer, hx, spec, shown).await?.into_response())
 }
 
 /// `POST /<kind>`.
@@ -360,8 +366,14 @@ pub async fn create(
     let record = match parsed {
         Ok(r) => r,
         Err(errs) => {
-            let page =
-                render_form(&state, &viewer, hx, spec, views::crm::Mode::New, department, &raw, None, &errs).await?;
+            let page = render_form(
+                &state,
+                &viewer,
+                hx,
+                spec,
+                Shown { mode: views::crm::Mode::New, department, raw: &raw, kept: None, errs: &errs },
+            )
+            .await?;
             return Ok(web::invalid(page));
         }
     };
@@ -392,19 +404,14 @@ pub async fn edit(
     items::load(&state.db, &viewer, spec.kind, id, Action::Edit).await?;
     let r = repo::get(&state.db, spec, id).await?.ok_or(AppError::NotFound)?;
     let raw = Raw::of(spec, &r);
-    Ok(render_form(
-        &state,
-        &viewer,
-        hx,
-        spec,
-        views::crm::Mode::Edit(id),
-        r.department_id,
-        &raw,
-        Some(&r),
-        &FormErrors::default(),
-    )
-    .await?
-    .into_response())
+    let shown = Shown {
+        mode: views::crm::Mode::Edit(id),
+        department: r.department_id,
+        raw: &raw,
+        kept: Some(&r),
+        errs: &FormErrors::default(),
+    };
+    Ok(render_form(&state, &viewer, hx, spec, shown).await?.into_response())
 }
 
 /// `POST /<kind>/:id`.
@@ -444,8 +451,14 @@ pub async fn update(
         Ok(r) => r,
         Err(errs) => {
             let mode = views::crm::Mode::Edit(id);
-            let page =
-                render_form(&state, &viewer, hx, spec, mode, before.department_id, &raw, Some(&before), &errs).await?;
+            let page = render_form(
+                &state,
+                &viewer,
+                hx,
+                spec,
+                Shown { mode, department: before.department_id, raw: &raw, kept: Some(&before), errs: &errs },
+            )
+            .await?;
             return Ok(web::invalid(page));
         }
     };

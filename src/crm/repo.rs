@@ -22,7 +22,7 @@ pub struct Spec {
     /// middle and last name).
     pub title: &'static [&'static str],
     /// Columns computed from the values before a write: (column, function of the spec and record).
-    pub derived: &'static [(&'static str, fn(&Spec, &Record) -> Val)],
+    pub derived: &'static [(&'static str, Derive)],
     /// The fields the list shows, after the title (the first field).
     pub list: &'static [&'static str],
     /// The columns a search looks in (§10), all text.
@@ -43,6 +43,9 @@ pub struct Spec {
     /// a deal's fields are read-only for chiefs). None: a chief edits like anyone allowed.
     pub chief_fields: Option<&'static [&'static str]>,
 }
+
+/// A column computed from a row's values (`Spec::derived`).
+pub type Derive = fn(&Spec, &Record) -> Val;
 
 /// A kind's save rules: the department's dictionaries, who saves, the stored row (None: new), the
 /// row as it will be saved (the rules may change it), and the messages.

@@ -665,6 +665,6 @@ pub async fn set_departments_served(
     }
     let list = |v: &[i64]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
     let mut d = Diff::default();
-    d.field("Also serves departments", &list(&before), &list(&after));
+    d.field("Also serves departments", list(&before), list(&after));
     history::record(tx, actor, "user", id, Change::Update, "Changed the departments served", &d).await
 }
