@@ -308,6 +308,19 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
 
+/// True when `e` is a foreign-key violation: a row still referred to (same meaning on both backends).
+/// SQLite reports it without its extended code unless asked, so its message is checked as well.
+pub fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.kind() == sqlx::error::ErrorKind::ForeignKeyViolation
+                || d.code().is_some_and(|c| c == "787" || c == "23503")
+                || d.message().contains("FOREIGN KEY constraint failed")
+        }
+        _ => false,
+    }
+}
+
 /// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
 pub fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);

@@ -64,7 +64,18 @@ pub async fn delete(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, item:
     let it = super::load(&state.db, &viewer, item.kind, item.id, Action::Delete).await?;
     let actor = Actor::from(&viewer);
     let mut tx = state.db.begin().await?;
-    let files = remove::delete(&mut tx, &state.db, it.kind, it.id, &actor).await?;
+    let files = match remove::delete(&mut tx, &state.db, it.kind, it.id, &actor).await {
+        Ok(files) => files,
+        // A row others still point at (a company's deals): say so, nothing is deleted.
+        Err(e) if crate::db::is_foreign_key_violation(&e) => {
+            return Err(AppError::Conflict(format!(
+                "The {} “{}” cannot be deleted while other records refer to it (its deals, for instance). Move or delete them first.",
+                it.kind.label().to_lowercase(),
+                it.title
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     // A memo deleted by someone other than its author: the author hears of it.
     let mut notified = Vec::new();
     if let Some(owner) = it.parts.first(crate::participants::PRole::Owner)

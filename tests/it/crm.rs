@@ -723,3 +723,25 @@ async fn the_menu_counts_tasks_memos_and_deals_and_follows_changes_live() {
     b.shot("menu-counters.png").await;
     b.close().await;
 }
+
+/// A company its deals still point at cannot be deleted: a clear 409, and nothing is gone; without
+/// deals it goes, with its contact persons.
+#[tokio::test]
+async fn a_company_with_deals_is_not_deleted_and_the_answer_says_why() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales], &[Some(mark_id)], None).await;
+    let company = made.rows.iter().find(|(k, _)| *k == "company").unwrap().1;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let refused = mark.post_form(&format!("/companies/{company}/delete"), &[]).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("cannot be deleted while other records refer to it"));
+    assert_eq!(app.field("companies", company, "id").await, Some(company.to_string()), "still there");
+
+    let lone = mark.post_form("/companies", &[("full_name", "Lone Ltd"), ("email", "l@l.org")]).await;
+    let url = lone.header("location").unwrap();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(mark.post_form(&format!("{url}/delete"), &[]).await.status, 303);
+    assert_eq!(app.field("companies", id, "id").await, None);
+}
