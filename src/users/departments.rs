@@ -111,7 +111,17 @@ pub async fn delete(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(
     let d = repo::department(&state.db, id).await?;
     access::require(&viewer, Action::Delete, &Object::Department { id })?;
     let mut tx = state.db.begin().await?;
-    repo::delete_department(&mut tx, &d, &Actor::from(&viewer)).await?;
+    match repo::delete_department(&mut tx, &d, &Actor::from(&viewer)).await {
+        Ok(()) => {}
+        // Its companies, deals or other sales records still point at it: nothing is deleted.
+        Err(e) if crate::db::is_foreign_key_violation(&e) => {
+            return Err(AppError::Conflict(format!(
+                "The department “{}” still holds companies, deals or other sales records. Move them to another department first.",
+                d.name
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    }
     tx.commit().await?;
     Ok(htmx::redirect(hx, "/admin/departments"))
 }

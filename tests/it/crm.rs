@@ -745,3 +745,16 @@ async fn a_company_with_deals_is_not_deleted_and_the_answer_says_why() {
     assert_eq!(mark.post_form(&format!("{url}/delete"), &[]).await.status, 303);
     assert_eq!(app.field("companies", id, "id").await, None);
 }
+
+/// A department that still holds sales records is not deleted: a clear 409, and it stays.
+#[tokio::test]
+async fn a_department_with_sales_records_is_not_deleted() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    crm::spread(&app, &[sales], &[None], None).await;
+    let admin = app.login_as("Adam.Admin").await;
+    let refused = admin.post_form(&format!("/admin/departments/{sales}/delete"), &[]).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("still holds companies, deals or other sales records"));
+    assert_eq!(app.field("departments", sales, "id").await, Some(sales.to_string()));
+}
