@@ -397,7 +397,7 @@ async fn nav_counts(
     let only = q.get("only").and_then(|s| crate::kinds::by_slug(s));
     let deals = crate::access::reads_crm(&viewer, crate::access::ItemKind::Deal);
     let counts = crate::counters::of(&state.db, viewer.id, crate::time::today(), only, deals).await?;
-    Ok(views::layout::nav_counts(&counts, only).into_response())
+    Ok(views::layout::nav_counts(&counts, only, deals).into_response())
 }
 
 /// 200 when the database answers, 503 otherwise.

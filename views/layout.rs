@@ -176,9 +176,11 @@ fn count_badge(kind: crate::access::ItemKind, c: crate::counters::Count, what: &
 
 /// The answer of `GET /nav/counts`: the counters asked for (`None`: all), each swapped into its
 /// menu entry out of band (or by its live region, which picks it by id).
-pub fn nav_counts(c: &crate::counters::Counts, only: Option<crate::access::ItemKind>) -> Markup {
+/// Only the counters the viewer's menu has (`deals`: the Deals entry): an out-of-band swap with no
+/// target is an error in the browser.
+pub fn nav_counts(c: &crate::counters::Counts, only: Option<crate::access::ItemKind>, deals: bool) -> Markup {
     use crate::access::ItemKind::{Deal, Memo, Task};
-    let want = |k| only.is_none_or(|o| o == k);
+    let want = |k| only.is_none_or(|o| o == k) && (k != Deal || deals);
     let oob = only.is_none();
     html! {
         @if want(Task) { (count_badge(Task, c.tasks, "active tasks of yours", oob)) }
