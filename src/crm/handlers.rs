@@ -341,6 +341,30 @@ pub async fn new(
     Ok(render_form(&state, &viewer, hx, spec, shown).await?.into_response())
 }
 
+/// A form's values over `base` (a blank row, or the stored one: `before`), checked the same way for
+/// a new row and an edit: references against what the viewer may choose, the department and owner
+/// a reference gives (`Spec::inherit`), the kind's save rules. The row to write, or the messages.
+async fn checked(
+    state: &AppState,
+    v: &Viewer,
+    spec: &Spec,
+    raw: &Raw,
+    base: &Record,
+    before: Option<&Record>,
+) -> AppResult<Result<Record, FormErrors>> {
+    let mut options = form::options(&state.db, spec, base.department_id).await?;
+    object_options(state, v, spec, raw, before, &mut options).await?;
+    let mut r = match form::parse(spec, raw, base, &options) {
+        Ok(r) => r,
+        Err(errs) => return Ok(Err(errs)),
+    };
+    let action = if before.is_some() { Action::Edit } else { Action::Create };
+    if let Err(errs) = inherit(state, v, spec, &mut r, action).await? {
+        return Ok(Err(errs));
+    }
+    Ok(rules(state, v, spec, before, &mut r).await?.map(|()| r))
+}
+
 /// `POST /<kind>`.
 #[handler]
 pub async fn create(
@@ -353,17 +377,8 @@ pub async fn create(
     let spec = kind.0;
     let raw = Raw::from_pairs(pairs);
     let department = new_department(&state, &viewer, spec, raw.get("department_id")).await?;
-    let mut options = form::options(&state.db, spec, department).await?;
-    object_options(&state, &viewer, spec, &raw, None, &mut options).await?;
     let blank = Record::blank(spec, department, Some(viewer.id));
-    let parsed = match form::parse(spec, &raw, &blank, &options) {
-        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r, Action::Create).await? {
-            Ok(()) => rules(&state, &viewer, spec, None, &mut r).await?.map(|()| r),
-            Err(e) => Err(e),
-        },
-        Err(errs) => Err(errs),
-    };
-    let record = match parsed {
+    let record = match checked(&state, &viewer, spec, &raw, &blank, None).await? {
         Ok(r) => r,
         Err(errs) => {
             let page = render_form(
@@ -438,16 +453,7 @@ pub async fn update(
             }
         }
     }
-    let mut options = form::options(&state.db, spec, before.department_id).await?;
-    object_options(&state, &viewer, spec, &raw, Some(&before), &mut options).await?;
-    let parsed = match form::parse(spec, &raw, &before, &options) {
-        Ok(mut r) => match inherit(&state, &viewer, spec, &mut r, Action::Edit).await? {
-            Ok(()) => rules(&state, &viewer, spec, Some(&before), &mut r).await?.map(|()| r),
-            Err(e) => Err(e),
-        },
-        Err(errs) => Err(errs),
-    };
-    let after = match parsed {
+    let after = match checked(&state, &viewer, spec, &raw, &before, Some(&before)).await? {
         Ok(r) => r,
         Err(errs) => {
             let mode = views::crm::Mode::Edit(id);
