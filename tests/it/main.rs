@@ -15,6 +15,7 @@ mod crawler;
 mod crm;
 mod foundation;
 mod golden;
+mod golden_crm;
 mod input_safety;
 mod items;
 mod live;
