@@ -30,10 +30,11 @@ async fn owner(state: &AppState, v: &Viewer, a: &crate::files::Attachment, actio
     let (kind, id) = match ItemKind::from_slug(&a.object_type) {
         Some(k) => (k, a.object_id),
         None if a.object_type == "chat" => {
-            if action != Action::View {
-                return Err(AppError::Forbidden);
-            }
-            crate::chat::item_of(&state.db, a.object_id).await?.ok_or(AppError::NotFound)?
+            let (kind, id) = crate::chat::item_of(&state.db, a.object_id).await?.ok_or(AppError::NotFound)?;
+            // A chat file goes only with its message; whoever may not see the object learns
+            // nothing of it (404, not 403).
+            let it = items::load(&state.db, v, kind, id, Action::View).await?;
+            return if action == Action::View { Ok(it) } else { Err(AppError::Forbidden) };
         }
         None => return Err(AppError::NotFound),
     };

@@ -528,6 +528,10 @@ async fn files_sent_in_the_chat_are_for_the_items_people_only() {
     // Chat files cannot be removed through the attachment route (messages are a record).
     let fid = link.trim_start_matches("/files/");
     assert_eq!(helen.post_form(&format!("/files/{fid}/delete"), &[]).await.status, 403);
+    // Whoever may not see the task learns nothing of its files: 404, as for the download.
+    let eve = app.login_as("Eve.Manager.Export").await;
+    eve.get("/").await;
+    assert_eq!(eve.post_form(&format!("/files/{fid}/delete"), &[]).await.status, 404);
 }
 
 #[tokio::test]
