@@ -142,7 +142,8 @@ async fn moving_a_company_to_another_department_remaps_its_references_by_name_or
     // The company's type exists in Export under the same name; its lead source does not (renamed
     // there); the contact person's lead source does.
     set(&app, "companies", company, "type_id", dict(&app, "client_types", sales, "dealer").await.into()).await;
-    set(&app, "contacts", contact, "lead_source_id", dict(&app, "lead_sources", sales, "exhibition").await.into()).await;
+    set(&app, "contacts", contact, "lead_source_id", dict(&app, "lead_sources", sales, "exhibition").await.into())
+        .await;
     let export_form = dict(&app, "lead_sources", export, "website form").await;
     set(&app, "lead_sources", export_form, "name", "web form".into()).await;
     let c = app.login_as("Adam.Admin").await;
@@ -157,7 +158,10 @@ async fn moving_a_company_to_another_department_remaps_its_references_by_name_or
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert_eq!(int(&app, "companies", company, "department_id").await, Some(export));
     assert_eq!(int(&app, "companies", company, "owner_id").await, Some(eve));
-    assert_eq!(int(&app, "companies", company, "type_id").await, Some(dict(&app, "client_types", export, "dealer").await));
+    assert_eq!(
+        int(&app, "companies", company, "type_id").await,
+        Some(dict(&app, "client_types", export, "dealer").await)
+    );
     assert_eq!(int(&app, "companies", company, "lead_source_id").await, None, "no same-name source: cleared");
     assert_eq!(int(&app, "contacts", contact, "department_id").await, Some(export));
     assert_eq!(
@@ -169,7 +173,8 @@ async fn moving_a_company_to_another_department_remaps_its_references_by_name_or
 
     // The department alone: the contact person follows, the owner stays.
     let sales_s = sales.to_string();
-    let moved = c.post_form(&format!("/companies/{company}"), &company_form("Acme", &[("department_id", &sales_s)])).await;
+    let moved =
+        c.post_form(&format!("/companies/{company}"), &company_form("Acme", &[("department_id", &sales_s)])).await;
     assert_eq!(moved.status, 303, "{}", moved.body);
     assert_eq!(int(&app, "companies", company, "department_id").await, Some(sales));
     assert_eq!(int(&app, "contacts", contact, "department_id").await, Some(sales));
@@ -187,7 +192,10 @@ async fn changing_a_deals_owner_changes_its_leads_owner() {
     let stage = int(&app, "deals", deal, "stage_id").await.unwrap().to_string();
     let (lead_s, helen_s) = (lead.to_string(), helen.to_string());
     let c = app.login_as("Mark.Manager.Sales").await;
-    assert_eq!(c.get(&format!("/deals/{deal}/edit")).await.text(".owner-note"), "The deal's lead gets the new owner too.");
+    assert_eq!(
+        c.get(&format!("/deals/{deal}/edit")).await.text(".owner-note"),
+        "The deal's lead gets the new owner too."
+    );
 
     let saved = c
         .post_form(
@@ -299,8 +307,14 @@ async fn transferring_a_user_moves_their_records_and_remaps_references_by_name()
     set(&app, "deals", deal, "stage_id", dict(&app, "deal_stages", sales, "price offer").await.into()).await;
     let export_offer = dict(&app, "deal_stages", export, "price offer").await;
     set(&app, "deal_stages", export_offer, "name", "quote".into()).await;
-    set(&app, "deals", deal, "closing_reason_id", dict(&app, "closing_reasons", sales, "Purchase postponed").await.into())
-        .await;
+    set(
+        &app,
+        "deals",
+        deal,
+        "closing_reason_id",
+        dict(&app, "closing_reasons", sales, "Purchase postponed").await.into(),
+    )
+    .await;
     set(&app, "companies", company, "type_id", dict(&app, "client_types", sales, "reseller").await.into()).await;
     set(&app, "leads", lead, "lead_source_id", dict(&app, "lead_sources", sales, "exhibition").await.into()).await;
     let export_exhibition = dict(&app, "lead_sources", export, "exhibition").await;
@@ -308,7 +322,10 @@ async fn transferring_a_user_moves_their_records_and_remaps_references_by_name()
     let railway = dict(&app, "industries", sales, "railway").await;
     let aviation = dict(&app, "industries", sales, "aviation").await;
     let export_aviation = dict(&app, "industries", export, "aviation").await;
-    app.db.execute(Query::delete().from_table("industries").and_where(Expr::col("id").eq(export_aviation))).await.unwrap();
+    app.db
+        .execute(Query::delete().from_table("industries").and_where(Expr::col("id").eq(export_aviation)))
+        .await
+        .unwrap();
     let mut q = Query::insert();
     q.into_table("company_industries")
         .columns(["company_id", "industry_id"])
@@ -330,10 +347,11 @@ async fn transferring_a_user_moves_their_records_and_remaps_references_by_name()
         .unwrap();
     app.db
         .execute(
-            Query::insert()
-                .into_table("crm_taggings")
-                .columns(["object_type", "object_id", "tag_id"])
-                .values_panic(["company".into(), company.into(), tag.into()]),
+            Query::insert().into_table("crm_taggings").columns(["object_type", "object_id", "tag_id"]).values_panic([
+                "company".into(),
+                company.into(),
+                tag.into(),
+            ]),
         )
         .await
         .unwrap();
@@ -344,7 +362,10 @@ async fn transferring_a_user_moves_their_records_and_remaps_references_by_name()
     let before = snapshot(&app.db).await;
     let export_s = export.to_string();
     assert_eq!(helen.get(&format!("/admin/users/{mark}/transfer")).await.status, 404);
-    assert_eq!(helen.post_form(&format!("/admin/users/{mark}/transfer"), &[("department_id", &export_s)]).await.status, 404);
+    assert_eq!(
+        helen.post_form(&format!("/admin/users/{mark}/transfer"), &[("department_id", &export_s)]).await.status,
+        404
+    );
     assert_eq!(snapshot(&app.db).await, before);
 
     let page = admin.get(&format!("/admin/users/{mark}/transfer")).await;
@@ -374,11 +395,19 @@ async fn transferring_a_user_moves_their_records_and_remaps_references_by_name()
         int(&app, "deals", deal, "closing_reason_id").await,
         Some(dict(&app, "closing_reasons", export, "Purchase postponed").await)
     );
-    assert_eq!(int(&app, "companies", company, "type_id").await, Some(dict(&app, "client_types", export, "reseller").await));
+    assert_eq!(
+        int(&app, "companies", company, "type_id").await,
+        Some(dict(&app, "client_types", export, "reseller").await)
+    );
     assert_eq!(int(&app, "leads", lead, "lead_source_id").await, None, "no same-name source: cleared");
     let industries: Vec<(i64,)> = app
         .db
-        .fetch_all(Query::select().column("industry_id").from("company_industries").and_where(Expr::col("company_id").eq(company)))
+        .fetch_all(
+            Query::select()
+                .column("industry_id")
+                .from("company_industries")
+                .and_where(Expr::col("company_id").eq(company)),
+        )
         .await
         .unwrap();
     assert_eq!(industries, [(dict(&app, "industries", export, "railway").await,)], "railway remapped, aviation gone");
@@ -428,14 +457,21 @@ async fn copying_a_department_copies_its_dictionaries_and_products_with_new_lead
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(app.field("departments", copy, "works_globally").await, app.field("departments", sales, "works_globally").await);
+    assert_eq!(
+        app.field("departments", copy, "works_globally").await,
+        app.field("departments", sales, "works_globally").await
+    );
     for table in ["deal_stages", "closing_reasons", "client_types", "industries", "lead_sources", "products"] {
         let (a, b) = (column(&app, table, "name", sales).await, column(&app, table, "name", copy).await);
         assert!(!a.is_empty(), "{table}");
         assert_eq!(a, b, "{table} copied");
     }
-    let default_stages =
-        app.count("deal_stages", Condition::all().add(Expr::col("department_id").eq(copy)).add(Expr::col("is_default").eq(true))).await;
+    let default_stages = app
+        .count(
+            "deal_stages",
+            Condition::all().add(Expr::col("department_id").eq(copy)).add(Expr::col("is_default").eq(true)),
+        )
+        .await;
     assert_eq!(default_stages, 1);
     let tokens = |v: Vec<String>| v.into_iter().collect::<std::collections::HashSet<String>>();
     let old = tokens(column(&app, "lead_sources", "token", sales).await);
@@ -496,7 +532,7 @@ async fn the_departments_an_operator_serves_widen_what_they_see() {
     let saved = admin.post_form(&format!("/admin/users/{olga}"), &f).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let edit = admin.get(&format!("/admin/users/{olga}/edit")).await;
-    assert_eq!(edit.attrs("input[name=served][checked]", "value"), [export_s.clone()]);
+    assert_eq!(edit.attrs("input[name=served][checked]", "value"), std::slice::from_ref(&export_s));
     assert_eq!(olga_c.get(&format!("/companies/{company}")).await.status, 200, "she now serves Export");
 
     // Unticked: she no longer sees it.
