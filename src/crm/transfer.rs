@@ -357,8 +357,9 @@ pub async fn transfer_user(db: &Db, tx: &mut Tx, user: i64, to: i64, actor: &Act
     Ok(out)
 }
 
-/// Re-points `column` (a reference to `dict`) of `user`'s rows of `table` outside department `to`
-/// at the same-name entry of `to`, or clears it: one UPDATE per distinct old value.
+/// Re-points `column` (a reference to `dict`) of `user`'s rows of `table` at the same-name entry
+/// of department `remap.to`, or clears it: one UPDATE per distinct value that is not already one
+/// of `to`'s (dictionaries are small, so these are few).
 async fn remap_column(
     tx: &mut Tx,
     remap: &Remap,
@@ -374,17 +375,19 @@ async fn remap_column(
                 .column(Alias::new(column))
                 .from(Alias::new(table))
                 .and_where(Expr::col("owner_id").eq(user))
-                .and_where(Expr::col("department_id").ne(remap.to))
                 .and_where(Expr::col(Alias::new(column)).is_not_null()),
         )
         .await?;
     for old in olds.into_iter().filter_map(|(o,)| o) {
+        let new = remap.id(dict, old);
+        if new == Some(old) {
+            continue;
+        }
         tx.execute(
             Query::update()
                 .table(Alias::new(table))
-                .value(Alias::new(column), remap.id(dict, old))
+                .value(Alias::new(column), new)
                 .and_where(Expr::col("owner_id").eq(user))
-                .and_where(Expr::col("department_id").ne(remap.to))
                 .and_where(Expr::col(Alias::new(column)).eq(old)),
         )
         .await?;

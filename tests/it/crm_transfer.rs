@@ -316,6 +316,7 @@ async fn transferring_a_user_moves_their_records_and_remaps_references_by_name()
     )
     .await;
     set(&app, "companies", company, "type_id", dict(&app, "client_types", sales, "reseller").await.into()).await;
+    set(&app, "deals", deal, "lead_source_id", dict(&app, "lead_sources", sales, "distributor").await.into()).await;
     set(&app, "leads", lead, "lead_source_id", dict(&app, "lead_sources", sales, "exhibition").await.into()).await;
     let export_exhibition = dict(&app, "lead_sources", export, "exhibition").await;
     set(&app, "lead_sources", export_exhibition, "name", "fair".into()).await;
@@ -400,6 +401,11 @@ async fn transferring_a_user_moves_their_records_and_remaps_references_by_name()
         Some(dict(&app, "client_types", export, "reseller").await)
     );
     assert_eq!(int(&app, "leads", lead, "lead_source_id").await, None, "no same-name source: cleared");
+    assert_eq!(
+        int(&app, "deals", deal, "lead_source_id").await,
+        Some(dict(&app, "lead_sources", export, "distributor").await),
+        "a deal's lead source (not on its form) follows too"
+    );
     let industries: Vec<(i64,)> = app
         .db
         .fetch_all(
@@ -540,4 +546,43 @@ async fn the_departments_an_operator_serves_widen_what_they_see() {
     f.push(("department_id", &sales_s));
     assert_eq!(admin.post_form(&format!("/admin/users/{olga}"), &f).await.status, 303);
     assert_eq!(olga_c.get(&format!("/companies/{company}")).await.status, 404);
+}
+
+/// In a real browser: the list's checkboxes belong to the action's form (`form=` attribute), the
+/// choice page, the confirmation dialog, the flash.
+#[tokio::test]
+async fn an_administrator_changes_the_owner_of_ticked_companies_in_a_browser() {
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+    use std::time::Duration;
+
+    let app = app().await;
+    let sales = crm::department(&app, "Sales").await;
+    crm::department(&app, "Export").await;
+    let (mark, eve) = (app.user_id("Mark.Manager.Sales").await, app.user_id("Eve.Manager.Export").await);
+    let made = crm::spread(&app, &[sales], &[Some(mark), Some(mark), Some(mark)], None).await;
+    let companies = all(&made, "company");
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Adam.Admin", PASSWORD).await;
+    b.goto(&format!("{}/companies", app.base)).await;
+    for id in &companies[..2] {
+        b.click(&format!("input[form=bulk-transfer][value='{id}']")).await;
+    }
+    b.shot("transfer-1-list.png").await;
+    b.click("form#bulk-transfer button").await;
+    b.wait_text("main h1", Duration::from_secs(5), |t| t == "Change owner of selected companies").await;
+    assert!(b.text("main").await.contains("2 selected"));
+    b.js(&format!("document.querySelector('select[name=owner_id]').value = '{eve}'; return null")).await;
+    b.shot("transfer-2-choose.png").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_text("#confirm-text", Duration::from_secs(5), |t| t.contains("Give 2 companies")).await;
+    b.click("#confirm-ok").await;
+    b.wait_text("main", Duration::from_secs(5), |t| t.contains("Owner changed successfully")).await;
+    b.shot("transfer-3-done.png").await;
+    b.close().await;
+
+    assert_eq!(int(&app, "companies", companies[0], "owner_id").await, Some(eve));
+    assert_eq!(int(&app, "companies", companies[1], "owner_id").await, Some(eve));
+    assert_eq!(int(&app, "companies", companies[2], "owner_id").await, Some(mark), "the unticked one stays");
 }
