@@ -580,6 +580,18 @@ async fn an_administrator_changes_the_owner_of_ticked_companies_in_a_browser() {
     b.click("#confirm-ok").await;
     b.wait_text("main", Duration::from_secs(5), |t| t.contains("Owner changed successfully")).await;
     b.shot("transfer-3-done.png").await;
+    // The other pages of this change, for a person to look at.
+    let mark_s = mark.to_string();
+    for (path, name) in [
+        (format!("/companies/{}/edit", companies[2]), "transfer-4-company-edit.png"),
+        (format!("/admin/users/{mark_s}/transfer"), "transfer-5-user.png"),
+        (format!("/admin/users/{mark_s}/edit"), "transfer-6-user-form.png"),
+        (format!("/admin/departments/{sales}"), "transfer-7-department.png"),
+    ] {
+        b.goto(&format!("{}{path}", app.base)).await;
+        b.wait_text("main h1", Duration::from_secs(5), |t| !t.is_empty()).await;
+        b.shot(name).await;
+    }
     b.close().await;
 
     assert_eq!(int(&app, "companies", companies[0], "owner_id").await, Some(eve));
