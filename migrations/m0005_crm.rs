@@ -27,6 +27,7 @@ use sea_query::{
 use super::{Stmt, fk, id, index, table, ts, unique_index};
 
 pub use data::department_defaults;
+pub(crate) use data::lead_source_token;
 
 /// Required short text.
 fn req(name: &'static str, len: u32) -> ColumnDef {

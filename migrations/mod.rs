@@ -20,6 +20,7 @@ use sea_query::{
 use crate::db::{Backend, Db, Tx};
 
 pub use m0005_crm::department_defaults;
+pub(crate) use m0005_crm::lead_source_token;
 
 /// One statement of a migration.
 pub enum Stmt {

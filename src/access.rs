@@ -420,6 +420,12 @@ pub fn require_admin_area(v: &Viewer) -> Result<(), AppError> {
     if v.is(Role::Admin) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
+/// May change the owner of many companies at once (§3.3: the "change owner of selected companies"
+/// action is the administrators') and transfer users between departments (§11.3).
+pub fn may_transfer_owners(v: &Viewer) -> bool {
+    v.is(Role::Admin)
+}
+
 /// `can`, or 403.
 pub fn require(v: &Viewer, action: Action, obj: &Object<'_>) -> Result<(), AppError> {
     if can(v, action, obj) { Ok(()) } else { Err(AppError::Forbidden) }

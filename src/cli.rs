@@ -259,6 +259,7 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                 department_id: String::new(),
                 password: String::new(),
                 roles: a.roles.iter().map(|r| r.slug().to_string()).collect(),
+                served: Vec::new(),
             };
             let input = form.validate().map_err(|e| {
                 anyhow::anyhow!(e.0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))

@@ -48,12 +48,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/:id/deactivate"),
     ("POST", "/admin/users/:id/activate"),
     ("POST", "/admin/users/:id/password"),
+    ("GET", "/admin/users/:id/transfer"),
+    ("POST", "/admin/users/:id/transfer"),
     ("GET", "/admin/departments"),
     ("POST", "/admin/departments"),
     ("GET", "/admin/departments/:id"),
     ("POST", "/admin/departments/:id"),
     ("POST", "/admin/departments/:id/delete"),
     ("GET", "/admin/departments/:id/history"),
+    ("POST", "/admin/departments/:id/copy"),
     ("GET", "/memos"),
     ("POST", "/memos"),
     ("GET", "/memos/total"),
@@ -109,6 +112,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/companies/total"),
     ("GET", "/companies/pick"),
     ("GET", "/companies/export"),
+    ("GET", "/companies/transfer"),
+    ("POST", "/companies/transfer"),
     ("GET", "/companies/new"),
     ("GET", "/companies/:id"),
     ("POST", "/companies/:id"),
@@ -274,6 +279,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/departments/:id", get(departments::show).post(departments::update))
         .at("/admin/departments/:id/delete", post(departments::delete))
         .at("/admin/departments/:id/history", get(departments::history))
+        .at("/admin/departments/:id/copy", post(users::transfer::copy))
+        .at("/admin/users/:id/transfer", get(users::transfer::choose).post(users::transfer::transfer))
         .at("/memos", get(memos::index).post(flow::create::<Memos>::default()))
         .at("/memos/total", get(memos::total))
         .at("/memos/new", get(memos::new))
@@ -302,6 +309,10 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/companies/total", get(crm::total))
         .at("/companies/pick", get(crm::pick))
         .at("/companies/export", get(crate::crm::export::export))
+        .at(
+            "/companies/transfer",
+            get(crate::crm::transfer_pages::choose).post(crate::crm::transfer_pages::change_owner),
+        )
         .at("/companies/new", get(crm::new))
         .at("/companies/:id", get(crm::show).post(crm::update))
         .at("/companies/:id/edit", get(crm::edit))

@@ -39,6 +39,8 @@ pub struct Rows<'a> {
     /// The department filter's choices (empty: no department filter).
     pub departments: &'a [(i64, String)],
     pub can_create: bool,
+    /// Rows can be selected for the mass owner change (administrators, companies: §11.2).
+    pub select: bool,
 }
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
@@ -98,6 +100,11 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
             @if spec.owned && (!f.owner.is_empty() || owner == Owner::Mine) {
                 p.muted.text-small { "Showing " (match owner { Owner::Mine => "your own", Owner::Nobody => "unowned", Owner::All => "everyone's", Owner::User(_) => "one owner's" }) " " (k.plural.to_lowercase()) "." @if owner_value == "mine" { " Choose “Everyone's” to see the whole department." } }
             }
+            @if rows.select {
+                form #bulk-transfer.filters method="get" action=(format!("{}/transfer", k.path)) {
+                    button.btn type="submit" { "Change owner of selected companies" }
+                }
+            }
             (list(rows))
         },
     )
@@ -120,6 +127,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
         } @else {
             div.table-wrap { table.table {
                 thead { tr {
+                    @if r.select { th { span.sr-only { "Select" } } }
                     th { "Name" }
                     @for f in &shown { th { (f.label) } }
                     @if spec.owned { th { "Owner" } }
@@ -127,6 +135,9 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 } }
                 tbody { @for row in &r.page.items {
                     tr id=(format!("{}-{}", k.slug, row.id)) {
+                        @if r.select {
+                            td { input type="checkbox" name="id" value=(row.id) form="bulk-transfer" aria-label=(format!("Select {}", spec.title_of(row))); }
+                        }
                         td.name { a href=(format!("{}/{}", k.path, row.id)) { (spec.title_of(row)) } }
                         @for f in &shown {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
@@ -218,6 +229,8 @@ pub struct FormPage<'a> {
     pub department: i64,
     /// Only these fields are the viewer's to change (a chief on a deal); None: every field.
     pub only: Option<&'static [&'static str]>,
+    /// An edit's owner field (kinds whose rows have an owner of their own).
+    pub owner: Option<&'a crate::crm::owner::OwnerField>,
 }
 
 fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
@@ -313,6 +326,10 @@ pub fn form(cx: &PageCx<'_>, p: &FormPage<'_>) -> Markup {
                         (ui::select("department_id", "Department", &p.department.to_string(), &departments, p.errs))
                     } @else {
                         input type="hidden" name="department_id" value=(p.department);
+                    }
+                    @if let Some(o) = p.owner {
+                        (ui::select("owner_id", "Owner", &o.value, &o.choices, p.errs))
+                        @if !o.note.is_empty() { p.help.owner-note { (o.note) } }
                     }
                     @if p.only.is_some() {
                         p.muted { "As a chief you may change the fields below; the others are kept by the " (k.label.to_lowercase()) "'s owner." }

@@ -43,12 +43,13 @@ pub fn index(cx: &PageCx<'_>, departments: &[Department], new_name: &str, errors
     )
 }
 
-pub fn show(cx: &PageCx<'_>, d: &Department, name: &str, errors: &FormErrors) -> Markup {
+pub fn show(cx: &PageCx<'_>, d: &Department, name: &str, errors: &FormErrors, flash: Option<&str>) -> Markup {
     let csrf = &cx.viewer.csrf;
     page(
         cx,
         &d.name,
         html! {
+            @if let Some(f) = flash { (ui::flash("success", f)) }
             div.page-header {
                 div { h1.page-title { (d.name) } p.page-subtitle { (d.members) " member" @if d.members != 1 { "s" } } }
                 div.page-actions { a.btn.btn-ghost href=(format!("/admin/departments/{}/history", d.id)) { (icon("history")) " History" } }
@@ -59,6 +60,13 @@ pub fn show(cx: &PageCx<'_>, d: &Department, name: &str, errors: &FormErrors) ->
                         (ui::csrf(csrf))
                         (Field::new("name", "Name", name, errors).required())
                         div.form-actions { a.btn.btn-ghost href="/admin/departments" { "Cancel" } button.btn.btn-primary type="submit" { "Save" } }
+                    }
+                } }
+                div.card { div.card-header { h2.card-title { "Copy" } } div.card-body.stack {
+                    p.muted { "Makes “" (d.name) " (copy)” with the same settings, deal stages, closing reasons, client types, industries, product categories, products and lead sources. The copied lead sources get new web-form tokens (in Django-CRM a copy kept the same ones, so one form token named two departments). Users and sales records are not copied." }
+                    form method="post" action=(format!("/admin/departments/{}/copy", d.id)) {
+                        (ui::csrf(csrf))
+                        button.btn type="submit" { "Copy department" }
                     }
                 } }
                 div.card { div.card-header { h2.card-title { "Delete" } } div.card-body.stack {

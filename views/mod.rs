@@ -20,5 +20,6 @@ pub mod projects;
 pub mod reminders;
 pub mod search;
 pub mod tasks;
+pub mod transfer;
 pub mod ui;
 pub mod users;

@@ -116,6 +116,20 @@ pub fn form(cx: &PageCx<'_>, id: Option<i64>, f: &UserForm, errors: &FormErrors,
                         }
                         @if let Some(e) = role_err { p.field-error { (e) } }
                     }
+                    @let served_err = errors.get("served");
+                    @if !departments.is_empty() {
+                        fieldset.checks.has-error[served_err.is_some()] {
+                            legend { "Also serves departments (operators)" }
+                            p.help { "An operator who serves several departments (a superoperator) sees and handles their requests and sales records. Leave empty for everyone else." }
+                            @for d in departments {
+                                label.check {
+                                    input type="checkbox" name="served" value=(d.id) checked[f.served.contains(&d.id.to_string())];
+                                    " " (d.name)
+                                }
+                            }
+                            @if let Some(e) = served_err { p.field-error { (e) } }
+                        }
+                    }
                     @if id.is_none() {
                         (Field::new("password", "Initial password", "", errors).kind("password").autocomplete("new-password")
                             .help("Leave empty to generate one; it is shown once after saving."))
@@ -146,6 +160,7 @@ pub fn show(cx: &PageCx<'_>, u: &User, flash: Option<Markup>) -> Markup {
                 }
                 div.page-actions {
                     a.btn.btn-ghost href=(format!("/admin/users/{}/history", u.id)) { (icon("history")) " History" }
+                    a.btn.btn-ghost href=(format!("/admin/users/{}/transfer", u.id)) { "Transfer of a manager" }
                     a.btn.btn-primary href=(format!("/admin/users/{}/edit", u.id)) { (icon("edit")) " Edit" }
                 }
             }

@@ -48,6 +48,11 @@ pub async fn names(db: &Db, spec: &Spec, records: &[&Record]) -> Result<Names, s
         }
     }
     wanted.push((RefTo::User, records.iter().filter_map(|r| r.owner_id).collect()));
+    // Departments, named in history when a row moves (§11.2, §11.3); only when rows differ.
+    let departments: HashSet<i64> = records.iter().map(|r| r.department_id).collect();
+    if departments.len() > 1 {
+        wanted.push((RefTo::Global("departments"), departments));
+    }
     for (to, ids) in wanted {
         if ids.is_empty() {
             continue;

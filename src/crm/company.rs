@@ -76,4 +76,6 @@ pub static SPEC: Spec = Spec {
     owned: true,
     rules: None,
     chief_fields: None,
+    after_save: Some(super::transfer::company_after_save),
+    owner_note: "Owner will also be changed for contact persons.",
 };

@@ -71,6 +71,8 @@ pub static SPEC: Spec = Spec {
     rules: Some(apply),
     // §3.3: a chief marks a deal important, moves its next step, sets reminders and the co-owner.
     chief_fields: Some(&["important", "next_step", "next_step_date", "remind_me", "co_owner_id"]),
+    after_save: Some(super::transfer::deal_after_save),
+    owner_note: "The deal's lead gets the new owner too.",
 };
 
 /// A deal stage of a department with its flags (§2.2 Stage).

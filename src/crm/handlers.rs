@@ -208,7 +208,16 @@ pub async fn index(
         .await?
         .iter()
         .any(|(d, _)| access::can(&viewer, Action::Create, &prospective(spec.kind, *d)));
-    let rows = views::crm::Rows { spec, page: &page, names: &names, filter: &f, departments: &departments, can_create };
+    let select = spec.kind == ItemKind::Company && access::may_transfer_owners(&viewer);
+    let rows = views::crm::Rows {
+        spec,
+        page: &page,
+        names: &names,
+        filter: &f,
+        departments: &departments,
+        can_create,
+        select,
+    };
     if hx.0 {
         return Ok(views::crm::list(&rows).into_response());
     }
@@ -286,9 +295,13 @@ async fn render_form(
     let Shown { mode, department, raw, kept, errs } = shown;
     let mut options = form::options(&state.db, spec, department).await?;
     object_options(state, viewer, spec, raw, kept, &mut options).await?;
-    let departments = match mode {
-        views::crm::Mode::New => departments_for_new(state, viewer).await?,
-        views::crm::Mode::Edit(_) => Vec::new(),
+    let (departments, owner) = match (mode, kept) {
+        (views::crm::Mode::Edit(_), Some(k)) if super::owner::applies(spec) => (
+            creatable_departments(state, viewer, spec.kind).await?,
+            super::owner::field(state, viewer, spec, raw, k).await?,
+        ),
+        (views::crm::Mode::New, _) => (departments_for_new(state, viewer).await?, None),
+        _ => (Vec::new(), None),
     };
     let cx = web::page_cx(state, viewer, nav(spec), hx).await?;
     let only = match mode {
@@ -298,20 +311,30 @@ async fn render_form(
         },
         views::crm::Mode::New => None,
     };
-    let f =
-        views::crm::FormPage { spec, mode, raw, errs, options: &options, departments: &departments, department, only };
+    let f = views::crm::FormPage {
+        spec,
+        mode,
+        raw,
+        errs,
+        options: &options,
+        departments: &departments,
+        department,
+        only,
+        owner: owner.as_ref(),
+    };
     Ok(views::crm::form(&cx, &f))
+}
+
+/// The departments `v` may put a row of `kind` in (a new one, or one given a new owner there).
+pub async fn creatable_departments(state: &AppState, v: &Viewer, kind: ItemKind) -> AppResult<Vec<(i64, String)>> {
+    let all = departments_for_new(state, v).await?;
+    Ok(all.into_iter().filter(|(d, _)| access::can(v, Action::Create, &prospective(kind, *d))).collect())
 }
 
 /// The department a new row goes in: the one asked for if the viewer may create there, else their
 /// first where they may.
 async fn new_department(state: &AppState, v: &Viewer, spec: &Spec, asked: &str) -> AppResult<i64> {
-    let allowed: Vec<i64> = departments_for_new(state, v)
-        .await?
-        .into_iter()
-        .map(|(d, _)| d)
-        .filter(|d| access::can(v, Action::Create, &prospective(spec.kind, *d)))
-        .collect();
+    let allowed: Vec<i64> = creatable_departments(state, v, spec.kind).await?.into_iter().map(|(d, _)| d).collect();
     match asked.parse::<i64>() {
         Ok(d) if allowed.contains(&d) => Ok(d),
         Ok(_) => Err(AppError::Forbidden),
@@ -358,6 +381,11 @@ async fn checked(
         Ok(r) => r,
         Err(errs) => return Ok(Err(errs)),
     };
+    if let Some(b) = before
+        && let Err(errs) = super::owner::apply(state, v, spec, raw, b, &mut r).await?
+    {
+        return Ok(Err(errs));
+    }
     let action = if before.is_some() { Action::Edit } else { Action::Create };
     if let Err(errs) = inherit(state, v, spec, &mut r, action).await? {
         return Ok(Err(errs));
@@ -452,6 +480,8 @@ pub async fn update(
                 raw.0.insert(f.col.to_string(), f.form_value(v));
             }
         }
+        raw.0.remove("owner_id");
+        raw.0.insert("department_id".into(), before.department_id.to_string());
     }
     let after = match checked(&state, &viewer, spec, &raw, &before, Some(&before)).await? {
         Ok(r) => r,
@@ -469,11 +499,18 @@ pub async fn update(
         }
     };
     let names = super::choices::names(&state.db, spec, &[&before, &after]).await?;
+    let actor = Actor::from(&viewer);
     let mut tx = state.db.begin().await?;
-    let diff = repo::update(&mut tx, spec, &before, &after, &Actor::from(&viewer), &names).await?;
+    let diff = repo::update(&mut tx, spec, &before, &after, &actor, &names).await?;
+    // What the save carries to other rows (a company's contact persons follow its owner, §11.2).
+    let moved = match spec.after_save {
+        Some(hook) if !diff.is_empty() => hook(&state.db, &mut tx, &before, &after, &actor).await?,
+        _ => Vec::new(),
+    };
     tx.commit().await?;
     if !diff.is_empty() {
-        items::publish_changed(&state.bus, &it);
+        let me = super::transfer::Moved { kind: spec.kind, id, from: before.department_id, to: after.department_id };
+        super::transfer::publish(&state.bus, std::iter::once(&me).chain(&moved));
     }
     Ok(htmx::redirect(hx, &it.url()))
 }

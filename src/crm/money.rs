@@ -30,6 +30,8 @@ pub static PRODUCT: Spec = Spec {
     owned: false,
     rules: None,
     chief_fields: None,
+    after_save: None,
+    owner_note: "",
 };
 
 /// §2.2 Payment status.
@@ -61,4 +63,6 @@ pub static PAYMENT: Spec = Spec {
     owned: true,
     rules: None,
     chief_fields: None,
+    after_save: None,
+    owner_note: "",
 };

@@ -151,6 +151,8 @@ pub static CONTACT: Spec = Spec {
     owned: true,
     rules: None,
     chief_fields: None,
+    after_save: None,
+    owner_note: "",
 };
 
 pub static LEAD: Spec = Spec {
@@ -205,4 +207,6 @@ pub static LEAD: Spec = Spec {
     owned: true,
     rules: None,
     chief_fields: None,
+    after_save: None,
+    owner_note: "",
 };

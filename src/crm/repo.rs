@@ -42,6 +42,11 @@ pub struct Spec {
     /// The fields a chief may change when being a chief is their only right to edit (§3.3: most of
     /// a deal's fields are read-only for chiefs). None: a chief edits like anyone allowed.
     pub chief_fields: Option<&'static [&'static str]>,
+    /// What a saved edit changes elsewhere, in the same transaction (a company's contact persons
+    /// follow its owner and department, §11.2). None: nothing.
+    pub after_save: Option<super::transfer::AfterSave>,
+    /// A note beside the owner field of the edit form ("" for none).
+    pub owner_note: &'static str,
 }
 
 /// A column computed from a row's values (`Spec::derived`).
@@ -228,6 +233,11 @@ pub fn diff(spec: &Spec, before: &Record, after: &Record, names: &Names) -> Diff
     if before.owner_id != after.owner_id {
         let show = |o: Option<i64>| o.and_then(|u| names.of(RefTo::User, u)).unwrap_or_default();
         d.field("Owner", show(before.owner_id), show(after.owner_id));
+    }
+    // A new row's department is not a change (`before` is then blank).
+    if before.id != 0 && before.department_id != after.department_id {
+        let show = |id: i64| names.of(RefTo::Global("departments"), id).unwrap_or_else(|| id.to_string());
+        d.field("Department", show(before.department_id), show(after.department_id));
     }
     d
 }

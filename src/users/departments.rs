@@ -75,7 +75,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     require_admin(&viewer)?;
     let d = repo::department(&state.db, id).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Departments, hx).await?;
-    Ok(views::departments::show(&cx, &d, &d.name, &FormErrors::default()).into_response())
+    Ok(views::departments::show(&cx, &d, &d.name, &FormErrors::default(), None).into_response())
 }
 
 #[handler]
@@ -102,7 +102,7 @@ pub async fn update(
         }
     }
     let cx = web::page_cx(&state, &viewer, Nav::Departments, hx).await?;
-    Ok(web::invalid(views::departments::show(&cx, &d, &f.name, &errs)))
+    Ok(web::invalid(views::departments::show(&cx, &d, &f.name, &errs, None)))
 }
 
 #[handler]

@@ -4,7 +4,7 @@ use maud::html;
 use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 
-use super::model::{UserFilter, UserForm};
+use super::model::{UserFilter, UserForm, UserInput};
 use super::repo::{self, WriteError};
 use crate::access::{self, Action, Object, Viewer};
 use crate::app::AppState;
@@ -43,6 +43,19 @@ pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppRe
     Ok(views::users::form(&cx, None, &form, &FormErrors::default(), &departments).into_response())
 }
 
+/// The departments the form's user serves besides their own; a message joins `result` when the
+/// choice is not valid.
+async fn served(state: &AppState, f: &UserForm, result: &mut Result<UserInput, FormErrors>) -> AppResult<Vec<i64>> {
+    let Ok(input) = result else { return Ok(Vec::new()) };
+    let known: Vec<i64> = repo::departments(&state.db).await?.into_iter().map(|d| d.id).collect();
+    let mut errs = FormErrors::default();
+    let served = f.served_departments(input, &known, &mut errs);
+    if !errs.is_empty() {
+        *result = Err(errs);
+    }
+    Ok(served)
+}
+
 fn write_errors(e: WriteError) -> AppResult<FormErrors> {
     let mut errs = FormErrors::default();
     match e {
@@ -62,6 +75,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     access::require(&viewer, Action::Create, &Object::Users)?;
     let mut result = f.validate();
+    let served = served(&state, &f, &mut result).await?;
     let generated = f.password.is_empty();
     let pw = if generated { password::generate() } else { f.password.clone() };
     if let Ok(input) = &result {
@@ -77,6 +91,7 @@ pub async fn create(
             let mut tx = state.db.begin().await?;
             match repo::insert(&mut tx, &input, &hash, &Actor::from(&viewer)).await {
                 Ok(id) => {
+                    repo::set_departments_served(&mut tx, id, &served, &Actor::from(&viewer)).await?;
                     tx.commit().await?;
                     state.people.invalidate();
                     state.bus.publish(DomainEvent::Changed {
@@ -121,9 +136,15 @@ pub async fn edit(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
     access::require(&viewer, Action::List, &Object::Users).map_err(|_| AppError::NotFound)?;
     let user = repo::get(&state.db, id).await?;
     let departments = repo::departments(&state.db).await?;
+    let mut form = UserForm::from_user(&user);
+    form.served = repo::departments_of(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|d| Some(*d) != user.department_id)
+        .map(|d| d.to_string())
+        .collect();
     let cx = web::page_cx(&state, &viewer, Nav::Users, hx).await?;
-    Ok(views::users::form(&cx, Some(id), &UserForm::from_user(&user), &FormErrors::default(), &departments)
-        .into_response())
+    Ok(views::users::form(&cx, Some(id), &form, &FormErrors::default(), &departments).into_response())
 }
 
 #[handler]
@@ -147,11 +168,13 @@ pub async fn update(
         errs.add("roles", "You cannot remove your own Administrator role.");
         result = Err(errs);
     }
+    let served = served(&state, &f, &mut result).await?;
     let errs = match result {
         Ok(input) => {
             let mut tx = state.db.begin().await?;
             match repo::update(&mut tx, &before, &input, &Actor::from(&viewer)).await {
                 Ok(_) => {
+                    repo::set_departments_served(&mut tx, id, &served, &Actor::from(&viewer)).await?;
                     tx.commit().await?;
                     state.people.invalidate();
                     state.bus.publish(DomainEvent::Changed {

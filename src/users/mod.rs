@@ -10,3 +10,4 @@ pub mod model;
 pub mod people;
 pub mod profile;
 pub mod repo;
+pub mod transfer;

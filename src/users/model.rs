@@ -94,6 +94,10 @@ pub struct UserForm {
     /// Role slugs (checkboxes named `roles`, repeated).
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Departments an operator serves besides their own (checkboxes named `served`, repeated; §3.1
+    /// superoperators).
+    #[serde(default)]
+    pub served: Vec<String>,
 }
 
 /// A validated user form.
@@ -117,7 +121,31 @@ impl UserForm {
             department_id: u.department_id.map(|d| d.to_string()).unwrap_or_default(),
             password: String::new(),
             roles: u.roles.iter().map(|r| r.slug().to_string()).collect(),
+            served: Vec::new(),
         }
+    }
+
+    /// The departments an operator serves besides their own: each one of `known`, only for
+    /// operators. Messages go to `errs`.
+    pub fn served_departments(&self, input: &UserInput, known: &[i64], errs: &mut FormErrors) -> Vec<i64> {
+        let mut out = Vec::new();
+        for raw in &self.served {
+            match raw.trim().parse::<i64>() {
+                Ok(d) if known.contains(&d) => {
+                    if Some(d) != input.department_id && !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+                _ => {
+                    errs.add("served", "Choose departments from the list.");
+                    return Vec::new();
+                }
+            }
+        }
+        if !out.is_empty() && !input.roles.contains(&Role::Operator) {
+            errs.add("served", "Only operators serve other departments: tick the Operator role, or none of these.");
+        }
+        out
     }
 
     pub fn has_role(&self, r: Role) -> bool {
