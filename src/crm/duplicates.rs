@@ -494,8 +494,11 @@ pub async fn merge(
     // The duplicate's picture (a file that just moved) becomes the original's when it has none.
     let picture = if kind == ItemKind::Company { "logo_attachment_id" } else { "avatar_attachment_id" };
     let theirs: Option<i64> = tx
-        .scalar(Query::select().column(Alias::new(picture)).from(table(kind)).and_where(Expr::col("id").eq(dup.id)))
-        .await?;
+        .scalar::<Option<i64>>(
+            Query::select().column(Alias::new(picture)).from(table(kind)).and_where(Expr::col("id").eq(dup.id)),
+        )
+        .await?
+        .flatten();
     if let Some(a) = theirs {
         tx.execute(
             Query::update()
