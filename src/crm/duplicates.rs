@@ -326,10 +326,7 @@ fn filled(spec: &Spec, orig: &Record, dup: &Record) -> Record {
 }
 
 async fn count_where(db: &Db, t: &'static str, cond: sea_query::Condition) -> Result<i64, sqlx::Error> {
-    Ok(db
-        .scalar(Query::select().expr(Expr::col(Alias::new("*")).count()).from(Alias::new(t)).cond_where(cond))
-        .await?
-        .unwrap_or(0))
+    Ok(db.scalar(Query::select().expr(Expr::cust("COUNT(*)")).from(Alias::new(t)).cond_where(cond)).await?.unwrap_or(0))
 }
 
 /// The tag ids (in the original's department) of `dup` that `orig` lacks, and likewise for each link.
