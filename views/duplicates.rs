@@ -8,12 +8,12 @@ use crate::items::ItemRef;
 use crate::views::layout::{PageCx, page};
 use crate::views::ui::{self, icon};
 
-fn heading(dup: &ItemRef) -> Markup {
+fn heading(dup: &ItemRef, sub: &str) -> Markup {
     let what = dup.kind.label().to_lowercase();
     html! {
         div.page-header { div {
             h1.page-title { "Correctly delete the duplicate " (what) " “" (dup.title) "”" }
-            p.page-subtitle { "Select the original to which the linked objects will be reconnected." }
+            p.page-subtitle { (sub) }
         } }
     }
 }
@@ -27,7 +27,7 @@ pub fn choose(cx: &PageCx<'_>, dup: &ItemRef, typed: &str, errs: &FormErrors) ->
         cx,
         "Correctly delete duplicate",
         html! {
-            (heading(dup))
+            (heading(dup, "Select the original to which the linked objects will be reconnected."))
             div.card { div.card-body.stack {
                 (ui::form_errors(errs))
                 p.muted { "The duplicate’s deals, requests, files, chat, reminders, tags and industries move to the original, the original’s empty fields are filled from the duplicate, and then the duplicate is deleted. You will see what moves before anything is changed." }
@@ -51,7 +51,7 @@ pub fn confirm(cx: &PageCx<'_>, dup: &ItemRef, orig: &ItemRef, plan: &Plan) -> M
         cx,
         "Correctly delete duplicate",
         html! {
-            (heading(dup))
+            (heading(dup, "Check what moves to the original, then confirm."))
             div.card { div.card-body.stack {
                 p { "The duplicate " a href=(dup.url()) { (dup.title) " (ID" (dup.id) ")" }
                     " will be merged into the original " a href=(orig.url()) { (orig.title) " (ID" (orig.id) ")" } "." }
