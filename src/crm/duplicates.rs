@@ -282,12 +282,17 @@ pub async fn check(
 pub async fn exists_errors(db: &Db, v: &Viewer, kind: ItemKind, id: i64, col: &'static str) -> AppResult<FormErrors> {
     let mut errs = FormErrors::default();
     let label = kind.label().to_lowercase();
+    let what = match col {
+        "full_name" => "name and country",
+        "email" => "name and email",
+        _ => "name and phone number",
+    };
     if items::visible_title(db, v, kind, id).await?.is_some() {
         errs.exists(format!("ID{id}"), Some(items::url(kind, id)));
-        errs.add(col, format!("The same as the existing {label} ID{id}."));
+        errs.add(col, format!("The same {what} as the existing {label} ID{id}."));
     } else {
         errs.exists("in records you may not view".into(), None);
-        errs.add(col, format!("The same as an existing {label}."));
+        errs.add(col, format!("The same {what} as an existing {label}."));
     }
     Ok(errs)
 }

@@ -85,7 +85,11 @@ async fn a_second_row_for_the_same_counterparty_is_refused_with_a_link_to_the_fi
         let (text, href) = exists(&again);
         assert_eq!(text, format!("Such an object already exists - ID{existing}"));
         assert_eq!(href, Some(format!("/companies/{existing}")));
-        assert!(again.field_error("full_name").is_some(), "the name is marked");
+        assert_eq!(
+            again.field_error("full_name"),
+            Some(format!("The same name and country as the existing company ID{existing}.")),
+            "the name is marked"
+        );
         assert_eq!(
             again.attr("input[name=email]", "value").as_deref(),
             Some("c@acme.example"),
