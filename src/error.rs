@@ -3,6 +3,10 @@
 
 use poem::http::StatusCode;
 
+/// The keys of `FormErrors::exists`.
+pub const EXISTS: &str = "_exists";
+pub const EXISTS_LINK: &str = "_exists_link";
+
 /// Field-level validation messages, in form order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FormErrors(pub Vec<(&'static str, String)>);
@@ -16,6 +20,14 @@ impl FormErrors {
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+    /// "Such an object already exists - `label`" (§11.1), `label` linking to `link` when given (the
+    /// form-level message; `views::ui::form_errors` shows it).
+    pub fn exists(&mut self, label: String, link: Option<String>) {
+        self.0.push((EXISTS, label));
+        if let Some(l) = link {
+            self.0.push((EXISTS_LINK, l));
+        }
     }
     /// `Ok(value)` when no message was added, else the messages.
     pub fn finish<T>(self, value: T) -> Result<T, FormErrors> {

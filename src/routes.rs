@@ -154,6 +154,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/leads/:id/history"),
     ("GET", "/leads/:id/delete"),
     ("POST", "/leads/:id/delete"),
+    ("GET", "/companies/:id/duplicate"),
+    ("POST", "/companies/:id/duplicate"),
+    ("GET", "/contacts/:id/duplicate"),
+    ("POST", "/contacts/:id/duplicate"),
+    ("GET", "/leads/:id/duplicate"),
+    ("POST", "/leads/:id/duplicate"),
     ("GET", "/leads/:id/convert"),
     ("POST", "/leads/:id/convert"),
     ("GET", "/deals/board"),
@@ -330,6 +336,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/new", get(crm::new))
         .at("/leads/:id", get(crm::show).post(crm::update))
         .at("/leads/:id/edit", get(crm::edit))
+        .at("/companies/:id/duplicate", get(crate::crm::merge::page).post(crate::crm::merge::merge))
+        .at("/contacts/:id/duplicate", get(crate::crm::merge::page).post(crate::crm::merge::merge))
+        .at("/leads/:id/duplicate", get(crate::crm::merge::page).post(crate::crm::merge::merge))
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))

@@ -77,6 +77,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                     @if rows.can_create { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }
                 }
             }
+            @if f.merged == "1" { (ui::flash("success", crate::crm::merge::DONE)) }
             form.filters method="get" action=(k.path) hx-get=(k.path) hx-target=(format!("#{list_id}")) hx-swap="outerHTML" hx-push-url="true"
                 hx-trigger="input changed delay:300ms from:find input[type=search], change" {
                 input type="search" name="q" value=(f.q) placeholder=(format!("Search {} (or ID 123)", k.plural.to_lowercase())) aria-label=(format!("Search {}", k.plural.to_lowercase()));
@@ -181,6 +182,9 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             }
                             @if matches!(spec.kind, ItemKind::Company | ItemKind::Contact | ItemKind::Lead) && p.can_add_deal {
                                 a.btn.btn-ghost href=(format!("/deals/new?{}_id={}", spec.kind.slug(), r.id)) { (icon("plus")) " Deal" }
+                            }
+                            @if crate::crm::duplicates::merges(spec.kind) && it.can(v, Action::Edit) {
+                                a.btn.btn-ghost href=(format!("{}/duplicate", it.url())) title="Correctly delete this object as a duplicate." { (icon("copy")) " Delete as duplicate" }
                             }
                             (items::actions(it, &acts))
                         }

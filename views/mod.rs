@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chat;
 pub mod crm;
 pub mod departments;
+pub mod duplicates;
 pub mod errors;
 pub mod history;
 pub mod home;

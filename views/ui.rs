@@ -98,6 +98,10 @@ pub fn form_errors(errors: &FormErrors) -> Markup {
             div.form-errors role="alert" {
                 strong { "Please correct the highlighted fields." }
                 @if let Some(e) = errors.get("_form") { p { (e) } }
+                @if let Some(label) = errors.get(crate::error::EXISTS) {
+                    p.exists { "Such an object already exists - "
+                        @match errors.get(crate::error::EXISTS_LINK) { Some(href) => a href=(href) { (label) }, None => (label) } }
+                }
             }
         }
     }

@@ -390,7 +390,11 @@ async fn checked(
     if let Err(errs) = inherit(state, v, spec, &mut r, action).await? {
         return Ok(Err(errs));
     }
-    Ok(rules(state, v, spec, before, &mut r).await?.map(|()| r))
+    if let Err(errs) = rules(state, v, spec, before, &mut r).await? {
+        return Ok(Err(errs));
+    }
+    // §11.1: not a second row for the same counterparty.
+    Ok(super::duplicates::check(&state.db, v, spec, &r, before).await?.map(|()| r))
 }
 
 /// `POST /<kind>`.
@@ -427,7 +431,15 @@ pub async fn create(
     let extra: Vec<(&'static str, sea_query::SimpleExpr)> =
         if spec.token { vec![("token", token.into())] } else { vec![] };
     let mut tx = state.db.begin().await?;
-    let id = repo::insert(&mut tx, spec, &record, &extra, &actor, &names).await?;
+    let id = match repo::insert(&mut tx, spec, &record, &extra, &actor, &names).await {
+        Ok(id) => id,
+        Err(e) => {
+            drop(tx);
+            let errs = super::duplicates::raced(&state.db, &viewer, spec, &record, None, e).await?;
+            let shown = Shown { mode: views::crm::Mode::New, department, raw: &raw, kept: None, errs: &errs };
+            return Ok(web::invalid(render_form(&state, &viewer, hx, spec, shown).await?));
+        }
+    };
     tx.commit().await?;
     let it = items::load_any(&state.db, spec.kind, id).await?;
     items::publish_changed(&state.bus, &it);
@@ -501,7 +513,16 @@ pub async fn update(
     let names = super::choices::names(&state.db, spec, &[&before, &after]).await?;
     let actor = Actor::from(&viewer);
     let mut tx = state.db.begin().await?;
-    let diff = repo::update(&mut tx, spec, &before, &after, &actor, &names).await?;
+    let diff = match repo::update(&mut tx, spec, &before, &after, &actor, &names).await {
+        Ok(d) => d,
+        Err(e) => {
+            drop(tx);
+            let errs = super::duplicates::raced(&state.db, &viewer, spec, &after, Some(id), e).await?;
+            let mode = views::crm::Mode::Edit(id);
+            let shown = Shown { mode, department: before.department_id, raw: &raw, kept: Some(&before), errs: &errs };
+            return Ok(web::invalid(render_form(&state, &viewer, hx, spec, shown).await?));
+        }
+    };
     // What the save carries to other rows (a company's contact persons follow its owner, §11.2).
     let moved = match spec.after_save {
         Some(hook) if !diff.is_empty() => hook(&state.db, &mut tx, &before, &after, &actor).await?,

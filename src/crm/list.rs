@@ -23,6 +23,9 @@ pub struct Filter {
     pub department: String,
     #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
+    /// "1" after a duplicate was merged away (§11.1): the list says so once (not kept in `query`).
+    #[serde(default)]
+    pub merged: String,
 }
 
 /// Who a list's rows belong to.

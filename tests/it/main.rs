@@ -13,6 +13,7 @@ mod bodies;
 mod cli;
 mod crawler;
 mod crm;
+mod crm_duplicates;
 mod crm_transfer;
 mod foundation;
 mod golden;
