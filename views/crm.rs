@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use crate::access::{Action, ItemKind};
-use crate::crm::fields::{Field, Input, RefTo};
+use crate::crm::fields::{Field, Input, ManyTo, RefTo};
 use crate::crm::form::{Options, Raw};
 use crate::crm::list::{Filter, Owner};
 use crate::crm::repo::{Names, Record, Spec};
@@ -127,7 +127,10 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 } }
                 tbody { @for row in &r.page.items {
                     tr id=(format!("{}-{}", k.slug, row.id)) {
-                        td.name { a href=(format!("{}/{}", k.path, row.id)) { (spec.title_of(row)) } }
+                        td.name {
+                            a href=(format!("{}/{}", k.path, row.id)) { (spec.title_of(row)) }
+                            @if let Some(tags) = spec.field("tags") { " " (badges(&tags.names(row.get(spec, "tags"), &|to, id| r.names.of(to, id)))) }
+                        }
                         @for f in &shown {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
                             td { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
@@ -182,6 +185,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                                     dd.pre-line[f.input == Input::LongText] {
                                         @match (f.input, val) {
                                             (_, crate::crm::record::Val::Time(t)) => (ui::datetime(t)),
+                                            (Input::Many(_), _) => (badges(&f.names(val, &|to, id| p.names.of(to, id)))),
                                             (Input::Ref(RefTo::Object(kind)), crate::crm::record::Val::Int(id)) => {
                                                 a href=(format!("{}/{id}", kind.info().path)) { (value(f, val, p.names)) }
                                             }
@@ -266,6 +270,7 @@ fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
             ui::select(f.col, f.label, value, &opts, errs)
         }
         Input::Stamp => html! {},
+        Input::Many(m) => many_input(f, m, raw, errs, options),
         Input::Ref(RefTo::Object(kind)) => {
             let chosen = options.get(f.col).and_then(|o| o.first()).cloned();
             let src = format!("{}/pick?field={}", kind.info().path, f.col);
@@ -289,6 +294,38 @@ fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
             ui::select(f.col, f.label, value, &opts, errs)
         }
     }
+}
+
+/// A many-to-many field: one box per offered row (the department's tags or industries); tags also
+/// take new names, made in the row's department on save.
+fn many_input(f: &Field, m: ManyTo, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
+    let chosen = crate::crm::fields::ids(&crate::crm::record::Val::Text(raw.get(f.col).to_string()));
+    let offered = options.get(f.col).map(Vec::as_slice).unwrap_or_default();
+    let err = errs.get(f.col);
+    let new_col = format!("{}_new", f.col);
+    html! {
+        fieldset.checks.has-error[err.is_some()] id=(format!("f-{}", f.col)) {
+            legend { (f.label) }
+            @for (id, name) in offered {
+                label.check { input type="checkbox" name=(format!("{}[]", f.col)) value=(id) checked[chosen.contains(id)]; " " (name) }
+            }
+            @if offered.is_empty() && m != ManyTo::Tags { p.help { "This department has no " (f.label.to_lowercase()) " yet." } }
+            @if m == ManyTo::Tags {
+                div.field.has-error[errs.get(&new_col).is_some()] style="grid-column: 1 / -1" {
+                    label for=(format!("f-{new_col}")) { @if offered.is_empty() { "Tags" } @else { "New tags" } }
+                    input id=(format!("f-{new_col}")) type="text" name=(new_col) value=(raw.get(&new_col)) maxlength="2000" placeholder="e.g. VIP, exhibition 2026";
+                    p.help { "Separate names with commas; a name the department already has is reused." }
+                    @if let Some(e) = errs.get(&new_col) { p.field-error id=(format!("f-{new_col}-error")) { (e) } }
+                }
+            }
+            @if let Some(e) = err { p.field-error id=(format!("f-{}-error", f.col)) { (e) } }
+        }
+    }
+}
+
+/// A row's tags (or industries) as small badges.
+pub fn badges(names: &[String]) -> Markup {
+    html! { @if !names.is_empty() { span.pills { @for n in names { span.badge { (n) } } } } }
 }
 
 pub fn form(cx: &PageCx<'_>, p: &FormPage<'_>) -> Markup {

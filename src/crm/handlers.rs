@@ -362,6 +362,13 @@ async fn checked(
     if let Err(errs) = inherit(state, v, spec, &mut r, action).await? {
         return Ok(Err(errs));
     }
+    // Tags and industries: the final department's (a contact person's is its company's).
+    if let Err(errs) = super::many::check(&state.db, spec, &r).await? {
+        return Ok(Err(errs));
+    }
+    if let Err(errs) = super::many::new_tags_of(spec, raw) {
+        return Ok(Err(errs));
+    }
     Ok(rules(state, v, spec, before, &mut r).await?.map(|()| r))
 }
 
@@ -393,12 +400,15 @@ pub async fn create(
         }
     };
     let actor = Actor::from(&viewer);
-    let names = super::choices::names(&state.db, spec, &[&record]).await?;
+    let mut record = record;
+    let mut names = super::choices::names(&state.db, spec, &[&record]).await?;
     // The double-submit token of the form (§2.2 `token`): 32 random hex characters.
     let token: String = crate::auth::session::random_token().chars().take(32).collect();
     let extra: Vec<(&'static str, sea_query::SimpleExpr)> =
         if spec.token { vec![("token", token.into())] } else { vec![] };
     let mut tx = state.db.begin().await?;
+    let typed = super::many::new_tags_of(spec, &raw).unwrap_or_default();
+    super::many::add_new_tags(&mut tx, spec, &typed, &mut record, &mut names, viewer.id).await?;
     let id = repo::insert(&mut tx, spec, &record, &extra, &actor, &names).await?;
     tx.commit().await?;
     let it = items::load_any(&state.db, spec.kind, id).await?;
@@ -446,7 +456,11 @@ pub async fn update(
     if let Some(open) = spec.chief_fields
         && chief_only(&viewer, &it)
     {
-        // The other fields keep their stored values, whatever the form says.
+        // The other fields keep their stored values, whatever the form says (and no new tags
+        // unless the tags are theirs to change).
+        if !open.contains(&"tags") {
+            raw.0.remove("tags_new");
+        }
         for (f, v) in spec.fields.iter().zip(&before.values) {
             if f.editable && !open.contains(&f.col) {
                 raw.0.insert(f.col.to_string(), f.form_value(v));
@@ -468,8 +482,11 @@ pub async fn update(
             return Ok(web::invalid(page));
         }
     };
-    let names = super::choices::names(&state.db, spec, &[&before, &after]).await?;
+    let mut names = super::choices::names(&state.db, spec, &[&before, &after]).await?;
+    let mut after = after;
     let mut tx = state.db.begin().await?;
+    let typed = super::many::new_tags_of(spec, &raw).unwrap_or_default();
+    super::many::add_new_tags(&mut tx, spec, &typed, &mut after, &mut names, viewer.id).await?;
     let diff = repo::update(&mut tx, spec, &before, &after, &Actor::from(&viewer), &names).await?;
     tx.commit().await?;
     if !diff.is_empty() {

@@ -138,7 +138,8 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
     let page = paging::page_number(f.page);
     let mut q = filtered(v, spec, f, q)?;
     q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
-    let records = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
+    let mut records: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
+    super::many::load(db, spec, &mut records).await?;
     Ok(Paged::window(records, page))
 }
 

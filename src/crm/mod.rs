@@ -13,6 +13,7 @@ pub mod fields;
 pub mod form;
 pub mod handlers;
 pub mod list;
+pub mod many;
 pub mod money;
 pub mod person;
 pub mod record;
