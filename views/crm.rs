@@ -153,6 +153,8 @@ pub struct Page<'a> {
     pub department: &'a str,
     /// The viewer may start a deal in this row's department.
     pub can_add_deal: bool,
+    /// A deal's line items and payments (`views::crm_lines::section`).
+    pub lines: Option<Markup>,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -198,6 +200,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             dt { "Department" } dd { (p.department) }
                         }
                     } }
+                    @if let Some(lines) = &p.lines { (lines) }
                 }))
                 aside.item-side.stack { (items::side_panels(it, panels, &v.csrf)) }
             }
@@ -224,7 +227,7 @@ pub struct FormPage<'a> {
     pub only: Option<&'static [&'static str]>,
 }
 
-fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
+pub fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
     let value = raw.get(f.col);
     let id = format!("f-{}", f.col);
     let err = errs.get(f.col);

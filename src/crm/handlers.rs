@@ -248,7 +248,15 @@ pub async fn show(
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, nav(spec), hx).await?;
     let can_add_deal = access::can(&viewer, Action::Create, &prospective(ItemKind::Deal, r.department_id));
-    let page = views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal };
+    // A deal's line items and payments (their own section, `crm::lines`).
+    let lines = match spec.kind {
+        ItemKind::Deal => {
+            Some(views::crm_lines::section(&viewer, &super::lines::for_page(&state.db, &viewer, &it, &r).await?))
+        }
+        _ => None,
+    };
+    let page =
+        views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal, lines };
     Ok(views::crm::show(&cx, &page, &panels).into_response())
 }
 
@@ -264,6 +272,9 @@ pub struct NewQuery {
     pub contact_id: String,
     #[serde(default)]
     pub lead_id: String,
+    /// A new payment started from a deal's page.
+    #[serde(default)]
+    pub deal_id: String,
 }
 
 /// A form as it is shown: new or an edit, in which department, what was typed, the stored row (an
@@ -332,7 +343,9 @@ pub async fn new(
     let department = new_department(&state, &viewer, spec, &q.department).await?;
     let blank = Record::blank(spec, department, Some(viewer.id));
     let mut raw = Raw::of(spec, &blank);
-    for (col, value) in [("company_id", &q.company_id), ("contact_id", &q.contact_id), ("lead_id", &q.lead_id)] {
+    for (col, value) in
+        [("company_id", &q.company_id), ("contact_id", &q.contact_id), ("lead_id", &q.lead_id), ("deal_id", &q.deal_id)]
+    {
         if spec.field(col).is_some() && !value.is_empty() {
             raw.0.insert(col.to_string(), value.clone());
         }

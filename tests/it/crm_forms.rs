@@ -315,3 +315,213 @@ async fn contacts_leads_and_deals_take_their_departments_tags() {
     let list = mark.get("/deals?owner=all").await;
     assert_eq!(list.texts(&format!("#deal-{deal} .badge")), ["VIP"]);
 }
+
+/// A row of `table` (all columns that matter to a test) as text: compared before and after a
+/// refused request.
+async fn output_row(app: &TestApp, id: i64) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for col in ["product_id", "quantity", "amount_cents", "currency_id", "product_is_shipped", "serial_number"] {
+        out.push(app.field("outputs", id, col).await);
+    }
+    out
+}
+
+async fn currency_id(app: &TestApp, code: &str) -> i64 {
+    app.db
+        .scalar(Query::select().column("id").from("currencies").and_where(Expr::col("name").eq(code)))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn set(app: &TestApp, table: &'static str, id: i64, values: Vec<(&'static str, sea_query::SimpleExpr)>) {
+    let mut q = Query::update();
+    q.table(table).values(values).and_where(Expr::col("id").eq(id));
+    app.db.execute(&q).await.unwrap();
+}
+
+/// A deal's line items from its page: the owner adds, changes and removes them (each in the deal's
+/// history); bad values get messages; a colleague who may not change the deal, a chief and another
+/// department's manager are refused and change nothing.
+#[tokio::test]
+async fn deal_line_items_are_added_changed_and_removed_by_whoever_may_change_the_deal() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let export = crm::department(&app, "Export").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales, export], &[Some(mark_id)], None).await;
+    let of = |kind: &str, nth: usize| made.rows.iter().filter(|(k, _)| *k == kind).nth(nth).unwrap().1;
+    let (deal, product, their_product) = (of("deal", 0), of("product", 0), of("product", 1));
+    let usd = currency_id(&app, "USD").await;
+    let (p, u) = (product.to_string(), usd.to_string());
+    let product_name = app.field("products", product, "name").await.unwrap();
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let url = format!("/deals/{deal}");
+
+    let page = mark.get(&url).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text("#lines").contains("No line items yet."));
+    assert!(page.exists(&format!("a[href='{url}/outputs/new']")));
+    let form = mark.get(&format!("{url}/outputs/new")).await;
+    assert_eq!(form.status, 200);
+    assert_eq!(
+        form.attrs("select[name=product_id] option", "value"),
+        ["".to_string(), p.clone()],
+        "his department's products"
+    );
+
+    // Refused with messages, nothing written: an amount without its currency, another
+    // department's product, a quantity of nought.
+    let no_currency = mark
+        .post_form(&format!("{url}/outputs"), &[("product_id", &p), ("quantity", "2"), ("amount_cents", "10")])
+        .await;
+    assert_eq!(no_currency.status, 422);
+    assert_eq!(no_currency.field_error("currency_id").as_deref(), Some("Choose the currency of the amount."));
+    let foreign = mark
+        .post_form(&format!("{url}/outputs"), &[("product_id", &their_product.to_string()), ("quantity", "1")])
+        .await;
+    assert_eq!(foreign.status, 422);
+    assert!(foreign.field_error("product_id").is_some());
+    let zero = mark.post_form(&format!("{url}/outputs"), &[("product_id", &p), ("quantity", "0")]).await;
+    assert_eq!(zero.status, 422);
+    assert!(zero.field_error("quantity").is_some());
+    assert_eq!(app.count("outputs", Condition::all()).await, 0);
+
+    let added = mark
+        .post_form(
+            &format!("{url}/outputs"),
+            &[
+                ("product_id", &p),
+                ("quantity", "3"),
+                ("amount_cents", "1,200.50"),
+                ("currency_id", &u),
+                ("shipping_date", "2026-12-20"),
+                ("serial_number", "SN-1"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let line: i64 = app
+        .db
+        .scalar(Query::select().column("id").from("outputs").and_where(Expr::col("deal_id").eq(deal)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.field("outputs", line, "amount_cents").await.as_deref(), Some("120050"));
+    let page = mark.get(&url).await;
+    let row = page.text(&format!("#line-{line}"));
+    assert!(row.contains(&product_name) && row.contains("1,200.50 USD") && row.contains("SN-1"), "{row}");
+    let history = mark.get(&format!("{url}/history")).await;
+    assert!(history.body.contains(&format!("Added the line item {product_name} × 3")), "the deal's history says so");
+
+    // Refused: Helen (a manager of the department, not the deal's), Garry (a chief: he sees the
+    // line items, no buttons), Eve (another department: the deal does not exist for her).
+    let before = output_row(&app, line).await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let garry = app.login_as("Garry.Chief").await;
+    let eve = app.login_as("Eve.Manager.Export").await;
+    for (who, client, status) in [("Helen", &helen, 403), ("Garry", &garry, 403), ("Eve", &eve, 404)] {
+        let change = client.post_form(&format!("{url}/outputs/{line}"), &[("product_id", &p), ("quantity", "9")]).await;
+        assert_eq!(change.status, status, "{who} changes");
+        let add = client.post_form(&format!("{url}/outputs"), &[("product_id", &p), ("quantity", "9")]).await;
+        assert_eq!(add.status, status, "{who} adds");
+        let remove = client.post_form(&format!("{url}/outputs/{line}/delete"), &[]).await;
+        assert_eq!(remove.status, status, "{who} removes");
+        assert_eq!(client.get(&format!("{url}/outputs/{line}/edit")).await.status, status, "{who}'s edit form");
+    }
+    assert_eq!(output_row(&app, line).await, before, "nothing changed");
+    assert_eq!(app.count("outputs", Condition::all()).await, 1);
+    let chiefs = garry.get(&url).await;
+    assert!(chiefs.text(&format!("#line-{line}")).contains(&product_name), "a chief sees the line items");
+    assert!(
+        !chiefs.exists(&format!("a[href='{url}/outputs/new']"))
+            && !chiefs.exists(&format!("form[action='{url}/outputs/{line}/delete']"))
+    );
+
+    // Changed: shipped, five of them; the edit form shows the stored values first.
+    let edit = mark.get(&format!("{url}/outputs/{line}/edit")).await;
+    assert_eq!(edit.attr("input[name=serial_number]", "value").as_deref(), Some("SN-1"));
+    let changed = mark
+        .post_form(
+            &format!("{url}/outputs/{line}"),
+            &[
+                ("product_id", &p),
+                ("quantity", "5"),
+                ("amount_cents", "1200.50"),
+                ("currency_id", &u),
+                ("product_is_shipped", "on"),
+                ("serial_number", "SN-1"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(app.field("outputs", line, "quantity").await.as_deref(), Some("5"));
+    assert!(app.flag("outputs", line, "product_is_shipped").await);
+    assert_eq!(app.field("outputs", line, "shipping_date").await, None, "the contract date left empty is cleared");
+
+    // Removed, after the page asked to confirm.
+    let page = mark.get(&url).await;
+    assert!(page.attr(&format!("form[action='{url}/outputs/{line}/delete']"), "data-confirm").is_some());
+    assert_eq!(mark.post_form(&format!("{url}/outputs/{line}/delete"), &[]).await.status, 303);
+    assert_eq!(app.count("outputs", Condition::all()).await, 0);
+    let history = mark.get(&format!("{url}/history")).await;
+    assert!(history.body.contains(&format!("Removed the line item {product_name} × 5")));
+}
+
+/// The deal's page lists its payments with Paid (received, in the deal's currency) and Expected
+/// (amount − paid), and a "Payment" button that opens the form with the deal chosen; an operator,
+/// who does not work with payments, sees none of it.
+#[tokio::test]
+async fn the_deal_page_shows_its_payments_with_paid_and_expected() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales], &[Some(mark_id)], None).await;
+    let of = |kind: &str| made.rows.iter().find(|(k, _)| *k == kind).unwrap().1;
+    let (deal, first_payment) = (of("deal"), of("payment"));
+    let (usd, eur) = (currency_id(&app, "USD").await, currency_id(&app, "EUR").await);
+    // The deal: 500.00 USD; payments: 100.00 received (the fixture's), 30.00 received, 50.00
+    // guaranteed (not paid yet), 70.00 EUR received (another currency).
+    set(&app, "deals", deal, vec![("amount_cents", 50_000i64.into()), ("currency_id", usd.into())]).await;
+    set(&app, "payments", first_payment, vec![("currency_id", usd.into())]).await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let deal_s = deal.to_string();
+    for (amount, currency, status) in [("30", usd, "received"), ("50", usd, "guaranteed"), ("70", eur, "received")] {
+        let made = mark
+            .post_form(
+                "/payments",
+                &[
+                    ("deal_id", &deal_s),
+                    ("amount_cents", amount),
+                    ("currency_id", &currency.to_string()),
+                    ("payment_date", "2026-11-30"),
+                    ("status", status),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+    }
+
+    let page = mark.get(&format!("/deals/{deal}")).await;
+    assert_eq!(page.text("#deal-amount"), "500.00 USD");
+    assert_eq!(page.text("#deal-paid"), "130.00 USD");
+    assert_eq!(page.text("#deal-expected"), "370.00 USD");
+    assert_eq!(page.count("#payments tbody tr"), 4);
+    assert!(page.text("#payments").contains("another currency"), "the EUR payment is said to be left out");
+    let add = page.attr("#payments a[href^='/payments/new']", "href").expect("a Payment button");
+    let form = mark.get(&add).await;
+    assert_eq!(form.status, 200);
+    assert_eq!(form.attr("input[type=hidden][name=deal_id]", "value"), Some(deal_s.clone()), "the deal is chosen");
+
+    let olga = app.login_as("Olga.Operator.Sales").await;
+    let hers = olga.get(&format!("/deals/{deal}")).await;
+    assert_eq!(hers.status, 200);
+    assert!(
+        hers.exists("#lines") && !hers.exists("#payments") && !hers.exists("#deal-paid"),
+        "no payments for an operator"
+    );
+    let garry = app.login_as("Garry.Chief").await;
+    let chiefs = garry.get(&format!("/deals/{deal}")).await;
+    assert_eq!(chiefs.text("#deal-paid"), "130.00 USD", "a chief reads payments");
+    assert!(!chiefs.exists("#payments a[href^='/payments/new']"), "…and adds none");
+}
