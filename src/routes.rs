@@ -184,6 +184,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/payments/:id/history"),
     ("GET", "/payments/:id/delete"),
     ("POST", "/payments/:id/delete"),
+    ("GET", "/currencies"),
+    ("POST", "/currencies"),
+    ("GET", "/currencies/:id"),
+    ("POST", "/currencies/:id/rates"),
+    ("POST", "/currencies/:id/role"),
     ("GET", "/products"),
     ("POST", "/products"),
     ("GET", "/products/total"),
@@ -327,6 +332,10 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
+        .at("/currencies", get(crate::crm::currencies::index).post(crate::crm::currencies::create))
+        .at("/currencies/:id", get(crate::crm::currencies::show))
+        .at("/currencies/:id/rates", post(crate::crm::currencies::add_rate))
+        .at("/currencies/:id/role", post(crate::crm::currencies::set_role))
         .at("/deals/:id/outputs/new", get(crate::crm::lines::new))
         .at("/deals/:id/outputs", post(crate::crm::lines::create))
         .at("/deals/:id/outputs/:line/edit", get(crate::crm::lines::edit))

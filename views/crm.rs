@@ -72,6 +72,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                             title="Download this list (with its filters) as an Excel workbook" { "Export" }
                     }
                     @if spec.kind == ItemKind::Deal { a.btn.btn-ghost href="/deals/board" { "Board" } }
+                    @if spec.kind == ItemKind::Payment && crate::access::can_currencies(cx.viewer, Action::List) { a.btn.btn-ghost href="/currencies" { "Currencies" } }
                     @if rows.can_create { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }
                 }
             }

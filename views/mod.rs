@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chat;
 pub mod crm;
 pub mod crm_lines;
+pub mod currencies;
 pub mod departments;
 pub mod errors;
 pub mod history;

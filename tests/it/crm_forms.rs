@@ -525,3 +525,115 @@ async fn the_deal_page_shows_its_payments_with_paid_and_expected() {
     assert_eq!(chiefs.text("#deal-paid"), "130.00 USD", "a chief reads payments");
     assert!(!chiefs.exists("#payments a[href^='/payments/new']"), "…and adds none");
 }
+
+/// Currencies and rates (§13.7): managers and accountants read them; accountants and
+/// administrators add a currency and dated rates (the newest becomes the current rate; a bad value
+/// gets a message and writes nothing); only administrators choose the state and the marketing
+/// currency, never both on one; everyone else is refused and nothing changes.
+#[tokio::test]
+async fn currencies_and_dated_rates_follow_their_permissions() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    crm::department(&app, "Sales").await;
+    let (usd, eur) = (currency_id(&app, "USD").await, currency_id(&app, "EUR").await);
+    let anna = app.login_as("Anna.Accountant").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let adam = app.login_as("Adam.Admin").await;
+
+    let list = anna.get("/currencies").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.text(&format!("#currency-{eur}")).contains("State currency"));
+    assert!(list.text(&format!("#currency-{usd}")).contains("Marketing currency"));
+    assert!(list.exists("form[action='/currencies']"), "an accountant adds currencies");
+    let marks_list = mark.get("/currencies").await;
+    assert_eq!(marks_list.status, 200);
+    assert!(!marks_list.exists("form[action='/currencies']"), "a manager only reads");
+    assert!(!mark.get(&format!("/currencies/{usd}")).await.exists(&format!("form[action='/currencies/{usd}/rates']")));
+    for who in ["Olga.Operator.Sales", "Garry.Chief", "Carl.CoWorker"] {
+        let c = app.login_as(who).await;
+        assert_eq!(c.get("/currencies").await.status, 403, "{who}");
+        assert_eq!(c.get(&format!("/currencies/{usd}")).await.status, 403, "{who}");
+    }
+
+    // Refused: a manager adding a rate, a bad rate, a bad date. Nothing is written.
+    let rate =
+        [("rate_date", "2026-12-01"), ("rate_to_state", "0.85"), ("rate_to_marketing", "1"), ("rate_type", "official")];
+    assert_eq!(mark.post_form(&format!("/currencies/{usd}/rates"), &rate).await.status, 403);
+    let bad = anna
+        .post_form(
+            &format!("/currencies/{usd}/rates"),
+            &[
+                ("rate_date", "01.12.2026"),
+                ("rate_to_state", "-1"),
+                ("rate_to_marketing", "1"),
+                ("rate_type", "official"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.field_error("rate_to_state").is_some() && bad.field_error("rate_date").is_some());
+    let to_itself = anna
+        .post_form(
+            &format!("/currencies/{usd}/rates"),
+            &[
+                ("rate_date", "2026-12-01"),
+                ("rate_to_state", "0.85"),
+                ("rate_to_marketing", "1.1"),
+                ("rate_type", "official"),
+            ],
+        )
+        .await;
+    assert_eq!(to_itself.status, 422, "the marketing currency's rate to itself is 1");
+    assert_eq!(app.count("currency_rates", Condition::all()).await, 0);
+    assert_eq!(app.field("currencies", usd, "rate_to_state_e8").await.as_deref(), Some("83000000"));
+
+    // Added by the accountant: dated, and the current rate; an older day does not change it.
+    assert_eq!(anna.post_form(&format!("/currencies/{usd}/rates"), &rate).await.status, 303);
+    assert_eq!(app.field("currencies", usd, "rate_to_state_e8").await.as_deref(), Some("85000000"));
+    let older = [
+        ("rate_date", "2026-11-01"),
+        ("rate_to_state", "0.8"),
+        ("rate_to_marketing", "1"),
+        ("rate_type", "approximate"),
+    ];
+    assert_eq!(anna.post_form(&format!("/currencies/{usd}/rates"), &older).await.status, 303);
+    assert_eq!(app.field("currencies", usd, "rate_to_state_e8").await.as_deref(), Some("85000000"));
+    let page = mark.get(&format!("/currencies/{usd}")).await;
+    assert_eq!(page.count("#rate-list tbody tr"), 2);
+    assert!(page.texts("#rate-list tbody tr").first().unwrap().contains("2026-12-01"), "newest first");
+    assert!(
+        mark.get("/currencies").await.text(&format!("#currency-{usd}")).contains("2026-12-01"),
+        "the list shows the latest"
+    );
+    // The same day again replaces it.
+    let again =
+        [("rate_date", "2026-12-01"), ("rate_to_state", "0.86"), ("rate_to_marketing", "1"), ("rate_type", "official")];
+    assert_eq!(anna.post_form(&format!("/currencies/{usd}/rates"), &again).await.status, 303);
+    assert_eq!(app.count("currency_rates", Condition::all()).await, 2);
+    assert_eq!(app.field("currencies", usd, "rate_to_state_e8").await.as_deref(), Some("86000000"));
+    assert_eq!(app.count("history", Condition::all().add(Expr::col("object_type").eq("currency"))).await, 3);
+
+    // A new currency; the administrator makes it the state currency (EUR stops being it).
+    assert_eq!(
+        anna.post_form("/currencies", &[("name", "usd"), ("rate_to_state", "1"), ("rate_to_marketing", "1")])
+            .await
+            .status,
+        422
+    );
+    let chf = anna
+        .post_form("/currencies", &[("name", "chf"), ("rate_to_state", "1.07"), ("rate_to_marketing", "1.25")])
+        .await;
+    assert_eq!(chf.status, 303, "{}", chf.body);
+    let chf = id_from(&chf.header("location").unwrap());
+    assert_eq!(app.field("currencies", chf, "name").await.as_deref(), Some("CHF"));
+    assert_eq!(anna.post_form(&format!("/currencies/{chf}/role"), &[("role", "state")]).await.status, 403);
+    assert!(app.flag("currencies", eur, "is_state_currency").await);
+    assert_eq!(
+        adam.post_form(&format!("/currencies/{usd}/role"), &[("role", "state")]).await.status,
+        409,
+        "not both on one"
+    );
+    assert_eq!(adam.post_form(&format!("/currencies/{chf}/role"), &[("role", "state")]).await.status, 303);
+    assert!(app.flag("currencies", chf, "is_state_currency").await);
+    assert!(!app.flag("currencies", eur, "is_state_currency").await);
+    assert!(app.flag("currencies", usd, "is_marketing_currency").await);
+}
