@@ -315,7 +315,7 @@ fn many_input(f: &Field, m: ManyTo, raw: &Raw, errs: &FormErrors, options: &Opti
             }
             @if offered.is_empty() && m != ManyTo::Tags { p.help { "This department has no " (f.label.to_lowercase()) " yet." } }
             @if m == ManyTo::Tags {
-                div.field.has-error[errs.get(&new_col).is_some()] style="grid-column: 1 / -1" {
+                div.field.has-error[errs.get(&new_col).is_some()] {
                     label for=(format!("f-{new_col}")) { @if offered.is_empty() { "Tags" } @else { "New tags" } }
                     input id=(format!("f-{new_col}")) type="text" name=(new_col) value=(raw.get(&new_col)) maxlength="2000" placeholder="e.g. VIP, exhibition 2026";
                     p.help { "Separate names with commas; a name the department already has is reused." }

@@ -32,7 +32,7 @@ pub fn section(v: &Viewer, l: &Lines) -> Markup {
     let today = crate::time::today();
     let deal_cur = currency(&l.names, l.currency_id);
     let _ = v;
-    Live::new("deal-lines", &url, &on).delay(LIST_DELAY_MS).div("stack", html! {
+    Live::new("deal-lines", &url, &on).delay(LIST_DELAY_MS).div("stack deal-lines", html! {
         section.card id="lines" aria-labelledby="lines-title" {
             div.card-header {
                 h2.card-title id="lines-title" { "Line items" }
@@ -46,21 +46,28 @@ pub fn section(v: &Viewer, l: &Lines) -> Markup {
                 } @else {
                     div.table-wrap { table.table {
                         thead { tr {
-                            th { "Product" } th.num { "Qty" } th.num { "Amount" } th { "Contract shipment" }
-                            th { "Actual shipment" } th { "Serial number" } th { "Shipped" }
+                            th { "Product" } th.num { "Qty" } th.num { "Amount" } th { "Shipment" }
                             @if l.can_change { th { span.sr-only { "Actions" } } }
                         } }
                         tbody { @for line in &l.lines {
                             @let f = |c: &str| OUTPUT_FIELDS.iter().find(|f| f.col == c).map(|f| f.show(line.get(c), &name)).unwrap_or_default();
                             @let late = line.get("shipping_date").date().is_some_and(|d| d < today) && !line.get("product_is_shipped").flag();
                             tr id=(format!("line-{}", line.id)) {
-                                td { a href=(format!("/products/{}", line.get("product_id").int().unwrap_or(0))) { (f("product_id")) } }
+                                td {
+                                    a href=(format!("/products/{}", line.get("product_id").int().unwrap_or(0))) { (f("product_id")) }
+                                    @if !line.get("serial_number").is_empty() { br; span.muted.text-small { "S/N " (f("serial_number")) } }
+                                }
                                 td.num { (f("quantity")) }
                                 td.num { (amount(line.get("amount_cents").int(), &currency(&l.names, line.get("currency_id").int()))) }
-                                td.overdue[late] { (f("shipping_date")) }
-                                td { (f("actual_shipping_date")) }
-                                td { (f("serial_number")) }
-                                td { @if line.get("product_is_shipped").flag() { span.badge.badge-success { "Shipped" } } @else { span.badge.badge-muted { "Not yet" } } }
+                                td {
+                                    span.muted.text-small { "Contract " } (crate::views::items::date(line.get("shipping_date").date(), late))
+                                    br;
+                                    @if line.get("product_is_shipped").flag() {
+                                        span.badge.badge-success { "Shipped" } " " (crate::views::items::date(line.get("actual_shipping_date").date(), false))
+                                    } @else {
+                                        span.badge.badge-muted { "Not shipped" }
+                                    }
+                                }
                                 @if l.can_change {
                                     td.actions {
                                         a.btn.btn-sm.btn-ghost href=(format!("{url}/outputs/{}/edit", line.id)) aria-label=(format!("Edit the line item {}", f("product_id"))) { "Edit" }

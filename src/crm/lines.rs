@@ -58,7 +58,12 @@ async fn load_lines(db: &Db, deal: i64, line: Option<i64>) -> Result<Vec<Line>, 
     q.column("id").from("outputs").and_where(Expr::col("deal_id").eq(deal));
     let mut tys = vec![Ty::Int];
     for f in &OUTPUT_FIELDS {
-        q.column(f.col);
+        if f.col == "quantity" {
+            // An INTEGER column: PostgreSQL's INT4 does not decode as i64.
+            q.expr(Expr::cust("CAST(quantity AS BIGINT)"));
+        } else {
+            q.column(f.col);
+        }
         tys.push(f.input.ty());
     }
     if let Some(l) = line {

@@ -637,3 +637,80 @@ async fn currencies_and_dated_rates_follow_their_permissions() {
     assert!(!app.flag("currencies", eur, "is_state_currency").await);
     assert!(app.flag("currencies", usd, "is_marketing_currency").await);
 }
+
+/// In Chromium: the deal page's Paid figure follows a payment saved elsewhere without reloading;
+/// the company form's tag boxes and "new tags" box save, and the page shows the tags.
+#[tokio::test]
+async fn in_the_browser_the_deal_page_follows_payments_and_a_company_takes_tags() {
+    use std::time::Duration;
+
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+    const WAIT: Duration = Duration::from_secs(5);
+
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales], &[Some(mark_id)], None).await;
+    let of = |kind: &str| made.rows.iter().find(|(k, _)| *k == kind).unwrap().1;
+    let (deal, product, payment) = (of("deal"), of("product"), of("payment"));
+    let usd = currency_id(&app, "USD").await;
+    set(&app, "deals", deal, vec![("amount_cents", 50_000i64.into()), ("currency_id", usd.into())]).await;
+    set(&app, "payments", payment, vec![("currency_id", usd.into())]).await;
+    let vip = tag(&app, sales, "VIP").await;
+    tag(&app, sales, "Key account").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let line = mark
+        .post_form(
+            &format!("/deals/{deal}/outputs"),
+            &[
+                ("product_id", &product.to_string()),
+                ("quantity", "2"),
+                ("amount_cents", "250"),
+                ("currency_id", &usd.to_string()),
+                ("shipping_date", "2026-12-20"),
+            ],
+        )
+        .await;
+    assert_eq!(line.status, 303);
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    b.goto(&format!("{}/deals/{deal}", app.base)).await;
+    b.wait_live().await;
+    assert_eq!(b.text("#deal-paid").await.trim(), "100.00 USD");
+    b.shot("deal-page.png").await;
+    let paid = mark
+        .post_form(
+            "/payments",
+            &[
+                ("deal_id", &deal.to_string()),
+                ("amount_cents", "30"),
+                ("currency_id", &usd.to_string()),
+                ("payment_date", "2026-12-01"),
+                ("status", "received"),
+            ],
+        )
+        .await;
+    assert_eq!(paid.status, 303);
+    b.wait_text("#deal-paid", WAIT, |t| t.contains("130.00 USD")).await;
+    assert!(b.text("#deal-expected").await.contains("370.00 USD"));
+    b.js("document.getElementById('lines').scrollIntoView(); return 1").await;
+    b.shot("deal-page-paid.png").await;
+
+    b.goto(&format!("{}/companies/new", app.base)).await;
+    b.type_into("#f-full_name", "Fair Trade Ltd").await;
+    b.type_into("#f-email", "office@fair.example").await;
+    b.click(&format!("input[name='tags[]'][value='{vip}']")).await;
+    b.type_into("#f-tags_new", "Exhibition 2026").await;
+    b.js("document.getElementById('f-industries').scrollIntoView(); return 1").await;
+    b.shot("company-form.png").await;
+    b.js("document.getElementById('f-tags').scrollIntoView(); return 1").await;
+    b.shot("company-form-tags.png").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_text("main h1", WAIT, |t| t == "Fair Trade Ltd").await;
+    let tags = b.text(".kv .pills").await;
+    assert!(tags.contains("VIP") && tags.contains("Exhibition 2026"), "{tags}");
+    b.shot("company-page-tags.png").await;
+    b.close().await;
+}
