@@ -39,6 +39,8 @@ pub struct Rows<'a> {
     /// The department filter's choices (empty: no department filter).
     pub departments: &'a [(i64, String)],
     pub can_create: bool,
+    /// The tag filter's choices (empty: no tag filter).
+    pub tags: &'a [(i64, String)],
 }
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
@@ -91,6 +93,14 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                         option value="" { "All departments" }
                         @for (id, name) in rows.departments {
                             option value=(id) selected[f.department == id.to_string()] { (name) }
+                        }
+                    }
+                }
+                @if !rows.tags.is_empty() {
+                    select name="tag" aria-label="Tag" {
+                        option value="" { "Any tag" }
+                        @for (id, name) in rows.tags {
+                            option value=(id) selected[f.tag == id.to_string()] { (name) }
                         }
                     }
                 }

@@ -208,7 +208,19 @@ pub async fn index(
         .await?
         .iter()
         .any(|(d, _)| access::can(&viewer, Action::Create, &prospective(spec.kind, *d)));
-    let rows = views::crm::Rows { spec, page: &page, names: &names, filter: &f, departments: &departments, can_create };
+    let tags = match spec.field(super::many::TAGS.col) {
+        Some(_) => super::many::filter_tags(&state.db, &viewer, spec.kind).await?,
+        None => Vec::new(),
+    };
+    let rows = views::crm::Rows {
+        spec,
+        page: &page,
+        names: &names,
+        filter: &f,
+        departments: &departments,
+        can_create,
+        tags: &tags,
+    };
     if hx.0 {
         return Ok(views::crm::list(&rows).into_response());
     }

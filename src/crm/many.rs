@@ -266,3 +266,19 @@ pub async fn add_new_tags(
     r.set(spec, TAGS.col, ids_val(all));
     Ok(())
 }
+
+/// The tags a list's tag filter offers `v`: those of the departments whose rows they see (every
+/// department's for who sees them all), by name; at most 300.
+pub async fn filter_tags(
+    db: &Db,
+    v: &crate::access::Viewer,
+    kind: ItemKind,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let mut q = Query::select();
+    q.columns(["id", "name"]).from("crm_tags");
+    if !crate::access::crm_sees_all_departments(v, kind) {
+        q.and_where(Expr::col("department_id").is_in(v.departments.iter().copied()));
+    }
+    q.order_by("name_key", Order::Asc).limit(300);
+    db.fetch_all(&q).await
+}

@@ -154,6 +154,13 @@ async fn company_tags_and_industries_are_saved_shown_and_checked() {
     let list = mark.get("/companies").await;
     let row_badges = list.texts(&format!("#company-{id} .badge"));
     assert_eq!(row_badges, ["Exhibition 2026", "VIP"], "the list shows the row's tags");
+    // The tag filter: the department's tags, not another department's; rows with the tag only.
+    let offered = list.attrs("select[name=tag] option", "value");
+    assert!(offered.contains(&vip.to_string()) && offered.contains(&key.to_string()), "{offered:?}");
+    assert!(!offered.contains(&foreign.to_string()));
+    assert_eq!(mark.get(&format!("/companies?tag={vip}")).await.count("#company-list tbody tr"), 1);
+    assert_eq!(mark.get(&format!("/companies?tag={key}")).await.count("#company-list tbody tr"), 0);
+    assert_eq!(mark.get(&format!("/companies?tag={foreign}")).await.count("#company-list tbody tr"), 0);
     let edit = mark.get(&format!("{url}/edit")).await;
     assert!(edit.exists(&format!("input[name='tags[]'][value='{vip}'][checked]")));
     assert!(edit.exists(&format!("input[name='tags[]'][value='{key}']:not([checked])")));
