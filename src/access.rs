@@ -323,6 +323,20 @@ pub fn crm_sees_all_departments(v: &Viewer, kind: ItemKind) -> bool {
     v.is(Role::Admin) || v.is(Role::Chief) || (kind == ItemKind::Payment && v.is(Role::Accountant))
 }
 
+/// Currencies and their dated exchange rates (§3.1 Currency, §13.7). `List`/`View`: administrators,
+/// sales managers and accountants. `Create` (a currency, a dated rate): administrators and
+/// accountants, who keep payments and currencies (§3.1's role descriptions). `Edit` (which currency
+/// is the state and which the marketing currency): administrators.
+pub fn can_currencies(v: &Viewer, action: Action) -> bool {
+    let admin = v.is(Role::Admin);
+    match action {
+        Action::List | Action::View => admin || v.is(Role::SalesManager) || v.is(Role::Accountant),
+        Action::Create => admin || v.is(Role::Accountant),
+        Action::Edit => admin,
+        _ => false,
+    }
+}
+
 /// The sales CRM's rules (§3.1 static permissions, §3.2 department scoping, §3.3 object rules).
 /// Visible: the kind is the viewer's (`reads_crm`) and the row is in a department they work in,
 /// or they see every department. Changing a company, contact, lead or deal: its owner or

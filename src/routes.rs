@@ -179,6 +179,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/:id/history"),
     ("GET", "/deals/:id/delete"),
     ("POST", "/deals/:id/delete"),
+    ("GET", "/deals/:id/outputs/new"),
+    ("POST", "/deals/:id/outputs"),
+    ("GET", "/deals/:id/outputs/:line/edit"),
+    ("POST", "/deals/:id/outputs/:line"),
+    ("POST", "/deals/:id/outputs/:line/delete"),
     ("GET", "/payments"),
     ("POST", "/payments"),
     ("GET", "/payments/total"),
@@ -190,6 +195,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/payments/:id/history"),
     ("GET", "/payments/:id/delete"),
     ("POST", "/payments/:id/delete"),
+    ("GET", "/currencies"),
+    ("POST", "/currencies"),
+    ("GET", "/currencies/:id"),
+    ("POST", "/currencies/:id/rates"),
+    ("POST", "/currencies/:id/role"),
     ("GET", "/products"),
     ("POST", "/products"),
     ("GET", "/products/total"),
@@ -342,6 +352,15 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
+        .at("/currencies", get(crate::crm::currencies::index).post(crate::crm::currencies::create))
+        .at("/currencies/:id", get(crate::crm::currencies::show))
+        .at("/currencies/:id/rates", post(crate::crm::currencies::add_rate))
+        .at("/currencies/:id/role", post(crate::crm::currencies::set_role))
+        .at("/deals/:id/outputs/new", get(crate::crm::lines::new))
+        .at("/deals/:id/outputs", post(crate::crm::lines::create))
+        .at("/deals/:id/outputs/:line/edit", get(crate::crm::lines::edit))
+        .at("/deals/:id/outputs/:line", post(crate::crm::lines::update))
+        .at("/deals/:id/outputs/:line/delete", post(crate::crm::lines::delete))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))
         .at("/payments/pick", get(crm::pick))

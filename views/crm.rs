@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use crate::access::{Action, ItemKind};
-use crate::crm::fields::{Field, Input, RefTo};
+use crate::crm::fields::{Field, Input, ManyTo, RefTo};
 use crate::crm::form::{Options, Raw};
 use crate::crm::list::{Filter, Owner};
 use crate::crm::repo::{Names, Record, Spec};
@@ -41,6 +41,8 @@ pub struct Rows<'a> {
     pub can_create: bool,
     /// Rows can be selected for the mass owner change (administrators, companies: §11.2).
     pub select: bool,
+    /// The tag filter's choices (empty: no tag filter).
+    pub tags: &'a [(i64, String)],
 }
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
@@ -74,6 +76,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                             title="Download this list (with its filters) as an Excel workbook" { "Export" }
                     }
                     @if spec.kind == ItemKind::Deal { a.btn.btn-ghost href="/deals/board" { "Board" } }
+                    @if spec.kind == ItemKind::Payment && crate::access::can_currencies(cx.viewer, Action::List) { a.btn.btn-ghost href="/currencies" { "Currencies" } }
                     @if rows.can_create { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }
                 }
             }
@@ -93,6 +96,14 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                         option value="" { "All departments" }
                         @for (id, name) in rows.departments {
                             option value=(id) selected[f.department == id.to_string()] { (name) }
+                        }
+                    }
+                }
+                @if !rows.tags.is_empty() {
+                    select name="tag" aria-label="Tag" {
+                        option value="" { "Any tag" }
+                        @for (id, name) in rows.tags {
+                            option value=(id) selected[f.tag == id.to_string()] { (name) }
                         }
                     }
                 }
@@ -139,7 +150,10 @@ pub fn list(r: &Rows<'_>) -> Markup {
                         @if r.select {
                             td { input type="checkbox" name="id" value=(row.id) form="bulk-transfer" aria-label=(format!("Select {}", spec.title_of(row))); }
                         }
-                        td.name { a href=(format!("{}/{}", k.path, row.id)) { (spec.title_of(row)) } }
+                        td.name {
+                            a href=(format!("{}/{}", k.path, row.id)) { (spec.title_of(row)) }
+                            @if let Some(tags) = spec.field("tags") { " " (badges(&tags.names(row.get(spec, "tags"), &|to, id| r.names.of(to, id)))) }
+                        }
                         @for f in &shown {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
                             td { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
@@ -162,6 +176,8 @@ pub struct Page<'a> {
     pub department: &'a str,
     /// The viewer may start a deal in this row's department.
     pub can_add_deal: bool,
+    /// A deal's line items and payments (`views::crm_lines::section`).
+    pub lines: Option<Markup>,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -197,6 +213,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                                     dd.pre-line[f.input == Input::LongText] {
                                         @match (f.input, val) {
                                             (_, crate::crm::record::Val::Time(t)) => (ui::datetime(t)),
+                                            (Input::Many(_), _) => (badges(&f.names(val, &|to, id| p.names.of(to, id)))),
                                             (Input::Ref(RefTo::Object(kind)), crate::crm::record::Val::Int(id)) => {
                                                 a href=(format!("{}/{id}", kind.info().path)) { (value(f, val, p.names)) }
                                             }
@@ -209,6 +226,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             dt { "Department" } dd { (p.department) }
                         }
                     } }
+                    @if let Some(lines) = &p.lines { (lines) }
                 }))
                 aside.item-side.stack { (items::side_panels(it, panels, &v.csrf)) }
             }
@@ -237,7 +255,7 @@ pub struct FormPage<'a> {
     pub owner: Option<&'a crate::crm::owner::OwnerField>,
 }
 
-fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
+pub fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
     let value = raw.get(f.col);
     let id = format!("f-{}", f.col);
     let err = errs.get(f.col);
@@ -283,6 +301,7 @@ fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
             ui::select(f.col, f.label, value, &opts, errs)
         }
         Input::Stamp => html! {},
+        Input::Many(m) => many_input(f, m, raw, errs, options),
         Input::Ref(RefTo::Object(kind)) => {
             let chosen = options.get(f.col).and_then(|o| o.first()).cloned();
             let src = format!("{}/pick?field={}", kind.info().path, f.col);
@@ -306,6 +325,38 @@ fn input(f: &Field, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
             ui::select(f.col, f.label, value, &opts, errs)
         }
     }
+}
+
+/// A many-to-many field: one box per offered row (the department's tags or industries); tags also
+/// take new names, made in the row's department on save.
+fn many_input(f: &Field, m: ManyTo, raw: &Raw, errs: &FormErrors, options: &Options) -> Markup {
+    let chosen = crate::crm::fields::ids(&crate::crm::record::Val::Text(raw.get(f.col).to_string()));
+    let offered = options.get(f.col).map(Vec::as_slice).unwrap_or_default();
+    let err = errs.get(f.col);
+    let new_col = format!("{}_new", f.col);
+    html! {
+        fieldset.checks.has-error[err.is_some()] id=(format!("f-{}", f.col)) {
+            legend { (f.label) }
+            @for (id, name) in offered {
+                label.check { input type="checkbox" name=(format!("{}[]", f.col)) value=(id) checked[chosen.contains(id)]; " " (name) }
+            }
+            @if offered.is_empty() && m != ManyTo::Tags { p.help { "This department has no " (f.label.to_lowercase()) " yet." } }
+            @if m == ManyTo::Tags {
+                div.field.has-error[errs.get(&new_col).is_some()] {
+                    label for=(format!("f-{new_col}")) { @if offered.is_empty() { "Tags" } @else { "New tags" } }
+                    input id=(format!("f-{new_col}")) type="text" name=(new_col) value=(raw.get(&new_col)) maxlength="2000" placeholder="e.g. VIP, exhibition 2026";
+                    p.help { "Separate names with commas; a name the department already has is reused." }
+                    @if let Some(e) = errs.get(&new_col) { p.field-error id=(format!("f-{new_col}-error")) { (e) } }
+                }
+            }
+            @if let Some(e) = err { p.field-error id=(format!("f-{}-error", f.col)) { (e) } }
+        }
+    }
+}
+
+/// A row's tags (or industries) as small badges.
+pub fn badges(names: &[String]) -> Markup {
+    html! { @if !names.is_empty() { span.pills { @for n in names { span.badge { (n) } } } } }
 }
 
 pub fn form(cx: &PageCx<'_>, p: &FormPage<'_>) -> Markup {

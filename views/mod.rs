@@ -5,6 +5,8 @@
 pub mod auth;
 pub mod chat;
 pub mod crm;
+pub mod crm_lines;
+pub mod currencies;
 pub mod departments;
 pub mod duplicates;
 pub mod errors;

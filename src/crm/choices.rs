@@ -46,6 +46,10 @@ pub async fn names(db: &Db, spec: &Spec, records: &[&Record]) -> Result<Names, s
             let ids: HashSet<i64> = records.iter().filter_map(|r| r.values.get(i).and_then(|v| v.int())).collect();
             wanted.push((to, ids));
         }
+        if let Input::Many(m) = f.input {
+            let ids = records.iter().filter_map(|r| r.values.get(i)).flat_map(super::fields::ids).collect();
+            wanted.push((m.to(), ids));
+        }
     }
     wanted.push((RefTo::User, records.iter().filter_map(|r| r.owner_id).collect()));
     // Departments, named in history when a row moves (§11.2, §11.3); only when rows differ.

@@ -1,11 +1,11 @@
 //! Companies (§2.2 Company + BaseCounterparty): the fields a user edits, in form order.
 
-use super::fields::{Field, Input, RefTo};
+use super::fields::{Field, Input, ManyTo, RefTo};
 use super::record::Val;
 use super::repo::{Record, Spec};
 use crate::access::ItemKind;
 
-pub static FIELDS: [Field; 18] = [
+pub static FIELDS: [Field; 20] = [
     Field::new("full_name", "Company name", Input::Text { max: 200 }).required(),
     Field::new("email", "Email", Input::Emails { max: 200 })
         .required()
@@ -16,6 +16,11 @@ pub static FIELDS: [Field; 18] = [
     Field::new("phone", "Phone", Input::Text { max: 100 }),
     Field::new("registration_number", "Registration number", Input::Text { max: 30 }),
     Field::new("type_id", "Type of company", Input::Ref(RefTo::Dictionary("client_types"))),
+    Field::new(
+        "industries",
+        "Industries",
+        Input::Many(ManyTo::Industries { link: "company_industries", key: "company_id" }),
+    ),
     Field::new("country_id", "Country", Input::Ref(RefTo::Global("countries"))),
     Field::new("city_id", "City", Input::Ref(RefTo::Global("cities"))),
     Field::new("city_name", "City name", Input::Text { max: 50 }).help("When the city is not in the list."),
@@ -27,6 +32,7 @@ pub static FIELDS: [Field; 18] = [
     Field::new("massmail", "Mailing list recipient", Input::Flag).default("on"),
     Field::new("disqualified", "Disqualified", Input::Flag),
     Field::new("description", "Description", Input::LongText),
+    super::many::TAGS,
 ];
 
 fn name_key(spec: &Spec, r: &Record) -> Val {

@@ -11,7 +11,7 @@ use crate::access::ItemKind;
 use crate::db::Db;
 use crate::error::FormErrors;
 
-pub static FIELDS: [Field; 25] = [
+pub static FIELDS: [Field; 26] = [
     Field::new("name", "Deal name", Input::Text { max: 250 }).required(),
     Field::new("next_step", "Next step", Input::Text { max: 250 }).required(),
     Field::new("next_step_date", "Next step date", Input::Date).required(),
@@ -34,6 +34,7 @@ pub static FIELDS: [Field; 25] = [
     Field::new("active", "Active", Input::Flag).default("on"),
     Field::new("remind_me", "Remind me of the next step", Input::Flag),
     Field::new("description", "Description", Input::LongText),
+    super::many::TAGS,
     Field::new("ticket", "Ticket", Input::Text { max: 16 }).system(),
     Field::new("closing_date", "Closing date", Input::Date).system(),
     Field::new("win_closing_date", "Won", Input::Stamp).system(),

@@ -54,15 +54,53 @@ pub enum Input {
     Ref(RefTo),
     /// A moment the system records (a deal's win time): shown, never typed.
     Stamp,
+    /// Several rows of a per-department dictionary, kept in a link table (tags, industries): not a
+    /// column of the row; `crm::many` reads and writes the links. The value is the sorted ids as
+    /// text ("3,7"), so a change shows in the history diff like any field's.
+    Many(ManyTo),
+}
+
+/// Where a many-to-many field's choices and links live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ManyTo {
+    /// The department's `crm_tags`, linked through the polymorphic `crm_taggings`.
+    Tags,
+    /// The department's `industries`, linked through a table of the kind (`company_industries`).
+    Industries { link: &'static str, key: &'static str },
+}
+
+impl ManyTo {
+    /// The dictionary the ids point into.
+    pub fn to(self) -> RefTo {
+        match self {
+            ManyTo::Tags => RefTo::Dictionary("crm_tags"),
+            ManyTo::Industries { .. } => RefTo::Dictionary("industries"),
+        }
+    }
+}
+
+/// The ids of a many-to-many value ("3,7"); anything else is none.
+pub fn ids(v: &Val) -> Vec<i64> {
+    v.text().split(',').filter_map(|p| p.trim().parse().ok()).collect()
+}
+
+/// A many-to-many value of `ids`: sorted, each once.
+pub fn ids_val(mut ids: Vec<i64>) -> Val {
+    ids.sort_unstable();
+    ids.dedup();
+    Val::Text(ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
 }
 
 impl Input {
     /// The column type that holds this input.
     pub fn ty(self) -> Ty {
         match self {
-            Input::Text { .. } | Input::LongText | Input::Emails { .. } | Input::Url { .. } | Input::Choice(_) => {
-                Ty::Text
-            }
+            Input::Text { .. }
+            | Input::LongText
+            | Input::Emails { .. }
+            | Input::Url { .. }
+            | Input::Choice(_)
+            | Input::Many(_) => Ty::Text,
             Input::Date => Ty::Date,
             Input::Flag => Ty::Bool,
             Input::Money | Input::Number { .. } | Input::Ref(_) => Ty::Int,
@@ -104,6 +142,10 @@ impl Field {
     /// Kept by the system: not in the form.
     pub const fn system(self) -> Field {
         Field { editable: false, ..self }
+    }
+    /// A column of the kind's table (a many-to-many field lives in a link table instead).
+    pub fn in_row(&self) -> bool {
+        !matches!(self.input, Input::Many(_))
     }
 
     /// The stored value of what a user typed (already trimmed of line-break tricks by the form
@@ -148,6 +190,13 @@ impl Field {
                 s.parse::<i64>().map(Val::Int).map_err(|_| "Choose one of the listed options.".to_string())
             }
             Input::Stamp => Err("This field is set by the system.".into()),
+            Input::Many(_) => {
+                let mut out = Vec::new();
+                for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    out.push(part.parse::<i64>().map_err(|_| "Choose only from the listed options.".to_string())?);
+                }
+                Ok(ids_val(out))
+            }
         }
     }
 
@@ -184,8 +233,20 @@ impl Field {
                 options.iter().find(|(slug, _)| slug == s).map_or_else(|| s.clone(), |(_, l)| l.to_string())
             }
             (Input::Ref(to), Val::Int(id)) => name(to, *id).unwrap_or_else(|| format!("#{id}")),
+            (Input::Many(_), _) => self.names(v, name).join(", "),
             _ => self.form_value(v),
         }
+    }
+}
+
+impl Field {
+    /// The names of a many-to-many value's rows, sorted as people read them.
+    pub fn names(&self, v: &Val, name: &dyn Fn(RefTo, i64) -> Option<String>) -> Vec<String> {
+        let Input::Many(m) = self.input else { return Vec::new() };
+        let mut out: Vec<String> =
+            ids(v).into_iter().map(|id| name(m.to(), id).unwrap_or_else(|| format!("#{id}"))).collect();
+        out.sort_by_key(|n| n.to_lowercase());
+        out
     }
 }
 

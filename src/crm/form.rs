@@ -14,9 +14,23 @@ use crate::error::FormErrors;
 pub struct Raw(pub HashMap<String, String>);
 
 impl Raw {
-    /// From a decoded body (repeated names: the last wins; none of these fields repeats).
+    /// From a decoded body (repeated names: the last wins), except the boxes of a many-to-many
+    /// field, named `col[]`: their values are joined with commas under `col` ("3,7").
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Raw {
-        Raw(pairs.into_iter().collect())
+        let mut out: HashMap<String, String> = HashMap::new();
+        let mut many: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            match k.strip_suffix("[]") {
+                Some(col) => many.entry(col.to_string()).or_default().push(v),
+                None => {
+                    out.insert(k, v);
+                }
+            }
+        }
+        for (col, vals) in many {
+            out.insert(col, vals.join(","));
+        }
+        Raw(out)
     }
     /// What an edit form starts from.
     pub fn of(spec: &Spec, r: &Record) -> Raw {
@@ -36,6 +50,9 @@ pub async fn options(db: &Db, spec: &Spec, department: i64) -> Result<Options, s
         if let Input::Ref(to @ (RefTo::Dictionary(_) | RefTo::Global(_))) = f.input {
             out.insert(f.col, choices::options(db, to, department).await?);
         }
+        if let Input::Many(m) = f.input {
+            out.insert(f.col, super::many::options(db, m, department).await?);
+        }
     }
     Ok(out)
 }
@@ -48,18 +65,22 @@ pub fn parse(spec: &Spec, raw: &Raw, base: &Record, options: &Options) -> Result
     for f in spec.fields.iter().filter(|f| f.editable) {
         match f.parse(raw.get(f.col)) {
             Ok(v) => {
+                let offered = |id: i64| options.get(f.col).is_some_and(|choices| choices.iter().any(|(c, _)| *c == id));
                 let allowed = match (f.input, v.int()) {
-                    (Input::Ref(_), Some(id)) => {
-                        // Strict: a reference the caller did not offer (objects are checked for
-                        // access and put here by the kind's handler) is refused.
-                        options.get(f.col).is_some_and(|choices| choices.iter().any(|(c, _)| *c == id))
-                    }
+                    // Strict: a reference the caller did not offer (objects are checked for
+                    // access and put here by the kind's handler) is refused.
+                    (Input::Ref(_), Some(id)) => offered(id),
+                    (Input::Many(_), _) => super::fields::ids(&v).into_iter().all(offered),
                     _ => true,
                 };
                 if allowed {
                     r.set(spec, f.col, v);
                 } else {
-                    errs.add(f.col, "Choose one of the listed options.");
+                    let msg = match f.input {
+                        Input::Many(_) => "Choose only from the listed options.",
+                        _ => "Choose one of the listed options.",
+                    };
+                    errs.add(f.col, msg);
                 }
             }
             Err(msg) => errs.add(f.col, msg),

@@ -209,6 +209,10 @@ pub async fn index(
         .iter()
         .any(|(d, _)| access::can(&viewer, Action::Create, &prospective(spec.kind, *d)));
     let select = spec.kind == ItemKind::Company && access::may_transfer_owners(&viewer);
+    let tags = match spec.field(super::many::TAGS.col) {
+        Some(_) => super::many::filter_tags(&state.db, &viewer, spec.kind).await?,
+        None => Vec::new(),
+    };
     let rows = views::crm::Rows {
         spec,
         page: &page,
@@ -217,6 +221,7 @@ pub async fn index(
         departments: &departments,
         can_create,
         select,
+        tags: &tags,
     };
     if hx.0 {
         return Ok(views::crm::list(&rows).into_response());
@@ -257,7 +262,15 @@ pub async fn show(
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, nav(spec), hx).await?;
     let can_add_deal = access::can(&viewer, Action::Create, &prospective(ItemKind::Deal, r.department_id));
-    let page = views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal };
+    // A deal's line items and payments (their own section, `crm::lines`).
+    let lines = match spec.kind {
+        ItemKind::Deal => {
+            Some(views::crm_lines::section(&viewer, &super::lines::for_page(&state.db, &viewer, &it, &r).await?))
+        }
+        _ => None,
+    };
+    let page =
+        views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal, lines };
     Ok(views::crm::show(&cx, &page, &panels).into_response())
 }
 
@@ -273,6 +286,9 @@ pub struct NewQuery {
     pub contact_id: String,
     #[serde(default)]
     pub lead_id: String,
+    /// A new payment started from a deal's page.
+    #[serde(default)]
+    pub deal_id: String,
 }
 
 /// A form as it is shown: new or an edit, in which department, what was typed, the stored row (an
@@ -355,7 +371,9 @@ pub async fn new(
     let department = new_department(&state, &viewer, spec, &q.department).await?;
     let blank = Record::blank(spec, department, Some(viewer.id));
     let mut raw = Raw::of(spec, &blank);
-    for (col, value) in [("company_id", &q.company_id), ("contact_id", &q.contact_id), ("lead_id", &q.lead_id)] {
+    for (col, value) in
+        [("company_id", &q.company_id), ("contact_id", &q.contact_id), ("lead_id", &q.lead_id), ("deal_id", &q.deal_id)]
+    {
         if spec.field(col).is_some() && !value.is_empty() {
             raw.0.insert(col.to_string(), value.clone());
         }
@@ -388,6 +406,13 @@ async fn checked(
     }
     let action = if before.is_some() { Action::Edit } else { Action::Create };
     if let Err(errs) = inherit(state, v, spec, &mut r, action).await? {
+        return Ok(Err(errs));
+    }
+    // Tags and industries: the final department's (a contact person's is its company's).
+    if let Err(errs) = super::many::check(&state.db, spec, &r).await? {
+        return Ok(Err(errs));
+    }
+    if let Err(errs) = super::many::new_tags_of(spec, raw) {
         return Ok(Err(errs));
     }
     if let Err(errs) = rules(state, v, spec, before, &mut r).await? {
@@ -425,12 +450,15 @@ pub async fn create(
         }
     };
     let actor = Actor::from(&viewer);
-    let names = super::choices::names(&state.db, spec, &[&record]).await?;
+    let mut record = record;
+    let mut names = super::choices::names(&state.db, spec, &[&record]).await?;
     // The double-submit token of the form (§2.2 `token`): 32 random hex characters.
     let token: String = crate::auth::session::random_token().chars().take(32).collect();
     let extra: Vec<(&'static str, sea_query::SimpleExpr)> =
         if spec.token { vec![("token", token.into())] } else { vec![] };
     let mut tx = state.db.begin().await?;
+    let typed = super::many::new_tags_of(spec, &raw).unwrap_or_default();
+    super::many::add_new_tags(&mut tx, spec, &typed, &mut record, &mut names, viewer.id).await?;
     let id = match repo::insert(&mut tx, spec, &record, &extra, &actor, &names).await {
         Ok(id) => id,
         Err(e) => {
@@ -486,7 +514,11 @@ pub async fn update(
     if let Some(open) = spec.chief_fields
         && chief_only(&viewer, &it)
     {
-        // The other fields keep their stored values, whatever the form says.
+        // The other fields keep their stored values, whatever the form says (and no new tags
+        // unless the tags are theirs to change).
+        if !open.contains(&"tags") {
+            raw.0.remove("tags_new");
+        }
         for (f, v) in spec.fields.iter().zip(&before.values) {
             if f.editable && !open.contains(&f.col) {
                 raw.0.insert(f.col.to_string(), f.form_value(v));
@@ -510,9 +542,12 @@ pub async fn update(
             return Ok(web::invalid(page));
         }
     };
-    let names = super::choices::names(&state.db, spec, &[&before, &after]).await?;
+    let mut names = super::choices::names(&state.db, spec, &[&before, &after]).await?;
+    let mut after = after;
     let actor = Actor::from(&viewer);
     let mut tx = state.db.begin().await?;
+    let typed = super::many::new_tags_of(spec, &raw).unwrap_or_default();
+    super::many::add_new_tags(&mut tx, spec, &typed, &mut after, &mut names, viewer.id).await?;
     let diff = match repo::update(&mut tx, spec, &before, &after, &actor, &names).await {
         Ok(d) => d,
         Err(e) => {

@@ -21,6 +21,9 @@ pub struct Filter {
     /// "" (all the viewer may see) or a department id.
     #[serde(default)]
     pub department: String,
+    /// "" or a tag id: the rows with that tag (kinds with tags).
+    #[serde(default)]
+    pub tag: String,
     #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
     /// "1" after a duplicate was merged away (§11.1): the list says so once (not kept in `query`).
@@ -44,6 +47,7 @@ impl Filter {
             ("q", self.q.clone()),
             ("owner", self.owner.clone()),
             ("department", self.department.clone()),
+            ("tag", self.tag.clone()),
             ("page", if page > 1 { page.to_string() } else { String::new() }),
         ])
     }
@@ -131,6 +135,16 @@ pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> 
     if let Ok(d) = f.department.parse::<i64>() {
         q.and_where(Expr::col((t, "department_id")).eq(d));
     }
+    if let (Some(_), Ok(tag)) = (spec.field(super::many::TAGS.col), f.tag.parse::<i64>()) {
+        // The tag's rows of this kind, from ix_crm_taggings_tag.
+        let tagged = Query::select()
+            .column("object_id")
+            .from("crm_taggings")
+            .and_where(Expr::col("tag_id").eq(tag))
+            .and_where(Expr::col("object_type").eq(spec.kind.slug()))
+            .to_owned();
+        q.and_where(Expr::col((spec.kind.info().table, "id")).in_subquery(tagged));
+    }
     Ok(q)
 }
 
@@ -141,7 +155,8 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
     let page = paging::page_number(f.page);
     let mut q = filtered(v, spec, f, q)?;
     q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
-    let records = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
+    let mut records: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
+    super::many::load(db, spec, &mut records).await?;
     Ok(Paged::window(records, page))
 }
 

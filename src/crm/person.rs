@@ -1,7 +1,7 @@
 //! Contact persons and leads (§2.2 BaseContact + BaseCounterparty): the person's fields both share,
 //! then each kind's own.
 
-use super::fields::{Field, Input, RefTo};
+use super::fields::{Field, Input, ManyTo, RefTo};
 use super::record::Val;
 use super::repo::{Record, Spec};
 use crate::access::ItemKind;
@@ -34,7 +34,7 @@ const MASSMAIL: Field = Field::new("massmail", "Mailing list recipient", Input::
 const DISQUALIFIED: Field = Field::new("disqualified", "Disqualified", Input::Flag);
 const DESCRIPTION: Field = Field::new("description", "Description", Input::LongText);
 
-pub static CONTACT_FIELDS: [Field; 23] = [
+pub static CONTACT_FIELDS: [Field; 24] = [
     FIRST,
     MIDDLE,
     LAST,
@@ -60,9 +60,10 @@ pub static CONTACT_FIELDS: [Field; 23] = [
     MASSMAIL,
     DISQUALIFIED,
     DESCRIPTION,
+    super::many::TAGS,
 ];
 
-pub static LEAD_FIELDS: [Field; 30] = [
+pub static LEAD_FIELDS: [Field; 32] = [
     FIRST,
     MIDDLE,
     LAST,
@@ -80,6 +81,7 @@ pub static LEAD_FIELDS: [Field; 30] = [
     Field::new("company_email", "Company email", Input::Emails { max: 200 }),
     Field::new("company_address", "Company address", Input::Text { max: 200 }),
     Field::new("type_id", "Type of company", Input::Ref(RefTo::Dictionary("client_types"))),
+    Field::new("industries", "Industries", Input::Many(ManyTo::Industries { link: "lead_industries", key: "lead_id" })),
     Field::new("company_id", "Company (existing)", Input::Ref(RefTo::Object(ItemKind::Company))),
     Field::new("contact_id", "Contact person (existing)", Input::Ref(RefTo::Object(ItemKind::Contact))),
     COUNTRY,
@@ -93,6 +95,7 @@ pub static LEAD_FIELDS: [Field; 30] = [
     MASSMAIL,
     DISQUALIFIED,
     DESCRIPTION,
+    super::many::TAGS,
 ];
 
 fn first_key(spec: &Spec, r: &Record) -> Val {

@@ -121,7 +121,12 @@ pub fn select(spec: &Spec) -> (sea_query::SelectStatement, Vec<Ty>) {
     }
     let mut tys = vec![Ty::Int, Ty::Int, Ty::Int];
     for f in spec.fields {
-        q.column((t, f.col));
+        if f.in_row() {
+            q.column((t, f.col));
+        } else {
+            // A many-to-many field keeps its place; `many::load` fills it.
+            q.expr(Expr::cust("''"));
+        }
         tys.push(f.input.ty());
     }
     q.from(t);
@@ -139,7 +144,9 @@ pub fn record_of(mut vals: Vec<Val>) -> Record {
 pub async fn get(db: &Db, spec: &Spec, id: i64) -> Result<Option<Record>, sqlx::Error> {
     let (mut q, tys) = select(spec);
     q.and_where(Expr::col((table(spec), "id")).eq(id));
-    Ok(db.fetch_values(&q, &tys).await?.into_iter().next().map(record_of))
+    let mut found: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().take(1).map(record_of).collect();
+    super::many::load(db, spec, &mut found).await?;
+    Ok(found.pop())
 }
 
 /// The columns and values a write sets: every field, the derived columns, the scoping columns.
@@ -148,6 +155,7 @@ fn assignments(spec: &Spec, r: &Record, actor: &Actor) -> Vec<(&'static str, Sim
         .fields
         .iter()
         .zip(r.values.iter().chain(std::iter::repeat(&Val::Null)))
+        .filter(|(f, _)| f.in_row())
         .map(|(f, v)| (f.col, f.stored(v).bind(f.input.ty()).into()))
         .collect();
     for (col, derive) in spec.derived {
@@ -182,6 +190,7 @@ pub async fn insert(
         .values_panic(cols.into_iter().map(|(_, v)| v))
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
+    super::many::write(tx, spec, id, None, r).await?;
     let diff = diff(spec, &Record::default(), r, names);
     let label = spec.kind.label().to_lowercase();
     let title = spec.title_of(r);
@@ -206,6 +215,7 @@ pub async fn update(
     let mut q = Query::update();
     q.table(table(spec)).values(assignments(spec, after, actor)).and_where(Expr::col("id").eq(before.id));
     tx.execute(&q).await?;
+    super::many::write(tx, spec, before.id, Some(before), after).await?;
     history::record(tx, actor, spec.kind.slug(), before.id, Change::Update, "Changed", &d).await?;
     Ok(d)
 }

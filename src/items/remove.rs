@@ -91,14 +91,7 @@ pub async fn delete(tx: &mut Tx, db: &Db, kind: ItemKind, id: i64, actor: &Actor
     let mut files = crate::chat::delete_for(tx, kind, &ids).await?;
     files.extend(crate::files::unlink_all(tx, kind.slug(), &ids).await?);
     crate::reminders::delete_for(tx, kind, &ids).await?;
-    // The CRM's tag links have no foreign key on the object side (one table for four kinds).
-    tx.execute(
-        Query::delete()
-            .from_table("crm_taggings")
-            .and_where(Expr::col("object_type").eq(kind.slug()))
-            .and_where(Expr::col("object_id").is_in(ids.iter().copied())),
-    )
-    .await?;
+    crate::crm::many::delete_tags(tx, kind, &ids).await?;
     for (oid, name) in &fam {
         participants::delete(tx, kind, *oid).await?;
         let mut d = Diff::default();

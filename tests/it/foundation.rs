@@ -80,6 +80,8 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "files" => ids.file,
         segment if ids.crm.contains_key(segment) => ids.crm[segment],
         "reminders" => ids.reminder,
+        // The migration's first currency.
+        "currencies" => 1,
         _ => ids.user,
     };
     concrete(path, id)

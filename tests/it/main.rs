@@ -15,6 +15,7 @@ mod crawler;
 mod crm;
 mod crm_duplicates;
 mod crm_transfer;
+mod crm_forms;
 mod foundation;
 mod golden;
 mod golden_crm;
