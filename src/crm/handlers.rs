@@ -187,6 +187,23 @@ pub async fn pick(
     Ok(views::picker::object_options(&found, &spec.kind.label().to_lowercase()).into_response())
 }
 
+/// The list's department filter choices (empty: the viewer has one department, no filter).
+pub async fn department_filter(state: &AppState, v: &Viewer, spec: &Spec) -> AppResult<Vec<(i64, String)>> {
+    if access::crm_sees_all_departments(v, spec.kind) || v.departments.len() > 1 {
+        departments_for_new(state, v).await
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Whether the list offers "New …": the viewer may create the kind in some department.
+pub async fn can_create(state: &AppState, v: &Viewer, spec: &Spec) -> AppResult<bool> {
+    Ok(departments_for_new(state, v)
+        .await?
+        .iter()
+        .any(|(d, _)| access::can(v, Action::Create, &prospective(spec.kind, *d))))
+}
+
 /// `GET /<kind>`.
 #[handler]
 pub async fn index(
@@ -197,17 +214,13 @@ pub async fn index(
     Query(f): Query<Filter>,
 ) -> AppResult<Response> {
     let spec = kind.0;
+    if spec.kind == ItemKind::Deal {
+        return super::deal_list::index(&state, &viewer, hx, &f).await;
+    }
     let page = list::list(&state.db, &viewer, spec, &f).await?;
     let names = super::choices::names(&state.db, spec, &page.items.iter().collect::<Vec<_>>()).await?;
-    let departments = if access::crm_sees_all_departments(&viewer, spec.kind) || viewer.departments.len() > 1 {
-        departments_for_new(&state, &viewer).await?
-    } else {
-        Vec::new()
-    };
-    let can_create = departments_for_new(&state, &viewer)
-        .await?
-        .iter()
-        .any(|(d, _)| access::can(&viewer, Action::Create, &prospective(spec.kind, *d)));
+    let departments = department_filter(&state, &viewer, spec).await?;
+    let can_create = can_create(&state, &viewer, spec).await?;
     let rows = views::crm::Rows { spec, page: &page, names: &names, filter: &f, departments: &departments, can_create };
     if hx.0 {
         return Ok(views::crm::list(&rows).into_response());

@@ -23,6 +23,9 @@ pub struct Filter {
     pub department: String,
     #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
+    /// The deal list's own filters and order (§12.1, §12.4): `super::deal_list`.
+    #[serde(flatten)]
+    pub deal: super::deal_list::DealFilter,
 }
 
 /// Who a list's rows belong to.
@@ -37,12 +40,11 @@ pub enum Owner {
 
 impl Filter {
     pub fn query(&self, page: u64) -> String {
-        crate::views::ui::query(&[
-            ("q", self.q.clone()),
-            ("owner", self.owner.clone()),
-            ("department", self.department.clone()),
-            ("page", if page > 1 { page.to_string() } else { String::new() }),
-        ])
+        let mut pairs =
+            vec![("q", self.q.clone()), ("owner", self.owner.clone()), ("department", self.department.clone())];
+        pairs.extend(self.deal.pairs());
+        pairs.push(("page", if page > 1 { page.to_string() } else { String::new() }));
+        crate::views::ui::query(&pairs)
     }
 
     /// §3.2: the list shows a user their own rows first, unless they are an administrator, a
@@ -128,6 +130,9 @@ pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> 
     if let Ok(d) = f.department.parse::<i64>() {
         q.and_where(Expr::col((t, "department_id")).eq(d));
     }
+    if spec.kind == crate::access::ItemKind::Deal {
+        super::deal_list::narrow(&f.deal, &mut q);
+    }
     Ok(q)
 }
 
@@ -137,6 +142,10 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
     let (q, tys) = super::repo::select(spec);
     let page = paging::page_number(f.page);
     let mut q = filtered(v, spec, f, q)?;
+    if spec.kind == crate::access::ItemKind::Deal && f.deal.by_next_step() {
+        // §12.1's toggle: the nearest (and overdue) next step first.
+        q.order_by((t, "next_step_date"), Order::Asc);
+    }
     q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
     let records = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
     Ok(Paged::window(records, page))

@@ -8,6 +8,7 @@ pub mod choices;
 pub mod company;
 pub mod convert;
 pub mod deal;
+pub mod deal_list;
 pub mod export;
 pub mod fields;
 pub mod form;
