@@ -153,6 +153,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/leads/:id/convert"),
     ("GET", "/deals/board"),
     ("POST", "/deals/:id/stage"),
+    ("GET", "/deals/:id/work"),
     ("GET", "/deals"),
     ("POST", "/deals"),
     ("GET", "/deals/total"),
@@ -322,6 +323,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
+        .at("/deals/:id/work", get(crate::crm::deal_work::panel))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))
         .at("/payments/pick", get(crm::pick))

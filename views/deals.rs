@@ -219,3 +219,45 @@ pub fn list(v: &Viewer, d: &Deals<'_>) -> Markup {
         }
     })
 }
+
+/// The deal page's panel of its memos and tasks (those the viewer may see), with the buttons that
+/// make a new one linked to the deal. A live region: a memo or task made or changed anywhere
+/// re-fetches it through its permission-checked handler.
+pub fn work(w: &crate::crm::deal_work::Work) -> Markup {
+    use crate::events::names::kind_changed;
+    let url = format!("/deals/{}/work", w.deal);
+    let on = format!("{} {}", kind_changed(crate::access::ItemKind::Memo), kind_changed(crate::access::ItemKind::Task));
+    let id = format!("deal-{}-work", w.deal);
+    Live::new(&id, &url, &on).delay(LIST_DELAY_MS).div("card deal-work", html! {
+        div.card-body.stack {
+            div.page-header {
+                h2 { "Office memos and tasks" }
+                div.page-actions {
+                    a.btn.btn-ghost.btn-sm href=(format!("/memos/new?deal={}", w.deal)) title="Write an office memo about this deal" { (icon("plus")) " Office memo" }
+                    a.btn.btn-ghost.btn-sm href=(format!("/tasks/new?deal={}", w.deal)) title="Make a task for this deal" { (icon("plus")) " Task" }
+                }
+            }
+            @if w.memos.is_empty() && w.tasks.is_empty() {
+                p.muted { "No memos or tasks about this deal yet." }
+            }
+            @if !w.memos.is_empty() {
+                h3.text-small { "Memos" }
+                ul.deal-memos {
+                    @for m in &w.memos {
+                        li { a href=(format!("/memos/{}", m.id)) { (m.name) } " " span.muted { "· " (crate::memos::model::MemoStage::of(&m.stage).label()) } }
+                    }
+                }
+                @if w.more_memos { p.muted.text-small { "The newest " (crate::crm::deal_work::SHOWN) " are shown." } }
+            }
+            @if !w.tasks.is_empty() {
+                h3.text-small { "Tasks" }
+                ul.deal-tasks {
+                    @for t in &w.tasks {
+                        li { a href=(format!("/tasks/{}", t.id)) { (t.name) } " " span.muted { "· " (crate::tasks::model::Stage::of(&t.stage).label()) } }
+                    }
+                }
+                @if w.more_tasks { p.muted.text-small { "The newest " (crate::crm::deal_work::SHOWN) " are shown." } }
+            }
+        }
+    })
+}

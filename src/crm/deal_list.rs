@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::{IntoResponse, Response};
-use sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
+use sea_query::{Expr, ExprTrait, Func, Query, SelectStatement, UnionType};
 use serde::Deserialize;
 
 use super::list::{self, Filter};
@@ -303,17 +303,21 @@ pub async fn extras(db: &Db, v: &Viewer, records: &[Record], today: NaiveDate) -
 
     // 4. Outputs: how many, how many without a contract shipping date, how many past it and not
     // shipped while the deal is at a stage other than "goods shipped".
+    let late = Expr::col(("outputs", "shipping_date"))
+        .lt(today)
+        .and(Expr::col(("outputs", "product_is_shipped")).eq(false))
+        .and(
+            Expr::col(("deal_stages", "goods_shipped"))
+                .eq(false)
+                .or(Expr::col(("deal_stages", "goods_shipped")).is_null()),
+        );
     let outputs: Vec<(i64, i64, i64, i64)> = db
         .fetch_all(
             Query::select()
                 .column(("outputs", "deal_id"))
                 .expr(Expr::col(("outputs", "id")).count())
-                .expr(Expr::cust("SUM(CASE WHEN outputs.shipping_date IS NULL THEN 1 ELSE 0 END)"))
-                .expr(Expr::cust_with_values(
-                    "SUM(CASE WHEN outputs.shipping_date < ? AND NOT outputs.product_is_shipped \
-                     AND NOT COALESCE(deal_stages.goods_shipped, FALSE) THEN 1 ELSE 0 END)",
-                    [today],
-                ))
+                .expr(Func::sum(Expr::case(Expr::col(("outputs", "shipping_date")).is_null(), 1).finally(0)))
+                .expr(Func::sum(Expr::case(late, 1).finally(0)))
                 .from("outputs")
                 .inner_join(T, Expr::col((T, "id")).equals(("outputs", "deal_id")))
                 .left_join("deal_stages", Expr::col(("deal_stages", "id")).equals((T, "stage_id")))

@@ -261,7 +261,12 @@ pub async fn show(
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, nav(spec), hx).await?;
     let can_add_deal = access::can(&viewer, Action::Create, &prospective(ItemKind::Deal, r.department_id));
-    let page = views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal };
+    let extra = match spec.kind {
+        ItemKind::Deal => Some(views::deals::work(&super::deal_work::work(&state.db, &viewer, id).await?)),
+        _ => None,
+    };
+    let page =
+        views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal, extra };
     Ok(views::crm::show(&cx, &page, &panels).into_response())
 }
 

@@ -9,6 +9,7 @@ pub mod company;
 pub mod convert;
 pub mod deal;
 pub mod deal_list;
+pub mod deal_work;
 pub mod export;
 pub mod fields;
 pub mod form;

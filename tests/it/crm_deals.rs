@@ -358,3 +358,141 @@ async fn a_new_deals_next_step_is_bold_until_its_owner_saves_it() {
     assert!(!bold(&list), "the owner saved it");
     assert!(list.text(&format!("#deal-{bravo}")).contains("Send the offer"));
 }
+
+/// §12.5 and the Tasks section: from a deal's page a manager makes a memo or a task linked to the
+/// deal; its page shows "View deal" (to those who may view the deal); the deal page lists the
+/// memos and tasks each viewer may see; a deal one may not see cannot be linked.
+#[tokio::test]
+async fn memos_and_tasks_made_from_a_deal_link_back_to_it_and_are_listed_on_its_page() {
+    use crate::helpers::items::create;
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let (mark_id, garry_id) = (app.user_id("Mark.Manager.Sales").await, app.user_id("Garry.Chief").await);
+    let x = fixture(&app, sales, mark_id, garry_id).await;
+    let alpha = x.d[0];
+    let deal_url = format!("/deals/{alpha}");
+    let work = format!("#deal-{alpha}-work");
+    let (helen_id, eve_id) = (app.uid("Helen.Head.Sales").await, app.uid("Eve.Manager.Export").await);
+    let mark = app.login_as("Mark.Manager.Sales").await;
+
+    let page = mark.get(&deal_url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.text(&format!("{work} p.muted")), "No memos or tasks about this deal yet.");
+    assert!(page.exists(&format!("{work} a[href='/memos/new?deal={alpha}']")), "Office memo +");
+    assert!(page.exists(&format!("{work} a[href='/tasks/new?deal={alpha}']")), "Task +");
+    assert_eq!(page.attr(&work, "data-live").as_deref(), Some(format!("/deals/{alpha}/work").as_str()));
+
+    // The memo form carries the deal; the memo made from it shows "View deal".
+    let form = mark.get(&format!("/memos/new?deal={alpha}")).await;
+    assert_eq!(form.status, 200);
+    assert_eq!(form.attr("input[name=deal_id]", "value"), Some(alpha.to_string()));
+    let memo = create(
+        &mark,
+        "/memos",
+        &[
+            ("name", "Discount for Alpha?"),
+            ("recipient_id", &helen_id),
+            ("subscribers", &eve_id),
+            ("deal_id", &alpha.to_string()),
+        ],
+    )
+    .await;
+    let memo_page = mark.get(&format!("/memos/{memo}")).await;
+    assert_eq!(memo_page.attr("a.view-deal", "href").as_deref(), Some(deal_url.as_str()));
+    assert_eq!(memo_page.text("a.view-deal"), "View deal");
+    let helen = app.login_as("Helen.Head.Sales").await;
+    assert!(helen.get(&format!("/memos/{memo}")).await.exists("a.view-deal"), "the recipient may view the deal");
+    let eve = app.login_as("Eve.Manager.Export").await;
+    let eve_memo = eve.get(&format!("/memos/{memo}")).await;
+    assert_eq!(eve_memo.status, 200, "a subscriber sees the memo");
+    assert!(!eve_memo.exists("a.view-deal"), "…but not a button to a deal of another department");
+
+    // A task from the deal.
+    let task = create(
+        &mark,
+        "/tasks",
+        &[("name", "Prepare the Alpha offer"), ("responsible", &mark_id.to_string()), ("deal_id", &alpha.to_string())],
+    )
+    .await;
+    assert_eq!(
+        mark.get(&format!("/tasks/{task}")).await.attr("a.view-deal", "href").as_deref(),
+        Some(deal_url.as_str())
+    );
+
+    // The deal page lists them; a memo Mark is not in is not listed for him, but is for its people.
+    let hidden = create(
+        &helen,
+        "/memos",
+        &[
+            ("name", "Between Helen and Garry"),
+            ("recipient_id", &garry_id.to_string()),
+            ("deal_id", &alpha.to_string()),
+        ],
+    )
+    .await;
+    let page = mark.get(&deal_url).await;
+    assert_eq!(page.texts(&format!("{work} ul.deal-memos a")), ["Discount for Alpha?"]);
+    assert_eq!(page.texts(&format!("{work} ul.deal-tasks a")), ["Prepare the Alpha offer"]);
+    let helens = helen.get(&format!("{deal_url}/work")).await;
+    assert!(helens.is_fragment());
+    assert_eq!(helens.texts(&format!("{work} ul.deal-memos a")), ["Between Helen and Garry", "Discount for Alpha?"]);
+    assert_eq!(helens.attr(&format!("{work} ul.deal-memos a"), "href"), Some(format!("/memos/{hidden}")));
+    // The panel follows the deal's access rules: Eve may not open it.
+    assert_eq!(eve.get(&format!("{deal_url}/work")).await.status, 404);
+
+    // A deal one may not see cannot be linked: the form says so and nothing is written.
+    let memos_before = app.count("memos", sea_query::Condition::all()).await;
+    let refused = eve
+        .post_form("/memos", &[("name", "Sneaky"), ("recipient_id", &helen_id), ("deal_id", &alpha.to_string())])
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("That deal does not exist or is not yours to see."));
+    let refused_task =
+        eve.post_form("/tasks", &[("name", "Sneaky task"), ("responsible", &eve_id), ("deal_id", "999999")]).await;
+    assert_eq!(refused_task.status, 422);
+    assert_eq!(app.count("memos", sea_query::Condition::all()).await, memos_before);
+    assert_eq!(eve.get(&format!("/memos/new?deal={alpha}")).await.status, 404);
+    // The deal's history tells what was made from it.
+    let history = mark.get(&format!("{deal_url}/history")).await;
+    assert!(history.body.contains("Memo “Discount for Alpha?” made from this deal"), "{}", history.body);
+}
+
+/// In Chromium: the deal page's list of memos and tasks follows a memo another user makes for the
+/// deal, without a reload.
+#[tokio::test]
+async fn in_the_browser_a_memo_made_for_a_deal_appears_on_its_open_page() {
+    use std::time::Duration;
+
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+    use crate::helpers::items::create;
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let (mark_id, garry_id) = (app.user_id("Mark.Manager.Sales").await, app.user_id("Garry.Chief").await);
+    let x = fixture(&app, sales, mark_id, garry_id).await;
+    let alpha = x.d[0];
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    b.goto(&format!("{}/deals/{alpha}", app.base)).await;
+    b.wait_live().await;
+    b.js("window.__notReloaded = true; return true").await;
+    b.shot("deal-page-before").await;
+
+    let helen = app.login_as("Helen.Head.Sales").await;
+    create(
+        &helen,
+        "/memos",
+        &[("name", "Alpha needs a visit"), ("recipient_id", &mark_id.to_string()), ("deal_id", &alpha.to_string())],
+    )
+    .await;
+    b.wait_text(&format!("#deal-{alpha}-work ul.deal-memos"), Duration::from_secs(5), |t| {
+        t.contains("Alpha needs a visit")
+    })
+    .await;
+    assert_eq!(b.js("return window.__notReloaded === true").await, serde_json::Value::Bool(true), "the page reloaded");
+    b.shot("deal-page-after").await;
+    // The list page too, as a person sees it.
+    b.goto(&format!("{}/deals?owner=all", app.base)).await;
+    b.shot("deal-list").await;
+    b.close().await;
+}
