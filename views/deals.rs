@@ -147,8 +147,7 @@ pub fn list(v: &Viewer, d: &Deals<'_>) -> Markup {
     let (spec, f) = (r.spec, r.filter);
     let person = shows_person(v, f);
     let show = |row: &Record, col: &str| {
-        let field = spec.field(col).expect("a deal field");
-        field.show(row.get(spec, col), &|to, id| r.names.of(to, id))
+        spec.field(col).map(|field| field.show(row.get(spec, col), &|to, id| r.names.of(to, id))).unwrap_or_default()
     };
     let user = |id: i64| r.names.of(RefTo::User, id).unwrap_or_else(|| "(former user)".into());
     Live::new("deal-list", &url(f, r.page.page), &crate::events::names::kind_changed(spec.kind)).delay(LIST_DELAY_MS).div("", html! {

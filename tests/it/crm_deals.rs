@@ -476,7 +476,7 @@ async fn in_the_browser_a_memo_made_for_a_deal_appears_on_its_open_page() {
     b.goto(&format!("{}/deals/{alpha}", app.base)).await;
     b.wait_live().await;
     b.js("window.__notReloaded = true; return true").await;
-    b.shot("deal-page-before").await;
+    b.shot("deal-page-before.png").await;
 
     let helen = app.login_as("Helen.Head.Sales").await;
     create(
@@ -490,9 +490,9 @@ async fn in_the_browser_a_memo_made_for_a_deal_appears_on_its_open_page() {
     })
     .await;
     assert_eq!(b.js("return window.__notReloaded === true").await, serde_json::Value::Bool(true), "the page reloaded");
-    b.shot("deal-page-after").await;
+    b.shot("deal-page-after.png").await;
     // The list page too, as a person sees it.
     b.goto(&format!("{}/deals?owner=all", app.base)).await;
-    b.shot("deal-list").await;
+    b.shot("deal-list.png").await;
     b.close().await;
 }
