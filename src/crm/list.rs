@@ -143,10 +143,13 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
     let page = paging::page_number(f.page);
     let mut q = filtered(v, spec, f, q)?;
     if spec.kind == crate::access::ItemKind::Deal && f.deal.by_next_step() {
-        // §12.1's toggle: the nearest (and overdue) next step first.
-        q.order_by((t, "next_step_date"), Order::Asc);
+        // §12.1's toggle: the nearest (and overdue) next step first; ties in the order of the index
+        // (`ix_deals_department_step` ends with the row id), so it is walked without a sort.
+        q.order_by((t, "next_step_date"), Order::Asc).order_by((t, "id"), Order::Asc);
+    } else {
+        q.order_by((t, "id"), Order::Desc);
     }
-    q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
+    q.limit(paging::WINDOW).offset(paging::offset(page));
     let records = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
     Ok(Paged::window(records, page))
 }
