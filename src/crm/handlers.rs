@@ -180,7 +180,9 @@ pub async fn pick(
     Query(f): Query<Filter>,
 ) -> AppResult<Response> {
     let spec = kind.0;
-    let filter = Filter { q: f.q.chars().take(100).collect(), owner: "all".into(), ..Filter::default() };
+    // A picker offers closed deals too (a payment may be for one); the list's default is active ones.
+    let deal = super::deal_list::DealFilter { active: "all".into(), ..Default::default() };
+    let filter = Filter { q: f.q.chars().take(100).collect(), owner: "all".into(), deal, ..Filter::default() };
     let page = list::list(&state.db, &viewer, spec, &filter).await?;
     let found: Vec<(i64, String, String)> =
         page.items.iter().take(20).map(|r| (r.id, spec.title_of(r), r.get(spec, "email").text().to_string())).collect();

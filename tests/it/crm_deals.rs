@@ -259,6 +259,8 @@ async fn the_deal_list_sorts_filters_and_marks_its_rows() {
     assert_eq!(ids(&mark.get("/deals?relevant=no&active=all").await), [charlie]);
     assert_eq!(ids(&mark.get("/deals?created_to=2026-01-31&active=all").await), [alpha]);
     assert_eq!(ids(&mark.get("/deals?created_from=2026-02-01").await), [echo, bravo]);
+    // An object picker still offers closed deals (a payment may be for one).
+    assert!(mark.get("/deals/pick?q=Delta").await.body.contains("Delta"));
     // Nonsense values filter nothing rather than failing.
     assert_eq!(ids(&mark.get("/deals?stage=x&product=%27&created_from=never").await), [echo, bravo, alpha]);
     // Another manager's view: none of Mark's deals in his department list (Eve is in Export).
