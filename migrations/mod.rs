@@ -10,6 +10,7 @@ mod m0003_time_zone;
 mod m0004_home;
 mod m0005_crm;
 mod m0006_departments_served;
+mod m0008_deal_work;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -84,6 +85,7 @@ const MIGRATIONS: &[Migration] = &[
     (4, "home", m0004_home::statements),
     (5, "crm", m0005_crm::statements),
     (6, "departments_served", m0006_departments_served::statements),
+    (8, "deal_work", m0008_deal_work::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -164,6 +164,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/leads/:id/convert"),
     ("GET", "/deals/board"),
     ("POST", "/deals/:id/stage"),
+    ("GET", "/deals/:id/work"),
     ("GET", "/deals"),
     ("POST", "/deals"),
     ("GET", "/deals/total"),
@@ -361,6 +362,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/:id/outputs/:line/edit", get(crate::crm::lines::edit))
         .at("/deals/:id/outputs/:line", post(crate::crm::lines::update))
         .at("/deals/:id/outputs/:line/delete", post(crate::crm::lines::delete))
+        .at("/deals/:id/work", get(crate::crm::deal_work::panel))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))
         .at("/payments/pick", get(crm::pick))

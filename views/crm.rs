@@ -178,18 +178,17 @@ pub struct Page<'a> {
     pub can_add_deal: bool,
     /// A deal's line items and payments (`views::crm_lines::section`).
     pub lines: Option<Markup>,
+    /// A part below the fields a kind adds (a deal: its memos and tasks).
+    pub extra: Option<Markup>,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
     let v = cx.viewer;
     let (it, spec, r) = (p.item, p.spec, p.record);
     let acts = Actions { edit: it.can(v, Action::Edit), delete: it.can(v, Action::Delete), copy: None };
-    page(
-        cx,
-        &it.title,
+    let region = items::live_region(
+        it,
         html! {
-            div.item-layout {
-                (items::live_region(it, html! {
                     div.page-header {
                         div { h1.page-title { (it.title) } p.page-subtitle { (spec.kind.label()) " · ID " (r.id) } }
                         div.page-actions {
@@ -227,7 +226,14 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                         }
                     } }
                     @if let Some(lines) = &p.lines { (lines) }
-                }))
+        },
+    );
+    page(
+        cx,
+        &it.title,
+        html! {
+            div.item-layout {
+                @if let Some(extra) = &p.extra { div.stack { (region) (extra) } } @else { (region) }
                 aside.item-side.stack { (items::side_panels(it, panels, &v.csrf)) }
             }
         },

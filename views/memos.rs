@@ -120,6 +120,8 @@ pub struct Page<'a> {
     pub task: Option<&'a Task>,
     pub project: Option<(i64, String)>,
     pub today: NaiveDate,
+    /// The deal it was made from, if the viewer may view it.
+    pub deal: Option<(i64, String)>,
 }
 
 fn stage_controls(m: &Memo, csrf: &str) -> Markup {
@@ -154,7 +156,12 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             h1.page-title { (m.name) " " (status_badge(m)) }
                             p.page-subtitle { "Memo · ID " (m.id) @if m.locked() { " · " (icon("lock")) " locked after review" } }
                         }
-                        div.page-actions { (items::actions(it, &acts)) }
+                        div.page-actions {
+                            @if let Some((deal, name)) = &p.deal {
+                                a.btn.btn-ghost.view-deal href=(paths::item(ItemKind::Deal, *deal)) title=(format!("The deal “{name}”")) { "View deal" }
+                            }
+                            (items::actions(it, &acts))
+                        }
                     }
                     @if m.draft { div.flash.flash-info role="note" { span { "A draft: only you (and administrators) can see it, and nobody has been notified. Edit it and untick Draft to send it." } } }
                     div.stack {
@@ -217,6 +224,11 @@ pub fn form(
                 (ui::form_errors(errs))
                 form.form method="post" action=(action) enctype="multipart/form-data" {
                     (ui::csrf(&cx.viewer.csrf))
+                    @if !f.deal_id.is_empty() {
+                        input type="hidden" name="deal_id" value=(f.deal_id);
+                        p.muted { "About the deal " a href=(format!("/deals/{}", f.deal_id)) { "#" (f.deal_id) } ": the memo will show a “View deal” button." }
+                        @if let Some(e) = errs.get("deal_id") { p.field-error { (e) } }
+                    }
                     (Field::new("name", "Memo title", &f.name, errs).required())
                     @if !shared {
                         label.check { input type="checkbox" name="draft" value="on" checked[f.is_draft()]; " Draft — only you can see it; nobody is notified" }

@@ -148,6 +148,8 @@ pub struct Page<'a> {
     pub project: Option<(i64, String)>,
     pub memo: Option<(i64, String)>,
     pub today: NaiveDate,
+    /// The deal it was made from, if the viewer may view it.
+    pub deal: Option<(i64, String)>,
 }
 
 fn stage_buttons(p: &Page<'_>, csrf: &str) -> Markup {
@@ -226,7 +228,12 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             h1.page-title { (t.name) @if t.team { " " span.pill.pill-team { "Team task" } } }
                             p.page-subtitle { @if t.is_subtask() { "Subtask" } @else { "Task" } " · ID " (t.id) }
                         }
-                        div.page-actions { (items::actions(it, &acts)) }
+                        div.page-actions {
+                            @if let Some((deal, name)) = &p.deal {
+                                a.btn.btn-ghost.view-deal href=(paths::item(ItemKind::Deal, *deal)) title=(format!("The deal “{name}”")) { "View deal" }
+                            }
+                            (items::actions(it, &acts))
+                        }
                     }
                     @if t.team && responsible_here && t.active {
                         div.flash.flash-info role="note" {
@@ -300,6 +307,11 @@ pub fn form(cx: &PageCx<'_>, fc: &FormCx<'_>, f: &WorkForm, errs: &FormErrors) -
                     (ui::csrf(&cx.viewer.csrf))
                     input type="hidden" name="parent_id" value=(f.parent_id);
                     input type="hidden" name="memo_id" value=(f.memo_id);
+                    @if !f.deal_id.is_empty() {
+                        input type="hidden" name="deal_id" value=(f.deal_id);
+                        p.muted { "For the deal " a href=(format!("/deals/{}", f.deal_id)) { "#" (f.deal_id) } ": the task will show a “View deal” button." }
+                        @if let Some(e) = errs.get("deal_id") { p.field-error { (e) } }
+                    }
                     (items::work_fields(f, errs, fc.users, fc.parent_name.is_some() || (matches!(fc.mode, Mode::Edit(_)) && !f.parent_id.is_empty())))
                     @if fc.parent_name.is_none() {
                         (ui::select("project_id", "Project", &f.project_id, &projects, errs))

@@ -180,11 +180,30 @@ pub async fn pick(
     Query(f): Query<Filter>,
 ) -> AppResult<Response> {
     let spec = kind.0;
-    let filter = Filter { q: f.q.chars().take(100).collect(), owner: "all".into(), ..Filter::default() };
+    // A picker offers closed deals too (a payment may be for one); the list's default is active ones.
+    let deal = super::deal_list::DealFilter { active: "all".into(), ..Default::default() };
+    let filter = Filter { q: f.q.chars().take(100).collect(), owner: "all".into(), deal, ..Filter::default() };
     let page = list::list(&state.db, &viewer, spec, &filter).await?;
     let found: Vec<(i64, String, String)> =
         page.items.iter().take(20).map(|r| (r.id, spec.title_of(r), r.get(spec, "email").text().to_string())).collect();
     Ok(views::picker::object_options(&found, &spec.kind.label().to_lowercase()).into_response())
+}
+
+/// The list's department filter choices (empty: the viewer has one department, no filter).
+pub async fn department_filter(state: &AppState, v: &Viewer, spec: &Spec) -> AppResult<Vec<(i64, String)>> {
+    if access::crm_sees_all_departments(v, spec.kind) || v.departments.len() > 1 {
+        departments_for_new(state, v).await
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Whether the list offers "New …": the viewer may create the kind in some department.
+pub async fn can_create(state: &AppState, v: &Viewer, spec: &Spec) -> AppResult<bool> {
+    Ok(departments_for_new(state, v)
+        .await?
+        .iter()
+        .any(|(d, _)| access::can(v, Action::Create, &prospective(spec.kind, *d))))
 }
 
 /// `GET /<kind>`.
@@ -197,17 +216,13 @@ pub async fn index(
     Query(f): Query<Filter>,
 ) -> AppResult<Response> {
     let spec = kind.0;
+    if spec.kind == ItemKind::Deal {
+        return super::deal_list::index(&state, &viewer, hx, &f).await;
+    }
     let page = list::list(&state.db, &viewer, spec, &f).await?;
     let names = super::choices::names(&state.db, spec, &page.items.iter().collect::<Vec<_>>()).await?;
-    let departments = if access::crm_sees_all_departments(&viewer, spec.kind) || viewer.departments.len() > 1 {
-        departments_for_new(&state, &viewer).await?
-    } else {
-        Vec::new()
-    };
-    let can_create = departments_for_new(&state, &viewer)
-        .await?
-        .iter()
-        .any(|(d, _)| access::can(&viewer, Action::Create, &prospective(spec.kind, *d)));
+    let departments = department_filter(&state, &viewer, spec).await?;
+    let can_create = can_create(&state, &viewer, spec).await?;
     let select = spec.kind == ItemKind::Company && access::may_transfer_owners(&viewer);
     let tags = match spec.field(super::many::TAGS.col) {
         Some(_) => super::many::filter_tags(&state.db, &viewer, spec.kind).await?,
@@ -269,8 +284,20 @@ pub async fn show(
         }
         _ => None,
     };
-    let page =
-        views::crm::Page { spec, item: &it, record: &r, names: &names, department: &department, can_add_deal, lines };
+    let extra = match spec.kind {
+        ItemKind::Deal => Some(views::deals::work(&super::deal_work::work(&state.db, &viewer, id).await?)),
+        _ => None,
+    };
+    let page = views::crm::Page {
+        spec,
+        item: &it,
+        record: &r,
+        names: &names,
+        department: &department,
+        can_add_deal,
+        lines,
+        extra,
+    };
     Ok(views::crm::show(&cx, &page, &panels).into_response())
 }
 

@@ -29,6 +29,9 @@ pub struct Filter {
     /// "1" after a duplicate was merged away (§11.1): the list says so once (not kept in `query`).
     #[serde(default)]
     pub merged: String,
+    /// The deal list's own filters and order (§12.1, §12.4): `super::deal_list`.
+    #[serde(flatten)]
+    pub deal: super::deal_list::DealFilter,
 }
 
 /// Who a list's rows belong to.
@@ -43,13 +46,15 @@ pub enum Owner {
 
 impl Filter {
     pub fn query(&self, page: u64) -> String {
-        crate::views::ui::query(&[
+        let mut pairs = vec![
             ("q", self.q.clone()),
             ("owner", self.owner.clone()),
             ("department", self.department.clone()),
             ("tag", self.tag.clone()),
-            ("page", if page > 1 { page.to_string() } else { String::new() }),
-        ])
+        ];
+        pairs.extend(self.deal.pairs());
+        pairs.push(("page", if page > 1 { page.to_string() } else { String::new() }));
+        crate::views::ui::query(&pairs)
     }
 
     /// §3.2: the list shows a user their own rows first, unless they are an administrator, a
@@ -145,6 +150,9 @@ pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> 
             .to_owned();
         q.and_where(Expr::col((spec.kind.info().table, "id")).in_subquery(tagged));
     }
+    if spec.kind == crate::access::ItemKind::Deal {
+        super::deal_list::narrow(&f.deal, &mut q);
+    }
     Ok(q)
 }
 
@@ -154,7 +162,14 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
     let (q, tys) = super::repo::select(spec);
     let page = paging::page_number(f.page);
     let mut q = filtered(v, spec, f, q)?;
-    q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
+    if spec.kind == crate::access::ItemKind::Deal && f.deal.by_next_step() {
+        // §12.1's toggle: the nearest (and overdue) next step first; ties in the order of the index
+        // (`ix_deals_department_step` ends with the row id), so it is walked without a sort.
+        q.order_by((t, "next_step_date"), Order::Asc).order_by((t, "id"), Order::Asc);
+    } else {
+        q.order_by((t, "id"), Order::Desc);
+    }
+    q.limit(paging::WINDOW).offset(paging::offset(page));
     let mut records: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
     super::many::load(db, spec, &mut records).await?;
     Ok(Paged::window(records, page))

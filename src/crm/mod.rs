@@ -9,6 +9,8 @@ pub mod company;
 pub mod convert;
 pub mod currencies;
 pub mod deal;
+pub mod deal_list;
+pub mod deal_work;
 pub mod duplicates;
 pub mod export;
 pub mod fields;

@@ -27,6 +27,8 @@ pub struct Memos;
 pub struct Checked {
     input: MemoInput,
     names: HashMap<i64, String>,
+    /// The deal a new memo is made from.
+    deal: Option<i64>,
 }
 
 /// What the recipient and subscribers of a memo just shared (or those newly added to one) hear.
@@ -39,7 +41,7 @@ fn shared_notices(memo: &ItemRef) -> [(PRole, String); 2] {
 
 async fn validate(state: &AppState, everyone: &[i64], f: &MemoForm) -> AppResult<Result<Checked, FormErrors>> {
     let (users, names) = crate::users::repo::pickable(&state.db, everyone).await?;
-    Ok(f.validate(&users).map(|input| Checked { input, names }))
+    Ok(f.validate(&users).map(|input| Checked { input, names, deal: None }))
 }
 
 impl ItemFlow for Memos {
@@ -147,11 +149,22 @@ impl CreateFlow for Memos {
     type New = Checked;
 
     async fn validate_new(cx: &Cx<'_>, f: &MemoForm) -> AppResult<Result<Checked, FormErrors>> {
-        validate(cx.state, &[], f).await
+        let deal = crate::crm::deal_work::check(&cx.state.db, cx.viewer, &f.deal_id).await?;
+        Ok(match (validate(cx.state, &[], f).await?, deal) {
+            (Ok(c), Ok(deal)) => Ok(Checked { deal: deal.map(|(id, _)| id), ..c }),
+            (Err(mut errs), Err(more)) => {
+                errs.0.extend(more.0);
+                Err(errs)
+            }
+            (Err(errs), _) | (_, Err(errs)) => Err(errs),
+        })
     }
 
     async fn insert(tx: &mut Tx, cx: &Cx<'_>, c: &Checked) -> AppResult<ItemRef> {
         let id = repo::insert(tx, &c.input, cx.viewer.id, &cx.actor, &c.names).await?;
+        if let Some(deal) = c.deal {
+            crate::crm::deal_work::link(tx, ItemKind::Memo, id, &c.input.name, deal, &cx.actor).await?;
+        }
         let parts = repo::parts_of(cx.viewer.id, &c.input);
         Ok(ItemRef { draft: c.input.draft, ..flow::created(ItemKind::Memo, id, &c.input.name, parts) })
     }

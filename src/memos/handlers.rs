@@ -78,6 +78,8 @@ pub async fn task_button(state: Data<&AppState>, viewer: Viewer, Path(id): Path<
 #[derive(Deserialize, Default)]
 pub struct NewQuery {
     pub copy: Option<i64>,
+    /// "Office memo +" on a deal's page.
+    pub deal: Option<i64>,
 }
 
 pub(super) async fn render_form(
@@ -113,6 +115,13 @@ pub async fn new(
         }
         None => MemoForm::default(),
     };
+    let f = match n.deal {
+        Some(deal) => {
+            let d = items::load(&state.db, &viewer, ItemKind::Deal, deal, Action::View).await?;
+            MemoForm { deal_id: deal.to_string(), name: format!("Deal “{}”", d.title), ..f }
+        }
+        None => f,
+    };
     Ok(render_form(&state, &viewer, hx, None, &f, &FormErrors::default(), false).await?.into_response())
 }
 
@@ -127,9 +136,11 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         Some(p) => items::title(&state.db, ItemKind::Project, p).await?.map(|n| (p, n)),
         None => None,
     };
+    let deal = crate::crm::deal_work::deal_for(&state.db, &viewer, ItemKind::Memo, id).await?;
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Memos, hx).await?;
     let page = views::memos::Page {
+        deal,
         item: &it,
         memo: &m,
         names: &names,

@@ -105,6 +105,9 @@ impl Memo {
 pub struct MemoForm {
     #[serde(default)]
     pub name: String,
+    /// The deal a new memo is made from ("Office memo +" on a deal page): `crm::deal_work`.
+    #[serde(default)]
+    pub deal_id: String,
     /// The Draft checkbox ("on" when ticked).
     #[serde(default)]
     pub draft: Option<String>,
@@ -141,6 +144,7 @@ impl MemoForm {
             description: m.description.clone(),
             subscribers: subscribers.iter().map(|s| s.to_string()).collect(),
             held: Vec::new(),
+            deal_id: String::new(),
         }
     }
 

@@ -68,6 +68,8 @@ pub struct NewTask {
     checked: Checked,
     ctx: Context,
     co_owner: Option<i64>,
+    /// The deal it is made from.
+    deal: Option<i64>,
 }
 
 /// What a new task is made in or from, loaded with the access that needs.
@@ -272,6 +274,10 @@ impl CreateFlow for Tasks {
         let parent_id = id_of(&f.parent_id);
         let project_id = if parent_id.is_some() { None } else { id_of(&f.project_id) };
         let ctx = context(state, v, parent_id, project_id, id_of(&f.memo_id)).await?;
+        let deal = match crate::crm::deal_work::check(&state.db, v, &f.deal_id).await? {
+            Ok(d) => d.map(|(id, _)| id),
+            Err(errs) => return Ok(Err(errs)),
+        };
         let today = crate::time::today();
         let rules = Rules { today, users: &[], before: None, subtask: ctx.parent.is_some(), need_responsible: true };
         let Checked { mut input, names } = match check(state, &[], f, rules).await? {
@@ -296,12 +302,15 @@ impl CreateFlow for Tasks {
         if parent.is_some() && input.responsible == [v.id] && input.stage == Stage::Pending {
             input.stage = Stage::InProgress;
         }
-        Ok(Ok(NewTask { checked: Checked { input, names }, ctx, co_owner }))
+        Ok(Ok(NewTask { checked: Checked { input, names }, ctx, co_owner, deal }))
     }
 
     async fn insert(tx: &mut Tx, cx: &Cx<'_>, new: &NewTask) -> AppResult<ItemRef> {
         let (input, owner) = (&new.checked.input, cx.viewer.id);
         let id = repo::insert(tx, input, owner, new.co_owner, &cx.actor, &new.checked.names).await?;
+        if let Some(deal) = new.deal {
+            crate::crm::deal_work::link(tx, ItemKind::Task, id, &input.name, deal, &cx.actor).await?;
+        }
         let subtask = new.ctx.parent.is_some();
         Ok(ItemRef {
             team: !subtask && input.responsible.len() > 1,

@@ -52,6 +52,8 @@ pub struct NewQuery {
     pub project: Option<i64>,
     pub memo: Option<i64>,
     pub copy: Option<i64>,
+    /// "Task +" on a deal's page.
+    pub deal: Option<i64>,
 }
 
 pub(super) async fn render_form(
@@ -133,6 +135,11 @@ pub async fn new(
     if let Some(m) = &ctx.memo {
         crate::memos::flow::fill_from(&state.db, m, viewer.id, &mut f).await?;
     }
+    if let Some(deal) = n.deal {
+        let d = items::load(&state.db, &viewer, ItemKind::Deal, deal, Action::View).await?;
+        f.deal_id = deal.to_string();
+        f.name = format!("Deal “{}”", d.title);
+    }
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
 }
 
@@ -169,9 +176,11 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
             break;
         }
     }
+    let deal = crate::crm::deal_work::deal_for(&state.db, &viewer, ItemKind::Task, id).await?;
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Tasks, hx).await?;
     let page = views::tasks::Page {
+        deal,
         item: &it,
         task: &t,
         subtasks: &subtasks,

@@ -233,6 +233,9 @@ pub struct WorkForm {
     /// The memo this task or project is created from.
     #[serde(default)]
     pub memo_id: String,
+    /// The deal a new task is made from ("Task +" on a deal page): `crm::deal_work`.
+    #[serde(default)]
+    pub deal_id: String,
     /// Attachments of the memo to link (ids).
     #[serde(default)]
     pub memo_files: Vec<String>,
