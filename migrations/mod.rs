@@ -10,6 +10,7 @@ mod m0003_time_zone;
 mod m0004_home;
 mod m0005_crm;
 mod m0006_departments_served;
+mod m0009_imports;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -83,6 +84,7 @@ const MIGRATIONS: &[Migration] = &[
     (4, "home", m0004_home::statements),
     (5, "crm", m0005_crm::statements),
     (6, "departments_served", m0006_departments_served::statements),
+    (9, "imports", m0009_imports::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -109,6 +109,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/companies/total"),
     ("GET", "/companies/pick"),
     ("GET", "/companies/export"),
+    ("GET", "/companies/import"),
+    ("POST", "/companies/import"),
     ("GET", "/companies/new"),
     ("GET", "/companies/:id"),
     ("POST", "/companies/:id"),
@@ -124,6 +126,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/contacts/total"),
     ("GET", "/contacts/pick"),
     ("GET", "/contacts/export"),
+    ("GET", "/contacts/import"),
+    ("POST", "/contacts/import"),
     ("GET", "/contacts/new"),
     ("GET", "/contacts/:id"),
     ("POST", "/contacts/:id"),
@@ -139,6 +143,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/leads/total"),
     ("GET", "/leads/pick"),
     ("GET", "/leads/export"),
+    ("GET", "/leads/import"),
+    ("POST", "/leads/import"),
     ("GET", "/leads/new"),
     ("GET", "/leads/:id"),
     ("POST", "/leads/:id"),
@@ -158,6 +164,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/total"),
     ("GET", "/deals/pick"),
     ("GET", "/deals/export"),
+    ("GET", "/imports/:id"),
+    ("GET", "/imports/:id/progress"),
+    ("POST", "/imports/:id/confirm"),
+    ("POST", "/imports/:id/cancel"),
     ("GET", "/deals/new"),
     ("GET", "/deals/:id"),
     ("POST", "/deals/:id"),
@@ -302,6 +312,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/companies/total", get(crm::total))
         .at("/companies/pick", get(crm::pick))
         .at("/companies/export", get(crate::crm::export::export))
+        .at("/companies/import", get(crate::crm::import::handlers::form).post(crate::crm::import::handlers::upload))
         .at("/companies/new", get(crm::new))
         .at("/companies/:id", get(crm::show).post(crm::update))
         .at("/companies/:id/edit", get(crm::edit))
@@ -309,6 +320,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/contacts/total", get(crm::total))
         .at("/contacts/pick", get(crm::pick))
         .at("/contacts/export", get(crate::crm::export::export))
+        .at("/contacts/import", get(crate::crm::import::handlers::form).post(crate::crm::import::handlers::upload))
         .at("/contacts/new", get(crm::new))
         .at("/contacts/:id", get(crm::show).post(crm::update))
         .at("/contacts/:id/edit", get(crm::edit))
@@ -316,11 +328,16 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/total", get(crm::total))
         .at("/leads/pick", get(crm::pick))
         .at("/leads/export", get(crate::crm::export::export))
+        .at("/leads/import", get(crate::crm::import::handlers::form).post(crate::crm::import::handlers::upload))
         .at("/leads/new", get(crm::new))
         .at("/leads/:id", get(crm::show).post(crm::update))
         .at("/leads/:id/edit", get(crm::edit))
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
+        .at("/imports/:id", get(crate::crm::import::handlers::show))
+        .at("/imports/:id/progress", get(crate::crm::import::handlers::progress))
+        .at("/imports/:id/confirm", post(crate::crm::import::handlers::confirm))
+        .at("/imports/:id/cancel", post(crate::crm::import::handlers::cancel))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))

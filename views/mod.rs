@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod chat;
 pub mod crm;
+pub mod crm_import;
 pub mod departments;
 pub mod errors;
 pub mod history;

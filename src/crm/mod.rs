@@ -12,6 +12,7 @@ pub mod export;
 pub mod fields;
 pub mod form;
 pub mod handlers;
+pub mod import;
 pub mod list;
 pub mod money;
 pub mod person;
