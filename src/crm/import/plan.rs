@@ -318,6 +318,9 @@ pub async fn plan(
                 Input::Choice(options) => {
                     let t = text_of(cell, false);
                     if t.is_empty() {
+                        // A column that is there but empty: no choice (the default is for a
+                        // sheet without the column).
+                        r.set(spec, f.col, f.stored(&Val::Null));
                         continue;
                     }
                     match options
