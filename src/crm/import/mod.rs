@@ -13,7 +13,7 @@
 pub mod handlers;
 pub mod plan;
 
-use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Order, Query};
 use serde::Deserialize;
 
 use self::plan::{Planned, Skip};
@@ -186,30 +186,37 @@ async fn write(
     let refs: Vec<&crate::crm::repo::Record> = planned.iter().map(|(_, r, _)| r).collect();
     let names = crate::crm::choices::names(db, spec, &refs).await?;
     let mut out = Written { created: 0, skipped: Vec::new(), touched: Vec::new() };
+    let mut fresh: Vec<(crate::crm::repo::Record, String)> = Vec::new();
+    let mut links: Vec<Vec<i64>> = Vec::new();
     for (n, r, industries) in &planned {
         if there.contains(&plan::key(spec, r)) {
             out.skipped.push(Skip { row: *n, reason: plan::exists_reason(spec, r) });
             continue;
         }
-        let token: String = crate::auth::session::random_token().chars().take(32).collect();
-        let extra: Vec<(&'static str, SimpleExpr)> = if spec.token { vec![("token", token.into())] } else { vec![] };
-        let id = repo::insert(tx, spec, r, &extra, actor, &names).await?;
-        if !industries.is_empty() {
-            let (link, key) = match spec.kind {
-                ItemKind::Company => ("company_industries", "company_id"),
-                _ => ("lead_industries", "lead_id"),
-            };
-            let mut q = Query::insert();
-            q.into_table(sea_query::Alias::new(link)).columns([key, "industry_id"]);
-            for i in industries {
-                q.values_panic([id.into(), (*i).into()]);
-            }
-            tx.execute(&q).await?;
+        // The form's double-submit token (§2.2): 32 random hex characters.
+        fresh.push((r.clone(), crate::auth::session::random_token().chars().take(32).collect()));
+        links.push(industries.clone());
+    }
+    let ids = repo::insert_many(tx, spec, &fresh, actor, &names).await?;
+    let (link, key) = match spec.kind {
+        ItemKind::Company => ("company_industries", "company_id"),
+        _ => ("lead_industries", "lead_id"),
+    };
+    let pairs: Vec<(i64, i64)> =
+        ids.iter().zip(&links).flat_map(|(id, is)| is.iter().map(move |i| (*id, *i))).collect();
+    for chunk in pairs.chunks(1000) {
+        let mut q = Query::insert();
+        q.into_table(sea_query::Alias::new(link)).columns([key, "industry_id"]);
+        for (id, i) in chunk {
+            q.values_panic([(*id).into(), (*i).into()]);
         }
+        tx.execute(&q).await?;
+    }
+    for ((r, _), id) in fresh.iter().zip(&ids) {
         out.created += 1;
         match out.touched.iter_mut().find(|(d, _)| *d == r.department_id) {
-            Some(t) => t.1 = id,
-            None => out.touched.push((r.department_id, id)),
+            Some(t) => t.1 = *id,
+            None => out.touched.push((r.department_id, *id)),
         }
     }
     Ok(out)
