@@ -12,6 +12,9 @@ use crate::helpers::client::TestClient;
 use crate::helpers::crm;
 use crate::helpers::html::Page;
 
+/// id, name, country, owner, department, type, massmail, phone, last contact.
+type CompanyRow = (i64, String, Option<i64>, Option<i64>, i64, Option<i64>, bool, String, Option<chrono::NaiveDate>);
+
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn text(s: &str) -> Cell {
@@ -174,7 +177,7 @@ async fn an_import_previews_created_and_skipped_rows_then_writes_them_once_on_co
     run_jobs(&app).await;
     assert_eq!(count(&app, "companies").await, 3);
 
-    let acme: (i64, String, Option<i64>, Option<i64>, i64, Option<i64>, bool, String, Option<chrono::NaiveDate>) = app
+    let acme: CompanyRow = app
         .db
         .fetch_optional(
             Query::select()

@@ -173,6 +173,11 @@ fn flag_of(v: &Value) -> Option<bool> {
     }
 }
 
+/// A visible company: (id, owner, country, department).
+type Company = (i64, Option<i64>, Option<i64>, i64);
+/// A company row as read: its name, then `Company`.
+type CompanyRow = (String, i64, Option<i64>, Option<i64>, i64);
+
 /// What the planner needs to know once per import.
 struct Lookups {
     countries: HashMap<String, i64>,
@@ -183,20 +188,20 @@ struct Lookups {
     users: HashMap<String, i64>,
     departments: HashMap<String, i64>,
     /// Visible companies by exact name: (id, owner, country, department).
-    companies: HashMap<String, Vec<(i64, Option<i64>, Option<i64>, i64)>>,
+    companies: HashMap<String, Vec<Company>>,
 }
 
 impl Lookups {
     async fn dictionary(&mut self, db: &Db, table: &'static str, department: i64) -> AppResult<&HashMap<String, i64>> {
-        if !self.dictionaries.contains_key(&(table, department)) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.dictionaries.entry((table, department)) {
             let rows = choices::options(db, RefTo::Dictionary(table), department).await?;
-            self.dictionaries.insert((table, department), rows.into_iter().map(|(id, n)| (n, id)).collect());
+            e.insert(rows.into_iter().map(|(id, n)| (n, id)).collect());
         }
         Ok(&self.dictionaries[&(table, department)])
     }
 
     async fn industries(&mut self, db: &Db, department: i64) -> AppResult<&HashMap<String, i64>> {
-        if !self.industries.contains_key(&department) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.industries.entry(department) {
             let rows: Vec<(i64, String)> = db
                 .fetch_all(
                     Query::select()
@@ -205,7 +210,7 @@ impl Lookups {
                         .and_where(Expr::col("department_id").eq(department)),
                 )
                 .await?;
-            self.industries.insert(department, rows.into_iter().map(|(id, n)| (n, id)).collect());
+            e.insert(rows.into_iter().map(|(id, n)| (n, id)).collect());
         }
         Ok(&self.industries[&department])
     }
@@ -262,16 +267,16 @@ pub async fn plan(
     }
     for chunk in distinct_texts(table, company_col).chunks(400) {
         let mut q = Query::select();
-        q.column(("companies", "id"))
-            .column(("companies", "full_name"))
+        q.column(("companies", "full_name"))
+            .column(("companies", "id"))
             .column(("companies", "owner_id"))
             .column(("companies", "country_id"))
             .column(("companies", "department_id"))
             .from("companies")
             .and_where(Expr::col(("companies", "full_name")).is_in(chunk.iter().cloned()));
         access::scope(v, ListKind::Crm(ItemKind::Company), &mut q)?;
-        let rows: Vec<(i64, String, Option<i64>, Option<i64>, i64)> = db.fetch_all(&q).await?;
-        for (id, name, owner, country, department) in rows {
+        let rows: Vec<CompanyRow> = db.fetch_all(&q).await?;
+        for (name, id, owner, country, department) in rows {
             look.companies.entry(name).or_default().push((id, owner, country, department));
         }
     }
