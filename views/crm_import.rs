@@ -32,7 +32,7 @@ pub fn form(cx: &PageCx<'_>, spec: &Spec, error: Option<&str>, limits: &Limits) 
                 div { h1.page-title { (title) } }
                 div.page-actions { a.btn.btn-ghost href=(k.path) { "Back to " (plural(spec)) } }
             }
-            div.card {
+            div.card { div.card-body {
                 @if let Some(e) = error {
                     div.form-errors role="alert" id="import-error" { strong { "The file was not imported." } p { (e) } }
                 }
@@ -56,7 +56,7 @@ pub fn form(cx: &PageCx<'_>, spec: &Spec, error: Option<&str>, limits: &Limits) 
                     }
                     div.form-actions { button.btn.btn-primary type="submit" { "Read the file" } }
                 }
-            }
+            } }
         },
     )
 }
@@ -102,7 +102,7 @@ pub fn page(cx: &PageCx<'_>, p: &Preview<'_>) -> Markup {
                 div.page-actions { a.btn.btn-ghost href=(spec.kind.info().path) { "Back to " (plural(spec)) } }
             }
             @if imp.status == "preview" {
-                div.card #import-preview {
+                div.card #import-preview { div.card-body {
                     p.import-summary {
                         (ui::grouped(imp.total_rows as u64)) " rows read: "
                         strong { (ui::grouped(imp.to_create as u64)) " will be created" } ", "
@@ -122,7 +122,8 @@ pub fn page(cx: &PageCx<'_>, p: &Preview<'_>) -> Markup {
                             button.btn.btn-ghost type="submit" { "Cancel" }
                         }
                     }
-                }
+                } }
+                (skipped_table(imp))
                 @if !p.rows.is_empty() {
                     h2 { "To be created" @if (imp.to_create as usize) > p.rows.len() { " (the first " (p.rows.len()) ")" } }
                     table.table.import-created {
@@ -145,7 +146,6 @@ pub fn page(cx: &PageCx<'_>, p: &Preview<'_>) -> Markup {
                         }
                     }
                 }
-                (skipped_table(imp))
             } @else {
                 (progress(imp, spec))
             }
@@ -162,14 +162,13 @@ pub fn progress(imp: &Import, spec: &Spec) -> Markup {
     let written = imp.next_idx.min(imp.to_create);
     Live::new(&id, &url, &on).div(
         "card import-progress",
-        html! {
+        html! { div.card-body {
             @if done {
                 p.import-result role="status" {
                     strong { "Import finished: " (ui::grouped(imp.created as u64)) " " (plural(spec)) " created, "
                         (ui::grouped(imp.skipped().len() as u64)) " skipped." }
                 }
                 p { a href=(format!("{}?owner=all", spec.kind.info().path)) { "Open the " (plural(spec)) } }
-                (skipped_table(imp))
             } @else {
                 p role="status" {
                     @if imp.status == "queued" { "Waiting to start… " } @else { "Importing… " }
@@ -181,6 +180,6 @@ pub fn progress(imp: &Import, spec: &Spec) -> Markup {
                 }
                 p.muted.text-small { "You may leave this page: the import goes on, and you get a notification when it is done." }
             }
-        },
+        } },
     )
 }

@@ -585,3 +585,39 @@ async fn only_those_who_may_create_the_kind_may_import_it() {
     assert_eq!(count(&app, "companies").await, 0);
     assert_eq!(count(&app, "imports").await, 0);
 }
+
+/// In a real browser: choose the file, read the preview, confirm; the page's progress region
+/// follows the job over the live stream and ends on the report, without a reload.
+#[tokio::test]
+async fn in_the_browser_the_import_page_follows_the_job_live_to_its_report() {
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+
+    let app = TestApp::with(Options { seed_users: true, workers: true, ..Default::default() }).await;
+    crm::department(&app, "Sales").await;
+    let rows: Vec<Vec<Cell>> = (1..=2_000)
+        .map(|i| vec![text(&format!("Firm {i:04}")), text(&format!("f{i}@example.com"))])
+        .chain([vec![text("No Mail Ltd"), text("not-an-address")]])
+        .collect();
+    let path = app.dir.path().join("companies.xlsx");
+    std::fs::write(&path, xlsx(&["full_name", "email"], rows)).unwrap();
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", PASSWORD).await;
+    b.goto(&app.url("/companies")).await;
+    b.click("a[href='/companies/import']").await;
+    b.wait_text("h1", Duration::from_secs(10), |t| t == "Import companies").await;
+    b.shot("import-form.png").await;
+    b.type_into("#import-file", path.to_str().unwrap()).await;
+    b.click("form[action='/companies/import'] button[type=submit]").await;
+    b.wait_text(".import-summary", Duration::from_secs(30), |t| t.contains("2,000 will be created")).await;
+    assert!(b.text("table.import-skipped").await.contains("Invalid email address: not-an-address"));
+    b.shot("import-preview.png").await;
+    assert_eq!(count(&app, "companies").await, 0);
+    b.wait_live().await;
+    b.click("form[action$='/confirm'] button[type=submit]").await;
+    b.wait_text(".import-result", Duration::from_secs(120), |t| t.contains("2,000 companies created, 1 skipped")).await;
+    b.shot("import-report.png").await;
+    assert_eq!(count(&app, "companies").await, 2_000);
+    b.close().await;
+}
