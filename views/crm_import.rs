@@ -169,6 +169,7 @@ pub fn progress(imp: &Import, spec: &Spec) -> Markup {
                         (ui::grouped(imp.skipped().len() as u64)) " skipped." }
                 }
                 p { a href=(format!("{}?owner=all", spec.kind.info().path)) { "Open the " (plural(spec)) } }
+                (skipped_table(imp))
             } @else {
                 p role="status" {
                     @if imp.status == "queued" { "Waiting to start… " } @else { "Importing… " }
