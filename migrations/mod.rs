@@ -11,6 +11,7 @@ mod m0004_home;
 mod m0005_crm;
 mod m0006_departments_served;
 mod m0008_deal_work;
+mod m0009_imports;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -86,6 +87,7 @@ const MIGRATIONS: &[Migration] = &[
     (5, "crm", m0005_crm::statements),
     (6, "departments_served", m0006_departments_served::statements),
     (8, "deal_work", m0008_deal_work::statements),
+    (9, "imports", m0009_imports::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -62,6 +62,8 @@ pub enum Topic {
     /// Changes nothing and reaches only its audience: it proves a stream delivers (tests use it as
     /// the positive control of a "nothing else arrives" check; operations as a liveness probe).
     Probe,
+    /// An Excel import's progress (`crm::import`): its importer's page moves the bar.
+    Import,
 }
 
 impl Topic {
@@ -72,6 +74,7 @@ impl Topic {
             Topic::User => "user",
             Topic::Resync => "resync",
             Topic::Probe => "probe",
+            Topic::Import => "import",
         }
     }
 }

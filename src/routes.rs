@@ -114,6 +114,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/companies/export"),
     ("GET", "/companies/transfer"),
     ("POST", "/companies/transfer"),
+    ("GET", "/companies/import"),
+    ("POST", "/companies/import"),
     ("GET", "/companies/new"),
     ("GET", "/companies/:id"),
     ("POST", "/companies/:id"),
@@ -129,6 +131,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/contacts/total"),
     ("GET", "/contacts/pick"),
     ("GET", "/contacts/export"),
+    ("GET", "/contacts/import"),
+    ("POST", "/contacts/import"),
     ("GET", "/contacts/new"),
     ("GET", "/contacts/:id"),
     ("POST", "/contacts/:id"),
@@ -144,6 +148,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/leads/total"),
     ("GET", "/leads/pick"),
     ("GET", "/leads/export"),
+    ("GET", "/leads/import"),
+    ("POST", "/leads/import"),
     ("GET", "/leads/new"),
     ("GET", "/leads/:id"),
     ("POST", "/leads/:id"),
@@ -170,6 +176,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/total"),
     ("GET", "/deals/pick"),
     ("GET", "/deals/export"),
+    ("GET", "/imports/:id"),
+    ("GET", "/imports/:id/progress"),
+    ("POST", "/imports/:id/confirm"),
+    ("POST", "/imports/:id/cancel"),
     ("GET", "/deals/new"),
     ("GET", "/deals/:id"),
     ("POST", "/deals/:id"),
@@ -330,6 +340,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
             "/companies/transfer",
             get(crate::crm::transfer_pages::choose).post(crate::crm::transfer_pages::change_owner),
         )
+        .at("/companies/import", get(crate::crm::import::handlers::form).post(crate::crm::import::handlers::upload))
         .at("/companies/new", get(crm::new))
         .at("/companies/:id", get(crm::show).post(crm::update))
         .at("/companies/:id/edit", get(crm::edit))
@@ -337,6 +348,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/contacts/total", get(crm::total))
         .at("/contacts/pick", get(crm::pick))
         .at("/contacts/export", get(crate::crm::export::export))
+        .at("/contacts/import", get(crate::crm::import::handlers::form).post(crate::crm::import::handlers::upload))
         .at("/contacts/new", get(crm::new))
         .at("/contacts/:id", get(crm::show).post(crm::update))
         .at("/contacts/:id/edit", get(crm::edit))
@@ -344,6 +356,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/total", get(crm::total))
         .at("/leads/pick", get(crm::pick))
         .at("/leads/export", get(crate::crm::export::export))
+        .at("/leads/import", get(crate::crm::import::handlers::form).post(crate::crm::import::handlers::upload))
         .at("/leads/new", get(crm::new))
         .at("/leads/:id", get(crm::show).post(crm::update))
         .at("/leads/:id/edit", get(crm::edit))
@@ -352,6 +365,10 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/duplicate", get(crate::crm::merge::page).post(crate::crm::merge::merge))
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
+        .at("/imports/:id", get(crate::crm::import::handlers::show))
+        .at("/imports/:id/progress", get(crate::crm::import::handlers::progress))
+        .at("/imports/:id/confirm", post(crate::crm::import::handlers::confirm))
+        .at("/imports/:id/cancel", post(crate::crm::import::handlers::cancel))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
         .at("/currencies", get(crate::crm::currencies::index).post(crate::crm::currencies::create))
         .at("/currencies/:id", get(crate::crm::currencies::show))

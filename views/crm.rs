@@ -75,6 +75,9 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                         a.btn.btn-ghost href=(format!("{}/export{}", k.path, crate::crm::list::Filter { page: None, ..f.clone() }.query(1))) download hx-boost="false"
                             title="Download this list (with its filters) as an Excel workbook" { "Export" }
                     }
+                    @if rows.can_create && crate::crm::import::importable(spec.kind) {
+                        a.btn.btn-ghost href=(format!("{}/import", k.path)) title="Add rows from an Excel workbook" { "Import" }
+                    }
                     @if spec.kind == ItemKind::Deal { a.btn.btn-ghost href="/deals/board" { "Board" } }
                     @if spec.kind == ItemKind::Payment && crate::access::can_currencies(cx.viewer, Action::List) { a.btn.btn-ghost href="/currencies" { "Currencies" } }
                     @if rows.can_create { a.btn.btn-primary href=(format!("{}/new", k.path)) { (icon("plus")) " New " (k.label.to_lowercase()) } }

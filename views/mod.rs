@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod chat;
 pub mod crm;
+pub mod crm_import;
 pub mod crm_lines;
 pub mod currencies;
 pub mod deals;

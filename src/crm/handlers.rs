@@ -50,7 +50,7 @@ fn nav(spec: &Spec) -> Nav {
 
 /// The departments `v` may put a new row in: their own, or (administrators and chiefs without
 /// one) every department.
-async fn departments_for_new(state: &AppState, v: &Viewer) -> AppResult<Vec<(i64, String)>> {
+pub(crate) async fn departments_for_new(state: &AppState, v: &Viewer) -> AppResult<Vec<(i64, String)>> {
     let all = crate::users::repo::departments(&state.db).await?;
     Ok(all
         .into_iter()
@@ -62,12 +62,12 @@ async fn departments_for_new(state: &AppState, v: &Viewer) -> AppResult<Vec<(i64
 }
 
 /// A new row of the kind in `department`, as the access rules see it.
-fn prospective(kind: ItemKind, department: i64) -> Object<'static> {
+pub(crate) fn prospective(kind: ItemKind, department: i64) -> Object<'static> {
     Object::Item(prospective_item(kind, department))
 }
 
 /// A new row of the kind in `department`, made by the viewer (its owner).
-fn prospective_item(kind: ItemKind, department: i64) -> Item {
+pub(crate) fn prospective_item(kind: ItemKind, department: i64) -> Item {
     Item {
         kind,
         rel: access::Rel::of(&[crate::participants::PRole::Owner]),

@@ -16,6 +16,7 @@ pub mod export;
 pub mod fields;
 pub mod form;
 pub mod handlers;
+pub mod import;
 pub mod lines;
 pub mod list;
 pub mod many;

@@ -199,6 +199,47 @@ pub async fn insert(
     Ok(id)
 }
 
+/// `insert` for many rows of one kind (a bulk import), each with its `extra` columns, which must
+/// include a unique `token`: the new ids are matched to the rows by it (the order of `RETURNING`
+/// rows is unspecified). Multi-row statements of at most ~15,000 bound values, history rows in the
+/// same transaction. Returns the ids in the order of `rows`.
+pub async fn insert_many(
+    tx: &mut Tx,
+    spec: &Spec,
+    rows: &[(Record, String)],
+    actor: &Actor,
+    names: &Names,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let per = Ord::max(1, 15_000 / (spec.fields.len() + spec.derived.len() + 8));
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(per) {
+        let mut q = Query::insert();
+        q.into_table(table(spec));
+        for (i, (r, token)) in chunk.iter().enumerate() {
+            let mut cols = assignments(spec, r, actor);
+            cols.push(("created_at", db::now().into()));
+            cols.push(("token", token.clone().into()));
+            if i == 0 {
+                q.columns(cols.iter().map(|(c, _)| *c));
+            }
+            q.values_panic(cols.into_iter().map(|(_, v)| v));
+        }
+        q.returning(Query::returning().columns(["id", "token"]));
+        let made: Vec<(i64, String)> = tx.fetch_all(&q).await?;
+        let by_token: HashMap<String, i64> = made.into_iter().map(|(id, t)| (t, id)).collect();
+        let label = spec.kind.label().to_lowercase();
+        let mut entries = Vec::with_capacity(chunk.len());
+        for (r, token) in chunk {
+            let id = *by_token.get(token).ok_or_else(|| sqlx::Error::Protocol("a new row's id is missing".into()))?;
+            let diff = diff(spec, &Record::default(), r, names);
+            entries.push((id, format!("Created the {label} {}", spec.title_of(r)), diff));
+            ids.push(id);
+        }
+        history::record_many(tx, actor, spec.kind.slug(), Change::Create, &entries).await?;
+    }
+    Ok(ids)
+}
+
 /// Writes `after` over `before` and records what changed; nothing when nothing did. Returns the diff.
 pub async fn update(
     tx: &mut Tx,

@@ -127,6 +127,45 @@ pub async fn record(
     .map(|_| ())
 }
 
+/// `record` for many objects of one kind at once (a bulk import): one statement per 500 entries of
+/// (object id, summary, diff).
+pub async fn record_many(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: &str,
+    change: Change,
+    entries: &[(i64, String, Diff)],
+) -> Result<(), sqlx::Error> {
+    let now = db::now();
+    for chunk in entries.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table(History::Table).columns([
+            History::ObjectType,
+            History::ObjectId,
+            History::Action,
+            History::ActorId,
+            History::ActorName,
+            History::Summary,
+            History::Changes,
+            History::At,
+        ]);
+        for (id, summary, diff) in chunk {
+            q.values_panic([
+                kind.into(),
+                (*id).into(),
+                change.as_str().into(),
+                actor.id.into(),
+                actor.name.as_str().into(),
+                summary.chars().take(300).collect::<String>().into(),
+                serde_json::to_string(&diff.0).unwrap_or_else(|_| "[]".into()).into(),
+                now.into(),
+            ]);
+        }
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Entry {
     pub id: i64,

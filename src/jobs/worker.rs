@@ -21,6 +21,10 @@ pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
             Ok(()) => Outcome::Done,
             Err(e) => Outcome::Failed(e),
         },
+        crate::crm::import::JOB => match crate::crm::import::run(state, &job.payload).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Failed(e),
+        },
         other => Outcome::Failed(format!("unknown job kind {other:?}")),
     }
 }

@@ -25,6 +25,8 @@ struct Ids {
     project: i64,
     file: i64,
     reminder: i64,
+    /// An Excel import (its preview) of the user's.
+    import: i64,
     /// CRM rows by path segment (`companies`), one each.
     crm: std::collections::HashMap<&'static str, i64>,
 }
@@ -67,7 +69,12 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
         .iter()
         .filter_map(|(slug, id)| ferrocrm::kinds::by_slug(slug).map(|k| (&k.info().path[1..], *id)))
         .collect();
-    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder, crm }
+    let empty = ferrocrm::crm::import::plan::Plan { rows: vec![], skipped: vec![], departments: Default::default() };
+    let owner = app.user_id(for_user).await;
+    let import = ferrocrm::crm::import::store(&app.db, owner, &ferrocrm::crm::company::SPEC, "list.xlsx", 0, &empty)
+        .await
+        .unwrap();
+    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder, import, crm }
 }
 
 fn with_ids(path: &str, ids: &Ids) -> String {
@@ -82,6 +89,7 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "reminders" => ids.reminder,
         // The migration's first currency.
         "currencies" => 1,
+        "imports" => ids.import,
         _ => ids.user,
     };
     concrete(path, id)

@@ -16,6 +16,7 @@ mod crm;
 mod crm_deals;
 mod crm_duplicates;
 mod crm_forms;
+mod crm_import;
 mod crm_transfer;
 mod foundation;
 mod golden;
