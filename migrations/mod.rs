@@ -10,6 +10,7 @@ mod m0003_time_zone;
 mod m0004_home;
 mod m0005_crm;
 mod m0006_departments_served;
+mod m0007_search;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -34,6 +35,10 @@ pub enum Stmt {
     EachDepartment(fn(i64) -> Vec<InsertStatement>),
     /// An index replaced by a later migration.
     DropIndex(Box<IndexDropStatement>),
+    /// A table whose DDL differs per backend (SQLite's `WITHOUT ROWID`).
+    TableFor(fn(Backend) -> TableCreateStatement),
+    /// Rows computed by Rust from existing data (an index filled from the rows it covers).
+    Run(for<'a> fn(&'a mut Tx) -> std::pin::Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'a>>),
 }
 
 impl Stmt {
@@ -48,7 +53,9 @@ impl Stmt {
             (Stmt::Alter(a), Backend::Postgres) => a.to_string(PostgresQueryBuilder),
             (Stmt::DropIndex(d), Backend::Sqlite) => d.to_string(SqliteQueryBuilder),
             (Stmt::DropIndex(d), Backend::Postgres) => d.to_string(PostgresQueryBuilder),
-            (Stmt::Insert(_) | Stmt::EachDepartment(_), _) => return None,
+            (Stmt::TableFor(t), Backend::Sqlite) => t(backend).to_string(SqliteQueryBuilder),
+            (Stmt::TableFor(t), Backend::Postgres) => t(backend).to_string(PostgresQueryBuilder),
+            (Stmt::Insert(_) | Stmt::EachDepartment(_) | Stmt::Run(_), _) => return None,
         })
     }
 
@@ -69,7 +76,8 @@ impl Stmt {
                 }
                 Ok(())
             }
-            Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) | Stmt::DropIndex(_) => Ok(()),
+            Stmt::Run(run) => run(tx).await,
+            Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) | Stmt::DropIndex(_) | Stmt::TableFor(_) => Ok(()),
         }
     }
 }
@@ -83,6 +91,7 @@ const MIGRATIONS: &[Migration] = &[
     (4, "home", m0004_home::statements),
     (5, "crm", m0005_crm::statements),
     (6, "departments_served", m0006_departments_served::statements),
+    (7, "search", m0007_search::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

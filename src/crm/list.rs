@@ -1,12 +1,13 @@
 //! A CRM kind's list: the rows the viewer may see (`access::scope`), narrowed by the list's filters
 //! (search, owner, department), newest first, a page at a time.
 
-use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use serde::Deserialize;
 
 use super::repo::{Record, Spec};
 use crate::access::{self, ListKind, Role, Viewer};
-use crate::db::{self, Db};
+use super::search::Search;
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::paging::{self, Paged, Total};
 
@@ -74,23 +75,39 @@ pub fn id_search(q: &str) -> Option<i64> {
     rest.parse().ok()
 }
 
-/// The rows `v` may see with the filter's conditions, before order and window.
-pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> AppResult<SelectStatement> {
+/// Has the filter's search box a word search (not an id or a ticket)? Then the list warns that its
+/// other filters may hide results (§10).
+pub fn words_with_filters(v: &Viewer, spec: &Spec, f: &Filter) -> bool {
+    matches!(super::search::parse(&f.q, spec.kind), Search::Words(_))
+        && ((spec.owned && f.owner(v) != Owner::All) || f.department.parse::<i64>().is_ok())
+}
+
+/// The rows `v` may see with the filter's conditions, before order and window. An id or a ticket
+/// (§10) bypasses the other filters, never the viewer's scope.
+pub async fn filtered(
+    db: &Db,
+    v: &Viewer,
+    spec: &Spec,
+    f: &Filter,
+    mut q: SelectStatement,
+) -> AppResult<SelectStatement> {
     let t = spec.kind.info().table;
     access::scope(v, ListKind::Crm(spec.kind), &mut q)?;
-    if let Some(id) = id_search(&f.q) {
-        q.and_where(Expr::col((t, "id")).eq(id));
-        return Ok(q);
-    }
-    let text = f.q.trim().to_lowercase();
-    if !text.is_empty() {
-        let pattern = db::like_pattern(&text);
-        let mut any = Expr::val(false);
-        for col in spec.search {
-            let like = Expr::expr(Func::lower(Expr::col((t, *col)))).like(LikeExpr::new(pattern.clone()).escape('\\'));
-            any = Expr::expr(any).or(like);
+    match super::search::parse(&f.q, spec.kind) {
+        Search::Id(id) => {
+            q.and_where(Expr::col((t, "id")).eq(id));
+            return Ok(q);
         }
-        q.and_where(any);
+        Search::Ticket(ticket) => {
+            // Tickets are made upper-case; one typed in lower case finds its deal too.
+            let upper = ticket.to_uppercase();
+            q.and_where(Expr::col((t, "ticket")).is_in([ticket, upper]));
+            return Ok(q);
+        }
+        Search::Words(words) => {
+            q.and_where(super::search::words_condition(db, spec, &words).await?);
+        }
+        Search::None => {}
     }
     // Owner and department are the row's, or (a payment) its deal's, joined by `repo::select`.
     let (t, co_owner) = match spec.kind.info().ownership {
@@ -136,7 +153,7 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
     let t = spec.kind.info().table;
     let (q, tys) = super::repo::select(spec);
     let page = paging::page_number(f.page);
-    let mut q = filtered(v, spec, f, q)?;
+    let mut q = filtered(db, v, spec, f, q).await?;
     q.order_by((t, "id"), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
     let records = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
     Ok(Paged::window(records, page))
@@ -145,7 +162,7 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
 /// How many rows the filter finds (bounded: "more than 1,000").
 pub async fn total(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Total> {
     let (q, _) = super::repo::select(spec);
-    let q = filtered(v, spec, f, q)?;
+    let q = filtered(db, v, spec, f, q).await?;
     Ok(paging::bounded_count(db, q).await?)
 }
 

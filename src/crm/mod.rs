@@ -17,3 +17,4 @@ pub mod money;
 pub mod person;
 pub mod record;
 pub mod repo;
+pub mod search;

@@ -177,6 +177,7 @@ pub async fn insert(
         .values_panic(cols.into_iter().map(|(_, v)| v))
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
+    super::search::index_new(tx, spec, id, r).await?;
     let diff = diff(spec, &Record::default(), r, names);
     let label = spec.kind.label().to_lowercase();
     let title = spec.title_of(r);
@@ -201,6 +202,7 @@ pub async fn update(
     let mut q = Query::update();
     q.table(table(spec)).values(assignments(spec, after, actor)).and_where(Expr::col("id").eq(before.id));
     tx.execute(&q).await?;
+    super::search::index_change(tx, spec, before, after).await?;
     history::record(tx, actor, spec.kind.slug(), before.id, Change::Update, "Changed", &d).await?;
     Ok(d)
 }
