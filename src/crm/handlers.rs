@@ -208,7 +208,17 @@ pub async fn index(
         .await?
         .iter()
         .any(|(d, _)| access::can(&viewer, Action::Create, &prospective(spec.kind, *d)));
-    let rows = views::crm::Rows { spec, page: &page, names: &names, filter: &f, departments: &departments, can_create };
+    let elsewhere = list::elsewhere(&state.db, &viewer, spec, &f).await?;
+    let rows = views::crm::Rows {
+        spec,
+        page: &page,
+        names: &names,
+        filter: &f,
+        departments: &departments,
+        can_create,
+        warn_filters: list::words_with_filters(&viewer, spec, &f),
+        elsewhere: &elsewhere,
+    };
     if hx.0 {
         return Ok(views::crm::list(&rows).into_response());
     }

@@ -5,8 +5,8 @@ use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use serde::Deserialize;
 
 use super::repo::{Record, Spec};
-use crate::access::{self, ListKind, Role, Viewer};
 use super::search::Search;
+use crate::access::{self, ListKind, Role, Viewer};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::paging::{self, Paged, Total};
@@ -146,6 +146,50 @@ pub async fn filtered(
         q.and_where(Expr::col((t, "department_id")).eq(d));
     }
     Ok(q)
+}
+
+/// A company of another department found by a search (§10): what `access::
+/// crm_search_crosses_departments` lets the searcher see of it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Elsewhere {
+    pub name: String,
+    pub department: String,
+    pub owner_first: Option<String>,
+    pub owner_last: Option<String>,
+}
+
+impl Elsewhere {
+    pub fn owner(&self) -> Option<String> {
+        let n = format!("{} {}", self.owner_first.as_deref().unwrap_or(""), self.owner_last.as_deref().unwrap_or(""));
+        (!n.trim().is_empty()).then(|| n.trim().to_string())
+    }
+}
+
+/// At most this many companies of other departments are named.
+pub const ELSEWHERE_MAX: u64 = 20;
+
+/// The companies of departments `v` does not work in that match the search's words, newest first
+/// (empty unless the rule allows it and the search is words).
+pub async fn elsewhere(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Vec<Elsewhere>> {
+    let Search::Words(words) = super::search::parse(&f.q, spec.kind) else { return Ok(Vec::new()) };
+    if !access::crm_search_crosses_departments(v, spec.kind) {
+        return Ok(Vec::new());
+    }
+    let t = spec.kind.info().table;
+    let mut q = Query::select();
+    q.expr_as(Expr::col((t, "full_name")), "name")
+        .expr_as(Expr::col(("departments", "name")), "department")
+        .expr_as(Expr::col(("users", "first_name")), "owner_first")
+        .expr_as(Expr::col(("users", "last_name")), "owner_last")
+        .from(t)
+        .inner_join("departments", Expr::col(("departments", "id")).equals((t, "department_id")))
+        .left_join("users", Expr::col(("users", "id")).equals((t, "owner_id")));
+    if !v.departments.is_empty() {
+        q.and_where(Expr::col((t, "department_id")).is_not_in(v.departments.iter().copied()));
+    }
+    q.and_where(super::search::words_condition(db, spec, &words).await?);
+    q.order_by((t, "id"), Order::Desc).limit(ELSEWHERE_MAX);
+    Ok(db.fetch_all(&q).await?)
 }
 
 /// One page of the list, newest first.

@@ -284,14 +284,9 @@ pub async fn rebuild(db: &Db) -> Result<(), sqlx::Error> {
 
 /// Indexes every CRM row (into an empty index), in `tx`.
 pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    for kind in [
-        ItemKind::Company,
-        ItemKind::Contact,
-        ItemKind::Lead,
-        ItemKind::Deal,
-        ItemKind::Product,
-        ItemKind::Payment,
-    ] {
+    for kind in
+        [ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product, ItemKind::Payment]
+    {
         let Some(k) = code(kind) else { continue };
         let cols = indexed(kind);
         let mut after = 0i64;
@@ -506,11 +501,9 @@ async fn extra_deal_parts(
         .await?;
     if !countries.is_empty() {
         let ids = countries.iter().map(|(i,)| *i);
-        exact.clone_from(
-            &exact.clone().or(Expr::col((table.clone(), Alias::new("company_id"))).in_subquery(
-                Query::select().column("id").from("companies").and_where(Expr::col("country_id").is_in(ids)).to_owned(),
-            )),
-        );
+        exact.clone_from(&exact.clone().or(Expr::col((table.clone(), Alias::new("company_id"))).in_subquery(
+            Query::select().column("id").from("companies").and_where(Expr::col("country_id").is_in(ids)).to_owned(),
+        )));
         *candidates = None;
     }
     let h = if short { Hits::Common } else { hits(db, ItemKind::Company, word).await? };
@@ -560,7 +553,6 @@ async fn extra_deal_parts(
     }
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {

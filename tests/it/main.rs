@@ -13,6 +13,7 @@ mod bodies;
 mod cli;
 mod crawler;
 mod crm;
+mod crm_search;
 mod foundation;
 mod golden;
 mod input_safety;
