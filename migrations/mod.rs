@@ -38,7 +38,7 @@ pub enum Stmt {
     /// A table whose DDL differs per backend (SQLite's `WITHOUT ROWID`).
     TableFor(fn(Backend) -> TableCreateStatement),
     /// Rows computed by Rust from existing data (an index filled from the rows it covers).
-    Run(for<'a> fn(&'a mut Tx) -> std::pin::Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'a>>),
+    Run(RunFn),
 }
 
 impl Stmt {
@@ -83,6 +83,9 @@ impl Stmt {
 }
 
 type Migration = (i64, &'static str, fn() -> Vec<Stmt>);
+
+/// A `Stmt::Run` step: Rust work inside the migration's transaction.
+pub type RunFn = for<'a> fn(&'a mut Tx) -> std::pin::Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'a>>;
 
 const MIGRATIONS: &[Migration] = &[
     (1, "init", m0001_init::statements),

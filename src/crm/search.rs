@@ -351,7 +351,7 @@ enum Hits {
     /// Too many rows hold each of its trigrams to list them.
     Common,
     /// Candidates: ids of rows holding the rarest trigrams.
-    Few(SelectStatement),
+    Few(Box<SelectStatement>),
 }
 
 async fn hits(db: &Db, kind: ItemKind, word: &str) -> Result<Hits, sqlx::Error> {
@@ -396,7 +396,7 @@ async fn hits(db: &Db, kind: ItemKind, word: &str) -> Result<Hits, sqlx::Error> 
                 .to_owned(),
         ));
     }
-    Ok(Hits::Few(q))
+    Ok(Hits::Few(Box::new(q)))
 }
 
 fn like(table: impl sea_query::IntoIden + Clone, col: &'static str, pattern: &str) -> SimpleExpr {
@@ -404,13 +404,13 @@ fn like(table: impl sea_query::IntoIden + Clone, col: &'static str, pattern: &st
 }
 
 fn any_like(table: &Alias, cols: &[&'static str], pattern: &str) -> SimpleExpr {
-    cols.iter().fold(Expr::val(false).into(), |acc: SimpleExpr, c| acc.or(like(table.clone(), c, pattern)))
+    cols.iter().fold(Expr::val(false), |acc: SimpleExpr, c| acc.or(like(table.clone(), c, pattern)))
 }
 
 /// The condition "the row of `spec`'s table matches every word" (a `WHERE` on the list's query,
 /// whose main table is the kind's table).
 pub async fn words_condition(db: &Db, spec: &Spec, words: &[String]) -> Result<SimpleExpr, sqlx::Error> {
-    let mut all: SimpleExpr = Expr::val(true).into();
+    let mut all: SimpleExpr = Expr::val(true);
     for w in words {
         all = all.and(word_condition(db, spec, w).await?);
     }
@@ -423,14 +423,14 @@ async fn word_condition(db: &Db, spec: &Spec, word: &str) -> Result<SimpleExpr, 
     let pattern = db::like_pattern(word);
     let short = word.chars().count() < 3;
     // The exact test, part by part, and the candidates, unless some part is common or short.
-    let mut exact: SimpleExpr = Expr::val(false).into();
+    let mut exact: SimpleExpr = Expr::val(false);
     let mut candidates: Option<Vec<SelectStatement>> = if short { None } else { Some(Vec::new()) };
     let own = if short { Hits::Common } else { hits(db, kind, word).await? };
     if !matches!(own, Hits::Nothing) {
         exact = exact.or(any_like(&table, spec.search, &pattern));
     }
     match own {
-        Hits::Few(q) => candidates.iter_mut().for_each(|c| c.push(q.clone())),
+        Hits::Few(q) => candidates.iter_mut().for_each(|c| c.push(*q.clone())),
         Hits::Common => candidates = None,
         Hits::Nothing => {}
     }
@@ -455,7 +455,7 @@ async fn word_condition(db: &Db, spec: &Spec, word: &str) -> Result<SimpleExpr, 
                         Query::select()
                             .column("id")
                             .from(kind.info().table)
-                            .and_where(Expr::col(Alias::new(p.via)).in_subquery(q))
+                            .and_where(Expr::col(Alias::new(p.via)).in_subquery(*q))
                             .to_owned(),
                     );
                 }
@@ -468,7 +468,7 @@ async fn word_condition(db: &Db, spec: &Spec, word: &str) -> Result<SimpleExpr, 
     }
     Ok(match candidates {
         // No part can hold the word.
-        Some(c) if c.is_empty() => Expr::val(false).into(),
+        Some(c) if c.is_empty() => Expr::val(false),
         Some(mut c) => {
             let mut first = c.remove(0);
             for q in c {
@@ -541,7 +541,7 @@ async fn extra_deal_parts(
                                 Query::select()
                                     .column("id")
                                     .from("contacts")
-                                    .and_where(Expr::col("company_id").in_subquery(q))
+                                    .and_where(Expr::col("company_id").in_subquery(*q))
                                     .to_owned(),
                             ),
                         )
