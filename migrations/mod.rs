@@ -10,6 +10,7 @@ mod m0003_time_zone;
 mod m0004_home;
 mod m0005_crm;
 mod m0006_departments_served;
+mod m0007_search;
 mod m0008_deal_work;
 mod m0009_imports;
 
@@ -37,6 +38,10 @@ pub enum Stmt {
     EachDepartment(fn(i64) -> Vec<InsertStatement>),
     /// An index replaced by a later migration.
     DropIndex(Box<IndexDropStatement>),
+    /// A table whose DDL differs per backend (SQLite's `WITHOUT ROWID`).
+    TableFor(fn(Backend) -> TableCreateStatement),
+    /// Rows computed by Rust from existing data (an index filled from the rows it covers).
+    Run(RunFn),
 }
 
 impl Stmt {
@@ -51,7 +56,9 @@ impl Stmt {
             (Stmt::Alter(a), Backend::Postgres) => a.to_string(PostgresQueryBuilder),
             (Stmt::DropIndex(d), Backend::Sqlite) => d.to_string(SqliteQueryBuilder),
             (Stmt::DropIndex(d), Backend::Postgres) => d.to_string(PostgresQueryBuilder),
-            (Stmt::Insert(_) | Stmt::EachDepartment(_), _) => return None,
+            (Stmt::TableFor(t), Backend::Sqlite) => t(backend).to_string(SqliteQueryBuilder),
+            (Stmt::TableFor(t), Backend::Postgres) => t(backend).to_string(PostgresQueryBuilder),
+            (Stmt::Insert(_) | Stmt::EachDepartment(_) | Stmt::Run(_), _) => return None,
         })
     }
 
@@ -72,12 +79,16 @@ impl Stmt {
                 }
                 Ok(())
             }
-            Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) | Stmt::DropIndex(_) => Ok(()),
+            Stmt::Run(run) => run(tx).await,
+            Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) | Stmt::DropIndex(_) | Stmt::TableFor(_) => Ok(()),
         }
     }
 }
 
 type Migration = (i64, &'static str, fn() -> Vec<Stmt>);
+
+/// A `Stmt::Run` step: Rust work inside the migration's transaction.
+pub type RunFn = for<'a> fn(&'a mut Tx) -> std::pin::Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'a>>;
 
 const MIGRATIONS: &[Migration] = &[
     (1, "init", m0001_init::statements),
@@ -88,6 +99,7 @@ const MIGRATIONS: &[Migration] = &[
     (6, "departments_served", m0006_departments_served::statements),
     (8, "deal_work", m0008_deal_work::statements),
     (9, "imports", m0009_imports::statements),
+    (7, "search", m0007_search::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

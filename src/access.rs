@@ -317,6 +317,14 @@ pub fn reads_crm(v: &Viewer, kind: ItemKind) -> bool {
         }
 }
 
+/// §3.2/§10: a search of companies looks in every department. Whoever reads companies but sees only
+/// their own departments' rows is shown, for a matching company of another department, its name,
+/// department and owner only: no link, no page, no field more (`can(View)` still denies it, so its
+/// page, chat, files and events stay closed). The one addition to what `scope` lets a list show.
+pub fn crm_search_crosses_departments(v: &Viewer, kind: ItemKind) -> bool {
+    kind == ItemKind::Company && reads_crm(v, kind) && !crm_sees_all_departments(v, kind)
+}
+
 /// Sees `kind`'s rows of every department (§3.2: superusers, chiefs; accountants for payments).
 /// Everyone else who reads the kind sees the rows of the departments they work in.
 pub fn crm_sees_all_departments(v: &Viewer, kind: ItemKind) -> bool {

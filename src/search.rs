@@ -1,7 +1,9 @@
 //! Global search. "ID 123" (or "#123", or a bare number) looks the id up in every object kind the
 //! viewer may see, and opens it when exactly one matches; words search the titles (and memo and task
 //! descriptions) of the memos, tasks and projects the viewer may see, through the same scoped list
-//! queries as the list pages. Each domain adds its kind here.
+//! queries as the list pages. Words also search the sales CRM's companies, contacts, leads, deals and
+//! products through their lists' search (§10, `crm::search`): the first 20 of each kind, with a link
+//! to the kind's list (paginated) when there are more. Each domain adds its kind here.
 
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
@@ -36,10 +38,11 @@ pub fn parse_id(q: &str) -> Option<i64> {
     rest.trim().parse::<i64>().ok().filter(|n| *n > 0)
 }
 
-async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
+/// Hits, and links to the lists that hold more of them (label, URL).
+async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<(Vec<Hit>, Vec<(String, String)>)> {
     let mut out = Vec::new();
     if let Some(id) = parse_id(q) {
-        for kind in [ItemKind::Task, ItemKind::Memo, ItemKind::Project] {
+        for kind in CRM_KINDS.into_iter().chain([ItemKind::Task, ItemKind::Memo, ItemKind::Project]) {
             // Only what the viewer may see: anything else is as if it did not exist.
             if let Ok(it) = crate::items::load(&state.db, v, kind, id, Action::View).await {
                 out.push(Hit { kind: kind.label(), title: it.title.clone(), url: it.url() });
@@ -54,7 +57,26 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
                 url: format!("/admin/users/{id}"),
             });
         }
-        return Ok(out);
+        return Ok((out, Vec::new()));
+    }
+    // The sales CRM's kinds: each list's own search (§10), in the viewer's scope, every owner.
+    let mut more = Vec::new();
+    for kind in CRM_KINDS {
+        let Some(spec) = crate::crm::handlers::spec(kind) else { continue };
+        if !access::reads_crm(v, kind) {
+            continue;
+        }
+        let f = crate::crm::list::Filter { q: q.to_string(), owner: "all".into(), ..Default::default() };
+        let page = crate::crm::list::list(&state.db, v, spec, &f).await?;
+        if page.items.len() > PER_KIND || page.has_next() {
+            let info = kind.info();
+            more.push((format!("All {} matching", info.plural.to_lowercase()), format!("{}{}", info.path, f.query(1))));
+        }
+        out.extend(page.items.iter().take(PER_KIND).map(|r| Hit {
+            kind: kind.label(),
+            title: spec.title_of(r),
+            url: paths::item(kind, r.id),
+        }));
     }
     let tasks = crate::tasks::model::TaskFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
     out.extend(crate::tasks::repo::list(&state.db, v, &tasks).await?.items.into_iter().take(PER_KIND).map(|t| Hit {
@@ -85,8 +107,12 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<Vec<Hit>> {
             url: format!("/admin/users/{}", u.id),
         }));
     }
-    Ok(out)
+    Ok((out, more))
 }
+
+/// The sales CRM's kinds global search looks in.
+const CRM_KINDS: [ItemKind; 5] =
+    [ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product];
 
 /// Hits shown per kind of object.
 const PER_KIND: usize = 20;
@@ -99,13 +125,13 @@ pub async fn search(
     Query(sq): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let q = sq.q.trim().chars().take(200).collect::<String>();
-    let found = if q.is_empty() { Vec::new() } else { hits(&state, &viewer, &q).await? };
+    let (found, more) = if q.is_empty() { (Vec::new(), Vec::new()) } else { hits(&state, &viewer, &q).await? };
     // An exact id that matches one object opens it directly.
     if parse_id(&q).is_some() && found.len() == 1 {
         return Ok(htmx::redirect(HxRequest(false), &found[0].url));
     }
     let cx = web::page_cx(&state, &viewer, Nav::Search, hx).await?;
-    Ok(views::search::results(&cx, &q, &found).into_response())
+    Ok(views::search::results(&cx, &q, &found, &more).into_response())
 }
 
 #[cfg(test)]

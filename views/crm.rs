@@ -43,6 +43,10 @@ pub struct Rows<'a> {
     pub select: bool,
     /// The tag filter's choices (empty: no tag filter).
     pub tags: &'a [(i64, String)],
+    /// A word search with other filters on: "Filters may affect search results." (§10).
+    pub warn_filters: bool,
+    /// Companies of other departments the search found (§10, names only).
+    pub elsewhere: &'a [crate::crm::list::Elsewhere],
 }
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
@@ -133,6 +137,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
     let id = format!("{}-list", k.slug);
     let shown: Vec<&Field> = spec.list.iter().filter_map(|c| spec.field(c)).collect();
     Live::new(&id, &url, &crate::events::names::kind_changed(spec.kind)).delay(LIST_DELAY_MS).div("", html! {
+        @if r.warn_filters { (ui::flash("info", "Filters may affect search results.")) }
         @if r.page.items.is_empty() {
             @if r.filter.q.trim().is_empty() {
                 (ui::empty_state("building", &format!("No {} here yet.", k.plural.to_lowercase()), r.can_create.then_some((new_url.as_str(), "Add one"))))
@@ -168,7 +173,32 @@ pub fn list(r: &Rows<'_>) -> Markup {
             } }
             (ui::pagination(r.page, noun(spec.kind), |n| format!("{}{}", k.path, r.filter.query(n))))
         }
+        @if !r.elsewhere.is_empty() { (elsewhere(r.elsewhere)) }
     })
+}
+
+/// Companies of other departments found by a search: name, department and owner, no links (the
+/// searcher may not open them, `access::crm_search_crosses_departments`).
+fn elsewhere(rows: &[crate::crm::list::Elsewhere]) -> Markup {
+    html! {
+        section.card.search-elsewhere aria-labelledby="elsewhere-title" {
+            h2.card-title #elsewhere-title { "Other departments" }
+            (ui::flash("info", "These results include companies of other departments. You see their name, department and owner only; ask their owner or department for more."))
+            div.table-wrap { table.table {
+                thead { tr { th { "Name" } th { "Department" } th { "Owner" } } }
+                tbody { @for e in rows {
+                    tr.elsewhere {
+                        td.name { (e.name) }
+                        td { (e.department) }
+                        td { @match e.owner() { Some(n) => span.person { (n) }, None => span.muted { "—" } } }
+                    }
+                } }
+            } }
+            @if rows.len() as u64 >= crate::crm::list::ELSEWHERE_MAX {
+                p.muted.text-small { "The " (crate::crm::list::ELSEWHERE_MAX) " newest are shown: add words to narrow the search." }
+            }
+        }
+    }
 }
 
 pub struct Page<'a> {

@@ -12,7 +12,8 @@ pub struct Hit {
     pub url: String,
 }
 
-pub fn results(cx: &PageCx<'_>, q: &str, hits: &[Hit]) -> Markup {
+/// `more`: links to the lists holding more hits of a kind (label, URL).
+pub fn results(cx: &PageCx<'_>, q: &str, hits: &[Hit], more: &[(String, String)]) -> Markup {
     page(
         cx,
         "Search",
@@ -30,6 +31,9 @@ pub fn results(cx: &PageCx<'_>, q: &str, hits: &[Hit]) -> Markup {
                         thead { tr { th { "Kind" } th { "Title" } } }
                         tbody { @for h in hits { tr { td { span.badge { (h.kind) } } td { a href=(h.url) { (h.title) } } } } }
                     } }
+                    @if !more.is_empty() {
+                        p.search-more { "More results: " @for (i, (label, url)) in more.iter().enumerate() { @if i > 0 { " · " } a href=(url) { (label) " “" (q) "”" } } }
+                    }
                 }
             }
         },

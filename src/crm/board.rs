@@ -139,7 +139,7 @@ pub async fn show(
         "is_new",
     ])
     .from("deals");
-    let mut q = list::filtered(&viewer, &deal::SPEC, &filter, q)?;
+    let mut q = list::filtered(&state.db, &viewer, &deal::SPEC, &filter, q).await?;
     q.and_where(Expr::col(("deals", "active")).eq(true)).order_by(("deals", "id"), Order::Desc).limit(LIMIT + 1);
     let mut cards: Vec<Card> = state.db.fetch_all(&q).await?;
     let more = cards.len() as u64 > LIMIT;

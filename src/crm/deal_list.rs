@@ -437,6 +437,8 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter)
         can_create,
         select: false,
         tags: &tags,
+        warn_filters: list::words_with_filters(&viewer, spec, &f),
+        elsewhere: &[],
     };
     let deals = views::deals::Deals { rows: &rows, extras: &extras, today };
     if hx.0 {

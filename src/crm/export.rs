@@ -134,7 +134,7 @@ pub async fn export(
     }
     let t = spec.kind.info().table;
     let (q, tys) = repo::select(spec);
-    let mut q = list::filtered(&viewer, spec, &Filter { page: None, ..f }, q)?;
+    let mut q = list::filtered(&state.db, &viewer, spec, &Filter { page: None, ..f }, q).await?;
     q.order_by((t, "id"), Order::Asc).limit(MAX_ROWS + 1);
     let records: Vec<Record> = state.db.fetch_values(&q, &tys).await?.into_iter().map(repo::record_of).collect();
     if records.len() as u64 > MAX_ROWS {

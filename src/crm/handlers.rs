@@ -228,6 +228,7 @@ pub async fn index(
         Some(_) => super::many::filter_tags(&state.db, &viewer, spec.kind).await?,
         None => Vec::new(),
     };
+    let elsewhere = list::elsewhere(&state.db, &viewer, spec, &f).await?;
     let rows = views::crm::Rows {
         spec,
         page: &page,
@@ -237,6 +238,8 @@ pub async fn index(
         can_create,
         select,
         tags: &tags,
+        warn_filters: list::words_with_filters(&viewer, spec, &f),
+        elsewhere: &elsewhere,
     };
     if hx.0 {
         return Ok(views::crm::list(&rows).into_response());

@@ -1,12 +1,13 @@
 //! A CRM kind's list: the rows the viewer may see (`access::scope`), narrowed by the list's filters
 //! (search, owner, department), newest first, a page at a time.
 
-use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use serde::Deserialize;
 
 use super::repo::{Record, Spec};
+use super::search::Search;
 use crate::access::{self, ListKind, Role, Viewer};
-use crate::db::{self, Db};
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::paging::{self, Paged, Total};
 
@@ -86,23 +87,39 @@ pub fn id_search(q: &str) -> Option<i64> {
     rest.parse().ok()
 }
 
-/// The rows `v` may see with the filter's conditions, before order and window.
-pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> AppResult<SelectStatement> {
+/// Has the filter's search box a word search (not an id or a ticket)? Then the list warns that its
+/// other filters may hide results (§10).
+pub fn words_with_filters(v: &Viewer, spec: &Spec, f: &Filter) -> bool {
+    matches!(super::search::parse(&f.q, spec.kind), Search::Words(_))
+        && ((spec.owned && f.owner(v) != Owner::All) || f.department.parse::<i64>().is_ok())
+}
+
+/// The rows `v` may see with the filter's conditions, before order and window. An id or a ticket
+/// (§10) bypasses the other filters, never the viewer's scope.
+pub async fn filtered(
+    db: &Db,
+    v: &Viewer,
+    spec: &Spec,
+    f: &Filter,
+    mut q: SelectStatement,
+) -> AppResult<SelectStatement> {
     let t = spec.kind.info().table;
     access::scope(v, ListKind::Crm(spec.kind), &mut q)?;
-    if let Some(id) = id_search(&f.q) {
-        q.and_where(Expr::col((t, "id")).eq(id));
-        return Ok(q);
-    }
-    let text = f.q.trim().to_lowercase();
-    if !text.is_empty() {
-        let pattern = db::like_pattern(&text);
-        let mut any = Expr::val(false);
-        for col in spec.search {
-            let like = Expr::expr(Func::lower(Expr::col((t, *col)))).like(LikeExpr::new(pattern.clone()).escape('\\'));
-            any = Expr::expr(any).or(like);
+    match super::search::parse(&f.q, spec.kind) {
+        Search::Id(id) => {
+            q.and_where(Expr::col((t, "id")).eq(id));
+            return Ok(q);
         }
-        q.and_where(any);
+        Search::Ticket(ticket) => {
+            // Tickets are made upper-case; one typed in lower case finds its deal too.
+            let upper = ticket.to_uppercase();
+            q.and_where(Expr::col((t, "ticket")).is_in([ticket, upper]));
+            return Ok(q);
+        }
+        Search::Words(words) => {
+            q.and_where(super::search::words_condition(db, spec, &words).await?);
+        }
+        Search::None => {}
     }
     // Owner and department are the row's, or (a payment) its deal's, joined by `repo::select`.
     let (t, co_owner) = match spec.kind.info().ownership {
@@ -156,12 +173,56 @@ pub fn filtered(v: &Viewer, spec: &Spec, f: &Filter, mut q: SelectStatement) -> 
     Ok(q)
 }
 
+/// A company of another department found by a search (§10): what `access::
+/// crm_search_crosses_departments` lets the searcher see of it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Elsewhere {
+    pub name: String,
+    pub department: String,
+    pub owner_first: Option<String>,
+    pub owner_last: Option<String>,
+}
+
+impl Elsewhere {
+    pub fn owner(&self) -> Option<String> {
+        let n = format!("{} {}", self.owner_first.as_deref().unwrap_or(""), self.owner_last.as_deref().unwrap_or(""));
+        (!n.trim().is_empty()).then(|| n.trim().to_string())
+    }
+}
+
+/// At most this many companies of other departments are named.
+pub const ELSEWHERE_MAX: u64 = 20;
+
+/// The companies of departments `v` does not work in that match the search's words, newest first
+/// (empty unless the rule allows it and the search is words).
+pub async fn elsewhere(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Vec<Elsewhere>> {
+    let Search::Words(words) = super::search::parse(&f.q, spec.kind) else { return Ok(Vec::new()) };
+    if !access::crm_search_crosses_departments(v, spec.kind) {
+        return Ok(Vec::new());
+    }
+    let t = spec.kind.info().table;
+    let mut q = Query::select();
+    q.expr_as(Expr::col((t, "full_name")), "name")
+        .expr_as(Expr::col(("departments", "name")), "department")
+        .expr_as(Expr::col(("users", "first_name")), "owner_first")
+        .expr_as(Expr::col(("users", "last_name")), "owner_last")
+        .from(t)
+        .inner_join("departments", Expr::col(("departments", "id")).equals((t, "department_id")))
+        .left_join("users", Expr::col(("users", "id")).equals((t, "owner_id")));
+    if !v.departments.is_empty() {
+        q.and_where(Expr::col((t, "department_id")).is_not_in(v.departments.iter().copied()));
+    }
+    q.and_where(super::search::words_condition(db, spec, &words).await?);
+    q.order_by((t, "id"), Order::Desc).limit(ELSEWHERE_MAX);
+    Ok(db.fetch_all(&q).await?)
+}
+
 /// One page of the list, newest first.
 pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Paged<Record>> {
     let t = spec.kind.info().table;
     let (q, tys) = super::repo::select(spec);
     let page = paging::page_number(f.page);
-    let mut q = filtered(v, spec, f, q)?;
+    let mut q = filtered(db, v, spec, f, q).await?;
     if spec.kind == crate::access::ItemKind::Deal && f.deal.by_next_step() {
         // §12.1's toggle: the nearest (and overdue) next step first; ties in the order of the index
         // (`ix_deals_department_step` ends with the row id), so it is walked without a sort.
@@ -178,7 +239,7 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
 /// How many rows the filter finds (bounded: "more than 1,000").
 pub async fn total(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Total> {
     let (q, _) = super::repo::select(spec);
-    let q = filtered(v, spec, f, q)?;
+    let q = filtered(db, v, spec, f, q).await?;
     Ok(paging::bounded_count(db, q).await?)
 }
 

@@ -26,5 +26,6 @@ pub mod owner;
 pub mod person;
 pub mod record;
 pub mod repo;
+pub mod search;
 pub mod transfer;
 pub mod transfer_pages;

@@ -191,6 +191,7 @@ pub async fn insert(
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
     super::many::write(tx, spec, id, None, r).await?;
+    super::search::index_new(tx, spec, id, r).await?;
     let diff = diff(spec, &Record::default(), r, names);
     let label = spec.kind.label().to_lowercase();
     let title = spec.title_of(r);
@@ -229,13 +230,16 @@ pub async fn insert_many(
         let by_token: HashMap<String, i64> = made.into_iter().map(|(id, t)| (t, id)).collect();
         let label = spec.kind.label().to_lowercase();
         let mut entries = Vec::with_capacity(chunk.len());
+        let mut made = Vec::with_capacity(chunk.len());
         for (r, token) in chunk {
             let id = *by_token.get(token).ok_or_else(|| sqlx::Error::Protocol("a new row's id is missing".into()))?;
             let diff = diff(spec, &Record::default(), r, names);
             entries.push((id, format!("Created the {label} {}", spec.title_of(r)), diff));
+            made.push((id, r));
             ids.push(id);
         }
         history::record_many(tx, actor, spec.kind.slug(), Change::Create, &entries).await?;
+        super::search::index_many(tx, spec, &made).await?;
     }
     Ok(ids)
 }
@@ -257,6 +261,7 @@ pub async fn update(
     q.table(table(spec)).values(assignments(spec, after, actor)).and_where(Expr::col("id").eq(before.id));
     tx.execute(&q).await?;
     super::many::write(tx, spec, before.id, Some(before), after).await?;
+    super::search::index_change(tx, spec, before, after).await?;
     history::record(tx, actor, spec.kind.slug(), before.id, Change::Update, "Changed", &d).await?;
     Ok(d)
 }

@@ -188,6 +188,8 @@ pub(super) async fn run(db: &Db, size: &Size, stats: &mut Stats) -> anyhow::Resu
         b.push(vec![kind.into(), object.into(), tag.into()]).await?;
     }
     b.finish().await?;
+    // The search index of everything the bulk load wrote (§10).
+    crate::crm::search::rebuild(db).await?;
     Ok(())
 }
 

@@ -1,0 +1,603 @@
+//! CRM search (inventory §10): what a list's search box understands, and the trigram index that
+//! answers "contains" without reading every row.
+//!
+//! - `ID 123` / `id123`: the row with that id, filters bypassed (never the viewer's scope).
+//! - `ticket:X`, `ticket: X`, `ticket X` on kinds with a ticket (deals): that exact ticket, filters
+//!   bypassed.
+//! - Anything else: words; every word must be contained (case-insensitively) in one of the kind's
+//!   §10 fields, its own or a related row's (a contact's company, a deal's contact, company, lead…).
+//!
+//! **The index.** `search_terms` holds one row (kind, trigram, object id) per distinct three-character
+//! sequence of a row's searchable text (each field lowercased on its own; a trigram is three code
+//! points packed in one integer). It is written in the transaction of every insert, update and
+//! delete (`crm::repo`, `items::remove`) and by the seed's bulk load (`rebuild`). A word of three or
+//! more characters is answered in two steps: the index gives the candidates (ids holding the word's
+//! rarest trigrams), then the real `LIKE '%word%'` over the fields confirms each candidate, so the
+//! answer is exactly "contains" whatever the index holds. When every trigram of a word is common
+//! (more than `COMMON` rows), the word matches many rows and the list finds its page quickly by
+//! reading rows newest first, so the candidates are skipped. Words of one or two characters have
+//! no trigram: they are matched by `LIKE` alone (a scan that stops at the first page of matches).
+//! Related fields are matched through the related kind's own index (a contact's company by the
+//! companies' trigrams, then the contacts of those companies), so editing a company needs no
+//! re-indexing of its contacts or deals.
+
+use std::collections::BTreeSet;
+
+use sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement, SimpleExpr, UnionType};
+
+use super::record::{Ty, Val};
+use super::repo::{Record, Spec};
+use crate::access::ItemKind;
+use crate::db::{self, Db, Tx};
+
+/// What a search box holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Search {
+    None,
+    Id(i64),
+    Ticket(String),
+    /// Lowercased words, each to be contained in some field.
+    Words(Vec<String>),
+}
+
+/// The longest search taken into account (characters); the rest is ignored.
+pub const MAX_CHARS: usize = 200;
+/// At most this many words count.
+const MAX_WORDS: usize = 8;
+
+/// Reads the search box of a list of `kind`.
+pub fn parse(q: &str, kind: ItemKind) -> Search {
+    let q: String = q.trim().chars().take(MAX_CHARS).collect();
+    if q.is_empty() {
+        return Search::None;
+    }
+    if let Some(id) = super::list::id_search(&q) {
+        return Search::Id(id);
+    }
+    if has_ticket(kind)
+        && let Some(t) = ticket(&q)
+    {
+        return Search::Ticket(t);
+    }
+    let words: Vec<String> = q.split_whitespace().take(MAX_WORDS).map(|w| w.to_lowercase()).collect();
+    Search::Words(words)
+}
+
+/// The kinds with a ticket (§10: Request, Deal, CrmEmail; only deals exist yet).
+pub fn has_ticket(kind: ItemKind) -> bool {
+    kind == ItemKind::Deal
+}
+
+/// `ticket:X`, `ticket: X`, `Ticket X` → X (one word).
+fn ticket(q: &str) -> Option<String> {
+    let head = q.get(..6).filter(|h| h.eq_ignore_ascii_case("ticket"))?;
+    let rest = &q[head.len()..];
+    let after = rest.strip_prefix(':').unwrap_or(rest);
+    // "ticketX" is a word, not a ticket search.
+    if after.len() == rest.len() && !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let t = after.trim();
+    (!t.is_empty() && !t.contains(char::is_whitespace)).then(|| t.to_string())
+}
+
+/// A kind's number in `search_terms.kind`.
+fn code(kind: ItemKind) -> Option<i16> {
+    Some(match kind {
+        ItemKind::Company => 1,
+        ItemKind::Contact => 2,
+        ItemKind::Lead => 3,
+        ItemKind::Deal => 4,
+        ItemKind::Product => 5,
+        ItemKind::Payment => 6,
+        ItemKind::Memo | ItemKind::Task | ItemKind::Project => return None,
+    })
+}
+
+/// The columns of `kind` the index holds: its own §10 fields plus those other kinds' searches read
+/// through it (a deal's search reads its lead's website and company address and email).
+pub fn indexed(kind: ItemKind) -> Vec<&'static str> {
+    let Some(spec) = super::handlers::spec(kind) else { return Vec::new() };
+    let mut cols: Vec<&'static str> = spec.search.to_vec();
+    for part in parts_all() {
+        if part.to == kind {
+            for c in part.cols {
+                if !cols.contains(c) {
+                    cols.push(c);
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// A related row whose fields a kind's search reads (§10).
+struct Part {
+    /// The kind searched.
+    from: ItemKind,
+    /// The reference column of `from`.
+    via: &'static str,
+    /// The related kind and its fields.
+    to: ItemKind,
+    cols: &'static [&'static str],
+}
+
+const COMPANY_OF_CONTACT: &[&str] = &["full_name", "website", "city_name", "address", "email", "description"];
+
+fn parts_all() -> &'static [Part] {
+    use ItemKind::*;
+    &[
+        Part { from: Contact, via: "company_id", to: Company, cols: COMPANY_OF_CONTACT },
+        Part {
+            from: Deal,
+            via: "contact_id",
+            to: Contact,
+            cols: &["first_name", "last_name", "email", "address", "description"],
+        },
+        Part { from: Deal, via: "company_id", to: Company, cols: COMPANY_OF_CONTACT },
+        Part {
+            from: Deal,
+            via: "lead_id",
+            to: Lead,
+            cols: &[
+                "first_name",
+                "last_name",
+                "address",
+                "description",
+                "company_name",
+                "website",
+                "company_address",
+                "company_email",
+            ],
+        },
+    ]
+}
+
+fn parts(kind: ItemKind) -> impl Iterator<Item = &'static Part> {
+    parts_all().iter().filter(move |p| p.from == kind)
+}
+
+/// Three code points in one integer.
+fn pack(a: char, b: char, c: char) -> i64 {
+    ((a as i64) << 42) | ((b as i64) << 21) | (c as i64)
+}
+
+/// The distinct trigrams of lowercased `text`.
+fn grams_into(text: &str, out: &mut BTreeSet<i64>) {
+    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    for w in chars.windows(3) {
+        out.insert(pack(w[0], w[1], w[2]));
+    }
+}
+
+/// The trigrams of a row, from its indexed columns' values.
+fn grams_of(values: &[&str]) -> BTreeSet<i64> {
+    let mut out = BTreeSet::new();
+    for v in values {
+        grams_into(v, &mut out);
+    }
+    out
+}
+
+fn record_grams(spec: &Spec, r: &Record) -> BTreeSet<i64> {
+    let cols = indexed(spec.kind);
+    grams_of(&cols.iter().map(|c| r.get(spec, c).text()).collect::<Vec<_>>())
+}
+
+/// Rows per INSERT statement (3 values each: well under both backends' bind limits).
+const CHUNK: usize = 300;
+
+async fn add(tx: &mut Tx, kind: i16, id: i64, grams: impl Iterator<Item = i64>) -> Result<(), sqlx::Error> {
+    let grams: Vec<i64> = grams.collect();
+    for chunk in grams.chunks(CHUNK) {
+        let mut q = Query::insert();
+        q.into_table("search_terms").columns(["kind", "gram", "object_id"]);
+        for g in chunk {
+            q.values_panic([kind.into(), (*g).into(), id.into()]);
+        }
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
+async fn remove(tx: &mut Tx, kind: i16, id: i64, grams: impl Iterator<Item = i64>) -> Result<(), sqlx::Error> {
+    let grams: Vec<i64> = grams.collect();
+    for chunk in grams.chunks(CHUNK) {
+        tx.execute(
+            Query::delete()
+                .from_table("search_terms")
+                .and_where(Expr::col("kind").eq(kind))
+                .and_where(Expr::col("gram").is_in(chunk.iter().copied()))
+                .and_where(Expr::col("object_id").eq(id)),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Indexes a new row (in its insert's transaction).
+pub async fn index_new(tx: &mut Tx, spec: &Spec, id: i64, r: &Record) -> Result<(), sqlx::Error> {
+    let Some(k) = code(spec.kind) else { return Ok(()) };
+    add(tx, k, id, record_grams(spec, r).into_iter()).await
+}
+
+/// Indexes many new rows (an import's batch) in multi-row statements.
+pub async fn index_many(tx: &mut Tx, spec: &Spec, rows: &[(i64, &Record)]) -> Result<(), sqlx::Error> {
+    let Some(k) = code(spec.kind) else { return Ok(()) };
+    let terms: Vec<(i64, i64)> =
+        rows.iter().flat_map(|(id, r)| record_grams(spec, r).into_iter().map(move |g| (g, *id))).collect();
+    for chunk in terms.chunks(CHUNK) {
+        let mut q = Query::insert();
+        q.into_table("search_terms").columns(["kind", "gram", "object_id"]);
+        for (g, id) in chunk {
+            q.values_panic([k.into(), (*g).into(), (*id).into()]);
+        }
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// Re-indexes a changed row: drops the trigrams it lost, adds the ones it gained.
+pub async fn index_change(tx: &mut Tx, spec: &Spec, before: &Record, after: &Record) -> Result<(), sqlx::Error> {
+    let Some(k) = code(spec.kind) else { return Ok(()) };
+    let (old, new) = (record_grams(spec, before), record_grams(spec, after));
+    remove(tx, k, before.id, old.difference(&new).copied()).await?;
+    add(tx, k, before.id, new.difference(&old).copied()).await
+}
+
+/// The indexed text of some rows of `kind`, read in `tx`: (id, values).
+async fn stored(tx: &mut Tx, kind: ItemKind, col: &str, value: i64) -> Result<Vec<(i64, Vec<String>)>, sqlx::Error> {
+    let cols = indexed(kind);
+    let mut q = Query::select();
+    q.column("id").from(kind.info().table).and_where(Expr::col(Alias::new(col)).eq(value));
+    let mut tys = vec![Ty::Int];
+    for c in &cols {
+        q.column(*c);
+        tys.push(Ty::Text);
+    }
+    let rows = tx.fetch_values(&q, &tys).await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut v| {
+            let id = v.first().and_then(Val::int).unwrap_or(0);
+            (id, v.drain(1..).map(|x| x.text().to_string()).collect())
+        })
+        .collect())
+}
+
+/// Before `(kind, id)` is deleted: removes its index rows and those of the rows the delete takes
+/// with it (a company's contact persons, a deal's payments).
+pub async fn unindex(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Error> {
+    let Some(k) = code(kind) else { return Ok(()) };
+    let mut gone = vec![(kind, k, stored(tx, kind, "id", id).await?)];
+    let child = match kind {
+        ItemKind::Company => Some((ItemKind::Contact, "company_id")),
+        ItemKind::Deal => Some((ItemKind::Payment, "deal_id")),
+        _ => None,
+    };
+    if let Some((ck, col)) = child
+        && let Some(c) = code(ck)
+    {
+        gone.push((ck, c, stored(tx, ck, col, id).await?));
+    }
+    for (_, k, rows) in gone {
+        for (rid, values) in rows {
+            let grams = grams_of(&values.iter().map(String::as_str).collect::<Vec<_>>());
+            remove(tx, k, rid, grams.into_iter()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the whole index again from the CRM tables (the seed's bulk load, and a database made
+/// before the index existed). Reads in pages of ids.
+pub async fn rebuild(db: &Db) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    tx.execute(&Query::delete().from_table("search_terms").to_owned()).await?;
+    fill(&mut tx).await?;
+    tx.commit().await
+}
+
+/// Indexes every CRM row (into an empty index), in `tx`.
+pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    for kind in
+        [ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product, ItemKind::Payment]
+    {
+        let Some(k) = code(kind) else { continue };
+        let cols = indexed(kind);
+        let mut after = 0i64;
+        loop {
+            let mut q = Query::select();
+            q.column("id")
+                .from(kind.info().table)
+                .and_where(Expr::col("id").gt(after))
+                .order_by("id", sea_query::Order::Asc)
+                .limit(2000);
+            let mut tys = vec![Ty::Int];
+            for c in &cols {
+                q.column(*c);
+                tys.push(Ty::Text);
+            }
+            let rows = tx.fetch_values(&q, &tys).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut batch: Vec<(i64, i64)> = Vec::new();
+            for v in &rows {
+                let id = v.first().and_then(Val::int).unwrap_or(0);
+                after = Ord::max(after, id);
+                let grams = grams_of(&v[1..].iter().map(Val::text).collect::<Vec<_>>());
+                batch.extend(grams.into_iter().map(|g| (g, id)));
+            }
+            batch.sort_unstable();
+            for chunk in batch.chunks(CHUNK) {
+                let mut q = Query::insert();
+                q.into_table("search_terms").columns(["kind", "gram", "object_id"]);
+                for (g, id) in chunk {
+                    q.values_panic([k.into(), (*g).into(), (*id).into()]);
+                }
+                tx.execute(&q).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A word's trigrams counting above this many rows of a kind make it "common" (see the module).
+const COMMON: i64 = 1000;
+/// Trigrams of a word looked up at most (spread over the word).
+const SAMPLE: usize = 8;
+/// Rarest trigrams a candidate must hold.
+const INTERSECT: usize = 3;
+
+/// The distinct trigrams of a word, at most `SAMPLE` of them spread over it.
+fn word_grams(word: &str) -> Vec<i64> {
+    let chars: Vec<char> = word.chars().collect();
+    let all: Vec<i64> = chars.windows(3).map(|w| pack(w[0], w[1], w[2])).collect::<BTreeSet<_>>().into_iter().collect();
+    if all.len() <= SAMPLE {
+        return all;
+    }
+    (0..SAMPLE).map(|i| all[i * (all.len() - 1) / (SAMPLE - 1)]).collect()
+}
+
+/// What the index says about a word in one kind.
+enum Hits {
+    /// No row of the kind holds the word.
+    Nothing,
+    /// Too many rows hold each of its trigrams to list them.
+    Common,
+    /// Candidates: ids of rows holding the rarest trigrams.
+    Few(Box<SelectStatement>),
+}
+
+async fn hits(db: &Db, kind: ItemKind, word: &str) -> Result<Hits, sqlx::Error> {
+    let Some(k) = code(kind) else { return Ok(Hits::Common) };
+    let mut counted = Vec::new();
+    for g in word_grams(word) {
+        let inner = Query::select()
+            .expr(Expr::val(1))
+            .from("search_terms")
+            .and_where(Expr::col("kind").eq(k))
+            .and_where(Expr::col("gram").eq(g))
+            .limit(COMMON as u64)
+            .to_owned();
+        let n: i64 = db
+            .scalar(Query::select().expr(Expr::col(sea_query::Asterisk).count()).from_subquery(inner, Alias::new("g")))
+            .await?
+            .unwrap_or(0);
+        if n == 0 {
+            return Ok(Hits::Nothing);
+        }
+        counted.push((n, g));
+    }
+    counted.sort_unstable();
+    if counted.first().is_none_or(|(n, _)| *n >= COMMON) {
+        return Ok(Hits::Common);
+    }
+    let t = Alias::new("st0");
+    let mut q = Query::select();
+    q.column((t.clone(), Alias::new("object_id")))
+        .from_as("search_terms", t.clone())
+        .and_where(Expr::col((t.clone(), Alias::new("kind"))).eq(k))
+        .and_where(Expr::col((t.clone(), Alias::new("gram"))).eq(counted[0].1));
+    for (i, (_, g)) in counted.iter().enumerate().skip(1).take(INTERSECT - 1) {
+        let a = Alias::new(format!("st{i}"));
+        q.and_where(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from_as("search_terms", a.clone())
+                .and_where(Expr::col((a.clone(), Alias::new("kind"))).eq(k))
+                .and_where(Expr::col((a.clone(), Alias::new("gram"))).eq(*g))
+                .and_where(Expr::col((a.clone(), Alias::new("object_id"))).equals((t.clone(), Alias::new("object_id"))))
+                .to_owned(),
+        ));
+    }
+    Ok(Hits::Few(Box::new(q)))
+}
+
+fn like(table: impl sea_query::IntoIden + Clone, col: &'static str, pattern: &str) -> SimpleExpr {
+    Expr::expr(Func::lower(Expr::col((table, Alias::new(col))))).like(LikeExpr::new(pattern.to_string()).escape('\\'))
+}
+
+fn any_like(table: &Alias, cols: &[&'static str], pattern: &str) -> SimpleExpr {
+    cols.iter().fold(Expr::val(false), |acc: SimpleExpr, c| acc.or(like(table.clone(), c, pattern)))
+}
+
+/// The condition "the row of `spec`'s table matches every word" (a `WHERE` on the list's query,
+/// whose main table is the kind's table).
+pub async fn words_condition(db: &Db, spec: &Spec, words: &[String]) -> Result<SimpleExpr, sqlx::Error> {
+    let mut all: SimpleExpr = Expr::val(true);
+    for w in words {
+        all = all.and(word_condition(db, spec, w).await?);
+    }
+    Ok(all)
+}
+
+async fn word_condition(db: &Db, spec: &Spec, word: &str) -> Result<SimpleExpr, sqlx::Error> {
+    let kind = spec.kind;
+    let table = Alias::new(kind.info().table);
+    let pattern = db::like_pattern(word);
+    let short = word.chars().count() < 3;
+    // The exact test, part by part, and the candidates, unless some part is common or short.
+    let mut exact: SimpleExpr = Expr::val(false);
+    let mut candidates: Option<Vec<SelectStatement>> = if short { None } else { Some(Vec::new()) };
+    let own = if short { Hits::Common } else { hits(db, kind, word).await? };
+    if !matches!(own, Hits::Nothing) {
+        exact = exact.or(any_like(&table, spec.search, &pattern));
+    }
+    match own {
+        Hits::Few(q) => candidates.iter_mut().for_each(|c| c.push(*q.clone())),
+        Hits::Common => candidates = None,
+        Hits::Nothing => {}
+    }
+    for (i, p) in parts(kind).enumerate() {
+        let h = if short { Hits::Common } else { hits(db, p.to, word).await? };
+        if matches!(h, Hits::Nothing) {
+            continue;
+        }
+        let a = Alias::new(format!("rel{i}"));
+        exact = exact.or(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from_as(p.to.info().table, a.clone())
+                .and_where(Expr::col((a.clone(), Alias::new("id"))).equals((table.clone(), Alias::new(p.via))))
+                .and_where(any_like(&a, p.cols, &pattern))
+                .to_owned(),
+        ));
+        match h {
+            Hits::Few(q) => {
+                if let Some(c) = candidates.as_mut() {
+                    c.push(
+                        Query::select()
+                            .column("id")
+                            .from(kind.info().table)
+                            .and_where(Expr::col(Alias::new(p.via)).in_subquery(*q))
+                            .to_owned(),
+                    );
+                }
+            }
+            _ => candidates = None,
+        }
+    }
+    if kind == ItemKind::Deal {
+        extra_deal_parts(db, word, &pattern, &table, &mut exact, &mut candidates, short).await?;
+    }
+    Ok(match candidates {
+        // No part can hold the word.
+        Some(c) if c.is_empty() => Expr::val(false),
+        Some(mut c) => {
+            let mut first = c.remove(0);
+            for q in c {
+                first.union(UnionType::Distinct, q);
+            }
+            Expr::col((table, Alias::new("id"))).in_subquery(first).and(exact)
+        }
+        None => exact,
+    })
+}
+
+/// A deal's search also reads its company's country name and its partner contact's company name.
+async fn extra_deal_parts(
+    db: &Db,
+    word: &str,
+    pattern: &str,
+    table: &Alias,
+    exact: &mut SimpleExpr,
+    candidates: &mut Option<Vec<SelectStatement>>,
+    short: bool,
+) -> Result<(), sqlx::Error> {
+    // Countries are few: which of them match is asked first.
+    let countries: Vec<(i64,)> = db
+        .fetch_all(
+            Query::select()
+                .column("id")
+                .from("countries")
+                .and_where(Expr::expr(Func::lower(Expr::col("name"))).like(LikeExpr::new(pattern).escape('\\'))),
+        )
+        .await?;
+    if !countries.is_empty() {
+        let ids = countries.iter().map(|(i,)| *i);
+        exact.clone_from(&exact.clone().or(Expr::col((table.clone(), Alias::new("company_id"))).in_subquery(
+            Query::select().column("id").from("companies").and_where(Expr::col("country_id").is_in(ids)).to_owned(),
+        )));
+        *candidates = None;
+    }
+    let h = if short { Hits::Common } else { hits(db, ItemKind::Company, word).await? };
+    if matches!(h, Hits::Nothing) {
+        return Ok(());
+    }
+    let (pc, pco) = (Alias::new("pc"), Alias::new("pco"));
+    exact.clone_from(
+        &exact.clone().or(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from_as("contacts", pc.clone())
+                .join_as(
+                    sea_query::JoinType::InnerJoin,
+                    "companies",
+                    pco.clone(),
+                    Expr::col((pco.clone(), Alias::new("id"))).equals((pc.clone(), Alias::new("company_id"))),
+                )
+                .and_where(
+                    Expr::col((pc.clone(), Alias::new("id"))).equals((table.clone(), Alias::new("partner_contact_id"))),
+                )
+                .and_where(like(pco.clone(), "full_name", pattern))
+                .to_owned(),
+        )),
+    );
+    match h {
+        Hits::Few(q) => {
+            if let Some(c) = candidates.as_mut() {
+                c.push(
+                    Query::select()
+                        .column("id")
+                        .from("deals")
+                        .and_where(
+                            Expr::col("partner_contact_id").in_subquery(
+                                Query::select()
+                                    .column("id")
+                                    .from("contacts")
+                                    .and_where(Expr::col("company_id").in_subquery(*q))
+                                    .to_owned(),
+                            ),
+                        )
+                        .to_owned(),
+                );
+            }
+        }
+        _ => *candidates = None,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ids_tickets_and_words() {
+        let d = ItemKind::Deal;
+        assert_eq!(parse("ID 12", d), Search::Id(12));
+        assert_eq!(parse("id12", ItemKind::Company), Search::Id(12));
+        for q in ["ticket:AB12", "TICKET: AB12", "Ticket AB12", "  ticket   AB12 "] {
+            assert_eq!(parse(q, d), Search::Ticket("AB12".into()), "{q}");
+        }
+        assert_eq!(parse("ticketing", d), Search::Words(vec!["ticketing".into()]));
+        assert_eq!(parse("ticket: a b", d), Search::Words(vec!["ticket:".into(), "a".into(), "b".into()]));
+        assert_eq!(parse("ticket:AB12", ItemKind::Company), Search::Words(vec!["ticket:ab12".into()]));
+        assert_eq!(parse("  ", d), Search::None);
+        assert_eq!(parse("Anna  SMITH", d), Search::Words(vec!["anna".into(), "smith".into()]));
+    }
+
+    #[test]
+    fn trigrams_are_distinct_and_sampled() {
+        assert_eq!(word_grams("ab").len(), 0);
+        assert_eq!(word_grams("aaaa").len(), 1);
+        assert_eq!(word_grams(&"x".repeat(5000)).len(), 1);
+        let long: String = (0..300).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        assert_eq!(word_grams(&long).len(), SAMPLE);
+        let mut g = BTreeSet::new();
+        grams_into("ÄBc", &mut g);
+        assert!(g.contains(&pack('ä', 'b', 'c')));
+    }
+}
