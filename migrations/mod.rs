@@ -97,9 +97,9 @@ const MIGRATIONS: &[Migration] = &[
     (4, "home", m0004_home::statements),
     (5, "crm", m0005_crm::statements),
     (6, "departments_served", m0006_departments_served::statements),
+    (7, "search", m0007_search::statements),
     (8, "deal_work", m0008_deal_work::statements),
     (9, "imports", m0009_imports::statements),
-    (7, "search", m0007_search::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

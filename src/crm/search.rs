@@ -265,6 +265,17 @@ async fn stored(tx: &mut Tx, kind: ItemKind, col: &str, value: i64) -> Result<Ve
         .collect())
 }
 
+/// Indexes the rows of `kind` whose `col` is `value`, made in `tx` by a bulk statement (a copied
+/// department's products); they must not be indexed yet.
+pub async fn index_where(tx: &mut Tx, kind: ItemKind, col: &str, value: i64) -> Result<(), sqlx::Error> {
+    let Some(k) = code(kind) else { return Ok(()) };
+    for (id, values) in stored(tx, kind, col, value).await? {
+        let grams = grams_of(&values.iter().map(String::as_str).collect::<Vec<_>>());
+        add(tx, k, id, grams.into_iter()).await?;
+    }
+    Ok(())
+}
+
 /// Before `(kind, id)` is deleted: removes its index rows and those of the rows the delete takes
 /// with it (a company's contact persons, a deal's payments).
 pub async fn unindex(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Error> {

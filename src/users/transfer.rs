@@ -235,6 +235,8 @@ pub async fn copy_department(tx: &mut crate::db::Tx, id: i64, actor: &Actor) -> 
         tx.execute(&q).await?;
     }
     copy_products(tx, id, new).await?;
+    // The copies are searchable products like any other (§10: name, description).
+    crate::crm::search::index_where(tx, crate::access::ItemKind::Product, "department_id", new).await?;
     let mut d = Diff::default();
     d.field("Name", "", &name);
     let summary = format!("Created department {name} as a copy of {}", s.name);

@@ -215,6 +215,8 @@ async fn fixture(app: &TestApp, sales: i64, mark: i64, garry: i64) -> Fixture {
     };
     insert(app, "outputs", &output(echo, None)).await;
     insert(app, "outputs", &output(bravo, Some(day(-3)))).await;
+    // The rows above were written straight into the tables: index them for word searches (§10).
+    ferrocrm::crm::search::rebuild(&app.db).await.unwrap();
     Fixture { d: [alpha, bravo, charlie, delta, echo], company1, lead, product, success_stage, lost_reason }
 }
 

@@ -198,6 +198,9 @@ async fn an_import_previews_created_and_skipped_rows_then_writes_them_once_on_co
         .await
         .unwrap()
         .expect("Acme imported");
+    // Imported rows are in the search index (§10): a word search finds them, an ID search too.
+    let found = mark.get("/companies?owner=all&q=acme").await;
+    assert!(found.text("main table").contains("Acme GmbH"), "{}", found.body);
     let export = crm::department(&app, "Export").await;
     assert_eq!(acme.2, Some(germany));
     assert_eq!(acme.3, Some(helen_id), "owner by username");

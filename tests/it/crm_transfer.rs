@@ -479,6 +479,11 @@ async fn copying_a_department_copies_its_dictionaries_and_products_with_new_lead
         )
         .await;
     assert_eq!(default_stages, 1);
+    // The copied products are found by a word search (§10) like every product.
+    let product = column(&app, "products", "name", copy).await.remove(0);
+    let word: String = product.chars().take(6).collect();
+    let found = admin.get(&format!("/products?owner=all&department={copy}&q={}", urlencoding(&word))).await;
+    assert!(found.text("main table").contains(&product), "{word}: {}", found.body);
     let tokens = |v: Vec<String>| v.into_iter().collect::<std::collections::HashSet<String>>();
     let old = tokens(column(&app, "lead_sources", "token", sales).await);
     let new = tokens(column(&app, "lead_sources", "token", copy).await);
@@ -597,4 +602,8 @@ async fn an_administrator_changes_the_owner_of_ticked_companies_in_a_browser() {
     assert_eq!(int(&app, "companies", companies[0], "owner_id").await, Some(eve));
     assert_eq!(int(&app, "companies", companies[1], "owner_id").await, Some(eve));
     assert_eq!(int(&app, "companies", companies[2], "owner_id").await, Some(mark), "the unticked one stays");
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
