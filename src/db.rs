@@ -226,6 +226,11 @@ impl Tx {
     pub async fn insert_id(&mut self, q: &impl SqlxBinder) -> Result<i64, sqlx::Error> {
         self.conn().scalar::<i64>(q).await?.ok_or(sqlx::Error::RowNotFound)
     }
+    /// Runs SQL built only from integers the program computed (a bulk insert of numbers, where
+    /// binding millions of parameters one by one would cost more than the insert). Never user text.
+    pub async fn execute_numbers(&mut self, sql: String) -> Result<(), sqlx::Error> {
+        self.execute_ddl(sql).await
+    }
     /// Runs constant SQL (DDL rendered by sea-query from the migration source; never user data).
     pub async fn execute_ddl(&mut self, sql: String) -> Result<(), sqlx::Error> {
         match self {
