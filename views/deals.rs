@@ -213,7 +213,7 @@ pub fn list(v: &Viewer, d: &Deals<'_>) -> Markup {
                             }
                         }
                         td { @if active { "Yes" } @else { span.muted { "No" } } }
-                        td { @match d.extras.created.get(&row.id) { Some(t) => (ui::datetime(t)), None => span.muted { "—" } } }
+                        td { @match d.extras.created.get(&row.id) { Some(t) => (ui::date_of(t)), None => span.muted { "—" } } }
                         td.num.muted { (row.id) }
                     }
                 } }
