@@ -295,12 +295,14 @@ fn stages_dates(d: &Dept, ladder: &Ladder, stage: usize, created: DateTime<Utc>,
     let start = created.date_naive();
     let span = (until - start).num_days().max(0);
     let steps = i64::try_from(path.len()).unwrap_or(1).max(1);
+    // Newest first, as the deal's save rules write it (`crm::deal`).
     path.iter()
         .enumerate()
         .map(|(k, p)| {
             let day = start + Duration::days(span * i64::try_from(k).unwrap_or(0) / steps);
             format!("{day} - {}", d.stages[*p].name)
         })
+        .rev()
         .collect::<Vec<_>>()
         .join("\n")
 }
