@@ -129,6 +129,11 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
     )
 }
 
+/// A list cell that reads badly broken over lines: phone numbers, dates, amounts, numbers.
+fn keeps_together(f: &Field) -> bool {
+    f.col.contains("phone") || matches!(f.input, Input::Date | Input::Money | Input::Number { .. } | Input::Stamp)
+}
+
 pub fn list(r: &Rows<'_>) -> Markup {
     let spec = r.spec;
     let k = spec.kind.info();
@@ -145,7 +150,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 (ui::empty_state("search", &format!("No {} match “{}”.", k.plural.to_lowercase(), r.filter.q.trim()), None))
             }
         } @else {
-            div.table-wrap { table.table {
+            div.table-wrap { table.table.crm-table {
                 thead { tr {
                     @if r.select { th { span.sr-only { "Select" } } }
                     th { "Name" }
@@ -164,7 +169,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                         }
                         @for f in &shown {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
-                            td { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
+                            td.nowrap[keeps_together(f)] { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
                         }
                         @if spec.owned { td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } } }
                         td.num.muted { (row.id) }
