@@ -161,7 +161,7 @@ pub async fn for_page(db: &Db, v: &Viewer, it: &ItemRef, deal: &Record) -> AppRe
     // Every payment of the deal is seen or not as the deal's payment is (§3.2: through its deal),
     // so one `can` answers for all of them; a scope here made SQLite read the department's deals.
     let payment = Item { kind: ItemKind::Payment, ..it.access_of(v) };
-    let sees_payments = access::can(v, Action::View, &Object::Item(payment.clone()));
+    let sees_payments = access::can(v, Action::View, &Object::Item(payment));
     let payments = if !access::reads_crm(v, ItemKind::Payment) {
         None
     } else if !sees_payments {
