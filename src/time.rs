@@ -46,6 +46,15 @@ pub fn from_local(naive: NaiveDateTime) -> Option<DateTime<Utc>> {
     }
 }
 
+/// When the viewer's day `d` begins, as UTC (a date filter's bound). A midnight that the clock
+/// skips (a zone that changes at 00:00) begins the day at the first hour that exists.
+pub fn start_of_day(d: NaiveDate) -> DateTime<Utc> {
+    (0..3)
+        .filter_map(|h| d.and_hms_opt(h, 0, 0).and_then(from_local))
+        .next()
+        .unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
 /// Every zone name, for the profile's picker.
 pub fn zone_names() -> impl Iterator<Item = &'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())

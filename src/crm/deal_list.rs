@@ -88,10 +88,6 @@ fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
-fn midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
-}
-
 impl DealFilter {
     /// The query string's pairs, in a fixed order (empty values are left out by `paths::query`).
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -212,10 +208,10 @@ pub fn narrow(f: &DealFilter, q: &mut SelectStatement) {
         q.and_where(Expr::col((T, "closing_reason_id")).in_subquery(reasons));
     }
     if let Some(d) = date(&f.created_from) {
-        q.and_where(Expr::col((T, "created_at")).gte(midnight(d)));
+        q.and_where(Expr::col((T, "created_at")).gte(crate::time::start_of_day(d)));
     }
     if let Some(d) = date(&f.created_to).and_then(|d| d.succ_opt()) {
-        q.and_where(Expr::col((T, "created_at")).lt(midnight(d)));
+        q.and_where(Expr::col((T, "created_at")).lt(crate::time::start_of_day(d)));
     }
 }
 

@@ -261,6 +261,29 @@ async fn the_deal_list_sorts_filters_and_marks_its_rows() {
     assert_eq!(ids(&mark.get("/deals?relevant=no&active=all").await), [charlie]);
     assert_eq!(ids(&mark.get("/deals?created_to=2026-01-31&active=all").await), [alpha]);
     assert_eq!(ids(&mark.get("/deals?created_from=2026-02-01").await), [echo, bravo]);
+    // Creation dates are the viewer's days: Alpha (2026-01-10 09:00 UTC) was made on the 9th
+    // in Pago Pago (UTC−11), and on the 10th in UTC.
+    assert!(ids(&mark.get("/deals?created_to=2026-01-09&active=all").await).is_empty());
+    app.db
+        .execute(
+            Query::update()
+                .table("users")
+                .value("time_zone", "Pacific/Pago_Pago")
+                .and_where(Expr::col("username").eq("Mark.Manager.Sales")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&mark.get("/deals?created_to=2026-01-09&active=all").await), [alpha]);
+    assert!(!ids(&mark.get("/deals?created_from=2026-01-10&active=all").await).contains(&alpha));
+    app.db
+        .execute(
+            Query::update()
+                .table("users")
+                .value("time_zone", "UTC")
+                .and_where(Expr::col("username").eq("Mark.Manager.Sales")),
+        )
+        .await
+        .unwrap();
     // An object picker still offers closed deals (a payment may be for one).
     assert!(mark.get("/deals/pick?q=Delta").await.body.contains("Delta"));
     // Nonsense values filter nothing rather than failing.
