@@ -194,6 +194,15 @@
     } catch (e) { /* an unknown zone or an old browser: the server's text stays */ }
   }
   document.addEventListener('htmx:load', function (e) { localise(e.target); });
+  // (g) A <select data-fill="id"> copies its chosen option's data-value into the input #id (a
+  // quality event's weight from its signal); the user may still change it afterwards.
+  document.addEventListener('change', function (e) {
+    var s = e.target;
+    if (!(s instanceof HTMLSelectElement) || !s.dataset.fill) return;
+    var target = document.getElementById(s.dataset.fill);
+    var opt = s.selectedOptions[0];
+    if (target && opt && opt.hasAttribute('data-value')) target.value = opt.getAttribute('data-value');
+  });
   function init() {
     localise(document);
     var tz = document.getElementById('login-tz');

@@ -13,6 +13,7 @@ mod m0006_departments_served;
 mod m0007_search;
 mod m0008_deal_work;
 mod m0009_imports;
+mod m0015_quality;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -24,6 +25,7 @@ use crate::db::{Backend, Db, Tx};
 
 pub use m0005_crm::department_defaults;
 pub(crate) use m0005_crm::lead_source_token;
+pub use m0015_quality::quality_defaults;
 
 /// One statement of a migration.
 pub enum Stmt {
@@ -100,6 +102,7 @@ const MIGRATIONS: &[Migration] = &[
     (7, "search", m0007_search::statements),
     (8, "deal_work", m0008_deal_work::statements),
     (9, "imports", m0009_imports::statements),
+    (15, "quality", m0015_quality::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -345,6 +345,19 @@ pub fn can_currencies(v: &Viewer, action: Action) -> bool {
     }
 }
 
+/// Transaction-quality events and signals (§3.1 "TransactionQualityEvent/Signal": managers add,
+/// change, delete and view; chiefs view events). The static part only: an event is read with its
+/// deal (`can(View)` on the deal) and written by whoever may change the deal's line items
+/// (`crm::lines::can_change`), so the deal's object rules (§3.3) apply to its events too.
+pub fn can_quality(v: &Viewer, action: Action) -> bool {
+    let writer = v.is(Role::Admin) || v.is(Role::SalesManager);
+    match action {
+        Action::List | Action::View => writer || v.is(Role::Chief),
+        Action::Create | Action::Edit | Action::Delete => writer,
+        _ => false,
+    }
+}
+
 /// The sales CRM's rules (§3.1 static permissions, §3.2 department scoping, §3.3 object rules).
 /// Visible: the kind is the viewer's (`reads_crm`) and the row is in a department they work in,
 /// or they see every department. Changing a company, contact, lead or deal: its owner or

@@ -195,6 +195,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/:id/outputs/:line/edit"),
     ("POST", "/deals/:id/outputs/:line"),
     ("POST", "/deals/:id/outputs/:line/delete"),
+    ("GET", "/deals/:id/quality/new"),
+    ("POST", "/deals/:id/quality"),
+    ("GET", "/deals/:id/quality/:event/edit"),
+    ("POST", "/deals/:id/quality/:event"),
+    ("POST", "/deals/:id/quality/:event/delete"),
     ("GET", "/payments"),
     ("POST", "/payments"),
     ("GET", "/payments/total"),
@@ -379,6 +384,11 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/:id/outputs/:line/edit", get(crate::crm::lines::edit))
         .at("/deals/:id/outputs/:line", post(crate::crm::lines::update))
         .at("/deals/:id/outputs/:line/delete", post(crate::crm::lines::delete))
+        .at("/deals/:id/quality/new", get(crate::crm::quality::new))
+        .at("/deals/:id/quality", post(crate::crm::quality::create))
+        .at("/deals/:id/quality/:event/edit", get(crate::crm::quality::edit))
+        .at("/deals/:id/quality/:event", post(crate::crm::quality::update))
+        .at("/deals/:id/quality/:event/delete", post(crate::crm::quality::delete))
         .at("/deals/:id/work", get(crate::crm::deal_work::panel))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))

@@ -170,6 +170,7 @@ pub fn list(v: &Viewer, d: &Deals<'_>) -> Markup {
                     th { "Stage" }
                     th { "Counterparty" }
                     @if person { th { "Person" } }
+                    @if d.extras.ctqs.is_some() { th.num { abbr title="Composite Transaction-Quality Score" { "CTQS" } } }
                     th { "Act" }
                     th { "Created" }
                     th.num { "ID" }
@@ -211,6 +212,9 @@ pub fn list(v: &Viewer, d: &Deals<'_>) -> Markup {
                                 @match row.owner_id { Some(o) => span.person { (user(o)) }, None => span.muted { "- - - -" } }
                                 @if let Some(c) = row.get(spec, "co_owner_id").int() { br; span.person.muted title="Co-owner" { (user(c)) } }
                             }
+                        }
+                        @if let Some(ctqs) = &d.extras.ctqs {
+                            td.num { @if let Some(score) = ctqs.get(&row.id) { (crate::views::crm_quality::score_link(row.id, *score)) } }
                         }
                         td { @if active { "Yes" } @else { span.muted { "No" } } }
                         td { @match d.extras.created.get(&row.id) { Some(t) => (ui::date_of(t)), None => span.muted { "—" } } }

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod crm;
 pub mod crm_import;
 pub mod crm_lines;
+pub mod crm_quality;
 pub mod currencies;
 pub mod deals;
 pub mod departments;

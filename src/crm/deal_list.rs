@@ -246,6 +246,9 @@ pub struct Extras {
     pub per_company: HashMap<i64, i64>,
     pub per_lead: HashMap<i64, i64>,
     pub created: HashMap<i64, DateTime<Utc>>,
+    /// CTQS of the page's deals that have quality events (`crm::quality::scores`); None: the
+    /// viewer's roles do not read quality events, so the list has no CTQS column.
+    pub ctqs: Option<HashMap<i64, i64>>,
 }
 
 /// The page's deal ids as a bound list (never empty: callers skip an empty page).
@@ -253,7 +256,7 @@ fn ids_of(records: &[Record]) -> Vec<i64> {
     records.iter().map(|r| r.id).collect()
 }
 
-/// The marks, counters and creation times of a page of deals: five queries, whatever the page.
+/// The marks, counters, creation times and CTQS of a page of deals: six queries, whatever the page.
 pub async fn extras(db: &Db, v: &Viewer, records: &[Record], today: NaiveDate) -> AppResult<Extras> {
     let mut x = Extras::default();
     if records.is_empty() {
@@ -350,7 +353,12 @@ pub async fn extras(db: &Db, v: &Viewer, records: &[Record], today: NaiveDate) -
         }
     }
 
-    // 5. The counters: deals per company and per lead of the page, those the viewer may see,
+    // 5. CTQS (§12.3), one grouped query, for those who read quality events.
+    if super::quality::reads(v) {
+        x.ctqs = Some(super::quality::scores(db, ids.clone()).await?);
+    }
+
+    // 6. The counters: deals per company and per lead of the page, those the viewer may see,
     // grouped in one statement (two index ranges).
     let companies: Vec<i64> = records.iter().filter_map(|r| r.get(spec, "company_id").int()).collect();
     let leads: Vec<i64> = records.iter().filter_map(|r| r.get(spec, "lead_id").int()).collect();

@@ -283,7 +283,10 @@ pub async fn show(
     // A deal's line items and payments (their own section, `crm::lines`).
     let lines = match spec.kind {
         ItemKind::Deal => {
-            Some(views::crm_lines::section(&viewer, &super::lines::for_page(&state.db, &viewer, &it, &r).await?))
+            let lines = views::crm_lines::section(&viewer, &super::lines::for_page(&state.db, &viewer, &it, &r).await?);
+            let quality = super::quality::for_page(&state.db, &viewer, &it).await?;
+            let quality = quality.map(|q| views::crm_quality::section(&viewer, &q));
+            Some(maud::html! { (lines) (quality.unwrap_or_default()) })
         }
         _ => None,
     };

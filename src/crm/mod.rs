@@ -24,6 +24,7 @@ pub mod merge;
 pub mod money;
 pub mod owner;
 pub mod person;
+pub mod quality;
 pub mod record;
 pub mod repo;
 pub mod search;

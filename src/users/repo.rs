@@ -438,8 +438,8 @@ pub async fn insert_department(tx: &mut Tx, name: &str, actor: &Actor) -> Result
                 .returning_col(Departments::Id),
         )
         .await?;
-    // Its deal stages, closing reasons, client types, industries and lead sources (§16.3).
-    for q in crate::migrations::department_defaults(id) {
+    // Its deal stages, closing reasons, client types, industries, lead sources and quality signals (§16.3).
+    for q in crate::migrations::department_defaults(id).into_iter().chain(crate::migrations::quality_defaults(id)) {
         tx.execute(&q).await?;
     }
     let mut d = Diff::default();

@@ -121,6 +121,7 @@ const COPIED: &[(&str, &[&str])] = &[
     ("client_types", &["name", "index_number"]),
     ("industries", &["name", "index_number"]),
     ("product_categories", &["name", "index_number", "description"]),
+    ("quality_signals", &["name", "index_number", "weight", "notes"]),
 ];
 
 #[derive(sqlx::FromRow)]

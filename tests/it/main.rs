@@ -17,6 +17,7 @@ mod crm_deals;
 mod crm_duplicates;
 mod crm_forms;
 mod crm_import;
+mod crm_quality;
 mod crm_search;
 mod crm_transfer;
 mod foundation;
