@@ -99,6 +99,10 @@ fn actions(kind: ItemKind) -> Vec<&'static str> {
         // Another payment of the same deal (§3.3: the deal's owner or co-owner adds).
         out.push("add");
     }
+    if kind == ItemKind::Deal {
+        // A transaction-quality event on the deal (§3.1 quality rights and the deal's line-item rule).
+        out.push("quality");
+    }
     out.push("delete");
     out
 }
@@ -112,7 +116,7 @@ fn rule(act: &str) -> (Action, &'static str) {
     match act {
         "view" | "list" | "pick" | "export" | "download" | "reminder" => (Action::View, "view"),
         "chat" | "attach" => (Action::Chat, "chat"),
-        "edit" | "unattach" => (Action::Edit, "edit"),
+        "edit" | "unattach" | "quality" => (Action::Edit, "edit"),
         "stage" => (Action::ChangeStage, "stage"),
         "add" => (Action::Create, "create"),
         "delete" => (Action::Delete, "delete"),
@@ -407,7 +411,15 @@ async fn expected(app: &TestApp, v: &Viewer, kind: ItemKind, id: i64) -> Vec<(&'
     let chat_file = kind.info().parts.chat;
     actions(kind)
         .into_iter()
-        .map(|act| (act, visible, !(act == "unattach" && chat_file) && access::can(v, rule(act).0, &item)))
+        .map(|act| {
+            let allowed = match act {
+                "unattach" if chat_file => false,
+                // Not `can` alone: the static quality rights too (`crm::quality::can_change`).
+                "quality" => visible && ferrocrm::crm::quality::can_change(v, &it),
+                _ => access::can(v, rule(act).0, &item),
+            };
+            (act, visible, allowed)
+        })
         .collect()
 }
 
@@ -499,6 +511,27 @@ async fn write(app: &TestApp, fx: &Fixture, c: &TestClient, case: &Case, act: &s
                 assert!(p.field_error("deal_id").is_some(), "a refused payment names the deal: {}", p.body);
             }
             (p.status.as_u16(), Effect::More("payments", cond, before))
+        }
+        "quality" => {
+            let department: i64 = app.field("deals", id, "department_id").await.unwrap().parse().unwrap();
+            let signal: i64 = app
+                .db
+                .scalar(
+                    Query::select()
+                        .column("id")
+                        .from("quality_signals")
+                        .and_where(Expr::col("department_id").eq(department))
+                        .limit(1),
+                )
+                .await
+                .unwrap()
+                .expect("the department's signals");
+            let cond = Condition::all().add(Expr::col("deal_id").eq(id));
+            let before = count(app, "quality_events", cond.clone()).await;
+            let p = c
+                .post_form(&format!("{url}/quality"), &[("signal_id", &signal.to_string()), ("details", "Golden")])
+                .await;
+            (p.status.as_u16(), Effect::More("quality_events", cond, before))
         }
         "delete" => {
             let p = c.post_form(&format!("{url}/delete"), &[]).await;
@@ -659,7 +692,11 @@ async fn every_crm_route_enforces_the_golden_table_and_denied_writes_change_noth
                     for &(act, _, allowed) in &case.expect {
                         // A chat file's removal is nobody's: not a line of the golden file.
                         let chat_file = act == "unattach" && kind.info().parts.chat;
-                        if !chat_file && golden_allows(&golden, &v, rel, department, kind, rule(act).1) != allowed {
+                        // Quality rights are not a line of the golden file (not `can` alone).
+                        if !chat_file
+                            && act != "quality"
+                            && golden_allows(&golden, &v, rel, department, kind, rule(act).1) != allowed
+                        {
                             wrong.push(format!(
                                 "{}: access::can says {allowed}, src/access_golden_crm.txt says otherwise",
                                 case.name(who, act, &departments)
