@@ -129,6 +129,12 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
     )
 }
 
+/// A list cell whose long words may break anywhere: an email address or web address has no space
+/// to wrap at, and one long address pushed the list into a sideways scroll.
+fn breaks_anywhere(f: &Field) -> bool {
+    matches!(f.input, Input::Emails { .. } | Input::Url { .. })
+}
+
 /// A list cell that reads badly broken over lines: phone numbers, dates, amounts, numbers.
 fn keeps_together(f: &Field) -> bool {
     f.col.contains("phone") || matches!(f.input, Input::Date | Input::Money | Input::Number { .. } | Input::Stamp)
@@ -152,7 +158,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
         } @else {
             div.table-wrap { table.table.crm-table {
                 thead { tr {
-                    @if r.select { th { span.sr-only { "Select" } } }
+                    @if r.select { th.select { span.sr-only { "Select" } } }
                     th { "Name" }
                     @for f in &shown { th { (f.label) } }
                     @if spec.owned { th { "Owner" } }
@@ -161,7 +167,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                 tbody { @for row in &r.page.items {
                     tr id=(format!("{}-{}", k.slug, row.id)) {
                         @if r.select {
-                            td { input type="checkbox" name="id" value=(row.id) form="bulk-transfer" aria-label=(format!("Select {}", spec.title_of(row))); }
+                            td.select { input type="checkbox" name="id" value=(row.id) form="bulk-transfer" aria-label=(format!("Select {}", spec.title_of(row))); }
                         }
                         td.name {
                             a href=(format!("{}/{}", k.path, row.id)) { (spec.title_of(row)) }
@@ -169,7 +175,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
                         }
                         @for f in &shown {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
-                            td.nowrap[keeps_together(f)] { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
+                            td.nowrap[keeps_together(f)].break-anywhere[breaks_anywhere(f)] { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
                         }
                         @if spec.owned { td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } } }
                         td.num.muted { (row.id) }

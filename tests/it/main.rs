@@ -20,6 +20,7 @@ mod crm_import;
 mod crm_quality;
 mod crm_search;
 mod crm_transfer;
+mod crm_ui_gaps;
 mod foundation;
 mod golden;
 mod golden_crm;
