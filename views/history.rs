@@ -47,10 +47,37 @@ pub fn entry(e: &Entry) -> Markup {
                 div.table-wrap { table.diff {
                     thead { tr { th { "Field" } th { "Before" } th { "After" } } }
                     tbody { @for f in &fields {
-                        tr { td.field { (f.field) } td.old { @if !f.old.is_empty() { del { (f.old) } } } td.new { @if !f.new.is_empty() { ins { (f.new) } } } }
+                        tr { td.field { (f.field) } td.old { @if !f.old.is_empty() { del { (value(&f.old)) } } } td.new { @if !f.new.is_empty() { ins { (value(&f.new)) } } } }
                     } }
                 } }
             }
         }
+    }
+}
+
+/// The text a CRM diff stores for a moment (`crm::fields::Field::form_value` of a `Stamp`, such as a
+/// deal's win time): "2026-11-25 14:03 UTC".
+const STAMP: &str = "%Y-%m-%d %H:%M UTC";
+
+/// A diff value as the reader sees it: a stored moment in the reader's zone (the entry was written
+/// in UTC, whoever saved it and wherever they were), anything else as it was recorded.
+fn value(s: &str) -> Markup {
+    match chrono::NaiveDateTime::parse_from_str(s, STAMP) {
+        Ok(t) => datetime(&t.and_utc()),
+        Err(_) => html! { (s) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_moment_is_shown_as_a_time_and_other_text_as_written() {
+        let m = value("2026-11-25 14:03 UTC").into_string();
+        assert!(m.starts_with("<time datetime=\"2026-11-25T14:03:00"), "{m}");
+        assert_eq!(value("2026-11-25").into_string(), "2026-11-25");
+        assert_eq!(value("at 2026-11-25 14:03 UTC!").into_string(), "at 2026-11-25 14:03 UTC!");
+        assert_eq!(value("<b>").into_string(), "&lt;b&gt;");
     }
 }
