@@ -248,18 +248,19 @@ async fn deal_for_change(state: &AppState, v: &Viewer, deal: i64) -> AppResult<I
     Ok(it)
 }
 
-async fn render(
-    state: &AppState,
-    v: &Viewer,
-    hx: HxRequest,
-    it: &ItemRef,
+/// The event form as it is shown: the deal, the event (None: a new one), what was typed, the
+/// messages, the signals offered.
+struct Shown<'a> {
+    it: &'a ItemRef,
     event: Option<i64>,
-    raw: &Raw,
-    errs: &FormErrors,
-    signals: &[Signal],
-) -> AppResult<maud::Markup> {
+    raw: &'a Raw,
+    errs: &'a FormErrors,
+    signals: &'a [Signal],
+}
+
+async fn render(state: &AppState, v: &Viewer, hx: HxRequest, s: Shown<'_>) -> AppResult<maud::Markup> {
     let cx = web::page_cx(state, v, views::layout::Nav::Crm(ItemKind::Deal), hx).await?;
-    Ok(views::crm_quality::form(&cx, it, event, raw, errs, signals))
+    Ok(views::crm_quality::form(&cx, s.it, s.event, s.raw, s.errs, s.signals))
 }
 
 async fn stored(db: &Db, deal: i64, event: i64) -> AppResult<Event> {
@@ -280,7 +281,14 @@ pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(dea
     let it = deal_for_change(&state, &viewer, deal).await?;
     let signals = signals(&state.db, it.department.unwrap_or(0), None).await?;
     let raw = Raw(HashMap::new());
-    Ok(render(&state, &viewer, hx, &it, None, &raw, &FormErrors::default(), &signals).await?.into_response())
+    Ok(render(
+        &state,
+        &viewer,
+        hx,
+        Shown { it: &it, event: None, raw: &raw, errs: &FormErrors::default(), signals: &signals },
+    )
+    .await?
+    .into_response())
 }
 
 /// `POST /deals/:id/quality`.
@@ -297,7 +305,12 @@ pub async fn create(
     let signals = signals(&state.db, it.department.unwrap_or(0), None).await?;
     let input = match parse(&raw, &signals) {
         Ok(i) => i,
-        Err(errs) => return Ok(web::invalid(render(&state, &viewer, hx, &it, None, &raw, &errs, &signals).await?)),
+        Err(errs) => {
+            return Ok(web::invalid(
+                render(&state, &viewer, hx, Shown { it: &it, event: None, raw: &raw, errs: &errs, signals: &signals })
+                    .await?,
+            ));
+        }
     };
     let name = name_of(&signals, input.signal_id);
     let now = crate::db::now();
@@ -336,9 +349,14 @@ pub async fn edit(
     let it = deal_for_change(&state, &viewer, deal).await?;
     let e = stored(&state.db, deal, event).await?;
     let signals = signals(&state.db, it.department.unwrap_or(0), Some(e.signal_id)).await?;
-    Ok(render(&state, &viewer, hx, &it, Some(event), &raw_of(&e), &FormErrors::default(), &signals)
-        .await?
-        .into_response())
+    Ok(render(
+        &state,
+        &viewer,
+        hx,
+        Shown { it: &it, event: Some(event), raw: &raw_of(&e), errs: &FormErrors::default(), signals: &signals },
+    )
+    .await?
+    .into_response())
 }
 
 /// `POST /deals/:id/quality/:event`.
@@ -357,7 +375,15 @@ pub async fn update(
     let after = match parse(&raw, &signals) {
         Ok(i) => i,
         Err(errs) => {
-            return Ok(web::invalid(render(&state, &viewer, hx, &it, Some(event), &raw, &errs, &signals).await?));
+            return Ok(web::invalid(
+                render(
+                    &state,
+                    &viewer,
+                    hx,
+                    Shown { it: &it, event: Some(event), raw: &raw, errs: &errs, signals: &signals },
+                )
+                .await?,
+            ));
         }
     };
     let name = name_of(&signals, after.signal_id);
