@@ -47,6 +47,10 @@ pub struct Rows<'a> {
     pub warn_filters: bool,
     /// Companies of other departments the search found (§10, names only).
     pub elsewhere: &'a [crate::crm::list::Elsewhere],
+    /// A kind's own filters in the filter form (payments: status, payment date).
+    pub more_filters: Option<Markup>,
+    /// A line above the rows, refreshed with them (payments: the total sum).
+    pub summary: Option<Markup>,
 }
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
@@ -114,6 +118,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                         }
                     }
                 }
+                @if let Some(m) = &rows.more_filters { (m) }
                 button.btn type="submit" { "Filter" }
             }
             @if spec.owned && (!f.owner.is_empty() || owner == Owner::Mine) {
@@ -143,6 +148,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
     let shown: Vec<&Field> = spec.list.iter().filter_map(|c| spec.field(c)).collect();
     Live::new(&id, &url, &crate::events::names::kind_changed(spec.kind)).delay(LIST_DELAY_MS).div("", html! {
         @if r.warn_filters { (ui::flash("info", "Filters may affect search results.")) }
+        @if let Some(s) = &r.summary { (s) }
         @if r.page.items.is_empty() {
             @if r.filter.q.trim().is_empty() {
                 (ui::empty_state("building", &format!("No {} here yet.", k.plural.to_lowercase()), r.can_create.then_some((new_url.as_str(), "Add one"))))

@@ -19,6 +19,7 @@ pub mod layout;
 pub mod live;
 pub mod memos;
 pub mod notifications;
+pub mod period;
 pub mod picker;
 pub mod profile;
 pub mod projects;

@@ -439,6 +439,8 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter)
         tags: &tags,
         warn_filters: list::words_with_filters(&viewer, spec, &f),
         elsewhere: &[],
+        more_filters: None,
+        summary: None,
     };
     let deals = views::deals::Deals { rows: &rows, extras: &extras, today };
     if hx.0 {

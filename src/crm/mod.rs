@@ -23,6 +23,8 @@ pub mod many;
 pub mod merge;
 pub mod money;
 pub mod owner;
+pub mod payments;
+pub mod period;
 pub mod person;
 pub mod record;
 pub mod repo;
