@@ -195,6 +195,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/:id/outputs/:line/edit"),
     ("POST", "/deals/:id/outputs/:line"),
     ("POST", "/deals/:id/outputs/:line/delete"),
+    ("GET", "/shipments"),
+    ("GET", "/shipments/:id/edit"),
+    ("POST", "/shipments/:id"),
     ("GET", "/payments"),
     ("POST", "/payments"),
     ("GET", "/payments/total"),
@@ -380,6 +383,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/:id/outputs/:line", post(crate::crm::lines::update))
         .at("/deals/:id/outputs/:line/delete", post(crate::crm::lines::delete))
         .at("/deals/:id/work", get(crate::crm::deal_work::panel))
+        .at("/shipments", get(crate::crm::shipments::index))
+        .at("/shipments/:id/edit", get(crate::crm::shipments::edit))
+        .at("/shipments/:id", post(crate::crm::shipments::update))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))
         .at("/payments/pick", get(crm::pick))

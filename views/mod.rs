@@ -25,6 +25,7 @@ pub mod profile;
 pub mod projects;
 pub mod reminders;
 pub mod search;
+pub mod shipments;
 pub mod tasks;
 pub mod transfer;
 pub mod ui;

@@ -29,5 +29,6 @@ pub mod person;
 pub mod record;
 pub mod repo;
 pub mod search;
+pub mod shipments;
 pub mod transfer;
 pub mod transfer_pages;

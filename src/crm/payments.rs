@@ -74,7 +74,8 @@ pub async fn sum(db: &Db, v: &Viewer, f: &Filter, vat_percent: u32) -> AppResult
     let rate = |col: &'static str| -> SimpleExpr {
         Func::coalesce([Expr::col(("currency_rates", col)), Expr::col(("currencies", col))]).into()
     };
-    let official: SimpleExpr = Expr::case(Expr::col(("currency_rates", "rate_type")).eq("official"), 1).finally(0).into();
+    let official: SimpleExpr =
+        Expr::case(Expr::col(("currency_rates", "rate_type")).eq("official"), 1).finally(0).into();
     let mut q = Query::select();
     q.inner_join(super::deal::SPEC.kind.info().table, Expr::col(("deals", "id")).equals((T, "deal_id")))
         .inner_join("currencies", Expr::col(("currencies", "id")).equals((T, "currency_id")))
@@ -126,12 +127,7 @@ pub async fn sum(db: &Db, v: &Viewer, f: &Filter, vat_percent: u32) -> AppResult
 }
 
 /// `GET /payments`: the generic list with the date and status filters and the total line.
-pub async fn index(
-    state: &AppState,
-    viewer: &Viewer,
-    hx: crate::htmx::HxRequest,
-    f: &Filter,
-) -> AppResult<Response> {
+pub async fn index(state: &AppState, viewer: &Viewer, hx: crate::htmx::HxRequest, f: &Filter) -> AppResult<Response> {
     let spec = &super::money::PAYMENT;
     let invalid = f.period.range(crate::time::today()).err();
     let (page, total) = match invalid {

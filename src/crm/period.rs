@@ -50,9 +50,9 @@ fn parse_day(s: &str, label: &str) -> Result<Option<NaiveDate>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| format!("“{}” is not a date: write the {label} date as YYYY-MM-DD.", s.chars().take(40).collect::<String>()))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| {
+        format!("“{}” is not a date: write the {label} date as YYYY-MM-DD.", s.chars().take(40).collect::<String>())
+    })
 }
 
 impl DateFilter {
@@ -66,7 +66,6 @@ impl DateFilter {
             ("date_before", if custom { self.date_before.clone() } else { String::new() }),
         ]
     }
-
 
     /// The range of days the filter means on `today`, or the message a user reads.
     pub fn range(&self, today: NaiveDate) -> Result<Range, String> {
