@@ -82,7 +82,7 @@ pub struct Shipment {
     pub id: i64,
     pub deal_id: i64,
     pub product: String,
-    pub quantity: i64,
+    pub quantity: i32,
     pub shipping_date: NaiveDate,
     pub actual_shipping_date: Option<NaiveDate>,
     pub product_is_shipped: bool,

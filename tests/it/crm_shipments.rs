@@ -86,7 +86,7 @@ async fn deal(app: &TestApp, department: i64, owner: i64, co: Option<i64>, name:
             ("next_step", "Call".into()),
             ("next_step_date", day(3).into()),
             ("stage_id", stage.into()),
-            ("ticket", format!("T-{name}").into()),
+            ("ticket", name.chars().filter(|c| c.is_ascii_alphanumeric()).take(14).collect::<String>().into()),
             ("company_id", company.into()),
             ("country_id", country.into()),
             ("amount_cents", 100_000i64.into()),
