@@ -93,7 +93,7 @@ pub fn list(v: &Viewer, s: &Shipments<'_>) -> Markup {
                 thead { tr {
                     th { "Product" } th.num { "Pcs" } th { "To contract" } th { "Actual date" }
                     th { span.sr-only { "Shipped" } } th.num { "Paid" } th { "Next payment" } th { "Order number" }
-                    th { "Deal" } th { "Counterparty" } th { "Country" } th { "Person" } th.num { "ID" }
+                    th { "Deal" } th { "Counterparty" } th { "Person" } th.num { "ID" }
                 } }
                 tbody { @for row in &p.page.items {
                     @let m = p.money.get(&row.deal_id).cloned().unwrap_or_default();
@@ -120,8 +120,10 @@ pub fn list(v: &Viewer, s: &Shipments<'_>) -> Markup {
                                 (row.deal_name)
                             }
                         }
-                        td { @match &row.company { Some(c) => (c), None => span.muted { "—" } } }
-                        td { @match &row.country { Some(c) => (c), None => span.muted { "—" } } }
+                        td.counterparty {
+                            @match &row.company { Some(c) => span.company { (c) }, None => span.muted { "—" } }
+                            @if let Some(c) = &row.country { br; span.country.muted.text-small { (c) } }
+                        }
                         td { @match row.person() { Some(n) => span.person { (n) }, None => span.muted { "—" } } }
                         td.num.muted { (row.id) }
                     }

@@ -177,6 +177,10 @@ pub async fn filtered(
     }
     if spec.kind == crate::access::ItemKind::Deal {
         super::deal_list::narrow(&f.deal, &mut q);
+        // The creation date, in the viewer's days (an invalid filter is refused by the handler).
+        if let Ok(r) = f.period.range(crate::time::today()) {
+            super::period::DateFilter::narrow_time(r, (t, "created_at"), &mut q);
+        }
     }
     if spec.kind == crate::access::ItemKind::Payment {
         super::payments::narrow(f, &mut q);
