@@ -51,6 +51,9 @@ pub struct Rows<'a> {
     pub more_filters: Option<Markup>,
     /// A line above the rows, refreshed with them (payments: the total sum).
     pub summary: Option<Markup>,
+    /// Columns a kind adds after its fields: headers, and each row's cells by row id (payments:
+    /// counterparty, products, person).
+    pub extra: Option<(&'a [&'static str], &'a std::collections::HashMap<i64, Vec<Markup>>)>,
 }
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
@@ -161,7 +164,8 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     @if r.select { th { span.sr-only { "Select" } } }
                     th { "Name" }
                     @for f in &shown { th { (f.label) } }
-                    @if spec.owned { th { "Owner" } }
+                    @if let Some((heads, _)) = r.extra { @for h in heads.iter() { th { (h) } } }
+                    @if spec.owned && r.extra.is_none() { th { "Owner" } }
                     th.num { "ID" }
                 } }
                 tbody { @for row in &r.page.items {
@@ -177,7 +181,13 @@ pub fn list(r: &Rows<'_>) -> Markup {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
                             td.nowrap[keeps_together(f)] { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
                         }
-                        @if spec.owned { td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } } }
+                        @if let Some((heads, cells)) = r.extra {
+                            @match cells.get(&row.id) {
+                                Some(cs) => { @for c in cs { td { (c) } } },
+                                None => { @for _ in heads.iter() { td { span.muted { "—" } } } },
+                            }
+                        }
+                        @if spec.owned && r.extra.is_none() { td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } } }
                         td.num.muted { (row.id) }
                     }
                 } }

@@ -47,6 +47,24 @@ pub fn payment_filters(f: &crate::crm::list::Filter) -> Markup {
     }
 }
 
+/// A payment's counterparty, products and person cells.
+pub fn payment_cells(company: Option<&str>, products: &[String], people: &[String]) -> Vec<Markup> {
+    let none = html! { span.muted { "—" } };
+    vec![
+        company.map(|c| html! { (c) }).unwrap_or_else(|| none.clone()),
+        if products.is_empty() {
+            none.clone()
+        } else {
+            html! { @for (i, p) in products.iter().enumerate() { @if i > 0 { br; } span.nowrap { (p) } } }
+        },
+        if people.is_empty() {
+            none
+        } else {
+            html! { @for (i, p) in people.iter().enumerate() { @if i > 0 { br; } span.person { (p) } } }
+        },
+    ]
+}
+
 fn amount(a: &crate::crm::payments::Amount) -> Markup {
     let m = |c: i128| crate::crm::fields::money(i64::try_from(c).unwrap_or(i64::MAX));
     html! { strong { (m(a.cents)) } " (" (m(a.with_vat)) ") " (a.currency) }

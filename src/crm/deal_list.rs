@@ -429,6 +429,7 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter)
         warn_filters: list::words_with_filters(&viewer, spec, &f),
         elsewhere: &[],
         more_filters: None,
+        extra: None,
         summary: invalid.as_deref().map(|m| views::ui::flash("error", m)),
     };
     let deals = views::deals::Deals { rows: &rows, extras: &extras, today };

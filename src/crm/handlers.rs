@@ -244,6 +244,7 @@ pub async fn index(
         warn_filters: list::words_with_filters(&viewer, spec, &f),
         elsewhere: &elsewhere,
         more_filters: None,
+        extra: None,
         summary: None,
     };
     if hx.0 {

@@ -7,6 +7,8 @@
 //! per currency and rate day, never the payments; each group's integer sum is converted in Rust
 //! with i128 (amount × rate can pass i64) and rounded once.
 
+use std::collections::HashMap;
+
 use poem::{IntoResponse, Response};
 use sea_query::{Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 
@@ -126,6 +128,83 @@ pub async fn sum(db: &Db, v: &Viewer, f: &Filter, vat_percent: u32) -> AppResult
     }))
 }
 
+/// The headers of the columns §13.5 adds to a payment's fields.
+pub const EXTRA: &[&str] = &["Counterparty", "Products", "Person"];
+
+/// A page's counterparty, products ("<product> - <qty>pcs") and person (the deal's owner and
+/// co-owner) per payment: two queries over the page's deals, whatever the page's length.
+pub async fn extra(db: &Db, records: &[super::repo::Record]) -> AppResult<HashMap<i64, Vec<maud::Markup>>> {
+    let spec = &super::money::PAYMENT;
+    let deal_of: Vec<(i64, i64)> =
+        records.iter().filter_map(|r| r.get(spec, "deal_id").int().map(|d| (r.id, d))).collect();
+    let deals: Vec<i64> =
+        deal_of.iter().map(|(_, d)| *d).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut out = HashMap::new();
+    if deals.is_empty() {
+        return Ok(out);
+    }
+    let person = |first: Option<String>, last: Option<String>| {
+        let n = format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default());
+        (!n.trim().is_empty()).then(|| n.trim().to_string())
+    };
+    type DealRow = (i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<DealRow> = db
+        .fetch_all(
+            Query::select()
+                .column(("deals", "id"))
+                .expr_as(Expr::col(("companies", "full_name")), "company")
+                .expr_as(Expr::col(("o", "first_name")), "owner_first")
+                .expr_as(Expr::col(("o", "last_name")), "owner_last")
+                .expr_as(Expr::col(("c", "first_name")), "co_first")
+                .expr_as(Expr::col(("c", "last_name")), "co_last")
+                .from("deals")
+                .left_join("companies", Expr::col(("companies", "id")).equals(("deals", "company_id")))
+                .join_as(
+                    sea_query::JoinType::LeftJoin,
+                    "users",
+                    "o",
+                    Expr::col(("o", "id")).equals(("deals", "owner_id")),
+                )
+                .join_as(
+                    sea_query::JoinType::LeftJoin,
+                    "users",
+                    "c",
+                    Expr::col(("c", "id")).equals(("deals", "co_owner_id")),
+                )
+                .and_where(Expr::col(("deals", "id")).is_in(deals.clone())),
+        )
+        .await?;
+    let deal_info: HashMap<i64, (Option<String>, Vec<String>)> = rows
+        .into_iter()
+        .map(|(id, company, of, ol, cf, cl)| {
+            (id, (company, [person(of, ol), person(cf, cl)].into_iter().flatten().collect()))
+        })
+        .collect();
+    let lines: Vec<(i64, String, i32)> = db
+        .fetch_all(
+            Query::select()
+                .column(("outputs", "deal_id"))
+                .expr_as(Expr::col(("products", "name")), "product")
+                .column(("outputs", "quantity"))
+                .from("outputs")
+                .inner_join("products", Expr::col(("products", "id")).equals(("outputs", "product_id")))
+                .and_where(Expr::col(("outputs", "deal_id")).is_in(deals))
+                .order_by(("outputs", "id"), sea_query::Order::Asc)
+                .limit(2_000),
+        )
+        .await?;
+    let mut products: HashMap<i64, Vec<String>> = HashMap::new();
+    for (deal, name, qty) in lines {
+        products.entry(deal).or_default().push(format!("{name} - {qty}pcs"));
+    }
+    for (payment, deal) in deal_of {
+        let (company, people) = deal_info.get(&deal).cloned().unwrap_or_default();
+        let items = products.get(&deal).cloned().unwrap_or_default();
+        out.insert(payment, crate::views::period::payment_cells(company.as_deref(), &items, &people));
+    }
+    Ok(out)
+}
+
 /// `GET /payments`: the generic list with the date and status filters and the total line.
 pub async fn index(state: &AppState, viewer: &Viewer, hx: crate::htmx::HxRequest, f: &Filter) -> AppResult<Response> {
     let spec = &super::money::PAYMENT;
@@ -142,6 +221,7 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: crate::htmx::HxRequest
     let departments = super::handlers::department_filter(state, viewer, spec).await?;
     let can_create = super::handlers::can_create(state, viewer, spec).await?;
     let more = crate::views::period::payment_filters(f);
+    let cells = extra(&state.db, &page.items).await?;
     let summary = crate::views::period::payment_sum(total.as_ref(), invalid.as_deref());
     let rows = crate::views::crm::Rows {
         spec,
@@ -155,6 +235,7 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: crate::htmx::HxRequest
         warn_filters: list::words_with_filters(viewer, spec, f),
         elsewhere: &[],
         more_filters: Some(more),
+        extra: Some((EXTRA, &cells)),
         summary: Some(summary),
     };
     let m = if hx.0 {

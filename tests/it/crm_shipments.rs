@@ -470,6 +470,8 @@ async fn the_payments_total_converts_every_filtered_payment_with_its_dated_rate_
     for _ in 0..55 {
         payment(&app, d1, 100, "EUR", b, "received", "").await;
     }
+    let pump = product(&app, sales, "Pump P-7").await;
+    output(&app, d1, pump, 2, None).await;
     let other = deal(&app, export, eve, None, "Export deal").await;
     payment(&app, other, 1_000_000, "EUR", b, "received", "").await;
 
@@ -486,6 +488,15 @@ async fn the_payments_total_converts_every_filtered_payment_with_its_dated_rate_
     // The status filter narrows the list and its total.
     let g = m.get("/payments?status=guaranteed").await;
     assert_eq!(total_line(&g), "Total sum: 200.00 (240.00) USD | 180.00 (216.00) EUR | approximate");
+    // §13.5's columns: counterparty, products, person (the deal's owner and co-owner).
+    assert_eq!(
+        p.texts("#payment-list thead th").join("|"),
+        "Name|Deal|Amount (without VAT)|Currency|Payment date|Status|Counterparty|Products|Person|ID"
+    );
+    let first = "#payment-list tbody tr:first-child";
+    assert_eq!(p.text(&format!("{first} td:nth-child(7)")), "Sales deal GmbH");
+    assert_eq!(p.text(&format!("{first} td:nth-child(8)")), "Pump P-7 - 2pcs");
+    assert!(p.text(&format!("{first} td:nth-child(9)")).contains("Mark"));
     // Newest payment date first.
     let dates = p.texts("#payment-list tbody tr td:nth-child(5)");
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
