@@ -53,8 +53,11 @@ pub struct Rows<'a> {
     pub summary: Option<Markup>,
     /// Columns a kind adds after its fields: headers, and each row's cells by row id (payments:
     /// counterparty, products, person).
-    pub extra: Option<(&'a [&'static str], &'a std::collections::HashMap<i64, Vec<Markup>>)>,
+    pub extra: Option<(&'a [&'static str], &'a ExtraCells)>,
 }
+
+/// Cells a kind adds to its list's rows, by row id.
+pub type ExtraCells = std::collections::HashMap<i64, Vec<Markup>>;
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
     f.show(v, &|to, id| names.of(to, id))
