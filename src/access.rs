@@ -331,6 +331,26 @@ pub fn crm_sees_all_departments(v: &Viewer, kind: ItemKind) -> bool {
     v.is(Role::Admin) || v.is(Role::Chief) || (kind == ItemKind::Payment && v.is(Role::Accountant))
 }
 
+/// The Shipments list (§3.1 Shipment, §13.6): sales managers (view and change), chiefs and task
+/// operators (view), administrators. Rows are deals' line items with a contract shipping date,
+/// scoped by their deal's department (`scope(ListKind::Shipments)`): see `shipments_everywhere`;
+/// the others see the departments they work in.
+pub fn reads_shipments(v: &Viewer) -> bool {
+    v.is(Role::Admin) || v.is(Role::SalesManager) || v.is(Role::Chief) || v.is(Role::TaskOperator)
+}
+
+/// Sees the shipments of every department: administrators, chiefs, and a task operator (a
+/// storekeeper) who works in no department (§3.2 narrows only users who have one).
+pub fn shipments_everywhere(v: &Viewer) -> bool {
+    v.is(Role::Admin) || v.is(Role::Chief) || (v.is(Role::TaskOperator) && v.departments.is_empty())
+}
+
+/// Changing a shipment (its actual shipping date): a sales manager or an administrator who may
+/// change its deal (§3.1: only managers have Shipment change; §3.3's object rule through the deal).
+pub fn changes_shipment(v: &Viewer, deal: &Item) -> bool {
+    (v.is(Role::Admin) || v.is(Role::SalesManager)) && can(v, Action::Edit, &Object::Item(*deal))
+}
+
 /// Currencies and their dated exchange rates (§3.1 Currency, §13.7). `List`/`View`: administrators,
 /// sales managers and accountants. `Create` (a currency, a dated rate): administrators and
 /// accountants, who keep payments and currencies (§3.1's role descriptions). `Edit` (which currency
@@ -480,6 +500,8 @@ pub enum ListKind {
     Reminders,
     /// A sales CRM kind's list (companies, contacts, leads, deals, payments, products).
     Crm(ItemKind),
+    /// Line items with a contract shipping date (§13.6), joined to their deal as `deals`.
+    Shipments,
 }
 
 impl ListKind {
@@ -540,6 +562,15 @@ pub fn scope(v: &Viewer, kind: ListKind, q: &mut SelectStatement) -> Result<(), 
             }
             if !crm_sees_all_departments(v, kind) {
                 q.and_where(crm_in_departments(kind, &v.departments, false));
+            }
+            Ok(())
+        }
+        ListKind::Shipments => {
+            if !reads_shipments(v) {
+                return Err(AppError::Forbidden);
+            }
+            if !shipments_everywhere(v) {
+                q.and_where(crm_in_departments(ItemKind::Deal, &v.departments, false));
             }
             Ok(())
         }
@@ -683,7 +714,7 @@ pub enum Section {
 pub fn sections(v: &Viewer) -> Vec<Section> {
     // Everyone works with memos, tasks and projects (Django-CRM's "co-workers": every user).
     let mut out = vec![Section::Tasks];
-    if crate::kinds::KINDS.iter().any(|k| !k.kind.is_tasks_section() && reads_crm(v, k.kind)) {
+    if crate::kinds::KINDS.iter().any(|k| !k.kind.is_tasks_section() && reads_crm(v, k.kind)) || reads_shipments(v) {
         out.push(Section::Crm);
     }
     if v.is(Role::Admin) {

@@ -55,6 +55,9 @@ pub struct Config {
     pub login_free_failures: i32,
     /// Base delay after the free failures, doubled per further failure, capped at 5 min (`FERROCRM_LOGIN_DELAY_MS`).
     pub login_base_delay: Duration,
+    /// VAT in percent, for the payments list's "with VAT" totals (§13.5, the original's setting
+    /// `VAT`; `FERROCRM_VAT_PERCENT`). 20: the most common standard rate in Europe; 0 for none.
+    pub vat_percent: u32,
 }
 
 impl fmt::Debug for Config {
@@ -113,6 +116,7 @@ impl Default for Config {
             poll_interval: Duration::from_millis(2000),
             login_free_failures: 5,
             login_base_delay: Duration::from_millis(1000),
+            vat_percent: 20,
         }
     }
 }
@@ -195,6 +199,10 @@ impl Config {
         }
         if let Some(n) = parse::<i32>("FERROCRM_LOGIN_FREE_FAILURES")? {
             c.login_free_failures = n;
+        }
+        if let Some(n) = parse::<u32>("FERROCRM_VAT_PERCENT")? {
+            anyhow::ensure!(n <= 100, "FERROCRM_VAT_PERCENT={n} must be between 0 and 100");
+            c.vat_percent = n;
         }
         if let Some(ms) = parse::<u64>("FERROCRM_LOGIN_DELAY_MS")? {
             c.login_base_delay = Duration::from_millis(ms);

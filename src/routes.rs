@@ -200,6 +200,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/:id/quality/:event/edit"),
     ("POST", "/deals/:id/quality/:event"),
     ("POST", "/deals/:id/quality/:event/delete"),
+    ("GET", "/shipments"),
+    ("GET", "/shipments/:id/edit"),
+    ("POST", "/shipments/:id"),
     ("GET", "/payments"),
     ("POST", "/payments"),
     ("GET", "/payments/total"),
@@ -390,6 +393,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/:id/quality/:event", post(crate::crm::quality::update))
         .at("/deals/:id/quality/:event/delete", post(crate::crm::quality::delete))
         .at("/deals/:id/work", get(crate::crm::deal_work::panel))
+        .at("/shipments", get(crate::crm::shipments::index))
+        .at("/shipments/:id/edit", get(crate::crm::shipments::edit))
+        .at("/shipments/:id", post(crate::crm::shipments::update))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))
         .at("/payments/pick", get(crm::pick))

@@ -47,7 +47,17 @@ pub struct Rows<'a> {
     pub warn_filters: bool,
     /// Companies of other departments the search found (§10, names only).
     pub elsewhere: &'a [crate::crm::list::Elsewhere],
+    /// A kind's own filters in the filter form (payments: status, payment date).
+    pub more_filters: Option<Markup>,
+    /// A line above the rows, refreshed with them (payments: the total sum).
+    pub summary: Option<Markup>,
+    /// Columns a kind adds after its fields: headers, and each row's cells by row id (payments:
+    /// counterparty, products, person).
+    pub extra: Option<(&'a [&'static str], &'a ExtraCells)>,
 }
+
+/// Cells a kind adds to its list's rows, by row id.
+pub type ExtraCells = std::collections::HashMap<i64, Vec<Markup>>;
 
 fn value(f: &Field, v: &crate::crm::record::Val, names: &Names) -> String {
     f.show(v, &|to, id| names.of(to, id))
@@ -114,6 +124,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                         }
                     }
                 }
+                @if let Some(m) = &rows.more_filters { (m) }
                 button.btn type="submit" { "Filter" }
             }
             @if spec.owned && (!f.owner.is_empty() || owner == Owner::Mine) {
@@ -149,6 +160,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
     let shown: Vec<&Field> = spec.list.iter().filter_map(|c| spec.field(c)).collect();
     Live::new(&id, &url, &crate::events::names::kind_changed(spec.kind)).delay(LIST_DELAY_MS).div("", html! {
         @if r.warn_filters { (ui::flash("info", "Filters may affect search results.")) }
+        @if let Some(s) = &r.summary { (s) }
         @if r.page.items.is_empty() {
             @if r.filter.q.trim().is_empty() {
                 (ui::empty_state("building", &format!("No {} here yet.", k.plural.to_lowercase()), r.can_create.then_some((new_url.as_str(), "Add one"))))
@@ -161,7 +173,8 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     @if r.select { th.select { span.sr-only { "Select" } } }
                     th { "Name" }
                     @for f in &shown { th { (f.label) } }
-                    @if spec.owned { th { "Owner" } }
+                    @if let Some((heads, _)) = r.extra { @for h in heads.iter() { th { (h) } } }
+                    @if spec.owned && r.extra.is_none() { th { "Owner" } }
                     th.num { "ID" }
                 } }
                 tbody { @for row in &r.page.items {
@@ -177,7 +190,13 @@ pub fn list(r: &Rows<'_>) -> Markup {
                             @let shown_value = value(f, row.get(spec, f.col), r.names);
                             td.nowrap[keeps_together(f)].break-anywhere[breaks_anywhere(f)] { @if shown_value.is_empty() { span.muted { "—" } } @else { (shown_value) } }
                         }
-                        @if spec.owned { td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } } }
+                        @if let Some((heads, cells)) = r.extra {
+                            @match cells.get(&row.id) {
+                                Some(cs) => { @for c in cs { td { (c) } } },
+                                None => { @for _ in heads.iter() { td { span.muted { "—" } } } },
+                            }
+                        }
+                        @if spec.owned && r.extra.is_none() { td { @match owner_name(row, r.names) { Some(n) => span.person { (n) }, None => span.muted { "—" } } } }
                         td.num.muted { (row.id) }
                     }
                 } }

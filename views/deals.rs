@@ -109,8 +109,7 @@ pub fn index(cx: &PageCx<'_>, d: &Deals<'_>, c: &Choices) -> Markup {
                 (choice("partner", "Partner", &f.deal.partner, "With or without partner", &yes_no("With a partner", "No partner")))
                 (choice("relevant", "Relevant", &f.deal.relevant, "Relevant or not", &yes_no("Relevant", "Irrelevant")))
                 (choice("chiefs", "Changed by chiefs", &f.deal.chiefs, "Changed by anyone", &[("yes".into(), "Changed by chiefs".into())]))
-                label.inline { "Created from " input type="date" name="created_from" value=(f.deal.created_from) aria-label="Created from"; }
-                label.inline { "to " input type="date" name="created_to" value=(f.deal.created_to) aria-label="Created to"; }
+                (crate::views::period::date_filter(&f.period, "Creation date"))
                 @for (name, value) in [("company", &f.deal.company), ("contact", &f.deal.contact), ("lead", &f.deal.lead), ("sort", &f.deal.sort), ("success", &f.deal.success)] {
                     @if !value.is_empty() { input type="hidden" name=(name) value=(value); }
                 }
@@ -154,6 +153,7 @@ pub fn list(v: &Viewer, d: &Deals<'_>) -> Markup {
     };
     let user = |id: i64| r.names.of(RefTo::User, id).unwrap_or_else(|| "(former user)".into());
     Live::new("deal-list", &url(f, r.page.page), &crate::events::names::kind_changed(spec.kind)).delay(LIST_DELAY_MS).div("", html! {
+        @if let Some(s) = &r.summary { (s) }
         @if r.page.items.is_empty() {
             @if f.q.trim().is_empty() {
                 (ui::empty_state("briefcase", "No deals match these filters.", r.can_create.then_some(("/deals/new", "Add one"))))

@@ -23,6 +23,8 @@ pub enum Nav {
     Search,
     /// A sales CRM list or page.
     Crm(crate::access::ItemKind),
+    /// The Shipments list (§13.6).
+    Shipments,
 }
 
 /// Everything the shell needs, built once per request.
@@ -212,6 +214,9 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                         h2.nav-title { "Sales" }
                         @for k in crate::kinds::KINDS.iter().filter(|k| crate::crm::handlers::spec(k.kind).is_some() && access::reads_crm(v, k.kind)) {
                             (link_counted(k.path, "building", k.plural, nav == Nav::Crm(k.kind), (k.kind == crate::access::ItemKind::Deal).then_some(k.kind)))
+                        }
+                        @if access::reads_shipments(v) {
+                            (link(crate::crm::shipments::PATH, "truck", "Shipments", nav == Nav::Shipments))
                         }
                     },
                     Section::Admin => div.nav-group {

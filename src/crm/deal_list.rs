@@ -55,11 +55,6 @@ pub struct DealFilter {
     /// "", "yes", "no".
     #[serde(default)]
     pub relevant: String,
-    /// Creation date from / to (inclusive), YYYY-MM-DD.
-    #[serde(default)]
-    pub created_from: String,
-    #[serde(default)]
-    pub created_to: String,
     /// A counterparty's deals (its link in the list, "Deals (N)").
     #[serde(default)]
     pub company: String,
@@ -84,10 +79,6 @@ fn id(s: &str) -> Option<i64> {
     s.trim().parse().ok()
 }
 
-fn date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-}
-
 impl DealFilter {
     /// The query string's pairs, in a fixed order (empty values are left out by `paths::query`).
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -100,8 +91,6 @@ impl DealFilter {
             ("partner", self.partner.clone()),
             ("chiefs", self.chiefs.clone()),
             ("relevant", self.relevant.clone()),
-            ("created_from", self.created_from.clone()),
-            ("created_to", self.created_to.clone()),
             ("company", self.company.clone()),
             ("contact", self.contact.clone()),
             ("lead", self.lead.clone()),
@@ -206,12 +195,6 @@ pub fn narrow(f: &DealFilter, q: &mut SelectStatement) {
             .and_where(Expr::col("success_reason").eq(true))
             .to_owned();
         q.and_where(Expr::col((T, "closing_reason_id")).in_subquery(reasons));
-    }
-    if let Some(d) = date(&f.created_from) {
-        q.and_where(Expr::col((T, "created_at")).gte(crate::time::start_of_day(d)));
-    }
-    if let Some(d) = date(&f.created_to).and_then(|d| d.succ_opt()) {
-        q.and_where(Expr::col((T, "created_at")).lt(crate::time::start_of_day(d)));
     }
 }
 
@@ -428,7 +411,13 @@ async fn choices(db: &Db, v: &Viewer, department: Option<i64>) -> AppResult<Choi
 pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter) -> AppResult<Response> {
     let (viewer, f) = (viewer.clone(), f.clone());
     let spec = &super::deal::SPEC;
-    let page = list::list(&state.db, &viewer, spec, &f).await?;
+    // The creation date is the list's extended date filter (§13.9); a bad one is a 422 with its
+    // message and no rows.
+    let invalid = f.period.range(crate::time::today()).err();
+    let page = match invalid {
+        Some(_) => crate::paging::Paged::window(Vec::new(), 1),
+        None => list::list(&state.db, &viewer, spec, &f).await?,
+    };
     let records: Vec<&Record> = page.items.iter().collect();
     let names = super::choices::names(&state.db, spec, &records).await?;
     let today = crate::time::today();
@@ -447,15 +436,20 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter)
         tags: &tags,
         warn_filters: list::words_with_filters(&viewer, spec, &f),
         elsewhere: &[],
+        more_filters: None,
+        extra: None,
+        summary: invalid.as_deref().map(|m| views::ui::flash("error", m)),
     };
     let deals = views::deals::Deals { rows: &rows, extras: &extras, today };
-    if hx.0 {
-        return Ok(views::deals::list(&viewer, &deals).into_response());
-    }
-    let department = f.department.parse().ok();
-    let choices = choices(&state.db, &viewer, department).await?;
-    let cx = web::page_cx(state, &viewer, crate::views::layout::Nav::Crm(ItemKind::Deal), hx).await?;
-    Ok(views::deals::index(&cx, &deals, &choices).into_response())
+    let m = if hx.0 {
+        views::deals::list(&viewer, &deals)
+    } else {
+        let department = f.department.parse().ok();
+        let choices = choices(&state.db, &viewer, department).await?;
+        let cx = web::page_cx(state, &viewer, crate::views::layout::Nav::Crm(ItemKind::Deal), hx).await?;
+        views::deals::index(&cx, &deals, &choices)
+    };
+    Ok(if invalid.is_some() { web::invalid(m) } else { m.into_response() })
 }
 
 /// May `v` see the deal list's "Person" column (§12.2: hidden for a manager looking at their own

@@ -219,6 +219,9 @@ pub async fn index(
     if spec.kind == ItemKind::Deal {
         return super::deal_list::index(&state, &viewer, hx, &f).await;
     }
+    if spec.kind == ItemKind::Payment {
+        return super::payments::index(&state, &viewer, hx, &f).await;
+    }
     let page = list::list(&state.db, &viewer, spec, &f).await?;
     let names = super::choices::names(&state.db, spec, &page.items.iter().collect::<Vec<_>>()).await?;
     let departments = department_filter(&state, &viewer, spec).await?;
@@ -240,6 +243,9 @@ pub async fn index(
         tags: &tags,
         warn_filters: list::words_with_filters(&viewer, spec, &f),
         elsewhere: &elsewhere,
+        more_filters: None,
+        extra: None,
+        summary: None,
     };
     if hx.0 {
         return Ok(views::crm::list(&rows).into_response());

@@ -33,6 +33,12 @@ pub struct Filter {
     /// The deal list's own filters and order (§12.1, §12.4): `super::deal_list`.
     #[serde(flatten)]
     pub deal: super::deal_list::DealFilter,
+    /// The extended date filter (§13.9) on the kind's date (payments: the payment date).
+    #[serde(flatten)]
+    pub period: super::period::DateFilter,
+    /// Payments: "" or a status (§13.5).
+    #[serde(default)]
+    pub status: String,
 }
 
 /// Who a list's rows belong to.
@@ -54,6 +60,8 @@ impl Filter {
             ("tag", self.tag.clone()),
         ];
         pairs.extend(self.deal.pairs());
+        pairs.extend(self.period.pairs());
+        pairs.push(("status", self.status.clone()));
         pairs.push(("page", if page > 1 { page.to_string() } else { String::new() }));
         crate::views::ui::query(&pairs)
     }
@@ -169,6 +177,13 @@ pub async fn filtered(
     }
     if spec.kind == crate::access::ItemKind::Deal {
         super::deal_list::narrow(&f.deal, &mut q);
+        // The creation date, in the viewer's days (an invalid filter is refused by the handler).
+        if let Ok(r) = f.period.range(crate::time::today()) {
+            super::period::DateFilter::narrow_time(r, (t, "created_at"), &mut q);
+        }
+    }
+    if spec.kind == crate::access::ItemKind::Payment {
+        super::payments::narrow(f, &mut q);
     }
     Ok(q)
 }
@@ -227,6 +242,9 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
         // §12.1's toggle: the nearest (and overdue) next step first; ties in the order of the index
         // (`ix_deals_department_step` ends with the row id), so it is walked without a sort.
         q.order_by((t, "next_step_date"), Order::Asc).order_by((t, "id"), Order::Asc);
+    } else if spec.kind == crate::access::ItemKind::Payment {
+        // §13.5: the newest payment date first (ix_payments_date; the row id breaks ties).
+        q.order_by((t, "payment_date"), Order::Desc).order_by((t, "id"), Order::Desc);
     } else {
         q.order_by((t, "id"), Order::Desc);
     }

@@ -259,11 +259,11 @@ async fn the_deal_list_sorts_filters_and_marks_its_rows() {
     assert_eq!(ids(&mark.get("/deals?partner=no").await), [bravo, alpha]);
     assert_eq!(ids(&mark.get("/deals?chiefs=yes").await), [echo]);
     assert_eq!(ids(&mark.get("/deals?relevant=no&active=all").await), [charlie]);
-    assert_eq!(ids(&mark.get("/deals?created_to=2026-01-31&active=all").await), [alpha]);
-    assert_eq!(ids(&mark.get("/deals?created_from=2026-02-01").await), [echo, bravo]);
+    assert_eq!(ids(&mark.get("/deals?date=custom&date_before=2026-02-01&active=all").await), [alpha]);
+    assert_eq!(ids(&mark.get("/deals?date=custom&date_from=2026-02-01").await), [echo, bravo]);
     // Creation dates are the viewer's days: Alpha (2026-01-10 09:00 UTC) was made on the 9th
     // in Pago Pago (UTC−11), and on the 10th in UTC.
-    assert!(ids(&mark.get("/deals?created_to=2026-01-09&active=all").await).is_empty());
+    assert!(ids(&mark.get("/deals?date=custom&date_before=2026-01-10&active=all").await).is_empty());
     app.db
         .execute(
             Query::update()
@@ -273,8 +273,8 @@ async fn the_deal_list_sorts_filters_and_marks_its_rows() {
         )
         .await
         .unwrap();
-    assert_eq!(ids(&mark.get("/deals?created_to=2026-01-09&active=all").await), [alpha]);
-    assert!(!ids(&mark.get("/deals?created_from=2026-01-10&active=all").await).contains(&alpha));
+    assert_eq!(ids(&mark.get("/deals?date=custom&date_before=2026-01-10&active=all").await), [alpha]);
+    assert!(!ids(&mark.get("/deals?date=custom&date_from=2026-01-10&active=all").await).contains(&alpha));
     app.db
         .execute(
             Query::update()
@@ -287,7 +287,15 @@ async fn the_deal_list_sorts_filters_and_marks_its_rows() {
     // An object picker still offers closed deals (a payment may be for one).
     assert!(mark.get("/deals/pick?q=Delta").await.body.contains("Delta"));
     // Nonsense values filter nothing rather than failing.
-    assert_eq!(ids(&mark.get("/deals?stage=x&product=%27&created_from=never").await), [echo, bravo, alpha]);
+    assert_eq!(ids(&mark.get("/deals?stage=x&product=%27").await), [echo, bravo, alpha]);
+    // A bad creation date is explained (422), not ignored.
+    let bad = mark.get("/deals?date=custom&date_from=never").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text("#deal-list .flash").contains("YYYY-MM-DD"), "{}", bad.body);
+    assert_eq!(bad.count("#deal-list tbody tr"), 0);
+    // "Today": the deals made now, not Alpha (made on 2026-01-10).
+    let today = ids(&mark.get("/deals?date=today&active=all").await);
+    assert!(today.contains(&echo) && !today.contains(&alpha), "{today:?}");
     // Another manager's view: none of Mark's deals in his department list (Eve is in Export).
     let eve = app.login_as("Eve.Manager.Export").await;
     assert_eq!(ids(&eve.get("/deals?owner=all&active=all").await), Vec::<i64>::new());
