@@ -343,7 +343,10 @@ pub async fn create(
     let raw = super::form::Raw::from_pairs(pairs);
     let options = options(&state.db, it.department.unwrap_or(0), None).await?;
     let line = match parse(&raw, &blank(None), &options) {
-        Ok(l) => l,
+        Ok(mut l) => {
+            ship_if_dated(&mut l);
+            l
+        }
         Err(errs) => return Ok(web::invalid(render(&state, &viewer, hx, &it, None, &raw, &errs).await?)),
     };
     let names = names_of(&state.db, &[&line]).await?;
@@ -356,14 +359,37 @@ pub async fn create(
         vals.push(f.stored(v).bind(f.input.ty()).into());
     }
     q.into_table("outputs").columns(cols).values_panic(vals).returning_col("id");
+    let moved =
+        if shipped(&line) { Some(super::shipments::plan_deal_move(&state.db, &viewer, deal).await?) } else { None };
     let mut tx = state.db.begin().await?;
     tx.insert_id(&q).await?;
     let d = diff(&Line::default(), &line, &names);
     let summary = format!("Added the line item {}", describe(&line, &names));
     history::record(&mut tx, &Actor::from(&viewer), "deal", deal, Change::Update, &summary, &d).await?;
+    let notified = match &moved {
+        Some(m) => super::shipments::move_deal(&mut tx, &state, &viewer, m, &describe(&line, &names)).await?,
+        None => Vec::new(),
+    };
     tx.commit().await?;
     items::publish_changed(&state.bus, &it);
+    items::publish_notices(&state.bus, &notified);
+    state.wake.notify_one();
     Ok(htmx::redirect(hx, &format!("{}#lines", it.url())))
+}
+
+/// Whether the line item is shipped.
+fn shipped(l: &Line) -> bool {
+    matches!(l.get("product_is_shipped"), Val::Bool(true))
+}
+
+/// An actual shipping date means the item is shipped, as on the Shipments list (§13.6).
+fn ship_if_dated(l: &mut Line) {
+    if !matches!(l.get("actual_shipping_date"), Val::Null)
+        && let Some(i) = OUTPUT_FIELDS.iter().position(|f| f.col == "product_is_shipped")
+        && let Some(v) = l.values.get_mut(i)
+    {
+        *v = Val::Bool(true);
+    }
 }
 
 async fn stored(db: &Db, deal: i64, line: i64) -> AppResult<Line> {
@@ -397,7 +423,10 @@ pub async fn update(
     let raw = super::form::Raw::from_pairs(pairs);
     let options = options(&state.db, it.department.unwrap_or(0), before.get("product_id").int()).await?;
     let after = match parse(&raw, &before, &options) {
-        Ok(l) => l,
+        Ok(mut l) => {
+            ship_if_dated(&mut l);
+            l
+        }
         Err(errs) => return Ok(web::invalid(render(&state, &viewer, hx, &it, Some(line), &raw, &errs).await?)),
     };
     let names = names_of(&state.db, &[&before, &after]).await?;
@@ -409,12 +438,24 @@ pub async fn update(
             q.value(f.col, f.stored(v).bind(f.input.ty()));
         }
         q.and_where(Expr::col("id").eq(line)).and_where(Expr::col("deal_id").eq(deal));
+        // An item shipped here ships as it does from the Shipments list (§13.6).
+        let moved = if shipped(&after) && !shipped(&before) {
+            Some(super::shipments::plan_deal_move(&state.db, &viewer, deal).await?)
+        } else {
+            None
+        };
         let mut tx = state.db.begin().await?;
         tx.execute(&q).await?;
         let summary = format!("Changed the line item {}", describe(&after, &names));
         history::record(&mut tx, &Actor::from(&viewer), "deal", deal, Change::Update, &summary, &d).await?;
+        let notified = match &moved {
+            Some(m) => super::shipments::move_deal(&mut tx, &state, &viewer, m, &describe(&after, &names)).await?,
+            None => Vec::new(),
+        };
         tx.commit().await?;
         items::publish_changed(&state.bus, &it);
+        items::publish_notices(&state.bus, &notified);
+        state.wake.notify_one();
     }
     Ok(htmx::redirect(hx, &format!("{}#lines", it.url())))
 }

@@ -417,34 +417,12 @@ pub async fn update(
     if date == s.actual_shipping_date && shipped == s.product_is_shipped {
         return Ok(htmx::redirect(hx, PATH));
     }
-    let spec = &deal::SPEC;
-    let before = repo::get(&state.db, spec, s.deal_id).await?.ok_or(AppError::NotFound)?;
     // The deal's consequences, when the item becomes shipped (§13.6).
-    let mut moved = None;
-    if shipped && !s.product_is_shipped {
-        let dicts = Dicts::load(&state.db, before.department_id).await?;
-        let mut after = before.clone();
-        if let Some(st) = dicts.stages.iter().find(|x| x.goods_shipped) {
-            after.set(spec, "stage_id", Val::Int(st.id));
-        }
-        // The deal's rules sign someone else's next step with their name; the owner's own is
-        // signed here, so the step always names who shipped.
-        let step = if before.owner_id == Some(viewer.id) {
-            format!("{SHIPPED_STEP} ({})", viewer.username)
-        } else {
-            SHIPPED_STEP.to_string()
-        };
-        after.set(spec, "next_step", Val::Text(step));
-        let today = crate::time::today();
-        after.set(spec, "next_step_date", Val::Date(today));
-        let who = deal::Save { user_id: viewer.id, username: &viewer.username, today, now: crate::db::now() };
-        let mut errs = FormErrors::default();
-        deal::apply(&dicts, &who, Some(&before), &mut after, &mut errs);
-        if let Some((_, msg)) = errs.0.first() {
-            return Err(AppError::Conflict(format!("The deal cannot be marked as shipped: {msg}")));
-        }
-        moved = Some(after);
-    }
+    let moved = if shipped && !s.product_is_shipped {
+        Some(plan_deal_move(&state.db, &viewer, s.deal_id).await?)
+    } else {
+        None
+    };
     let it = crate::items::load(&state.db, &viewer, ItemKind::Deal, s.deal_id, Action::View).await?;
     let mut tx = state.db.begin().await?;
     tx.execute(
@@ -465,30 +443,83 @@ pub async fn update(
     }
     let summary = format!("Changed the shipment of {} × {}", s.product, s.quantity);
     history::record(&mut tx, &Actor::from(&viewer), "deal", s.deal_id, Change::Update, &summary, &d).await?;
-    let mut notified = Vec::new();
-    if let Some(after) = &moved {
-        let names = super::choices::names(&state.db, spec, &[&before, after]).await?;
-        repo::update(&mut tx, spec, &before, after, &Actor::from(&viewer), &names).await?;
-        let title =
-            format!("{} shipped {} × {} of the deal “{}”", viewer.display_name, s.product, s.quantity, s.deal_name);
-        let url = format!("/deals/{}", s.deal_id);
-        let mut people = vec![s.owner_id, s.co_owner_id];
-        people.dedup();
-        for user in people.into_iter().flatten().filter(|u| *u != viewer.id) {
-            let n = crate::notifications::Notice {
-                user_id: user,
-                title: &title,
-                body: "",
-                url: &url,
-                object: Some((ItemKind::Deal.slug(), s.deal_id)),
-            };
-            crate::notifications::send(&mut tx, &state.config, &n).await?;
-            notified.push(user);
-        }
-    }
+    let what = format!("{} × {}", s.product, s.quantity);
+    let notified = match &moved {
+        Some(m) => move_deal(&mut tx, &state, &viewer, m, &what).await?,
+        None => Vec::new(),
+    };
     tx.commit().await?;
     crate::items::publish_changed(&state.bus, &it);
     crate::items::publish_notices(&state.bus, &notified);
     state.wake.notify_one();
     Ok(htmx::redirect(hx, PATH))
+}
+
+/// A deal before and after one of its items was first shipped (§13.6).
+pub struct DealMove {
+    before: repo::Record,
+    after: repo::Record,
+}
+
+/// What shipping an item does to its deal: the department's goods-shipped stage, through the
+/// deal's own save rules (so the stage date is logged), and the next step "The product has been
+/// shipped. (<user>)" dated today. Planned before the transaction; written by [`move_deal`]. Used
+/// by the Shipments list and by the deal page's line-item form, so either way of shipping does
+/// the same.
+pub async fn plan_deal_move(db: &Db, viewer: &Viewer, deal_id: i64) -> AppResult<DealMove> {
+    let spec = &deal::SPEC;
+    let before = repo::get(db, spec, deal_id).await?.ok_or(AppError::NotFound)?;
+    let dicts = Dicts::load(db, before.department_id).await?;
+    let mut after = before.clone();
+    if let Some(st) = dicts.stages.iter().find(|x| x.goods_shipped) {
+        after.set(spec, "stage_id", Val::Int(st.id));
+    }
+    // The deal's rules sign someone else's next step with their name; the owner's own is
+    // signed here, so the step always names who shipped.
+    let step = if before.owner_id == Some(viewer.id) {
+        format!("{SHIPPED_STEP} ({})", viewer.username)
+    } else {
+        SHIPPED_STEP.to_string()
+    };
+    after.set(spec, "next_step", Val::Text(step));
+    let today = crate::time::today();
+    after.set(spec, "next_step_date", Val::Date(today));
+    let who = deal::Save { user_id: viewer.id, username: &viewer.username, today, now: crate::db::now() };
+    let mut errs = FormErrors::default();
+    deal::apply(&dicts, &who, Some(&before), &mut after, &mut errs);
+    if let Some((_, msg)) = errs.0.first() {
+        return Err(AppError::Conflict(format!("The deal cannot be marked as shipped: {msg}")));
+    }
+    Ok(DealMove { before, after })
+}
+
+/// Writes a planned [`DealMove`] in `tx` (the deal's row and history) and notifies the deal's
+/// owner and co-owner, except the viewer. Returns whom it notified, for the events after commit.
+pub async fn move_deal(
+    tx: &mut crate::db::Tx,
+    state: &AppState,
+    viewer: &Viewer,
+    m: &DealMove,
+    what: &str,
+) -> AppResult<Vec<i64>> {
+    let spec = &deal::SPEC;
+    let names = super::choices::names(&state.db, spec, &[&m.before, &m.after]).await?;
+    repo::update(tx, spec, &m.before, &m.after, &Actor::from(viewer), &names).await?;
+    let title = format!("{} shipped {what} of the deal “{}”", viewer.display_name, spec.title_of(&m.before));
+    let url = format!("/deals/{}", m.before.id);
+    let mut people = vec![m.before.owner_id, m.before.get(spec, "co_owner_id").int()];
+    people.dedup();
+    let mut notified = Vec::new();
+    for user in people.into_iter().flatten().filter(|u| *u != viewer.id) {
+        let n = crate::notifications::Notice {
+            user_id: user,
+            title: &title,
+            body: "",
+            url: &url,
+            object: Some((ItemKind::Deal.slug(), m.before.id)),
+        };
+        crate::notifications::send(tx, &state.config, &n).await?;
+        notified.push(user);
+    }
+    Ok(notified)
 }

@@ -564,3 +564,76 @@ async fn in_the_browser_a_shipment_is_set_from_its_row_and_a_bad_date_is_explain
     b.shot("payments-list.png").await;
     b.close().await;
 }
+
+/// Shipping an item from the deal page's line-item form does what the Shipments list does:
+/// the actual date ticks "Shipped", the deal moves to the goods-shipped stage with the signed
+/// next step, and the owner is told — once.
+#[tokio::test]
+async fn shipping_an_item_from_the_deal_page_moves_the_deal_as_the_shipments_list_does() {
+    let app = TestApp::with(crate::helpers::app::Options { seed_users: true, ..Default::default() }).await;
+    let f = fixture(&app).await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let shipped_stage = stage_where(&app, f.sales, "goods_shipped").await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let url = format!("/deals/{}/outputs/{}", f.deal, f.undated);
+    let pump = f.pump.to_string();
+
+    // A change that does not ship it moves nothing.
+    let p = helen.post_form(&url, &[("product_id", &pump), ("quantity", "8")]).await;
+    assert!(p.status.is_redirection() || p.status == 200, "{} {}", p.status, p.body);
+    let stage_of = || {
+        let db = app.db.clone();
+        async move {
+            let s: i64 = db
+                .scalar(Query::select().column("stage_id").from("deals").and_where(Expr::col("id").eq(f.deal)))
+                .await
+                .unwrap()
+                .unwrap();
+            s
+        }
+    };
+    assert_ne!(stage_of().await, shipped_stage);
+
+    // The actual date ships it.
+    let date = day(-1).to_string();
+    let p = helen.post_form(&url, &[("product_id", &pump), ("quantity", "8"), ("actual_shipping_date", &date)]).await;
+    assert!(p.status.is_redirection() || p.status == 200, "{} {}", p.status, p.body);
+    let flag: bool = app
+        .db
+        .scalar(Query::select().column("product_is_shipped").from("outputs").and_where(Expr::col("id").eq(f.undated)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(flag, "an actual shipping date ticks Shipped");
+    assert_eq!(stage_of().await, shipped_stage);
+    let step: String = app
+        .db
+        .scalar(Query::select().column("next_step").from("deals").and_where(Expr::col("id").eq(f.deal)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(step, "The product has been shipped. (Helen.Head.Sales)");
+    let notices = || {
+        let db = app.db.clone();
+        async move {
+            let n: i64 = db
+                .scalar(
+                    Query::select()
+                        .expr(Expr::col("id").count())
+                        .from("notifications")
+                        .and_where(Expr::col("user_id").eq(mark_id))
+                        .and_where(Expr::col("object_id").eq(f.deal)),
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            n
+        }
+    };
+    assert_eq!(notices().await, 1, "the owner is told");
+
+    // Saving the shipped item again tells nobody again.
+    let p = helen.post_form(&url, &[("product_id", &pump), ("quantity", "9"), ("actual_shipping_date", &date)]).await;
+    assert!(p.status.is_redirection() || p.status == 200);
+    assert_eq!(notices().await, 1);
+}
