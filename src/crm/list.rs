@@ -288,11 +288,18 @@ async fn mine_newest(db: &Db, v: &Viewer, spec: &Spec, f: &Filter, page: u64) ->
     let mut co = filtered(db, v, spec, &anyone, arm()).await?;
     co.and_where(Expr::col((t, "co_owner_id")).eq(v.id))
         .and_where(Expr::col((t, "owner_id")).is_null().or(Expr::col((t, "owner_id")).ne(v.id)));
-    q.union(sea_query::UnionType::All, co)
-        .order_by("id", Order::Desc)
-        .limit(paging::WINDOW)
-        .offset(paging::offset(page));
-    Ok(Some(Query::select().column("id").from_subquery(q, "mine").to_owned()))
+    q.union(sea_query::UnionType::All, co);
+    // Ordered and cut outside the UNION ALL: PostgreSQL then merges the two index scans (Merge
+    // Append) as SQLite does (MERGE (UNION ALL)); ordered on the UNION itself it sorts both.
+    Ok(Some(
+        Query::select()
+            .column("id")
+            .from_subquery(q, "mine")
+            .order_by("id", Order::Desc)
+            .limit(paging::WINDOW)
+            .offset(paging::offset(page))
+            .to_owned(),
+    ))
 }
 
 /// How many rows the filter finds (bounded: "more than 1,000").
