@@ -108,6 +108,15 @@ pub fn index(cx: &PageCx<'_>, d: &Deals<'_>, c: &Choices) -> Markup {
                 (choice("product", "Product", &f.deal.product, "Any product", &ids(&c.products)))
                 (choice("partner", "Partner", &f.deal.partner, "With or without partner", &yes_no("With a partner", "No partner")))
                 (choice("relevant", "Relevant", &f.deal.relevant, "Relevant or not", &yes_no("Relevant", "Irrelevant")))
+                @if !c.industries.is_empty() {
+                    (choice("industry", "Company industry", &f.deal.industry, "Any industry", &ids(&c.industries)))
+                }
+                @if c.countries.len() > 1 || !f.deal.country.is_empty() {
+                    (choice("country", "Country", &f.deal.country, "Any country", &ids(&c.countries)))
+                }
+                @if !c.cities.is_empty() || !f.deal.city.is_empty() {
+                    (choice("city", "City", &f.deal.city, "Any city", &ids(&c.cities)))
+                }
                 (choice("chiefs", "Changed by chiefs", &f.deal.chiefs, "Changed by anyone", &[("yes".into(), "Changed by chiefs".into())]))
                 (crate::views::period::date_filter(&f.period, "Creation date"))
                 @for (name, value) in [("company", &f.deal.company), ("contact", &f.deal.contact), ("lead", &f.deal.lead), ("sort", &f.deal.sort), ("success", &f.deal.success)] {

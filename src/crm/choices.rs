@@ -57,7 +57,15 @@ pub async fn names(db: &Db, spec: &Spec, records: &[&Record]) -> Result<Names, s
     if departments.len() > 1 {
         wanted.push((RefTo::Global("departments"), departments));
     }
+    // One query per table, not per field (a deal's contact and partner contact, co-owner and owner).
+    let mut merged: Vec<(RefTo, HashSet<i64>)> = Vec::new();
     for (to, ids) in wanted {
+        match merged.iter_mut().find(|(t, _)| *t == to) {
+            Some((_, all)) => all.extend(ids),
+            None => merged.push((to, ids)),
+        }
+    }
+    for (to, ids) in merged {
         if ids.is_empty() {
             continue;
         }

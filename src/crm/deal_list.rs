@@ -65,6 +65,14 @@ pub struct DealFilter {
     /// "yes": "Successful deals" (closed with the department's success reason).
     #[serde(default)]
     pub success: String,
+    /// An industry id: deals whose company has that industry (§12.4).
+    #[serde(default)]
+    pub industry: String,
+    /// A country id, a city id: the deal's own country and city (§12.4).
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub city: String,
 }
 
 /// Which deals by their active flag.
@@ -95,6 +103,9 @@ impl DealFilter {
             ("contact", self.contact.clone()),
             ("lead", self.lead.clone()),
             ("success", self.success.clone()),
+            ("industry", self.industry.clone()),
+            ("country", self.country.clone()),
+            ("city", self.city.clone()),
             ("sort", self.sort.clone()),
         ]
     }
@@ -157,6 +168,9 @@ pub fn narrow(f: &DealFilter, q: &mut SelectStatement) {
         ("company_id", &f.company),
         ("contact_id", &f.contact),
         ("lead_id", &f.lead),
+        // `ix_deals_country`, `ix_deals_city` (migration 11): newest first within the country.
+        ("country_id", &f.country),
+        ("city_id", &f.city),
     ] {
         if let Some(v) = id(value) {
             q.and_where(Expr::col((T, col)).eq(v));
@@ -179,6 +193,16 @@ pub fn narrow(f: &DealFilter, q: &mut SelectStatement) {
         let with =
             Query::select().column("deal_id").from("outputs").and_where(Expr::col("product_id").eq(p)).to_owned();
         q.and_where(Expr::col((T, "id")).in_subquery(with));
+    }
+    if let Some(i) = id(&f.industry) {
+        // The industry's companies (`ix_company_industries_industry`), then their deals
+        // (`ix_deals_company`): bounded by the industry's deals, whatever the department's size.
+        let of = Query::select()
+            .column("company_id")
+            .from("company_industries")
+            .and_where(Expr::col("industry_id").eq(i))
+            .to_owned();
+        q.and_where(Expr::col((T, "company_id")).in_subquery(of));
     }
     if f.chiefs == "yes" {
         let chiefs = Query::select()
@@ -378,9 +402,39 @@ pub struct Choices {
     pub stages: Vec<(i64, String)>,
     pub reasons: Vec<(i64, String)>,
     pub products: Vec<(i64, String)>,
+    pub industries: Vec<(i64, String)>,
+    /// The countries and cities of the deals the viewer may see (of the chosen department, and the
+    /// cities of the chosen country). The country filter shows when there is more than one (§12.4).
+    pub countries: Vec<(i64, String)>,
+    pub cities: Vec<(i64, String)>,
 }
 
-async fn choices(db: &Db, v: &Viewer, department: Option<i64>) -> AppResult<Choices> {
+/// The rows of a global dictionary (`countries`, `cities`) that deals `v` may see point to through
+/// `col`: one probe of `ix_deals_country` / `ix_deals_city` per dictionary row (the scope and the
+/// department are written as filters, so SQLite does not walk the department for each probe).
+fn used(
+    v: &Viewer,
+    department: Option<i64>,
+    table: &'static str,
+    col: &'static str,
+    country: Option<i64>,
+) -> AppResult<SelectStatement> {
+    let mut deals = Query::select();
+    deals.expr(Expr::val(1)).from(T).and_where(Expr::col((T, col)).equals((table, "id")));
+    access::scope_as_filter(v, ListKind::Crm(ItemKind::Deal), &mut deals)?;
+    if let Some(d) = department {
+        deals.and_where(Expr::col((T, "department_id")).add(0).eq(d));
+    }
+    let mut q = Query::select();
+    q.column((table, "id")).column((table, "name")).from(table).and_where(Expr::exists(deals));
+    if let Some(c) = country {
+        q.and_where(Expr::col((table, "country_id")).eq(c));
+    }
+    q.order_by((table, "name"), sea_query::Order::Asc).limit(500);
+    Ok(q)
+}
+
+async fn choices(db: &Db, v: &Viewer, department: Option<i64>, f: &DealFilter) -> AppResult<Choices> {
     let of = |table: &'static str| {
         let mut q = Query::select();
         q.columns(["id", "name"]).from(table);
@@ -404,8 +458,29 @@ async fn choices(db: &Db, v: &Viewer, department: Option<i64>) -> AppResult<Choi
         stages: db.fetch_all(&of("deal_stages")).await?,
         reasons: db.fetch_all(&of("closing_reasons")).await?,
         products: db.fetch_all(&of("products")).await?,
+        industries: db.fetch_all(&of("industries")).await?,
+        countries: db.fetch_all(&used(v, department, "countries", "country_id", None)?).await?,
+        cities: db.fetch_all(&used(v, department, "cities", "city_id", id(&f.country))?).await?,
     })
 }
+
+/// The fields a row of the list shows or needs (`views::deals::list`, `extras`): the others are not
+/// read (a deal's workflow and stage log grow with it; its contact, partner, country, city,
+/// currency and closing reason would each cost a name look-up).
+const SHOWN: &[&str] = &[
+    "name",
+    "next_step",
+    "next_step_date",
+    "stage_id",
+    "company_id",
+    "lead_id",
+    "co_owner_id",
+    "important",
+    "relevant",
+    "active",
+    "is_new",
+    "tags",
+];
 
 /// `GET /deals`: the generic list handler (`crm::handlers::index`) hands deals over.
 pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter) -> AppResult<Response> {
@@ -416,7 +491,7 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter)
     let invalid = f.period.range(crate::time::today()).err();
     let page = match invalid {
         Some(_) => crate::paging::Paged::window(Vec::new(), 1),
-        None => list::list(&state.db, &viewer, spec, &f).await?,
+        None => list::list_of(&state.db, &viewer, spec, &f, Some(SHOWN)).await?,
     };
     let records: Vec<&Record> = page.items.iter().collect();
     let names = super::choices::names(&state.db, spec, &records).await?;
@@ -445,7 +520,7 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: HxRequest, f: &Filter)
         views::deals::list(&viewer, &deals)
     } else {
         let department = f.department.parse().ok();
-        let choices = choices(&state.db, &viewer, department).await?;
+        let choices = choices(&state.db, &viewer, department, &f.deal).await?;
         let cx = web::page_cx(state, &viewer, crate::views::layout::Nav::Crm(ItemKind::Deal), hx).await?;
         views::deals::index(&cx, &deals, &choices)
     };

@@ -234,9 +234,38 @@ pub async fn elsewhere(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResul
 
 /// One page of the list, newest first.
 pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Paged<Record>> {
-    let t = spec.kind.info().table;
-    let (q, tys) = super::repo::select(spec);
+    list_of(db, v, spec, f, None).await
+}
+
+/// `list` for a page that shows only the fields `only` (`repo::select_only`).
+pub async fn list_of(db: &Db, v: &Viewer, spec: &Spec, f: &Filter, only: Option<&[&str]>) -> AppResult<Paged<Record>> {
     let page = paging::page_number(f.page);
+    let (q, tys) = page_query(db, v, spec, f, only).await?;
+    let mut records: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
+    super::many::load(db, spec, &mut records).await?;
+    Ok(Paged::window(records, page))
+}
+
+/// The statement that reads the list's page (and the types of its columns): what `list` runs, and
+/// what the query-plan tests explain.
+pub async fn page_query(
+    db: &Db,
+    v: &Viewer,
+    spec: &Spec,
+    f: &Filter,
+    only: Option<&[&str]>,
+) -> AppResult<(SelectStatement, Vec<super::record::Ty>)> {
+    let t = spec.kind.info().table;
+    let (q, tys) = match only {
+        Some(keep) => super::repo::select_only(spec, keep),
+        None => super::repo::select(spec),
+    };
+    let page = paging::page_number(f.page);
+    if let Some(ids) = mine_newest(db, v, spec, f, page).await? {
+        let mut q = q;
+        q.and_where(Expr::col((t, "id")).in_subquery(ids)).order_by((t, "id"), Order::Desc);
+        return Ok((q, tys));
+    }
     let mut q = filtered(db, v, spec, f, q).await?;
     if spec.kind == crate::access::ItemKind::Deal && f.deal.by_next_step() {
         // §12.1's toggle: the nearest (and overdue) next step first; ties in the order of the index
@@ -249,9 +278,46 @@ pub async fn list(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Pag
         q.order_by((t, "id"), Order::Desc);
     }
     q.limit(paging::WINDOW).offset(paging::offset(page));
-    let mut records: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect();
-    super::many::load(db, spec, &mut records).await?;
-    Ok(Paged::window(records, page))
+    Ok((q, tys))
+}
+
+/// The page's ids of a list of rows the viewer owns *or* co-owns (a manager's default deal list),
+/// newest first: the two index ranges (`ix_deals_owner` and `ix_deals_co_owner_active`, both ending with
+/// the row id) merged in id order and cut after the window, so a page reads 51 index entries of
+/// each rather than walking the department's rows and probing the set of the viewer's ones. The
+/// page is then read by id. Each arm carries the scope and every filter; the co-owner arm leaves
+/// out rows the viewer also owns. `None` where the plain query is as good: other owners, word
+/// searches (their condition would be built twice), the next-step order.
+async fn mine_newest(db: &Db, v: &Viewer, spec: &Spec, f: &Filter, page: u64) -> AppResult<Option<SelectStatement>> {
+    let t = spec.kind.info().table;
+    let co_owned = matches!(spec.kind.info().ownership, crate::kinds::Ownership::Columns { co_owner: true });
+    if !spec.owned
+        || !co_owned
+        || f.owner(v) != Owner::Mine
+        || !matches!(super::search::parse(&f.q, spec.kind), Search::None)
+        || (spec.kind == crate::access::ItemKind::Deal && f.deal.by_next_step())
+    {
+        return Ok(None);
+    }
+    let arm = || Query::select().column((t, "id")).from(t).to_owned();
+    let owned = Filter { owner: v.id.to_string(), ..f.clone() };
+    let mut q = filtered(db, v, spec, &owned, arm()).await?;
+    let anyone = Filter { owner: "all".into(), ..f.clone() };
+    let mut co = filtered(db, v, spec, &anyone, arm()).await?;
+    co.and_where(Expr::col((t, "co_owner_id")).eq(v.id))
+        .and_where(Expr::col((t, "owner_id")).is_null().or(Expr::col((t, "owner_id")).ne(v.id)));
+    q.union(sea_query::UnionType::All, co);
+    // Ordered and cut outside the UNION ALL: PostgreSQL then merges the two index scans (Merge
+    // Append) as SQLite does (MERGE (UNION ALL)); ordered on the UNION itself it sorts both.
+    Ok(Some(
+        Query::select()
+            .column("id")
+            .from_subquery(q, "mine")
+            .order_by("id", Order::Desc)
+            .limit(paging::WINDOW)
+            .offset(paging::offset(page))
+            .to_owned(),
+    ))
 }
 
 /// How many rows the filter finds (bounded: "more than 1,000").

@@ -133,6 +133,34 @@ pub fn select(spec: &Spec) -> (sea_query::SelectStatement, Vec<Ty>) {
     (q, tys)
 }
 
+/// `select` for a list that shows only some of the kind's fields: the others' id and text columns
+/// are read as typed NULLs (the row keeps its shape; no long texts decoded, no names looked up for
+/// references the list does not show).
+pub fn select_only(spec: &Spec, keep: &[&str]) -> (sea_query::SelectStatement, Vec<Ty>) {
+    let (mut q, tys) = select(spec);
+    let t = table(spec);
+    q.clear_selects();
+    q.column((t, "id"));
+    match spec.kind.info().ownership {
+        Ownership::Through { kind, .. } => {
+            let via = kind.info().table;
+            q.column((via, "department_id")).column((via, "owner_id"));
+        }
+        _ => {
+            q.column((t, "department_id")).column((t, "owner_id"));
+        }
+    }
+    for f in spec.fields {
+        match (f.in_row(), keep.contains(&f.col), f.input.ty()) {
+            (false, _, _) => q.expr(Expr::cust("''")),
+            (true, false, Ty::Int) => q.expr(Expr::cust("CAST(NULL AS BIGINT)")),
+            (true, false, Ty::Text) => q.expr(Expr::cust("CAST(NULL AS TEXT)")),
+            _ => q.column((t, f.col)),
+        };
+    }
+    (q, tys)
+}
+
 /// A row of `select` as a record.
 pub fn record_of(mut vals: Vec<Val>) -> Record {
     let values = vals.split_off(Ord::min(3, vals.len()));

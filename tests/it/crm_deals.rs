@@ -531,3 +531,109 @@ async fn in_the_browser_a_memo_made_for_a_deal_appears_on_its_open_page() {
     b.shot("deal-list.png").await;
     b.close().await;
 }
+
+/// §12.4's company industry, country and city filters: the same mechanics as the others (kept by
+/// the sort toggle, the export link and the live list's URL; the export holds them); the country
+/// filter appears once the viewer's deals span more than one country, and offers only those.
+#[tokio::test]
+async fn the_deal_list_filters_by_company_industry_country_and_city() {
+    let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
+    let sales = crm::department(&app, "Sales").await;
+    let (mark_id, garry_id) = (app.user_id("Mark.Manager.Sales").await, app.user_id("Garry.Chief").await);
+    let x = fixture(&app, sales, mark_id, garry_id).await;
+    let [alpha, bravo, _charlie, delta, echo] = x.d;
+    let set = |table: &'static str, id: i64, col: &'static str, v: SimpleExpr| {
+        let db = app.db.clone();
+        async move {
+            db.execute(
+                Query::update().table(Alias::new(table)).value(Alias::new(col), v).and_where(Expr::col("id").eq(id)),
+            )
+            .await
+            .unwrap();
+        }
+    };
+    let countries: Vec<(i64, String)> = app
+        .db
+        .fetch_all(
+            Query::select().columns(["id", "name"]).from("countries").order_by("id", sea_query::Order::Asc).limit(3),
+        )
+        .await
+        .unwrap();
+    let [(first, first_name), (second, second_name), (third, _)] = <[_; 3]>::try_from(countries).unwrap();
+    let city = insert(
+        &app,
+        "cities",
+        &[
+            ("name", "Harbour Town".into()),
+            ("name_key", "harbourtown".into()),
+            ("alternative_names", "".into()),
+            ("country_id", first.into()),
+        ],
+    )
+    .await;
+    let industry = insert(
+        &app,
+        "industries",
+        &[("department_id", sales.into()), ("name", "Water utilities".into()), ("index_number", 1i64.into())],
+    )
+    .await;
+    app.db
+        .execute(
+            Query::insert()
+                .into_table("company_industries")
+                .columns(["company_id", "industry_id"])
+                .values_panic([x.company1.into(), industry.into()]),
+        )
+        .await
+        .unwrap();
+    let mark = app.login_as("Mark.Manager.Sales").await;
+
+    // One country among Mark's deals: no country filter; the city and industry filters are there.
+    set("deals", alpha, "country_id", first.into()).await;
+    set("deals", alpha, "city_id", city.into()).await;
+    let list = mark.get("/deals").await;
+    assert!(!list.exists("select[name=country]"), "one country: nothing to choose");
+    assert!(list.texts("select[name=city] option").contains(&"Harbour Town".to_string()));
+    assert!(list.texts("select[name=industry] option").contains(&"Water utilities".to_string()));
+    // Two: the filter offers those two, not every country.
+    set("deals", echo, "country_id", second.into()).await;
+    let list = mark.get("/deals").await;
+    let offered = list.texts("select[name=country] option");
+    let mut expected = vec![first_name.clone(), second_name.clone()];
+    expected.sort();
+    assert_eq!(offered, [vec!["Any country".to_string()], expected].concat(), "those two, by name");
+
+    // The filters.
+    assert_eq!(ids(&mark.get(&format!("/deals?country={first}")).await), [alpha]);
+    assert_eq!(ids(&mark.get(&format!("/deals?country={second}")).await), [echo]);
+    assert!(ids(&mark.get(&format!("/deals?country={third}")).await).is_empty());
+    assert_eq!(ids(&mark.get(&format!("/deals?city={city}")).await), [alpha]);
+    assert_eq!(ids(&mark.get(&format!("/deals?industry={industry}")).await), [bravo, alpha]);
+    assert_eq!(ids(&mark.get(&format!("/deals?industry={industry}&active=all")).await), [delta, bravo, alpha]);
+    assert_eq!(ids(&mark.get(&format!("/deals?industry={industry}&country={first}")).await), [alpha]);
+    // Nonsense filters nothing; another department's manager finds none of them.
+    assert_eq!(ids(&mark.get("/deals?country=x&city=%27&industry=").await), [echo, bravo, alpha]);
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert!(ids(&eve.get(&format!("/deals?owner=all&country={first}")).await).is_empty());
+    assert!(!eve.get("/deals?owner=all").await.body.contains("Harbour Town"), "no city of deals Eve cannot see");
+
+    // Kept by the sort toggle, the form, the export link and the live list's URL.
+    let q = format!("industry={industry}&country={first}&city={city}");
+    let page = mark.get(&format!("/deals?{q}")).await;
+    assert_eq!(ids(&page), [alpha]);
+    let toggle = page.attr("a[aria-label='Sort by next step date']", "href").unwrap();
+    assert_eq!(toggle, format!("/deals?{q}&sort=step"));
+    assert_eq!(ids(&mark.get(&toggle).await), [alpha]);
+    assert_eq!(page.attr("select[name=country] option[selected]", "value"), Some(first.to_string()));
+    assert_eq!(page.attr("select[name=city] option[selected]", "value"), Some(city.to_string()));
+    assert_eq!(page.attr("select[name=industry] option[selected]", "value"), Some(industry.to_string()));
+    assert_eq!(page.attr("#deal-list", "data-live"), Some(format!("/deals?{q}")));
+    let export = page.attr("a[download]", "href").unwrap();
+    assert_eq!(export, format!("/deals/export?{q}"));
+    let (status, _, bytes) = mark.get_bytes(&export).await;
+    assert_eq!(status, 200);
+    let sheet = ferrocrm::excel::read_sheet(&bytes, &Default::default()).unwrap();
+    let name = sheet.headers.iter().position(|h| h == "name").expect("a name column");
+    let names: Vec<String> = sheet.rows.iter().map(|r| r.get(name).to_text()).collect();
+    assert_eq!(names, ["Alpha"]);
+}
