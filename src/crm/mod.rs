@@ -7,6 +7,7 @@ pub mod board;
 pub mod choices;
 pub mod company;
 pub mod convert;
+pub mod convert_links;
 pub mod currencies;
 pub mod deal;
 pub mod deal_list;
