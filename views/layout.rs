@@ -21,6 +21,8 @@ pub enum Nav {
     Notifications,
     Profile,
     Search,
+    /// The CRM's dictionaries (`crm::dictionaries`).
+    Dictionaries,
     /// A sales CRM list or page.
     Crm(crate::access::ItemKind),
 }
@@ -212,6 +214,9 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                         h2.nav-title { "Sales" }
                         @for k in crate::kinds::KINDS.iter().filter(|k| crate::crm::handlers::spec(k.kind).is_some() && access::reads_crm(v, k.kind)) {
                             (link_counted(k.path, "building", k.plural, nav == Nav::Crm(k.kind), (k.kind == crate::access::ItemKind::Deal).then_some(k.kind)))
+                        }
+                        @if crate::crm::dictionaries::manages_any(v) {
+                            (link("/dictionaries", "copy", "Dictionaries", nav == Nav::Dictionaries))
                         }
                     },
                     Section::Admin => div.nav-group {

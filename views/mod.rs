@@ -10,6 +10,7 @@ pub mod crm_lines;
 pub mod currencies;
 pub mod deals;
 pub mod departments;
+pub mod dictionaries;
 pub mod duplicates;
 pub mod errors;
 pub mod history;

@@ -12,6 +12,7 @@ pub mod currencies;
 pub mod deal;
 pub mod deal_list;
 pub mod deal_work;
+pub mod dictionaries;
 pub mod duplicates;
 pub mod export;
 pub mod fields;

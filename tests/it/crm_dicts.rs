@@ -320,3 +320,357 @@ async fn migration_13_renames_existing_country_less_duplicates_and_builds_the_in
     let again = tx.execute(&company_insert(dept, "Acme", None, "t9")).await;
     assert!(again.as_ref().is_err_and(ferrocrm::db::is_unique_violation), "{again:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The dictionaries' administration pages.
+
+async fn dict_id(db: &Db, table: &str, department: i64, name: &str) -> i64 {
+    db.scalar::<i64>(
+        Query::select()
+            .column("id")
+            .from(sea_query::Alias::new(table))
+            .and_where(Expr::col("department_id").eq(department))
+            .and_where(Expr::col("name").eq(name)),
+    )
+    .await
+    .unwrap()
+    .unwrap_or_else(|| panic!("{table} {name}"))
+}
+
+async fn stages(db: &Db, department: i64) -> Vec<(String, i64, bool)> {
+    db.fetch_all(
+        Query::select()
+            .columns(["name", "index_number", "success_stage"])
+            .from("deal_stages")
+            .and_where(Expr::col("department_id").eq(department))
+            .order_by("index_number", sea_query::Order::Asc),
+    )
+    .await
+    .unwrap()
+}
+
+/// Deal stages (administrators): an order number that is taken moves the others down; the success
+/// flag moves to the stage that takes it; the default stage cannot be unset; a stage deals use is
+/// not deleted (the message counts them); an unused one is, after a confirmation, with history.
+#[tokio::test]
+async fn administrators_manage_deal_stages_with_their_roles_order_and_safe_delete() {
+    let app = app().await;
+    let sales = crm::department(&app, "Sales").await;
+    let adam = app.login_as("Adam.Admin").await;
+    let index = adam.get("/dictionaries").await;
+    assert_eq!(index.status, 200);
+    for slug in [
+        "deal-stages",
+        "closing-reasons",
+        "client-types",
+        "industries",
+        "lead-sources",
+        "product-categories",
+        "tags",
+        "cities",
+    ] {
+        assert!(index.exists(&format!("a[href='/dictionaries/{slug}']")), "{slug}");
+    }
+    let list = adam.get(&format!("/dictionaries/deal-stages?department={sales}")).await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.count("#dictionary-list tbody tr"), 11);
+    assert!(list.exists("#dictionary-add form input[name=csrf_token]"));
+
+    let before = stages(&app.db, sales).await;
+    let third = before[2].0.clone();
+    let made = adam
+        .post_form(
+            "/dictionaries/deal-stages",
+            &[
+                ("department_id", &sales.to_string()),
+                ("name", "Negotiation"),
+                ("index_number", "3"),
+                ("success_stage", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let after = stages(&app.db, sales).await;
+    assert_eq!(after.len(), 12);
+    assert_eq!(after[2], ("Negotiation".to_string(), 3, true));
+    assert_eq!(after[3].0, third, "the stage that had 3 moved to 4");
+    assert_eq!(after.iter().filter(|s| s.2).count(), 1, "one success stage: {after:?}");
+
+    // The same name, in other case: refused.
+    let again = adam
+        .post_form("/dictionaries/deal-stages", &[("department_id", &sales.to_string()), ("name", "NEGOTIATION")])
+        .await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.field_error("name").as_deref(), Some("Such a deal stage already exists."));
+
+    // The default stage stays.
+    let default = dict_id(&app.db, "deal_stages", sales, &before[0].0).await;
+    let unset = adam.post_form(&format!("/dictionaries/deal-stages/{default}"), &[("name", &before[0].0)]).await;
+    assert_eq!(unset.status, 422);
+    assert!(unset.field_error("is_default").is_some(), "{}", unset.body);
+
+    // In use: refused, counted.
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let negotiation = dict_id(&app.db, "deal_stages", sales, "Negotiation").await;
+    made_deal(&mark, negotiation).await;
+    let page = adam.get(&format!("/dictionaries/deal-stages/{negotiation}")).await;
+    assert_eq!(page.text("#dictionary-usage"), "1 deals");
+    assert!(!page.exists("#dictionary-delete form"), "no delete button for a stage in use");
+    let refused = adam.post_form(&format!("/dictionaries/deal-stages/{negotiation}/delete"), &[]).await;
+    assert_eq!(refused.status, 409);
+    assert!(refused.body.contains("is in use (1 deals)"), "{}", refused.body);
+    assert_eq!(stages(&app.db, sales).await.len(), 12);
+
+    // Unused: the page asks first, then it goes, with a history entry.
+    let unused = dict_id(&app.db, "deal_stages", sales, &third).await;
+    let page = adam.get(&format!("/dictionaries/deal-stages/{unused}")).await;
+    assert!(page.attr("#dictionary-delete form", "data-confirm").is_some_and(|c| c.contains(&third)));
+    let gone = adam.post_form(&format!("/dictionaries/deal-stages/{unused}/delete"), &[]).await;
+    assert_eq!(gone.status, 303, "{}", gone.body);
+    assert_eq!(stages(&app.db, sales).await.len(), 11);
+    let history = app
+        .count(
+            "history",
+            Condition::all().add(Expr::col("object_type").eq("deal_stages")).add(Expr::col("object_id").eq(unused)),
+        )
+        .await;
+    assert_eq!(history, 1);
+
+    // A manager may not manage stages; the menu does not promise it.
+    assert_eq!(mark.get("/dictionaries/deal-stages").await.status, 403);
+    let home = mark.get("/dictionaries").await;
+    assert!(!home.exists("a[href='/dictionaries/deal-stages']"));
+    assert!(home.exists("a[href='/dictionaries/closing-reasons']") && home.exists("a[href='/dictionaries/tags']"));
+}
+
+async fn made_deal(c: &TestClient, stage: i64) -> i64 {
+    made(
+        c,
+        "/deals",
+        &[("name", "Rails"), ("next_step", "Call"), ("next_step_date", "2099-01-01"), ("stage_id", &stage.to_string())],
+    )
+    .await
+}
+
+/// Tags (§2.2, §3): managers add and rename their department's, "Such a tag already exists."
+/// ignoring case; only administrators delete; another department's are not theirs.
+#[tokio::test]
+async fn managers_keep_their_departments_tags_and_only_administrators_delete_them() {
+    let app = app().await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let s = sales.to_string();
+    assert_eq!(mark.post_form("/dictionaries/tags", &[("department_id", &s), ("name", "VIP")]).await.status, 303);
+    let twice = mark.post_form("/dictionaries/tags", &[("department_id", &s), ("name", " vip ")]).await;
+    assert_eq!(twice.status, 422);
+    assert_eq!(twice.field_error("name").as_deref(), Some("Such a tag already exists."));
+    let vip = dict_id(&app.db, "crm_tags", sales, "VIP").await;
+    let list = mark.get("/dictionaries/tags").await;
+    assert_eq!(list.texts("#dictionary-list td.name"), vec!["VIP"]);
+    assert!(!mark.get(&format!("/dictionaries/tags/{vip}")).await.exists("#dictionary-delete"));
+    assert_eq!(mark.post_form(&format!("/dictionaries/tags/{vip}/delete"), &[]).await.status, 403);
+    assert_eq!(mark.post_form(&format!("/dictionaries/tags/{vip}"), &[("name", "Key account")]).await.status, 303);
+
+    // Another department's manager: not found, whether listing, opening or posting.
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert_eq!(eve.get(&format!("/dictionaries/tags?department={sales}")).await.status, 404);
+    assert_eq!(eve.get(&format!("/dictionaries/tags/{vip}")).await.status, 404);
+    let foreign = eve.post_form("/dictionaries/tags", &[("department_id", &s), ("name", "Mine")]).await;
+    assert_eq!(foreign.status, 404);
+    assert_eq!(app.count("crm_tags", Condition::all()).await, 1);
+    // Operators have no tags (§3.1); co-workers no dictionaries and no menu entry.
+    assert_eq!(app.login_as("Olga.Operator.Sales").await.get("/dictionaries/tags").await.status, 403);
+    let carl = app.login_as("Carl.CoWorker").await;
+    assert_eq!(carl.get("/dictionaries").await.status, 403);
+    assert!(!carl.get("/").await.exists("a[href='/dictionaries']"));
+    assert!(mark.get("/").await.exists("a[href='/dictionaries']"));
+
+    // In use: even an administrator's delete is refused, with the count.
+    let company =
+        made(&mark, "/companies", &[("full_name", "Tagged"), ("email", "t@t.example"), ("tags[]", &vip.to_string())])
+            .await;
+    let adam = app.login_as("Adam.Admin").await;
+    let refused = adam.post_form(&format!("/dictionaries/tags/{vip}/delete"), &[]).await;
+    assert_eq!(refused.status, 409);
+    assert!(refused.body.contains("1 tagged objects"), "{}", refused.body);
+    assert_eq!(tags(&app.db, "company", company).await, set(&["Key account"]));
+}
+
+/// Cities (§2.2, §13.7): a name or alternative name already a city's in that country is refused
+/// with the original's message; the list's Country filter starts at the department's default
+/// country and searches alternative names.
+#[tokio::test]
+async fn cities_are_unique_by_name_and_alternative_name_per_country_and_filtered_by_country() {
+    let app = app().await;
+    let sales = crm::department(&app, "Sales").await;
+    let (us, de): (i64, i64) = {
+        let rows: Vec<(i64,)> = app
+            .db
+            .fetch_all(Query::select().column("id").from("countries").order_by("id", sea_query::Order::Asc).limit(2))
+            .await
+            .unwrap();
+        (rows[0].0, rows[1].0)
+    };
+    app.db
+        .execute(
+            Query::update().table("departments").value("default_country_id", us).and_where(Expr::col("id").eq(sales)),
+        )
+        .await
+        .unwrap();
+    let olga = app.login_as("Olga.Operator.Sales").await;
+    let (us_s, de_s) = (us.to_string(), de.to_string());
+    let springfield = made_city(&app, &olga, "Springfield", "Springfeld, Spr", &us_s).await;
+    let clash = olga
+        .post_form(
+            "/dictionaries/cities",
+            &[("name", "Shelbyville"), ("alternative_names", "springfeld"), ("country_id", &us_s)],
+        )
+        .await;
+    assert_eq!(clash.status, 422);
+    assert_eq!(
+        clash.field_error("alternative_names").as_deref(),
+        Some(
+            format!("\"springfeld\" - has already been assigned to the city \"Springfield\" ID:{springfield}").as_str()
+        )
+    );
+    let named = olga.post_form("/dictionaries/cities", &[("name", "SPRINGFIELD"), ("country_id", &us_s)]).await;
+    assert_eq!(named.status, 422);
+    assert!(named.field_error("name").is_some());
+    made_city(&app, &olga, "Springfield", "", &de_s).await; // another country: fine
+    made_city(&app, &olga, "Berlin", "", &de_s).await;
+
+    // Default: the department's country.
+    let list = olga.get("/dictionaries/cities").await;
+    assert_eq!(list.texts("#dictionary-list td.name"), vec!["Springfield"]);
+    assert_eq!(list.attr("#dictionary-add select[name=country_id] option[selected]", "value"), Some(us_s.clone()));
+    let all = olga.get("/dictionaries/cities?country=all").await;
+    assert_eq!(all.count("#dictionary-list tbody tr"), 3);
+    let searched = olga.get("/dictionaries/cities?country=all&q=SPRINGFELD").await;
+    assert_eq!(searched.texts("#dictionary-list td.name"), vec!["Springfield"]);
+    let none = olga.get("/dictionaries/cities?country=all&q=%25").await;
+    assert_eq!(none.count("#dictionary-list tbody tr"), 0, "a % is a character, not a wildcard");
+    assert!(none.exists(".empty-state"));
+
+    // Operators delete an unused city (§3.1); a used one is refused.
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    made(
+        &mark,
+        "/companies",
+        &[
+            ("full_name", "In Berlin"),
+            ("email", "b@b.example"),
+            ("country_id", &de_s),
+            ("city_id", &dict_city(&app, "Berlin").await.to_string()),
+        ],
+    )
+    .await;
+    let berlin = dict_city(&app, "Berlin").await;
+    let refused = olga.post_form(&format!("/dictionaries/cities/{berlin}/delete"), &[]).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("1 companies"));
+    assert_eq!(olga.post_form(&format!("/dictionaries/cities/{springfield}/delete"), &[]).await.status, 303);
+    assert_eq!(app.count("cities", Condition::all()).await, 2);
+}
+
+async fn made_city(app: &TestApp, c: &TestClient, name: &str, alternatives: &str, country: &str) -> i64 {
+    let p = c
+        .post_form(
+            "/dictionaries/cities",
+            &[("name", name), ("alternative_names", alternatives), ("country_id", country)],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    app.db
+        .scalar::<i64>(
+            Query::select()
+                .column("id")
+                .from("cities")
+                .and_where(Expr::col("name").eq(name))
+                .and_where(Expr::col("country_id").eq(country.parse::<i64>().unwrap())),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn dict_city(app: &TestApp, name: &str) -> i64 {
+    app.db
+        .scalar::<i64>(Query::select().column("id").from("cities").and_where(Expr::col("name").eq(name)))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Lead sources show their web-form token; a new one gets its own; closing reasons are the sales
+/// staff's, and the success reason moves. Screenshots of the pages in Chromium.
+#[tokio::test]
+async fn lead_sources_show_their_token_and_the_pages_render_in_the_browser() {
+    use crate::helpers::app::PASSWORD;
+    use crate::helpers::browser::Browser;
+
+    let app = app().await;
+    let sales = crm::department(&app, "Sales").await;
+    let adam = app.login_as("Adam.Admin").await;
+    let s = sales.to_string();
+    let p = adam
+        .post_form(
+            "/dictionaries/lead-sources",
+            &[("department_id", &s), ("name", "Trade fair"), ("email", "fair@example.com")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let fair = dict_id(&app.db, "lead_sources", sales, "Trade fair").await;
+    let token: String = app
+        .db
+        .scalar(Query::select().column("token").from("lead_sources").and_where(Expr::col("id").eq(fair)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(token.len(), 36);
+    let page = adam.get(&format!("/dictionaries/lead-sources/{fair}")).await;
+    assert_eq!(page.text("#lead-source-token"), token);
+    let list = adam.get(&format!("/dictionaries/lead-sources?department={s}")).await;
+    assert!(list.body.contains(&token));
+    let bad =
+        adam.post_form("/dictionaries/lead-sources", &[("department_id", &s), ("name", "X"), ("email", "nope")]).await;
+    assert_eq!(bad.status, 422);
+
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let p = mark
+        .post_form(
+            "/dictionaries/closing-reasons",
+            &[("department_id", &s), ("name", "Won on price"), ("success_reason", "on")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let successes: Vec<(String,)> = app
+        .db
+        .fetch_all(
+            Query::select()
+                .column("name")
+                .from("closing_reasons")
+                .and_where(Expr::col("department_id").eq(sales))
+                .and_where(Expr::col("success_reason").eq(true)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(successes, vec![("Won on price".to_string(),)]);
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Adam.Admin", PASSWORD).await;
+    for (path, shot) in [
+        ("/dictionaries".to_string(), "dictionaries-index.png"),
+        (format!("/dictionaries/deal-stages?department={s}"), "dictionaries-deal-stages.png"),
+        (format!("/dictionaries/lead-sources/{fair}"), "dictionaries-lead-source.png"),
+        ("/dictionaries/cities?country=all".to_string(), "dictionaries-cities.png"),
+    ] {
+        b.goto(&format!("{}{path}", app.base)).await;
+        b.wait_text("main h1", std::time::Duration::from_secs(5), |t| !t.is_empty()).await;
+        b.shot(shot).await;
+    }
+    // The menu leads there.
+    b.goto(&app.base).await;
+    b.click("a.nav-link[href='/dictionaries']").await;
+    b.wait_text("main h1", std::time::Duration::from_secs(5), |t| t == "Dictionaries").await;
+    b.close().await;
+}
