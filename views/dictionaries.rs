@@ -177,7 +177,7 @@ pub fn list(cx: &PageCx<'_>, d: &Dict, l: &Listing, form: &Typed, errs: &FormErr
                             }
                         } }
                     } }
-                    div.card-body { (ui::pagination(&l.rows, ui::Noun(d.noun, d.title), |n| l.href(d, n))) }
+                    div.card-body { (ui::pagination(&l.rows, ui::Noun(d.noun, d.plural), |n| l.href(d, n))) }
                 }
             }
             @if may_add {

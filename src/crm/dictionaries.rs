@@ -82,6 +82,8 @@ pub struct Dict {
     pub table: &'static str,
     pub title: &'static str,
     pub noun: &'static str,
+    /// The lower-case plural ("3 deal stages").
+    pub plural: &'static str,
     pub about: &'static str,
     pub rule: DictionaryRule,
     /// Cities: no department, a country instead.
@@ -103,6 +105,7 @@ pub static DICTS: &[Dict] = &[
         table: "deal_stages",
         title: "Deal stages",
         noun: "deal stage",
+        plural: "deal stages",
         about: "The stages a deal goes through, in order. A new deal starts at the default stage.",
         rule: DictionaryRule::AdminOnly,
         global: false,
@@ -129,6 +132,7 @@ pub static DICTS: &[Dict] = &[
         table: "closing_reasons",
         title: "Closing reasons",
         noun: "closing reason",
+        plural: "closing reasons",
         about: "Why a deal was closed. The success reason marks the successful deals.",
         rule: DictionaryRule::SalesStaff,
         global: false,
@@ -144,6 +148,7 @@ pub static DICTS: &[Dict] = &[
         table: "client_types",
         title: "Client types",
         noun: "client type",
+        plural: "client types",
         about: "Types of clients: distributor, dealer, end customer…",
         rule: DictionaryRule::AdminOnly,
         global: false,
@@ -159,6 +164,7 @@ pub static DICTS: &[Dict] = &[
         table: "industries",
         title: "Industries",
         noun: "industry",
+        plural: "industries",
         about: "Industries of clients.",
         rule: DictionaryRule::AdminOnly,
         global: false,
@@ -174,6 +180,7 @@ pub static DICTS: &[Dict] = &[
         table: "lead_sources",
         title: "Lead sources",
         noun: "lead source",
+        plural: "lead sources",
         about: "Where clients come from. A web form names its lead source by the form token.",
         rule: DictionaryRule::AdminOnly,
         global: false,
@@ -205,6 +212,7 @@ pub static DICTS: &[Dict] = &[
         table: "product_categories",
         title: "Product categories",
         noun: "product category",
+        plural: "product categories",
         about: "Categories of the department's products.",
         rule: DictionaryRule::AdminOnly,
         global: false,
@@ -220,6 +228,7 @@ pub static DICTS: &[Dict] = &[
         table: "crm_tags",
         title: "Tags",
         noun: "tag",
+        plural: "tags",
         about: "Tags of companies, contact persons, leads and deals.",
         rule: DictionaryRule::Tags,
         global: false,
@@ -235,6 +244,7 @@ pub static DICTS: &[Dict] = &[
         table: "cities",
         title: "Cities",
         noun: "city",
+        plural: "cities",
         about: "Cities by country. Alternative names (comma-separated) match names typed in web forms.",
         rule: DictionaryRule::SalesStaff,
         global: true,
@@ -311,7 +321,8 @@ fn select(d: &Dict) -> (sea_query::SelectStatement, Vec<Ty>) {
     q.column(Alias::new("name"));
     tys.push(Ty::Text);
     if d.ordered {
-        q.column(Alias::new("index_number"));
+        // INTEGER: read as BIGINT, as PostgreSQL would not decode an int4 into an i64.
+        q.expr(Expr::col(Alias::new("index_number")).cast_as(Alias::new("BIGINT")));
     } else {
         q.expr(Expr::val(0i64));
     }
@@ -565,20 +576,14 @@ pub async fn list(
     WebQuery(lq): WebQuery<ListQuery>,
 ) -> AppResult<Response> {
     let d = dict(&slug)?;
+    let l = listing(&state, &viewer, d, &lq).await?;
+    // The add form starts at the list's country (by default the department's default country).
     let mut form = Typed::default();
-    if d.global {
-        form.0.insert("country_id".into(), lq.country.clone().filter(|c| c != "all").unwrap_or_default());
+    if let Some(c) = l.country {
+        form.0.insert("country_id".into(), c.to_string());
     }
-    let mut m = list_page(&state, &viewer, hx, d, &lq, &form, &FormErrors::default()).await?;
-    if d.global && form.get("country_id").is_empty() {
-        // The add form starts at the list's country (the department's default one).
-        let l = listing(&state, &viewer, d, &lq).await?;
-        if let Some(c) = l.country {
-            form.0.insert("country_id".into(), c.to_string());
-            m = list_page(&state, &viewer, hx, d, &lq, &form, &FormErrors::default()).await?;
-        }
-    }
-    Ok(m.into_response())
+    let cx = web::page_cx(&state, &viewer, views::layout::Nav::Dictionaries, hx).await?;
+    Ok(views::dictionaries::list(&cx, d, &l, &form, &FormErrors::default()).into_response())
 }
 
 /// A checked row: name, order, field values.
@@ -819,7 +824,7 @@ async fn write(
                     None => {
                         tx.scalar(
                             Query::select()
-                                .expr(Expr::col(Alias::new("index_number")).max())
+                                .expr(Expr::col(Alias::new("index_number")).max().cast_as(Alias::new("BIGINT")))
                                 .from(table.clone())
                                 .and_where(Expr::col("department_id").eq(dep)),
                         )
@@ -963,7 +968,7 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     }
-    Ok(htmx::redirect(hx, &lq_href(d, department, c.values.get(0).and_then(Val::int).filter(|_| d.global))))
+    Ok(htmx::redirect(hx, &lq_href(d, department, c.values.first().and_then(Val::int).filter(|_| d.global))))
 }
 
 fn lq_href(d: &Dict, department: Option<i64>, country: Option<i64>) -> String {

@@ -182,7 +182,7 @@ async fn converting_into_existing_rows_unites_tags_and_industries() {
     .await;
     let own_deal = made(
         &mark,
-        &format!("/deals"),
+        "/deals",
         &[
             ("name", "Rails"),
             ("next_step", "Call"),
@@ -337,7 +337,7 @@ async fn dict_id(db: &Db, table: &str, department: i64, name: &str) -> i64 {
     .unwrap_or_else(|| panic!("{table} {name}"))
 }
 
-async fn stages(db: &Db, department: i64) -> Vec<(String, i64, bool)> {
+async fn stages(db: &Db, department: i64) -> Vec<(String, i32, bool)> {
     db.fetch_all(
         Query::select()
             .columns(["name", "index_number", "success_stage"])
