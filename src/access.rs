@@ -378,6 +378,41 @@ pub fn can_quality(v: &Viewer, action: Action) -> bool {
     }
 }
 
+/// Who manages a CRM dictionary (`crm::dictionaries`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DictionaryRule {
+    /// Deal stages, client types, industries, lead sources, product categories: the original's
+    /// admin site only (§16.1), so administrators.
+    AdminOnly,
+    /// Closing reasons (per department) and cities (global): managers and operators add, change
+    /// and delete them (§3.1), in their own departments.
+    SalesStaff,
+    /// Tags: managers add and change their department's (§3.1, §3.3); only administrators delete.
+    Tags,
+}
+
+/// May `v` do `action` on a dictionary of `rule` in `department` (None: a global one, cities)?
+/// Administrators: everything, every department.
+pub fn can_dictionary(v: &Viewer, rule: DictionaryRule, action: Action, department: Option<i64>) -> bool {
+    if v.is(Role::Admin) {
+        return matches!(action, Action::List | Action::View | Action::Create | Action::Edit | Action::Delete);
+    }
+    let here = department.is_none_or(|d| v.works_in(d));
+    match rule {
+        DictionaryRule::AdminOnly => false,
+        DictionaryRule::SalesStaff => {
+            (v.is(Role::SalesManager) || v.is(Role::Operator))
+                && here
+                && matches!(action, Action::List | Action::View | Action::Create | Action::Edit | Action::Delete)
+        }
+        DictionaryRule::Tags => {
+            v.is(Role::SalesManager)
+                && here
+                && matches!(action, Action::List | Action::View | Action::Create | Action::Edit)
+        }
+    }
+}
+
 /// The sales CRM's rules (§3.1 static permissions, §3.2 department scoping, §3.3 object rules).
 /// Visible: the kind is the viewer's (`reads_crm`) and the row is in a department they work in,
 /// or they see every department. Changing a company, contact, lead or deal: its owner or

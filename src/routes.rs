@@ -215,6 +215,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/payments/:id/delete"),
     ("POST", "/payments/:id/delete"),
     ("GET", "/currencies"),
+    ("GET", "/dictionaries"),
+    ("GET", "/dictionaries/:dict"),
+    ("POST", "/dictionaries/:dict"),
+    ("GET", "/dictionaries/:dict/:id"),
+    ("POST", "/dictionaries/:dict/:id"),
+    ("POST", "/dictionaries/:dict/:id/delete"),
     ("POST", "/currencies"),
     ("GET", "/currencies/:id"),
     ("POST", "/currencies/:id/rates"),
@@ -379,6 +385,10 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/imports/:id/cancel", post(crate::crm::import::handlers::cancel))
         .at("/deals/:id/stage", post(crate::crm::board::set_stage))
         .at("/currencies", get(crate::crm::currencies::index).post(crate::crm::currencies::create))
+        .at("/dictionaries", get(crate::crm::dictionaries::home))
+        .at("/dictionaries/:dict", get(crate::crm::dictionaries::list).post(crate::crm::dictionaries::create))
+        .at("/dictionaries/:dict/:id", get(crate::crm::dictionaries::edit).post(crate::crm::dictionaries::update))
+        .at("/dictionaries/:dict/:id/delete", post(crate::crm::dictionaries::delete))
         .at("/currencies/:id", get(crate::crm::currencies::show))
         .at("/currencies/:id/rates", post(crate::crm::currencies::add_rate))
         .at("/currencies/:id/role", post(crate::crm::currencies::set_role))

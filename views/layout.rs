@@ -21,6 +21,8 @@ pub enum Nav {
     Notifications,
     Profile,
     Search,
+    /// The CRM's dictionaries (`crm::dictionaries`).
+    Dictionaries,
     /// A sales CRM list or page.
     Crm(crate::access::ItemKind),
     /// The Shipments list (§13.6).
@@ -217,6 +219,9 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                         }
                         @if access::reads_shipments(v) {
                             (link(crate::crm::shipments::PATH, "truck", "Shipments", nav == Nav::Shipments))
+                        }
+                        @if crate::crm::dictionaries::manages_any(v) {
+                            (link("/dictionaries", "copy", "Dictionaries", nav == Nav::Dictionaries))
                         }
                     },
                     Section::Admin => div.nav-group {

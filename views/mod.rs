@@ -11,6 +11,7 @@ pub mod crm_quality;
 pub mod currencies;
 pub mod deals;
 pub mod departments;
+pub mod dictionaries;
 pub mod duplicates;
 pub mod errors;
 pub mod history;

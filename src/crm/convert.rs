@@ -257,9 +257,13 @@ pub async fn convert(
         crate::auth::session::random_token().chars().take(32).collect::<String>().into()
     };
 
+    let carried = super::convert_links::Carried::of(&lead);
     let mut tx = state.db.begin().await?;
     let company_id = match &plan.company {
-        Target::Existing(id, _) => *id,
+        Target::Existing(id, _) => {
+            super::convert_links::unite(&mut tx, &state.db, &company::SPEC, *id, &carried, &actor, viewer.id).await?;
+            *id
+        }
         Target::New(_) => {
             let map = [
                 ("full_name", "company_name"),
@@ -282,7 +286,10 @@ pub async fn convert(
         }
     };
     let contact_id = match &plan.contact {
-        Target::Existing(id, _) => *id,
+        Target::Existing(id, _) => {
+            super::convert_links::unite(&mut tx, &state.db, &person::CONTACT, *id, &carried, &actor, viewer.id).await?;
+            *id
+        }
         Target::New(_) => {
             let mut c = copy(&lead, &person::CONTACT, &[]);
             c.set(&person::CONTACT, "company_id", Val::Int(company_id));
@@ -290,6 +297,11 @@ pub async fn convert(
             repo::insert(&mut tx, &person::CONTACT, &c, &[("token", token())], &actor, &n).await?
         }
     };
+    // The lead's own deals keep their tags and gain the lead's (read before they are re-pointed:
+    // `unite` writes the row it read).
+    for (deal_id, _) in &plan.deals {
+        super::convert_links::unite(&mut tx, &state.db, &deal::SPEC, *deal_id, &carried, &actor, viewer.id).await?;
+    }
     for table in ["deals", "requests"] {
         tx.execute(
             Query::update()
@@ -308,6 +320,7 @@ pub async fn convert(
             let mut d = d.clone();
             d.set(&deal::SPEC, "company_id", Val::Int(company_id));
             d.set(&deal::SPEC, "contact_id", Val::Int(contact_id));
+            d.set(&deal::SPEC, "tags", super::fields::ids_val(carried.tags.clone()));
             let n = names(&state.db, &deal::SPEC, &d).await?;
             repo::insert(&mut tx, &deal::SPEC, &d, &[], &actor, &n).await?
         }

@@ -276,6 +276,17 @@ pub async fn index_where(tx: &mut Tx, kind: ItemKind, col: &str, value: i64) -> 
     Ok(())
 }
 
+/// Removes the index rows of one row of `kind` (not of the rows that go with it), before a bulk
+/// statement changes its text; `index_where` adds them back afterwards.
+pub async fn unindex_row(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Error> {
+    let Some(k) = code(kind) else { return Ok(()) };
+    for (rid, values) in stored(tx, kind, "id", id).await? {
+        let grams = grams_of(&values.iter().map(String::as_str).collect::<Vec<_>>());
+        remove(tx, k, rid, grams.into_iter()).await?;
+    }
+    Ok(())
+}
+
 /// Before `(kind, id)` is deleted: removes its index rows and those of the rows the delete takes
 /// with it (a company's contact persons, a deal's payments).
 pub async fn unindex(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Error> {

@@ -14,6 +14,7 @@ mod cli;
 mod crawler;
 mod crm;
 mod crm_deals;
+mod crm_dicts;
 mod crm_duplicates;
 mod crm_forms;
 mod crm_import;
