@@ -18,6 +18,7 @@ mod crm_duplicates;
 mod crm_forms;
 mod crm_import;
 mod crm_search;
+mod crm_search_index;
 mod crm_transfer;
 mod foundation;
 mod golden;
