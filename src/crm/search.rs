@@ -573,7 +573,13 @@ impl Places {
 }
 
 /// The rows of `table` among `candidates` whose `cols` contain the word: their ids.
-fn checked(table: &'static str, alias: &Alias, cols: &[&'static str], pattern: &str, candidates: SelectStatement) -> SelectStatement {
+fn checked(
+    table: &'static str,
+    alias: &Alias,
+    cols: &[&'static str],
+    pattern: &str,
+    candidates: SelectStatement,
+) -> SelectStatement {
     Query::select()
         .column((alias.clone(), Alias::new("id")))
         .from_as(table, alias.clone())
@@ -665,7 +671,9 @@ async fn extra_deal_parts(
                 pco.clone(),
                 Expr::col((pco.clone(), Alias::new("id"))).equals((pc.clone(), Alias::new("company_id"))),
             )
-            .and_where(Expr::col((pc.clone(), Alias::new("id"))).equals((table.clone(), Alias::new("partner_contact_id"))))
+            .and_where(
+                Expr::col((pc.clone(), Alias::new("id"))).equals((table.clone(), Alias::new("partner_contact_id"))),
+            )
             .and_where(like(pco.clone(), "full_name", pattern))
             .to_owned(),
     );

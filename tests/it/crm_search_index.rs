@@ -62,13 +62,31 @@ const COMPANY: &[&str] = &[
     "registration_number",
     "alternative_names",
 ];
-const CONTACT: &[&str] =
-    &["first_name", "last_name", "email", "secondary_email", "description", "phone", "other_phone", "mobile", "city_name", "address"];
+const CONTACT: &[&str] = &[
+    "first_name",
+    "last_name",
+    "email",
+    "secondary_email",
+    "description",
+    "phone",
+    "other_phone",
+    "mobile",
+    "city_name",
+    "address",
+];
 const COMPANY_OF: &[&str] = &["full_name", "website", "city_name", "address", "email", "description"];
 const DEAL: &[&str] = &["name", "next_step", "description", "ticket"];
 const CONTACT_OF_DEAL: &[&str] = &["first_name", "last_name", "email", "address", "description"];
-const LEAD_OF_DEAL: &[&str] =
-    &["first_name", "last_name", "address", "description", "company_name", "website", "company_address", "company_email"];
+const LEAD_OF_DEAL: &[&str] = &[
+    "first_name",
+    "last_name",
+    "address",
+    "description",
+    "company_name",
+    "website",
+    "company_address",
+    "company_email",
+];
 
 /// The §10 plain scan of a kind for one lowercased word: its rows' ids.
 fn reference(kind: &str, pattern: &str) -> SelectStatement {
@@ -76,12 +94,21 @@ fn reference(kind: &str, pattern: &str) -> SelectStatement {
     let mut q = Query::select();
     match kind {
         "companies" => {
-            q.column((Alias::new("companies"), Alias::new("id"))).from("companies").and_where(scan("companies", COMPANY, pattern));
+            q.column((Alias::new("companies"), Alias::new("id"))).from("companies").and_where(scan(
+                "companies",
+                COMPANY,
+                pattern,
+            ));
         }
         "contacts" => {
             q.column((Alias::new("contacts"), Alias::new("id")))
                 .from("contacts")
-                .join_as(JoinType::LeftJoin, "companies", Alias::new("co"), col("co", "id").equals(("contacts", "company_id")))
+                .join_as(
+                    JoinType::LeftJoin,
+                    "companies",
+                    Alias::new("co"),
+                    col("co", "id").equals(("contacts", "company_id")),
+                )
                 .and_where(scan("contacts", CONTACT, pattern).or(scan("co", COMPANY_OF, pattern)));
         }
         _ => {
@@ -89,10 +116,25 @@ fn reference(kind: &str, pattern: &str) -> SelectStatement {
                 .from_as("deals", Alias::new("d"))
                 .join_as(JoinType::LeftJoin, "contacts", Alias::new("c"), col("c", "id").equals(("d", "contact_id")))
                 .join_as(JoinType::LeftJoin, "companies", Alias::new("co"), col("co", "id").equals(("d", "company_id")))
-                .join_as(JoinType::LeftJoin, "countries", Alias::new("cn"), col("cn", "id").equals(("co", "country_id")))
+                .join_as(
+                    JoinType::LeftJoin,
+                    "countries",
+                    Alias::new("cn"),
+                    col("cn", "id").equals(("co", "country_id")),
+                )
                 .join_as(JoinType::LeftJoin, "leads", Alias::new("l"), col("l", "id").equals(("d", "lead_id")))
-                .join_as(JoinType::LeftJoin, "contacts", Alias::new("pc"), col("pc", "id").equals(("d", "partner_contact_id")))
-                .join_as(JoinType::LeftJoin, "companies", Alias::new("pco"), col("pco", "id").equals(("pc", "company_id")))
+                .join_as(
+                    JoinType::LeftJoin,
+                    "contacts",
+                    Alias::new("pc"),
+                    col("pc", "id").equals(("d", "partner_contact_id")),
+                )
+                .join_as(
+                    JoinType::LeftJoin,
+                    "companies",
+                    Alias::new("pco"),
+                    col("pco", "id").equals(("pc", "company_id")),
+                )
                 .and_where(
                     scan("d", DEAL, pattern)
                         .or(scan("c", CONTACT_OF_DEAL, pattern))
@@ -119,8 +161,11 @@ async fn index_search_equals_a_plain_like_scan_for_short_and_long_words() {
     let app = TestApp::with(Options { seed_users: true, ..Default::default() }).await;
     let dept = crm::department(&app, "Sales").await;
     let mut rng = StdRng::seed_from_u64(20261204);
-    let countries: Vec<(i64,)> =
-        app.db.fetch_all(Query::select().column("id").from("countries").order_by("id", Order::Asc).limit(5)).await.unwrap();
+    let countries: Vec<(i64,)> = app
+        .db
+        .fetch_all(Query::select().column("id").from("countries").order_by("id", Order::Asc).limit(5))
+        .await
+        .unwrap();
     let stage: i64 = app
         .db
         .scalar(
@@ -182,8 +227,17 @@ async fn index_search_equals_a_plain_like_scan_for_short_and_long_words() {
     // Words of one to four letters typed in any case, the non-ASCII letters, the wildcards; a word
     // no row holds; two-word searches.
     let letters: Vec<char> = ALPHABET.iter().copied().filter(|c| *c != ' ').collect();
-    let mut words: Vec<String> =
-        vec!["a".into(), "Ä".into(), "ä".into(), "ж".into(), "ЖЖ".into(), "ß".into(), "%".into(), "_a".into(), "zq".into()];
+    let mut words: Vec<String> = vec![
+        "a".into(),
+        "Ä".into(),
+        "ä".into(),
+        "ж".into(),
+        "ЖЖ".into(),
+        "ß".into(),
+        "%".into(),
+        "_a".into(),
+        "zq".into(),
+    ];
     for len in 1..=4 {
         for _ in 0..12 {
             words.push((0..len).map(|_| letters[rng.random_range(0..letters.len())]).collect());
