@@ -13,6 +13,7 @@ mod m0006_departments_served;
 mod m0007_search;
 mod m0008_deal_work;
 mod m0009_imports;
+mod m0010_search_short;
 mod m0011_deal_list;
 mod m0013_company_names;
 mod m0015_quality;
@@ -104,6 +105,7 @@ const MIGRATIONS: &[Migration] = &[
     (7, "search", m0007_search::statements),
     (8, "deal_work", m0008_deal_work::statements),
     (9, "imports", m0009_imports::statements),
+    (10, "search_short", m0010_search_short::statements),
     (11, "deal_list", m0011_deal_list::statements),
     (13, "company_names", m0013_company_names::statements),
     (15, "quality", m0015_quality::statements),

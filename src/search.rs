@@ -67,12 +67,13 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<(Vec<Hit>, Vec
             continue;
         }
         let f = crate::crm::list::Filter { q: q.to_string(), owner: "all".into(), ..Default::default() };
-        let page = crate::crm::list::list(&state.db, v, spec, &f).await?;
-        if page.items.len() > PER_KIND || page.has_next() {
+        // One more than shown tells whether the list holds more.
+        let rows = crate::crm::list::first(&state.db, v, spec, &f, PER_KIND as u64 + 1).await?;
+        if rows.len() > PER_KIND {
             let info = kind.info();
             more.push((format!("All {} matching", info.plural.to_lowercase()), format!("{}{}", info.path, f.query(1))));
         }
-        out.extend(page.items.iter().take(PER_KIND).map(|r| Hit {
+        out.extend(rows.iter().take(PER_KIND).map(|r| Hit {
             kind: kind.label(),
             title: spec.title_of(r),
             url: paths::item(kind, r.id),

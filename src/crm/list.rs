@@ -320,6 +320,16 @@ async fn mine_newest(db: &Db, v: &Viewer, spec: &Spec, f: &Filter, page: u64) ->
     ))
 }
 
+/// The first `n` rows of the list, newest first, without their tags (global search's few hits of a
+/// kind).
+pub async fn first(db: &Db, v: &Viewer, spec: &Spec, f: &Filter, n: u64) -> AppResult<Vec<Record>> {
+    let t = spec.kind.info().table;
+    let (q, tys) = super::repo::select(spec);
+    let mut q = filtered(db, v, spec, f, q).await?;
+    q.order_by((t, "id"), Order::Desc).limit(n);
+    Ok(db.fetch_values(&q, &tys).await?.into_iter().map(super::repo::record_of).collect())
+}
+
 /// How many rows the filter finds (bounded: "more than 1,000").
 pub async fn total(db: &Db, v: &Viewer, spec: &Spec, f: &Filter) -> AppResult<Total> {
     let (q, _) = super::repo::select(spec);

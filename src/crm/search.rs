@@ -7,19 +7,29 @@
 //! - Anything else: words; every word must be contained (case-insensitively) in one of the kind's
 //!   §10 fields, its own or a related row's (a contact's company, a deal's contact, company, lead…).
 //!
-//! **The index.** `search_terms` holds one row (kind, trigram, object id) per distinct three-character
-//! sequence of a row's searchable text (each field lowercased on its own; a trigram is three code
-//! points packed in one integer). It is written in the transaction of every insert, update and
-//! delete (`crm::repo`, `items::remove`) and by the seed's bulk load (`rebuild`). A word of three or
-//! more characters is answered in two steps: the index gives the candidates (ids holding the word's
-//! rarest trigrams), then the real `LIKE '%word%'` over the fields confirms each candidate, so the
-//! answer is exactly "contains" whatever the index holds. When every trigram of a word is common
-//! (more than `COMMON` rows), the word matches many rows and the list finds its page quickly by
-//! reading rows newest first, so the candidates are skipped. Words of one or two characters have
-//! no trigram: they are matched by `LIKE` alone (a scan that stops at the first page of matches).
-//! Related fields are matched through the related kind's own index (a contact's company by the
-//! companies' trigrams, then the contacts of those companies), so editing a company needs no
-//! re-indexing of its contacts or deals.
+//! **The index.** `search_terms` holds one row (kind, gram, object id) per distinct gram of a row's
+//! searchable text (each field lowercased on its own; a gram is three code points packed in one
+//! integer, the first in the high bits). A value gives a gram starting at each of its characters,
+//! padded with NUL past its end ("smith": smi, mit, ith, th␀, h␀␀), so every substring of one, two
+//! or three characters starts some gram. It is written in the transaction of every insert, update
+//! and delete (`crm::repo`, `items::remove`) and by the seed's bulk load (`rebuild`).
+//!
+//! **A word, per place it may be in** (the kind's own fields, each related row's): a word of three
+//! or more characters looks up its rarest trigrams; a one- or two-letter word is the range of grams
+//! starting with it (`short_range`: "qz" is qz␀ … qz\u{10FFFF}, "q" every gram starting with q).
+//! When the index holds few rows for every place, the word's rows are the union, place by place, of
+//! the candidates checked with `LIKE '%word%'` on their own table (a contact's fields once per
+//! contact, then its deals through `ix_deals_contact`), so the answer is exactly "contains" whatever
+//! the index holds, and the list then orders a few hundred ids. When some place is common (more than
+//! `COMMON` rows for the rarest trigram, `RANGE_COMMON` for a range), the word is in many rows and
+//! the list finds its page by reading rows newest first with the same `LIKE` test over the row and
+//! its related rows. Related fields are matched through the related kind's own index, so editing a
+//! company needs no re-indexing of its contacts or deals.
+//!
+//! Case: the word and the index are lowercased by Rust; the confirming `LIKE` uses the database's
+//! `lower()` (ASCII only on SQLite, Unicode on PostgreSQL). The index only adds candidates, except
+//! for the few letters whose lowercase depends on the context or is longer (Turkish `İ`, a final
+//! `Σ`), which PostgreSQL may lowercase differently from Rust.
 
 use std::collections::BTreeSet;
 
@@ -162,11 +172,30 @@ fn pack(a: char, b: char, c: char) -> i64 {
     ((a as i64) << 42) | ((b as i64) << 21) | (c as i64)
 }
 
-/// The distinct trigrams of lowercased `text`.
+/// Pads a gram that runs past the end of a value. A NUL in the text itself only adds candidates
+/// (the exact test decides), never hides one.
+const PAD: char = '\0';
+/// The largest code point, the top of a gram range.
+const TOP: char = char::MAX;
+
+/// The distinct grams of lowercased `text`: one starting at each character, padded at the end (so
+/// "abcd" gives abc, bcd, cd␀ and d␀␀). Every one- or two-letter substring of the value then starts
+/// some gram, and a short word is a range of grams (`short_range`).
 fn grams_into(text: &str, out: &mut BTreeSet<i64>) {
     let chars: Vec<char> = text.to_lowercase().chars().collect();
-    for w in chars.windows(3) {
-        out.insert(pack(w[0], w[1], w[2]));
+    for i in 0..chars.len() {
+        let at = |j: usize| chars.get(j).copied().unwrap_or(PAD);
+        out.insert(pack(chars[i], at(i + 1), at(i + 2)));
+    }
+}
+
+/// The grams that start with a one- or two-letter word: a range of the index's order.
+fn short_range(word: &str) -> Option<(i64, i64)> {
+    let chars: Vec<char> = word.chars().collect();
+    match chars[..] {
+        [a] => Some((pack(a, PAD, PAD), pack(a, TOP, TOP))),
+        [a, b] => Some((pack(a, b, PAD), pack(a, b, TOP))),
+        _ => None,
     }
 }
 
@@ -311,16 +340,25 @@ pub async fn unindex(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// Builds the whole index again from the CRM tables (the seed's bulk load, and a database made
-/// before the index existed). Reads in pages of ids.
+/// Builds the whole index again from the CRM tables (the seed's bulk load).
 pub async fn rebuild(db: &Db) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    tx.execute(&Query::delete().from_table("search_terms").to_owned()).await?;
-    fill(&mut tx).await?;
+    refill(&mut tx).await?;
     tx.commit().await
 }
 
-/// Indexes every CRM row (into an empty index), in `tx`.
+/// Empties the index and fills it again, in `tx` (a migration that changes what it holds).
+pub async fn refill(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    tx.execute(&Query::delete().from_table("search_terms").to_owned()).await?;
+    fill(tx).await
+}
+
+/// Index rows gathered in memory before they are sorted and written (16 bytes each: 64 MB).
+const FILL_BATCH: usize = 4_000_000;
+
+/// Indexes every CRM row (into an empty index), in `tx`. The rows of a kind are gathered in large
+/// batches and written in the index's order: written a few thousand at a time, each batch touched
+/// pages all over the B-tree, and the bulk load's time grew with the square of the row count.
 pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
     for kind in
         [ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product, ItemKind::Payment]
@@ -328,13 +366,14 @@ pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
         let Some(k) = code(kind) else { continue };
         let cols = indexed(kind);
         let mut after = 0i64;
+        let mut batch: Vec<(i64, i64)> = Vec::new();
         loop {
             let mut q = Query::select();
             q.column("id")
                 .from(kind.info().table)
                 .and_where(Expr::col("id").gt(after))
                 .order_by("id", sea_query::Order::Asc)
-                .limit(2000);
+                .limit(5000);
             let mut tys = vec![Ty::Int];
             for c in &cols {
                 q.column(*c);
@@ -344,33 +383,57 @@ pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
             if rows.is_empty() {
                 break;
             }
-            let mut batch: Vec<(i64, i64)> = Vec::new();
             for v in &rows {
                 let id = v.first().and_then(Val::int).unwrap_or(0);
                 after = Ord::max(after, id);
                 let grams = grams_of(&v[1..].iter().map(Val::text).collect::<Vec<_>>());
                 batch.extend(grams.into_iter().map(|g| (g, id)));
             }
-            batch.sort_unstable();
-            // Millions of rows of three integers: written as literals, 5,000 rows a statement
-            // (binding them one by one through sea-query and sqlx cost more than the insert).
-            for chunk in batch.chunks(5000) {
-                use std::fmt::Write as _;
-                let mut sql = String::with_capacity(chunk.len() * 32 + 64);
-                sql.push_str("INSERT INTO search_terms (kind, gram, object_id) VALUES ");
-                for (i, (g, id)) in chunk.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { "," };
-                    let _ = write!(sql, "{sep}({k},{g},{id})");
-                }
-                tx.execute_numbers(sql).await?;
+            if batch.len() >= FILL_BATCH {
+                write_sorted(tx, k, &mut batch).await?;
             }
         }
+        write_sorted(tx, k, &mut batch).await?;
     }
     Ok(())
 }
 
-/// A word's trigrams counting above this many rows of a kind make it "common" (see the module).
-const COMMON: i64 = 1000;
+/// Writes `batch` (gram, object id) of kind `k` in the index's order, and empties it.
+async fn write_sorted(tx: &mut Tx, k: i16, batch: &mut Vec<(i64, i64)>) -> Result<(), sqlx::Error> {
+    batch.sort_unstable();
+    // Millions of rows of three integers: written as literals, 5,000 rows a statement (binding
+    // them one by one through sea-query and sqlx cost more than the insert).
+    for chunk in batch.chunks(5000) {
+        use std::fmt::Write as _;
+        let mut sql = String::with_capacity(chunk.len() * 32 + 64);
+        sql.push_str("INSERT INTO search_terms (kind, gram, object_id) VALUES ");
+        for (i, (g, id)) in chunk.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(sql, "{sep}({k},{g},{id})");
+        }
+        tx.execute_numbers(sql).await?;
+    }
+    batch.clear();
+    Ok(())
+}
+
+/// When a word counts as common in a place (see the module): the index rows of its rarest
+/// trigram, or of its range for a one- or two-letter word, from which the list reads rows newest
+/// first instead of listing candidates.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub common: i64,
+    pub range_common: i64,
+}
+
+/// The limits lists use. A few thousand candidates are checked in a few milliseconds; above that
+/// the word is in several percent of the rows and a page of them is found sooner newest first.
+pub const LIMITS: Limits = Limits { common: COMMON, range_common: RANGE_COMMON };
+
+const COMMON: i64 = 4000;
+/// A one- or two-letter word is common from this many index rows (a row holds several grams
+/// starting with the same letter, so a range counts rows, not objects).
+const RANGE_COMMON: i64 = 4000;
 /// Trigrams of a word looked up at most (spread over the word).
 const SAMPLE: usize = 8;
 /// Rarest trigrams a candidate must hold.
@@ -396,28 +459,53 @@ enum Hits {
     Few(Box<SelectStatement>),
 }
 
-async fn hits(db: &Db, kind: ItemKind, word: &str) -> Result<Hits, sqlx::Error> {
+/// How many index rows of kind `k` the condition on `gram` holds, counting up to `limit`.
+async fn count_rows(db: &Db, k: i16, gram: SimpleExpr, limit: i64) -> Result<i64, sqlx::Error> {
+    let inner = Query::select()
+        .expr(Expr::val(1))
+        .from("search_terms")
+        .and_where(Expr::col("kind").eq(k))
+        .and_where(gram)
+        .limit(limit as u64)
+        .to_owned();
+    Ok(db
+        .scalar(Query::select().expr(Expr::col(sea_query::Asterisk).count()).from_subquery(inner, Alias::new("g")))
+        .await?
+        .unwrap_or(0))
+}
+
+async fn hits(db: &Db, kind: ItemKind, word: &str, lim: Limits) -> Result<Hits, sqlx::Error> {
     let Some(k) = code(kind) else { return Ok(Hits::Common) };
+    if let Some((lo, hi)) = short_range(word) {
+        // One or two letters: the grams starting with them, a range of the primary key.
+        let range = Expr::col("gram").between(lo, hi);
+        let n = count_rows(db, k, range.clone(), lim.range_common).await?;
+        return Ok(match n {
+            0 => Hits::Nothing,
+            n if n >= lim.range_common => Hits::Common,
+            _ => Hits::Few(Box::new(
+                Query::select()
+                    .column("object_id")
+                    .from("search_terms")
+                    .and_where(Expr::col("kind").eq(k))
+                    .and_where(range)
+                    .to_owned(),
+            )),
+        });
+    }
     let mut counted = Vec::new();
+    // Only the rarest trigrams matter: each count stops at the rarest so far.
+    let mut bound = lim.common;
     for g in word_grams(word) {
-        let inner = Query::select()
-            .expr(Expr::val(1))
-            .from("search_terms")
-            .and_where(Expr::col("kind").eq(k))
-            .and_where(Expr::col("gram").eq(g))
-            .limit(COMMON as u64)
-            .to_owned();
-        let n: i64 = db
-            .scalar(Query::select().expr(Expr::col(sea_query::Asterisk).count()).from_subquery(inner, Alias::new("g")))
-            .await?
-            .unwrap_or(0);
+        let n = count_rows(db, k, Expr::col("gram").eq(g), bound).await?;
         if n == 0 {
             return Ok(Hits::Nothing);
         }
+        bound = Ord::min(bound, n);
         counted.push((n, g));
     }
     counted.sort_unstable();
-    if counted.first().is_none_or(|(n, _)| *n >= COMMON) {
+    if counted.first().is_none_or(|(n, _)| *n >= lim.common) {
         return Ok(Hits::Common);
     }
     let t = Alias::new("st0");
@@ -452,73 +540,108 @@ fn any_like(table: &Alias, cols: &[&'static str], pattern: &str) -> SimpleExpr {
 /// The condition "the row of `spec`'s table matches every word" (a `WHERE` on the list's query,
 /// whose main table is the kind's table).
 pub async fn words_condition(db: &Db, spec: &Spec, words: &[String]) -> Result<SimpleExpr, sqlx::Error> {
+    words_condition_with(db, spec, words, LIMITS).await
+}
+
+/// `words_condition` with other limits (tests force either way of answering with them).
+pub async fn words_condition_with(
+    db: &Db,
+    spec: &Spec,
+    words: &[String],
+    lim: Limits,
+) -> Result<SimpleExpr, sqlx::Error> {
     let mut all: SimpleExpr = Expr::val(true);
     for w in words {
-        all = all.and(word_condition(db, spec, w).await?);
+        all = all.and(word_condition(db, spec, w, lim).await?);
     }
     Ok(all)
 }
 
-async fn word_condition(db: &Db, spec: &Spec, word: &str) -> Result<SimpleExpr, sqlx::Error> {
-    let kind = spec.kind;
-    let table = Alias::new(kind.info().table);
-    let pattern = db::like_pattern(word);
-    let short = word.chars().count() < 3;
-    // The exact test, part by part, and the candidates, unless some part is common or short.
-    let mut exact: SimpleExpr = Expr::val(false);
-    let mut candidates: Option<Vec<SelectStatement>> = if short { None } else { Some(Vec::new()) };
-    let own = if short { Hits::Common } else { hits(db, kind, word).await? };
-    if !matches!(own, Hits::Nothing) {
-        exact = exact.or(any_like(&table, spec.search, &pattern));
-    }
-    match own {
-        Hits::Few(q) => candidates.iter_mut().for_each(|c| c.push(*q.clone())),
-        Hits::Common => candidates = None,
-        Hits::Nothing => {}
-    }
-    for (i, p) in parts(kind).enumerate() {
-        let h = if short { Hits::Common } else { hits(db, p.to, word).await? };
-        if matches!(h, Hits::Nothing) {
-            continue;
+/// Where a word may be found for one kind: the exact test on a row of the kind (for a list that
+/// reads rows newest first), and, while no place is common, the ids of the rows that hold it.
+struct Places {
+    /// `LIKE` over the row's fields and its related rows' (`EXISTS`).
+    exact: SimpleExpr,
+    /// Per place, the ids of the kind's rows that hold the word there: the index's candidates
+    /// checked with `LIKE` on their own table (a contact's fields once per contact, not once per
+    /// deal of the contact). `None` once some place is common.
+    sets: Option<Vec<SelectStatement>>,
+}
+
+impl Places {
+    fn add(&mut self, hits: Hits, exact: SimpleExpr, set: impl FnOnce(SelectStatement) -> SelectStatement) {
+        match hits {
+            Hits::Nothing => return,
+            Hits::Common => self.sets = None,
+            Hits::Few(candidates) => {
+                if let Some(s) = self.sets.as_mut() {
+                    s.push(set(*candidates));
+                }
+            }
         }
+        self.exact = std::mem::replace(&mut self.exact, Expr::val(false)).or(exact);
+    }
+}
+
+/// The rows of `table` among `candidates` whose `cols` contain the word: their ids.
+fn checked(
+    table: &'static str,
+    alias: &Alias,
+    cols: &[&'static str],
+    pattern: &str,
+    candidates: SelectStatement,
+) -> SelectStatement {
+    Query::select()
+        .column((alias.clone(), Alias::new("id")))
+        .from_as(table, alias.clone())
+        .and_where(Expr::col((alias.clone(), Alias::new("id"))).in_subquery(candidates))
+        .and_where(any_like(alias, cols, pattern))
+        .to_owned()
+}
+
+async fn word_condition(db: &Db, spec: &Spec, word: &str, lim: Limits) -> Result<SimpleExpr, sqlx::Error> {
+    let kind = spec.kind;
+    let t = kind.info().table;
+    let table = Alias::new(t);
+    let pattern = db::like_pattern(word);
+    let mut places = Places { exact: Expr::val(false), sets: Some(Vec::new()) };
+    let own = Alias::new("own");
+    places.add(hits(db, kind, word, lim).await?, any_like(&table, spec.search, &pattern), |c| {
+        checked(t, &own, spec.search, &pattern, c)
+    });
+    for (i, p) in parts(kind).enumerate() {
         let a = Alias::new(format!("rel{i}"));
-        exact = exact.or(Expr::exists(
+        let to = p.to.info().table;
+        let exact = Expr::exists(
             Query::select()
                 .expr(Expr::val(1))
-                .from_as(p.to.info().table, a.clone())
+                .from_as(to, a.clone())
                 .and_where(Expr::col((a.clone(), Alias::new("id"))).equals((table.clone(), Alias::new(p.via))))
                 .and_where(any_like(&a, p.cols, &pattern))
                 .to_owned(),
-        ));
-        match h {
-            Hits::Few(q) => {
-                if let Some(c) = candidates.as_mut() {
-                    c.push(
-                        Query::select()
-                            .column("id")
-                            .from(kind.info().table)
-                            .and_where(Expr::col(Alias::new(p.via)).in_subquery(*q))
-                            .to_owned(),
-                    );
-                }
-            }
-            _ => candidates = None,
-        }
+        );
+        places.add(hits(db, p.to, word, lim).await?, exact, |c| {
+            Query::select()
+                .column("id")
+                .from(t)
+                .and_where(Expr::col(Alias::new(p.via)).in_subquery(checked(to, &a, p.cols, &pattern, c)))
+                .to_owned()
+        });
     }
     if kind == ItemKind::Deal {
-        extra_deal_parts(db, word, &pattern, &table, &mut exact, &mut candidates, short).await?;
+        extra_deal_parts(db, word, &pattern, &table, &mut places, lim).await?;
     }
-    Ok(match candidates {
-        // No part can hold the word.
-        Some(c) if c.is_empty() => Expr::val(false),
-        Some(mut c) => {
-            let mut first = c.remove(0);
-            for q in c {
+    Ok(match places.sets {
+        // No place can hold the word.
+        Some(s) if s.is_empty() => Expr::val(false),
+        Some(mut s) => {
+            let mut first = s.remove(0);
+            for q in s {
                 first.union(UnionType::Distinct, q);
             }
-            Expr::col((table, Alias::new("id"))).in_subquery(first).and(exact)
+            Expr::col((table, Alias::new("id"))).in_subquery(first)
         }
-        None => exact,
+        None => places.exact,
     })
 }
 
@@ -528,9 +651,8 @@ async fn extra_deal_parts(
     word: &str,
     pattern: &str,
     table: &Alias,
-    exact: &mut SimpleExpr,
-    candidates: &mut Option<Vec<SelectStatement>>,
-    short: bool,
+    places: &mut Places,
+    lim: Limits,
 ) -> Result<(), sqlx::Error> {
     // Countries are few: which of them match is asked first.
     let countries: Vec<(i64,)> = db
@@ -543,56 +665,51 @@ async fn extra_deal_parts(
         .await?;
     if !countries.is_empty() {
         let ids = countries.iter().map(|(i,)| *i);
-        exact.clone_from(&exact.clone().or(Expr::col((table.clone(), Alias::new("company_id"))).in_subquery(
+        let exact = Expr::col((table.clone(), Alias::new("company_id"))).in_subquery(
             Query::select().column("id").from("companies").and_where(Expr::col("country_id").is_in(ids)).to_owned(),
-        )));
-        *candidates = None;
-    }
-    let h = if short { Hits::Common } else { hits(db, ItemKind::Company, word).await? };
-    if matches!(h, Hits::Nothing) {
-        return Ok(());
+        );
+        // A country holds many companies' deals: read newest first.
+        places.add(Hits::Common, exact, |c| c);
     }
     let (pc, pco) = (Alias::new("pc"), Alias::new("pco"));
-    exact.clone_from(
-        &exact.clone().or(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from_as("contacts", pc.clone())
-                .join_as(
-                    sea_query::JoinType::InnerJoin,
-                    "companies",
-                    pco.clone(),
-                    Expr::col((pco.clone(), Alias::new("id"))).equals((pc.clone(), Alias::new("company_id"))),
-                )
-                .and_where(
-                    Expr::col((pc.clone(), Alias::new("id"))).equals((table.clone(), Alias::new("partner_contact_id"))),
-                )
-                .and_where(like(pco.clone(), "full_name", pattern))
-                .to_owned(),
-        )),
+    let exact = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as("contacts", pc.clone())
+            .join_as(
+                sea_query::JoinType::InnerJoin,
+                "companies",
+                pco.clone(),
+                Expr::col((pco.clone(), Alias::new("id"))).equals((pc.clone(), Alias::new("company_id"))),
+            )
+            .and_where(
+                Expr::col((pc.clone(), Alias::new("id"))).equals((table.clone(), Alias::new("partner_contact_id"))),
+            )
+            .and_where(like(pco.clone(), "full_name", pattern))
+            .to_owned(),
     );
-    match h {
-        Hits::Few(q) => {
-            if let Some(c) = candidates.as_mut() {
-                c.push(
+    let partner = Alias::new("partner");
+    places.add(hits(db, ItemKind::Company, word, lim).await?, exact, |c| {
+        Query::select()
+            .column("id")
+            .from("deals")
+            .and_where(
+                Expr::col("partner_contact_id").in_subquery(
                     Query::select()
                         .column("id")
-                        .from("deals")
-                        .and_where(
-                            Expr::col("partner_contact_id").in_subquery(
-                                Query::select()
-                                    .column("id")
-                                    .from("contacts")
-                                    .and_where(Expr::col("company_id").in_subquery(*q))
-                                    .to_owned(),
-                            ),
-                        )
+                        .from("contacts")
+                        .and_where(Expr::col("company_id").in_subquery(checked(
+                            "companies",
+                            &partner,
+                            &["full_name"],
+                            pattern,
+                            c,
+                        )))
                         .to_owned(),
-                );
-            }
-        }
-        _ => *candidates = None,
-    }
+                ),
+            )
+            .to_owned()
+    });
     Ok(())
 }
 

@@ -20,6 +20,7 @@ mod crm_forms;
 mod crm_import;
 mod crm_quality;
 mod crm_search;
+mod crm_search_index;
 mod crm_shipments;
 mod crm_transfer;
 mod crm_ui_gaps;
