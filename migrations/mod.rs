@@ -13,6 +13,7 @@ mod m0006_departments_served;
 mod m0007_search;
 mod m0008_deal_work;
 mod m0009_imports;
+mod m0014_user_transfers;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -100,6 +101,7 @@ const MIGRATIONS: &[Migration] = &[
     (7, "search", m0007_search::statements),
     (8, "deal_work", m0008_deal_work::statements),
     (9, "imports", m0009_imports::statements),
+    (14, "user_transfers", m0014_user_transfers::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.
