@@ -55,7 +55,9 @@ async fn main() -> anyhow::Result<()> {
         department_id: Some(sales),
         roles: vec![Role::SalesManager, Role::CoWorker],
     };
-    let id = repo::insert(&mut tx, &input, "not-a-login", &actor).await.map_err(|_| anyhow::anyhow!("could not create the user"))?;
+    let id = repo::insert(&mut tx, &input, "not-a-login", &actor)
+        .await
+        .map_err(|_| anyhow::anyhow!("could not create the user"))?;
     tx.commit().await?;
     let u = repo::get(&db, id).await?;
     let viewer = Viewer {
@@ -124,10 +126,21 @@ async fn main() -> anyhow::Result<()> {
     while ferrocrm::jobs::run_once(&state).await? {}
     let job = t.elapsed();
     let done = ferrocrm::crm::import::get(&db, import).await?.ok_or(anyhow::anyhow!("import"))?;
-    anyhow::ensure!(done.status == "done" && done.created == rows as i64, "import ended {} with {} created", done.status, done.created);
+    anyhow::ensure!(
+        done.status == "done" && done.created == rows as i64,
+        "import ended {} with {} created",
+        done.status,
+        done.created
+    );
 
     println!("{backend}, {rows} companies:");
-    println!("  preview {:.2} s (read {:.2} s, plan {:.2} s, store {:.2} s)", preview.as_secs_f64(), read.as_secs_f64(), planned.as_secs_f64(), stored.as_secs_f64());
+    println!(
+        "  preview {:.2} s (read {:.2} s, plan {:.2} s, store {:.2} s)",
+        preview.as_secs_f64(),
+        read.as_secs_f64(),
+        planned.as_secs_f64(),
+        stored.as_secs_f64()
+    );
     println!("  import job {:.2} s ({} created)", job.as_secs_f64(), done.created);
     println!("  total {:.2} s", start.elapsed().as_secs_f64());
     Ok(())
