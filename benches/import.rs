@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
         id,
         username: u.username.clone(),
         display_name: u.full_name(),
-        roles: u.roles.clone(),
+        roles: u.roles,
         department_id: u.department_id,
         departments: repo::departments_of(&db, id).await?,
         csrf: String::new(),
