@@ -16,6 +16,7 @@ mod m0009_imports;
 mod m0010_search_short;
 mod m0011_deal_list;
 mod m0013_company_names;
+mod m0014_user_transfers;
 mod m0015_quality;
 
 use sea_query::{
@@ -108,6 +109,7 @@ const MIGRATIONS: &[Migration] = &[
     (10, "search_short", m0010_search_short::statements),
     (11, "deal_list", m0011_deal_list::statements),
     (13, "company_names", m0013_company_names::statements),
+    (14, "user_transfers", m0014_user_transfers::statements),
     (15, "quality", m0015_quality::statements),
 ];
 

@@ -516,6 +516,17 @@ pub fn may_transfer_owners(v: &Viewer) -> bool {
     v.is(Role::Admin)
 }
 
+/// Whose Excel imports `v` sees (their list, reports and progress): `None` for everyone's
+/// (administrators), else only `v`'s own. Confirming or cancelling stays the importer's.
+pub fn imports_of(v: &Viewer) -> Option<i64> {
+    if v.is(Role::Admin) { None } else { Some(v.id) }
+}
+
+/// May `v` see the import of `importer` (the rule of `imports_of` for one import).
+pub fn sees_import(v: &Viewer, importer: i64) -> bool {
+    imports_of(v).is_none_or(|me| me == importer)
+}
+
 /// `can`, or 403.
 pub fn require(v: &Viewer, action: Action, obj: &Object<'_>) -> Result<(), AppError> {
     if can(v, action, obj) { Ok(()) } else { Err(AppError::Forbidden) }

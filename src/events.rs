@@ -64,6 +64,8 @@ pub enum Topic {
     Probe,
     /// An Excel import's progress (`crm::import`): its importer's page moves the bar.
     Import,
+    /// A user transfer's progress (`users::transfer_job`): the administrators' page moves the bar.
+    Transfer,
 }
 
 impl Topic {
@@ -75,6 +77,7 @@ impl Topic {
             Topic::Resync => "resync",
             Topic::Probe => "probe",
             Topic::Import => "import",
+            Topic::Transfer => "transfer",
         }
     }
 }

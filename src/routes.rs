@@ -50,6 +50,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/:id/password"),
     ("GET", "/admin/users/:id/transfer"),
     ("POST", "/admin/users/:id/transfer"),
+    ("GET", "/admin/transfers/:id"),
+    ("GET", "/admin/transfers/:id/progress"),
     ("GET", "/admin/departments"),
     ("POST", "/admin/departments"),
     ("GET", "/admin/departments/:id"),
@@ -176,6 +178,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/total"),
     ("GET", "/deals/pick"),
     ("GET", "/deals/export"),
+    ("GET", "/imports"),
     ("GET", "/imports/:id"),
     ("GET", "/imports/:id/progress"),
     ("POST", "/imports/:id/confirm"),
@@ -322,6 +325,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/departments/:id/history", get(departments::history))
         .at("/admin/departments/:id/copy", post(users::transfer::copy))
         .at("/admin/users/:id/transfer", get(users::transfer::choose).post(users::transfer::transfer))
+        .at("/admin/transfers/:id", get(users::transfer_job::show))
+        .at("/admin/transfers/:id/progress", get(users::transfer_job::progress))
         .at("/memos", get(memos::index).post(flow::create::<Memos>::default()))
         .at("/memos/total", get(memos::total))
         .at("/memos/new", get(memos::new))
@@ -379,6 +384,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/leads/:id/duplicate", get(crate::crm::merge::page).post(crate::crm::merge::merge))
         .at("/leads/:id/convert", get(crate::crm::convert::page).post(crate::crm::convert::convert))
         .at("/deals/board", get(crate::crm::board::show))
+        .at("/imports", get(crate::crm::import::handlers::list))
         .at("/imports/:id", get(crate::crm::import::handlers::show))
         .at("/imports/:id/progress", get(crate::crm::import::handlers::progress))
         .at("/imports/:id/confirm", post(crate::crm::import::handlers::confirm))

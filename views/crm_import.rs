@@ -5,10 +5,11 @@ use maud::{Markup, html};
 
 use crate::access::ItemKind;
 use crate::crm::fields::RefTo;
-use crate::crm::import::Import;
+use crate::crm::import::{Import, Listed};
 use crate::crm::repo::{Names, Record, Spec};
 use crate::events::{Topic, names as ev};
 use crate::excel::Limits;
+use crate::paging::Paged;
 use crate::views::layout::{self, PageCx};
 use crate::views::live::Live;
 use crate::views::ui::{self, csrf};
@@ -30,7 +31,10 @@ pub fn form(cx: &PageCx<'_>, spec: &Spec, error: Option<&str>, limits: &Limits) 
         html! {
             div.page-header {
                 div { h1.page-title { (title) } }
-                div.page-actions { a.btn.btn-ghost href=(k.path) { "Back to " (plural(spec)) } }
+                div.page-actions {
+                    a.btn.btn-ghost href="/imports" { "Past imports" }
+                    a.btn.btn-ghost href=(k.path) { "Back to " (plural(spec)) }
+                }
             }
             div.card { div.card-body {
                 @if let Some(e) = error {
@@ -99,7 +103,10 @@ pub fn page(cx: &PageCx<'_>, p: &Preview<'_>) -> Markup {
         html! {
             div.page-header {
                 div { h1.page-title { (title) } p.muted { "From " (imp.file_name) } }
-                div.page-actions { a.btn.btn-ghost href=(spec.kind.info().path) { "Back to " (plural(spec)) } }
+                div.page-actions {
+                    a.btn.btn-ghost href="/imports" { "All imports" }
+                    a.btn.btn-ghost href=(spec.kind.info().path) { "Back to " (plural(spec)) }
+                }
             }
             @if imp.status == "preview" {
                 div.card #import-preview { div.card-body {
@@ -108,6 +115,9 @@ pub fn page(cx: &PageCx<'_>, p: &Preview<'_>) -> Markup {
                         strong { (ui::grouped(imp.to_create as u64)) " will be created" } ", "
                         strong { (ui::grouped(skipped as u64)) " will be skipped" } "."
                     }
+                    @if imp.user_id != cx.viewer.id {
+                        p.muted { "Only the person who uploaded the file may import it or cancel the preview." }
+                    } @else {
                     div.form-actions {
                         @if imp.to_create > 0 {
                             form method="post" action=(format!("/imports/{}/confirm", imp.id)) {
@@ -122,6 +132,8 @@ pub fn page(cx: &PageCx<'_>, p: &Preview<'_>) -> Markup {
                             button.btn.btn-ghost type="submit" { "Cancel" }
                         }
                     }
+                    }
+                    p.muted.text-small { "A preview that is not imported is removed after a day." }
                 } }
                 (skipped_table(imp))
                 @if !p.rows.is_empty() {
@@ -182,5 +194,61 @@ pub fn progress(imp: &Import, spec: &Spec) -> Markup {
                 p.muted.text-small { "You may leave this page: the import goes on, and you get a notification when it is done." }
             }
         } },
+    )
+}
+
+fn status_label(imp: &Import) -> &'static str {
+    match imp.status.as_str() {
+        "preview" => "Preview, not imported",
+        "queued" => "Waiting to start",
+        "running" => "Importing",
+        "done" => "Done",
+        _ => "Failed",
+    }
+}
+
+/// `/imports`: the past imports the viewer may see (theirs; an administrator's: everyone's).
+pub fn list(cx: &PageCx<'_>, rows: &Paged<Listed>, everyone: bool) -> Markup {
+    let title = "Imports";
+    layout::page(
+        cx,
+        title,
+        html! {
+            div.page-header { div {
+                h1.page-title { (title) }
+                p.page-subtitle {
+                    @if everyone { "Every user's Excel imports, newest first." } @else { "Your Excel imports, newest first." }
+                    " Previews that were never imported are removed after a day."
+                }
+            } }
+            @if rows.items.is_empty() {
+                (ui::empty_state("clipboard", "No imports yet. Import companies, contact persons or leads from their lists.", Some(("/companies/import", "Import companies"))))
+            } @else {
+                div.card { table.table.imports-list {
+                    thead { tr {
+                        th scope="col" { "Started" } th scope="col" { "What" } th scope="col" { "File" }
+                        @if everyone { th scope="col" { "By" } }
+                        th scope="col" { "Status" } th.num scope="col" { "Rows" } th.num scope="col" { "Created" }
+                        th.num scope="col" { "Skipped" }
+                    } }
+                    tbody {
+                        @for l in &rows.items {
+                            @let imp = &l.import;
+                            tr {
+                                td { (ui::datetime(&l.created_at)) }
+                                td { (crate::kinds::by_slug(&imp.kind).map(|k| k.info().plural).unwrap_or("")) }
+                                td { a href=(imp.url()) { (imp.file_name) } }
+                                @if everyone { td { (l.username) } }
+                                td.import-status { (status_label(imp)) }
+                                td.num { (ui::grouped(imp.total_rows as u64)) }
+                                td.num { @if imp.status == "preview" { "—" } @else { (ui::grouped(imp.created as u64)) } }
+                                td.num { (ui::grouped(imp.skipped().len() as u64)) }
+                            }
+                        }
+                    }
+                } }
+                (ui::pagination(rows, ui::Noun("import", "imports"), |p| format!("/imports?page={p}")))
+            }
+        },
     )
 }

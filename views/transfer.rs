@@ -4,7 +4,10 @@
 use maud::{Markup, html};
 
 use crate::error::FormErrors;
+use crate::events::{Topic, names as ev};
+use crate::users::transfer_job::Transfer;
 use crate::views::layout::{PageCx, page};
+use crate::views::live::Live;
 use crate::views::ui;
 
 /// The §11.3 warning, as the original words it.
@@ -103,5 +106,55 @@ pub fn user_transfer(
                 }
             } }
         },
+    )
+}
+
+/// A user transfer's page: its live progress, then its result.
+pub fn transfer_page(cx: &PageCx<'_>, t: &Transfer, user: &crate::users::model::User) -> Markup {
+    page(
+        cx,
+        "Transfer of a manager",
+        html! {
+            div.page-header {
+                div {
+                    h1.page-title { "Transfer of " (user.full_name()) " to " (t.to_name) }
+                    p.page-subtitle { "From " (if t.from_name.is_empty() { "no department" } else { t.from_name.as_str() }) ", started by " (t.actor_name) "." }
+                }
+                div.page-actions { a.btn.btn-ghost href=(format!("/admin/users/{}", user.id)) { "Back to the user" } }
+            }
+            (transfer_progress(t, user))
+        },
+    )
+}
+
+/// The live part: the progress bar while the job runs, the result when it is done.
+pub fn transfer_progress(t: &Transfer, user: &crate::users::model::User) -> Markup {
+    let id = format!("transfer-{}-progress", t.id);
+    let url = format!("/admin/transfers/{}/progress", t.id);
+    let on = ev::changed_one(Topic::Transfer, t.id);
+    let total = t.total.max(t.moved);
+    Live::new(&id, &url, &on).div(
+        "card transfer-progress",
+        html! { div.card-body.stack {
+            @if t.done() {
+                (ui::flash("success", "User transferred successfully"))
+                p.transfer-result role="status" {
+                    (user.full_name()) " is in " strong { (t.to_name) } "; "
+                    (ui::grouped(t.moved as u64)) " of their " (if t.moved == 1 { "record" } else { "records" }) " moved with them."
+                }
+            } @else {
+                p role="status" {
+                    @if t.status == "queued" { "Waiting to start… " } @else { "Moving records… " }
+                    (ui::grouped(t.moved as u64)) " of " (ui::grouped(total as u64)) " records moved."
+                }
+                div.progress {
+                    progress value=(t.moved) max=(total.max(1)) aria-label="Transfer progress" {}
+                    span { (if total > 0 { t.moved * 100 / total } else { 100 }) " %" }
+                }
+                p.muted.text-small {
+                    (user.full_name()) " already works in " (t.to_name) ". Each record moves whole (with its stages, tags and history); those not moved yet are still in the old department. You may leave this page: you get a notification when it is done."
+                }
+            }
+        } },
     )
 }

@@ -324,49 +324,104 @@ pub async fn transfer_companies(
     Ok(out)
 }
 
-/// §11.3: user `user`'s companies, contacts, leads, deals and requests move to department `to`
-/// (references remapped by name, industries and tags too), in the caller's transaction. Outputs,
-/// payments and products stay as they are.
-pub async fn transfer_user(db: &Db, tx: &mut Tx, user: i64, to: i64, actor: &Actor) -> Result<Vec<Moved>, sqlx::Error> {
-    let remap = Remap::to(db, to).await?;
-    let mut out = Vec::new();
+/// The tables a user transfer moves, in order (§11.3): the four kinds with field lists, then
+/// requests (no field list yet: their columns are updated directly).
+pub const USER_TABLES: [&str; 5] = ["companies", "contacts", "leads", "deals", "requests"];
+
+/// How many of `user`'s rows are outside department `to` (what a transfer there has to move).
+pub async fn user_rows_elsewhere(tx: &mut Tx, user: i64, to: i64) -> Result<i64, sqlx::Error> {
+    let mut n = 0;
+    for t in USER_TABLES {
+        let c: Option<i64> = tx
+            .scalar(
+                Query::select()
+                    .expr(Expr::col(sea_query::Asterisk).count())
+                    .from(t)
+                    .and_where(Expr::col("owner_id").eq(user))
+                    .and_where(Expr::col("department_id").ne(to)),
+            )
+            .await?;
+        n += c.unwrap_or(0);
+    }
+    Ok(n)
+}
+
+/// §11.3, one batch of a user transfer: up to `limit` of `user`'s rows of the first table of
+/// `USER_TABLES` that still has some outside department `remap.to` move there, in the caller's
+/// transaction, each whole (references remapped by name, industries, tags and a deal's lead source
+/// too, a history entry). Outputs, payments and products stay as they are. Returns the moved rows
+/// with field lists (for events) and the number of rows moved; 0 means nothing is left to move.
+/// Rows already in `to` are never selected, so a batch run twice moves nothing twice.
+pub async fn move_user_batch(
+    db: &Db,
+    tx: &mut Tx,
+    user: i64,
+    remap: &Remap,
+    limit: u64,
+    actor: &Actor,
+) -> Result<(Vec<Moved>, i64), sqlx::Error> {
+    let to = remap.to;
     for spec in [&super::company::SPEC, &super::person::CONTACT, &super::person::LEAD, &super::deal::SPEC] {
-        let rows = rows_where(tx, spec, "owner_id", &[user]).await?;
+        let (mut q, tys) = repo::select(spec);
+        let t = spec.kind.info().table;
+        q.and_where(Expr::col((t, "owner_id")).eq(user))
+            .and_where(Expr::col((t, "department_id")).ne(to))
+            .order_by((t, "id"), sea_query::Order::Asc)
+            .limit(limit);
+        let rows: Vec<Record> = tx.fetch_values(&q, &tys).await?.into_iter().map(repo::record_of).collect();
+        if rows.is_empty() {
+            continue;
+        }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        out.extend(move_rows(db, tx, spec, rows, None, &remap, actor).await?);
+        let n = ids.len() as i64;
+        let moved = move_rows(db, tx, spec, rows, None, remap, actor).await?;
         match spec.kind {
-            ItemKind::Company => remap_links(tx, &remap, "company_industries", "company_id", &ids).await?,
-            ItemKind::Lead => remap_links(tx, &remap, "lead_industries", "lead_id", &ids).await?,
+            ItemKind::Company => remap_links(tx, remap, "company_industries", "company_id", &ids).await?,
+            ItemKind::Lead => remap_links(tx, remap, "lead_industries", "lead_id", &ids).await?,
+            // A deal's lead source is not on its form; it follows by name too.
+            ItemKind::Deal => remap_column(tx, remap, "deals", "lead_source_id", "lead_sources", &ids).await?,
             _ => {}
         }
         move_tags(tx, spec.kind.slug(), &ids, to, user).await?;
+        return Ok((moved, n));
     }
-    // A deal's lead source is not on its form; it follows by name too.
-    remap_column(tx, &remap, "deals", "lead_source_id", "lead_sources", user).await?;
-    // Requests (no field list yet): department and lead source.
-    remap_column(tx, &remap, "requests", "lead_source_id", "lead_sources", user).await?;
+    // Requests: department and lead source.
+    let ids: Vec<(i64,)> = tx
+        .fetch_all(
+            Query::select()
+                .column("id")
+                .from("requests")
+                .and_where(Expr::col("owner_id").eq(user))
+                .and_where(Expr::col("department_id").ne(to))
+                .order_by("id", sea_query::Order::Asc)
+                .limit(limit),
+        )
+        .await?;
+    let ids: Vec<i64> = ids.into_iter().map(|(i,)| i).collect();
+    if ids.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    remap_column(tx, remap, "requests", "lead_source_id", "lead_sources", &ids).await?;
     tx.execute(
         Query::update()
             .table("requests")
             .value("department_id", to)
-            .and_where(Expr::col("owner_id").eq(user))
-            .and_where(Expr::col("department_id").ne(to)),
+            .and_where(Expr::col("id").is_in(ids.iter().copied())),
     )
     .await?;
-    tx.execute(Query::update().table("users").value("department_id", to).and_where(Expr::col("id").eq(user))).await?;
-    Ok(out)
+    Ok((Vec::new(), ids.len() as i64))
 }
 
-/// Re-points `column` (a reference to `dict`) of `user`'s rows of `table` at the same-name entry
-/// of department `remap.to`, or clears it: one UPDATE per distinct value that is not already one
-/// of `to`'s (dictionaries are small, so these are few).
+/// Re-points `column` (a reference to `dict`) of rows `ids` of `table` at the same-name entry of
+/// department `remap.to`, or clears it: one UPDATE per distinct value that is not already one of
+/// `to`'s (dictionaries are small, so these are few).
 async fn remap_column(
     tx: &mut Tx,
     remap: &Remap,
     table: &str,
     column: &str,
     dict: &'static str,
-    user: i64,
+    ids: &[i64],
 ) -> Result<(), sqlx::Error> {
     let olds: Vec<(Option<i64>,)> = tx
         .fetch_all(
@@ -374,7 +429,7 @@ async fn remap_column(
                 .distinct()
                 .column(Alias::new(column))
                 .from(Alias::new(table))
-                .and_where(Expr::col("owner_id").eq(user))
+                .and_where(Expr::col("id").is_in(ids.iter().copied()))
                 .and_where(Expr::col(Alias::new(column)).is_not_null()),
         )
         .await?;
@@ -387,7 +442,7 @@ async fn remap_column(
             Query::update()
                 .table(Alias::new(table))
                 .value(Alias::new(column), new)
-                .and_where(Expr::col("owner_id").eq(user))
+                .and_where(Expr::col("id").is_in(ids.iter().copied()))
                 .and_where(Expr::col(Alias::new(column)).eq(old)),
         )
         .await?;

@@ -25,6 +25,19 @@ pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
             Ok(()) => Outcome::Done,
             Err(e) => Outcome::Failed(e),
         },
+        crate::users::transfer_job::JOB => match crate::users::transfer_job::run(state, &job.payload).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Failed(e),
+        },
+        crate::crm::import::CLEANUP_JOB => match crate::crm::import::cleanup(&state.db).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(imports = n, "removed import previews never confirmed");
+                }
+                Outcome::Reschedule(db::now() + ChronoDuration::hours(1))
+            }
+            Err(e) => Outcome::Failed(e.to_string()),
+        },
         other => Outcome::Failed(format!("unknown job kind {other:?}")),
     }
 }
@@ -48,6 +61,10 @@ pub async fn schedule_recurring(state: &AppState) -> Result<(), sqlx::Error> {
     let exists = super::by_kind(&state.db, MAINTENANCE).await?;
     if exists.is_empty() {
         super::enqueue(&mut tx, MAINTENANCE, &serde_json::json!({}), db::now(), Some(MAINTENANCE), 5).await?;
+    }
+    let cleanup = crate::crm::import::CLEANUP_JOB;
+    if super::by_kind(&state.db, cleanup).await?.is_empty() {
+        super::enqueue(&mut tx, cleanup, &serde_json::json!({}), db::now(), Some(cleanup), 5).await?;
     }
     tx.commit().await
 }

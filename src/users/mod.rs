@@ -11,3 +11,4 @@ pub mod people;
 pub mod profile;
 pub mod repo;
 pub mod transfer;
+pub mod transfer_job;

@@ -1,6 +1,5 @@
 //! The administrator's "Transfer of a manager" (§11.3) and "Copy department" (§11.4).
 
-use maud::html;
 use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use sea_query::{Expr, ExprTrait, Query};
@@ -48,8 +47,8 @@ pub async fn choose(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(
     Ok(views::transfer::user_transfer(&cx, &user, &departments, "", &FormErrors::default()).into_response())
 }
 
-/// `POST /admin/users/:id/transfer`: the user, their department and their sales records move to
-/// `department_id` in one transaction.
+/// `POST /admin/users/:id/transfer`: the user moves to `department_id` at once; their sales
+/// records follow in a background job (`transfer_job`), whose page this answers with.
 #[handler]
 pub async fn transfer(
     state: Data<&AppState>,
@@ -73,14 +72,25 @@ pub async fn transfer(
     };
     let actor = Actor::from(&viewer);
     let mut tx = state.db.begin().await?;
-    let moved = crate::crm::transfer::transfer_user(&state.db, &mut tx, id, to, &actor).await?;
+    if let Some(running) = super::transfer_job::unfinished(&mut tx, id).await? {
+        drop(tx);
+        let mut errs = FormErrors::default();
+        errs.add("_form", format!("A transfer of this user is still running (number {running}); wait until it ends."));
+        let cx = web::page_cx(&state, &viewer, Nav::Users, hx).await?;
+        return Ok(web::invalid(views::transfer::user_transfer(&cx, &user, &departments, chosen, &errs)));
+    }
+    let from_name = user.department_name.clone().unwrap_or_default();
+    let start = super::transfer_job::Start { user: id, from_name: &from_name, to, to_name: &name, actor: &actor };
+    let transfer = super::transfer_job::start(&mut tx, &start).await?;
+    // The user works in the new department from now on; the job moves their rows after them.
+    tx.execute(Query::update().table("users").value("department_id", to).and_where(Expr::col("id").eq(id))).await?;
     let mut d = Diff::default();
-    d.field("Department", user.department_name.as_deref().unwrap_or(""), &name);
+    d.field("Department", &from_name, &name);
     history::record(&mut tx, &actor, "user", id, Change::Update, &format!("Transferred to department {name}"), &d)
         .await?;
     tx.commit().await?;
+    state.wake.notify_one();
     state.people.invalidate();
-    crate::crm::transfer::publish(&state.bus, &moved);
     state.bus.publish(DomainEvent::Changed {
         topic: crate::events::Topic::User,
         id,
@@ -88,10 +98,7 @@ pub async fn transfer(
     });
     // The user's open pages reconnect with their new department's scope.
     state.bus.publish(DomainEvent::StreamsReset { user_id: id });
-    let user = repo::get(&state.db, id).await?;
-    let cx = web::page_cx(&state, &viewer, Nav::Users, hx).await?;
-    let flash = html! { (views::ui::flash("success", "User transferred successfully")) };
-    Ok(htmx::address(views::users::show(&cx, &user, Some(flash)).into_response(), &format!("/admin/users/{id}")))
+    Ok(htmx::redirect(hx, &format!("/admin/transfers/{transfer}")))
 }
 
 /// A department's settings a copy keeps (§11.4).

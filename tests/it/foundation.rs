@@ -27,6 +27,8 @@ struct Ids {
     reminder: i64,
     /// An Excel import (its preview) of the user's.
     import: i64,
+    /// A user transfer (§11.3), queued.
+    transfer: i64,
     /// CRM rows by path segment (`companies`), one each.
     crm: std::collections::HashMap<&'static str, i64>,
 }
@@ -74,12 +76,20 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
     let import = ferrocrm::crm::import::store(&app.db, owner, &ferrocrm::crm::company::SPEC, "list.xlsx", 0, &empty)
         .await
         .unwrap();
-    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder, import, crm }
+    let export = crate::helpers::crm::department(app, "Export").await;
+    let mut tx = app.db.begin().await.unwrap();
+    let actor = ferrocrm::history::Actor::system("test");
+    let start =
+        ferrocrm::users::transfer_job::Start { user, from_name: "Sales", to: export, to_name: "Export", actor: &actor };
+    let transfer = ferrocrm::users::transfer_job::start(&mut tx, &start).await.unwrap();
+    tx.commit().await.unwrap();
+    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder, import, transfer, crm }
 }
 
 fn with_ids(path: &str, ids: &Ids) -> String {
     let id = match path.split('/').nth(1).unwrap_or("") {
         "admin" if path.starts_with("/admin/departments") => ids.department,
+        "admin" if path.starts_with("/admin/transfers") => ids.transfer,
         "notifications" => ids.notification,
         "memos" => ids.memo,
         "tasks" => ids.task,

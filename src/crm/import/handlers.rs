@@ -42,9 +42,39 @@ async fn allowed(state: &AppState, v: &Viewer, spec: &Spec) -> AppResult<Vec<(i6
 
 /// The viewer's own import `id` (anyone else's is not found).
 async fn own(state: &AppState, v: &Viewer, id: i64) -> AppResult<(Import, &'static Spec)> {
-    let imp = super::get(&state.db, id).await?.filter(|i| i.user_id == v.id).ok_or(AppError::NotFound)?;
+    let (imp, spec) = visible(state, v, id).await?;
+    if imp.user_id != v.id {
+        return Err(AppError::NotFound);
+    }
+    Ok((imp, spec))
+}
+
+/// Import `id` if the viewer may see it (`access::sees_import`: theirs; administrators all).
+async fn visible(state: &AppState, v: &Viewer, id: i64) -> AppResult<(Import, &'static Spec)> {
+    let imp =
+        super::get(&state.db, id).await?.filter(|i| access::sees_import(v, i.user_id)).ok_or(AppError::NotFound)?;
     let spec = imp.spec().ok_or(AppError::NotFound)?;
     Ok((imp, spec))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
+    page: Option<u32>,
+}
+
+/// `GET /imports`: the past imports the viewer may see, newest first.
+#[handler]
+pub async fn list(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    web::Query(q): web::Query<ListQuery>,
+) -> AppResult<Response> {
+    let page = crate::paging::page_number(q.page);
+    let rows = crate::paging::Paged::window(super::list(&state.db, &viewer, page).await?, page);
+    let cx = web::page_cx(&state, &viewer, Nav::Home, hx).await?;
+    Ok(views::crm_import::list(&cx, &rows, crate::access::imports_of(&viewer).is_none()).into_response())
 }
 
 async fn form_page(
@@ -146,7 +176,7 @@ async fn first_rows(state: &AppState, imp: &Import, spec: &Spec) -> AppResult<Ve
 /// `GET /imports/:id`: the preview, then the progress, then the report.
 #[handler]
 pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
-    let (imp, spec) = own(&state, &viewer, id).await?;
+    let (imp, spec) = visible(&state, &viewer, id).await?;
     let rows = if imp.status == "preview" { first_rows(&state, &imp, spec).await? } else { Vec::new() };
     let refs: Vec<&Record> = rows.iter().map(|(_, r)| r).collect();
     let names = crate::crm::choices::names(&state.db, spec, &refs).await?;
@@ -160,7 +190,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
 /// `GET /imports/:id/progress`: the live progress region.
 #[handler]
 pub async fn progress(state: Data<&AppState>, viewer: Viewer, Path(id): Path<i64>) -> AppResult<maud::Markup> {
-    let (imp, spec) = own(&state, &viewer, id).await?;
+    let (imp, spec) = visible(&state, &viewer, id).await?;
     Ok(views::crm_import::progress(&imp, spec))
 }
 

@@ -28,6 +28,10 @@ use crate::history::Actor;
 pub const JOB: &str = "crm_import";
 /// Rows per transaction.
 const BATCH: usize = 500;
+/// The recurring job that removes previews never confirmed (`cleanup`).
+pub const CLEANUP_JOB: &str = "crm_import_cleanup";
+/// How long an unconfirmed preview is kept.
+pub const PREVIEW_KEPT_HOURS: i64 = 24;
 
 /// The kinds that can be imported.
 pub fn importable(kind: ItemKind) -> bool {
@@ -77,6 +81,71 @@ impl Import {
     pub fn url(&self) -> String {
         format!("/imports/{}", self.id)
     }
+}
+
+/// Removes the previews never confirmed that are older than `PREVIEW_KEPT_HOURS` with their rows
+/// (the uploaded data: the plan is all an upload leaves), 100 imports a transaction. Returns how
+/// many went.
+pub async fn cleanup(db: &Db) -> Result<u64, sqlx::Error> {
+    let before = crate::db::now() - chrono::Duration::hours(PREVIEW_KEPT_HOURS);
+    let mut removed = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let ids: Vec<(i64,)> = tx
+            .fetch_all(
+                Query::select()
+                    .column("id")
+                    .from("imports")
+                    .and_where(Expr::col("status").eq("preview"))
+                    .and_where(Expr::col("created_at").lt(before))
+                    .limit(100),
+            )
+            .await?;
+        if ids.is_empty() {
+            return Ok(removed);
+        }
+        let ids: Vec<i64> = ids.into_iter().map(|(i,)| i).collect();
+        tx.execute(Query::delete().from_table("import_rows").and_where(Expr::col("import_id").is_in(ids.clone())))
+            .await?;
+        // Only previews: one confirmed meanwhile is kept (its rows are gone only if it was not).
+        let n = tx
+            .execute(
+                Query::delete()
+                    .from_table("imports")
+                    .and_where(Expr::col("id").is_in(ids))
+                    .and_where(Expr::col("status").eq("preview")),
+            )
+            .await?;
+        tx.commit().await?;
+        removed += n;
+    }
+}
+
+/// One page of the imports `v` may see (`access::imports_of`), newest first, with their importer's
+/// name: one more than a page, so the caller knows whether another follows.
+pub async fn list(db: &Db, v: &crate::access::Viewer, page: u64) -> Result<Vec<Listed>, sqlx::Error> {
+    let mut q = Query::select();
+    q.columns(COLS.map(|c| ("imports", c)))
+        .column(("imports", "created_at"))
+        .expr_as(Expr::col(("users", "username")), sea_query::Alias::new("username"))
+        .from("imports")
+        .inner_join("users", Expr::col(("users", "id")).equals(("imports", "user_id")))
+        .order_by(("imports", "id"), Order::Desc)
+        .limit(crate::paging::WINDOW)
+        .offset(crate::paging::offset(page));
+    if let Some(me) = access::imports_of(v) {
+        q.and_where(Expr::col(("imports", "user_id")).eq(me));
+    }
+    db.fetch_all(&q).await
+}
+
+/// A row of the imports list.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Listed {
+    #[sqlx(flatten)]
+    pub import: Import,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub username: String,
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Import>, sqlx::Error> {
@@ -150,7 +219,10 @@ struct Payload {
 }
 
 fn progress_event(imp: &Import) -> DomainEvent {
-    DomainEvent::Changed { topic: Topic::Import, id: imp.id, audience: access::Audience::user(imp.user_id) }
+    // The importer's page, and administrators' (they may open every import's page).
+    let mut audience = access::Audience::roles(&[access::Role::Admin]);
+    audience.users.insert(imp.user_id);
+    DomainEvent::Changed { topic: Topic::Import, id: imp.id, audience }
 }
 
 /// What one batch came to.
