@@ -389,6 +389,8 @@ pub enum DictionaryRule {
     SalesStaff,
     /// Tags: managers add and change their department's (§3.1, §3.3); only administrators delete.
     Tags,
+    /// Transaction-quality signals: managers add, change and delete their department's (§3.1).
+    Managers,
 }
 
 /// May `v` do `action` on a dictionary of `rule` in `department` (None: a global one, cities)?
@@ -402,6 +404,11 @@ pub fn can_dictionary(v: &Viewer, rule: DictionaryRule, action: Action, departme
         DictionaryRule::AdminOnly => false,
         DictionaryRule::SalesStaff => {
             (v.is(Role::SalesManager) || v.is(Role::Operator))
+                && here
+                && matches!(action, Action::List | Action::View | Action::Create | Action::Edit | Action::Delete)
+        }
+        DictionaryRule::Managers => {
+            v.is(Role::SalesManager)
                 && here
                 && matches!(action, Action::List | Action::View | Action::Create | Action::Edit | Action::Delete)
         }

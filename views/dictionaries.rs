@@ -43,7 +43,9 @@ fn flag_marks(d: &Dict, r: &Row) -> Markup {
 fn shown(d: &Dict) -> Vec<&DField> {
     d.fields
         .iter()
-        .filter(|f| matches!(f.input, DInput::Text(_) | DInput::Email | DInput::Token | DInput::Country))
+        .filter(|f| {
+            matches!(f.input, DInput::Text(_) | DInput::Email | DInput::Token | DInput::Country | DInput::Weight)
+        })
         .collect()
 }
 
@@ -83,6 +85,13 @@ fn input(f: &DField, form: &Typed, errs: &FormErrors, countries: &[(i64, String)
             }
         }
         DInput::Token => html! {},
+        DInput::Weight => {
+            let mut field = Field::new(f.col, f.label, value, errs).kind("number");
+            if let Some(h) = help {
+                field = field.help(h);
+            }
+            html! { (field) }
+        }
         DInput::Country => {
             let opts: Vec<(String, String)> = std::iter::once((String::new(), "—".to_string()))
                 .chain(countries.iter().map(|(id, n)| (id.to_string(), n.clone())))
@@ -110,6 +119,7 @@ fn fields(d: &Dict, form: &Typed, errs: &FormErrors, countries: &[(i64, String)]
 
 fn show_value(f: &DField, v: &Val, countries: &[(i64, String)]) -> String {
     match (f.input, v) {
+        (DInput::Weight, Val::Int(w)) => crate::views::crm_quality::weight(*w),
         (DInput::Country, Val::Int(c)) => {
             countries.iter().find(|(i, _)| i == c).map(|(_, n)| n.clone()).unwrap_or_default()
         }

@@ -39,13 +39,15 @@ pub enum DInput {
     Token,
     /// A country (cities).
     Country,
+    /// A signed whole percentage, −100…100 (a quality signal's weight).
+    Weight,
 }
 
 impl DInput {
     fn ty(self) -> Ty {
         match self {
             DInput::Flag => Ty::Bool,
-            DInput::Country => Ty::Int,
+            DInput::Country | DInput::Weight => Ty::Int,
             _ => Ty::Text,
         }
     }
@@ -224,6 +226,25 @@ pub static DICTS: &[Dict] = &[
         uses: &[("products", "category_id", "products")],
     },
     Dict {
+        slug: "quality-signals",
+        table: "quality_signals",
+        title: "Transaction-quality signals",
+        noun: "quality signal",
+        plural: "quality signals",
+        about: "What can happen in a deal and how much it moves the deal's CTQS (100 + the weights of its events).",
+        rule: DictionaryRule::Managers,
+        global: false,
+        ordered: true,
+        keyed: false,
+        stamped: false,
+        name_max: 100,
+        fields: &[
+            field("weight", "Weight (%)", DInput::Weight, "From -100 to 100; a new event takes it, and may change it."),
+            field("notes", "Notes", DInput::LongText, ""),
+        ],
+        uses: &[("quality_events", "signal_id", "quality events")],
+    },
+    Dict {
         slug: "tags",
         table: "crm_tags",
         title: "Tags",
@@ -328,7 +349,12 @@ fn select(d: &Dict) -> (sea_query::SelectStatement, Vec<Ty>) {
     }
     tys.push(Ty::Int);
     for f in d.fields {
-        q.column(Alias::new(f.col));
+        if f.input == DInput::Weight {
+            // INTEGER, read as BIGINT like the order.
+            q.expr(Expr::col(Alias::new(f.col)).cast_as(Alias::new("BIGINT")));
+        } else {
+            q.column(Alias::new(f.col));
+        }
         tys.push(f.input.ty());
     }
     (q, tys)
@@ -631,6 +657,13 @@ fn parse(d: &Dict, raw: &Typed, before: Option<&Row>, errs: &mut FormErrors) -> 
                     Val::Null
                 }
             },
+            DInput::Weight => match t.replace('−', "-").trim_end_matches('%').trim().parse::<i64>() {
+                Ok(w) if (-100..=100).contains(&w) => Val::Int(w),
+                _ => {
+                    errs.add(f.col, "Enter a whole number from -100 to 100.");
+                    Val::Null
+                }
+            },
             DInput::Email => {
                 if !t.is_empty() && !super::fields::is_email(t) {
                     errs.add(f.col, format!("\"{t}\" is not an email address."));
@@ -878,6 +911,7 @@ async fn write(
     let shown = |f: &DField, v: &Val| -> String {
         match (f.input, v) {
             (DInput::Flag, Val::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+            (DInput::Weight, Val::Int(w)) => crate::views::crm_quality::weight(*w),
             (DInput::Country, Val::Int(c)) => {
                 country_names.iter().find(|(i, _)| i == c).map(|(_, n)| n.clone()).unwrap_or_else(|| c.to_string())
             }

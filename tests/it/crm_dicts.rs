@@ -674,3 +674,65 @@ async fn lead_sources_show_their_token_and_the_pages_render_in_the_browser() {
     b.wait_text("main h1", std::time::Duration::from_secs(5), |t| t == "Dictionaries").await;
     b.close().await;
 }
+
+/// Transaction-quality signals (§2.10, §3.1: managers acdv) are a dictionary like the others: a
+/// weight from −100 to 100, managers of the department manage them, operators and chiefs do not.
+#[tokio::test]
+async fn managers_keep_their_departments_quality_signals() {
+    let app = app().await;
+    let sales = crm::department(&app, "Sales").await;
+    let s = sales.to_string();
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let list = mark.get(&format!("/dictionaries/quality-signals?department={sales}")).await;
+    assert_eq!(list.status, 200);
+    assert!(list.texts("#dictionary-list td.name").contains(&"Early delivery".to_string()), "{}", list.body);
+
+    for bad in ["200", "-101", "1.5", "lots"] {
+        let r = mark
+            .post_form(
+                "/dictionaries/quality-signals",
+                &[("department_id", &s), ("name", "Fast answer"), ("weight", bad)],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{bad}");
+        assert_eq!(r.field_error("weight").as_deref(), Some("Enter a whole number from -100 to 100."));
+    }
+    let made = mark
+        .post_form("/dictionaries/quality-signals", &[("department_id", &s), ("name", "Fast answer"), ("weight", "+3")])
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let id = dict_id(&app.db, "quality_signals", sales, "Fast answer").await;
+    let weight = || {
+        let db = app.db.clone();
+        async move {
+            db.scalar::<i64>(
+                Query::select()
+                    .expr(Expr::col("weight").cast_as(sea_query::Alias::new("BIGINT")))
+                    .from("quality_signals")
+                    .and_where(Expr::col("id").eq(id)),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    assert_eq!(weight().await, 3);
+    let changed = mark
+        .post_form(&format!("/dictionaries/quality-signals/{id}"), &[("name", "Fast answer"), ("weight", "−7")])
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(weight().await, -7);
+    let page = mark.get(&format!("/dictionaries/quality-signals/{id}")).await;
+    assert!(page.body.contains("Weight (%)"), "{}", page.body);
+
+    // Operators and chiefs: no; another department's manager: not found.
+    assert_eq!(app.login_as("Olga.Operator.Sales").await.get("/dictionaries/quality-signals").await.status, 403);
+    assert_eq!(app.login_as("Garry.Chief").await.get("/dictionaries/quality-signals").await.status, 403);
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert_eq!(eve.get(&format!("/dictionaries/quality-signals/{id}")).await.status, 404);
+    assert_eq!(eve.post_form(&format!("/dictionaries/quality-signals/{id}/delete"), &[]).await.status, 404);
+
+    // An unused signal is deleted by its department's manager.
+    assert_eq!(mark.post_form(&format!("/dictionaries/quality-signals/{id}/delete"), &[]).await.status, 303);
+    assert_eq!(app.count("quality_signals", Condition::all().add(Expr::col("id").eq(id))).await, 0);
+}
