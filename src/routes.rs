@@ -204,6 +204,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/deals/:id/quality/:event"),
     ("POST", "/deals/:id/quality/:event/delete"),
     ("GET", "/shipments"),
+    ("GET", "/shipments/total"),
     ("GET", "/shipments/:id/edit"),
     ("POST", "/shipments/:id"),
     ("GET", "/payments"),
@@ -410,6 +411,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/:id/quality/:event/delete", post(crate::crm::quality::delete))
         .at("/deals/:id/work", get(crate::crm::deal_work::panel))
         .at("/shipments", get(crate::crm::shipments::index))
+        .at("/shipments/total", get(crate::crm::shipments::total))
         .at("/shipments/:id/edit", get(crate::crm::shipments::edit))
         .at("/shipments/:id", post(crate::crm::shipments::update))
         .at("/payments", get(crm::index).post(crm::create))

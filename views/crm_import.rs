@@ -247,7 +247,7 @@ pub fn list(cx: &PageCx<'_>, rows: &Paged<Listed>, everyone: bool) -> Markup {
                         }
                     }
                 } }
-                (ui::pagination(rows, ui::Noun("import", "imports"), |p| format!("/imports?page={p}")))
+                (ui::pagination_without_total(rows, ui::Noun("import", "imports"), |p| format!("/imports?page={p}")))
             }
         },
     )

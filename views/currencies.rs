@@ -136,7 +136,7 @@ pub fn show(
                             }
                         } }
                     } }
-                    div.card-body { (ui::pagination(rates, ui::Noun("rate", "rates"), |n| format!("/currencies/{}?page={n}", c.id))) }
+                    div.card-body { (ui::pagination_without_total(rates, ui::Noun("rate", "rates"), |n| format!("/currencies/{}?page={n}", c.id))) }
                 }
             }
         },

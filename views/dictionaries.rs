@@ -187,7 +187,7 @@ pub fn list(cx: &PageCx<'_>, d: &Dict, l: &Listing, form: &Typed, errs: &FormErr
                             }
                         } }
                     } }
-                    div.card-body { (ui::pagination(&l.rows, ui::Noun(d.noun, d.plural), |n| l.href(d, n))) }
+                    div.card-body { (ui::pagination_without_total(&l.rows, ui::Noun(d.noun, d.plural), |n| l.href(d, n))) }
                 }
             }
             @if may_add {

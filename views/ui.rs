@@ -162,6 +162,16 @@ pub fn page_info(page: u64, total: Option<Total>, noun: Noun) -> Markup {
 /// asks for its total after the page is shown, from `<list path>/total?<filters>` (see
 /// `paging::Totals`).
 pub fn pagination<T>(p: &Paged<T>, noun: Noun, href: impl Fn(u64) -> String) -> Markup {
+    paginate(p, noun, href, true)
+}
+
+/// The same for a list that has no `/total` route (short lists: a dictionary, a currency's
+/// rates, the imports): "Page X" without asking for the count.
+pub fn pagination_without_total<T>(p: &Paged<T>, noun: Noun, href: impl Fn(u64) -> String) -> Markup {
+    paginate(p, noun, href, false)
+}
+
+fn paginate<T>(p: &Paged<T>, noun: Noun, href: impl Fn(u64) -> String, ask_total: bool) -> Markup {
     let known = p.known_total();
     html! {
         @if p.has_prev() || p.has_next() {
@@ -171,7 +181,7 @@ pub fn pagination<T>(p: &Paged<T>, noun: Noun, href: impl Fn(u64) -> String) -> 
                 } @else {
                     span.page.disabled { (icon("chevron-left")) "Previous" }
                 }
-                @if known.is_some() {
+                @if known.is_some() || !ask_total {
                     (page_info(p.page, known, noun))
                 } @else {
                     span.page-info hx-get=(total_url(&href(p.page))) hx-trigger="load" hx-target="this"

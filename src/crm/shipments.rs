@@ -334,6 +334,26 @@ pub async fn index(
     Ok(if error.is_some() { web::invalid(m) } else { m.into_response() })
 }
 
+/// `GET /shipments/total`: the list's count, asked for after the page is shown
+/// (`ui::pagination`), bounded and cached per viewer and filter like the other lists' totals.
+#[handler]
+pub async fn total(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    QueryString(f): QueryString<ShipmentFilter>,
+) -> AppResult<maud::Markup> {
+    if !access::reads_shipments(&viewer) {
+        return Err(AppError::NotFound);
+    }
+    let range = f.period.range(crate::time::today()).map_err(AppError::BadRequest)?;
+    let mut q = base(&viewer, &f, range)?;
+    q.column(("outputs", "id"));
+    let key = format!("shipments{}", f.query(1));
+    let count = async { Ok(paging::bounded_count(&state.db, q).await?) };
+    let n = state.totals.get(viewer.id, key, count).await?;
+    Ok(views::ui::page_info(paging::page_number(f.page), Some(n), views::ui::Noun("shipment", "shipments")))
+}
+
 /// The line item and its deal, for a change: 404 when the viewer may not see it, 403 when they
 /// may see but not change it.
 async fn for_change(state: &AppState, v: &Viewer, id: i64) -> AppResult<Shipment> {

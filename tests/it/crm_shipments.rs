@@ -248,6 +248,12 @@ async fn the_shipments_list_shows_contract_dated_items_with_their_deals_money_in
     let p = mark.get("/shipments").await;
     assert_eq!(rows(&p), [f.shipped_one, f.late], "contract-dated items only, the latest contract date first");
     assert!(!rows(&p).contains(&f.undated));
+    // A list longer than a page asks `/shipments/total` for its count after it is shown (it
+    // answered 405 once: `/shipments/:id` took the path).
+    let total = mark.get("/shipments/total?owner=all&shipped=no").await;
+    assert_eq!(total.status, 200, "{}", total.body);
+    assert!(total.body.contains("1 shipment"), "{}", total.body);
+    assert_eq!(app.login_as("Anna.Accountant").await.get("/shipments/total").await.status, 404);
     let late = format!("#shipment-{}", f.late);
     assert_eq!(p.text(&format!("{late} td:nth-child(1)")), "Pump P-100");
     assert_eq!(p.text(&format!("{late} td:nth-child(2)")), "3");

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use ferrocrm::events::DomainEvent;
 use ferrocrm::routes::{CSRF_EXEMPT, PUBLIC, ROUTES};
+use sea_query::{Expr, ExprTrait, Query};
 
 use crate::helpers::smtp::SmtpSink;
 use crate::helpers::snapshot::snapshot;
@@ -29,6 +30,10 @@ struct Ids {
     import: i64,
     /// A user transfer (§11.3), queued.
     transfer: i64,
+    /// A deal's line item with a contract shipping date (a shipment, §13.6).
+    shipment: i64,
+    /// A deal stage (`/dictionaries/deal-stages/:id`).
+    stage: i64,
     /// CRM rows by path segment (`companies`), one each.
     crm: std::collections::HashMap<&'static str, i64>,
 }
@@ -77,13 +82,60 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
         .await
         .unwrap();
     let export = crate::helpers::crm::department(app, "Export").await;
+    let now = ferrocrm::db::now();
+    let product: i64 = app
+        .db
+        .scalar(Query::select().column("id").from("products").and_where(Expr::col("department_id").eq(sales)).limit(1))
+        .await
+        .unwrap()
+        .expect("a product");
+    let stage: i64 = app
+        .db
+        .scalar(
+            Query::select().column("id").from("deal_stages").and_where(Expr::col("department_id").eq(sales)).limit(1),
+        )
+        .await
+        .unwrap()
+        .expect("a stage");
     let mut tx = app.db.begin().await.unwrap();
+    let shipment: i64 = tx
+        .scalar(
+            Query::insert()
+                .into_table("outputs")
+                .columns(["deal_id", "product_id", "quantity", "shipping_date", "created_at", "updated_at"])
+                .values_panic([
+                    made.rows.iter().find(|(k, _)| *k == "deal").map(|(_, id)| *id).expect("a deal").into(),
+                    product.into(),
+                    1i64.into(),
+                    chrono::Utc::now().date_naive().into(),
+                    now.into(),
+                    now.into(),
+                ])
+                .returning_col("id"),
+        )
+        .await
+        .unwrap()
+        .expect("id");
     let actor = ferrocrm::history::Actor::system("test");
     let start =
         ferrocrm::users::transfer_job::Start { user, from_name: "Sales", to: export, to_name: "Export", actor: &actor };
     let transfer = ferrocrm::users::transfer_job::start(&mut tx, &start).await.unwrap();
     tx.commit().await.unwrap();
-    Ids { user, department, notification: list.items[0].id, memo, task, project, file, reminder, import, transfer, crm }
+    Ids {
+        user,
+        department,
+        notification: list.items[0].id,
+        memo,
+        task,
+        project,
+        file,
+        reminder,
+        import,
+        transfer,
+        shipment,
+        stage,
+        crm,
+    }
 }
 
 fn with_ids(path: &str, ids: &Ids) -> String {
@@ -100,6 +152,8 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         // The migration's first currency.
         "currencies" => 1,
         "imports" => ids.import,
+        "shipments" => ids.shipment,
+        "dictionaries" => return concrete(&path.replace(":dict", "deal-stages"), ids.stage),
         _ => ids.user,
     };
     concrete(path, id)
