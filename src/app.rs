@@ -30,6 +30,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// List totals, counted lazily and cached until the next change.
     pub totals: crate::paging::Totals,
+    /// The payments list's "Total sum" line, per viewer and filter, until the next change.
+    pub payment_sums: crate::paging::Cached<Option<crate::crm::payments::Sum>>,
 }
 
 /// A built application, bound to its port, ready to `run`.
@@ -63,6 +65,7 @@ impl App {
         }
         let files = crate::files::Store::new(&config.data_dir);
         let totals = crate::paging::Totals::new(&bus);
+        let payment_sums = crate::paging::Cached::new(&bus);
         let state = AppState {
             db,
             bus,
@@ -72,6 +75,7 @@ impl App {
             people: Default::default(),
             wake: Arc::new(Notify::new()),
             totals,
+            payment_sums,
         };
         Ok(App { state, listener, port })
     }

@@ -93,51 +93,55 @@ pub async fn bounded_count(db: &Db, mut q: SelectStatement) -> Result<Total, sql
     Ok(if n > COUNT_CAP { Total::MoreThan(COUNT_CAP) } else { Total::Exact(n) })
 }
 
-/// Cached list totals, per viewer and filter. An entry is kept with the bus's count of changes
-/// (`Bus::changes`, bumped before any change reaches a stream, local or from another instance) and
-/// used only while that count stands: a total is never older than the last change this instance
-/// heard of, and the list's live refresh after a change counts again.
+/// Values derived from a list (its total, the payments list's sum), cached per viewer and filter.
+/// An entry is kept with the bus's count of changes (`Bus::changes`, bumped before any change
+/// reaches a stream, local or from another instance) and used only while that count stands: a value
+/// is never older than the last change this instance heard of, and the list's live refresh after a
+/// change computes it again.
 #[derive(Clone)]
-pub struct Totals {
+pub struct Cached<V> {
     bus: Bus,
-    cached: std::sync::Arc<Mutex<TotalsMap>>,
+    cached: std::sync::Arc<Mutex<CachedMap<V>>>,
 }
 
-/// (viewer, list and filters) → (the bus's change count when counted, the total).
-type TotalsMap = HashMap<(i64, String), (u64, Total)>;
+/// Cached list totals.
+pub type Totals = Cached<Total>;
 
-/// Entries kept before the cache is emptied (a bound, not a tuning knob: entries are tiny).
+/// (viewer, list and filters) → (the bus's change count when computed, the value).
+type CachedMap<V> = HashMap<(i64, String), (u64, V)>;
+
+/// Entries kept before the cache is emptied (a bound, not a tuning knob: entries are small).
 const TOTALS_KEPT: usize = 10_000;
 
-impl Totals {
-    pub fn new(bus: &Bus) -> Totals {
-        Totals { bus: bus.clone(), cached: Default::default() }
+impl<V: Clone> Cached<V> {
+    pub fn new(bus: &Bus) -> Cached<V> {
+        Cached { bus: bus.clone(), cached: Default::default() }
     }
 
-    /// The total for `key` (the list and its filters) as `viewer` sees it, counted by `count` unless
-    /// cached since the last change.
-    pub async fn get<F>(&self, viewer: i64, key: String, count: F) -> crate::error::AppResult<Total>
+    /// The value for `key` (the list and its filters) as `viewer` sees it, computed by `count`
+    /// unless cached since the last change.
+    pub async fn get<F>(&self, viewer: i64, key: String, count: F) -> crate::error::AppResult<V>
     where
-        F: std::future::Future<Output = crate::error::AppResult<Total>>,
+        F: std::future::Future<Output = crate::error::AppResult<V>>,
     {
-        // Read before counting: a change that lands during the count makes the entry stale at once.
+        // Read before computing: a change that lands meanwhile makes the entry stale at once.
         let changes = self.bus.changes();
         let key = (viewer, key);
         if let Some((c, t)) = self.lock().get(&key)
             && *c == changes
         {
-            return Ok(*t);
+            return Ok(t.clone());
         }
         let total = count.await?;
         let mut cached = self.lock();
         if cached.len() >= TOTALS_KEPT {
             cached.clear();
         }
-        cached.insert(key, (changes, total));
+        cached.insert(key, (changes, total.clone()));
         Ok(total)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, TotalsMap> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedMap<V>> {
         self.cached.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -213,7 +213,10 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: crate::htmx::HxRequest
         Some(_) => (crate::paging::Paged::window(Vec::new(), 1), None),
         None => {
             let page = list::list(&state.db, viewer, spec, f).await?;
-            let total = sum(&state.db, viewer, f, state.config.vat_percent).await?;
+            // Sums every filtered payment (75 ms at 100,000): once per filter until a change.
+            let key = format!("payments{}|{}", f.query(1), crate::time::today());
+            let total =
+                state.payment_sums.get(viewer.id, key, sum(&state.db, viewer, f, state.config.vat_percent)).await?;
             (page, total)
         }
     };
