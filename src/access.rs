@@ -239,6 +239,30 @@ pub struct Item {
     pub related: bool,
 }
 
+impl Item {
+    /// A CRM row as the rules see it from its owner, co-owner and department (a deal on the board
+    /// or the Shipments list, read without its participants).
+    pub fn owned(v: &Viewer, kind: ItemKind, owner: Option<i64>, co_owner: Option<i64>, department: i64) -> Item {
+        let mut rel = Rel::default();
+        if owner == Some(v.id) {
+            rel.insert(crate::participants::PRole::Owner);
+        }
+        if co_owner == Some(v.id) {
+            rel.insert(crate::participants::PRole::CoOwner);
+        }
+        Item {
+            kind,
+            rel,
+            department: Some(department),
+            draft: false,
+            locked: false,
+            team: false,
+            subtask: false,
+            related: false,
+        }
+    }
+}
+
 /// The objects permission rules are written for. Later domains add their variants here.
 #[derive(Clone, Copy, Debug)]
 pub enum Object<'a> {

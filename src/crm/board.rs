@@ -47,23 +47,7 @@ pub struct Card {
 impl Card {
     /// What the access rules need to know of this deal.
     pub fn access_item(&self, v: &Viewer) -> access::Item {
-        let mut rel = access::Rel::default();
-        if self.owner_id == Some(v.id) {
-            rel.insert(crate::participants::PRole::Owner);
-        }
-        if self.co_owner_id == Some(v.id) {
-            rel.insert(crate::participants::PRole::CoOwner);
-        }
-        access::Item {
-            kind: ItemKind::Deal,
-            rel,
-            department: Some(self.department_id),
-            draft: false,
-            locked: false,
-            team: false,
-            subtask: false,
-            related: false,
-        }
+        access::Item::owned(v, ItemKind::Deal, self.owner_id, self.co_owner_id, self.department_id)
     }
     pub fn can(&self, v: &Viewer, action: Action) -> bool {
         access::can(v, action, &access::Object::Item(self.access_item(v)))

@@ -101,23 +101,7 @@ pub struct Shipment {
 impl Shipment {
     /// What the access rules need to know of the row's deal.
     pub fn deal_item(&self, v: &Viewer) -> access::Item {
-        let mut rel = access::Rel::default();
-        if self.owner_id == Some(v.id) {
-            rel.insert(crate::participants::PRole::Owner);
-        }
-        if self.co_owner_id == Some(v.id) {
-            rel.insert(crate::participants::PRole::CoOwner);
-        }
-        access::Item {
-            kind: ItemKind::Deal,
-            rel,
-            department: Some(self.department_id),
-            draft: false,
-            locked: false,
-            team: false,
-            subtask: false,
-            related: false,
-        }
+        access::Item::owned(v, ItemKind::Deal, self.owner_id, self.co_owner_id, self.department_id)
     }
     pub fn person(&self) -> Option<String> {
         let n = format!("{} {}", self.owner_first.as_deref().unwrap_or(""), self.owner_last.as_deref().unwrap_or(""));
