@@ -175,8 +175,28 @@ async fn every_admin_route_answers_404_to_everyone_else_and_changes_nothing() {
     let department = ferrocrm::users::repo::departments(&app.db).await.unwrap()[0].id;
     let routes: Vec<_> = ROUTES.iter().filter(|(_, p)| p.starts_with(ADMIN_PREFIX)).collect();
     assert!(routes.len() >= 16, "{routes:?}");
+    // A queued user transfer (§11.3), for `/admin/transfers/:id`: a manager moved to Export.
+    let moved = app.user_id("Mark.Manager.Sales").await;
+    let export = crate::helpers::crm::department(&app, "Export").await;
+    let actor = ferrocrm::history::Actor::system("test");
+    let start = ferrocrm::users::transfer_job::Start {
+        user: moved,
+        from_name: "Sales",
+        to: export,
+        to_name: "Export",
+        actor: &actor,
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    let transfer = ferrocrm::users::transfer_job::start(&mut tx, &start).await.unwrap();
+    tx.commit().await.unwrap();
     let url = |path: &str| {
-        let id = if path.starts_with("/admin/departments") { department } else { carl };
+        let id = if path.starts_with("/admin/departments") {
+            department
+        } else if path.starts_with("/admin/transfers") {
+            transfer
+        } else {
+            carl
+        };
         path.replace(":id", &id.to_string())
     };
     let mut others = Vec::new();
