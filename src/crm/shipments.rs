@@ -166,10 +166,8 @@ fn base(v: &Viewer, f: &ShipmentFilter, range: super::period::Range) -> AppResul
     Ok(q)
 }
 
-/// One page of shipments, the latest contract date first (`ix_outputs_shipping_date`).
-pub async fn list(db: &Db, v: &Viewer, f: &ShipmentFilter, range: super::period::Range) -> AppResult<ShipmentPage> {
-    let mut q = base(v, f, range)?;
-    let page = paging::page_number(f.page);
+/// A `Shipment`'s columns and the joins they come from, over `outputs` joined to `deals`.
+fn columns(q: &mut SelectStatement) {
     q.column(("outputs", "id"))
         .column(("outputs", "deal_id"))
         .expr_as(Expr::col(("products", "name")), "product")
@@ -190,8 +188,15 @@ pub async fn list(db: &Db, v: &Viewer, f: &ShipmentFilter, range: super::period:
         .inner_join("products", Expr::col(("products", "id")).equals(("outputs", "product_id")))
         .left_join("companies", Expr::col(("companies", "id")).equals(("deals", "company_id")))
         .left_join("countries", Expr::col(("countries", "id")).equals(("deals", "country_id")))
-        .left_join("users", Expr::col(("users", "id")).equals(("deals", "owner_id")))
-        .order_by(("outputs", "shipping_date"), Order::Desc)
+        .left_join("users", Expr::col(("users", "id")).equals(("deals", "owner_id")));
+}
+
+/// One page of shipments, the latest contract date first (`ix_outputs_shipping_date`).
+pub async fn list(db: &Db, v: &Viewer, f: &ShipmentFilter, range: super::period::Range) -> AppResult<ShipmentPage> {
+    let mut q = base(v, f, range)?;
+    let page = paging::page_number(f.page);
+    columns(&mut q);
+    q.order_by(("outputs", "shipping_date"), Order::Desc)
         .order_by(("outputs", "id"), Order::Desc)
         .limit(paging::WINDOW)
         .offset(paging::offset(page));
@@ -347,35 +352,12 @@ async fn for_change(state: &AppState, v: &Viewer, id: i64) -> AppResult<Shipment
     let f = ShipmentFilter { owner: "all".into(), ..Default::default() };
     let mut q = base(v, &f, super::period::Range::default())?;
     q.and_where(Expr::col(("outputs", "id")).eq(id));
-    let mut page = list_one(&state.db, q).await?;
-    let s = page.pop().ok_or(AppError::NotFound)?;
+    columns(&mut q);
+    let s: Shipment = state.db.fetch_optional(q.limit(1)).await?.ok_or(AppError::NotFound)?;
     if !access::changes_shipment(v, &s.deal_item(v)) {
         return Err(AppError::Forbidden);
     }
     Ok(s)
-}
-
-async fn list_one(db: &Db, mut q: SelectStatement) -> AppResult<Vec<Shipment>> {
-    q.column(("outputs", "id"))
-        .column(("outputs", "deal_id"))
-        .expr_as(Expr::col(("products", "name")), "product")
-        .column(("outputs", "quantity"))
-        .column(("outputs", "shipping_date"))
-        .column(("outputs", "actual_shipping_date"))
-        .column(("outputs", "product_is_shipped"))
-        .expr_as(Expr::col(("deals", "name")), "deal_name")
-        .column(("deals", "department_id"))
-        .column(("deals", "owner_id"))
-        .column(("deals", "co_owner_id"))
-        .expr_as(Expr::col(("deals", "amount_cents")), "deal_amount_cents")
-        .expr_as(Expr::col(("deals", "currency_id")), "deal_currency_id")
-        .expr_as(Expr::cust("NULL"), "company")
-        .expr_as(Expr::cust("NULL"), "country")
-        .expr_as(Expr::cust("NULL"), "owner_first")
-        .expr_as(Expr::cust("NULL"), "owner_last")
-        .inner_join("products", Expr::col(("products", "id")).equals(("outputs", "product_id")))
-        .limit(1);
-    Ok(db.fetch_all(&q).await?)
 }
 
 /// `GET /shipments/:id/edit`: the actual shipping date form.
