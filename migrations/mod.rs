@@ -18,6 +18,7 @@ mod m0011_deal_list;
 mod m0013_company_names;
 mod m0014_user_transfers;
 mod m0015_quality;
+mod m0016_payment_department;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -48,6 +49,11 @@ pub enum Stmt {
     TableFor(fn(Backend) -> TableCreateStatement),
     /// Rows computed by Rust from existing data (an index filled from the rows it covers).
     Run(RunFn),
+    /// Plain SQL that differs per backend (triggers and their functions), each run in order.
+    Raw {
+        sqlite: &'static [&'static str],
+        postgres: &'static [&'static str],
+    },
 }
 
 impl Stmt {
@@ -64,7 +70,7 @@ impl Stmt {
             (Stmt::DropIndex(d), Backend::Postgres) => d.to_string(PostgresQueryBuilder),
             (Stmt::TableFor(t), Backend::Sqlite) => t(backend).to_string(SqliteQueryBuilder),
             (Stmt::TableFor(t), Backend::Postgres) => t(backend).to_string(PostgresQueryBuilder),
-            (Stmt::Insert(_) | Stmt::EachDepartment(_) | Stmt::Run(_), _) => return None,
+            (Stmt::Insert(_) | Stmt::EachDepartment(_) | Stmt::Run(_) | Stmt::Raw { .. }, _) => return None,
         })
     }
 
@@ -86,6 +92,16 @@ impl Stmt {
                 Ok(())
             }
             Stmt::Run(run) => run(tx).await,
+            Stmt::Raw { sqlite, postgres } => {
+                let sql = match tx.backend() {
+                    Backend::Sqlite => sqlite,
+                    Backend::Postgres => postgres,
+                };
+                for s in sql {
+                    tx.execute_ddl((*s).to_string()).await?;
+                }
+                Ok(())
+            }
             Stmt::Table(_) | Stmt::Index(_) | Stmt::Alter(_) | Stmt::DropIndex(_) | Stmt::TableFor(_) => Ok(()),
         }
     }
@@ -111,6 +127,7 @@ const MIGRATIONS: &[Migration] = &[
     (13, "company_names", m0013_company_names::statements),
     (14, "user_transfers", m0014_user_transfers::statements),
     (15, "quality", m0015_quality::statements),
+    (16, "payment_department", m0016_payment_department::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

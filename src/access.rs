@@ -560,7 +560,7 @@ pub fn scope(v: &Viewer, kind: ListKind, q: &mut SelectStatement) -> Result<(), 
 /// department's index for it (`department_id + 0`, which PostgreSQL reads the same way).
 pub fn scope_as_filter(v: &Viewer, list: ListKind, q: &mut sea_query::SelectStatement) -> Result<(), AppError> {
     match list {
-        ListKind::Crm(kind) if kind != ItemKind::Payment => {
+        ListKind::Crm(kind) => {
             if !reads_crm(v, kind) {
                 return Err(AppError::Forbidden);
             }
@@ -573,7 +573,8 @@ pub fn scope_as_filter(v: &Viewer, list: ListKind, q: &mut sea_query::SelectStat
     }
 }
 
-/// "The row belongs to one of `departments`", for the list of `kind` (payments: through their deal).
+/// "The row belongs to one of `departments`", for the list of `kind` (a payment's department is
+/// its deal's, copied onto it by the database: migration 16).
 /// `filter_only`: as `department_id + 0`, which no index serves (see `scope_as_filter`).
 fn crm_in_departments(kind: ItemKind, departments: &[i64], filter_only: bool) -> sea_query::SimpleExpr {
     let table = kind.info().table;
@@ -581,15 +582,7 @@ fn crm_in_departments(kind: ItemKind, departments: &[i64], filter_only: bool) ->
         return Expr::val(false);
     }
     let ids = departments.iter().copied();
-    if kind == ItemKind::Payment {
-        Expr::col((table, "deal_id")).in_subquery(
-            sea_query::Query::select()
-                .column("id")
-                .from("deals")
-                .and_where(Expr::col("department_id").is_in(ids))
-                .to_owned(),
-        )
-    } else if filter_only {
+    if filter_only {
         Expr::col((table, "department_id")).add(0).is_in(ids)
     } else {
         Expr::col((table, "department_id")).is_in(ids)

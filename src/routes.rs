@@ -210,6 +210,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/payments"),
     ("POST", "/payments"),
     ("GET", "/payments/total"),
+    ("GET", "/payments/sum"),
     ("GET", "/payments/pick"),
     ("GET", "/payments/new"),
     ("GET", "/payments/:id"),
@@ -416,6 +417,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/shipments/:id", post(crate::crm::shipments::update))
         .at("/payments", get(crm::index).post(crm::create))
         .at("/payments/total", get(crm::total))
+        .at("/payments/sum", get(crate::crm::payments::sum_line))
         .at("/payments/pick", get(crm::pick))
         .at("/payments/new", get(crm::new))
         .at("/payments/:id", get(crm::show).post(crm::update))

@@ -70,6 +70,15 @@ fn amount(a: &crate::crm::payments::Amount) -> Markup {
     html! { strong { (m(a.cents)) } " (" (m(a.with_vat)) ") " (a.currency) }
 }
 
+/// The total line's place while it is asked for from `url` (`crm::payments::sum_line`), which
+/// replaces it.
+pub fn payment_sum_pending(url: &str) -> Markup {
+    html! {
+        p #payments-sum.list-summary.muted hx-get=(url) hx-trigger="load" hx-target="this" hx-swap="outerHTML"
+            aria-live="polite" aria-busy="true" { "Adding up the payments…" }
+    }
+}
+
 /// "Total sum: <marketing> (<with VAT>) <currency> | <state> (<with VAT>) <currency> | <rate
 /// type>", or the date filter's message.
 pub fn payment_sum(sum: Option<&Sum>, error: Option<&str>) -> Markup {

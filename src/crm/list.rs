@@ -163,7 +163,8 @@ pub async fn filtered(
         }
     }
     if let Ok(d) = f.department.parse::<i64>() {
-        q.and_where(Expr::col((t, "department_id")).eq(d));
+        // The row's own column, a payment's too (its deal's, copied: migration 16).
+        q.and_where(Expr::col((spec.kind.info().table, "department_id")).eq(d));
     }
     if let (Some(_), Ok(tag)) = (spec.field(super::many::TAGS.col), f.tag.parse::<i64>()) {
         // The tag's rows of this kind, from ix_crm_taggings_tag.
@@ -272,7 +273,8 @@ pub async fn page_query(
         // (`ix_deals_department_step` ends with the row id), so it is walked without a sort.
         q.order_by((t, "next_step_date"), Order::Asc).order_by((t, "id"), Order::Asc);
     } else if spec.kind == crate::access::ItemKind::Payment {
-        // §13.5: the newest payment date first (ix_payments_date; the row id breaks ties).
+        // §13.5: the newest payment date first, the row id breaking ties: ix_payments_date, or for
+        // one department ix_payments_department_date, walked in this order without a sort.
         q.order_by((t, "payment_date"), Order::Desc).order_by((t, "id"), Order::Desc);
     } else {
         q.order_by((t, "id"), Order::Desc);

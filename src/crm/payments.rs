@@ -205,27 +205,26 @@ pub async fn extra(db: &Db, records: &[super::repo::Record]) -> AppResult<HashMa
     Ok(out)
 }
 
-/// `GET /payments`: the generic list with the date and status filters and the total line.
+/// `GET /payments`: the generic list with the date and status filters; its total line is asked
+/// for after the page is shown (`sum_line`), as the lists' counts are.
 pub async fn index(state: &AppState, viewer: &Viewer, hx: crate::htmx::HxRequest, f: &Filter) -> AppResult<Response> {
     let spec = &super::money::PAYMENT;
     let invalid = f.period.range(crate::time::today()).err();
-    let (page, total) = match invalid {
-        Some(_) => (crate::paging::Paged::window(Vec::new(), 1), None),
-        None => {
-            let page = list::list(&state.db, viewer, spec, f).await?;
-            // Sums every filtered payment (75 ms at 100,000): once per filter until a change.
-            let key = format!("payments{}|{}", f.query(1), crate::time::today());
-            let total =
-                state.payment_sums.get(viewer.id, key, sum(&state.db, viewer, f, state.config.vat_percent)).await?;
-            (page, total)
-        }
+    let page = match &invalid {
+        Some(_) => crate::paging::Paged::window(Vec::new(), 1),
+        None => list::list(&state.db, viewer, spec, f).await?,
     };
     let names = super::choices::names(&state.db, spec, &page.items.iter().collect::<Vec<_>>()).await?;
     let departments = super::handlers::department_filter(state, viewer, spec).await?;
     let can_create = super::handlers::can_create(state, viewer, spec).await?;
     let more = crate::views::period::payment_filters(f);
     let cells = extra(&state.db, &page.items).await?;
-    let summary = crate::views::period::payment_sum(total.as_ref(), invalid.as_deref());
+    let summary = match &invalid {
+        Some(msg) => crate::views::period::payment_sum(None, Some(msg)),
+        // An empty first page: no payment, no total to ask for.
+        None if page.items.is_empty() && page.page == 1 => maud::html! {},
+        None => crate::views::period::payment_sum_pending(&sum_url(f)),
+    };
     let rows = crate::views::crm::Rows {
         spec,
         page: &page,
@@ -248,6 +247,29 @@ pub async fn index(state: &AppState, viewer: &Viewer, hx: crate::htmx::HxRequest
         crate::views::crm::index(&cx, &rows)
     };
     Ok(if invalid.is_some() { crate::web::invalid(m) } else { m.into_response() })
+}
+
+/// `/payments/sum?<the list's filters>` (no page: the line is the whole filtered list's).
+pub fn sum_url(f: &Filter) -> String {
+    format!("{}/sum{}", super::money::PAYMENT.kind.info().path, f.query(1))
+}
+
+/// `GET /payments/sum?<filters>`: the list's "Total sum" line, asked for after the page is shown.
+/// Summing every filtered payment costs tens of milliseconds at 100,000 payments: it is kept per
+/// viewer and filter (and day: the period filters are relative) until the next change. The same
+/// scope as the list (`list::filtered`): a viewer who does not read payments is refused.
+#[poem::handler]
+pub async fn sum_line(
+    state: poem::web::Data<&AppState>,
+    viewer: Viewer,
+    crate::web::Query(f): crate::web::Query<Filter>,
+) -> AppResult<Response> {
+    if let Err(msg) = f.period.range(crate::time::today()) {
+        return Ok(crate::web::invalid(crate::views::period::payment_sum(None, Some(&msg))));
+    }
+    let key = format!("payments{}|{}", f.query(1), crate::time::today());
+    let total = state.payment_sums.get(viewer.id, key, sum(&state.db, &viewer, &f, state.config.vat_percent)).await?;
+    Ok(crate::views::period::payment_sum(total.as_ref(), None).into_response())
 }
 
 #[cfg(test)]

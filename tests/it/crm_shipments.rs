@@ -430,9 +430,13 @@ async fn setting_the_actual_date_ships_the_item_moves_the_deal_and_tells_its_own
 
 // ---- The payments list (§13.5) ----
 
-fn total_line(p: &Page) -> String {
+/// The list's "Total sum" line: the page holds its place, which asks for it after the page is shown.
+async fn total_line(c: &crate::helpers::client::TestClient, p: &Page) -> String {
     assert_eq!(p.status, 200, "{}", p.body);
-    p.text("#payments-sum").split_whitespace().collect::<Vec<_>>().join(" ")
+    let url = p.attr("#payments-sum", "hx-get").unwrap_or_else(|| panic!("the line's place: {}", p.body));
+    let line = c.hx_get(&url).await;
+    assert_eq!(line.status, 200, "{}", line.body);
+    line.text("#payments-sum").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[tokio::test]
@@ -486,14 +490,17 @@ async fn the_payments_total_converts_every_filtered_payment_with_its_dated_rate_
     assert_eq!(p.count("#payment-list tbody tr"), 50, "one page");
     // Marketing: 120.00 + 200.00 + 55 × 1.10 = 380.50 USD (×1.2 VAT = 456.60);
     // state: 100.00 + 180.00 + 55.00 = 335.00 EUR (402.00).
-    assert_eq!(total_line(&p), "Total sum: 380.50 (456.60) USD | 335.00 (402.00) EUR | approximate");
+    assert_eq!(total_line(&m, &p).await, "Total sum: 380.50 (456.60) USD | 335.00 (402.00) EUR | approximate");
     // Only the dated payment: every rate official.
     let only_a = m.get(&format!("/payments?date=custom&date_from={a}&date_before={}", a.succ_opt().unwrap())).await;
-    assert_eq!(total_line(&only_a), "Total sum: 120.00 (144.00) USD | 100.00 (120.00) EUR | official currency rate");
+    assert_eq!(
+        total_line(&m, &only_a).await,
+        "Total sum: 120.00 (144.00) USD | 100.00 (120.00) EUR | official currency rate"
+    );
     assert_eq!(only_a.count("#payment-list tbody tr"), 1);
     // The status filter narrows the list and its total.
     let g = m.get("/payments?status=guaranteed").await;
-    assert_eq!(total_line(&g), "Total sum: 200.00 (240.00) USD | 180.00 (216.00) EUR | approximate");
+    assert_eq!(total_line(&m, &g).await, "Total sum: 200.00 (240.00) USD | 180.00 (216.00) EUR | approximate");
     // §13.5's columns: counterparty, products, person (the deal's owner and co-owner).
     assert_eq!(
         p.texts("#payment-list thead th").join("|"),
@@ -518,11 +525,14 @@ async fn the_payments_total_converts_every_filtered_payment_with_its_dated_rate_
     // An accountant sees every department: Export's 10,000.00 EUR is in the total.
     let anna = app.login_as("Anna.Accountant").await;
     let p = anna.get("/payments").await;
-    assert_eq!(total_line(&p), "Total sum: 11,380.50 (13,656.60) USD | 10,335.00 (12,402.00) EUR | approximate");
+    assert_eq!(
+        total_line(&anna, &p).await,
+        "Total sum: 11,380.50 (13,656.60) USD | 10,335.00 (12,402.00) EUR | approximate"
+    );
     // Eve, of Export, sees only hers.
     let e = app.login_as("Eve.Manager.Export").await;
     assert_eq!(
-        total_line(&e.get("/payments").await),
+        total_line(&e, &e.get("/payments").await).await,
         "Total sum: 11,000.00 (13,200.00) USD | 10,000.00 (12,000.00) EUR | approximate"
     );
 }

@@ -178,7 +178,7 @@ async fn the_crm_migration_upgrades_a_tasks_database_and_every_department_gets_i
         .await
         .unwrap();
 
-    assert_eq!(ferrocrm::migrate(&db).await.unwrap(), vec![5, 6, 7, 8, 9, 10, 11, 13, 14, 15]);
+    assert_eq!(ferrocrm::migrate(&db).await.unwrap(), vec![5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16]);
 
     let mut tx = db.begin().await.unwrap();
     let later = repo::insert_department(&mut tx, "Export", &Actor::system("test")).await.unwrap();
@@ -545,5 +545,99 @@ async fn the_deal_list_orders_and_filters_walk_their_indexes() {
             l.contains("TEMP B-TREE FOR ORDER BY") || l.trim_start().starts_with("Sort") || l.contains("->  Sort")
         });
         assert!(may_sort || !sorts, "{name} sorts:\n{lines:#?}");
+    }
+}
+
+/// The plan of `q` on this pass's backend, as `the_deal_list_orders_and_filters_walk_their_indexes`
+/// reads it: SQLite's `EXPLAIN QUERY PLAN`, or PostgreSQL's `EXPLAIN` with sequential and bitmap
+/// scans (and, unless `may_sort`, sorts) switched off.
+async fn plan_of(db: &Db, q: &sea_query::SelectStatement, may_sort: bool) -> Vec<String> {
+    use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+    use sea_query_sqlx::SqlxBinder;
+    match db {
+        Db::Sqlite(pool) => {
+            let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            plan.into_iter().map(|r| r.3).collect()
+        }
+        Db::Postgres(pool) => {
+            let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
+            let mut c = pool.acquire().await.unwrap();
+            sqlx::query("SET enable_seqscan = off").execute(&mut *c).await.unwrap();
+            sqlx::query("SET enable_bitmapscan = off").execute(&mut *c).await.unwrap();
+            if !may_sort {
+                sqlx::query("SET enable_sort = off").execute(&mut *c).await.unwrap();
+            }
+            let plan: Vec<(String,)> = sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")), values)
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+            sqlx::query("RESET ALL").execute(&mut *c).await.unwrap();
+            plan.into_iter().map(|r| r.0).collect()
+        }
+    }
+}
+
+/// The payments list as `crm::list` builds it (issue 8): a manager's department-scoped list
+/// (`owner=all`, and the chief's or accountant's department filter) is one range of
+/// `ix_payments_department_date` walked newest payment date first — no sort of the department's
+/// payments; the chief's whole list walks `ix_payments_date`. On this pass's backend.
+#[tokio::test]
+async fn the_payments_list_walks_the_department_date_index_without_a_sort() {
+    use ferrocrm::access::{Role, Roles, Viewer};
+    use ferrocrm::crm::list::Filter;
+
+    let dir = tempfile::tempdir_in(crate::helpers::app::test_tmp_root()).unwrap();
+    let db = fresh_db(&dir).await;
+    ferrocrm::migrate(&db).await.unwrap();
+    let viewer = |roles: &[Role], departments: &[i64]| Viewer {
+        id: 7,
+        username: "u".into(),
+        display_name: "U".into(),
+        roles: Roles::of(roles),
+        department_id: departments.first().copied(),
+        departments: departments.to_vec(),
+        csrf: String::new(),
+        session_id: String::new(),
+        tz: chrono_tz::UTC,
+    };
+    let manager = viewer(&[Role::SalesManager], &[1]);
+    let chief = viewer(&[Role::Chief], &[]);
+    let accountant = viewer(&[Role::Accountant], &[]);
+    let f = |owner: &str, department: &str| Filter {
+        owner: owner.into(),
+        department: department.into(),
+        ..Filter::default()
+    };
+    // (who, filter, index, may PostgreSQL sort the ties of one date?) `ix_payments_date` holds the
+    // date alone: SQLite's index entries end with the row id (the rowid), PostgreSQL's do not, so
+    // it sorts each date's few payments by id (an Incremental Sort), never the whole list.
+    let cases: Vec<(&str, &Viewer, Filter, &str, bool)> = vec![
+        ("manager, everyone's", &manager, f("all", ""), "ix_payments_department_date", false),
+        ("manager, page 2", &manager, Filter { page: Some(2), ..f("all", "") }, "ix_payments_department_date", false),
+        ("chief, one department", &chief, f("all", "1"), "ix_payments_department_date", false),
+        ("accountant, one department", &accountant, f("", "1"), "ix_payments_department_date", false),
+        ("chief, every department", &chief, f("all", ""), "ix_payments_date", true),
+    ];
+    for (name, v, f, index, ties) in cases {
+        let (q, _) = ferrocrm::crm::list::page_query(&db, v, &ferrocrm::crm::money::PAYMENT, &f, None).await.unwrap();
+        let lines = plan_of(&db, &q, false).await;
+        let words =
+            |l: &String| l.split(|c: char| !c.is_alphanumeric() && c != '_').map(str::to_owned).collect::<Vec<_>>();
+        assert!(
+            lines.iter().any(|l| words(l).iter().any(|w| w == index)),
+            "{name}: {index} not in the plan:\n{lines:#?}"
+        );
+        let sorts = lines.iter().any(|l| {
+            l.contains("TEMP B-TREE FOR ORDER BY")
+                || l.trim_start().starts_with("Sort")
+                || l.contains("->  Sort")
+                || (!ties && l.contains("Incremental Sort"))
+        });
+        assert!(!sorts, "{name} sorts:\n{lines:#?}");
     }
 }

@@ -410,6 +410,8 @@ async fn payments(
         "through_representation",
         "created_at",
         "updated_at",
+        // The deal's (migration 16's triggers would correct a wrong one with a second write).
+        "department_id",
     ];
     let mut b = Bulk::new(db, "payments", &cols, false);
     let mut made = 0;
@@ -456,6 +458,7 @@ async fn payments(
                 rng.random_bool(0.04).into(),
                 at.into(),
                 at.into(),
+                cx.depts[p.dept].id.into(),
             ])
             .await?;
             made += 1;
