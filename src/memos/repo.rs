@@ -98,11 +98,8 @@ pub fn filtered(v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
 /// same rows.
 pub async fn searched(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
     let text = f.q.trim();
-    let cond = if text.is_empty() {
-        None
-    } else {
-        Some(crate::crm::search::text_condition(db, ItemKind::Memo, text).await?)
-    };
+    let cond =
+        if text.is_empty() { None } else { Some(crate::crm::search::text_condition(db, ItemKind::Memo, text).await?) };
     filtered_with(v, f, cond)
 }
 

@@ -167,8 +167,9 @@ async fn item_index_search_equals_a_plain_like_scan() {
     // Texts of one to four letters in any case, non-ASCII letters, the wildcards, spaces inside, a
     // text no row holds, and common one-letter texts.
     let letters: Vec<char> = ALPHABET.iter().copied().filter(|c| *c != ' ').collect();
-    let mut texts: Vec<String> =
-        ["a", "A", "Ä", "ä", "ж", "ЖЖ", "ß", "%", "_a", "zq", "a b", "ä ba", " b ", "abcabc"].map(String::from).to_vec();
+    let mut texts: Vec<String> = ["a", "A", "Ä", "ä", "ж", "ЖЖ", "ß", "%", "_a", "zq", "a b", "ä ba", " b ", "abcabc"]
+        .map(String::from)
+        .to_vec();
     for len in 1..=4 {
         for _ in 0..10 {
             texts.push((0..len).map(|_| letters[rng.random_range(0..letters.len())]).collect());
@@ -202,7 +203,14 @@ async fn the_rebuild_indexes_rows_written_behind_the_products_back() {
     let now = chrono::Utc::now();
     let mut insert = Query::insert();
     insert.into_table("tasks").columns(["name", "description", "stage", "owner_id", "created_at", "updated_at"]);
-    insert.values_panic(["Quixotic plan".into(), "Zebra crossing".into(), "pending".into(), owner.into(), now.into(), now.into()]);
+    insert.values_panic([
+        "Quixotic plan".into(),
+        "Zebra crossing".into(),
+        "pending".into(),
+        owner.into(),
+        now.into(),
+        now.into(),
+    ]);
     app.db.execute(&insert).await.unwrap();
     let find = |q: &str| TaskFilter { q: q.into(), show: "all".into(), ..Default::default() };
     let count = |q: SelectStatement| async { ids(&app, q).await.len() };
