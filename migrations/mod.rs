@@ -19,6 +19,7 @@ mod m0013_company_names;
 mod m0014_user_transfers;
 mod m0015_quality;
 mod m0016_payment_department;
+mod m0017_item_search;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -128,6 +129,7 @@ const MIGRATIONS: &[Migration] = &[
     (14, "user_transfers", m0014_user_transfers::statements),
     (15, "quality", m0015_quality::statements),
     (16, "payment_department", m0016_payment_department::statements),
+    (17, "item_search", m0017_item_search::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

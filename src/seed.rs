@@ -416,7 +416,10 @@ pub async fn run_sized(db: &Db, size: Size) -> anyhow::Result<Stats> {
     // Last, so the Tasks section's ids do not move; only into an empty CRM (tickets and tokens are
     // unique, and a second run of the same random stream would repeat them).
     if sales::is_empty(db).await? {
+        // Its last step indexes everything for search, tasks, memos and projects included.
         sales::run(db, &size, &mut stats).await?;
+    } else {
+        crate::crm::search::rebuild_items(db).await?;
     }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok(stats)

@@ -113,6 +113,8 @@ pub async fn filtered(
 ) -> AppResult<SelectStatement> {
     let t = spec.kind.info().table;
     access::scope(v, ListKind::Crm(spec.kind), &mut q)?;
+    // Whether the search names its candidate rows (`search::words_filter`).
+    let mut candidates = false;
     match super::search::parse(&f.q, spec.kind) {
         Search::Id(id) => {
             q.and_where(Expr::col((t, "id")).eq(id));
@@ -125,7 +127,9 @@ pub async fn filtered(
             return Ok(q);
         }
         Search::Words(words) => {
-            q.and_where(super::search::words_condition(db, spec, &words).await?);
+            let (cond, set) = super::search::words_filter(db, spec, &words, super::search::LIMITS).await?;
+            q.and_where(cond);
+            candidates = set;
         }
         Search::None => {}
     }
@@ -143,6 +147,11 @@ pub async fn filtered(
         }
         Owner::User(u) => {
             q.and_where(Expr::col((t, "owner_id")).eq(u));
+        }
+        Owner::Mine if co_owner && candidates => {
+            // The search's few candidates lead; each is tested for the viewer here. A second
+            // `id IN` (below) made SQLite probe every pair of the two sets.
+            q.and_where(Expr::col((t, "owner_id")).eq(v.id).or(Expr::col((t, "co_owner_id")).eq(v.id)));
         }
         Owner::Mine if co_owner => {
             // Two index look-ups (owner, co-owner) instead of `owner_id = ? OR co_owner_id = ?`,

@@ -12,15 +12,23 @@
 //! integer, the first in the high bits). A value gives a gram starting at each of its characters,
 //! padded with NUL past its end ("smith": smi, mit, ith, th␀, h␀␀), so every substring of one, two
 //! or three characters starts some gram. It is written in the transaction of every insert, update
-//! and delete (`crm::repo`, `items::remove`) and by the seed's bulk load (`rebuild`).
+//! and delete (`crm::repo`, `items::remove`; the tasks', memos' and projects' repos) and by the
+//! seed's bulk load (`rebuild`).
+//!
+//! **Tasks, memos and projects** (kinds 7, 8, 9) are indexed by the fields their lists search
+//! (`item_cols`), and their lists' text (one text, never split in words) is answered by
+//! `text_condition` the same way: the rarest trigrams' candidates checked with the lists' own
+//! `LIKE`, or that `LIKE` alone when the text is common.
 //!
 //! **A word, per place it may be in** (the kind's own fields, each related row's): a word of three
 //! or more characters looks up its rarest trigrams; a one- or two-letter word is the range of grams
 //! starting with it (`short_range`: "qz" is qz␀ … qz\u{10FFFF}, "q" every gram starting with q).
-//! When the index holds few rows for every place, the word's rows are the union, place by place, of
-//! the candidates checked with `LIKE '%word%'` on their own table (a contact's fields once per
-//! contact, then its deals through `ix_deals_contact`), so the answer is exactly "contains" whatever
-//! the index holds, and the list then orders a few hundred ids. When some place is common (more than
+//! When the index holds few rows for every place, the word's rows are among the union, place by
+//! place, of the rows the candidates lead to (a contact's deals through `ix_deals_contact`), and
+//! those rows are checked with the exact `LIKE '%word%'` test over the row and its related rows, so
+//! the answer is exactly "contains" whatever the index holds, and the list then orders a few hundred
+//! ids (a deal's partner company, read by its name only, is checked on its own table first). When
+//! some place is common (more than
 //! `COMMON` rows for the rarest trigram, `RANGE_COMMON` for a range), the word is in many rows and
 //! the list finds its page by reading rows newest first with the same `LIKE` test over the row and
 //! its related rows. Related fields are matched through the related kind's own index, so editing a
@@ -100,13 +108,31 @@ fn code(kind: ItemKind) -> Option<i16> {
         ItemKind::Deal => 4,
         ItemKind::Product => 5,
         ItemKind::Payment => 6,
-        ItemKind::Memo | ItemKind::Task | ItemKind::Project => return None,
+        ItemKind::Task => 7,
+        ItemKind::Memo => 8,
+        ItemKind::Project => 9,
     })
+}
+
+/// The Tasks section's kinds, whose lists search one text (not words) in their own fields.
+const ITEM_KINDS: [ItemKind; 3] = [ItemKind::Task, ItemKind::Memo, ItemKind::Project];
+
+/// The fields a task's, memo's or project's list search reads: name and description (a project's
+/// list only its name). `None` for the CRM's kinds.
+pub fn item_cols(kind: ItemKind) -> Option<&'static [&'static str]> {
+    match kind {
+        ItemKind::Task | ItemKind::Memo => Some(&["name", "description"]),
+        ItemKind::Project => Some(&["name"]),
+        _ => None,
+    }
 }
 
 /// The columns of `kind` the index holds: its own §10 fields plus those other kinds' searches read
 /// through it (a deal's search reads its lead's website and company address and email).
 pub fn indexed(kind: ItemKind) -> Vec<&'static str> {
+    if let Some(cols) = item_cols(kind) {
+        return cols.to_vec();
+    }
     let Some(spec) = super::handlers::spec(kind) else { return Vec::new() };
     let mut cols: Vec<&'static str> = spec.search.to_vec();
     for part in parts_all() {
@@ -250,6 +276,28 @@ pub async fn index_new(tx: &mut Tx, spec: &Spec, id: i64, r: &Record) -> Result<
     add(tx, k, id, record_grams(spec, r).into_iter()).await
 }
 
+/// Indexes a new task, memo or project from the values of its `item_cols` (in its insert's
+/// transaction).
+pub async fn index_text(tx: &mut Tx, kind: ItemKind, id: i64, values: &[&str]) -> Result<(), sqlx::Error> {
+    let Some(k) = code(kind) else { return Ok(()) };
+    add(tx, k, id, grams_of(values).into_iter()).await
+}
+
+/// Re-indexes a changed task, memo or project: `before` and `after` are the values of its
+/// `item_cols`.
+pub async fn reindex_text(
+    tx: &mut Tx,
+    kind: ItemKind,
+    id: i64,
+    before: &[&str],
+    after: &[&str],
+) -> Result<(), sqlx::Error> {
+    let Some(k) = code(kind) else { return Ok(()) };
+    let (old, new) = (grams_of(before), grams_of(after));
+    remove(tx, k, id, old.difference(&new).copied()).await?;
+    add(tx, k, id, new.difference(&old).copied()).await
+}
+
 /// Indexes many new rows (an import's batch) in multi-row statements.
 pub async fn index_many(tx: &mut Tx, spec: &Spec, rows: &[(i64, &Record)]) -> Result<(), sqlx::Error> {
     let Some(k) = code(spec.kind) else { return Ok(()) };
@@ -340,11 +388,28 @@ pub async fn unindex(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// Builds the whole index again from the CRM tables (the seed's bulk load).
+/// Builds the whole index again from the CRM tables and the Tasks section's (the seed's bulk load).
 pub async fn rebuild(db: &Db) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     refill(&mut tx).await?;
+    fill_kinds(&mut tx, &ITEM_KINDS).await?;
     tx.commit().await
+}
+
+/// Builds the index of tasks, memos and projects again (the Tasks section's seed without the CRM's).
+pub async fn rebuild_items(db: &Db) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    refill_items(&mut tx).await?;
+    tx.commit().await
+}
+
+/// Empties the index of tasks, memos and projects and fills it again, in `tx`; the CRM kinds' rows
+/// stay (the migration that indexed the Tasks section).
+pub async fn refill_items(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    let codes: Vec<i16> = ITEM_KINDS.iter().filter_map(|k| code(*k)).collect();
+    tx.execute(&Query::delete().from_table("search_terms").and_where(Expr::col("kind").is_in(codes)).to_owned())
+        .await?;
+    fill_kinds(tx, &ITEM_KINDS).await
 }
 
 /// Empties the index and fills it again, in `tx` (a migration that changes what it holds).
@@ -360,9 +425,16 @@ const FILL_BATCH: usize = 4_000_000;
 /// batches and written in the index's order: written a few thousand at a time, each batch touched
 /// pages all over the B-tree, and the bulk load's time grew with the square of the row count.
 pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    for kind in
-        [ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product, ItemKind::Payment]
-    {
+    fill_kinds(
+        tx,
+        &[ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product, ItemKind::Payment],
+    )
+    .await
+}
+
+/// Indexes every row of `kinds` (not indexed yet), in `tx`.
+async fn fill_kinds(tx: &mut Tx, kinds: &[ItemKind]) -> Result<(), sqlx::Error> {
+    for &kind in kinds {
         let Some(k) = code(kind) else { continue };
         let cols = indexed(kind);
         let mut after = 0i64;
@@ -537,10 +609,34 @@ fn any_like(table: &Alias, cols: &[&'static str], pattern: &str) -> SimpleExpr {
     cols.iter().fold(Expr::val(false), |acc: SimpleExpr, c| acc.or(like(table.clone(), c, pattern)))
 }
 
+/// The condition "the text is contained in one of the `item_cols` of a task, memo or project"
+/// (case-insensitively, as `lower(col) LIKE '%text%'`), a `WHERE` on the kind's list query: the
+/// whole text is one word (these lists never split it). Rare text: the index's candidates checked
+/// with that `LIKE`; common text: the `LIKE` alone, the list reading rows in its own order.
+pub async fn text_condition(db: &Db, kind: ItemKind, text: &str) -> Result<SimpleExpr, sqlx::Error> {
+    text_condition_with(db, kind, text, LIMITS).await
+}
+
+/// `text_condition` with other limits (tests force either way of answering with them).
+pub async fn text_condition_with(db: &Db, kind: ItemKind, text: &str, lim: Limits) -> Result<SimpleExpr, sqlx::Error> {
+    let cols = item_cols(kind).unwrap_or(&[]);
+    let table = Alias::new(kind.info().table);
+    let word = text.to_lowercase();
+    let exact = any_like(&table, cols, &db::like_pattern(&word));
+    if word.is_empty() {
+        return Ok(exact);
+    }
+    Ok(match hits(db, kind, &word, lim).await? {
+        Hits::Nothing => Expr::val(false),
+        Hits::Common => exact,
+        Hits::Few(candidates) => Expr::col((table, Alias::new("id"))).in_subquery(*candidates).and(exact),
+    })
+}
+
 /// The condition "the row of `spec`'s table matches every word" (a `WHERE` on the list's query,
 /// whose main table is the kind's table).
 pub async fn words_condition(db: &Db, spec: &Spec, words: &[String]) -> Result<SimpleExpr, sqlx::Error> {
-    words_condition_with(db, spec, words, LIMITS).await
+    Ok(words_filter(db, spec, words, LIMITS).await?.0)
 }
 
 /// `words_condition` with other limits (tests force either way of answering with them).
@@ -550,11 +646,27 @@ pub async fn words_condition_with(
     words: &[String],
     lim: Limits,
 ) -> Result<SimpleExpr, sqlx::Error> {
+    Ok(words_filter(db, spec, words, lim).await?.0)
+}
+
+/// `words_condition`, and whether it holds an `id IN (…)` set of candidates (some word is rare
+/// everywhere): the list then lets that set lead and tests its other conditions on those rows only
+/// (`crm::list`: a manager's "mine" is then not a second `id IN`, whose product with this one
+/// SQLite probed pair by pair: 4.7 million steps for "ivan" in a manager's deals).
+pub async fn words_filter(
+    db: &Db,
+    spec: &Spec,
+    words: &[String],
+    lim: Limits,
+) -> Result<(SimpleExpr, bool), sqlx::Error> {
     let mut all: SimpleExpr = Expr::val(true);
+    let mut set = false;
     for w in words {
-        all = all.and(word_condition(db, spec, w, lim).await?);
+        let (cond, is_set) = word_condition(db, spec, w, lim).await?;
+        all = all.and(cond);
+        set |= is_set;
     }
-    Ok(all)
+    Ok((all, set))
 }
 
 /// Where a word may be found for one kind: the exact test on a row of the kind (for a list that
@@ -562,9 +674,8 @@ pub async fn words_condition_with(
 struct Places {
     /// `LIKE` over the row's fields and its related rows' (`EXISTS`).
     exact: SimpleExpr,
-    /// Per place, the ids of the kind's rows that hold the word there: the index's candidates
-    /// checked with `LIKE` on their own table (a contact's fields once per contact, not once per
-    /// deal of the contact). `None` once some place is common.
+    /// Per place, the ids of the kind's rows that may hold the word there (the rows the index's
+    /// candidates lead to; `exact` decides). `None` once some place is common.
     sets: Option<Vec<SelectStatement>>,
 }
 
@@ -599,16 +710,13 @@ fn checked(
         .to_owned()
 }
 
-async fn word_condition(db: &Db, spec: &Spec, word: &str, lim: Limits) -> Result<SimpleExpr, sqlx::Error> {
+async fn word_condition(db: &Db, spec: &Spec, word: &str, lim: Limits) -> Result<(SimpleExpr, bool), sqlx::Error> {
     let kind = spec.kind;
     let t = kind.info().table;
     let table = Alias::new(t);
     let pattern = db::like_pattern(word);
     let mut places = Places { exact: Expr::val(false), sets: Some(Vec::new()) };
-    let own = Alias::new("own");
-    places.add(hits(db, kind, word, lim).await?, any_like(&table, spec.search, &pattern), |c| {
-        checked(t, &own, spec.search, &pattern, c)
-    });
+    places.add(hits(db, kind, word, lim).await?, any_like(&table, spec.search, &pattern), |c| c);
     for (i, p) in parts(kind).enumerate() {
         let a = Alias::new(format!("rel{i}"));
         let to = p.to.info().table;
@@ -621,11 +729,7 @@ async fn word_condition(db: &Db, spec: &Spec, word: &str, lim: Limits) -> Result
                 .to_owned(),
         );
         places.add(hits(db, p.to, word, lim).await?, exact, |c| {
-            Query::select()
-                .column("id")
-                .from(t)
-                .and_where(Expr::col(Alias::new(p.via)).in_subquery(checked(to, &a, p.cols, &pattern, c)))
-                .to_owned()
+            Query::select().column("id").from(t).and_where(Expr::col(Alias::new(p.via)).in_subquery(c)).to_owned()
         });
     }
     if kind == ItemKind::Deal {
@@ -633,15 +737,18 @@ async fn word_condition(db: &Db, spec: &Spec, word: &str, lim: Limits) -> Result
     }
     Ok(match places.sets {
         // No place can hold the word.
-        Some(s) if s.is_empty() => Expr::val(false),
+        Some(s) if s.is_empty() => (Expr::val(false), false),
+        // The rows the index names in some place (a superset), each tested exactly once: the
+        // candidates of the related kinds are not confirmed on their own tables first (thousands
+        // of contacts read for "ivan"), only the rows of this kind they lead to.
         Some(mut s) => {
             let mut first = s.remove(0);
             for q in s {
                 first.union(UnionType::Distinct, q);
             }
-            Expr::col((table, Alias::new("id"))).in_subquery(first)
+            (Expr::col((table, Alias::new("id"))).in_subquery(first).and(places.exact), true)
         }
-        None => places.exact,
+        None => (places.exact, false),
     })
 }
 

@@ -100,8 +100,11 @@ pub async fn delete(tx: &mut Tx, db: &Db, kind: ItemKind, id: i64, actor: &Actor
         history::record(tx, actor, kind.slug(), *oid, Change::Delete, &format!("Deleted the {what} {name}"), &d)
             .await?;
     }
-    // The CRM's search index forgets the row (and what its delete takes with it).
-    crate::crm::search::unindex(tx, kind, id).await?;
+    // The search index forgets the rows (and what their delete takes with it: a company's contact
+    // persons, a deal's payments).
+    for (oid, _) in &fam {
+        crate::crm::search::unindex(tx, kind, *oid).await?;
+    }
     // Subtasks first (their parent's row is what they point at), then the item itself.
     for (oid, _) in fam.iter().rev() {
         tx.execute(Query::delete().from_table(table(kind)).and_where(Expr::col("id").eq(*oid))).await?;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement, SimpleExpr};
 
 use super::model::{Memo, MemoFilter, MemoInput, MemoStage, Memos, purpose_label};
 use crate::access::{self, ItemKind, ListKind, Viewer};
@@ -45,7 +45,7 @@ pub async fn linked_to_task(db: &Db, task: i64) -> Result<Vec<Memo>, sqlx::Error
 /// One page of the memos `v` may see.
 pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>> {
     let page = paging::page_number(f.page);
-    let mut q = filtered(v, f)?;
+    let mut q = searched(db, v, f).await?;
     list_columns(&mut q)
         .order_by((Memos::Table, Memos::Id), Order::Desc)
         .limit(paging::WINDOW)
@@ -57,11 +57,12 @@ pub async fn list(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Paged<Memo>>
 /// past one page: what a home page panel shows, without reading a whole page of rows.
 pub async fn first(db: &Db, v: &Viewer, f: &MemoFilter, n: u64) -> AppResult<Paged<Memo>> {
     let n = Ord::min(n, paging::PER_PAGE);
-    let mut q = filtered(v, f)?;
+    let base = searched(db, v, f).await?;
+    let mut q = base.clone();
     list_columns(&mut q).order_by((Memos::Table, Memos::Id), Order::Desc).limit(n);
     let mut page = Paged::window(db.fetch_all(&q).await?, 1);
     if page.items.len() as u64 == n {
-        let upto = filtered(v, f)?.column((Memos::Table, Memos::Id)).limit(paging::WINDOW).to_owned();
+        let upto = base.clone().column((Memos::Table, Memos::Id)).limit(paging::WINDOW).to_owned();
         let count: i64 = db
             .scalar(Query::select().expr(Expr::col(("c", "id")).count()).from_subquery(upto, "c"))
             .await?
@@ -78,8 +79,31 @@ fn list_columns(q: &mut SelectStatement) -> &mut SelectStatement {
         .expr_as(Expr::val(""), "description")
 }
 
-/// `FROM memos` with the visibility scope of `v` and the filters of `f`: no columns, order or limit.
+/// `FROM memos` with the visibility scope of `v` and the filters of `f`: no columns, order or limit;
+/// its text matched by reading every row (`searched` asks the search index first).
 pub fn filtered(v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
+    let text = f.q.trim();
+    let cond = (!text.is_empty()).then(|| {
+        let pat = db::like_pattern(&text.to_lowercase());
+        let like = |c: Memos| {
+            Expr::expr(Func::lower(Expr::col((Memos::Table, c))))
+                .like(sea_query::LikeExpr::new(pat.clone()).escape('\\'))
+        };
+        like(Memos::Name).or(like(Memos::Description))
+    });
+    filtered_with(v, f, cond)
+}
+
+/// `filtered`, the text matched through the search index (`crm::search::text_condition`): the
+/// same rows.
+pub async fn searched(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
+    let text = f.q.trim();
+    let cond =
+        if text.is_empty() { None } else { Some(crate::crm::search::text_condition(db, ItemKind::Memo, text).await?) };
+    filtered_with(v, f, cond)
+}
+
+fn filtered_with(v: &Viewer, f: &MemoFilter, text: Option<SimpleExpr>) -> AppResult<SelectStatement> {
     let mut q = Query::select().from(Memos::Table).to_owned();
     access::scope(v, ListKind::Memos, &mut q)?;
     match f.stage.as_str() {
@@ -105,21 +129,15 @@ pub fn filtered(v: &Viewer, f: &MemoFilter) -> AppResult<SelectStatement> {
         }
         _ => {}
     }
-    let text = f.q.trim();
-    if !text.is_empty() {
-        let pat = db::like_pattern(&text.to_lowercase());
-        let like = |c: Memos| {
-            Expr::expr(Func::lower(Expr::col((Memos::Table, c))))
-                .like(sea_query::LikeExpr::new(pat.clone()).escape('\\'))
-        };
-        q.and_where(like(Memos::Name).or(like(Memos::Description)));
+    if let Some(t) = text {
+        q.and_where(t);
     }
     Ok(q)
 }
 
 /// How many memos the filter matches (bounded: see `paging::bounded_count`).
 pub async fn total(db: &Db, v: &Viewer, f: &MemoFilter) -> AppResult<Total> {
-    Ok(paging::bounded_count(db, filtered(v, f)?).await?)
+    Ok(paging::bounded_count(db, searched(db, v, f).await?).await?)
 }
 
 pub fn parts_of(owner: i64, input: &MemoInput) -> Parts {
@@ -168,6 +186,7 @@ pub async fn insert(
                 .returning_col(Memos::Id),
         )
         .await?;
+    crate::crm::search::index_text(tx, ItemKind::Memo, id, &[&input.name, &input.description]).await?;
     participants::set(tx, ItemKind::Memo, id, &parts_of(owner, input)).await?;
     let mut d = Diff::default();
     d.field("Memo title", "", &input.name)
@@ -200,6 +219,14 @@ pub async fn update(
                 (Memos::UpdatedAt, db::now().into()),
             ])
             .and_where(Expr::col(Memos::Id).eq(before.id)),
+    )
+    .await?;
+    crate::crm::search::reindex_text(
+        tx,
+        ItemKind::Memo,
+        before.id,
+        &[&before.name, &before.description],
+        &[&input.name, &input.description],
     )
     .await?;
     participants::set(tx, ItemKind::Memo, before.id, &parts_of(before.owner_id, input)).await?;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Expr, ExprTrait, Func, Iden, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, Iden, Order, Query, SelectStatement, SimpleExpr};
 use serde::Deserialize;
 
 use crate::access::{self, ItemKind, ListKind, Viewer};
@@ -106,32 +106,50 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Project>, sqlx::Error> {
     db.fetch_optional(select().and_where(Expr::col((Projects::Table, Projects::Id)).eq(id))).await
 }
 
-/// The projects `v` may see with the filter's conditions: the list's query before order and window.
+/// The projects `v` may see with the filter's conditions: the list's query before order and window,
+/// its text matched by reading every row (`searched` asks the search index first).
 pub fn filtered(v: &Viewer, f: &ProjectFilter) -> AppResult<SelectStatement> {
+    let text = f.q.trim();
+    let cond = (!text.is_empty()).then(|| {
+        Expr::expr(Func::lower(Expr::col((Projects::Table, Projects::Name))))
+            .like(sea_query::LikeExpr::new(db::like_pattern(&text.to_lowercase())).escape('\\'))
+    });
+    filtered_with(v, f, cond)
+}
+
+/// `filtered`, the text matched through the search index (`crm::search::text_condition`): the
+/// same rows.
+pub async fn searched(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<SelectStatement> {
+    let text = f.q.trim();
+    let cond = if text.is_empty() {
+        None
+    } else {
+        Some(crate::crm::search::text_condition(db, ItemKind::Project, text).await?)
+    };
+    filtered_with(v, f, cond)
+}
+
+fn filtered_with(v: &Viewer, f: &ProjectFilter, text: Option<SimpleExpr>) -> AppResult<SelectStatement> {
     let mut q = select();
     access::scope(v, ListKind::Projects, &mut q)?;
     if f.show != "all" {
         q.and_where(Expr::col((Projects::Table, Projects::Active)).eq(true));
     }
-    let text = f.q.trim();
-    if !text.is_empty() {
-        q.and_where(
-            Expr::expr(Func::lower(Expr::col((Projects::Table, Projects::Name))))
-                .like(sea_query::LikeExpr::new(db::like_pattern(&text.to_lowercase())).escape('\\')),
-        );
+    if let Some(t) = text {
+        q.and_where(t);
     }
     Ok(q)
 }
 
 /// How many projects the filter matches (bounded: see `paging::bounded_count`).
 pub async fn total(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Total> {
-    Ok(paging::bounded_count(db, filtered(v, f)?).await?)
+    Ok(paging::bounded_count(db, searched(db, v, f).await?).await?)
 }
 
 /// One page of the projects `v` may see.
 pub async fn list(db: &Db, v: &Viewer, f: &ProjectFilter) -> AppResult<Paged<Project>> {
     let page = paging::page_number(f.page);
-    let mut q = filtered(v, f)?;
+    let mut q = searched(db, v, f).await?;
     q.order_by((Projects::Table, Projects::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
     Ok(Paged::window(db.fetch_all(&q).await?, page))
 }
@@ -205,6 +223,7 @@ pub async fn insert(
                 .returning_col(Projects::Id),
         )
         .await?;
+    crate::crm::search::index_text(tx, ItemKind::Project, id, &[&input.name]).await?;
     participants::set(tx, ItemKind::Project, id, &crate::tasks::repo::parts_of(owner, input.co_owner_id, input))
         .await?;
     let d = WorkFields::of_input(input).diff(&WorkFields::default(), names);
@@ -237,6 +256,7 @@ pub async fn update(
             .and_where(Expr::col(Projects::Id).eq(before.id)),
     )
     .await?;
+    crate::crm::search::reindex_text(tx, ItemKind::Project, before.id, &[&before.name], &[&input.name]).await?;
     let parts = crate::tasks::repo::parts_of(before.owner_id, input.co_owner_id, input);
     participants::set(tx, ItemKind::Project, before.id, &parts).await?;
     let d = WorkFields::of_input(input).diff(&fields(before, before_parts), names);

@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use sea_query::{Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement};
+use sea_query::{Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement, SimpleExpr};
 
 use super::model::{Stage, Task, TaskFilter, Tasks, WorkFields, WorkInput};
 use crate::access::{self, ItemKind, ListKind, Viewer};
+use crate::crm::search;
 use crate::db::{self, Db, Tx};
 use crate::error::AppResult;
 use crate::history::{self, Actor, Change, Diff};
@@ -64,8 +65,22 @@ fn user_filter(raw: &str) -> Option<i64> {
     raw.trim().parse::<i64>().ok()
 }
 
-/// The tasks `v` may see with the filter's conditions: the list's query before order and window.
+/// The tasks `v` may see with the filter's conditions: the list's query before order and window,
+/// its text matched by reading every row (`searched` asks the search index first).
 pub fn filtered(v: &Viewer, f: &TaskFilter) -> AppResult<SelectStatement> {
+    let text = f.q.trim();
+    filtered_with(v, f, (!text.is_empty()).then(|| like(Tasks::Name, text).or(like(Tasks::Description, text))))
+}
+
+/// `filtered`, the text matched through the search index (`crm::search::text_condition`): the
+/// same rows.
+pub async fn searched(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<SelectStatement> {
+    let text = f.q.trim();
+    let cond = if text.is_empty() { None } else { Some(search::text_condition(db, ItemKind::Task, text).await?) };
+    filtered_with(v, f, cond)
+}
+
+fn filtered_with(v: &Viewer, f: &TaskFilter, text: Option<SimpleExpr>) -> AppResult<SelectStatement> {
     let mut q = Query::select();
     list_columns(&mut q).from(Tasks::Table);
     let roles: &[PRole] = match f.role.as_str() {
@@ -96,22 +111,21 @@ pub fn filtered(v: &Viewer, f: &TaskFilter) -> AppResult<SelectStatement> {
     if let Some(p) = user_filter(&f.project) {
         q.and_where(Expr::col((Tasks::Table, Tasks::ProjectId)).eq(p));
     }
-    let text = f.q.trim();
-    if !text.is_empty() {
-        q.and_where(like(Tasks::Name, text).or(like(Tasks::Description, text)));
+    if let Some(t) = text {
+        q.and_where(t);
     }
     Ok(q)
 }
 
 /// How many tasks the filter matches (bounded: see `paging::bounded_count`).
 pub async fn total(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Total> {
-    Ok(paging::bounded_count(db, filtered(v, f)?).await?)
+    Ok(paging::bounded_count(db, searched(db, v, f).await?).await?)
 }
 
 /// One page of the tasks `v` may see, filtered and sorted.
 pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
     let page = paging::page_number(f.page);
-    let mut q = filtered(v, f)?;
+    let mut q = searched(db, v, f).await?;
     // Dates ascending, tasks without one last. Spelt NULLS LAST (both backends) rather than
     // `date IS NULL, date`: SQLite then walks ix_tasks_active_due_id / _step_id in order and stops after the
     // page instead of sorting every matching task.
@@ -325,6 +339,7 @@ pub async fn insert(
                 .returning_col(Tasks::Id),
         )
         .await?;
+    search::index_text(tx, ItemKind::Task, id, &[&input.name, &input.description]).await?;
     participants::set(tx, ItemKind::Task, id, &parts_of(owner, co_owner, input)).await?;
     let after = WorkFields { co_owner_id: co_owner, ..WorkFields::of_input(input) };
     let mut d = after.diff(&WorkFields::default(), names);
@@ -360,6 +375,14 @@ pub async fn update(
                 (Tasks::UpdatedAt, db::now().into()),
             ])
             .and_where(Expr::col(Tasks::Id).eq(before.id)),
+    )
+    .await?;
+    search::reindex_text(
+        tx,
+        ItemKind::Task,
+        before.id,
+        &[&before.name, &before.description],
+        &[&input.name, &input.description],
     )
     .await?;
     participants::set(tx, ItemKind::Task, before.id, &parts_of(before.owner_id, input.co_owner_id, input)).await?;

@@ -31,6 +31,7 @@ mod foundation;
 mod golden;
 mod golden_crm;
 mod input_safety;
+mod item_search_index;
 mod items;
 mod live;
 mod live_converge;
