@@ -18,6 +18,7 @@ mod m0011_deal_list;
 mod m0013_company_names;
 mod m0014_user_transfers;
 mod m0015_quality;
+mod m0018_requests_match;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -111,6 +112,7 @@ const MIGRATIONS: &[Migration] = &[
     (13, "company_names", m0013_company_names::statements),
     (14, "user_transfers", m0014_user_transfers::statements),
     (15, "quality", m0015_quality::statements),
+    (18, "requests_match", m0018_requests_match::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.
