@@ -9,9 +9,10 @@
 //!   address of the list exactly (case-insensitively).
 //! - `p`: a phone's digits, reversed (`phone`, `other_phone`, `mobile`; at least 5 digits). A typed
 //!   number matches a stored one that ends with it: a key range (`reversed typed` … its successor),
-//!   which a B-tree serves. The original matched the typed digits anywhere inside the stored ones;
-//!   a number typed without its country or trunk prefix still matches, a fragment from the middle
-//!   of another number no longer does.
+//!   which a B-tree serves. Leading zeros are dropped on both sides, so a national "030 …" typed
+//!   finds "+49 30 …" stored. The original matched the typed digits anywhere inside the stored
+//!   ones; a number typed without its country code still matches, one typed with its trunk "0"
+//!   now does too, and a fragment from the middle of another number no longer does.
 //! - `d`: a company's email domain (find_company step 5).
 //! - `n`: an alternative company name's `text::match_key` (find_company step 3; the company's own
 //!   name is `companies.name_key`).
@@ -61,9 +62,12 @@ pub fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// A phone's key: its digits reversed ("" below `PHONE_MIN_DIGITS` digits).
+/// A phone's key: its digits without leading zeros (a trunk "0" or an international "00"
+/// prefix), reversed; "" below `PHONE_MIN_DIGITS` digits. "030 333 4444" typed then matches
+/// "+49 30 333 4444" stored.
 pub fn phone_key(s: &str) -> String {
-    let d = digits(s);
+    let all = digits(s);
+    let d = all.trim_start_matches('0');
     if d.len() < PHONE_MIN_DIGITS {
         return String::new();
     }
@@ -201,6 +205,8 @@ mod tests {
     fn phone_keys_are_reversed_digits_and_ranges_cover_every_longer_number() {
         assert_eq!(phone_key("+1 (555) 123-4567"), "76543215551");
         assert_eq!(phone_key("12-34"), "");
+        assert_eq!(phone_key("0049 30 1"), "10394");
+        assert_eq!(phone_key("000 12"), "");
         assert_eq!(successor("7654"), Some("7655".into()));
         assert_eq!(successor("7659"), Some("766".into()));
         assert_eq!(successor("999"), None);
