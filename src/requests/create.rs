@@ -85,7 +85,9 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
         .await?;
     let (department, source_email) = source.ok_or(AppError::NotFound)?;
     let default_country: Option<i64> = tx
-        .scalar(Query::select().column("default_country_id").from("departments").and_where(Expr::col("id").eq(department)))
+        .scalar(
+            Query::select().column("default_country_id").from("departments").and_where(Expr::col("id").eq(department)),
+        )
         .await?
         .flatten();
 
@@ -198,7 +200,13 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
         }
         let title = format!("{what} “{subject}”");
         let body = format!("From {} <{}>, ticket {ticket}.", s.name.trim(), r.email);
-        let n = crate::notifications::Notice { user_id: user, title: &title, body: &body, url: &url, object: Some(("request", id)) };
+        let n = crate::notifications::Notice {
+            user_id: user,
+            title: &title,
+            body: &body,
+            url: &url,
+            object: Some(("request", id)),
+        };
         crate::notifications::send(tx, &state.config, &n).await?;
         notified.push(user);
     }

@@ -18,9 +18,9 @@ use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr};
 use super::keys;
 use super::model::Inquiry;
 use crate::access::ItemKind;
+use crate::crm::person;
 use crate::crm::record::Val;
 use crate::crm::repo::{self, Names, Record};
-use crate::crm::person;
 use crate::db::Tx;
 use crate::history::Actor;
 
@@ -341,10 +341,11 @@ async fn find_company_id(tx: &mut Tx, r: &Inquiry) -> Result<Option<i64>, sqlx::
             return Ok(in_country.first().map(|c| c.0));
         }
         let site = web_domain(&r.website);
-        if in_country.len() > 1 && !site.is_empty() {
-            if let Some(c) = in_country.iter().find(|(_, _, w)| web_domain(w) == site) {
-                return Ok(Some(c.0));
-            }
+        if in_country.len() > 1
+            && !site.is_empty()
+            && let Some(c) = in_country.iter().find(|(_, _, w)| web_domain(w) == site)
+        {
+            return Ok(Some(c.0));
         }
         if !in_country.is_empty() {
             cur = in_country.iter().map(|c| c.0).collect();
@@ -375,8 +376,11 @@ pub async fn find_company(tx: &mut Tx, r: &mut Inquiry) -> Result<bool, sqlx::Er
 }
 
 /// What update_request_data copies from a contact person or lead.
-struct Found {
+#[derive(Debug, Default, sqlx::FromRow)]
+struct FoundPerson {
     phone: String,
+    mobile: String,
+    other_phone: String,
     country_id: Option<i64>,
     city_id: Option<i64>,
     city_name: String,
@@ -405,7 +409,7 @@ pub async fn update_request_data(tx: &mut Tx, r: &mut Inquiry) -> Result<(), sql
     };
     if let Some(id) = r.contact_id.or(r.lead_id) {
         let table = if r.contact_id.is_some() { "contacts" } else { "leads" };
-        let p: Option<(String, String, String, Option<i64>, Option<i64>, String, Option<i64>)> = tx
+        let p: Option<FoundPerson> = tx
             .fetch_optional(
                 Query::select()
                     .columns(["phone", "mobile", "other_phone", "country_id", "city_id", "city_name", "owner_id"])
@@ -413,10 +417,9 @@ pub async fn update_request_data(tx: &mut Tx, r: &mut Inquiry) -> Result<(), sql
                     .and_where(Expr::col("id").eq(id)),
             )
             .await?;
-        if let Some((phone, mobile, other, country_id, city_id, city_name, owner_id)) = p {
-            let phone = [phone, mobile, other].into_iter().find(|p| !p.trim().is_empty()).unwrap_or_default();
-            let f = Found { phone, country_id, city_id, city_name, owner_id };
-            fill(&mut r.phone, &f.phone);
+        if let Some(f) = p {
+            let phone = [&f.phone, &f.mobile, &f.other_phone].into_iter().find(|p| !p.trim().is_empty());
+            fill(&mut r.phone, phone.map_or("", |p| p.as_str()));
             if r.owner_id.is_none() {
                 r.owner_id = f.owner_id;
             }

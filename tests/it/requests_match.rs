@@ -68,7 +68,12 @@ async fn contact(f: &Fx, company: i64, first: &str, last: &str, email: &str, pho
     let (dept, owner): (i64, Option<i64>) = f
         .app
         .db
-        .fetch_optional(Query::select().columns(["department_id", "owner_id"]).from("companies").and_where(Expr::col("id").eq(company)))
+        .fetch_optional(
+            Query::select()
+                .columns(["department_id", "owner_id"])
+                .from("companies")
+                .and_where(Expr::col("id").eq(company)),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -121,7 +126,10 @@ async fn find_company(f: &Fx, mut r: Inquiry) -> Option<i64> {
 }
 
 async fn country(db: &Db, name: &str) -> i64 {
-    db.scalar(Query::select().column("id").from("countries").and_where(Expr::col("name").eq(name))).await.unwrap().unwrap()
+    db.scalar(Query::select().column("id").from("countries").and_where(Expr::col("name").eq(name)))
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn count(db: &Db, q: &mut SelectStatement) -> i64 {
@@ -202,7 +210,9 @@ async fn a_city_is_found_ignoring_case_trailing_punctuation_and_by_alternative_n
     assert_ne!(potsdam, berlin);
     assert_eq!(cities::resolve_city(&mut tx, germany, "POTSDAM").await.unwrap(), Some(potsdam));
     let (name, c): (String, i64) = tx
-        .fetch_optional(Query::select().columns(["name", "country_id"]).from("cities").and_where(Expr::col("id").eq(potsdam)))
+        .fetch_optional(
+            Query::select().columns(["name", "country_id"]).from("cities").and_where(Expr::col("id").eq(potsdam)),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -347,7 +357,11 @@ async fn a_request_with_a_company_only_takes_a_contact_of_that_company() {
     let mut r = inquiry(&f, "Ann", "Smith", "ann@shared.org", "", "");
     r.company_id = Some(acme);
     let out = find_person(&f, r.clone()).await;
-    assert_eq!((out.contact_id, out.lead_id, out.company_id), (None, None, Some(acme)), "neither Globex's contact nor a lead");
+    assert_eq!(
+        (out.contact_id, out.lead_id, out.company_id),
+        (None, None, Some(acme)),
+        "neither Globex's contact nor a lead"
+    );
     // With a contact in Acme as well, that one.
     let mine = contact(&f, acme, "Ann", "Smith", "ann@shared.org", "").await;
     let out = find_person(&f, r).await;
@@ -388,7 +402,8 @@ async fn company_step_1_and_2_the_companies_of_contact_persons_with_the_email_th
 async fn company_step_3_the_name_ignoring_case_and_punctuation_or_an_alternative_name() {
     let f = fx().await;
     let acme = company(&f, "Acme Inc", "info@acme.com", &[]).await;
-    let road = company(&f, "RR Supplies", "info@rr.example", &[("alternative_names", t("Roadrunner Supplies, RRS"))]).await;
+    let road =
+        company(&f, "RR Supplies", "info@rr.example", &[("alternative_names", t("Roadrunner Supplies, RRS"))]).await;
     assert_eq!(find_company(&f, inquiry(&f, "Zed", "", "", "", "ACME, inc.")).await, Some(acme));
     assert_eq!(find_company(&f, inquiry(&f, "Zed", "", "", "", "roadrunner-supplies!")).await, Some(road));
     assert_eq!(find_company(&f, inquiry(&f, "Zed", "", "", "", "rrs")).await, Some(road));
@@ -401,14 +416,22 @@ async fn company_step_4_several_are_narrowed_by_country_then_website_and_step_6_
     let de = country(&f.app.db, "Germany").await;
     let fr = country(&f.app.db, "France").await;
     let first = company(&f, "Acme", "a@acme.de", &[("country_id", Val::Int(de))]).await;
-    let in_fr = company(&f, "ACME", "a@acme.fr", &[("country_id", Val::Int(fr)), ("website", t("https://acme.example.org"))]).await;
+    let in_fr =
+        company(&f, "ACME", "a@acme.fr", &[("country_id", Val::Int(fr)), ("website", t("https://acme.example.org"))])
+            .await;
     let mut r = inquiry(&f, "Zed", "", "", "", "acme");
     r.country_id = Some(fr);
     assert_eq!(find_company(&f, r.clone()).await, Some(in_fr), "one in the request's country");
     // Step 6: several and no country to narrow them: the first.
     assert_eq!(find_company(&f, inquiry(&f, "Zed", "", "", "", "acme")).await, Some(first));
     // Several in that country: the website's domain decides.
-    let shop = company(&f, "Acme!", "a@acme-shop.fr", &[("country_id", Val::Int(fr)), ("website", t("http://www.acme-shop.fr/"))]).await;
+    let shop = company(
+        &f,
+        "Acme!",
+        "a@acme-shop.fr",
+        &[("country_id", Val::Int(fr)), ("website", t("http://www.acme-shop.fr/"))],
+    )
+    .await;
     r.website = "https://WWW.acme-shop.fr/contact?x=1".into();
     assert_eq!(find_company(&f, r.clone()).await, Some(shop));
     r.website = String::new();
@@ -445,8 +468,14 @@ async fn auto_link_copies_what_the_request_lacks_from_the_contact_and_company_an
     let mut tx = f.app.db.begin().await.unwrap();
     matching::auto_link(&mut tx, &mut r).await.unwrap();
     drop(tx);
-    assert_eq!((r.contact_id, r.company_id, r.owner_id, r.verification_required), (Some(ann), Some(acme), Some(f.mark), true));
-    assert_eq!((r.phone.as_str(), r.company_name.as_str(), r.website.as_str()), ("+49 30 555 0000", "Acme GmbH", "https://acme.de"));
+    assert_eq!(
+        (r.contact_id, r.company_id, r.owner_id, r.verification_required),
+        (Some(ann), Some(acme), Some(f.mark), true)
+    );
+    assert_eq!(
+        (r.phone.as_str(), r.company_name.as_str(), r.website.as_str()),
+        ("+49 30 555 0000", "Acme GmbH", "https://acme.de")
+    );
     assert_eq!(r.country_id, Some(de));
     // What the visitor typed stays.
     let mut r = inquiry(&f, "Ann", "", "ann@acme.de", "+49 30 999", "ACME");
@@ -462,7 +491,10 @@ async fn auto_link_copies_what_the_request_lacks_from_the_contact_and_company_an
     let mut tx = f.app.db.begin().await.unwrap();
     matching::auto_link(&mut tx, &mut r).await.unwrap();
     drop(tx);
-    assert_eq!((r.lead_id, r.company_id, r.owner_id, r.phone.as_str()), (Some(l), None, Some(f.mark), "+34 600 000 000"));
+    assert_eq!(
+        (r.lead_id, r.company_id, r.owner_id, r.phone.as_str()),
+        (Some(l), None, Some(f.mark), "+34 600 000 000")
+    );
 }
 
 async fn get_or_create(f: &Fx, r: &mut Inquiry) {
@@ -491,7 +523,10 @@ async fn get_or_create_links_an_existing_contact_or_makes_a_contact_in_the_found
     assert_eq!((rec.department_id, rec.owner_id), (f.sales, Some(f.mark)));
     assert_eq!(rec.get(s, "company_id"), &Val::Int(acme));
     assert_eq!(rec.get(s, "country_id"), &Val::Int(de));
-    assert_eq!((rec.get(s, "first_name").text(), rec.get(s, "last_name").text(), rec.get(s, "email").text()), ("Bob", "Stone", "bob@acme.de"));
+    assert_eq!(
+        (rec.get(s, "first_name").text(), rec.get(s, "last_name").text(), rec.get(s, "email").text()),
+        ("Bob", "Stone", "bob@acme.de")
+    );
     // The new contact person is matched from now on (its keys were written with it).
     let again = find_person(&f, inquiry(&f, "Bob", "", "bob@acme.de", "", "")).await;
     assert_eq!(again.contact_id, Some(bob));
@@ -511,7 +546,12 @@ async fn get_or_create_makes_a_lead_with_the_found_companys_details_or_from_the_
     let rec = repo::get(&f.app.db, s, l).await.unwrap().unwrap();
     assert_eq!((rec.department_id, rec.owner_id, r.contact_id, r.company_id), (f.sales, Some(helen), None, None));
     assert_eq!(
-        (rec.get(s, "first_name").text(), rec.get(s, "email").text(), rec.get(s, "company_name").text(), rec.get(s, "phone").text()),
+        (
+            rec.get(s, "first_name").text(),
+            rec.get(s, "email").text(),
+            rec.get(s, "company_name").text(),
+            rec.get(s, "phone").text()
+        ),
         ("Carla", "carla@gmail.com", "Diaz Imports", "+34 600")
     );
     // A company found by name but no email given: a lead carrying that company, and the request's
@@ -519,7 +559,9 @@ async fn get_or_create_makes_a_lead_with_the_found_companys_details_or_from_the_
     let industry: i64 = f
         .app
         .db
-        .scalar(Query::select().column("id").from("industries").and_where(Expr::col("department_id").eq(f.sales)).limit(1))
+        .scalar(
+            Query::select().column("id").from("industries").and_where(Expr::col("department_id").eq(f.sales)).limit(1),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -558,14 +600,25 @@ async fn keys_of(db: &Db, table: &'static str, col: &'static str, id: i64) -> Ve
 #[tokio::test]
 async fn the_match_keys_follow_every_save_and_go_with_the_row() {
     let f = fx().await;
-    let acme = company(&f, "Acme", "Info@Acme.com, sales@acme.de", &[("alternative_names", t("ACME Co., Roadrunner"))]).await;
+    let acme =
+        company(&f, "Acme", "Info@Acme.com, sales@acme.de", &[("alternative_names", t("ACME Co., Roadrunner"))]).await;
     let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
     assert_eq!(
         keys_of(&f.app.db, "company_keys", "company_id", acme).await,
-        vec![kv("d", "acme.com"), kv("d", "acme.de"), kv("e", "info@acme.com"), kv("e", "sales@acme.de"), kv("n", "acmeco"), kv("n", "roadrunner")]
+        vec![
+            kv("d", "acme.com"),
+            kv("d", "acme.de"),
+            kv("e", "info@acme.com"),
+            kv("e", "sales@acme.de"),
+            kv("n", "acmeco"),
+            kv("n", "roadrunner")
+        ]
     );
     let ann = contact(&f, acme, "Ann", "Smith", "Ann@Acme.com", "+1 555-0100").await;
-    assert_eq!(keys_of(&f.app.db, "contact_keys", "contact_id", ann).await, vec![kv("e", "ann@acme.com"), kv("p", "00105551")]);
+    assert_eq!(
+        keys_of(&f.app.db, "contact_keys", "contact_id", ann).await,
+        vec![kv("e", "ann@acme.com"), kv("p", "00105551")]
+    );
     let mut tx = f.app.db.begin().await.unwrap();
     let before = repo::get(&f.app.db, &person::CONTACT, ann).await.unwrap().unwrap();
     let mut after = before.clone();
@@ -600,11 +653,19 @@ async fn migration_18_fills_the_keys_of_rows_that_exist() {
     let dept = ferrocrm::users::repo::department_by_name_or_create(&mut tx, "Sales", &actor).await.unwrap();
     let insert = |table: &'static str, cols: Vec<(&'static str, sea_query::SimpleExpr)>| {
         let mut q = Query::insert();
-        q.into_table(table).columns(cols.iter().map(|(c, _)| *c)).values_panic(cols.into_iter().map(|(_, v)| v)).returning_col("id");
+        q.into_table(table)
+            .columns(cols.iter().map(|(c, _)| *c))
+            .values_panic(cols.into_iter().map(|(_, v)| v))
+            .returning_col("id");
         q
     };
     let common = |v: &mut Vec<(&'static str, sea_query::SimpleExpr)>, tok: &str| {
-        v.extend([("token", tok.into()), ("department_id", dept.into()), ("created_at", now.into()), ("updated_at", now.into())]);
+        v.extend([
+            ("token", tok.into()),
+            ("department_id", dept.into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ]);
     };
     let mut c = vec![("full_name", "Acme".into()), ("name_key", "acme".into()), ("email", "info@acme.com".into())];
     common(&mut c, "t1");
@@ -625,10 +686,17 @@ async fn migration_18_fills_the_keys_of_rows_that_exist() {
     let applied = ferrocrm::migrate(&db).await.unwrap();
     assert!(applied.contains(&18), "{applied:?}");
     let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
-    assert_eq!(keys_of(&db, "company_keys", "company_id", acme).await, vec![kv("d", "acme.com"), kv("e", "info@acme.com")]);
-    assert_eq!(keys_of(&db, "contact_keys", "contact_id", ann).await, vec![kv("e", "ann@acme.com"), kv("p", "0010555")]);
+    assert_eq!(
+        keys_of(&db, "company_keys", "company_id", acme).await,
+        vec![kv("d", "acme.com"), kv("e", "info@acme.com")]
+    );
+    assert_eq!(
+        keys_of(&db, "contact_keys", "contact_id", ann).await,
+        vec![kv("e", "ann@acme.com"), kv("p", "0010555")]
+    );
     assert_eq!(keys_of(&db, "lead_keys", "lead_id", carla).await, vec![kv("e", "c@x.org")]);
-    let public: i64 = db.scalar(Query::select().expr(Expr::col("id").count()).from("public_email_domains")).await.unwrap().unwrap();
+    let public: i64 =
+        db.scalar(Query::select().expr(Expr::col("id").count()).from("public_email_domains")).await.unwrap().unwrap();
     assert!(public >= 40, "{public}");
     db.close().await;
 }
@@ -660,15 +728,20 @@ async fn request_matching_walks_its_indexes() {
             Db::Sqlite(pool) => {
                 let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
                 let plan: Vec<(i64, i64, i64, String)> =
-                    sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values).fetch_all(pool).await.unwrap();
+                    sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
                 plan.into_iter().map(|r| r.3).collect()
             }
             Db::Postgres(pool) => {
                 let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
                 let mut conn = pool.acquire().await.unwrap();
                 sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
-                let plan: Vec<(String,)> =
-                    sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")), values).fetch_all(&mut *conn).await.unwrap();
+                let plan: Vec<(String,)> = sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")), values)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .unwrap();
                 sqlx::query("RESET ALL").execute(&mut *conn).await.unwrap();
                 plan.into_iter().map(|r| r.0).collect()
             }
@@ -807,9 +880,11 @@ async fn emails_of(db: &Db, request: i64) -> Vec<EmailRow> {
 }
 
 async fn notifications_of(db: &Db, user: i64) -> Vec<(String, String)> {
-    db.fetch_all(Query::select().columns(["title", "url"]).from("notifications").and_where(Expr::col("user_id").eq(user)))
-        .await
-        .unwrap()
+    db.fetch_all(
+        Query::select().columns(["title", "url"]).from("notifications").and_where(Expr::col("user_id").eq(user)),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -825,16 +900,27 @@ async fn create_incoming_writes_the_request_its_inquiry_email_and_links_and_noti
     let r = request_row(&f.app.db, created.id).await;
     let turkiye = country(&f.app.db, "Turkiye").await;
     assert_eq!((r.first_name.as_str(), r.middle_name.as_str(), r.last_name.as_str()), ("Mrs. Ann", "Maria", "Smith"));
-    assert_eq!((r.request_for.as_str(), r.email.as_str(), r.phone.as_str()), ("Price for 40 pumps", "ann@acme.com", "+1 555 0100"));
+    assert_eq!(
+        (r.request_for.as_str(), r.email.as_str(), r.phone.as_str()),
+        ("Price for 40 pumps", "ann@acme.com", "+1 555 0100")
+    );
     assert_eq!((r.company_name.as_str(), r.description.as_str()), ("Acme", "Please send a quote.\nThanks"));
-    assert_eq!((r.lead_source_id, r.department_id, r.ticket.as_str()), (Some(source), f.sales, created.ticket.as_str()));
+    assert_eq!(
+        (r.lead_source_id, r.department_id, r.ticket.as_str()),
+        (Some(source), f.sales, created.ticket.as_str())
+    );
     assert_eq!((r.contact_id, r.company_id, r.lead_id), (Some(ann), Some(acme), None));
     assert_eq!((r.owner_id, r.pending, r.verification_required), (Some(f.mark), true, true));
     assert_eq!((r.country_id, r.city_name.as_str()), (Some(turkiye), "Istanbul"));
     let city: (String, i64) = f
         .app
         .db
-        .fetch_optional(Query::select().columns(["name", "country_id"]).from("cities").and_where(Expr::col("id").eq(r.city_id.unwrap())))
+        .fetch_optional(
+            Query::select()
+                .columns(["name", "country_id"])
+                .from("cities")
+                .and_where(Expr::col("id").eq(r.city_id.unwrap())),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -845,10 +931,22 @@ async fn create_incoming_writes_the_request_its_inquiry_email_and_links_and_noti
     assert_eq!(emails.len(), 1);
     let e = &emails[0];
     assert_eq!((e.incoming, e.inquiry, e.sent), (true, true, false));
-    assert_eq!((e.subject.as_str(), e.from_field.as_str(), e.to.as_str()), ("Price for 40 pumps", "ann@acme.com", "olga.operator.sales@example.com"));
-    assert_eq!((e.ticket.as_str(), e.request_id, e.department_id, e.owner_id), (created.ticket.as_str(), Some(created.id), f.sales, Some(f.mark)));
+    assert_eq!(
+        (e.subject.as_str(), e.from_field.as_str(), e.to.as_str()),
+        ("Price for 40 pumps", "ann@acme.com", "olga.operator.sales@example.com")
+    );
+    assert_eq!(
+        (e.ticket.as_str(), e.request_id, e.department_id, e.owner_id),
+        (created.ticket.as_str(), Some(created.id), f.sales, Some(f.mark))
+    );
     assert_eq!((e.contact_id, e.company_id), (Some(ann), Some(acme)));
-    for line in ["From: mrs. Ann  Maria Smith", "Phone: +1 555 0100", "Email: ann@acme.com", "Company name: Acme", "Message: Please send a quote."] {
+    for line in [
+        "From: mrs. Ann  Maria Smith",
+        "Phone: +1 555 0100",
+        "Email: ann@acme.com",
+        "Company name: Acme",
+        "Message: Please send a quote.",
+    ] {
         assert!(e.content.contains(line), "{line:?} in {:?}", e.content);
     }
 
@@ -857,7 +955,8 @@ async fn create_incoming_writes_the_request_its_inquiry_email_and_links_and_noti
     assert_eq!(n.len(), 1, "{n:?}");
     assert!(n[0].0.starts_with("You received the request"), "{n:?}");
     assert_eq!(n[0].1, format!("/requests/{}", created.id));
-    let total: i64 = f.app.db.scalar(Query::select().expr(Expr::col("id").count()).from("notifications")).await.unwrap().unwrap();
+    let total: i64 =
+        f.app.db.scalar(Query::select().expr(Expr::col("id").count()).from("notifications")).await.unwrap().unwrap();
     assert_eq!(total, 1);
     let e = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
     assert_eq!(*e, ferrocrm::events::DomainEvent::Notice { user_id: f.mark });
@@ -883,13 +982,20 @@ async fn create_incoming_without_a_match_takes_the_departments_country_and_notif
     let de = country(&f.app.db, "Germany").await;
     f.app
         .db
-        .execute(Query::update().table("departments").value("default_country_id", de).and_where(Expr::col("id").eq(f.sales)))
+        .execute(
+            Query::update().table("departments").value("default_country_id", de).and_where(Expr::col("id").eq(f.sales)),
+        )
         .await
         .unwrap();
     let source = lead_source(&f.app.db, f.sales).await;
     f.app
         .db
-        .execute(Query::update().table("lead_sources").value("email", "web@ours.example").and_where(Expr::col("id").eq(source)))
+        .execute(
+            Query::update()
+                .table("lead_sources")
+                .value("email", "web@ours.example")
+                .and_where(Expr::col("id").eq(source)),
+        )
         .await
         .unwrap();
     let s = Submission {
@@ -906,15 +1012,30 @@ async fn create_incoming_without_a_match_takes_the_departments_country_and_notif
     let created = create_incoming(&f.app.state, s).await.unwrap();
     let r = request_row(&f.app.db, created.id).await;
     assert_eq!((r.first_name.as_str(), r.last_name.as_str()), ("Zoe", ""));
-    assert_eq!((r.contact_id, r.company_id, r.lead_id, r.owner_id, r.verification_required), (None, None, None, None, false));
+    assert_eq!(
+        (r.contact_id, r.company_id, r.lead_id, r.owner_id, r.verification_required),
+        (None, None, None, None, false)
+    );
     assert_eq!(r.country_id, Some(de), "an unknown country name leaves the department's");
     assert!(r.city_id.is_some(), "the city resolved in that country");
     let e = emails_of(&f.app.db, created.id).await;
     assert_eq!((e.len(), e[0].to.as_str(), e[0].owner_id), (1, "web@ours.example", None));
-    let total: i64 = f.app.db.scalar(Query::select().expr(Expr::col("id").count()).from("notifications")).await.unwrap().unwrap();
+    let total: i64 =
+        f.app.db.scalar(Query::select().expr(Expr::col("id").count()).from("notifications")).await.unwrap().unwrap();
     assert_eq!(total, 0);
     // Two requests, two tickets.
-    let again = create_incoming(&f.app.state, Submission { name: "Zoe".into(), email: "z@x.example".into(), subject: "Again".into(), lead_source_id: source, ..Submission::default() }).await.unwrap();
+    let again = create_incoming(
+        &f.app.state,
+        Submission {
+            name: "Zoe".into(),
+            email: "z@x.example".into(),
+            subject: "Again".into(),
+            lead_source_id: source,
+            ..Submission::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_ne!(again.ticket, created.ticket);
     // An unknown lead source writes nothing.
     assert!(create_incoming(&f.app.state, Submission { lead_source_id: 999_999, ..submission(source) }).await.is_err());
@@ -941,9 +1062,15 @@ async fn a_failure_in_the_middle_of_create_incoming_leaves_nothing_written() {
     let db = &f.app.db;
     assert_eq!(count(db, Query::select().column("id").from("requests")).await, 0);
     assert_eq!(count(db, Query::select().column("id").from("crm_emails")).await, 0);
-    assert_eq!(count(db, Query::select().column("id").from("cities").and_where(Expr::col("name_key").eq("atlantis"))).await, 0);
+    assert_eq!(
+        count(db, Query::select().column("id").from("cities").and_where(Expr::col("name_key").eq("atlantis"))).await,
+        0
+    );
     assert_eq!(count(db, Query::select().column("id").from("notifications")).await, 0);
-    assert_eq!(count(db, Query::select().column("id").from("history").and_where(Expr::col("object_type").eq("request"))).await, 0);
+    assert_eq!(
+        count(db, Query::select().column("id").from("history").and_where(Expr::col("object_type").eq("request"))).await,
+        0
+    );
     // The same submission then goes through.
     let created = create_incoming(&f.app.state, submission(source)).await.unwrap();
     assert_eq!(emails_of(db, created.id).await.len(), 1);
