@@ -32,6 +32,9 @@ const KEY_MAX: usize = 400;
 /// Shortest phone (in digits) that is stored or matched: the original's "more than 4 digits".
 pub const PHONE_MIN_DIGITS: usize = 5;
 
+/// The key tables (derived rows: a merge of duplicates does not move them, §11.1).
+pub const TABLES: [&str; 3] = ["company_keys", "contact_keys", "lead_keys"];
+
 /// The key table of a kind and its reference column.
 pub fn table(kind: ItemKind) -> Option<(&'static str, &'static str)> {
     match kind {
