@@ -630,6 +630,23 @@ async fn the_match_keys_follow_every_save_and_go_with_the_row() {
         keys_of(&f.app.db, "contact_keys", "contact_id", ann).await,
         vec![kv("e", "ann.smith@acme.com"), kv("p", "00105551"), kv("p", "321009007744")]
     );
+    // A bulk import (`insert_many`) writes them too.
+    let s = &person::LEAD;
+    let rows: Vec<(Record, String)> = ["imported.one@example.org", "imported.two@example.org"]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut r = Record::blank(s, f.sales, Some(f.mark));
+            r.set(s, "first_name", t("Ira"));
+            r.set(s, "email", t(e));
+            (r, format!("tok-import-{i}"))
+        })
+        .collect();
+    let mut tx = f.app.db.begin().await.unwrap();
+    let ids = repo::insert_many(&mut tx, s, &rows, &Actor::system("t"), &Names::default()).await.unwrap();
+    tx.commit().await.unwrap();
+    let r = find_person(&f, inquiry(&f, "ira", "", "Imported.Two@example.org", "", "")).await;
+    assert_eq!(r.lead_id, Some(ids[1]));
     // Deleting the company deletes its contact persons, and their keys with them.
     let mut tx = f.app.db.begin().await.unwrap();
     ferrocrm::items::remove::delete(&mut tx, &f.app.db, ItemKind::Company, acme, &Actor::system("t")).await.unwrap();
