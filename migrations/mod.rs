@@ -20,6 +20,7 @@ mod m0014_user_transfers;
 mod m0015_quality;
 mod m0016_payment_department;
 mod m0017_item_search;
+mod m0018_requests_match;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -130,6 +131,7 @@ const MIGRATIONS: &[Migration] = &[
     (15, "quality", m0015_quality::statements),
     (16, "payment_department", m0016_payment_department::statements),
     (17, "item_search", m0017_item_search::statements),
+    (18, "requests_match", m0018_requests_match::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

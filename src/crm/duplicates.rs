@@ -45,22 +45,39 @@ const COMPANY_RELATIONS: &[Relation] = &[
     Relation { inherits: true, ..rel("contacts", "company_id", Some(ItemKind::Contact), "Contact persons") },
     rel("leads", "company_id", Some(ItemKind::Lead), "Leads"),
     rel("requests", "company_id", None, "Requests"),
+    rel("crm_emails", "company_id", None, "Emails"),
 ];
 const CONTACT_RELATIONS: &[Relation] = &[
     rel("deals", "contact_id", Some(ItemKind::Deal), "Deals"),
     rel("deals", "partner_contact_id", Some(ItemKind::Deal), "Deals (as partner contact)"),
     rel("leads", "contact_id", Some(ItemKind::Lead), "Leads"),
     rel("requests", "contact_id", None, "Requests"),
+    rel("crm_emails", "contact_id", None, "Emails"),
 ];
-const LEAD_RELATIONS: &[Relation] =
-    &[rel("deals", "lead_id", Some(ItemKind::Deal), "Deals"), rel("requests", "lead_id", None, "Requests")];
+const LEAD_RELATIONS: &[Relation] = &[
+    rel("deals", "lead_id", Some(ItemKind::Deal), "Deals"),
+    rel("requests", "lead_id", None, "Requests"),
+    rel("crm_emails", "lead_id", None, "Emails"),
+];
+
+/// The history object type of a pointing row: its kind's, or for tables without pages yet their
+/// own ("request", "crm_email").
+fn history_slug(r: &Relation) -> &'static str {
+    match (r.kind, r.table) {
+        (Some(k), _) => k.slug(),
+        (None, "crm_emails") => "crm_email",
+        (None, _) => "request",
+    }
+}
 
 /// The kinds that have duplicates to merge.
 pub fn merges(kind: ItemKind) -> bool {
     matches!(kind, ItemKind::Company | ItemKind::Contact | ItemKind::Lead)
 }
 
-/// Every foreign-key column pointing at `kind`'s table, except the link tables of `links`.
+/// Every foreign-key column pointing at `kind`'s table, except the link tables of `links` and the
+/// match keys (`requests::keys::TABLES`: derived from each row's own fields, they go with the
+/// duplicate and are rewritten with the original).
 pub fn relations(kind: ItemKind) -> &'static [Relation] {
     match kind {
         ItemKind::Company => COMPANY_RELATIONS,
@@ -466,7 +483,7 @@ pub async fn merge(
         if rows.is_empty() {
             continue;
         }
-        let slug = r.kind.map_or("request", ItemKind::slug);
+        let slug = history_slug(r);
         let field = spec.kind.label();
         for (id, department) in &rows {
             let mut d = Diff::default();

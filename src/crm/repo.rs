@@ -219,6 +219,7 @@ pub async fn insert(
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
     super::many::write(tx, spec, id, None, r).await?;
+    crate::requests::keys::write(tx, spec, id, r).await?;
     super::search::index_new(tx, spec, id, r).await?;
     let diff = diff(spec, &Record::default(), r, names);
     let label = spec.kind.label().to_lowercase();
@@ -267,6 +268,7 @@ pub async fn insert_many(
             ids.push(id);
         }
         history::record_many(tx, actor, spec.kind.slug(), Change::Create, &entries).await?;
+        crate::requests::keys::write_many(tx, spec, &made).await?;
         super::search::index_many(tx, spec, &made).await?;
     }
     Ok(ids)
@@ -289,6 +291,7 @@ pub async fn update(
     q.table(table(spec)).values(assignments(spec, after, actor)).and_where(Expr::col("id").eq(before.id));
     tx.execute(&q).await?;
     super::many::write(tx, spec, before.id, Some(before), after).await?;
+    crate::requests::keys::write(tx, spec, before.id, after).await?;
     super::search::index_change(tx, spec, before, after).await?;
     history::record(tx, actor, spec.kind.slug(), before.id, Change::Update, "Changed", &d).await?;
     Ok(d)

@@ -190,6 +190,12 @@ pub(super) async fn run(db: &Db, size: &Size, stats: &mut Stats) -> anyhow::Resu
     b.finish().await?;
     // The search index of everything the bulk load wrote (§10).
     crate::crm::search::rebuild(db).await?;
+    // Request matching's look-up keys of the counterparties (emails, phones, domains).
+    for spec in [&crate::crm::company::SPEC, &crate::crm::person::CONTACT, &crate::crm::person::LEAD] {
+        let mut tx = db.begin().await?;
+        crate::requests::keys::fill(&mut tx, spec).await?;
+        tx.commit().await?;
+    }
     Ok(())
 }
 

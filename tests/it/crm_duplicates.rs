@@ -287,8 +287,11 @@ async fn every_foreign_key_to_a_merged_kind_is_re_pointed_by_the_merge() {
             .map(|r| (r.table.to_string(), r.column.to_string()))
             .chain(duplicates::links(kind).iter().map(|l| (l.0.to_string(), l.1.to_string())))
             .collect();
-        let pointing: BTreeSet<(String, String)> =
-            fks.iter().filter(|(_, _, to)| to == target).map(|(t, c, _)| (t.clone(), c.clone())).collect();
+        let pointing: BTreeSet<(String, String)> = fks
+            .iter()
+            .filter(|(t, _, to)| to == target && !ferrocrm::requests::keys::TABLES.contains(&t.as_str()))
+            .map(|(t, c, _)| (t.clone(), c.clone()))
+            .collect();
         assert_eq!(pointing, listed, "the foreign keys to {target} and the merge's list");
         seen += pointing.len();
     }

@@ -1,0 +1,15 @@
+//! Requests (inventory §6): customer inquiries from web forms, email and phone, matched to the
+//! CRM's contacts, leads and companies, verified by an operator, turned into deals.
+//!
+//! - `names`: §6.5 full-name parsing; `cities`: §6.6 city resolution and countries by name;
+//! - `keys`: the normalised look-up keys of counterparties that matching reads (migration 18);
+//! - `matching`: §6.4 auto-linking and get-or-create of the counterparty;
+//! - `create`: §6.3 creation of an incoming request (ticket, inquiry email, request, matching,
+//!   notifications) in one transaction.
+
+pub mod cities;
+pub mod create;
+pub mod keys;
+pub mod matching;
+pub mod model;
+pub mod names;
