@@ -73,9 +73,9 @@ pub fn parse(q: &str, kind: ItemKind) -> Search {
     Search::Words(words)
 }
 
-/// The kinds with a ticket (§10: Request, Deal, CrmEmail; only deals exist yet).
+/// The kinds with a ticket (§10: Request, Deal, CrmEmail): `kinds::Kind::ticket`.
 pub fn has_ticket(kind: ItemKind) -> bool {
-    kind == ItemKind::Deal
+    kind.info().ticket
 }
 
 /// `ticket:X`, `ticket: X`, `Ticket X` → X (one word).
@@ -100,6 +100,7 @@ fn code(kind: ItemKind) -> Option<i16> {
         ItemKind::Deal => 4,
         ItemKind::Product => 5,
         ItemKind::Payment => 6,
+        ItemKind::Request => 7,
         ItemKind::Memo | ItemKind::Task | ItemKind::Project => return None,
     })
 }
