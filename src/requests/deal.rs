@@ -21,7 +21,9 @@ pub const FIRST_STEP: &str = "Establish the first contact with the client.";
 pub async fn check(tx: &mut Tx, r: &Record) -> Result<Vec<(&'static str, String)>, sqlx::Error> {
     let mut out = Vec::new();
     let global: Option<bool> = tx
-        .scalar(Query::select().column("works_globally").from("departments").and_where(Expr::col("id").eq(r.department_id)))
+        .scalar(
+            Query::select().column("works_globally").from("departments").and_where(Expr::col("id").eq(r.department_id)),
+        )
         .await?;
     if global == Some(true) && int(r, "country_id").is_none() {
         out.push(("country_id", "A country must be specified.".to_string()));
@@ -40,11 +42,12 @@ pub async fn check(tx: &mut Tx, r: &Record) -> Result<Vec<(&'static str, String)
             out.push(("products", "Specify products: this department has products.".to_string()));
         }
     }
+    // Form-level messages: a checkbox shows none of its own.
     if kind::flag(r, "duplicate") {
-        out.push(("duplicate", "A duplicate request never gets a deal.".to_string()));
+        out.push(("_form", "A duplicate request never gets a deal.".to_string()));
     }
     if kind::flag(r, "is_case") {
-        out.push(("is_case", "A case (a request without payment) never gets a deal.".to_string()));
+        out.push(("_form", "A case (a request without payment) never gets a deal.".to_string()));
     }
     Ok(out)
 }
@@ -78,7 +81,9 @@ pub async fn get_or_create(
     // The deal goes to its owner's department (a request of another department's operator may be
     // given to a manager elsewhere); a request without an owner keeps its own.
     let owner_department: Option<i64> = match r.owner_id {
-        Some(o) => nullable(tx, Query::select().column("department_id").from("users").and_where(Expr::col("id").eq(o))).await?,
+        Some(o) => {
+            nullable(tx, Query::select().column("department_id").from("users").and_where(Expr::col("id").eq(o))).await?
+        }
         None => None,
     };
     let department = owner_department.unwrap_or(r.department_id);
@@ -93,32 +98,45 @@ pub async fn get_or_create(
         .await?;
     let currency: Option<i64> = match viewer_department {
         Some(d) => {
-            nullable(tx, Query::select().column("default_currency_id").from("departments").and_where(Expr::col("id").eq(d)))
-                .await?
+            nullable(
+                tx,
+                Query::select().column("default_currency_id").from("departments").and_where(Expr::col("id").eq(d)),
+            )
+            .await?
         }
         None => None,
     };
     let currency = match currency {
         Some(c) => Some(c),
         None => {
-            tx.scalar(Query::select().column("id").from("currencies").and_where(Expr::col("is_state_currency").eq(true)))
-                .await?
+            tx.scalar(
+                Query::select().column("id").from("currencies").and_where(Expr::col("is_state_currency").eq(true)),
+            )
+            .await?
         }
     };
     let (contact, lead) = (int(r, "contact_id"), int(r, "lead_id"));
     let mut company = None;
     let mut place: (Option<i64>, Option<i64>) = (None, None);
     if let Some(c) = contact {
-        company = nullable(tx, Query::select().column("company_id").from("contacts").and_where(Expr::col("id").eq(c))).await?;
+        company = nullable(tx, Query::select().column("company_id").from("contacts").and_where(Expr::col("id").eq(c)))
+            .await?;
         if let Some(co) = company {
             place = tx
-                .fetch_optional(Query::select().columns(["country_id", "city_id"]).from("companies").and_where(Expr::col("id").eq(co)))
+                .fetch_optional(
+                    Query::select()
+                        .columns(["country_id", "city_id"])
+                        .from("companies")
+                        .and_where(Expr::col("id").eq(co)),
+                )
                 .await?
                 .unwrap_or_default();
         }
     } else if let Some(l) = lead {
         place = tx
-            .fetch_optional(Query::select().columns(["country_id", "city_id"]).from("leads").and_where(Expr::col("id").eq(l)))
+            .fetch_optional(
+                Query::select().columns(["country_id", "city_id"]).from("leads").and_where(Expr::col("id").eq(l)),
+            )
             .await?
             .unwrap_or_default();
     }

@@ -42,7 +42,10 @@ impl RequestFilter {
         let mut extra = Vec::new();
         for (k, v) in [("pending", &self.pending), ("subsequent", &self.subsequent)] {
             if !v.is_empty() {
-                extra.push(format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)));
+                extra.push(format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                ));
             }
         }
         match (base.is_empty(), extra.is_empty()) {
@@ -83,7 +86,10 @@ fn yes_no(s: &str) -> Option<bool> {
 /// An id or ticket search ignores the filters (never the scope).
 pub async fn filtered(db: &Db, v: &Viewer, f: &RequestFilter, q: SelectStatement) -> AppResult<SelectStatement> {
     let mut q = crm_list::filtered(db, v, &SPEC, &f.base, q).await?;
-    if matches!(crate::crm::search::parse(&f.base.q, ItemKind::Request), crate::crm::search::Search::Id(_) | crate::crm::search::Search::Ticket(_)) {
+    if matches!(
+        crate::crm::search::parse(&f.base.q, ItemKind::Request),
+        crate::crm::search::Search::Id(_) | crate::crm::search::Search::Ticket(_)
+    ) {
         return Ok(q);
     }
     let t = "requests";
@@ -102,7 +108,9 @@ pub async fn filtered(db: &Db, v: &Viewer, f: &RequestFilter, q: SelectStatement
             .to_owned();
         q.and_where(Expr::col((t, "id")).in_subquery(with));
     }
-    for (col, value) in [("company_id", &d.company), ("lead_id", &d.lead), ("country_id", &d.country), ("city_id", &d.city)] {
+    for (col, value) in
+        [("company_id", &d.company), ("lead_id", &d.lead), ("country_id", &d.country), ("city_id", &d.city)]
+    {
         if let Some(x) = id(value) {
             q.and_where(Expr::col((t, col)).eq(x));
         }
@@ -231,7 +239,12 @@ async fn data(state: &AppState, v: &Viewer, f: RequestFilter) -> AppResult<ListD
 
 /// `GET /requests`.
 #[handler]
-pub async fn index(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Q(f): Q<RequestFilter>) -> AppResult<Response> {
+pub async fn index(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Q(f): Q<RequestFilter>,
+) -> AppResult<Response> {
     let d = data(&state, &viewer, f).await?;
     if hx.0 {
         return Ok(views::requests::list(&viewer, &d).into_response());
@@ -267,9 +280,15 @@ pub async fn pending_count(db: &Db, v: &Viewer, today: chrono::NaiveDate) -> App
                 .from("user_roles")
                 .and_where(Expr::col("role").eq(Role::Operator.slug()))
                 .to_owned();
-            q.and_where(Expr::col(("requests", "owner_id")).is_null().or(Expr::col(("requests", "owner_id")).in_subquery(operators)));
+            q.and_where(
+                Expr::col(("requests", "owner_id"))
+                    .is_null()
+                    .or(Expr::col(("requests", "owner_id")).in_subquery(operators)),
+            );
         } else if v.is(Role::SalesManager) && !v.is(Role::Admin) && !v.is(Role::Chief) {
-            q.and_where(Expr::col(("requests", "owner_id")).eq(v.id).or(Expr::col(("requests", "co_owner_id")).eq(v.id)));
+            q.and_where(
+                Expr::col(("requests", "owner_id")).eq(v.id).or(Expr::col(("requests", "co_owner_id")).eq(v.id)),
+            );
         }
         if older {
             q.and_where(Expr::col(("requests", "receipt_date")).lt(today));

@@ -85,7 +85,12 @@ fn blank(department: i64, owner: i64) -> Record {
 
 /// `GET /requests/new` (`?copy=<id>`: filled from a request the viewer may see).
 #[handler]
-pub async fn new(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, web::Query(q): web::Query<NewQuery>) -> AppResult<Response> {
+pub async fn new(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    web::Query(q): web::Query<NewQuery>,
+) -> AppResult<Response> {
     let source = match q.copy.trim().parse::<i64>() {
         Ok(id) => {
             items::load(&state.db, &viewer, ItemKind::Request, id, Action::View).await?;
@@ -152,7 +157,9 @@ async fn act(state: &AppState, viewer: &Viewer, hx: HxRequest, id: i64, intent: 
         Intent::Close | Intent::Activate if !flag(&before, "is_case") => {
             return Err(AppError::Conflict("Only a case (Case/Incident) is closed and activated.".into()));
         }
-        Intent::CreateDeal if !access::can(viewer, Action::Create, &crm::prospective(ItemKind::Deal, before.department_id)) => {
+        Intent::CreateDeal
+            if !access::can(viewer, Action::Create, &crm::prospective(ItemKind::Deal, before.department_id)) =>
+        {
             return Err(AppError::Forbidden);
         }
         _ => {}
@@ -164,7 +171,12 @@ async fn act(state: &AppState, viewer: &Viewer, hx: HxRequest, id: i64, intent: 
 
 /// `POST /requests/:id/deal`: "Create deal".
 #[handler]
-pub async fn create_deal(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn create_deal(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     act(&state, &viewer, hx, id, Intent::CreateDeal).await
 }
 
@@ -176,7 +188,12 @@ pub async fn close(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(i
 
 /// `POST /requests/:id/activate`: a closed case is pending again.
 #[handler]
-pub async fn activate(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn activate(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     act(&state, &viewer, hx, id, Intent::Activate).await
 }
 
@@ -330,7 +347,8 @@ async fn save(
         notified.extend(notify_owners(&mut tx, state, &d, &r, v.id, DEAL_OWNER_NOTICE, DEAL_CO_OWNER_NOTICE).await?);
     }
     // §4.2: a manager's new request, or a pending request given to someone, is announced to them.
-    let owner_changed = before.is_some_and(|b| b.owner_id != r.owner_id || int(b, "co_owner_id") != int(&r, "co_owner_id"));
+    let owner_changed =
+        before.is_some_and(|b| b.owner_id != r.owner_id || int(b, "co_owner_id") != int(&r, "co_owner_id"));
     if (before.is_none() && v.is(Role::SalesManager)) || (flag(&r, "pending") && owner_changed) {
         let it = items::load_tx(&mut tx, ItemKind::Request, id).await?;
         notified.extend(notify_owners(&mut tx, state, &it, &r, v.id, OWNER_NOTICE, CO_OWNER_NOTICE).await?);
@@ -366,7 +384,9 @@ async fn save(
 
 async fn company_of(tx: &mut Tx, contact: i64) -> Result<Option<i64>, sqlx::Error> {
     Ok(tx
-        .scalar::<Option<i64>>(Query::select().column("company_id").from("contacts").and_where(Expr::col("id").eq(contact)))
+        .scalar::<Option<i64>>(
+            Query::select().column("company_id").from("contacts").and_where(Expr::col("id").eq(contact)),
+        )
         .await?
         .flatten())
 }
@@ -381,7 +401,12 @@ fn fill(r: &mut Record, col: &str, value: &str) {
 /// §6.7: choosing a contact person copies their empty names, email and phone, and their company's
 /// name, country and website; choosing a lead copies its names, email, phone, country and company
 /// name.
-async fn copy_from_links(tx: &mut Tx, r: &mut Record, contact_changed: bool, lead_changed: bool) -> Result<(), sqlx::Error> {
+async fn copy_from_links(
+    tx: &mut Tx,
+    r: &mut Record,
+    contact_changed: bool,
+    lead_changed: bool,
+) -> Result<(), sqlx::Error> {
     type Person = (String, String, String, String, Option<i64>);
     if contact_changed && let Some(c) = int(r, "contact_id") {
         let p: Option<Person> = tx
@@ -401,7 +426,10 @@ async fn copy_from_links(tx: &mut Tx, r: &mut Record, contact_changed: bool, lea
             if let Some(co) = company {
                 let c: Option<(String, Option<i64>, String)> = tx
                     .fetch_optional(
-                        Query::select().columns(["full_name", "country_id", "website"]).from("companies").and_where(Expr::col("id").eq(co)),
+                        Query::select()
+                            .columns(["full_name", "country_id", "website"])
+                            .from("companies")
+                            .and_where(Expr::col("id").eq(co)),
                     )
                     .await?;
                 if let Some((name, country, website)) = c {
@@ -440,7 +468,10 @@ async fn copy_from_links(tx: &mut Tx, r: &mut Record, contact_changed: bool, lea
 async fn copy_from_company(tx: &mut Tx, r: &mut Record, company: i64) -> Result<(), sqlx::Error> {
     let c: Option<(String, Option<i64>, Option<i64>)> = tx
         .fetch_optional(
-            Query::select().columns(["full_name", "country_id", "city_id"]).from("companies").and_where(Expr::col("id").eq(company)),
+            Query::select()
+                .columns(["full_name", "country_id", "city_id"])
+                .from("companies")
+                .and_where(Expr::col("id").eq(company)),
         )
         .await?;
     if let Some((name, country, city)) = c {
@@ -469,7 +500,13 @@ async fn notify_owners(
     let url = item.url();
     for (user, title) in [(r.owner_id, owner_title), (int(r, "co_owner_id"), co_title)] {
         let Some(u) = user.filter(|u| *u != actor && !out.contains(u)) else { continue };
-        let n = crate::notifications::Notice { user_id: u, title, body: &item.title, url: &url, object: Some((item.kind.slug(), item.id)) };
+        let n = crate::notifications::Notice {
+            user_id: u,
+            title,
+            body: &item.title,
+            url: &url,
+            object: Some((item.kind.slug(), item.id)),
+        };
         crate::notifications::send(tx, &state.config, &n).await?;
         out.push(u);
     }
@@ -486,7 +523,9 @@ pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, r: &Record) -> Ap
             if let Some(id) = int(r, col) {
                 let o: Option<Option<i64>> = state
                     .db
-                    .scalar::<Option<i64>>(Query::select().column("owner_id").from(table).and_where(Expr::col("id").eq(id)))
+                    .scalar::<Option<i64>>(
+                        Query::select().column("owner_id").from(table).and_where(Expr::col("id").eq(id)),
+                    )
                     .await?;
                 out.push(o.flatten());
             }
@@ -510,7 +549,12 @@ pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, r: &Record) -> Ap
     if !flag(r, "pending") && int(r, "country_id").is_none() {
         let global: Option<bool> = state
             .db
-            .scalar(Query::select().column("works_globally").from("departments").and_where(Expr::col("id").eq(r.department_id)))
+            .scalar(
+                Query::select()
+                    .column("works_globally")
+                    .from("departments")
+                    .and_where(Expr::col("id").eq(r.department_id)),
+            )
             .await?;
         if global == Some(true) {
             warnings.push(("warning", "Country not specified in request".into()));

@@ -36,6 +36,7 @@ mod live_converge;
 mod live_tasks;
 mod memos;
 mod people;
+mod requests_kind;
 mod schema;
 mod seed;
 mod tasks;
