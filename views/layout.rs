@@ -221,7 +221,7 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                     Section::Crm => div.nav-group {
                         h2.nav-title { "Sales" }
                         @for k in crate::kinds::KINDS.iter().filter(|k| crate::crm::handlers::spec(k.kind).is_some() && access::reads_crm(v, k.kind)) {
-                            (link_counted(k.path, "building", k.plural, nav == Nav::Crm(k.kind), matches!(k.kind, crate::access::ItemKind::Deal | crate::access::ItemKind::Request).then_some(k.kind)))
+                            (link_counted(k.path, if k.kind == crate::access::ItemKind::Request { "mail" } else { "building" }, k.plural, nav == Nav::Crm(k.kind), matches!(k.kind, crate::access::ItemKind::Deal | crate::access::ItemKind::Request).then_some(k.kind)))
                         }
                         @if access::reads_shipments(v) {
                             (link(crate::crm::shipments::PATH, "truck", "Shipments", nav == Nav::Shipments))

@@ -40,7 +40,7 @@ pub fn index(cx: &PageCx<'_>, d: &ListData) -> Markup {
                     option value="none" selected[owner == Owner::Nobody] { "No owner" }
                 }
                 select name="subsequent" aria-label="Primary or subsequent" title="Primary or subsequent" {
-                    option value="" selected[f.subsequent.is_empty()] { "Primary and subsequent" }
+                    option value="" selected[f.subsequent.is_empty()] { "Any kind" }
                     option value="no" selected[f.subsequent == "no"] { "Primary" }
                     option value="yes" selected[f.subsequent == "yes"] { "Subsequent" }
                 }

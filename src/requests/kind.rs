@@ -230,7 +230,7 @@ async fn is_manager(tx: &mut Tx, user: i64) -> Result<bool, sqlx::Error> {
     let n: Option<i64> = tx
         .scalar(
             Query::select()
-                .expr(Expr::val(1))
+                .column("user_id")
                 .from("user_roles")
                 .and_where(Expr::col("user_id").eq(user))
                 .and_where(Expr::col("role").eq(crate::access::Role::SalesManager.slug())),
