@@ -172,7 +172,7 @@ pub fn validate(r: &Record, contact_company: Option<i64>, errs: &mut FormErrors)
     if contact.is_some() && lead.is_some() {
         errs.add("lead_id", "Choose a contact person or a lead, not both.");
     }
-    if company.is_some() && lead.is_some() && !errs.get("lead_id").is_some() {
+    if company.is_some() && lead.is_some() && errs.get("lead_id").is_none() {
         errs.add("lead_id", "Choose a company or a lead, not both.");
     }
     if let (Some(_), Some(c)) = (contact, company)

@@ -228,7 +228,9 @@ async fn each_validation_rule_of_the_request_form_has_its_message_and_writes_not
     let (acme_s, other_s, contact_s, lead_s) =
         (acme.to_string(), other.to_string(), contact.to_string(), lead.to_string());
 
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    // (the fields posted, the field with the message, part of the message)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("phone", "12-34-5")], "phone", "Unacceptable phone number value"),
         (vec![("contact_id", contact_s.as_str()), ("lead_id", lead_s.as_str())], "lead_id", "not both"),
         (vec![("company_id", acme_s.as_str()), ("lead_id", lead_s.as_str())], "lead_id", "a company or a lead"),
@@ -557,7 +559,7 @@ async fn create_deal_makes_the_deal_from_the_request() {
     assert_eq!(field(&app, "deals", deal, "country_id").await, country.to_string());
     assert_eq!(field(&app, "deals", deal, "description").await, "Wants a quote by Friday");
     // One line item per product, quantity 1; the file linked, not copied.
-    let lines: Vec<(i64, i64)> = app
+    let lines: Vec<(i64, i32)> = app
         .db
         .fetch_all(
             Query::select()
@@ -832,6 +834,12 @@ async fn the_list_shows_pending_first_and_filters_by_status_owner_product_and_mo
     );
     assert_eq!(order(&o.get(&format!("/requests?q=ticket%20{ticket}")).await), vec![row(ids[1])]);
     assert_eq!(order(&o.get("/requests?q=Fourth").await), vec![row(ids[3])]);
+    // The global search finds a request by its ticket and by its words, in the viewer's scope.
+    let found = o.get(&format!("/search?q=ticket:{ticket}")).await;
+    assert!(found.exists(&format!("a[href='/requests/{}']", ids[1])), "{}", found.body);
+    assert!(o.get("/search?q=Fourth").await.exists(&format!("a[href='/requests/{}']", ids[3])));
+    let eve = app.login_as("Eve.Manager.Export").await;
+    assert!(!eve.get(&format!("/search?q=ticket:{ticket}")).await.exists(&format!("a[href='/requests/{}']", ids[1])));
     // The count route.
     let total = o.get("/requests/total?pending=yes").await.text(".page-info");
     assert!(total.ends_with("3 requests"), "{total}");
