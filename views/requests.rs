@@ -112,6 +112,7 @@ pub fn list(v: &Viewer, d: &ListData) -> Markup {
                     th { "Counterparty" }
                     @if counter { th { span title="Requests of the same company or lead" { "Requests" } } }
                     th { "Name" }
+                    th { "Place" }
                     th { "Received" }
                     @if d.person { th { "Owner" } }
                     th { "Status" }
@@ -145,6 +146,12 @@ fn row(d: &ListData, r: &Record, counter: bool) -> Markup {
         (None, Some((c, _))) => d.counters.0.get(c).map(|n| (*n, format!("/requests?company={c}&owner=all"))),
         _ => None,
     };
+    let country = int(r, "country_id").and_then(|c| d.names.of(RefTo::Global("countries"), c));
+    let place = [Some(text(r, "city_name").to_string()).filter(|c| !c.is_empty()), country]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
     let person = |u: Option<i64>| u.map(|u| d.names.of(RefTo::User, u).unwrap_or_else(|| "(former user)".into()));
     html! {
         tr id=(format!("request-{}", r.id)) .pending[pending] {
@@ -156,6 +163,8 @@ fn row(d: &ListData, r: &Record, counter: bool) -> Markup {
                         span class=(if pending { "case-open" } else { "muted" }) { "(Case/Incident) " (subject) }
                     } @else { (subject) }
                 }
+                br;
+                span.muted.text-small title="Ticket" { (text(r, "ticket")) }
             }
             td.deal-marks {
                 @if flag(r, "subsequent") { (mark("green", "users", "Subsequent request")) }
@@ -179,6 +188,7 @@ fn row(d: &ListData, r: &Record, counter: bool) -> Markup {
                 }
             }
             td { @if full.is_empty() { span.muted { "—" } } @else { (full) } }
+            td { @if place.is_empty() { span.muted { "—" } } @else { (place) } }
             td.nowrap { @match r.get(&SPEC, "receipt_date").date() { Some(day) => (day.format("%Y-%m-%d").to_string()), None => span.muted { "—" } } }
             @if d.person {
                 td {

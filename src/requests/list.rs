@@ -136,6 +136,9 @@ const SHOWN: &[&str] = &[
     "subsequent",
     "pending",
     "products",
+    "ticket",
+    "country_id",
+    "city_name",
 ];
 
 /// One page: pending first, then newest (`ix_requests_department_pending` walked backwards for one

@@ -810,6 +810,28 @@ async fn the_list_shows_pending_first_and_filters_by_status_owner_product_and_mo
     assert!(p.exists(&format!("#{} [title='Subsequent request']", row(marks))));
     assert!(p.exists(&format!("#{} [title='Primary request']", row(ids[1]))));
     assert!(p.text(&format!("#{}", row(ids[0]))).contains("(Duplicate) First, processed"));
+    // Each row shows its ticket.
+    let t1 = field(&app, "requests", ids[1], "ticket").await;
+    assert!(p.text(&format!("#{}", row(ids[1]))).contains(&t1));
+    // …and its place: the city name and the country.
+    let (country, country_name): (i64, String) = app
+        .db
+        .fetch_optional(Query::select().columns(["id", "name"]).from("countries").limit(1))
+        .await
+        .unwrap()
+        .unwrap();
+    app.db
+        .execute(
+            Query::update()
+                .table("requests")
+                .value("country_id", country)
+                .value("city_name", "Lyon")
+                .and_where(Expr::col("id").eq(ids[2])),
+        )
+        .await
+        .unwrap();
+    let p = o.get("/requests").await;
+    assert!(p.text(&format!("#{}", row(ids[2]))).contains(&format!("Lyon, {country_name}")));
     // The counterparty link and its request counter "(2)" linking to its requests.
     assert!(p.exists(&format!("#{} a[href='/companies/{acme}']", row(ids[3]))));
     assert!(p.exists(&format!("#{} a[href='/requests?company={acme}&owner=all']", row(ids[3]))));
