@@ -174,6 +174,8 @@ pub enum ItemKind {
     Deal,
     Payment,
     Product,
+    /// A customer inquiry (§2.2 Request, §6): web form, email or phone; processed into a deal.
+    Request,
 }
 
 impl ItemKind {
@@ -337,6 +339,8 @@ pub fn reads_crm(v: &Viewer, kind: ItemKind) -> bool {
                 role(Role::SalesManager) || role(Role::Operator) || role(Role::Chief)
             }
             ItemKind::Payment => role(Role::SalesManager) || role(Role::Chief) || role(Role::Accountant),
+            // §3.1: managers add, change, view; operators everything; chiefs view.
+            ItemKind::Request => role(Role::SalesManager) || role(Role::Operator) || role(Role::Chief),
             ItemKind::Memo | ItemKind::Task | ItemKind::Project => false,
         }
 }
@@ -399,6 +403,12 @@ fn can_crm(v: &Viewer, action: Action, it: &Item) -> bool {
         // accountants change any (their static rights are change and view).
         (Payment, Action::Create | Action::Delete) => manager && mine,
         (Payment, Action::Edit) => (manager && mine) || v.is(Role::Accountant),
+        // Requests (§3.1): managers add, change and view but never delete; operators all four;
+        // chiefs only view (being a chief counts in the object rule of §3.3 only for a chief who
+        // is also a manager or an operator, as in the original).
+        (Request, Action::Create) => manager || operator,
+        (Request, Action::Edit) => (manager || operator) && object_rule,
+        (Request, Action::Delete) => operator && object_rule,
         _ => false,
     }
 }

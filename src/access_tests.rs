@@ -167,7 +167,7 @@ fn item_golden_table_holds() {
 /// neither × the viewer's department or another × kind × action.
 fn crm_matrix() -> String {
     use ItemKind::*;
-    let kinds = [Company, Contact, Lead, Deal, Payment, Product];
+    let kinds = [Company, Contact, Lead, Deal, Payment, Product, Request];
     let rels: [(&str, Option<PRole>); 3] =
         [("owner", Some(PRole::Owner)), ("co-owner", Some(PRole::CoOwner)), ("none", None)];
     let actions = [
@@ -251,7 +251,7 @@ fn crm_audience_matches_view_permission() {
     viewers.push(crm_viewer(&[Role::SalesManager, Role::Accountant], &[10]));
     viewers.push(crm_viewer(&[Role::SalesManager], &[]));
     viewers.push(crm_viewer(&[], &[10]));
-    for kind in [Company, Contact, Lead, Deal, Payment, Product] {
+    for kind in [Company, Contact, Lead, Deal, Payment, Product, Request] {
         for dept in [10, 12] {
             let item = Item {
                 kind,

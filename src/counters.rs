@@ -24,9 +24,11 @@ pub struct Counts {
     pub tasks: Count,
     pub memos: Count,
     pub deals: Count,
+    /// Pending requests (§3.4), filled by `requests::list::pending_count`.
+    pub requests: Count,
 }
 
-async fn bounded(db: &Db, mut q: SelectStatement) -> Result<u64, sqlx::Error> {
+pub async fn bounded(db: &Db, mut q: SelectStatement) -> Result<u64, sqlx::Error> {
     q.limit(CAP + 1);
     let n: Option<i64> = db
         .scalar(

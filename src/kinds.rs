@@ -62,7 +62,7 @@ const PERSON_NAME: &str =
     "TRIM(first_name || COALESCE(' ' || NULLIF(middle_name, ''), '') || COALESCE(' ' || NULLIF(last_name, ''), ''))";
 
 /// Every kind, in the order of `ItemKind` (Tasks section first, then the sales CRM).
-pub const KINDS: [Kind; 9] = [
+pub const KINDS: [Kind; 10] = [
     Kind {
         kind: ItemKind::Memo,
         slug: "memo",
@@ -171,6 +171,19 @@ pub const KINDS: [Kind; 9] = [
         ticket: false,
         parts: Parts { files: true, ..HISTORY_ONLY },
     },
+    Kind {
+        kind: ItemKind::Request,
+        slug: "request",
+        table: "requests",
+        path: "/requests",
+        label: "Request",
+        plural: "Requests",
+        title_sql: "request_for",
+        ownership: Ownership::Columns { co_owner: true },
+        ticket: true,
+        // The original's request page has files, chat (every CRM object's), history and reminders.
+        parts: COUNTERPARTY,
+    },
 ];
 
 impl ItemKind {
@@ -216,7 +229,7 @@ mod tests {
         }
         let slugs: std::collections::BTreeSet<_> = KINDS.iter().map(|k| k.slug).collect();
         assert_eq!(slugs.len(), KINDS.len(), "slugs are unique");
-        assert_eq!(by_slug("request"), None);
+        assert_eq!(by_slug("requests"), None);
         assert_eq!(parse_url("/admin/users/3"), None);
     }
 }

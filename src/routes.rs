@@ -241,6 +241,24 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/products/:id/history"),
     ("GET", "/products/:id/delete"),
     ("POST", "/products/:id/delete"),
+    // Requests (§6.7, §13.1): their list, form and saves are `requests::*`; page and edit form generic.
+    ("GET", "/requests"),
+    ("POST", "/requests"),
+    ("GET", "/requests/total"),
+    ("GET", "/requests/pick"),
+    ("GET", "/requests/new"),
+    ("GET", "/requests/:id"),
+    ("POST", "/requests/:id"),
+    ("GET", "/requests/:id/edit"),
+    ("POST", "/requests/:id/deal"),
+    ("POST", "/requests/:id/close"),
+    ("POST", "/requests/:id/activate"),
+    ("GET", "/requests/:id/chat"),
+    ("POST", "/requests/:id/chat"),
+    ("POST", "/requests/:id/reminders"),
+    ("GET", "/requests/:id/history"),
+    ("GET", "/requests/:id/delete"),
+    ("POST", "/requests/:id/delete"),
 ];
 
 /// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
@@ -435,6 +453,15 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/new", get(crm::new))
         .at("/deals/:id", get(crm::show).post(crm::update))
         .at("/deals/:id/edit", get(crm::edit))
+        .at("/requests", get(crate::requests::list::index).post(crate::requests::page::create))
+        .at("/requests/total", get(crate::requests::list::count))
+        .at("/requests/pick", get(crm::pick))
+        .at("/requests/new", get(crate::requests::page::new))
+        .at("/requests/:id", get(crm::show).post(crate::requests::page::update))
+        .at("/requests/:id/edit", get(crm::edit))
+        .at("/requests/:id/deal", post(crate::requests::page::create_deal))
+        .at("/requests/:id/close", post(crate::requests::page::close))
+        .at("/requests/:id/activate", post(crate::requests::page::activate))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)
@@ -490,8 +517,12 @@ async fn nav_counts(
 ) -> AppResult<Response> {
     let only = q.get("only").and_then(|s| crate::kinds::by_slug(s));
     let deals = crate::access::reads_crm(&viewer, crate::access::ItemKind::Deal);
-    let counts = crate::counters::of(&state.db, viewer.id, crate::time::today(), only, deals).await?;
-    Ok(views::layout::nav_counts(&counts, only, deals).into_response())
+    let mut counts = crate::counters::of(&state.db, viewer.id, crate::time::today(), only, deals).await?;
+    let requests = crate::access::reads_crm(&viewer, crate::access::ItemKind::Request);
+    if requests && only.is_none_or(|k| k == crate::access::ItemKind::Request) {
+        counts.requests = crate::requests::list::pending_count(&state.db, &viewer, crate::time::today()).await?;
+    }
+    Ok(views::layout::nav_counts(&counts, only, deals, requests).into_response())
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -112,8 +112,8 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<(Vec<Hit>, Vec
 }
 
 /// The sales CRM's kinds global search looks in.
-const CRM_KINDS: [ItemKind; 5] =
-    [ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product];
+const CRM_KINDS: [ItemKind; 6] =
+    [ItemKind::Request, ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product];
 
 /// Hits shown per kind of object.
 const PER_KIND: usize = 20;

@@ -25,6 +25,7 @@ pub fn noun(kind: ItemKind) -> ui::Noun {
         ItemKind::Deal => ui::Noun("deal", "deals"),
         ItemKind::Payment => ui::Noun("payment", "payments"),
         ItemKind::Product => ui::Noun("product", "products"),
+        ItemKind::Request => ui::Noun("request", "requests"),
         ItemKind::Memo => ui::Noun("memo", "memos"),
         ItemKind::Task => ui::Noun("task", "tasks"),
         ItemKind::Project => ui::Noun("project", "projects"),
@@ -243,6 +244,8 @@ pub struct Page<'a> {
     pub lines: Option<Markup>,
     /// A part below the fields a kind adds (a deal: its memos and tasks).
     pub extra: Option<Markup>,
+    /// A part above the fields, inside the live region (a request: its processing panel).
+    pub top: Option<Markup>,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -267,6 +270,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             (items::actions(it, &acts))
                         }
                     }
+                    @if let Some(top) = &p.top { (top) }
                     div.card { div.card-body {
                         dl.kv {
                             @for (f, val) in spec.fields.iter().zip(&r.values) {

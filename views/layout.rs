@@ -167,7 +167,7 @@ fn count_badge(kind: crate::access::ItemKind, c: crate::counters::Count, what: &
         span.nav-count id=(format!("nav-count-{}s", kind.slug())) hx-swap-oob=[oob.then_some("true")] data-live=(format!("/nav/counts?only={}", kind.slug()))
             data-live-on=(crate::events::names::kind_changed(kind)) data-live-delay="300" {
             @if c.overdue > 0 && c.overdue < c.all {
-                span.badge.badge-danger title=(format!("{} {what} with the next step overdue", show(c.overdue))) { (show(c.overdue)) }
+                span.badge.badge-danger title=(format!("{} {what} {}", show(c.overdue), if kind == crate::access::ItemKind::Request { "received before today" } else { "with the next step overdue" })) { (show(c.overdue)) }
                 span.badge title=(format!("{} {what} in all", show(c.all))) { (show(c.all)) }
             } @else if c.overdue > 0 {
                 span.badge.badge-danger title=(format!("{} {what}", show(c.overdue))) { (show(c.overdue)) }
@@ -182,14 +182,20 @@ fn count_badge(kind: crate::access::ItemKind, c: crate::counters::Count, what: &
 /// menu entry out of band (or by its live region, which picks it by id).
 /// Only the counters the viewer's menu has (`deals`: the Deals entry): an out-of-band swap with no
 /// target is an error in the browser.
-pub fn nav_counts(c: &crate::counters::Counts, only: Option<crate::access::ItemKind>, deals: bool) -> Markup {
-    use crate::access::ItemKind::{Deal, Memo, Task};
-    let want = |k| only.is_none_or(|o| o == k) && (k != Deal || deals);
+pub fn nav_counts(
+    c: &crate::counters::Counts,
+    only: Option<crate::access::ItemKind>,
+    deals: bool,
+    requests: bool,
+) -> Markup {
+    use crate::access::ItemKind::{Deal, Memo, Request, Task};
+    let want = |k| only.is_none_or(|o| o == k) && (k != Deal || deals) && (k != Request || requests);
     let oob = only.is_none();
     html! {
         @if want(Task) { (count_badge(Task, c.tasks, "active tasks of yours", oob)) }
         @if want(Memo) { (count_badge(Memo, c.memos, "memos waiting for you", oob)) }
         @if want(Deal) { (count_badge(Deal, c.deals, "active deals of yours", oob)) }
+        @if want(Request) { (count_badge(Request, c.requests, "pending requests", oob)) }
     }
 }
 
@@ -215,7 +221,7 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                     Section::Crm => div.nav-group {
                         h2.nav-title { "Sales" }
                         @for k in crate::kinds::KINDS.iter().filter(|k| crate::crm::handlers::spec(k.kind).is_some() && access::reads_crm(v, k.kind)) {
-                            (link_counted(k.path, "building", k.plural, nav == Nav::Crm(k.kind), (k.kind == crate::access::ItemKind::Deal).then_some(k.kind)))
+                            (link_counted(k.path, if k.kind == crate::access::ItemKind::Request { "mail" } else { "building" }, k.plural, nav == Nav::Crm(k.kind), matches!(k.kind, crate::access::ItemKind::Deal | crate::access::ItemKind::Request).then_some(k.kind)))
                         }
                         @if access::reads_shipments(v) {
                             (link(crate::crm::shipments::PATH, "truck", "Shipments", nav == Nav::Shipments))

@@ -26,6 +26,7 @@ pub mod picker;
 pub mod profile;
 pub mod projects;
 pub mod reminders;
+pub mod requests;
 pub mod search;
 pub mod shipments;
 pub mod tasks;

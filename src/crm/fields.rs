@@ -67,6 +67,8 @@ pub enum ManyTo {
     Tags,
     /// The department's `industries`, linked through a table of the kind (`company_industries`).
     Industries { link: &'static str, key: &'static str },
+    /// The department's `products`, linked through a table of the kind (`request_products`).
+    Products { link: &'static str, key: &'static str },
 }
 
 impl ManyTo {
@@ -75,6 +77,7 @@ impl ManyTo {
         match self {
             ManyTo::Tags => RefTo::Dictionary("crm_tags"),
             ManyTo::Industries { .. } => RefTo::Dictionary("industries"),
+            ManyTo::Products { .. } => RefTo::Dictionary("products"),
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn spec(kind: ItemKind) -> Option<&'static Spec> {
         ItemKind::Deal => Some(&super::deal::SPEC),
         ItemKind::Payment => Some(&super::money::PAYMENT),
         ItemKind::Product => Some(&super::money::PRODUCT),
+        ItemKind::Request => Some(&crate::requests::kind::SPEC),
         _ => None,
     }
 }
@@ -300,6 +301,10 @@ pub async fn show(
         ItemKind::Deal => Some(views::deals::work(&super::deal_work::work(&state.db, &viewer, id).await?)),
         _ => None,
     };
+    let top = match spec.kind {
+        ItemKind::Request => Some(crate::requests::page::panel(&state, &viewer, &it, &r).await?),
+        _ => None,
+    };
     let page = views::crm::Page {
         spec,
         item: &it,
@@ -309,6 +314,7 @@ pub async fn show(
         can_add_deal,
         lines,
         extra,
+        top,
     };
     Ok(views::crm::show(&cx, &page, &panels).into_response())
 }
@@ -332,15 +338,15 @@ pub struct NewQuery {
 
 /// A form as it is shown: new or an edit, in which department, what was typed, the stored row (an
 /// edit), the messages.
-struct Shown<'a> {
-    mode: views::crm::Mode,
-    department: i64,
-    raw: &'a Raw,
-    kept: Option<&'a Record>,
-    errs: &'a FormErrors,
+pub(crate) struct Shown<'a> {
+    pub(crate) mode: views::crm::Mode,
+    pub(crate) department: i64,
+    pub(crate) raw: &'a Raw,
+    pub(crate) kept: Option<&'a Record>,
+    pub(crate) errs: &'a FormErrors,
 }
 
-async fn render_form(
+pub(crate) async fn render_form(
     state: &AppState,
     viewer: &Viewer,
     hx: HxRequest,
@@ -388,7 +394,7 @@ pub async fn creatable_departments(state: &AppState, v: &Viewer, kind: ItemKind)
 
 /// The department a new row goes in: the one asked for if the viewer may create there, else their
 /// first where they may.
-async fn new_department(state: &AppState, v: &Viewer, spec: &Spec, asked: &str) -> AppResult<i64> {
+pub(crate) async fn new_department(state: &AppState, v: &Viewer, spec: &Spec, asked: &str) -> AppResult<i64> {
     let allowed: Vec<i64> = creatable_departments(state, v, spec.kind).await?.into_iter().map(|(d, _)| d).collect();
     match asked.parse::<i64>() {
         Ok(d) if allowed.contains(&d) => Ok(d),
@@ -424,7 +430,7 @@ pub async fn new(
 /// A form's values over `base` (a blank row, or the stored one: `before`), checked the same way for
 /// a new row and an edit: references against what the viewer may choose, the department and owner
 /// a reference gives (`Spec::inherit`), the kind's save rules. The row to write, or the messages.
-async fn checked(
+pub(crate) async fn checked(
     state: &AppState,
     v: &Viewer,
     spec: &Spec,

@@ -22,6 +22,7 @@ fn link(m: ManyTo) -> (&'static str, &'static str, &'static str) {
     match m {
         ManyTo::Tags => ("crm_taggings", "object_id", "tag_id"),
         ManyTo::Industries { link, key } => (link, key, "industry_id"),
+        ManyTo::Products { link, key } => (link, key, "product_id"),
     }
 }
 
@@ -133,6 +134,18 @@ pub async fn options(db: &Db, m: ManyTo, department: i64) -> Result<Vec<(i64, St
             .await
         }
         ManyTo::Industries { .. } => super::choices::options(db, m.to(), department).await,
+        // Products have no order number: by name.
+        ManyTo::Products { .. } => {
+            db.fetch_all(
+                Query::select()
+                    .columns(["id", "name"])
+                    .from("products")
+                    .and_where(Expr::col("department_id").eq(department))
+                    .order_by("name", Order::Asc)
+                    .order_by("id", Order::Asc),
+            )
+            .await
+        }
     }
 }
 

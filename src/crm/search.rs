@@ -81,9 +81,9 @@ pub fn parse(q: &str, kind: ItemKind) -> Search {
     Search::Words(words)
 }
 
-/// The kinds with a ticket (§10: Request, Deal, CrmEmail; only deals exist yet).
+/// The kinds with a ticket (§10: Request, Deal, CrmEmail): `kinds::Kind::ticket`.
 pub fn has_ticket(kind: ItemKind) -> bool {
-    kind == ItemKind::Deal
+    kind.info().ticket
 }
 
 /// `ticket:X`, `ticket: X`, `Ticket X` → X (one word).
@@ -111,6 +111,7 @@ fn code(kind: ItemKind) -> Option<i16> {
         ItemKind::Task => 7,
         ItemKind::Memo => 8,
         ItemKind::Project => 9,
+        ItemKind::Request => 10,
     })
 }
 
@@ -427,7 +428,15 @@ const FILL_BATCH: usize = 4_000_000;
 pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
     fill_kinds(
         tx,
-        &[ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Product, ItemKind::Payment],
+        &[
+            ItemKind::Company,
+            ItemKind::Contact,
+            ItemKind::Lead,
+            ItemKind::Deal,
+            ItemKind::Product,
+            ItemKind::Payment,
+            ItemKind::Request,
+        ],
     )
     .await
 }

@@ -163,6 +163,8 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
     let actor = Actor::system("Web form");
     let summary = format!("Created the request {subject} from the web form (ticket {ticket})");
     history::record(tx, &actor, "request", id, Change::Create, &summary, &Diff::default()).await?;
+    // Searchable at once, like a request saved from its form (`crm::repo` indexes those).
+    crate::crm::search::index_where(tx, crate::access::ItemKind::Request, "id", id).await?;
 
     // The inbound email that started it (§6.3), in the request's thread (same ticket), owned as it is.
     let to = to_address(tx, &source_email, department).await?;
@@ -220,9 +222,9 @@ pub async fn create_incoming(state: &AppState, s: Submission) -> AppResult<Creat
     let mut tx = state.db.begin().await?;
     let (created, notified) = create_in(&mut tx, state, &s).await?;
     tx.commit().await?;
-    // publish: after merge — `ItemKind::Request` comes with the requests' object layer (helper B):
-    // state.bus.publish(DomainEvent::Changed { topic: Topic::Item(ItemKind::Request), id: created.id,
-    //     audience: crate::access::crm_audience(ItemKind::Request, department) });
+    // The open requests lists and counters of the department (`kind_changed`, as every CRM row).
+    let it = crate::items::load_any(&state.db, crate::access::ItemKind::Request, created.id).await?;
+    crate::items::publish_changed(&state.bus, &it);
     for user_id in &notified {
         state.bus.publish(DomainEvent::Notice { user_id: *user_id });
     }

@@ -5,7 +5,9 @@
 //! - `keys`: the normalised look-up keys of counterparties that matching reads (migration 18);
 //! - `matching`: §6.4 auto-linking and get-or-create of the counterparty;
 //! - `create`: §6.3 creation of an incoming request (ticket, inquiry email, request, matching,
-//!   notifications) in one transaction.
+//!   notifications) in one transaction;
+//! - `kind`: requests in the CRM's object layer (fields, validation, what a save carries along);
+//! - `list`, `page`: the §13.1 list and the §6.7 page; `deal`: §6.8 Create deal.
 
 pub mod cities;
 pub mod create;
@@ -13,3 +15,8 @@ pub mod keys;
 pub mod matching;
 pub mod model;
 pub mod names;
+
+pub mod deal;
+pub mod kind;
+pub mod list;
+pub mod page;

@@ -551,6 +551,18 @@ async fn make_objects(app: &TestApp, c: &TestClient, user: &str, admin: &TestCli
         urls.push(format!("/projects/{pr}"));
         urls.push(format!("/projects/{pr}/delete"));
     }
+    // Requests of the role's own, where it may add them (sales managers): a case (Close, then
+    // Activate) and a plain one (Create deal).
+    let day = ferrocrm::time::today().format("%Y-%m-%d").to_string();
+    for case in ["on", ""] {
+        let subject = format!("Crawler request of {user}");
+        let form =
+            [("request_for", subject.as_str()), ("first_name", "Ann"), ("receipt_date", &day), ("is_case", case)];
+        let p = c.post_form("/requests", &form).await;
+        if p.status == 303 {
+            urls.push(p.header("location").unwrap_or_default());
+        }
+    }
     // Notifications for the role: someone else gives them a task.
     create(admin, "/tasks", &[("name", &format!("Handed to {user}")), ("responsible", &me)]).await;
     urls.push("/notifications".into());
@@ -653,6 +665,15 @@ async fn every_role_can_click_through_every_page_and_each_click_keeps_the_shell_
     helen.post_form(&format!("/tasks/{t}"), &[("name", "Prepare the spring offer (v2)"), ("responsible", &mark)]).await;
     create(&carl, "/memos", &[("name", "Need a new chair"), ("recipient_id", &app.uid("Helen.Head.Sales").await)])
         .await;
+    // A request in the department, so its list and page have a row to open.
+    let day = ferrocrm::time::today().format("%Y-%m-%d").to_string();
+    let r = helen
+        .post_form(
+            "/requests",
+            &[("request_for", "Pumps for the plant"), ("first_name", "Ann Lee"), ("receipt_date", &day)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "add a request: {}", r.body);
     let admin = app.login_as("Adam.Admin").await;
     let seeded = started.elapsed();
 

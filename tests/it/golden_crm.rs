@@ -40,8 +40,15 @@ const OSCAR: &str = "Oscar.Operator.Export";
 /// An operator of Sales who also serves Bookkeeping: a superoperator (Export stays foreign to her).
 const SUE: &str = "Sue.SuperOperator.Sales";
 
-const KINDS: [ItemKind; 6] =
-    [ItemKind::Company, ItemKind::Contact, ItemKind::Lead, ItemKind::Deal, ItemKind::Payment, ItemKind::Product];
+const KINDS: [ItemKind; 7] = [
+    ItemKind::Company,
+    ItemKind::Contact,
+    ItemKind::Lead,
+    ItemKind::Deal,
+    ItemKind::Payment,
+    ItemKind::Product,
+    ItemKind::Request,
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rel {
@@ -64,7 +71,7 @@ impl Rel {
 /// a co-owner; a product's `owner_id` is who added it, which gives no right (§2.2: not owned).
 fn relationships(kind: ItemKind) -> &'static [Rel] {
     match kind {
-        ItemKind::Deal | ItemKind::Payment => &[Rel::Owner, Rel::CoOwner, Rel::None],
+        ItemKind::Deal | ItemKind::Payment | ItemKind::Request => &[Rel::Owner, Rel::CoOwner, Rel::None],
         _ => &[Rel::Owner, Rel::None],
     }
 }
@@ -312,6 +319,37 @@ impl Fixture {
                     "products",
                     &["name", "department_id", "owner_id", "created_at", "updated_at"],
                     vec![format!("Golden product {n}").into(), d.into(), owner.into(), now.into(), now.into()],
+                )
+                .await
+            }
+            ItemKind::Request => {
+                let n = self.n();
+                let today = chrono::Utc::now().date_naive();
+                insert(
+                    app,
+                    "requests",
+                    &[
+                        "request_for",
+                        "first_name",
+                        "receipt_date",
+                        "ticket",
+                        "co_owner_id",
+                        "department_id",
+                        "owner_id",
+                        "created_at",
+                        "updated_at",
+                    ],
+                    vec![
+                        format!("Golden request {n}").into(),
+                        "Golden".into(),
+                        today.into(),
+                        format!("R{n:07}").into(),
+                        co.into(),
+                        d.into(),
+                        owner.into(),
+                        now.into(),
+                        now.into(),
+                    ],
                 )
                 .await
             }

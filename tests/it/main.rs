@@ -38,6 +38,7 @@ mod live_converge;
 mod live_tasks;
 mod memos;
 mod people;
+mod requests_kind;
 mod requests_match;
 mod schema;
 mod seed;

@@ -163,6 +163,32 @@ pub async fn spread(app: &TestApp, departments: &[i64], owners: &[Option<i64>], 
             )
             .await;
             made.rows.push(("product", product));
+            let request = insert(
+                app,
+                "requests",
+                &[
+                    "request_for",
+                    "first_name",
+                    "receipt_date",
+                    "ticket",
+                    "company_id",
+                    "co_owner_id",
+                    "department_id",
+                    "owner_id",
+                    "created_at",
+                    "updated_at",
+                ],
+                scoped(vec![
+                    format!("Request {n}").into(),
+                    "Requester".into(),
+                    today.into(),
+                    format!("Q{n:06}").into(),
+                    company.into(),
+                    co_owner.into(),
+                ]),
+            )
+            .await;
+            made.rows.push(("request", request));
         }
     }
     // Rows written straight into the tables are a bulk load: the search index is built again.
