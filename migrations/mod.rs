@@ -18,6 +18,7 @@ mod m0011_deal_list;
 mod m0013_company_names;
 mod m0014_user_transfers;
 mod m0015_quality;
+mod m0019_intake;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -111,6 +112,7 @@ const MIGRATIONS: &[Migration] = &[
     (13, "company_names", m0013_company_names::statements),
     (14, "user_transfers", m0014_user_transfers::statements),
     (15, "quality", m0015_quality::statements),
+    (19, "intake", m0019_intake::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

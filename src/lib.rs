@@ -31,6 +31,7 @@ pub mod participants;
 pub mod paths;
 pub mod projects;
 pub mod reminders;
+pub mod requests;
 pub mod routes;
 pub mod search;
 pub mod security;
