@@ -36,6 +36,8 @@ mod live_converge;
 mod live_tasks;
 mod memos;
 mod people;
+mod requests_browser;
+mod requests_intake;
 mod schema;
 mod seed;
 mod tasks;
