@@ -458,3 +458,37 @@ async fn the_lead_source_page_shows_both_snippets_a_preview_and_checks_the_origi
             .ends_with("frame-ancestors 'self' https://www.client.example http://localhost:8080")
     );
 }
+
+#[tokio::test]
+async fn a_configured_captcha_is_shown_allowed_by_the_csp_and_required() {
+    use ferrocrm::requests::intake::config::{Captcha, CaptchaKind};
+    let captcha = Captcha { kind: CaptchaKind::Turnstile, site_key: "0x4AAA-site".into(), secret: "secret".into() };
+    let app = app_with(IntakeConfig { captcha: Some(captcha), ..relaxed() }).await;
+    let (id, token) = lead_source(&app).await;
+    let path = format!("/contact-form/{token}/");
+    let form = app.client().get(&path).await;
+    assert_eq!(form.attr(".cf-turnstile", "data-sitekey").as_deref(), Some("0x4AAA-site"));
+    assert!(
+        form.attrs("script[src]", "src").contains(&"https://challenges.cloudflare.com/turnstile/v0/api.js".to_string())
+    );
+    let csp = form.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self' https://challenges.cloudflare.com")
+            && csp.contains("frame-src https://challenges.cloudflare.com"),
+        "{csp}"
+    );
+    // A post without the captcha's answer is refused (the original skipped the check then), without
+    // asking the captcha service.
+    let f = fill(&app, id, 5).await;
+    let p = post(&app, &path, &person(&[("form_ts", &f)]), &[]).await;
+    assert_eq!(p.status, 422);
+    assert!(p.text(".form-errors").contains("Sorry, invalid captcha."), "{}", p.text(".form-errors"));
+    assert!(requests(&app).await.is_empty());
+
+    // Without keys there is no widget and the CSP allows nothing from elsewhere.
+    let app = app_with(relaxed()).await;
+    let (_, token) = lead_source(&app).await;
+    let form = app.client().get(&format!("/contact-form/{token}/")).await;
+    assert!(!form.exists(".cf-turnstile") && !form.exists(".h-captcha") && !form.exists("script"));
+    assert!(form.header("content-security-policy").unwrap_or_default().contains("frame-src 'none'"));
+}
