@@ -492,3 +492,31 @@ async fn a_configured_captcha_is_shown_allowed_by_the_csp_and_required() {
     assert!(!form.exists(".cf-turnstile") && !form.exists(".h-captcha") && !form.exists("script"));
     assert!(form.header("content-security-policy").unwrap_or_default().contains("frame-src 'none'"));
 }
+
+#[tokio::test]
+async fn seed_demo_makes_the_demo_department_s_web_form_embeddable() {
+    let app = app_with(relaxed()).await;
+    ferrocrm::cli::seed_demo(&app.db).await.unwrap();
+    let token = ferrocrm::requests::intake::demo::web_form(&app.db).await.unwrap().expect("the demo form");
+    let form = app.client().get(&format!("/contact-form/{token}/")).await;
+    assert_eq!(form.status, 200);
+    assert!(form.exists("#contact-form"));
+    assert!(
+        form.header("content-security-policy")
+            .unwrap_or_default()
+            .ends_with("frame-ancestors 'self' http://localhost:8080 http://127.0.0.1:8080")
+    );
+    let source: (String, String) = app
+        .db
+        .fetch_optional(
+            &Query::select()
+                .columns(["name", "allowed_origins"])
+                .from("lead_sources")
+                .and_where(Expr::col("token").eq(token.as_str()))
+                .to_owned(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(source.0, "website form (iframe)");
+}

@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod captcha;
 pub mod config;
+pub mod demo;
 pub mod fields;
 pub mod geo;
 pub mod handlers;
