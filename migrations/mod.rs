@@ -21,6 +21,7 @@ mod m0015_quality;
 mod m0016_payment_department;
 mod m0017_item_search;
 mod m0018_requests_match;
+mod m0019_intake;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -132,6 +133,7 @@ const MIGRATIONS: &[Migration] = &[
     (16, "payment_department", m0016_payment_department::statements),
     (17, "item_search", m0017_item_search::statements),
     (18, "requests_match", m0018_requests_match::statements),
+    (19, "intake", m0019_intake::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

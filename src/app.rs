@@ -32,6 +32,8 @@ pub struct AppState {
     pub totals: crate::paging::Totals,
     /// The payments list's "Total sum" line, per viewer and filter, until the next change.
     pub payment_sums: crate::paging::Cached<Option<crate::crm::payments::Sum>>,
+    /// Public request intake: rate limiters, geolocation database, form-signing key.
+    pub intake: crate::requests::intake::Intake,
 }
 
 /// A built application, bound to its port, ready to `run`.
@@ -66,6 +68,7 @@ impl App {
         let files = crate::files::Store::new(&config.data_dir);
         let totals = crate::paging::Totals::new(&bus);
         let payment_sums = crate::paging::Cached::new(&bus);
+        let intake = crate::requests::intake::Intake::new(&config.intake)?;
         let state = AppState {
             db,
             bus,
@@ -76,6 +79,7 @@ impl App {
             wake: Arc::new(Notify::new()),
             totals,
             payment_sums,
+            intake,
         };
         Ok(App { state, listener, port })
     }

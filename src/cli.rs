@@ -243,6 +243,12 @@ pub async fn seed_demo(db: &Db) -> anyhow::Result<()> {
     if made > 0 {
         println!("Demo: created {made} users (password \"{DEMO_PASSWORD}\"): see README → Demo accounts.");
     }
+    if let Some(token) = crate::requests::intake::demo::web_form(db).await? {
+        let site = crate::requests::intake::demo::ORIGINS.replace('\n', ", ");
+        println!(
+            "Demo web form: /contact-form/{token}/ (embed script: /contact-form/{token}/embed.js; embeddable from {site})"
+        );
+    }
     Ok(())
 }
 

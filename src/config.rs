@@ -58,6 +58,8 @@ pub struct Config {
     /// VAT in percent, for the payments list's "with VAT" totals (§13.5, the original's setting
     /// `VAT`; `FERROCRM_VAT_PERCENT`). 20: the most common standard rate in Europe; 0 for none.
     pub vat_percent: u32,
+    /// Public request intake: geolocation, trusted proxies, limits, captcha (`requests::intake::config`).
+    pub intake: crate::requests::intake::IntakeConfig,
 }
 
 impl fmt::Debug for Config {
@@ -117,6 +119,7 @@ impl Default for Config {
             login_free_failures: 5,
             login_base_delay: Duration::from_millis(1000),
             vat_percent: 20,
+            intake: Default::default(),
         }
     }
 }
@@ -204,6 +207,7 @@ impl Config {
             anyhow::ensure!(n <= 100, "FERROCRM_VAT_PERCENT={n} must be between 0 and 100");
             c.vat_percent = n;
         }
+        c.intake = crate::requests::intake::IntakeConfig::from_env()?;
         if let Some(ms) = parse::<u64>("FERROCRM_LOGIN_DELAY_MS")? {
             c.login_base_delay = Duration::from_millis(ms);
         }

@@ -259,13 +259,33 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/requests/:id/history"),
     ("GET", "/requests/:id/delete"),
     ("POST", "/requests/:id/delete"),
+    // Public request intake (`requests::intake`): the API, the hosted form, its embed script; the
+    // administrators' spam lists.
+    ("POST", "/add-request/"),
+    ("GET", "/contact-form/:token/"),
+    ("POST", "/contact-form/:token/"),
+    ("GET", "/contact-form/:token/embed.js"),
+    ("GET", "/admin/stop-phrases"),
+    ("POST", "/admin/stop-phrases"),
+    ("POST", "/admin/stop-phrases/:id/delete"),
+    ("GET", "/admin/banned-company-names"),
+    ("POST", "/admin/banned-company-names"),
+    ("POST", "/admin/banned-company-names/:id/delete"),
 ];
 
-/// Unsafe routes that accept cross-site posts (the embeddable request form will be the first).
-pub const CSRF_EXEMPT: &[&str] = &[];
+/// Unsafe routes that accept cross-site posts: the public request intake (its own origin rule, limits
+/// and body cap: `requests::intake`).
+pub const CSRF_EXEMPT: &[&str] = &["/add-request/", "/contact-form/:token/"];
 
 /// Routes that answer without a login.
-pub const PUBLIC: &[&str] = &["/healthz", "/assets/:hash/:name", "/login"];
+pub const PUBLIC: &[&str] = &[
+    "/healthz",
+    "/assets/:hash/:name",
+    "/login",
+    "/add-request/",
+    "/contact-form/:token/",
+    "/contact-form/:token/embed.js",
+];
 
 pub fn is_csrf_exempt(path: &str) -> bool {
     CSRF_EXEMPT.contains(&path)
@@ -312,6 +332,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
     use crate::memos::{flow::Memos, handlers as memos};
     use crate::projects::{flow::Projects, handlers as projects};
     use crate::reminders::handlers as reminders;
+    use crate::requests::intake::{admin as intake_admin, handlers as intake};
     use crate::tasks::{flow::Tasks, handlers as tasks};
     use users::{departments, handlers as uh, profile};
     shared_item_routes(Route::new())
@@ -462,6 +483,13 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/requests/:id/deal", post(crate::requests::page::create_deal))
         .at("/requests/:id/close", post(crate::requests::page::close))
         .at("/requests/:id/activate", post(crate::requests::page::activate))
+        .at("/add-request/", post(intake::add_request))
+        .at("/contact-form/:token/", get(intake::form).post(intake::submit))
+        .at("/contact-form/:token/embed.js", get(intake::embed))
+        .at("/admin/stop-phrases", get(intake_admin::index).post(intake_admin::add))
+        .at("/admin/stop-phrases/:id/delete", post(intake_admin::remove))
+        .at("/admin/banned-company-names", get(intake_admin::index).post(intake_admin::add))
+        .at("/admin/banned-company-names/:id/delete", post(intake_admin::remove))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)

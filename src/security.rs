@@ -48,14 +48,18 @@ connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-ac
 /// Adds the security headers, `Vary: HX-Request`, and `Cache-Control: no-store` on every page.
 pub async fn headers<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
     let is_asset = req.uri().path().starts_with("/assets/");
+    // The public web form sets its own CSP (framable by its lead source's origins, `requests::intake`).
+    let own_csp = req.uri().path().starts_with("/contact-form/");
     let mut resp = match ep.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
     let h = resp.headers_mut();
-    h.insert("Content-Security-Policy", HeaderValue::from_static(CSP));
+    if !(own_csp && h.contains_key("Content-Security-Policy")) {
+        h.insert("Content-Security-Policy", HeaderValue::from_static(CSP));
+        h.insert("X-Frame-Options", HeaderValue::from_static("DENY"));
+    }
     h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
-    h.insert("X-Frame-Options", HeaderValue::from_static("DENY"));
     h.insert("Referrer-Policy", HeaderValue::from_static("same-origin"));
     h.insert("Cross-Origin-Opener-Policy", HeaderValue::from_static("same-origin"));
     h.insert("Permissions-Policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
@@ -304,6 +308,12 @@ pub async fn csrf<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Res
     let limits = BodyLimits::of(&state.config);
     let spool_dir = state.files.tmp_dir();
     if crate::routes::is_csrf_exempt(route) {
+        let mut limits = limits;
+        if crate::requests::intake::is_intake_route(route) {
+            // The per-address limit before the body is read; then a small body cap.
+            crate::requests::intake::admit(&state, &mut req)?;
+            limits.max = limits.max.min(state.config.intake.max_body);
+        }
         let body = receive(&mut req, &limits, spool_dir, None).await?;
         req.set_body(body);
         return ep.call(req).await.map(IntoResponse::into_response);

@@ -61,7 +61,7 @@ fn input(f: &DField, form: &Typed, errs: &FormErrors, countries: &[(i64, String)
             }
             html! { (field) }
         }
-        DInput::LongText => {
+        DInput::LongText | DInput::Origins => {
             let err = errs.get(f.col);
             let id = format!("f-{}", f.col);
             html! {
@@ -108,9 +108,9 @@ fn fields(d: &Dict, form: &Typed, errs: &FormErrors, countries: &[(i64, String)]
             @if d.ordered {
                 (Field::new("index_number", "Order", form.get("index_number"), errs).kind("number").help("Empty: last. A taken number moves the others down."))
             }
-            @for f in d.fields.iter().filter(|f| !matches!(f.input, DInput::Flag | DInput::LongText)) { (input(f, form, errs, countries)) }
+            @for f in d.fields.iter().filter(|f| !matches!(f.input, DInput::Flag | DInput::LongText | DInput::Origins)) { (input(f, form, errs, countries)) }
         }
-        @for f in d.fields.iter().filter(|f| f.input == DInput::LongText) { (input(f, form, errs, countries)) }
+        @for f in d.fields.iter().filter(|f| matches!(f.input, DInput::LongText | DInput::Origins)) { (input(f, form, errs, countries)) }
         @if d.fields.iter().any(|f| f.input == DInput::Flag) {
             div.field-row { @for f in d.fields.iter().filter(|f| f.input == DInput::Flag) { (input(f, form, errs, countries)) } }
         }
@@ -216,6 +216,7 @@ pub fn edit(
     history: &[Entry],
     form: &Typed,
     errs: &FormErrors,
+    extra: Markup,
 ) -> Markup {
     let v = cx.viewer;
     let may_edit = d.can(v, Action::Edit, r.department);
@@ -243,6 +244,7 @@ pub fn edit(
                     p.help { (f.help) }
                 } }
             }
+            (extra)
             div.card { div.card-header { h2.card-title { "Used by" } } div.card-body {
                 @if used.is_empty() { p.muted #dictionary-usage { "Nothing uses this " (d.noun) " yet." } }
                 @else { p #dictionary-usage { (counted(used)) } }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod contact_form;
 pub mod crm;
 pub mod crm_import;
 pub mod crm_lines;

@@ -38,6 +38,8 @@ mod live_converge;
 mod live_tasks;
 mod memos;
 mod people;
+mod requests_browser;
+mod requests_intake;
 mod requests_kind;
 mod requests_match;
 mod schema;

@@ -454,7 +454,16 @@ async fn edit_page(
     };
     let hist = recent_history(&state.db, d, row.id).await?;
     let cx = web::page_cx(state, v, views::layout::Nav::Dictionaries, hx).await?;
-    Ok(views::dictionaries::edit(&cx, d, row, &department, &countries, &used, &hist, form, errs))
+    // A lead source's web form: its snippets and a live preview (`requests::intake`).
+    let extra = if d.table == "lead_sources" {
+        let saved = |col: &str| row.get(d, col).text().to_string();
+        let origins = crate::requests::intake::parse_origins(&saved("allowed_origins")).unwrap_or_default();
+        let admin = v.is(crate::access::Role::Admin);
+        views::contact_form::embed_panel(&state.config.base_url, &saved("token"), &origins, admin)
+    } else {
+        maud::html! {}
+    };
+    Ok(views::dictionaries::edit(&cx, d, row, &department, &countries, &used, &hist, form, errs, extra))
 }
 
 /// `GET /dictionaries/:dict/:id`.

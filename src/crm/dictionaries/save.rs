@@ -77,6 +77,18 @@ pub(super) fn parse(d: &Dict, raw: &Typed, before: Option<&Row>, errs: &mut Form
                 }
                 Val::Text(t.to_string())
             }
+            DInput::Origins => match crate::requests::intake::parse_origins(raw.get(f.col)) {
+                Ok(list) if list.len() <= 50 => Val::Text(list.join("\n")),
+                Ok(_) => {
+                    errs.add(f.col, "At most 50 origins.");
+                    Val::Text(String::new())
+                }
+                Err(bad) => {
+                    let bad: String = bad.chars().take(80).collect();
+                    errs.add(f.col, format!("\"{bad}\" is not an origin: write the scheme, host and port only, such as https://www.example.com."));
+                    Val::Text(String::new())
+                }
+            },
             DInput::LongText => {
                 if raw.get(f.col).chars().count() > 10_000 {
                     errs.add(f.col, "At most 10,000 characters.");

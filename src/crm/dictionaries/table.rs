@@ -18,6 +18,8 @@ pub enum DInput {
     Country,
     /// A signed whole percentage, −100…100 (a quality signal's weight).
     Weight,
+    /// Web origins (`https://shop.example`), one a line: who may embed a lead source's web form.
+    Origins,
 }
 
 impl DInput {
@@ -174,6 +176,12 @@ pub static DICTS: &[Dict] = &[
                 "Email",
                 DInput::Email,
                 "The address published on the website: emails to it get this lead source.",
+            ),
+            field(
+                "allowed_origins",
+                "Allowed origins",
+                DInput::Origins,
+                "Websites that may embed the web form, one a line: https://www.example.com (scheme, host, port; no path).",
             ),
             field("form_template", "Form template", DInput::Text(100), "Empty: the built-in form."),
             field("success_template", "Success template", DInput::Text(100), "Empty: the built-in thank-you page."),

@@ -46,6 +46,8 @@ pub struct Options {
     /// Reuse this database URL (a second instance on the same database).
     pub database_url: Option<String>,
     pub seed_users: bool,
+    /// Request intake settings (geolocation database, trusted proxies, limits).
+    pub intake: Option<ferrocrm::requests::intake::IntakeConfig>,
 }
 
 pub struct TestApp {
@@ -139,6 +141,9 @@ impl TestApp {
         }
         if let Some(d) = o.body_grace {
             config.body_grace = d;
+        }
+        if let Some(i) = &o.intake {
+            config.intake = i.clone();
         }
         let app = App::build(config).await.expect("build the app");
         let port = app.port();
