@@ -975,6 +975,12 @@ async fn create_incoming_writes_the_request_its_inquiry_email_and_links_and_noti
     let total: i64 =
         f.app.db.scalar(Query::select().expr(Expr::col("id").count()).from("notifications")).await.unwrap().unwrap();
     assert_eq!(total, 1);
+    // After commit: the request's change (its lists and counters), then the owner's notice.
+    let e = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+    assert!(
+        matches!(&*e, ferrocrm::events::DomainEvent::Changed { topic: ferrocrm::events::Topic::Item(ferrocrm::access::ItemKind::Request), id, .. } if *id == created.id),
+        "{e:?}"
+    );
     let e = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
     assert_eq!(*e, ferrocrm::events::DomainEvent::Notice { user_id: f.mark });
     let history: i64 = f
