@@ -134,7 +134,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let s = crate::seed::run(&db, scale).await?;
             println!(
                 "seeded in {:.1} s: {} users, {} projects, {} tasks, {} memos, {} chat messages; sales CRM: {} \
-                 companies, {} contacts, {} leads, {} deals, {} deal items, {} payments, {} products, {} tag links",
+                 companies, {} contacts, {} leads, {} deals, {} deal items, {} payments, {} requests, {} products, {} tag \
+                 links",
                 s.seconds,
                 s.users,
                 s.projects,
@@ -147,6 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 s.deals,
                 s.outputs,
                 s.payments,
+                s.requests,
                 s.products,
                 s.taggings
             );
@@ -175,8 +177,17 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             let s = crate::seed::run(&state.db, 1).await?;
             println!(
                 "Demo: seeded {} tasks, {} memos, {} projects, {} chat messages; {} companies, {} contacts, {} \
-                 leads, {} deals, {} payments",
-                s.tasks, s.memos, s.projects, s.chat_messages, s.companies, s.contacts, s.leads, s.deals, s.payments
+                 leads, {} deals, {} payments, {} requests",
+                s.tasks,
+                s.memos,
+                s.projects,
+                s.chat_messages,
+                s.companies,
+                s.contacts,
+                s.leads,
+                s.deals,
+                s.payments,
+                s.requests
             );
         }
     }

@@ -39,6 +39,7 @@ pub struct Stats {
     pub deals: usize,
     pub outputs: usize,
     pub payments: usize,
+    pub requests: usize,
     pub products: usize,
     pub taggings: usize,
     pub seconds: f64,

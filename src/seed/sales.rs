@@ -26,6 +26,7 @@ mod bulk;
 mod deals;
 mod names;
 mod people;
+mod requests;
 
 use bulk::Bulk;
 
@@ -182,6 +183,8 @@ pub(super) async fn run(db: &Db, size: &Size, stats: &mut Stats) -> anyhow::Resu
     stats.deals = made.deals;
     stats.outputs = made.outputs;
     stats.payments = made.payments;
+    // The requests the deals came from, and a fortnight of pending ones (issue 9).
+    stats.requests = requests::requests(db, &cx, &counterparties, size.deals / 25, &mut rng, l).await?;
     stats.taggings = ledger.taggings.len();
     let mut b = Bulk::new(db, "crm_taggings", &["object_type", "object_id", "tag_id"], false);
     for (kind, object, tag) in ledger.taggings {

@@ -722,8 +722,6 @@ async fn migration_18_fills_the_keys_of_rows_that_exist() {
 /// PostgreSQL (sequential scans off) finds an index path.
 #[tokio::test]
 async fn request_matching_walks_its_indexes() {
-    use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
-    use sea_query_sqlx::SqlxBinder;
     let app = spawn_app().await;
     let (c, l) = (ItemKind::Contact, ItemKind::Lead);
     let cases: Vec<(&str, SelectStatement)> = vec![
@@ -741,28 +739,7 @@ async fn request_matching_walks_its_indexes() {
         ("companies by email domain", matching::companies_with_domain(1, "acme.com")),
     ];
     for (name, q) in cases {
-        let lines: Vec<String> = match &app.db {
-            Db::Sqlite(pool) => {
-                let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
-                let plan: Vec<(i64, i64, i64, String)> =
-                    sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
-                        .fetch_all(pool)
-                        .await
-                        .unwrap();
-                plan.into_iter().map(|r| r.3).collect()
-            }
-            Db::Postgres(pool) => {
-                let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
-                let mut conn = pool.acquire().await.unwrap();
-                sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
-                let plan: Vec<(String,)> = sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")), values)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .unwrap();
-                sqlx::query("RESET ALL").execute(&mut *conn).await.unwrap();
-                plan.into_iter().map(|r| r.0).collect()
-            }
-        };
+        let lines = crate::helpers::plan_of(&app.db, &q, true).await;
         let scans = lines.iter().any(|l| {
             let l = l.trim_start().trim_start_matches("->").trim_start();
             (l.starts_with("SCAN ") && !l.starts_with("SCAN CONSTANT")) || l.contains("Seq Scan")

@@ -8,6 +8,7 @@ use ferrocrm::users::repo;
 use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
 use crate::helpers::app::{fresh_pg_database, pg_server_url};
+use crate::helpers::plan_of;
 
 type Column = (String, String, bool);
 type Shape = (BTreeSet<Column>, BTreeSet<String>);
@@ -435,8 +436,6 @@ async fn the_deal_list_orders_and_filters_walk_their_indexes() {
     use ferrocrm::access::{Role, Roles, Viewer};
     use ferrocrm::crm::deal_list::DealFilter;
     use ferrocrm::crm::list::Filter;
-    use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
-    use sea_query_sqlx::SqlxBinder;
 
     let dir = tempfile::tempdir_in(crate::helpers::app::test_tmp_root()).unwrap();
     let db = fresh_db(&dir).await;
@@ -509,32 +508,7 @@ async fn the_deal_list_orders_and_filters_walk_their_indexes() {
     ];
     for (name, v, f, indexes, may_sort) in cases {
         let (q, _) = ferrocrm::crm::list::page_query(&db, v, &ferrocrm::crm::deal::SPEC, &f, None).await.unwrap();
-        let lines: Vec<String> = match &db {
-            Db::Sqlite(pool) => {
-                let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
-                let plan: Vec<(i64, i64, i64, String)> =
-                    sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
-                        .fetch_all(pool)
-                        .await
-                        .unwrap();
-                plan.into_iter().map(|r| r.3).collect()
-            }
-            Db::Postgres(pool) => {
-                let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
-                let mut c = pool.acquire().await.unwrap();
-                sqlx::query("SET enable_seqscan = off").execute(&mut *c).await.unwrap();
-                sqlx::query("SET enable_bitmapscan = off").execute(&mut *c).await.unwrap();
-                if !may_sort {
-                    sqlx::query("SET enable_sort = off").execute(&mut *c).await.unwrap();
-                }
-                let plan: Vec<(String,)> = sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")), values)
-                    .fetch_all(&mut *c)
-                    .await
-                    .unwrap();
-                sqlx::query("RESET ALL").execute(&mut *c).await.unwrap();
-                plan.into_iter().map(|r| r.0).collect()
-            }
-        };
+        let lines = plan_of(&db, &q, may_sort).await;
         let words =
             |l: &String| l.split(|c: char| !c.is_alphanumeric() && c != '_').map(str::to_owned).collect::<Vec<_>>();
         assert!(
@@ -545,40 +519,6 @@ async fn the_deal_list_orders_and_filters_walk_their_indexes() {
             l.contains("TEMP B-TREE FOR ORDER BY") || l.trim_start().starts_with("Sort") || l.contains("->  Sort")
         });
         assert!(may_sort || !sorts, "{name} sorts:\n{lines:#?}");
-    }
-}
-
-/// The plan of `q` on this pass's backend, as `the_deal_list_orders_and_filters_walk_their_indexes`
-/// reads it: SQLite's `EXPLAIN QUERY PLAN`, or PostgreSQL's `EXPLAIN` with sequential and bitmap
-/// scans (and, unless `may_sort`, sorts) switched off.
-async fn plan_of(db: &Db, q: &sea_query::SelectStatement, may_sort: bool) -> Vec<String> {
-    use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
-    use sea_query_sqlx::SqlxBinder;
-    match db {
-        Db::Sqlite(pool) => {
-            let (sql, values) = q.build_sqlx(SqliteQueryBuilder);
-            let plan: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
-            plan.into_iter().map(|r| r.3).collect()
-        }
-        Db::Postgres(pool) => {
-            let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
-            let mut c = pool.acquire().await.unwrap();
-            sqlx::query("SET enable_seqscan = off").execute(&mut *c).await.unwrap();
-            sqlx::query("SET enable_bitmapscan = off").execute(&mut *c).await.unwrap();
-            if !may_sort {
-                sqlx::query("SET enable_sort = off").execute(&mut *c).await.unwrap();
-            }
-            let plan: Vec<(String,)> = sqlx::query_as_with(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")), values)
-                .fetch_all(&mut *c)
-                .await
-                .unwrap();
-            sqlx::query("RESET ALL").execute(&mut *c).await.unwrap();
-            plan.into_iter().map(|r| r.0).collect()
-        }
     }
 }
 

@@ -110,6 +110,23 @@ async fn seed_fills_the_sales_crm_by_the_rules_of_the_model() {
     }
     assert_eq!((stats.companies, stats.deals, stats.payments), (size.companies, size.deals, size.payments));
     assert_eq!(count(&app, "outputs", None).await, stats.outputs as i64);
+    // Requests (issue 9): most deals came from one (same ticket), and some wait to be verified.
+    assert_eq!(count(&app, "requests", None).await, stats.requests as i64);
+    assert!(count(&app, "requests", Some(Expr::col("pending").eq(true))).await > 0, "no pending request");
+    let linked: i64 = app
+        .db
+        .scalar(
+            Query::select()
+                .expr(Expr::col(("deals", "id")).count())
+                .from("deals")
+                .inner_join("requests", Expr::col(("requests", "id")).equals(("deals", "request_id")))
+                .and_where(Expr::col(("requests", "ticket")).equals(("deals", "ticket")))
+                .and_where(Expr::col(("requests", "department_id")).equals(("deals", "department_id"))),
+        )
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert!(linked * 2 > size.deals as i64, "{linked} of {} deals have their request", size.deals);
     assert!(stats.outputs > 0 && stats.products > 0 && stats.taggings > 0, "{stats:?}");
     assert!(count(&app, "outputs", Some(Expr::col("shipping_date").is_not_null())).await > 0, "no shipment");
     assert!(count(&app, "leads", Some(Expr::col("disqualified").eq(true))).await > 0, "no disqualified lead");

@@ -55,6 +55,13 @@ pub(super) struct Person {
 }
 
 /// Random tokens, each drawn once (the counterparties' `token`, the deals' `ticket`).
+impl Person {
+    /// First and last name.
+    pub fn names(&self) -> (&'static str, &'static str) {
+        (self.first, self.last)
+    }
+}
+
 #[derive(Default)]
 pub(super) struct Tokens(HashSet<u64>);
 
