@@ -416,6 +416,7 @@ pub async fn run_sized(db: &Db, size: Size) -> anyhow::Result<Stats> {
     stats.chat_messages = seed_chat(db, &people, size.chat_messages, &mut rng).await?;
     // Last, so the Tasks section's ids do not move; only into an empty CRM (tickets and tokens are
     // unique, and a second run of the same random stream would repeat them).
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "seed: the Tasks section done");
     if sales::is_empty(db).await? {
         // Its last step indexes everything for search, tasks, memos and projects included.
         sales::run(db, &size, &mut stats).await?;

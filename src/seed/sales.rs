@@ -172,11 +172,15 @@ pub(super) async fn run(db: &Db, size: &Size, stats: &mut Stats) -> anyhow::Resu
     stats.products = cx.depts.iter().map(|d| d.products.len()).sum();
     let mut ledger = people::Ledger::default();
     let l = &mut ledger;
+    let phase = std::time::Instant::now();
+    let took = |what: &str| tracing::info!(seconds = phase.elapsed().as_secs_f64(), "seed: {what} done");
     let companies = people::companies(db, &cx, size.companies, &mut rng, l).await?;
     let contacts = people::contacts(db, &cx, &companies, size.contacts, &mut rng, l).await?;
     let leads = people::leads(db, &cx, &companies, &contacts, size.leads, &mut rng, l).await?;
     let counterparties = deals::Counterparties { companies: &companies, contacts: &contacts, leads: &leads };
+    took("counterparties");
     let made = deals::deals(db, &cx, &counterparties, size, &mut rng, l).await?;
+    took("deals");
     stats.companies = companies.len();
     stats.contacts = contacts.len();
     stats.leads = leads.len();
@@ -185,6 +189,7 @@ pub(super) async fn run(db: &Db, size: &Size, stats: &mut Stats) -> anyhow::Resu
     stats.payments = made.payments;
     // The requests the deals came from, and a fortnight of pending ones (issue 9).
     stats.requests = requests::requests(db, &cx, &counterparties, size.deals / 25, &mut rng, l).await?;
+    took("requests");
     stats.taggings = ledger.taggings.len();
     let mut b = Bulk::new(db, "crm_taggings", &["object_type", "object_id", "tag_id"], false);
     for (kind, object, tag) in ledger.taggings {
@@ -193,12 +198,14 @@ pub(super) async fn run(db: &Db, size: &Size, stats: &mut Stats) -> anyhow::Resu
     b.finish().await?;
     // The search index of everything the bulk load wrote (§10).
     crate::crm::search::rebuild(db).await?;
+    took("search index");
     // Request matching's look-up keys of the counterparties (emails, phones, domains).
     for spec in [&crate::crm::company::SPEC, &crate::crm::person::CONTACT, &crate::crm::person::LEAD] {
         let mut tx = db.begin().await?;
         crate::requests::keys::fill(&mut tx, spec).await?;
         tx.commit().await?;
     }
+    took("match keys");
     Ok(())
 }
 

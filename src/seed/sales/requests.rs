@@ -43,7 +43,7 @@ const COLUMNS: [&str; 24] = [
 ];
 
 /// Share of the deals that came from a request (the others were made by hand or from email).
-const FROM_REQUEST: f64 = 0.6;
+const FROM_REQUEST: f64 = 0.35;
 
 /// A deal as its request is made from it.
 #[derive(sqlx::FromRow)]
