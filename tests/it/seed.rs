@@ -110,7 +110,7 @@ async fn seed_fills_the_sales_crm_by_the_rules_of_the_model() {
     }
     assert_eq!((stats.companies, stats.deals, stats.payments), (size.companies, size.deals, size.payments));
     assert_eq!(count(&app, "outputs", None).await, stats.outputs as i64);
-    // Requests (issue 9): most deals came from one (same ticket), and some wait to be verified.
+    // Requests (issue 9): many deals came from one (same ticket), and some wait to be verified.
     assert_eq!(count(&app, "requests", None).await, stats.requests as i64);
     assert!(count(&app, "requests", Some(Expr::col("pending").eq(true))).await > 0, "no pending request");
     let linked: i64 = app
@@ -126,7 +126,8 @@ async fn seed_fills_the_sales_crm_by_the_rules_of_the_model() {
         .await
         .unwrap()
         .unwrap_or(0);
-    assert!(linked * 2 > size.deals as i64, "{linked} of {} deals have their request", size.deals);
+    // About a third of the deals came from a request (`seed::sales::requests`).
+    assert!(linked * 4 > size.deals as i64, "{linked} of {} deals have their request", size.deals);
     assert!(stats.outputs > 0 && stats.products > 0 && stats.taggings > 0, "{stats:?}");
     assert!(count(&app, "outputs", Some(Expr::col("shipping_date").is_not_null())).await > 0, "no shipment");
     assert!(count(&app, "leads", Some(Expr::col("disqualified").eq(true))).await > 0, "no disqualified lead");
