@@ -176,6 +176,30 @@ impl Db {
         }
     }
 
+    /// Gathers the query planner's statistics of every table (after a bulk load). On SQLite, a
+    /// sample of each index (`analysis_limit`): a fraction of a second at scale 10.
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite(p) => sqlx::raw_sql("PRAGMA analysis_limit=1000; ANALYZE;").execute(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::raw_sql("ANALYZE").execute(p).await.map(|_| ()),
+        }
+    }
+
+    /// Refreshes the planner's statistics where SQLite finds them missing or stale (`PRAGMA
+    /// optimize` checking every table), once the database holds `STATS_FROM` bytes: statistics
+    /// of a nearly empty database mislead the planner once it grows, and without any it plans
+    /// well on small tables. PostgreSQL's autovacuum keeps its own.
+    pub async fn refresh_statistics(&self) -> Result<bool, sqlx::Error> {
+        let Db::Sqlite(p) = self else { return Ok(false) };
+        let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count").fetch_one(p).await?;
+        let (size,): (i64,) = sqlx::query_as("PRAGMA page_size").fetch_one(p).await?;
+        if pages.saturating_mul(size) < STATS_FROM {
+            return Ok(false);
+        }
+        sqlx::raw_sql("PRAGMA optimize=0x10002").execute(p).await?;
+        Ok(true)
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite(p) => p.close().await,
@@ -183,6 +207,9 @@ impl Db {
         }
     }
 }
+
+/// The SQLite database size from which `Db::refresh_statistics` keeps statistics (64 MiB).
+const STATS_FROM: i64 = 64 << 20;
 
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {

@@ -59,16 +59,41 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<(Vec<Hit>, Vec
         }
         return Ok((out, Vec::new()));
     }
-    // The sales CRM's kinds: each list's own search (§10), in the viewer's scope, every owner.
-    let mut more = Vec::new();
-    for kind in CRM_KINDS {
-        let Some(spec) = crate::crm::handlers::spec(kind) else { continue };
-        if !access::reads_crm(v, kind) {
-            continue;
-        }
+    // The sales CRM's kinds: each list's own search (§10), in the viewer's scope, every owner. The
+    // kinds' searches run at once (each on its own connection): one after the other they took
+    // 40–60 ms for a common word in a chief's scope at scale 10.
+    let crm = CRM_KINDS.into_iter().filter_map(|kind| {
+        let spec = crate::crm::handlers::spec(kind)?;
+        access::reads_crm(v, kind).then_some((kind, spec))
+    });
+    let crm = futures_util::future::try_join_all(crm.map(|(kind, spec)| async move {
         let f = crate::crm::list::Filter { q: q.to_string(), owner: "all".into(), ..Default::default() };
         // One more than shown tells whether the list holds more.
         let rows = crate::crm::list::first(&state.db, v, spec, &f, PER_KIND as u64 + 1).await?;
+        AppResult::Ok((kind, spec, f, rows))
+    }));
+    let tasks = async {
+        let f = crate::tasks::model::TaskFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
+        AppResult::Ok(crate::tasks::repo::list(&state.db, v, &f).await?.items)
+    };
+    let memos = async {
+        let f = crate::memos::model::MemoFilter { q: q.to_string(), ..Default::default() };
+        AppResult::Ok(crate::memos::repo::list(&state.db, v, &f).await?.items)
+    };
+    let projects = async {
+        let f = crate::projects::repo::ProjectFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
+        AppResult::Ok(crate::projects::repo::list(&state.db, v, &f).await?.items)
+    };
+    let users = async {
+        if !access::can(v, Action::List, &Object::Users) {
+            return AppResult::Ok(Vec::new());
+        }
+        let f = UserFilter { q: q.to_string(), status: "all".into(), ..Default::default() };
+        AppResult::Ok(crate::users::repo::list(&state.db, v, &f).await?.items)
+    };
+    let (crm, tasks, memos, projects, users) = tokio::try_join!(crm, tasks, memos, projects, users)?;
+    let mut more = Vec::new();
+    for (kind, spec, f, rows) in crm {
         if rows.len() > PER_KIND {
             let info = kind.info();
             more.push((format!("All {} matching", info.plural.to_lowercase()), format!("{}{}", info.path, f.query(1))));
@@ -79,35 +104,26 @@ async fn hits(state: &AppState, v: &Viewer, q: &str) -> AppResult<(Vec<Hit>, Vec
             url: paths::item(kind, r.id),
         }));
     }
-    let tasks = crate::tasks::model::TaskFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
-    out.extend(crate::tasks::repo::list(&state.db, v, &tasks).await?.items.into_iter().take(PER_KIND).map(|t| Hit {
+    out.extend(tasks.into_iter().take(PER_KIND).map(|t| Hit {
         kind: "Task",
         url: paths::item(ItemKind::Task, t.id),
         title: t.name,
     }));
-    let memos = crate::memos::model::MemoFilter { q: q.to_string(), ..Default::default() };
-    out.extend(crate::memos::repo::list(&state.db, v, &memos).await?.items.into_iter().take(PER_KIND).map(|m| Hit {
+    out.extend(memos.into_iter().take(PER_KIND).map(|m| Hit {
         kind: "Memo",
         url: paths::item(ItemKind::Memo, m.id),
         title: m.name,
     }));
-    let projects = crate::projects::repo::ProjectFilter { q: q.to_string(), show: "all".into(), ..Default::default() };
-    out.extend(
-        crate::projects::repo::list(&state.db, v, &projects).await?.items.into_iter().take(PER_KIND).map(|p| Hit {
-            kind: "Project",
-            url: paths::item(ItemKind::Project, p.id),
-            title: p.name,
-        }),
-    );
-    if access::can(v, Action::List, &Object::Users) {
-        let f = UserFilter { q: q.to_string(), status: "all".into(), ..Default::default() };
-        let page = crate::users::repo::list(&state.db, v, &f).await?;
-        out.extend(page.items.into_iter().take(PER_KIND).map(|u| Hit {
-            kind: "User",
-            title: format!("{} ({})", u.full_name(), u.username),
-            url: format!("/admin/users/{}", u.id),
-        }));
-    }
+    out.extend(projects.into_iter().take(PER_KIND).map(|p| Hit {
+        kind: "Project",
+        url: paths::item(ItemKind::Project, p.id),
+        title: p.name,
+    }));
+    out.extend(users.into_iter().take(PER_KIND).map(|u| Hit {
+        kind: "User",
+        title: format!("{} ({})", u.full_name(), u.username),
+        url: format!("/admin/users/{}", u.id),
+    }));
     Ok((out, more))
 }
 

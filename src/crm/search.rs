@@ -391,9 +391,17 @@ pub async fn unindex(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::E
 
 /// Builds the whole index again from the CRM tables and the Tasks section's (the seed's bulk load).
 pub async fn rebuild(db: &Db) -> Result<(), sqlx::Error> {
+    rebuild_dense(db, DENSE).await
+}
+
+/// `rebuild`, with grams held by `dense` rows of a kind or more written as a marker only (tests
+/// use a small number to check that searches answer the same with them).
+pub async fn rebuild_dense(db: &Db, dense: usize) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    refill(&mut tx).await?;
-    fill_kinds(&mut tx, &ITEM_KINDS).await?;
+    tx.execute(&Query::delete().from_table("search_terms").to_owned()).await?;
+    let mut kinds = CRM_KINDS.to_vec();
+    kinds.extend(ITEM_KINDS);
+    fill_kinds(&mut tx, &kinds, dense).await?;
     tx.commit().await
 }
 
@@ -410,7 +418,7 @@ pub async fn refill_items(tx: &mut Tx) -> Result<(), sqlx::Error> {
     let codes: Vec<i16> = ITEM_KINDS.iter().filter_map(|k| code(*k)).collect();
     tx.execute(&Query::delete().from_table("search_terms").and_where(Expr::col("kind").is_in(codes)).to_owned())
         .await?;
-    fill_kinds(tx, &ITEM_KINDS).await
+    fill_kinds(tx, &ITEM_KINDS, DENSE).await
 }
 
 /// Empties the index and fills it again, in `tx` (a migration that changes what it holds).
@@ -419,35 +427,45 @@ pub async fn refill(tx: &mut Tx) -> Result<(), sqlx::Error> {
     fill(tx).await
 }
 
-/// Index rows gathered in memory before they are sorted and written (16 bytes each: 64 MB).
-const FILL_BATCH: usize = 4_000_000;
+/// The sales CRM's kinds in the index.
+const CRM_KINDS: [ItemKind; 7] = [
+    ItemKind::Company,
+    ItemKind::Contact,
+    ItemKind::Lead,
+    ItemKind::Deal,
+    ItemKind::Product,
+    ItemKind::Payment,
+    ItemKind::Request,
+];
+
+/// Index rows gathered in memory before they are sorted and written (16 bytes each: 256 MB). A
+/// kind's rows usually fit in one batch, so the kind is written in the index's order.
+const FILL_BATCH: usize = 16_000_000;
+
+/// A bulk load writes a gram held by this many rows of a kind or more as one marker row (object id
+/// 0) instead of its rows. A search never lists such a gram's rows: with `COMMON` rows or more it is
+/// never the rarest trigram of a word, so the word is common or a rarer trigram leads (`hits`).
+/// They were more than half of the index's rows at scale 10 ("the", "ing", "www", "@gm"), and half
+/// of the seed's time.
+const DENSE: usize = COMMON as usize;
 
 /// Indexes every CRM row (into an empty index), in `tx`. The rows of a kind are gathered in large
 /// batches and written in the index's order: written a few thousand at a time, each batch touched
 /// pages all over the B-tree, and the bulk load's time grew with the square of the row count.
 pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    fill_kinds(
-        tx,
-        &[
-            ItemKind::Company,
-            ItemKind::Contact,
-            ItemKind::Lead,
-            ItemKind::Deal,
-            ItemKind::Product,
-            ItemKind::Payment,
-            ItemKind::Request,
-        ],
-    )
-    .await
+    fill_kinds(tx, &CRM_KINDS, DENSE).await
 }
 
-/// Indexes every row of `kinds` (not indexed yet), in `tx`.
-async fn fill_kinds(tx: &mut Tx, kinds: &[ItemKind]) -> Result<(), sqlx::Error> {
-    for &kind in kinds {
-        let Some(k) = code(kind) else { continue };
+/// Indexes every row of `kinds` (not indexed yet), in `tx`, in the order of their codes (each
+/// kind's rows then follow the previous kind's in the index).
+async fn fill_kinds(tx: &mut Tx, kinds: &[ItemKind], dense: usize) -> Result<(), sqlx::Error> {
+    let mut kinds: Vec<(i16, ItemKind)> = kinds.iter().filter_map(|k| Some((code(*k)?, *k))).collect();
+    kinds.sort_unstable_by_key(|(k, _)| *k);
+    for (k, kind) in kinds {
         let cols = indexed(kind);
         let mut after = 0i64;
-        let mut batch: Vec<(i64, i64)> = Vec::new();
+        let mut batch = Batch { kind: k, rows: Vec::new(), dense, marked: BTreeSet::new(), written: 0 };
+        let started = std::time::Instant::now();
         loop {
             let mut q = Query::select();
             q.column("id")
@@ -468,23 +486,61 @@ async fn fill_kinds(tx: &mut Tx, kinds: &[ItemKind]) -> Result<(), sqlx::Error> 
                 let id = v.first().and_then(Val::int).unwrap_or(0);
                 after = Ord::max(after, id);
                 let grams = grams_of(&v[1..].iter().map(Val::text).collect::<Vec<_>>());
-                batch.extend(grams.into_iter().map(|g| (g, id)));
+                batch.rows.extend(grams.into_iter().map(|g| (g, id)));
             }
-            if batch.len() >= FILL_BATCH {
-                write_sorted(tx, k, &mut batch).await?;
+            if batch.rows.len() >= FILL_BATCH {
+                batch.write(tx).await?;
             }
         }
-        write_sorted(tx, k, &mut batch).await?;
+        batch.write(tx).await?;
+        tracing::debug!(
+            kind = k,
+            rows = batch.written,
+            seconds = started.elapsed().as_secs_f64(),
+            "search index: kind filled"
+        );
     }
     Ok(())
 }
 
-/// Writes `batch` (gram, object id) of kind `k` in the index's order, and empties it.
-async fn write_sorted(tx: &mut Tx, k: i16, batch: &mut Vec<(i64, i64)>) -> Result<(), sqlx::Error> {
-    batch.sort_unstable();
+/// A bulk load's rows of one kind not written yet.
+struct Batch {
+    kind: i16,
+    /// (gram, object id).
+    rows: Vec<(i64, i64)>,
+    dense: usize,
+    /// The dense grams whose marker is written.
+    marked: BTreeSet<i64>,
+    /// Index rows written.
+    written: usize,
+}
+
+impl Batch {
+    /// Writes the rows in the index's order (a dense gram as its marker), and empties the batch.
+    async fn write(&mut self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        self.rows.sort_unstable();
+        let mut out: Vec<(i64, i64)> = Vec::with_capacity(self.rows.len());
+        for run in self.rows.chunk_by(|a, b| a.0 == b.0) {
+            let g = run[0].0;
+            if run.len() >= self.dense || self.marked.contains(&g) {
+                if self.marked.insert(g) {
+                    out.push((g, 0));
+                }
+            } else {
+                out.extend_from_slice(run);
+            }
+        }
+        self.rows.clear();
+        self.written += out.len();
+        write_sorted(tx, self.kind, &out).await
+    }
+}
+
+/// Writes rows (gram, object id) of kind `k`, in the index's order.
+async fn write_sorted(tx: &mut Tx, k: i16, rows: &[(i64, i64)]) -> Result<(), sqlx::Error> {
     // Millions of rows of three integers: written as literals, 5,000 rows a statement (binding
     // them one by one through sea-query and sqlx cost more than the insert).
-    for chunk in batch.chunks(5000) {
+    for chunk in rows.chunks(5000) {
         use std::fmt::Write as _;
         let mut sql = String::with_capacity(chunk.len() * 32 + 64);
         sql.push_str("INSERT INTO search_terms (kind, gram, object_id) VALUES ");
@@ -494,7 +550,6 @@ async fn write_sorted(tx: &mut Tx, k: i16, batch: &mut Vec<(i64, i64)>) -> Resul
         }
         tx.execute_numbers(sql).await?;
     }
-    batch.clear();
     Ok(())
 }
 
@@ -540,30 +595,39 @@ enum Hits {
     Few(Box<SelectStatement>),
 }
 
-/// How many index rows of kind `k` the condition on `gram` holds, counting up to `limit`.
-async fn count_rows(db: &Db, k: i16, gram: SimpleExpr, limit: i64) -> Result<i64, sqlx::Error> {
-    let inner = Query::select()
-        .expr(Expr::val(1))
-        .from("search_terms")
-        .and_where(Expr::col("kind").eq(k))
-        .and_where(gram)
-        .limit(limit as u64)
-        .to_owned();
-    Ok(db
-        .scalar(Query::select().expr(Expr::col(sea_query::Asterisk).count()).from_subquery(inner, Alias::new("g")))
-        .await?
-        .unwrap_or(0))
+/// How many index rows of kind `k` the condition on `gram` holds, counting up to `limit`, and
+/// whether a dense gram's marker is among them (`DENSE`: its rows are not all in the index).
+/// Rows are read in object id order when `ordered` (one gram), so a marker is the first read.
+async fn count_rows(db: &Db, k: i16, gram: SimpleExpr, limit: i64, ordered: bool) -> Result<(i64, bool), sqlx::Error> {
+    let mut inner = Query::select();
+    inner.column("object_id").from("search_terms").and_where(Expr::col("kind").eq(k)).and_where(gram);
+    if ordered {
+        inner.order_by("object_id", sea_query::Order::Asc);
+    }
+    inner.limit(limit as u64);
+    let row: Option<(i64, Option<i64>)> = db
+        .fetch_optional(
+            &Query::select()
+                .expr(Expr::col(sea_query::Asterisk).count())
+                .expr(Expr::col("object_id").min())
+                .from_subquery(inner.to_owned(), Alias::new("g"))
+                .to_owned(),
+        )
+        .await?;
+    let (n, min) = row.unwrap_or((0, None));
+    Ok((n, min == Some(0)))
 }
 
 async fn hits(db: &Db, kind: ItemKind, word: &str, lim: Limits) -> Result<Hits, sqlx::Error> {
     let Some(k) = code(kind) else { return Ok(Hits::Common) };
     if let Some((lo, hi)) = short_range(word) {
-        // One or two letters: the grams starting with them, a range of the primary key.
+        // One or two letters: the grams starting with them, a range of the primary key. Fewer
+        // rows than the limit are all read, so a dense gram's marker among them is seen.
         let range = Expr::col("gram").between(lo, hi);
-        let n = count_rows(db, k, range.clone(), lim.range_common).await?;
+        let (n, dense) = count_rows(db, k, range.clone(), lim.range_common, false).await?;
         return Ok(match n {
             0 => Hits::Nothing,
-            n if n >= lim.range_common => Hits::Common,
+            n if n >= lim.range_common || dense => Hits::Common,
             _ => Hits::Few(Box::new(
                 Query::select()
                     .column("object_id")
@@ -575,15 +639,18 @@ async fn hits(db: &Db, kind: ItemKind, word: &str, lim: Limits) -> Result<Hits, 
         });
     }
     let mut counted = Vec::new();
-    // Only the rarest trigrams matter: each count stops at the rarest so far.
+    // Only the rarest trigrams matter: each count stops at the rarest so far. A dense gram is
+    // never one of them (its rows are not listed).
     let mut bound = lim.common;
     for g in word_grams(word) {
-        let n = count_rows(db, k, Expr::col("gram").eq(g), bound).await?;
+        let (n, dense) = count_rows(db, k, Expr::col("gram").eq(g), bound, true).await?;
         if n == 0 {
             return Ok(Hits::Nothing);
         }
-        bound = Ord::min(bound, n);
-        counted.push((n, g));
+        if !dense {
+            bound = Ord::min(bound, n);
+            counted.push((n, g));
+        }
     }
     counted.sort_unstable();
     if counted.first().is_none_or(|(n, _)| *n >= lim.common) {

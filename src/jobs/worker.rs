@@ -42,7 +42,8 @@ pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
     }
 }
 
-/// Hourly housekeeping: expired sessions, and file blobs a crash left without a database row.
+/// Hourly housekeeping: expired sessions, file blobs a crash left without a database row, and the
+/// query planner's statistics of a large SQLite database.
 async fn maintenance(state: &AppState) -> Result<(), String> {
     let n = crate::auth::session::purge_expired(&state.db).await.map_err(|e| e.to_string())?;
     if n > 0 {
@@ -51,6 +52,9 @@ async fn maintenance(state: &AppState) -> Result<(), String> {
     let swept = state.files.sweep(&state.db, std::time::Duration::from_secs(3600)).await.map_err(|e| e.to_string())?;
     if swept > 0 {
         tracing::info!(files = swept, "removed orphaned file blobs");
+    }
+    if state.db.refresh_statistics().await.map_err(|e| e.to_string())? {
+        tracing::debug!("refreshed the query planner's statistics");
     }
     Ok(())
 }
