@@ -13,6 +13,7 @@ use super::kind::SPEC;
 use crate::access::{self, ItemKind, ListKind, Role, Viewer};
 use crate::app::AppState;
 use crate::crm::list::{self as crm_list, Filter, Owner};
+use crate::crm::record::Ty;
 use crate::crm::repo::{self, Record};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -141,19 +142,26 @@ const SHOWN: &[&str] = &[
     "city_name",
 ];
 
-/// One page: pending first, then newest (`ix_requests_department_pending` walked backwards for one
-/// department).
+/// One page: pending first, then newest.
 pub async fn page(db: &Db, v: &Viewer, f: &RequestFilter) -> AppResult<Paged<Record>> {
     let page = paging::page_number(f.base.page);
+    let (q, tys) = page_query(db, v, f).await?;
+    let mut rows: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().map(repo::record_of).collect();
+    crate::crm::many::load(db, &SPEC, &mut rows).await?;
+    Ok(Paged::window(rows, page))
+}
+
+/// The statement that reads a page (and its columns' types): what `page` runs and the query-plan
+/// test explains. `ix_requests_department_pending` walked backwards for one department,
+/// `ix_requests_pending` for every department (migration 22).
+pub async fn page_query(db: &Db, v: &Viewer, f: &RequestFilter) -> AppResult<(SelectStatement, Vec<Ty>)> {
     let (q, tys) = repo::select_only(&SPEC, SHOWN);
     let mut q = filtered(db, v, f, q).await?;
     q.order_by(("requests", "pending"), Order::Desc)
         .order_by(("requests", "id"), Order::Desc)
         .limit(paging::WINDOW)
-        .offset(paging::offset(page));
-    let mut rows: Vec<Record> = db.fetch_values(&q, &tys).await?.into_iter().map(repo::record_of).collect();
-    crate::crm::many::load(db, &SPEC, &mut rows).await?;
-    Ok(Paged::window(rows, page))
+        .offset(paging::offset(paging::page_number(f.base.page)));
+    Ok((q, tys))
 }
 
 /// How many requests the filter finds (bounded).

@@ -179,7 +179,7 @@ async fn the_crm_migration_upgrades_a_tasks_database_and_every_department_gets_i
         .await
         .unwrap();
 
-    assert_eq!(ferrocrm::migrate(&db).await.unwrap(), vec![5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19]);
+    assert_eq!(ferrocrm::migrate(&db).await.unwrap(), vec![5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 22]);
 
     let mut tx = db.begin().await.unwrap();
     let later = repo::insert_department(&mut tx, "Export", &Actor::system("test")).await.unwrap();
@@ -528,26 +528,15 @@ async fn the_deal_list_orders_and_filters_walk_their_indexes() {
 /// payments; the chief's whole list walks `ix_payments_date`. On this pass's backend.
 #[tokio::test]
 async fn the_payments_list_walks_the_department_date_index_without_a_sort() {
-    use ferrocrm::access::{Role, Roles, Viewer};
+    use ferrocrm::access::{Role, Viewer};
     use ferrocrm::crm::list::Filter;
 
     let dir = tempfile::tempdir_in(crate::helpers::app::test_tmp_root()).unwrap();
     let db = fresh_db(&dir).await;
     ferrocrm::migrate(&db).await.unwrap();
-    let viewer = |roles: &[Role], departments: &[i64]| Viewer {
-        id: 7,
-        username: "u".into(),
-        display_name: "U".into(),
-        roles: Roles::of(roles),
-        department_id: departments.first().copied(),
-        departments: departments.to_vec(),
-        csrf: String::new(),
-        session_id: String::new(),
-        tz: chrono_tz::UTC,
-    };
-    let manager = viewer(&[Role::SalesManager], &[1]);
-    let chief = viewer(&[Role::Chief], &[]);
-    let accountant = viewer(&[Role::Accountant], &[]);
+    let manager = plan_viewer(&[Role::SalesManager], &[1]);
+    let chief = plan_viewer(&[Role::Chief], &[]);
+    let accountant = plan_viewer(&[Role::Accountant], &[]);
     let f = |owner: &str, department: &str| Filter {
         owner: owner.into(),
         department: department.into(),
@@ -566,21 +555,73 @@ async fn the_payments_list_walks_the_department_date_index_without_a_sort() {
     for (name, v, f, index, ties) in cases {
         let (q, _) = ferrocrm::crm::list::page_query(&db, v, &ferrocrm::crm::money::PAYMENT, &f, None).await.unwrap();
         let lines = plan_of(&db, &q, false).await;
-        let words =
-            |l: &String| l.split(|c: char| !c.is_alphanumeric() && c != '_').map(str::to_owned).collect::<Vec<_>>();
-        assert!(
-            lines.iter().any(|l| words(l).iter().any(|w| w == index)),
-            "{name}: {index} not in the plan:\n{lines:#?}"
-        );
-        // A plan node that sorts: SQLite's temp B-tree (for the whole order, or for its right part:
-        // the ties), PostgreSQL's Sort (or Incremental Sort: the ties of a presorted key).
-        let sorts = lines.iter().any(|l| {
-            let node = l.trim_start().trim_start_matches("->").trim_start();
-            l.contains("TEMP B-TREE FOR ORDER BY")
-                || node.starts_with("Sort  (")
-                || (!ties
-                    && (l.contains("TEMP B-TREE FOR RIGHT PART OF ORDER BY") || node.starts_with("Incremental Sort")))
-        });
-        assert!(!sorts, "{name} sorts:\n{lines:#?}");
+        assert!(uses_index(&lines, index), "{name}: {index} not in the plan:\n{lines:#?}");
+        assert!(!sorts(&lines, ties), "{name} sorts:\n{lines:#?}");
     }
+}
+
+/// The requests list as `requests::list` builds it (issue 9): pending first, then newest, walks
+/// `ix_requests_department_pending` backwards for one department and `ix_requests_pending`
+/// (migration 22) for a viewer of every department — no sort of the requests. On this pass's backend.
+#[tokio::test]
+async fn the_requests_list_walks_a_pending_index_without_a_sort() {
+    use ferrocrm::access::Role;
+    use ferrocrm::crm::list::Filter;
+    use ferrocrm::requests::list::RequestFilter;
+
+    let dir = tempfile::tempdir_in(crate::helpers::app::test_tmp_root()).unwrap();
+    let db = fresh_db(&dir).await;
+    ferrocrm::migrate(&db).await.unwrap();
+    let manager = plan_viewer(&[Role::Operator], &[1]);
+    let chief = plan_viewer(&[Role::Chief], &[]);
+    let f = |department: &str, pending: &str| RequestFilter {
+        base: Filter { owner: "all".into(), department: department.into(), ..Filter::default() },
+        pending: pending.into(),
+        ..RequestFilter::default()
+    };
+    let cases = [
+        ("operator, the department's", &manager, f("", ""), "ix_requests_department_pending"),
+        ("operator, pending", &manager, f("", "yes"), "ix_requests_department_pending"),
+        ("chief, every department", &chief, f("", ""), "ix_requests_pending"),
+        ("chief, pending", &chief, f("", "yes"), "ix_requests_pending"),
+        ("chief, one department", &chief, f("1", ""), "ix_requests_department_pending"),
+    ];
+    for (name, v, f, index) in cases {
+        let (q, _) = ferrocrm::requests::list::page_query(&db, v, &f).await.unwrap();
+        let lines = plan_of(&db, &q, false).await;
+        assert!(uses_index(&lines, index), "{name}: {index} not in the plan:\n{lines:#?}");
+        assert!(!sorts(&lines, false), "{name} sorts:\n{lines:#?}");
+    }
+}
+
+/// A viewer of the query-plan tests (no user row is read).
+fn plan_viewer(roles: &[ferrocrm::access::Role], departments: &[i64]) -> ferrocrm::access::Viewer {
+    ferrocrm::access::Viewer {
+        id: 7,
+        username: "u".into(),
+        display_name: "U".into(),
+        roles: ferrocrm::access::Roles::of(roles),
+        department_id: departments.first().copied(),
+        departments: departments.to_vec(),
+        csrf: String::new(),
+        session_id: String::new(),
+        tz: chrono_tz::UTC,
+    }
+}
+
+/// Whether a plan names `index` (as a whole word).
+fn uses_index(lines: &[String], index: &str) -> bool {
+    lines.iter().any(|l| l.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == index))
+}
+
+/// Whether a plan has a node that sorts: SQLite's temp B-tree (for the whole order, or for its right
+/// part: the ties), PostgreSQL's Sort (or Incremental Sort: the ties of a presorted key, allowed
+/// when `ties`).
+fn sorts(lines: &[String], ties: bool) -> bool {
+    lines.iter().any(|l| {
+        let node = l.trim_start().trim_start_matches("->").trim_start();
+        l.contains("TEMP B-TREE FOR ORDER BY")
+            || node.starts_with("Sort  (")
+            || (!ties && (l.contains("TEMP B-TREE FOR RIGHT PART OF ORDER BY") || node.starts_with("Incremental Sort")))
+    })
 }
