@@ -485,3 +485,58 @@ async fn the_key_file_outlives_restarts_a_wrong_key_is_a_clear_error_and_no_log_
         .unwrap();
     assert!(!stored.contains(&imap.password) && stored.starts_with("v1:"));
 }
+
+/// In Chromium: the form typed and saved, the account page's Test connection answered in place
+/// (htmx), the list. With `FERROCRM_SCREENSHOTS=dir` the pages are saved for a person to look at.
+#[tokio::test]
+async fn in_a_browser_the_form_saves_and_test_connection_answers_on_the_page() {
+    use crate::helpers::browser::Browser;
+    let app = spawn_app().await;
+    let imap = Dovecot::start().await;
+    let smtp = SmtpSink::start_with_login(&imap.user, &imap.password).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
+    b.goto(&app.url("/mail-accounts")).await;
+    assert!(b.text("#mail-account-list").await.contains("No mail accounts yet."));
+    b.goto(&app.url("/mail-accounts/new")).await;
+    for (field, value) in [
+        ("name", "Work".to_string()),
+        ("email", "mark@example.com".into()),
+        ("from_name", "Mark Manager".into()),
+        ("smtp_host", "127.0.0.1".into()),
+        ("smtp_login", imap.user.clone()),
+        ("password", imap.password.clone()),
+        ("imap_host", "127.0.0.1".into()),
+    ] {
+        b.type_into(&format!("#f-{field}"), &value).await;
+    }
+    // Ports and security: replace the suggested values.
+    b.js(&format!(
+        "document.querySelector('#f-smtp_port').value = '{}'; document.querySelector('#f-imap_port').value = '{}';
+         document.querySelector('#f-smtp_tls').value = 'none'; document.querySelector('#f-imap_tls').value = 'none';",
+        smtp.port, imap.port
+    ))
+    .await;
+    b.shot("mail-account-form.png").await;
+    b.click("form.form button[type=submit]").await;
+    b.wait_text("h1", std::time::Duration::from_secs(10), |t| t.starts_with("Work")).await;
+    b.click("form[hx-post$='/test'] button").await;
+    b.wait_text("#connection-test", std::time::Duration::from_secs(15), |t| t.contains("IMAP")).await;
+    assert_eq!(b.attr("#connection-test li[data-part=smtp]", "data-ok").await.as_deref(), Some("true"));
+    assert_eq!(b.attr("#connection-test li[data-part=imap]", "data-ok").await.as_deref(), Some("true"));
+    assert!(b.text("h1").await.starts_with("Work"), "the answer is swapped into the page, which stays");
+    b.shot("mail-account-page.png").await;
+    b.goto(&app.url("/mail-accounts")).await;
+    assert_eq!(b.text("#mail-account-list tbody td a").await, "Work");
+    b.shot("mail-account-list.png").await;
+    // An administrator's list, with its owner filter.
+    let admin = app.login_as("Adam.Admin").await;
+    create(&admin, &[("name", "Shared inbox"), ("email", "office@example.com")]).await;
+    b.close().await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Adam.Admin", crate::helpers::app::PASSWORD).await;
+    b.goto(&app.url("/mail-accounts")).await;
+    assert!(b.text("form.filters").await.contains("All owners"));
+    b.shot("mail-account-list-admin.png").await;
+    b.close().await;
+}
