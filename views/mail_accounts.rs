@@ -139,10 +139,11 @@ pub fn show(cx: &PageCx<'_>, a: &MailAccount, outcome: Option<&Outcome>, saved: 
                 div.card-body.stack {
                     p.muted { "Connects to both servers with these settings and logs in, as sending and importing will. The answer comes within "
                         (limit_secs) " seconds." }
-                    form method="post" action=(format!("{}/test", url(a.id))) hx-post=(format!("{}/test", url(a.id)))
+                    form.row method="post" action=(format!("{}/test", url(a.id))) hx-post=(format!("{}/test", url(a.id)))
                         hx-target="#connection-test" hx-swap="outerHTML" hx-disabled-elt="find button" {
                         (ui::csrf(&cx.viewer.csrf))
-                        button.btn type="submit" { (icon("check")) " Test connection" span.htmx-indicator { " — testing…" } }
+                        button.btn type="submit" { (icon("check")) " Test connection" }
+                        span.htmx-indicator.muted { "Connecting…" }
                     }
                     (result(outcome))
                 }
@@ -164,12 +165,10 @@ pub fn show(cx: &PageCx<'_>, a: &MailAccount, outcome: Option<&Outcome>, saved: 
 /// The answer of Test connection (`#connection-test`, swapped in by htmx).
 pub fn result(outcome: Option<&Outcome>) -> Markup {
     html! {
-        div #connection-test aria-live="polite" {
+        div #connection-test.stack aria-live="polite" {
             @if let Some(o) = outcome {
-                ul.connection-result {
-                    (part("SMTP", &o.smtp))
-                    (part("IMAP", &o.imap))
-                }
+                (part("SMTP", &o.smtp))
+                (part("IMAP", &o.imap))
             }
         }
     }
@@ -182,8 +181,8 @@ fn part(label: &str, p: &Part) -> Markup {
         None => ("flash flash-info", "info", "not checked"),
     };
     html! {
-        li class=(class) data-part=(label.to_lowercase()) data-ok=(match p.ok { Some(true) => "true", Some(false) => "false", None => "" }) {
-            (icon(ico)) " " strong { (label) " " (word) ": " } span.result-text { (p.text) }
+        div class=(class) data-part=(label.to_lowercase()) data-ok=(match p.ok { Some(true) => "true", Some(false) => "false", None => "" }) {
+            (icon(ico)) span { strong { (label) " " (word) ": " } span.result-text { (p.text) } }
         }
     }
 }

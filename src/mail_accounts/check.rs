@@ -11,6 +11,7 @@ use async_imap::Client;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
@@ -58,16 +59,17 @@ fn secs(d: Duration) -> String {
     if s.fract() == 0.0 { format!("{s:.0} seconds") } else { format!("{s:.1} seconds") }
 }
 
-/// Resolves and connects, with the reasons a person can act on.
-async fn connect(host: &str, port: u16, limit: Duration) -> Result<TcpStream, String> {
-    let addrs = match tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await {
+/// Resolves and connects by `deadline` (`limit` after the side started), with the reasons a person
+/// can act on.
+async fn connect(host: &str, port: u16, deadline: Instant, limit: Duration) -> Result<TcpStream, String> {
+    let addrs = match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
         Err(_) => return Err(format!("Could not find the server {host}: the name lookup took over {}.", secs(limit))),
         Ok(Err(_)) => return Err(format!("Could not find the server {host}: the name does not resolve.")),
         Ok(Ok(a)) => a.collect::<Vec<_>>(),
     };
     let mut last = None;
     for addr in addrs {
-        match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+        match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => return Ok(s),
             Ok(Err(e)) => last = Some(e),
             Err(_) => return Err(format!("Could not reach {host}:{port}: no answer within {}.", secs(limit))),
@@ -92,8 +94,9 @@ fn mode(t: Tls) -> &'static str {
 
 async fn smtp(a: &MailAccount, password: &str, limit: Duration) -> Part {
     let (host, port, tls) = (a.smtp_host.as_str(), a.smtp_port as u16, a.smtp_tls());
+    let deadline = Instant::now() + limit;
     // Reachability first, on its own: lettre's errors do not tell a refused port from a dead host.
-    if let Err(e) = connect(host, port, limit).await {
+    if let Err(e) = connect(host, port, deadline, limit).await {
         return Part::failed(e);
     }
     let builder = match tls {
@@ -111,7 +114,7 @@ async fn smtp(a: &MailAccount, password: &str, limit: Duration) -> Part {
         builder = builder.credentials(Credentials::new(a.smtp_login.clone(), password.to_string()));
     }
     let transport: AsyncSmtpTransport<Tokio1Executor> = builder.build();
-    let answer = tokio::time::timeout(limit, transport.test_connection()).await;
+    let answer = tokio::time::timeout_at(deadline, transport.test_connection()).await;
     match answer {
         Err(_) => Part::failed(format!("{host}:{port} stopped answering: no reply within {}.", secs(limit))),
         Ok(Ok(true)) => Part::ok(format!(
@@ -161,7 +164,10 @@ async fn imap(a: &MailAccount, password: &str, limit: Duration) -> Part {
         return Part { ok: None, text: "No IMAP server is set, so there was nothing to check.".into() };
     }
     let (host, port, tls) = (a.imap_host.as_str(), a.imap_port as u16, a.imap_tls());
-    match tokio::time::timeout(limit, imap_dialogue(host, port, tls, a.imap_user(), password, limit)).await {
+    let deadline = Instant::now() + limit;
+    match tokio::time::timeout_at(deadline, imap_dialogue(host, port, tls, a.imap_user(), password, deadline, limit))
+        .await
+    {
         Err(_) => Part::failed(format!("{host}:{port} stopped answering: no reply within {}.", secs(limit))),
         Ok(Ok(text)) => Part::ok(text),
         Ok(Err(text)) => Part::failed(text),
@@ -174,9 +180,10 @@ async fn imap_dialogue(
     tls: Tls,
     user: &str,
     password: &str,
+    deadline: Instant,
     limit: Duration,
 ) -> Result<String, String> {
-    let tcp = connect(host, port, limit).await?;
+    let tcp = connect(host, port, deadline, limit).await?;
     let name =
         ServerName::try_from(host.to_string()).map_err(|_| format!("{host} is not a valid server name for TLS."))?;
     let handshake = |e: std::io::Error| format!("The TLS handshake with {host}:{port} failed: {e}.");
@@ -211,7 +218,7 @@ where
     match c.read_response().await {
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(format!("{host}:{port} closed the connection without an IMAP greeting.")),
-        Err(e) => Err(format!("{host}:{port} did not greet like an IMAP server: {e}.")),
+        Err(e) => Err(format!("{host}:{port} took the connection but did not greet like an IMAP server: {e}.")),
     }
 }
 

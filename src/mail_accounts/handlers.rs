@@ -81,10 +81,8 @@ async fn people_of(
                 errs.add("owner", "Choose an active user.");
                 keep
             }
-            None => {
-                errs.add("owner", "This field is required.");
-                keep
-            }
+            // Left empty: the account stays with (or is made for) whom it was.
+            None => keep,
         }
     } else {
         keep

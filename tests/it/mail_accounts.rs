@@ -83,7 +83,7 @@ async fn test_connection(c: &TestClient, id: i64) -> Page {
 }
 
 fn part(p: &Page, which: &str) -> (String, String) {
-    let css = format!("#connection-test li[data-part={which}]");
+    let css = format!("#connection-test [data-part={which}]");
     (p.attr(&css, "data-ok").unwrap_or_default(), p.text(&format!("{css} .result-text")))
 }
 
@@ -255,7 +255,7 @@ async fn test_connection_logs_in_to_dovecot_and_smtp_and_says_what_failed_in_pla
     // Without htmx the whole page comes back with the answer.
     let page = mark.post_form(&format!("/mail-accounts/{id}/test"), &[]).await;
     assert_eq!(page.status, 200);
-    assert!(page.exists("h1") && page.exists("#connection-test li[data-part=imap][data-ok=true]"));
+    assert!(page.exists("h1") && page.exists("#connection-test [data-part=imap][data-ok=true]"));
 
     // A wrong password: both servers refuse it, and say so.
     mark.post_form(&format!("/mail-accounts/{id}"), &fields(&[ok[0], ok[1], ok[2], ("password", "wrong-one")])).await;
@@ -493,7 +493,7 @@ async fn in_a_browser_the_form_saves_and_test_connection_answers_on_the_page() {
     use crate::helpers::browser::Browser;
     let app = spawn_app().await;
     let imap = Dovecot::start().await;
-    let smtp = SmtpSink::start_with_login(&imap.user, &imap.password).await;
+    let mut smtp = SmtpSink::start_with_login(&imap.user, &imap.password).await;
     let b = Browser::start().await;
     b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
     b.goto(&app.url("/mail-accounts")).await;
@@ -517,21 +517,34 @@ async fn in_a_browser_the_form_saves_and_test_connection_answers_on_the_page() {
         smtp.port, imap.port
     ))
     .await;
+    b.js("window.scrollTo(0, 0)").await;
     b.shot("mail-account-form.png").await;
     b.click("form.form button[type=submit]").await;
     b.wait_text("h1", std::time::Duration::from_secs(10), |t| t.starts_with("Work")).await;
     b.click("form[hx-post$='/test'] button").await;
     b.wait_text("#connection-test", std::time::Duration::from_secs(15), |t| t.contains("IMAP")).await;
-    assert_eq!(b.attr("#connection-test li[data-part=smtp]", "data-ok").await.as_deref(), Some("true"));
-    assert_eq!(b.attr("#connection-test li[data-part=imap]", "data-ok").await.as_deref(), Some("true"));
+    assert_eq!(b.attr("#connection-test [data-part=smtp]", "data-ok").await.as_deref(), Some("true"));
+    assert_eq!(b.attr("#connection-test [data-part=imap]", "data-ok").await.as_deref(), Some("true"));
     assert!(b.text("h1").await.starts_with("Work"), "the answer is swapped into the page, which stays");
     b.shot("mail-account-page.png").await;
     b.goto(&app.url("/mail-accounts")).await;
     assert_eq!(b.text("#mail-account-list tbody td a").await, "Work");
     b.shot("mail-account-list.png").await;
     // An administrator's list, with its owner filter.
+    // A failure, as a person sees it: both servers gone.
+    imap.stop();
+    smtp.stop();
+    b.click("#mail-account-list td a").await;
+    b.wait_text("h1", std::time::Duration::from_secs(10), |t| t.starts_with("Work")).await;
+    b.click("form[hx-post$='/test'] button").await;
+    b.wait_text("#connection-test", std::time::Duration::from_secs(15), |t| t.contains("IMAP")).await;
+    assert_eq!(b.attr("#connection-test [data-part=smtp]", "data-ok").await.as_deref(), Some("false"));
+    assert!(b.text("#connection-test").await.contains("connection refused"));
+    b.js("document.querySelector('#connection-test').scrollIntoView()").await;
+    b.shot("mail-account-failed.png").await;
     let admin = app.login_as("Adam.Admin").await;
-    create(&admin, &[("name", "Shared inbox"), ("email", "office@example.com")]).await;
+    let admin_id = app.user_id("Adam.Admin").await.to_string();
+    create(&admin, &[("name", "Shared inbox"), ("email", "office@example.com"), ("owner", &admin_id)]).await;
     b.close().await;
     let b = Browser::start().await;
     b.login(&app.base, "Adam.Admin", crate::helpers::app::PASSWORD).await;
