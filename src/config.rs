@@ -298,6 +298,15 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_hides_the_secret_key() {
+        let key = crate::secrets::Key::parse(&"ab".repeat(32)).unwrap();
+        let c = Config { secret_key: Some(key), ..Config::default() };
+        let shown = format!("{c:?}");
+        assert!(shown.contains("secret_key: Some(\"***\")"), "{shown}");
+        assert!(!shown.to_lowercase().contains("abab"), "{shown}");
+    }
+
+    #[test]
     fn production_refuses_plain_http() {
         let c = Config { production: true, ..Config::default() };
         assert!(c.check().is_err());

@@ -87,8 +87,9 @@ impl MailAccount {
     }
 }
 
-/// The form as typed (strings, so a 422 shows it back). The password is never filled back in.
-#[derive(Clone, Debug, Deserialize)]
+/// The form as typed (strings, so a 422 shows it back). The password is never filled back in, and
+/// `Debug` hides it.
+#[derive(Clone, Deserialize)]
 #[serde(default)]
 pub struct AccountForm {
     pub name: String,
@@ -112,6 +113,19 @@ pub struct AccountForm {
     pub sent_folder: String,
     pub spam_folder: String,
     pub trash_folder: String,
+}
+
+impl std::fmt::Debug for AccountForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountForm")
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_login", &self.smtp_login)
+            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field("imap_host", &self.imap_host)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for AccountForm {
@@ -169,14 +183,24 @@ impl AccountForm {
     }
 }
 
-/// What the password field asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the password field asks for. `Debug` hides a new password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum PasswordChange {
     /// Empty field on edit: the stored one stays.
     Keep,
     /// Forget it (no login).
     Clear,
     Set(String),
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordChange::Keep => f.write_str("Keep"),
+            PasswordChange::Clear => f.write_str("Clear"),
+            PasswordChange::Set(_) => f.write_str("Set(***)"),
+        }
+    }
 }
 
 /// A validated account (owner and co-owner are checked by the handler against the users table).
@@ -356,6 +380,14 @@ mod tests {
         assert_eq!(f.validate(false).unwrap().password, PasswordChange::Clear);
         let f = AccountForm { clear_password: Some("on".into()), ..form() };
         assert_eq!(f.validate(true).unwrap().password, PasswordChange::Clear);
+    }
+
+    #[test]
+    fn debug_output_hides_the_password() {
+        let f = form();
+        let shown = format!("{f:?} {:?}", f.validate(false).unwrap());
+        assert!(!shown.contains("pass word"), "{shown}");
+        assert!(shown.contains("Set(***)"), "{shown}");
     }
 
     #[test]
