@@ -22,6 +22,7 @@ mod m0016_payment_department;
 mod m0017_item_search;
 mod m0018_requests_match;
 mod m0019_intake;
+mod m0020_mail_accounts;
 mod m0022_request_list;
 
 use sea_query::{
@@ -135,6 +136,7 @@ const MIGRATIONS: &[Migration] = &[
     (17, "item_search", m0017_item_search::statements),
     (18, "requests_match", m0018_requests_match::statements),
     (19, "intake", m0019_intake::statements),
+    (20, "mail_accounts", m0020_mail_accounts::statements),
     (22, "request_list", m0022_request_list::statements),
 ];
 

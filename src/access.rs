@@ -293,6 +293,11 @@ pub enum Object<'a> {
     Reminder {
         owner: i64,
     },
+    /// A mail account (SMTP/IMAP settings and password) of `owner`; `MailAccount { owner: v.id }`
+    /// asks about the viewer's own (the list, a new one).
+    MailAccount {
+        owner: i64,
+    },
 }
 
 /// Does `v` have the right to `action` on `obj`?
@@ -315,7 +320,25 @@ pub fn can(v: &Viewer, action: Action, obj: &Object<'_>) -> bool {
             matches!(action, Action::View | Action::Edit | Action::Delete | Action::List) && owner == v.id
         }
         Object::Item(item) => can_item(v, action, &item),
+        // §3.3 "Email accounts: view only own (superuser all)": the owner manages their accounts,
+        // administrators everyone's. The co-owner does not see them (they hold a password); it may
+        // only run the account's import (`runs_mail_import`).
+        Object::MailAccount { owner } => {
+            matches!(action, Action::List | Action::View | Action::Create | Action::Edit | Action::Delete)
+                && (owner == v.id || admin)
+        }
     }
+}
+
+/// Picks another user as a mail account's owner, and filters the accounts list by owner.
+pub fn manages_all_mail_accounts(v: &Viewer) -> bool {
+    v.is(Role::Admin)
+}
+
+/// May start the IMAP import of an account owned by `owner` with co-owner `co_owner` (§7.2: the
+/// owner or the co-owner; administrators too).
+pub fn runs_mail_import(v: &Viewer, owner: i64, co_owner: Option<i64>) -> bool {
+    owner == v.id || co_owner == Some(v.id) || v.is(Role::Admin)
 }
 
 /// Sees every memo, task and project that is not somebody else's draft.
@@ -483,6 +506,8 @@ pub enum ListKind {
     Crm(ItemKind),
     /// Line items with a contract shipping date (§13.6), joined to their deal as `deals`.
     Shipments,
+    /// Mail accounts: the viewer's own; an administrator's list shows everyone's.
+    MailAccounts,
 }
 
 impl ListKind {
@@ -509,6 +534,12 @@ pub fn scope(v: &Viewer, kind: ListKind, q: &mut SelectStatement) -> Result<(), 
         }
         ListKind::Reminders => {
             q.and_where(Expr::col(("reminders", "owner_id")).eq(v.id));
+            Ok(())
+        }
+        ListKind::MailAccounts => {
+            if !manages_all_mail_accounts(v) {
+                q.and_where(Expr::col(("mail_accounts", "owner_id")).eq(v.id));
+            }
             Ok(())
         }
         ListKind::Memos => {
@@ -633,6 +664,7 @@ pub fn audience(obj: &Object<'_>) -> Audience {
         }
         Object::Notification { user_id } => Audience::user(user_id),
         Object::Reminder { owner } => Audience::user(owner),
+        Object::MailAccount { owner } => Audience { users: BTreeSet::from([owner]), ..Audience::roles(&[Role::Admin]) },
         // Items need their participant list: use `item_audience`.
         Object::Item(_) => Audience::roles(&[Role::Admin]),
     }

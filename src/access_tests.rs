@@ -68,6 +68,30 @@ fn golden_table_holds() {
 }
 
 #[test]
+fn mail_accounts_are_their_owners_and_administrators_only() {
+    let actions = [Action::List, Action::View, Action::Create, Action::Edit, Action::Delete];
+    for r in Role::ALL {
+        let v = viewer_with(1, &[r]);
+        let admin = r == Role::Admin;
+        for a in actions {
+            assert!(can(&v, a, &Object::MailAccount { owner: 1 }), "{r:?} {a:?} own");
+            assert_eq!(can(&v, a, &Object::MailAccount { owner: 2 }), admin, "{r:?} {a:?} other");
+        }
+        assert!(!can(&v, Action::Chat, &Object::MailAccount { owner: 1 }));
+        // The co-owner runs the import, and sees nothing else.
+        assert!(runs_mail_import(&v, 2, Some(1)));
+        assert_eq!(runs_mail_import(&v, 2, Some(3)), admin);
+        let aud = audience(&Object::MailAccount { owner: 1 });
+        assert!(aud.users.contains(&1));
+        let mut q = sea_query::Query::select();
+        q.column("id").from("mail_accounts");
+        scope(&v, ListKind::MailAccounts, &mut q).unwrap();
+        let sql = q.to_string(sea_query::SqliteQueryBuilder);
+        assert_eq!(sql.contains("\"owner_id\" = 1"), !admin, "{r:?}: {sql}");
+    }
+}
+
+#[test]
 fn every_non_admin_role_is_denied_user_management() {
     for r in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
         let v = viewer_with(1, &[r]);

@@ -34,6 +34,8 @@ pub struct AppState {
     pub payment_sums: crate::paging::Cached<Option<crate::crm::payments::Sum>>,
     /// Public request intake: rate limiters, geolocation database, form-signing key.
     pub intake: crate::requests::intake::Intake,
+    /// Mail accounts: the cipher of their stored passwords, and who is testing a connection now.
+    pub mail: crate::mail_accounts::Shared,
 }
 
 /// A built application, bound to its port, ready to `run`.
@@ -69,6 +71,9 @@ impl App {
         let totals = crate::paging::Totals::new(&bus);
         let payment_sums = crate::paging::Cached::new(&bus);
         let intake = crate::requests::intake::Intake::new(&config.intake)?;
+        let cipher = crate::secrets::Cipher::load(config.secret_key.as_ref(), &config.data_dir)?;
+        crate::mail_accounts::repo::warn_of_other_keys(&db, &cipher).await?;
+        let mail = crate::mail_accounts::Shared::new(cipher);
         let state = AppState {
             db,
             bus,
@@ -80,6 +85,7 @@ impl App {
             totals,
             payment_sums,
             intake,
+            mail,
         };
         Ok(App { state, listener, port })
     }

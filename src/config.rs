@@ -60,6 +60,12 @@ pub struct Config {
     pub vat_percent: u32,
     /// Public request intake: geolocation, trusted proxies, limits, captcha (`requests::intake::config`).
     pub intake: crate::requests::intake::IntakeConfig,
+    /// The key that encrypts stored mail passwords (`FERROCRM_SECRET_KEY`: 32 bytes as 64 hex digits or
+    /// base64). When unset, the key file `secret.key` in the data directory (created on first start).
+    pub secret_key: Option<crate::secrets::Key>,
+    /// Time allowed to each part (SMTP, IMAP) of a mail account's "Test connection"
+    /// (`FERROCRM_MAIL_TEST_SECS`, default 10).
+    pub mail_test_timeout: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -77,6 +83,7 @@ impl fmt::Debug for Config {
             .field("body_timeout", &self.body_timeout)
             .field("body_min_rate", &self.body_min_rate)
             .field("workers", &self.workers)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +127,8 @@ impl Default for Config {
             login_base_delay: Duration::from_millis(1000),
             vat_percent: 20,
             intake: Default::default(),
+            secret_key: None,
+            mail_test_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -208,6 +217,18 @@ impl Config {
             c.vat_percent = n;
         }
         c.intake = crate::requests::intake::IntakeConfig::from_env()?;
+        if let Some(k) = env("FERROCRM_SECRET_KEY") {
+            c.secret_key = Some(crate::secrets::Key::parse(&k).map_err(|e| {
+                anyhow::anyhow!(
+                    "FERROCRM_SECRET_KEY must be 32 bytes written as 64 hex digits or base64 (e.g. the output of \
+                     `openssl rand -base64 32`), but {e}"
+                )
+            })?);
+        }
+        if let Some(s) = parse::<u64>("FERROCRM_MAIL_TEST_SECS")? {
+            anyhow::ensure!((1..=120).contains(&s), "FERROCRM_MAIL_TEST_SECS={s} must be between 1 and 120");
+            c.mail_test_timeout = Duration::from_secs(s);
+        }
         if let Some(ms) = parse::<u64>("FERROCRM_LOGIN_DELAY_MS")? {
             c.login_base_delay = Duration::from_millis(ms);
         }
@@ -274,6 +295,15 @@ mod tests {
     fn redacts_passwords_in_urls() {
         assert_eq!(redact_url("postgres://crm:secret@db/crm"), "postgres://crm:***@db/crm");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret_key() {
+        let key = crate::secrets::Key::parse(&"ab".repeat(32)).unwrap();
+        let c = Config { secret_key: Some(key), ..Config::default() };
+        let shown = format!("{c:?}");
+        assert!(shown.contains("secret_key: Some(\"***\")"), "{shown}");
+        assert!(!shown.to_lowercase().contains("abab"), "{shown}");
     }
 
     #[test]

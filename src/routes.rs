@@ -33,6 +33,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/profile"),
     ("GET", "/profile/password"),
     ("POST", "/profile/password"),
+    // Mail accounts (`mail_accounts`): the viewer's own; administrators everyone's.
+    ("GET", "/mail-accounts"),
+    ("POST", "/mail-accounts"),
+    ("GET", "/mail-accounts/new"),
+    ("GET", "/mail-accounts/:id"),
+    ("POST", "/mail-accounts/:id"),
+    ("GET", "/mail-accounts/:id/edit"),
+    ("POST", "/mail-accounts/:id/delete"),
+    ("POST", "/mail-accounts/:id/test"),
     ("GET", "/notifications"),
     ("GET", "/notifications/bell"),
     ("POST", "/notifications/read-all"),
@@ -329,6 +338,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
     use crate::crm::handlers as crm;
     use crate::files::handlers as files;
     use crate::items::flow;
+    use crate::mail_accounts::handlers as mail;
     use crate::memos::{flow::Memos, handlers as memos};
     use crate::projects::{flow::Projects, handlers as projects};
     use crate::reminders::handlers as reminders;
@@ -347,6 +357,12 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/nav/counts", get(nav_counts))
         .at("/profile", get(profile::show).post(profile::update))
         .at("/profile/password", get(auth::handlers::password_page).post(auth::handlers::change_password))
+        .at("/mail-accounts", get(mail::index).post(mail::create))
+        .at("/mail-accounts/new", get(mail::new))
+        .at("/mail-accounts/:id", get(mail::show).post(mail::update))
+        .at("/mail-accounts/:id/edit", get(mail::edit))
+        .at("/mail-accounts/:id/delete", post(mail::delete))
+        .at("/mail-accounts/:id/test", post(mail::test))
         .at("/notifications", get(notifications::handlers::index))
         .at("/notifications/bell", get(notifications::handlers::bell))
         .at("/notifications/read-all", post(notifications::handlers::read_all))

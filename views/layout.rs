@@ -132,6 +132,7 @@ fn user_menu(v: &Viewer) -> Markup {
             div.menu {
                 a.menu-item href="/profile" { (icon("user")) "Profile" }
                 a.menu-item href="/profile/password" { (icon("key")) "Change password" }
+                a.menu-item href="/mail-accounts" { (icon("mail")) "Mail accounts" }
                 form method="post" action="/logout" hx-boost="false" {
                     input type="hidden" name="csrf_token" value=(v.csrf);
                     button.menu-item type="submit" { (icon("logout")) "Log out" }

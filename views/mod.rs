@@ -20,6 +20,7 @@ pub mod home;
 pub mod items;
 pub mod layout;
 pub mod live;
+pub mod mail_accounts;
 pub mod memos;
 pub mod notifications;
 pub mod period;

@@ -38,6 +38,8 @@ struct Ids {
     crm: std::collections::HashMap<&'static str, i64>,
     /// A lead source's web-form token (`/contact-form/:token/`).
     token: String,
+    /// A mail account of the user's.
+    mail_account: i64,
 }
 
 async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
@@ -129,7 +131,25 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
         .await
         .unwrap()
         .expect("a lead source");
+    let form = ferrocrm::mail_accounts::model::AccountForm {
+        name: "Work".into(),
+        email: "work@example.com".into(),
+        smtp_host: "127.0.0.1".into(),
+        ..Default::default()
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    let mail_account = ferrocrm::mail_accounts::repo::insert(
+        &mut tx,
+        &app.state.mail.cipher,
+        &form.validate(false).unwrap(),
+        owner,
+        &actor,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     Ids {
+        mail_account,
         user,
         department,
         notification: list.items[0].id,
@@ -162,6 +182,7 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "currencies" => 1,
         "imports" => ids.import,
         "shipments" => ids.shipment,
+        "mail-accounts" => ids.mail_account,
         "dictionaries" => return concrete(&path.replace(":dict", "deal-stages"), ids.stage),
         "contact-form" => return path.replace(":token", &ids.token),
         _ => ids.user,

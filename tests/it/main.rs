@@ -36,6 +36,7 @@ mod items;
 mod live;
 mod live_converge;
 mod live_tasks;
+mod mail_accounts;
 mod memos;
 mod people;
 mod requests_browser;

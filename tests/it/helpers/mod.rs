@@ -8,6 +8,7 @@ pub mod browser;
 pub mod client;
 pub mod crm;
 pub mod html;
+pub mod imap;
 pub mod items;
 pub mod smtp;
 pub mod snapshot;

@@ -25,8 +25,36 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
+/// aiosmtpd's Mailbox handler behind AUTH (PLAIN and LOGIN, allowed without TLS on loopback):
+/// only the login and password given in the environment get in.
+const WITH_LOGIN: &str = r#"
+import os, signal, sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+user, password = os.environ["SINK_USER"].encode(), os.environ["SINK_PASSWORD"].encode()
+def check(server, session, envelope, mechanism, data):
+    ok = isinstance(data, LoginPassword) and data.login == user and data.password == password
+    # handled=False: aiosmtpd answers 535 itself (with the default, True, it would answer nothing).
+    return AuthResult(success=ok, handled=False)
+c = Controller(Mailbox(sys.argv[2]), hostname="127.0.0.1", port=int(sys.argv[1]), authenticator=check,
+               auth_require_tls=False, auth_required=True)
+c.start()
+signal.sigwait({signal.SIGTERM, signal.SIGINT})
+c.stop()
+"#;
+
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
+        Self::launch(None).await
+    }
+
+    /// A sink that requires AUTH with this login and password.
+    pub async fn start_with_login(user: &str, password: &str) -> SmtpSink {
+        Self::launch(Some((user, password))).await
+    }
+
+    async fn launch(login: Option<(&str, &str)>) -> SmtpSink {
         let python = std::env::var("FERROCRM_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
         let ok = Command::new(&python).args(["-c", "import aiosmtpd"]).status().map(|s| s.success()).unwrap_or(false);
         assert!(
@@ -37,13 +65,24 @@ impl SmtpSink {
         // aiosmtpd's Mailbox handler wants a path that does not exist yet (it creates the Maildir).
         let maildir = dir.path().join("maildir");
         let port = free_port();
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
+        let mut cmd = Command::new(&python);
+        match login {
+            None => {
+                cmd.args([
+                    "-m",
+                    "aiosmtpd",
+                    "-n",
+                    "-l",
+                    &format!("127.0.0.1:{port}"),
+                    "-c",
+                    "aiosmtpd.handlers.Mailbox",
+                ]);
+            }
+            Some((user, password)) => {
+                cmd.args(["-c", WITH_LOGIN, &port.to_string()]).env("SINK_USER", user).env("SINK_PASSWORD", password);
+            }
+        }
+        let child = cmd.arg(&maildir).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start aiosmtpd");
         let mut sink = SmtpSink { port, maildir, child, _dir: dir };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
