@@ -444,6 +444,10 @@ pub(crate) async fn checked(
         Ok(r) => r,
         Err(errs) => return Ok(Err(errs)),
     };
+    // §6.5: a person's honorific and a whole name typed as the first name.
+    if let Err(errs) = super::person::tidy_names(spec, &mut r) {
+        return Ok(Err(errs));
+    }
     if let Some(b) = before
         && let Err(errs) = super::owner::apply(state, v, spec, raw, b, &mut r).await?
     {

@@ -19,6 +19,7 @@ mod crm_duplicates;
 mod crm_forms;
 mod crm_import;
 mod crm_import_list;
+mod crm_names;
 mod crm_payments;
 mod crm_quality;
 mod crm_search;
