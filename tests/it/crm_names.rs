@@ -8,6 +8,7 @@ use sea_query::{Condition, Expr, ExprTrait};
 use crate::helpers::app::{Options, TestApp};
 use crate::helpers::client::TestClient;
 use crate::helpers::crm;
+use crate::helpers::html::Page;
 
 struct Setup {
     app: TestApp,
@@ -51,6 +52,13 @@ fn typed(i: usize, p: &str) -> (String, &str) {
     }
 }
 
+/// Posts a new contact person of `company` (no middle name).
+async fn contact(mark: &TestClient, company: i64, first: &str, last: &str, email: &str) -> Page {
+    let company = company.to_string();
+    let form = [("first_name", first), ("last_name", last), ("email", email), ("company_id", company.as_str())];
+    mark.post_form("/contacts", &form).await
+}
+
 async fn rows(app: &TestApp, table: &'static str) -> i64 {
     app.count(table, Condition::all()).await
 }
@@ -58,17 +66,11 @@ async fn rows(app: &TestApp, table: &'static str) -> i64 {
 #[tokio::test]
 async fn every_honorific_is_written_back_on_contact_and_lead_saves() {
     let Setup { app, company, mark, .. } = setup().await;
-    let company_s = company.to_string();
     for (i, p) in PREFIXES.iter().enumerate() {
         let (first, written) = typed(i, p);
         let email = format!("pablo{i}@art.example");
         // A contact person: first and last name given, the honorific written as in PREFIXES.
-        let made = mark
-            .post_form(
-                "/contacts",
-                &[("first_name", &first), ("last_name", "Picasso"), ("email", &email), ("company_id", &company_s)],
-            )
-            .await;
+        let made = contact(&mark, company, &first, "Picasso", &email).await;
         assert_eq!(made.status, 303, "{first:?}: {}", made.body);
         let id = id_from(&made.header("location").unwrap_or_default());
         let want = (format!("{written} Pablo"), String::new(), "Picasso".to_string());
@@ -102,7 +104,6 @@ async fn every_honorific_is_written_back_on_contact_and_lead_saves() {
 #[tokio::test]
 async fn a_first_name_that_is_only_an_honorific_is_refused_and_nothing_is_written() {
     let Setup { app, company, mark, .. } = setup().await;
-    let company_s = company.to_string();
     let (contacts, leads, history) =
         (rows(&app, "contacts").await, rows(&app, "leads").await, rows(&app, "history").await);
     for (i, p) in PREFIXES.iter().enumerate() {
@@ -112,17 +113,16 @@ async fn a_first_name_that_is_only_an_honorific_is_refused_and_nothing_is_writte
             _ => format!(" {} ", letters(p).to_uppercase()),
         };
         let email = format!("x{i}@art.example");
-        let refused = mark
-            .post_form(
-                "/contacts",
-                &[("first_name", &bare), ("last_name", "Picasso"), ("email", &email), ("company_id", &company_s)],
-            )
-            .await;
+        let refused = contact(&mark, company, &bare, "Picasso", &email).await;
         assert_eq!(refused.status, 422, "contact {bare:?}");
         assert_eq!(refused.field_error("first_name").as_deref(), Some("Invalid value"), "contact {bare:?}");
         // The form comes back with what was typed.
         assert!(refused.exists("form input[name=first_name]"), "the form again");
         assert_eq!(refused.attr("input[name=last_name]", "value").as_deref(), Some("Picasso"));
+        // With another field's message too: both at once.
+        let refused = mark.post_form("/leads", &[("first_name", &bare), ("email", "")]).await;
+        assert_eq!(refused.field_error("first_name").as_deref(), Some("Invalid value"), "lead {bare:?}");
+        assert!(refused.field_error("email").is_some());
         let refused = mark.post_form("/leads", &[("first_name", &bare), ("email", &email)]).await;
         assert_eq!(refused.status, 422, "lead {bare:?}");
         assert_eq!(refused.field_error("first_name").as_deref(), Some("Invalid value"), "lead {bare:?}");
@@ -174,12 +174,7 @@ async fn ordinary_names_are_saved_as_typed_and_a_whole_name_alone_is_split() {
         assert_eq!(names(&app, "leads", id).await, (f.to_string(), m.to_string(), l.to_string()));
     }
     // Middle and last name empty: a whole name typed as the first name is split (as a web form's).
-    let made = mark
-        .post_form(
-            "/contacts",
-            &[("first_name", "Pablo  Picasso"), ("email", "pp@x.example"), ("company_id", &company_s)],
-        )
-        .await;
+    let made = contact(&mark, company, "Pablo  Picasso", "", "pp@x.example").await;
     assert_eq!(made.status, 303, "{}", made.body);
     let id = id_from(&made.header("location").unwrap_or_default());
     assert_eq!(names(&app, "contacts", id).await, ("Pablo".into(), String::new(), "Picasso".into()));
@@ -233,16 +228,12 @@ async fn lead_conversion_names_the_contact_person_as_a_save_would() {
             assert_eq!(made.status, 303, "{}", made.body);
             let id = id_from(&made.header("location").unwrap_or_default());
             // As an older version (or an import before this rule) stored it.
-            app.db
-                .execute(
-                    &sea_query::Query::update()
-                        .table("leads")
-                        .value("first_name", first)
-                        .and_where(Expr::col("id").eq(id))
-                        .to_owned(),
-                )
-                .await
-                .unwrap();
+            let old_save = sea_query::Query::update()
+                .table("leads")
+                .value("first_name", first)
+                .and_where(Expr::col("id").eq(id))
+                .to_owned();
+            app.db.execute(&old_save).await.unwrap();
             id
         }
     };

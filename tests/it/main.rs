@@ -40,6 +40,7 @@ mod live_tasks;
 mod memos;
 mod people;
 mod requests_browser;
+mod requests_domains;
 mod requests_intake;
 mod requests_kind;
 mod requests_match;
