@@ -280,6 +280,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/banned-company-names"),
     ("POST", "/admin/banned-company-names"),
     ("POST", "/admin/banned-company-names/:id/delete"),
+    ("GET", "/admin/public-email-domains"),
+    ("POST", "/admin/public-email-domains"),
+    ("POST", "/admin/public-email-domains/:id/delete"),
 ];
 
 /// Unsafe routes that accept cross-site posts: the public request intake (its own origin rule, limits
@@ -506,6 +509,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/stop-phrases/:id/delete", post(intake_admin::remove))
         .at("/admin/banned-company-names", get(intake_admin::index).post(intake_admin::add))
         .at("/admin/banned-company-names/:id/delete", post(intake_admin::remove))
+        .at("/admin/public-email-domains", get(intake_admin::index).post(intake_admin::add))
+        .at("/admin/public-email-domains/:id/delete", post(intake_admin::remove))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)

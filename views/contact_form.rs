@@ -5,6 +5,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::assets;
 use crate::error::FormErrors;
+use crate::paging::Paged;
 use crate::requests::intake::config::Captcha;
 use crate::requests::intake::fields::{self, Posted};
 use crate::views::layout::{PageCx, page as app_page};
@@ -120,58 +121,101 @@ pub fn embed_panel(base_url: &str, token: &str, origins: &[String], admin: bool)
             h3 { "Preview" }
             iframe.web-form-preview #web-form-preview src=(format!("/contact-form/{token}/?preview=1")) title="Preview of the web form" {}
             @if admin {
-                p.help { "Spam filters for every web form: "
-                    a href="/admin/stop-phrases" { "Stop phrases" } " · " a href="/admin/banned-company-names" { "Banned company names" } }
+                p.help { "Spam filters and matching for every web form: " (intake_lists("")) }
             }
         } }
     }
 }
 
-/// One of the administrators' spam lists.
+/// One of the administrators' intake lists (stop phrases, banned company names, public email
+/// domains): a page of it, searched, with an add form.
 pub struct SpamList<'a> {
     pub title: &'a str,
     pub about: &'a str,
     pub url: &'a str,
     pub label: &'a str,
-    pub max: usize,
+    pub help: &'a str,
+    /// (singular, plural) for the page counts.
+    pub noun: (&'static str, &'static str),
     /// (id, text, last occurrence)
-    pub rows: &'a [(i64, String, Option<chrono::DateTime<chrono::Utc>>)],
+    pub rows: &'a Paged<(i64, String, Option<chrono::DateTime<chrono::Utc>>)>,
+    /// The search in effect ("" for none).
+    pub q: &'a str,
     pub stamped: bool,
 }
 
+impl SpamList<'_> {
+    fn href(&self, page: u64) -> String {
+        let mut parts = Vec::new();
+        if !self.q.is_empty() {
+            parts.push(format!(
+                "q={}",
+                percent_encoding::utf8_percent_encode(self.q, percent_encoding::NON_ALPHANUMERIC)
+            ));
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() { self.url.to_string() } else { format!("{}?{}", self.url, parts.join("&")) }
+    }
+}
+
+/// Links between the administrators' intake lists (the one at `current` is plain text).
+fn intake_lists(current: &str) -> Markup {
+    let lists = [
+        ("/admin/stop-phrases", "Stop phrases"),
+        ("/admin/banned-company-names", "Banned company names"),
+        ("/admin/public-email-domains", "Public email domains"),
+    ];
+    html! {
+        @for (i, (url, name)) in lists.iter().enumerate() {
+            @if i > 0 { " · " }
+            @if *url == current { strong aria-current="page" { (name) } } @else { a href=(url) { (name) } }
+        }
+    }
+}
+
 pub fn spam_list(cx: &PageCx<'_>, l: &SpamList<'_>, value: &str, errs: &FormErrors) -> Markup {
+    let plural = l.noun.1;
     app_page(
         cx,
         l.title,
         html! {
             div.page-header { div { h1.page-title { (l.title) } p.page-subtitle { (l.about) } } }
-            div.card { div.card-body {
-                @if l.rows.is_empty() { (ui::empty_state("copy", "Nothing listed yet.", None)) }
-                @else {
-                    table.table #spam-list {
-                        thead { tr { th { (l.label) } @if l.stamped { th { "Last occurrence" } } th {} } }
-                        tbody { @for (id, text, last) in l.rows {
-                            tr {
-                                td { (text) }
-                                @if l.stamped { td { @match last { Some(t) => (ui::datetime(t)), None => span.muted { "never" } } } }
-                                td { form.inline method="post" action=(format!("{}/{id}/delete", l.url))
-                                    data-confirm=(format!("Remove \u{201c}{text}\u{201d}?")) {
-                                    (ui::csrf(&cx.viewer.csrf))
-                                    button.btn.btn-ghost.btn-sm type="submit" { (icon("trash")) " Remove" }
-                                } }
-                            }
-                        } }
-                    }
-                }
-            } }
-            div.card { div.card-header { h2.card-title { "Add" } } div.card-body {
+            p.help #intake-lists { (intake_lists(l.url)) }
+            div.card #spam-add { div.card-header { h2.card-title { "Add" } } div.card-body {
                 (ui::form_errors(errs))
                 form.form method="post" action=(l.url) {
                     (ui::csrf(&cx.viewer.csrf))
-                    (Field::new("text", l.label, value, errs).required().help(&format!("At most {} characters. Matched ignoring case.", l.max)))
+                    (Field::new("text", l.label, value, errs).required().help(l.help))
                     div.form-actions { button.btn.btn-primary type="submit" { (icon("plus")) " Add" } }
                 }
             } }
+            form.filters method="get" action=(l.url) {
+                input type="search" name="q" value=(l.q) placeholder=(format!("Search {plural}")) aria-label=(format!("Search {plural}"));
+                button.btn.btn-ghost type="submit" { (icon("search")) " Show" }
+            }
+            div.card {
+                @if l.rows.items.is_empty() {
+                    div.card-body { (ui::empty_state("copy", &if l.q.is_empty() { "Nothing listed yet.".to_string() } else { format!("No {plural} match \u{201c}{}\u{201d}.", l.q) }, None)) }
+                } @else {
+                    div.table-wrap { table.table #spam-list {
+                        thead { tr { th { (l.label) } @if l.stamped { th { "Last occurrence" } } th.actions { span.sr-only { "Actions" } } } }
+                        tbody { @for (id, text, last) in &l.rows.items {
+                            tr id=(format!("spam-row-{id}")) {
+                                td { (text) }
+                                @if l.stamped { td { @match last { Some(t) => (ui::datetime(t)), None => span.muted { "never" } } } }
+                                td.actions { form.inline method="post" action=(format!("{}/{id}/delete", l.url))
+                                    data-confirm=(format!("Remove \u{201c}{text}\u{201d}?")) {
+                                    (ui::csrf(&cx.viewer.csrf))
+                                    button.btn.btn-ghost.btn-sm type="submit" aria-label=(format!("Remove {text}")) { (icon("trash")) " Remove" }
+                                } }
+                            }
+                        } }
+                    } }
+                    div.card-body { (ui::pagination_without_total(l.rows, ui::Noun(l.noun.0, plural), |n| l.href(n))) }
+                }
+            }
         },
     )
 }

@@ -62,6 +62,13 @@ async fn ids(db: &Db, q: &sea_query::SelectStatement) -> Result<Vec<(i64, String
 /// What converting `lead` would do, or why it cannot yet.
 pub async fn plan(db: &Db, lead: &Record) -> AppResult<Result<Plan, FormErrors>> {
     let l = &person::LEAD;
+    // §6.5: the contact person gets the lead's name as a save would write it (a lead saved before,
+    // or imported, may hold "mr.Pablo"; one that is only an honorific is refused).
+    let mut tidied = lead.clone();
+    if let Err(errs) = person::tidy_names(l, &mut tidied) {
+        return Ok(Err(errs));
+    }
+    let lead = &tidied;
     let mut errs = FormErrors::default();
     let chosen_company = lead.get(l, "company_id").int();
     let chosen_contact = lead.get(l, "contact_id").int();
@@ -293,6 +300,8 @@ pub async fn convert(
         Target::New(_) => {
             let mut c = copy(&lead, &person::CONTACT, &[]);
             c.set(&person::CONTACT, "company_id", Val::Int(company_id));
+            // `plan` refused what this would refuse, so only the writing back is left.
+            person::tidy_names(&person::CONTACT, &mut c).ok();
             let n = names(&state.db, &person::CONTACT, &c).await?;
             repo::insert(&mut tx, &person::CONTACT, &c, &[("token", token())], &actor, &n).await?
         }

@@ -442,8 +442,21 @@ pub(crate) async fn checked(
     object_options(state, v, spec, raw, before, &mut options).await?;
     let mut r = match form::parse(spec, raw, base, &options) {
         Ok(r) => r,
-        Err(errs) => return Ok(Err(errs)),
+        Err(mut errs) => {
+            // A bare honorific is said with the other messages, not after they are mended.
+            if spec.field("first_name").is_some()
+                && errs.get("first_name").is_none()
+                && let Err(m) = crate::requests::names::check_first_name(raw.get("first_name"))
+            {
+                errs.add("first_name", m);
+            }
+            return Ok(Err(errs));
+        }
     };
+    // §6.5: a person's honorific and a whole name typed as the first name.
+    if let Err(errs) = super::person::tidy_names(spec, &mut r) {
+        return Ok(Err(errs));
+    }
     if let Some(b) = before
         && let Err(errs) = super::owner::apply(state, v, spec, raw, b, &mut r).await?
     {

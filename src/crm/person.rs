@@ -5,6 +5,8 @@ use super::fields::{Field, Input, ManyTo, RefTo};
 use super::record::Val;
 use super::repo::{Record, Spec};
 use crate::access::ItemKind;
+use crate::error::FormErrors;
+use crate::requests::names::{self, FullName};
 
 pub const SEX: &[(&str, &str)] = &[("M", "Male"), ("F", "Female"), ("O", "Other")];
 
@@ -213,3 +215,29 @@ pub static LEAD: Spec = Spec {
     after_save: None,
     owner_note: "",
 };
+
+/// §6.5 on every save of a kind with a person's name (contact persons, leads, requests):
+/// `requests::names::tidy` over the record's first, middle and last name. Err: the message for
+/// the first name ("Invalid value" for a bare honorific). Kinds without a first name: nothing.
+pub fn tidy_names(spec: &Spec, r: &mut Record) -> Result<(), FormErrors> {
+    if spec.field("first_name").is_none() {
+        return Ok(());
+    }
+    let text = |col: &str| r.get(spec, col).text().to_string();
+    let typed = FullName { first: text("first_name"), middle: text("middle_name"), last: text("last_name") };
+    match names::tidy(&typed) {
+        Ok(n) => {
+            for (col, v) in [("first_name", n.first), ("middle_name", n.middle), ("last_name", n.last)] {
+                if spec.field(col).is_some() {
+                    r.set(spec, col, Val::Text(v));
+                }
+            }
+            Ok(())
+        }
+        Err(m) => {
+            let mut errs = FormErrors::default();
+            errs.add("first_name", m);
+            Err(errs)
+        }
+    }
+}

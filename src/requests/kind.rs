@@ -161,7 +161,7 @@ pub fn digits(s: &str) -> usize {
     s.chars().filter(char::is_ascii_digit).count()
 }
 
-/// §6.7's validation of a request as it will be saved (after name parsing): the messages a user
+/// §6.7's validation of a request as it will be saved (after name parsing, in `crm::checked`): the messages a user
 /// reads beside the fields. `contact_company`: the company of the chosen contact person.
 pub fn validate(r: &Record, contact_company: Option<i64>, errs: &mut FormErrors) {
     let phone = text(r, "phone");
@@ -181,24 +181,9 @@ pub fn validate(r: &Record, contact_company: Option<i64>, errs: &mut FormErrors)
         errs.add("contact_id", "The contact person does not belong to the chosen company.");
     }
     let first = text(r, "first_name");
+    // (A bare honorific was refused with the other kinds' names: `crm::person::tidy_names`.)
     if first.trim().is_empty() && contact.is_none() && lead.is_none() {
         errs.add("first_name", "This field is required (or choose a contact person or lead).");
-    } else if !first.trim().is_empty()
-        && let Err(m) = super::names::check_first_name(first)
-    {
-        errs.add("first_name", m);
-    }
-}
-
-/// §6.5 applied on save: a full name typed into "First name" alone is split into first, middle
-/// and last name.
-pub fn split_names(r: &mut Record) {
-    let first = text(r, "first_name").to_string();
-    if text(r, "middle_name").is_empty() && text(r, "last_name").is_empty() && first.split_whitespace().count() > 1 {
-        let n = super::names::parse_full_name(&first);
-        set_text(r, "first_name", &n.first);
-        set_text(r, "middle_name", &n.middle);
-        set_text(r, "last_name", &n.last);
     }
 }
 

@@ -108,6 +108,36 @@ pub fn check_first_name(first: &str) -> Result<(), &'static str> {
     if !l.is_empty() && PREFIXES.iter().any(|p| letters(p) == l) { Err("Invalid value") } else { Ok(()) }
 }
 
+/// §6.5 on every save of a person (contact persons, leads, requests): the first name's honorific
+/// written as in `PREFIXES` ("mr.Pablo" → "Mr. Pablo"), and a whole name typed into the first name
+/// alone (middle and last name empty) split like a web form's name. A first name that is only an
+/// honorific is refused ("Invalid value"). Other names are kept as typed, spaces collapsed.
+pub fn tidy(n: &FullName) -> Result<FullName, String> {
+    let first = n.first.split_whitespace().collect::<Vec<_>>().join(" ");
+    if first.is_empty() {
+        return Ok(n.clone());
+    }
+    check_first_name(&first)?;
+    if split_prefix(&first).is_some_and(|(_, rest)| rest.is_empty()) {
+        return Err("Invalid value".into());
+    }
+    let out = if n.middle.trim().is_empty() && n.last.trim().is_empty() && first.contains(' ') {
+        parse_full_name(&first)
+    } else {
+        let first = match split_prefix(&first) {
+            Some((p, rest)) => format!("{p} {rest}"),
+            None => first,
+        };
+        FullName { first, ..n.clone() }
+    };
+    // "mr.X" grows by two characters when written back; the column holds `NAME_MAX`.
+    let len = out.first.chars().count();
+    if len > NAME_MAX {
+        return Err(format!("At most {NAME_MAX} characters (this has {len})."));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +163,26 @@ mod tests {
         assert_eq!(parse_full_name("Colin Firth"), n("Colin", "", "Firth"));
         assert_eq!(parse_full_name("Sra. Maria Lopez"), n("Sra. Maria", "", "Lopez"));
         assert_eq!(parse_full_name("Sr. Juan Lopez"), n("Sr. Juan", "", "Lopez"));
+    }
+
+    #[test]
+    fn tidy_writes_the_honorific_back_and_splits_a_whole_name_typed_alone() {
+        let t = |f: &str, m: &str, l: &str| tidy(&n(f, m, l));
+        assert_eq!(t("mr.Pablo", "", ""), Ok(n("Mr. Pablo", "", "")));
+        assert_eq!(t("DR  Ann", "", "Lee"), Ok(n("Dr. Ann", "", "Lee")));
+        assert_eq!(t("mr.Pablo Picasso", "", ""), Ok(n("Mr. Pablo", "", "Picasso")));
+        assert_eq!(t("Mary Ann", "", "Smith"), Ok(n("Mary Ann", "", "Smith")));
+        assert_eq!(t("Pablo Diego Picasso", "", ""), Ok(n("Pablo", "Diego", "Picasso")));
+        assert_eq!(t("Pablo", "", ""), Ok(n("Pablo", "", "")));
+        assert_eq!(t("", "", "Lee"), Ok(n("", "", "Lee")));
+        for bare in ["Dr.", "mr", " PH.D ", "Mister", "mlle."] {
+            assert_eq!(t(bare, "", "Lee"), Err("Invalid value".to_string()), "{bare:?}");
+        }
+        assert!(t(&format!("mr.{}", "x".repeat(97)), "", "").is_err());
+        // Written back as it was written: a second save changes nothing.
+        for typed in ["mr.Pablo Picasso", "ph.d. Ann Lee", "Sra Maria"] {
+            let once = t(typed, "", "").unwrap_or_default();
+            assert_eq!(tidy(&once), Ok(once.clone()), "{typed:?}");
+        }
     }
 }

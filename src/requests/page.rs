@@ -245,7 +245,6 @@ async fn save(
         Ok(r) => r,
         Err(errs) => return invalid(state, v, hx, before, department, &raw, &errs).await,
     };
-    kind::split_names(&mut r);
     if before.is_none() {
         set_text(&mut r, "ticket", &crate::crm::deal::new_ticket());
         set_flag(&mut r, "pending", true);

@@ -369,6 +369,11 @@ pub async fn plan(
                 continue 'rows;
             }
         }
+        // §6.5, as a form's save: the honorific written back, a whole name in "first_name" split.
+        if let Err(errs) = crate::crm::person::tidy_names(spec, &mut r) {
+            skip(format!("First name: {}", errs.get("first_name").unwrap_or("Invalid value")));
+            continue;
+        }
         // A contact person's company: exact name, the same owner, else the same country, else the
         // only one of that name the importer sees. It gives the row its department and owner.
         if spec.kind == ItemKind::Contact {
