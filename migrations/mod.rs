@@ -22,6 +22,7 @@ mod m0016_payment_department;
 mod m0017_item_search;
 mod m0018_requests_match;
 mod m0019_intake;
+mod m0021_emails;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -134,6 +135,7 @@ const MIGRATIONS: &[Migration] = &[
     (17, "item_search", m0017_item_search::statements),
     (18, "requests_match", m0018_requests_match::statements),
     (19, "intake", m0019_intake::statements),
+    (21, "emails", m0021_emails::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -112,6 +112,7 @@ fn code(kind: ItemKind) -> Option<i16> {
         ItemKind::Memo => 8,
         ItemKind::Project => 9,
         ItemKind::Request => 10,
+        ItemKind::Email => 11,
     })
 }
 
@@ -436,6 +437,7 @@ pub async fn fill(tx: &mut Tx) -> Result<(), sqlx::Error> {
             ItemKind::Product,
             ItemKind::Payment,
             ItemKind::Request,
+            ItemKind::Email,
         ],
     )
     .await
