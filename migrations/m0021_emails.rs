@@ -52,9 +52,13 @@ pub fn statements() -> Vec<Stmt> {
         Stmt::Raw { sqlite: SQLITE_REFS, postgres: POSTGRES_REFS },
         index("ix_crm_emails_message_id", t, &["message_id"]),
         index("ix_crm_emails_raw_file", t, &["raw_file_id"]),
-        // The list, newest first: a department's, an owner's (also the outbox counter).
+        // The list, newest first: everyone's (administrators, chiefs), a department's, an owner's
+        // (also the outbox counter).
+        index("ix_crm_emails_date", t, &["created_at", "id"]),
         index("ix_crm_emails_department_date", t, &["department_id", "created_at", "id"]),
         index("ix_crm_emails_owner_date", t, &["owner_id", "created_at", "id"]),
+        // The emails written so far (the requests' inquiries) join the search index (kind 11).
+        Stmt::Run(|tx| Box::pin(crate::crm::search::fill_emails(tx))),
     ]
 }
 

@@ -303,10 +303,14 @@ pub async fn show(
         ItemKind::Deal => Some(views::deals::work(&super::deal_work::work(&state.db, &viewer, id).await?)),
         _ => None,
     };
-    let show_images = spec.kind == ItemKind::Email && opts.images == "1";
+    let mut show_images = false;
     let top = match spec.kind {
         ItemKind::Request => Some(crate::requests::page::panel(&state, &viewer, &it, &r).await?),
-        ItemKind::Email => Some(crate::emails::page::panel(&state, &viewer, &it, show_images).await?),
+        ItemKind::Email => {
+            let (panel, images) = crate::emails::page::panel(&state, &viewer, &it, opts.images == "1").await?;
+            show_images = images;
+            Some(panel)
+        }
         _ => None,
     };
     let letters = crate::emails::letters::block(&state.db, &viewer, spec.kind, id).await?;

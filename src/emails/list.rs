@@ -141,6 +141,12 @@ pub fn select() -> (SelectStatement, Vec<Ty>) {
 /// One page, newest first (`ix_crm_emails_department_date` or `ix_crm_emails_owner_date` walked
 /// backwards).
 pub async fn page(db: &Db, v: &Viewer, f: &EmailFilter) -> AppResult<Paged<Row>> {
+    let (q, tys) = page_query(db, v, f).await?;
+    Ok(Paged::window(rows(db, q, tys).await?, paging::page_number(f.base.page)))
+}
+
+/// The query of one page (tests read its plan).
+pub async fn page_query(db: &Db, v: &Viewer, f: &EmailFilter) -> AppResult<(SelectStatement, Vec<Ty>)> {
     let page = paging::page_number(f.base.page);
     let (q, tys) = select();
     let mut q = filtered(db, v, f, q).await?;
@@ -148,7 +154,7 @@ pub async fn page(db: &Db, v: &Viewer, f: &EmailFilter) -> AppResult<Paged<Row>>
         .order_by(("crm_emails", "id"), Order::Desc)
         .limit(paging::WINDOW)
         .offset(paging::offset(page));
-    Ok(Paged::window(rows(db, q, tys).await?, page))
+    Ok((q, tys))
 }
 
 /// How many emails the filter finds (bounded).

@@ -101,11 +101,13 @@ async fn neighbour(
     Ok(db.scalar(&q).await?)
 }
 
-/// The panel of email `it` (already loaded with the viewer's right to view it).
-pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, show_images: bool) -> AppResult<maud::Markup> {
+/// The panel of email `it` (already loaded with the viewer's right to view it), and whether it
+/// shows remote images (the page then allows them: `CSP_WITH_IMAGES`).
+pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, show_images: bool) -> AppResult<(maud::Markup, bool)> {
     let b = body(&state.db, it.id).await?;
     let html =
         (b.is_html && !b.html_content.trim().is_empty()).then(|| super::html::clean(&b.html_content, show_images));
+    let shows_images = show_images && html.is_some();
     let p = Panel {
         id: it.id,
         mailbox: Mailbox::of(b.sent, b.incoming, b.trash),
@@ -119,7 +121,7 @@ pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, show_images: bool
         show_images,
         original: b.raw_file_id.is_some(),
     };
-    Ok(views::emails::panel(v, &p))
+    Ok((views::emails::panel(v, &p), shows_images))
 }
 
 /// The page's Content-Security-Policy when the user asked to see remote images: the app's, with

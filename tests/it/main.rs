@@ -27,6 +27,7 @@ mod crm_shipments;
 mod crm_transfer;
 mod crm_transfer_job;
 mod crm_ui_gaps;
+mod emails;
 mod foundation;
 mod golden;
 mod golden_crm;
