@@ -38,6 +38,8 @@ struct Ids {
     crm: std::collections::HashMap<&'static str, i64>,
     /// A lead source's web-form token (`/contact-form/:token/`).
     token: String,
+    /// An email signature of the user's.
+    signature: i64,
 }
 
 async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
@@ -73,7 +75,7 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
     // One of each CRM kind, in the first user's department with the sales roles.
     let sales = crate::helpers::crm::department(app, "Sales").await;
     let made = crate::helpers::crm::spread(app, &[sales], &[Some(app.user_id("Mark.Manager.Sales").await)], None).await;
-    let crm = made
+    let crm: std::collections::HashMap<&'static str, i64> = made
         .rows
         .iter()
         .filter_map(|(slug, id)| ferrocrm::kinds::by_slug(slug).map(|k| (&k.info().path[1..], *id)))
@@ -129,7 +131,31 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
         .await
         .unwrap()
         .expect("a lead source");
+    // The email's stored original (its view and download routes answer 404 without one).
+    {
+        let email = crm["emails"];
+        let raw = b"From: a@example.com\r\nSubject: Hello\r\n\r\nHello\r\n";
+        let up = ferrocrm::files::Upload::from_bytes(&app.state.files.tmp_dir(), "m.eml", "message/rfc822", raw)
+            .await
+            .unwrap();
+        let mut tx = app.db.begin().await.unwrap();
+        let file = app.state.files.blob(&mut tx, &up).await.ok().expect("stored");
+        tx.execute(Query::update().table("crm_emails").value("raw_file_id", file).and_where(Expr::col("id").eq(email)))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let signature: i64 = {
+        let c = app.login_as(for_user).await;
+        assert_eq!(c.post_form("/signatures", &[("name", "Mine"), ("content", "Me")]).await.status, 303);
+        app.db
+            .scalar(Query::select().expr(Expr::col("id").max()).from("signatures"))
+            .await
+            .unwrap()
+            .expect("a signature")
+    };
     Ids {
+        signature,
         user,
         department,
         notification: list.items[0].id,
@@ -164,6 +190,7 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "shipments" => ids.shipment,
         "dictionaries" => return concrete(&path.replace(":dict", "deal-stages"), ids.stage),
         "contact-form" => return path.replace(":token", &ids.token),
+        "signatures" => ids.signature,
         _ => ids.user,
     };
     concrete(path, id)
