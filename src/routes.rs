@@ -576,7 +576,12 @@ async fn nav_counts(
     if requests && only.is_none_or(|k| k == crate::access::ItemKind::Request) {
         counts.requests = crate::requests::list::pending_count(&state.db, &viewer, crate::time::today()).await?;
     }
-    Ok(views::layout::nav_counts(&counts, only, deals, requests).into_response())
+    let emails = crate::access::reads_crm(&viewer, crate::access::ItemKind::Email);
+    if emails && only.is_none_or(|k| k == crate::access::ItemKind::Email) {
+        let n = crate::emails::list::outbox_count(&state.db, &viewer).await?;
+        counts.emails = crate::counters::Count { all: n, overdue: n };
+    }
+    Ok(views::layout::nav_counts(&counts, only, deals, requests, emails).into_response())
 }
 
 /// 200 when the database answers, 503 otherwise.

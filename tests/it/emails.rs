@@ -103,14 +103,20 @@ async fn the_email_list_has_mailboxes_an_owner_filter_search_and_newest_first() 
     let mark = app.user_id("Mark.Manager.Sales").await;
     let helen = app.user_id("Helen.Head.Sales").await;
     let eve = app.user_id("Eve.Manager.Export").await;
-    let base = |subject, owner, age_days| Mail { subject, owner: Some(owner), department: sales, age_days, ..Default::default() };
+    let base = |subject, owner, age_days| Mail {
+        subject,
+        owner: Some(owner),
+        department: sales,
+        age_days,
+        ..Default::default()
+    };
     let inbox = mail(&app, Mail { incoming: true, inquiry: true, ..base("Quarterly invoice", mark, 3) }).await;
-    let sent = mail(&app, Mail { sent: true, content: "the zebra-valve offer", ..base("Offer for pumps", mark, 2) }).await;
+    let sent =
+        mail(&app, Mail { sent: true, content: "the zebra-valve offer", ..base("Offer for pumps", mark, 2) }).await;
     let draft = mail(&app, base("Draft note", mark, 1)).await;
     let trash = mail(&app, Mail { trash: true, incoming: true, ..base("Old thing", mark, 4) }).await;
     let helens = mail(&app, Mail { incoming: true, ..base("Helen's letter", helen, 0) }).await;
-    let export_mail =
-        mail(&app, Mail { incoming: true, department: export, ..base("Export letter", eve, 0) }).await;
+    let export_mail = mail(&app, Mail { incoming: true, department: export, ..base("Export letter", eve, 0) }).await;
     let imported = mail(&app, Mail { incoming: true, uid: Some(98765), ..base("Imported", mark, 5) }).await;
 
     let c = app.login_as("Mark.Manager.Sales").await;
@@ -125,14 +131,21 @@ async fn the_email_list_has_mailboxes_an_owner_filter_search_and_newest_first() 
     assert!(p.exists(&format!("tr#email-{sent} [data-box=sent]")));
     assert!(p.exists(&format!("tr#email-{draft} [data-box=outbox]")));
     assert_eq!(p.text(&format!("tr#email-{imported} td.num")), "98765");
-    assert!(p.exists("nav.sidebar a[href='/emails']"), "the menu has Emails");
+    assert!(p.exists("nav.sidebar a[href='/emails'] #nav-count-emails"), "the menu has Emails with a counter");
+    let counts = c.get("/nav/counts").await;
+    assert_eq!(counts.text("#nav-count-emails .badge-danger"), "1", "outbox (N) in red: {}", counts.body);
+    assert_eq!(c.get("/nav/counts?only=email").await.text("#nav-count-emails .badge-danger"), "1");
     // The mailboxes.
-    for (b, want) in [("inbox", vec![inbox, imported]), ("sent", vec![sent]), ("outbox", vec![draft]), ("trash", vec![trash])] {
+    for (b, want) in
+        [("inbox", vec![inbox, imported]), ("sent", vec![sent]), ("outbox", vec![draft]), ("trash", vec![trash])]
+    {
         let p = c.get(&format!("/emails?box={b}")).await;
         assert_eq!(ids(&p), want, "box {b}");
         assert!(p.exists(&format!("nav.mailboxes a.active[data-box={b}]")));
     }
-    assert!(c.get("/emails?box=outbox").await.text("main").contains("Please note that this is a list of unsent emails."));
+    assert!(
+        c.get("/emails?box=outbox").await.text("main").contains("Please note that this is a list of unsent emails.")
+    );
     // The owner filter: everyone's (the department's), someone's.
     assert_eq!(ids(&c.get("/emails?owner=all").await), vec![helens, draft, sent, inbox, imported]);
     assert_eq!(ids(&c.get(&format!("/emails?owner={helen}")).await), vec![helens]);
@@ -164,7 +177,8 @@ async fn the_email_list_pages_fifty_at_a_time() {
     let sales = crm::department(&app, "Sales").await;
     let mark = app.user_id("Mark.Manager.Sales").await;
     for _ in 0..52 {
-        mail(&app, Mail { subject: "Bulk", owner: Some(mark), department: sales, sent: true, ..Default::default() }).await;
+        mail(&app, Mail { subject: "Bulk", owner: Some(mark), department: sales, sent: true, ..Default::default() })
+            .await;
     }
     let c = app.login_as("Mark.Manager.Sales").await;
     let first = c.get("/emails").await;
@@ -243,7 +257,8 @@ async fn the_email_page_shows_its_thread_links_escaped_text_and_inert_html() {
         Mail { incoming: true, content: "Hi <script>alert(1)</script>\nsecond line", ..base("Re: Offer", 2) },
     )
     .await;
-    let hostile = mail(&app, Mail { incoming: true, html: HOSTILE, content: "Dear customer", ..base("Re: Re: Offer", 1) }).await;
+    let hostile =
+        mail(&app, Mail { incoming: true, html: HOSTILE, content: "Dear customer", ..base("Re: Re: Offer", 1) }).await;
     // Same ticket, another department: not in Mark's thread.
     let export = crm::department(&app, "Export").await;
     mail(&app, Mail { department: export, ..base("Elsewhere", 0) }).await;
@@ -272,7 +287,18 @@ async fn the_email_page_shows_its_thread_links_escaped_text_and_inert_html() {
     // (ammonia drops `id` attributes too.)
     assert!(doc.root_element().text().any(|t| t.contains("Dear customer")));
     assert!(has("a[href='https://client.example/offer'][target=_blank][rel~=noopener]"));
-    for bad in ["script", "[onerror]", "[onclick]", "[style]", "a[href^='javascript']", "img[src]", "form", "input", "iframe", "style"] {
+    for bad in [
+        "script",
+        "[onerror]",
+        "[onclick]",
+        "[style]",
+        "a[href^='javascript']",
+        "img[src]",
+        "form",
+        "input",
+        "iframe",
+        "style",
+    ] {
         assert!(!has(bad), "{bad} in the frame: {}", doc.html());
     }
     assert!(!doc.html().contains("tracker.example"), "{}", doc.html());
@@ -283,7 +309,10 @@ async fn the_email_page_shows_its_thread_links_escaped_text_and_inert_html() {
     let shown = c.get(&format!("/emails/{hostile}?images=1")).await;
     let doc = scraper::Html::parse_document(&shown.attr("iframe.email-body", "srcdoc").unwrap());
     let img = scraper::Selector::parse("img[alt=pixel]").unwrap();
-    assert_eq!(doc.select(&img).next().and_then(|e| e.value().attr("src")), Some("https://tracker.example/pixel.gif?u=1"));
+    assert_eq!(
+        doc.select(&img).next().and_then(|e| e.value().attr("src")),
+        Some("https://tracker.example/pixel.gif?u=1")
+    );
     assert!(!doc.html().contains("<script") && !doc.html().contains("onerror"));
     let csp = shown.header("content-security-policy").unwrap();
     assert!(csp.contains("img-src 'self' data: https: http:") && csp.contains("script-src 'self'"), "{csp}");
@@ -303,12 +332,24 @@ async fn the_stored_original_is_viewed_and_downloaded_and_its_absence_explained(
     let app = spawn_app().await;
     let sales = crm::department(&app, "Sales").await;
     let mark = app.user_id("Mark.Manager.Sales").await;
-    let with = mail(&app, Mail { subject: "Offer \"big\"/../x", incoming: true, owner: Some(mark), department: sales, ..Default::default() }).await;
-    let without = mail(&app, Mail { subject: "Draft", owner: Some(mark), department: sales, ..Default::default() }).await;
+    let with = mail(
+        &app,
+        Mail {
+            subject: "Offer \"big\"/../x",
+            incoming: true,
+            owner: Some(mark),
+            department: sales,
+            ..Default::default()
+        },
+    )
+    .await;
+    let without =
+        mail(&app, Mail { subject: "Draft", owner: Some(mark), department: sales, ..Default::default() }).await;
     let raw = b"From: client@client.example\r\nTo: manager@ferrocrm.example\r\nSubject: Offer\r\nMessage-ID: <a@b>\r\n\r\n<html><script>alert(1)</script></html>\r\n".to_vec();
-    let up = ferrocrm::files::Upload::from_bytes(&app.state.files.tmp_dir(), "x.eml", "message/rfc822", &raw).await.unwrap();
+    let up =
+        ferrocrm::files::Upload::from_bytes(&app.state.files.tmp_dir(), "x.eml", "message/rfc822", &raw).await.unwrap();
     let mut tx = app.db.begin().await.unwrap();
-    let file = app.state.files.blob(&mut tx, &up).await.ok().expect("stored");
+    let file = app.state.files.blob(&mut tx, &up).await.expect("stored");
     tx.execute(Query::update().table("crm_emails").value("raw_file_id", file).and_where(Expr::col("id").eq(with)))
         .await
         .unwrap();
@@ -345,8 +386,13 @@ async fn a_received_email_is_read_only_and_a_draft_is_edited_through_the_generic
     let app = spawn_app().await;
     let sales = crm::department(&app, "Sales").await;
     let mark = app.user_id("Mark.Manager.Sales").await;
-    let received = mail(&app, Mail { subject: "From the client", incoming: true, owner: Some(mark), department: sales, ..Default::default() }).await;
-    let draft = mail(&app, Mail { subject: "My draft", owner: Some(mark), department: sales, ..Default::default() }).await;
+    let received = mail(
+        &app,
+        Mail { subject: "From the client", incoming: true, owner: Some(mark), department: sales, ..Default::default() },
+    )
+    .await;
+    let draft =
+        mail(&app, Mail { subject: "My draft", owner: Some(mark), department: sales, ..Default::default() }).await;
     let c = app.login_as("Mark.Manager.Sales").await;
     let mut sse = c.sse().await;
     let form = |subject: &'static str| [("subject", subject), ("to", "client@client.example"), ("content", "Changed")];
@@ -364,7 +410,6 @@ async fn a_received_email_is_read_only_and_a_draft_is_edited_through_the_generic
     assert!(app.field("crm_emails", received, "id").await.is_none());
 }
 
-
 #[tokio::test]
 async fn pages_of_deals_and_counterparties_show_their_last_four_letters() {
     let app = spawn_app().await;
@@ -377,11 +422,35 @@ async fn pages_of_deals_and_counterparties_show_their_last_four_letters() {
     for (i, subject) in ["L1", "L2", "L3", "L4", "L5"].into_iter().enumerate() {
         let age = 10 - i as i64;
         letters.push(
-            mail(&app, Mail { subject, sent: true, owner: Some(mark), department: sales, deal: Some(deal), contact: Some(contact), age_days: age, ..Default::default() }).await,
+            mail(
+                &app,
+                Mail {
+                    subject,
+                    sent: true,
+                    owner: Some(mark),
+                    department: sales,
+                    deal: Some(deal),
+                    contact: Some(contact),
+                    age_days: age,
+                    ..Default::default()
+                },
+            )
+            .await,
         );
     }
     // The newest of all is in the trash: not shown.
-    mail(&app, Mail { subject: "Binned", trash: true, owner: Some(mark), department: sales, deal: Some(deal), ..Default::default() }).await;
+    mail(
+        &app,
+        Mail {
+            subject: "Binned",
+            trash: true,
+            owner: Some(mark),
+            department: sales,
+            deal: Some(deal),
+            ..Default::default()
+        },
+    )
+    .await;
     let c = app.login_as("Mark.Manager.Sales").await;
     for url in [format!("/deals/{deal}"), format!("/contacts/{contact}")] {
         let p = c.get(&url).await;
@@ -393,7 +462,9 @@ async fn pages_of_deals_and_counterparties_show_their_last_four_letters() {
     }
     // The company, lead and request pages have the block too (empty here).
     for slug in ["company", "lead", "request"] {
-        let p = c.get(&format!("/{}/{}", ItemKind::from_slug(slug).unwrap().info().path.trim_start_matches('/'), of(slug))).await;
+        let p = c
+            .get(&format!("/{}/{}", ItemKind::from_slug(slug).unwrap().info().path.trim_start_matches('/'), of(slug)))
+            .await;
         assert!(p.text("section.letters").contains("No letters yet."), "{slug}: {}", p.body);
     }
     // A chief reads the letters; an accountant sees no block (no emails to read) on... no deal page.
@@ -410,9 +481,13 @@ async fn users_keep_their_own_signatures_with_one_default() {
     assert_eq!(p.status, 200);
     assert!(p.exists(".empty-state"));
     assert_eq!(p.attr("input[name=is_default]", "checked").as_deref(), Some(""), "the first one is the default");
-    let made = c.post_form("/signatures", &[("name", "Work"), ("content", "Mark\n<b>Sales</b>"), ("is_default", "on")]).await;
+    let made =
+        c.post_form("/signatures", &[("name", "Work"), ("content", "Mark\n<b>Sales</b>"), ("is_default", "on")]).await;
     assert_eq!(made.status, 303, "{}", made.body);
-    assert_eq!(c.post_form("/signatures", &[("name", "Short"), ("content", "M."), ("is_default", "on")]).await.status, 303);
+    assert_eq!(
+        c.post_form("/signatures", &[("name", "Short"), ("content", "M."), ("is_default", "on")]).await.status,
+        303
+    );
     let defaults = |user: i64| {
         let app = &app;
         async move {
@@ -434,7 +509,10 @@ async fn users_keep_their_own_signatures_with_one_default() {
             .unwrap()
     };
     let (work, short) = (sig("Work"), sig("Short"));
-    assert!(p.exists(&format!("li#signature-{short} .default-signature")) && !p.exists(&format!("li#signature-{work} .default-signature")));
+    assert!(
+        p.exists(&format!("li#signature-{short} .default-signature"))
+            && !p.exists(&format!("li#signature-{work} .default-signature"))
+    );
     // Shown as text with its line breaks, never as markup.
     assert!(p.text(&format!("li#signature-{work} .signature-content")).contains("<b>Sales</b>"));
     assert_eq!(p.count(".signature-content b"), 0);
@@ -442,13 +520,27 @@ async fn users_keep_their_own_signatures_with_one_default() {
     let bad = c.post_form(&format!("/signatures/{work}"), &[("name", ""), ("content", "x")]).await;
     assert_eq!(bad.status, 422);
     assert!(bad.field_error("name").is_some());
-    assert_eq!(c.post_form(&format!("/signatures/{work}"), &[("name", "Work"), ("content", "Mark"), ("is_default", "on")]).await.status, 303);
-    assert_eq!(app.field("signatures", work, "is_default").await.as_deref().map(|v| v == "true" || v == "1"), Some(true));
+    assert_eq!(
+        c.post_form(&format!("/signatures/{work}"), &[("name", "Work"), ("content", "Mark"), ("is_default", "on")])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        app.field("signatures", work, "is_default").await.as_deref().map(|v| v == "true" || v == "1"),
+        Some(true)
+    );
     assert_eq!(defaults(mark).await, 1);
     // The database refuses a second default, whoever writes.
     let second = app
         .db
-        .execute(&Query::update().table("signatures").value("is_default", true).and_where(Expr::col("id").eq(short)).to_owned())
+        .execute(
+            &Query::update()
+                .table("signatures")
+                .value("is_default", true)
+                .and_where(Expr::col("id").eq(short))
+                .to_owned(),
+        )
         .await;
     assert!(second.is_err(), "ux_signatures_default");
     // Someone else's signature does not exist for you; a co-worker has none.
@@ -458,7 +550,10 @@ async fn users_keep_their_own_signatures_with_one_default() {
     assert_eq!(h.post_form(&format!("/signatures/{work}"), &[("name", "Mine now"), ("content", "")]).await.status, 404);
     assert_eq!(app.field("signatures", work, "name").await.as_deref(), Some("Work"));
     assert_eq!(app.login_as("Carl.CoWorker").await.get("/signatures").await.status, 403);
-    assert_eq!(app.login_as("Adam.Admin").await.post_form("/signatures", &[("name", "Admin"), ("content", "A")]).await.status, 303);
+    assert_eq!(
+        app.login_as("Adam.Admin").await.post_form("/signatures", &[("name", "Admin"), ("content", "A")]).await.status,
+        303
+    );
     // Delete.
     assert_eq!(c.post_form(&format!("/signatures/{short}/delete"), &[]).await.status, 303);
     assert!(app.field("signatures", short, "id").await.is_none());

@@ -139,7 +139,7 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
             .await
             .unwrap();
         let mut tx = app.db.begin().await.unwrap();
-        let file = app.state.files.blob(&mut tx, &up).await.ok().expect("stored");
+        let file = app.state.files.blob(&mut tx, &up).await.expect("stored");
         tx.execute(Query::update().table("crm_emails").value("raw_file_id", file).and_where(Expr::col("id").eq(email)))
             .await
             .unwrap();

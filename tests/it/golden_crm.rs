@@ -83,9 +83,7 @@ fn relationships(kind: ItemKind) -> &'static [Rel] {
     match kind {
         ItemKind::Deal | ItemKind::Payment | ItemKind::Request => &[Rel::Owner, Rel::CoOwner, Rel::None],
         // An email has no co-owner; its deal's owner may edit it, and a received one nobody (§3.3).
-        ItemKind::Email => {
-            &[Rel::Owner, Rel::None, Rel::DealOwner, Rel::OwnerReceived, Rel::DealOwnerReceived]
-        }
+        ItemKind::Email => &[Rel::Owner, Rel::None, Rel::DealOwner, Rel::OwnerReceived, Rel::DealOwnerReceived],
         _ => &[Rel::Owner, Rel::None],
     }
 }

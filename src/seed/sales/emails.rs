@@ -80,7 +80,7 @@ pub(super) async fn emails(db: &Db) -> anyhow::Result<usize> {
                 ],
             )
         } else {
-            Expr::val(REPLY_TEXT).into()
+            Expr::val(REPLY_TEXT)
         };
         let when = if sent { "deals.created_at" } else { "deals.updated_at" };
         let letters = Query::select()
