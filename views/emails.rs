@@ -185,6 +185,11 @@ pub fn panel(_v: &Viewer, p: &Panel) -> Markup {
                     }
                 }
             }
+            @if !p.headers.is_empty() {
+                div.card-body.email-headers {
+                    dl.kv { @for (name, value) in &p.headers { dt { (name) } dd.email-address-list { (value) } } }
+                }
+            }
             @match &p.html {
                 Some(clean) => {
                     @if clean.blocked_images > 0 && !p.show_images {

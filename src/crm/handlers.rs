@@ -324,7 +324,7 @@ pub async fn show(
         lines,
         extra,
         top,
-        hidden: if spec.kind == ItemKind::Email { &["content"] } else { &[] },
+        hidden: if spec.kind == ItemKind::Email { &["content", "from_field", "to", "cc", "bcc"] } else { &[] },
         letters,
     };
     let mut resp = views::crm::show(&cx, &page, &panels).into_response();

@@ -32,10 +32,16 @@ pub struct Panel {
     pub show_images: bool,
     /// The stored original (RFC 822) is there.
     pub original: bool,
+    /// From, To, Cc, Bcc (the ones set).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 #[derive(sqlx::FromRow)]
 struct Body {
+    from_field: String,
+    to: String,
+    cc: String,
+    bcc: String,
     content: String,
     html_content: String,
     is_html: bool,
@@ -51,6 +57,10 @@ struct Body {
 async fn body(db: &Db, id: i64) -> AppResult<Body> {
     let q = Query::select()
         .columns([
+            "from_field",
+            "to",
+            "cc",
+            "bcc",
             "content",
             "html_content",
             "is_html",
@@ -108,6 +118,11 @@ pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, show_images: bool
     let html =
         (b.is_html && !b.html_content.trim().is_empty()).then(|| super::html::clean(&b.html_content, show_images));
     let shows_images = show_images && html.is_some();
+    let headers = [("From", &b.from_field), ("To", &b.to), ("Cc", &b.cc), ("Bcc", &b.bcc)]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect();
     let p = Panel {
         id: it.id,
         mailbox: Mailbox::of(b.sent, b.incoming, b.trash),
@@ -120,6 +135,7 @@ pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, show_images: bool
         text: b.content,
         show_images,
         original: b.raw_file_id.is_some(),
+        headers,
     };
     Ok((views::emails::panel(v, &p), shows_images))
 }

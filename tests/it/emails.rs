@@ -276,6 +276,8 @@ async fn the_email_page_shows_its_thread_links_escaped_text_and_inert_html() {
     assert!(p.text(".email-text").contains("<script>alert(1)</script>"), "{}", p.text(".email-text"));
     assert_eq!(p.count("main script"), 0);
     assert!(p.exists(&format!("#email-{plain}-live")), "the page follows the email live");
+    assert_eq!(p.texts(".email-headers dt"), vec!["From", "To"], "the headers, above the body");
+    assert_eq!(p.texts(".email-headers dd"), vec!["client@client.example", "manager@ferrocrm.example"]);
     // The first has no previous, the last no next.
     assert!(!c.get(&format!("/emails/{first}")).await.exists("a[rel=prev]"));
     let h = c.get(&format!("/emails/{hostile}")).await;

@@ -152,5 +152,6 @@ async fn the_email_list_leads_to_the_email_and_the_deal_shows_its_letters() {
     b.shot("email-page.png").await;
     b.goto(&format!("{}/deals/{deal}", app.base)).await;
     b.wait_text("section.letters", Duration::from_secs(10), |t| t.contains("Re: Offer for 12 pumps")).await;
+    b.js("document.querySelector('section.letters').scrollIntoView()").await;
     b.shot("deal-letters.png").await;
 }
