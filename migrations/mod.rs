@@ -23,6 +23,7 @@ mod m0017_item_search;
 mod m0018_requests_match;
 mod m0019_intake;
 mod m0020_mail_accounts;
+mod m0021_emails;
 mod m0022_request_list;
 
 use sea_query::{
@@ -137,6 +138,7 @@ const MIGRATIONS: &[Migration] = &[
     (18, "requests_match", m0018_requests_match::statements),
     (19, "intake", m0019_intake::statements),
     (20, "mail_accounts", m0020_mail_accounts::statements),
+    (21, "emails", m0021_emails::statements),
     (22, "request_list", m0022_request_list::statements),
 ];
 

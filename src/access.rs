@@ -176,6 +176,8 @@ pub enum ItemKind {
     Product,
     /// A customer inquiry (§2.2 Request, §6): web form, email or phone; processed into a deal.
     Request,
+    /// A letter in the CRM (§2.2 CrmEmail, §7): composed here, or received or imported.
+    Email,
 }
 
 impl ItemKind {
@@ -230,14 +232,16 @@ pub struct Item {
     pub department: Option<i64>,
     /// A memo saved as a draft.
     pub draft: bool,
-    /// A memo that was considered: its content is final.
+    /// A memo that was considered: its content is final. An email that was received or imported
+    /// (`incoming`, or an IMAP `uid`): read-only (§3.3).
     pub locked: bool,
     /// A task with several responsible users.
     pub team: bool,
     /// A subtask (it cannot have subtasks of its own).
     pub subtask: bool,
     /// The viewer takes part in the task's main task or in one of its subtasks (inventory §3.3:
-    /// "participants can see subtasks of other participants"). Tasks only.
+    /// "participants can see subtasks of other participants"). Emails: the viewer owns or co-owns
+    /// the email's deal (§3.3: such a manager may edit an email he does not own).
     pub related: bool,
 }
 
@@ -298,6 +302,10 @@ pub enum Object<'a> {
     MailAccount {
         owner: i64,
     },
+    /// An email signature of user `owner` (`Signatures` with the viewer's own id: their list).
+    Signature {
+        owner: i64,
+    },
 }
 
 /// Does `v` have the right to `action` on `obj`?
@@ -326,6 +334,11 @@ pub fn can(v: &Viewer, action: Action, obj: &Object<'_>) -> bool {
         Object::MailAccount { owner } => {
             matches!(action, Action::List | Action::View | Action::Create | Action::Edit | Action::Delete)
                 && (owner == v.id || admin)
+        }
+        // §3.1 Signature: who writes emails (sales managers, operators; administrators) keeps
+        // signatures, each person only their own, administrators included.
+        Object::Signature { owner } => {
+            owner == v.id && (admin || v.is(Role::SalesManager) || v.is(Role::Operator)) && action != Action::Chat
         }
     }
 }
@@ -364,6 +377,8 @@ pub fn reads_crm(v: &Viewer, kind: ItemKind) -> bool {
             ItemKind::Payment => role(Role::SalesManager) || role(Role::Chief) || role(Role::Accountant),
             // §3.1: managers add, change, view; operators everything; chiefs view.
             ItemKind::Request => role(Role::SalesManager) || role(Role::Operator) || role(Role::Chief),
+            // §3.1 CrmEmail: managers and operators everything, chiefs view.
+            ItemKind::Email => role(Role::SalesManager) || role(Role::Operator) || role(Role::Chief),
             ItemKind::Memo | ItemKind::Task | ItemKind::Project => false,
         }
 }
@@ -402,6 +417,11 @@ fn can_crm(v: &Viewer, action: Action, it: &Item) -> bool {
     if (action == Action::Chat && !parts.chat) || (action == Action::ChangeStage && !parts.stages) {
         return false;
     }
+    // §3.3: a received or imported email is what its sender wrote; nobody changes it (it may
+    // still be deleted by whoever may delete it).
+    if it.kind == Email && it.locked && action == Action::Edit {
+        return false;
+    }
     if admin {
         return true;
     }
@@ -432,6 +452,11 @@ fn can_crm(v: &Viewer, action: Action, it: &Item) -> bool {
         (Request, Action::Create) => manager || operator,
         (Request, Action::Edit) => (manager || operator) && object_rule,
         (Request, Action::Delete) => operator && object_rule,
+        // Emails (§3.1, §3.3): managers and operators under the object rule; a manager who owns or
+        // co-owns the email's deal too (the original's quirk that this also opened received
+        // emails is not kept: `locked` above).
+        (Email, Action::Create) => manager || operator,
+        (Email, Action::Edit | Action::Delete) => (manager || operator) && (object_rule || (manager && it.related)),
         _ => false,
     }
 }
@@ -663,7 +688,7 @@ pub fn audience(obj: &Object<'_>) -> Audience {
             Audience::roles(&[Role::Admin])
         }
         Object::Notification { user_id } => Audience::user(user_id),
-        Object::Reminder { owner } => Audience::user(owner),
+        Object::Reminder { owner } | Object::Signature { owner } => Audience::user(owner),
         Object::MailAccount { owner } => Audience { users: BTreeSet::from([owner]), ..Audience::roles(&[Role::Admin]) },
         // Items need their participant list: use `item_audience`.
         Object::Item(_) => Audience::roles(&[Role::Admin]),

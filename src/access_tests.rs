@@ -191,9 +191,16 @@ fn item_golden_table_holds() {
 /// neither × the viewer's department or another × kind × action.
 fn crm_matrix() -> String {
     use ItemKind::*;
-    let kinds = [Company, Contact, Lead, Deal, Payment, Product, Request];
-    let rels: [(&str, Option<PRole>); 3] =
-        [("owner", Some(PRole::Owner)), ("co-owner", Some(PRole::CoOwner)), ("none", None)];
+    let kinds = [Company, Contact, Lead, Deal, Payment, Product, Request, Email];
+    // (name, participant role, the viewer owns the row's deal (emails), received (emails)).
+    let rels: [(&str, Option<PRole>, bool, bool); 6] = [
+        ("owner", Some(PRole::Owner), false, false),
+        ("co-owner", Some(PRole::CoOwner), false, false),
+        ("none", None, false, false),
+        ("deal owner", None, true, false),
+        ("owner, received", Some(PRole::Owner), false, true),
+        ("deal owner, received", None, true, true),
+    ];
     let actions = [
         ("view", Action::View),
         ("create", Action::Create),
@@ -209,18 +216,22 @@ fn crm_matrix() -> String {
     let mut out =
         String::from("# role | relationship | department | object | allowed actions (generated; review every diff)\n");
     for (vname, v) in &viewers {
-        for (relname, rel) in &rels {
+        for (relname, rel, deal_owner, received) in &rels {
             for (dname, dept) in [("department 10", 10), ("department 12", 12)] {
                 for kind in kinds {
+                    // The deal's owner and a received email exist for emails only.
+                    if (*deal_owner || *received) && kind != Email {
+                        continue;
+                    }
                     let item = Item {
                         kind,
                         rel: rel.map(|r| Rel::of(&[r])).unwrap_or_default(),
                         department: Some(dept),
                         draft: false,
-                        locked: false,
+                        locked: *received,
                         team: false,
                         subtask: false,
-                        related: false,
+                        related: *deal_owner,
                     };
                     let allowed: Vec<&str> =
                         actions.iter().filter(|(_, a)| can(v, *a, &Object::Item(item))).map(|(n, _)| *n).collect();
@@ -275,7 +286,7 @@ fn crm_audience_matches_view_permission() {
     viewers.push(crm_viewer(&[Role::SalesManager, Role::Accountant], &[10]));
     viewers.push(crm_viewer(&[Role::SalesManager], &[]));
     viewers.push(crm_viewer(&[], &[10]));
-    for kind in [Company, Contact, Lead, Deal, Payment, Product, Request] {
+    for kind in [Company, Contact, Lead, Deal, Payment, Product, Request, Email] {
         for dept in [10, 12] {
             let item = Item {
                 kind,

@@ -26,6 +26,8 @@ pub struct Counts {
     pub deals: Count,
     /// Pending requests (§3.4), filled by `requests::list::pending_count`.
     pub requests: Count,
+    /// The viewer's unsent drafts, all red (§3.4 "outbox (N)"): `emails::list::outbox_count`.
+    pub emails: Count,
 }
 
 pub async fn bounded(db: &Db, mut q: SelectStatement) -> Result<u64, sqlx::Error> {

@@ -62,7 +62,7 @@ const PERSON_NAME: &str =
     "TRIM(first_name || COALESCE(' ' || NULLIF(middle_name, ''), '') || COALESCE(' ' || NULLIF(last_name, ''), ''))";
 
 /// Every kind, in the order of `ItemKind` (Tasks section first, then the sales CRM).
-pub const KINDS: [Kind; 10] = [
+pub const KINDS: [Kind; 11] = [
     Kind {
         kind: ItemKind::Memo,
         slug: "memo",
@@ -183,6 +183,20 @@ pub const KINDS: [Kind; 10] = [
         ticket: true,
         // The original's request page has files, chat (every CRM object's), history and reminders.
         parts: COUNTERPARTY,
+    },
+    Kind {
+        kind: ItemKind::Email,
+        slug: "email",
+        table: "crm_emails",
+        path: "/emails",
+        label: "Email",
+        plural: "Emails",
+        title_sql: "CASE WHEN crm_emails.subject = '' THEN 'No subject' ELSE crm_emails.subject END",
+        ownership: Ownership::Columns { co_owner: false },
+        // Carries its deal's or request's ticket; it is not the thread's origin.
+        ticket: false,
+        // §7.1: files (attachments) and history; no chat, reminders or stages.
+        parts: Parts { files: true, ..HISTORY_ONLY },
     },
 ];
 

@@ -14,6 +14,7 @@ pub mod config;
 pub mod counters;
 pub mod crm;
 pub mod db;
+pub mod emails;
 pub mod error;
 pub mod events;
 pub mod excel;

@@ -268,6 +268,22 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/requests/:id/history"),
     ("GET", "/requests/:id/delete"),
     ("POST", "/requests/:id/delete"),
+    // Emails (§7): list, page (generic, with the email's panel), the stored original; signatures.
+    ("GET", "/emails"),
+    ("GET", "/emails/total"),
+    ("GET", "/emails/:id"),
+    ("POST", "/emails/:id"),
+    ("GET", "/emails/:id/edit"),
+    ("GET", "/emails/:id/original"),
+    ("GET", "/emails/:id/download"),
+    ("GET", "/emails/:id/history"),
+    ("GET", "/emails/:id/delete"),
+    ("POST", "/emails/:id/delete"),
+    ("GET", "/signatures"),
+    ("POST", "/signatures"),
+    ("GET", "/signatures/:id/edit"),
+    ("POST", "/signatures/:id"),
+    ("POST", "/signatures/:id/delete"),
     // Public request intake (`requests::intake`): the API, the hosted form, its embed script; the
     // administrators' spam lists.
     ("POST", "/add-request/"),
@@ -502,6 +518,16 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/requests/:id/deal", post(crate::requests::page::create_deal))
         .at("/requests/:id/close", post(crate::requests::page::close))
         .at("/requests/:id/activate", post(crate::requests::page::activate))
+        .at("/emails", get(crate::emails::list::index))
+        .at("/emails/total", get(crate::emails::list::count))
+        .at("/emails/:id", get(crm::show).post(crm::update))
+        .at("/emails/:id/edit", get(crm::edit))
+        .at("/emails/:id/original", get(crate::emails::page::view_original))
+        .at("/emails/:id/download", get(crate::emails::page::download))
+        .at("/signatures", get(crate::emails::signatures::index).post(crate::emails::signatures::create))
+        .at("/signatures/:id/edit", get(crate::emails::signatures::edit))
+        .at("/signatures/:id", post(crate::emails::signatures::update))
+        .at("/signatures/:id/delete", post(crate::emails::signatures::delete))
         .at("/add-request/", post(intake::add_request))
         .at("/contact-form/:token/", get(intake::form).post(intake::submit))
         .at("/contact-form/:token/embed.js", get(intake::embed))
@@ -571,7 +597,12 @@ async fn nav_counts(
     if requests && only.is_none_or(|k| k == crate::access::ItemKind::Request) {
         counts.requests = crate::requests::list::pending_count(&state.db, &viewer, crate::time::today()).await?;
     }
-    Ok(views::layout::nav_counts(&counts, only, deals, requests).into_response())
+    let emails = crate::access::reads_crm(&viewer, crate::access::ItemKind::Email);
+    if emails && only.is_none_or(|k| k == crate::access::ItemKind::Email) {
+        let n = crate::emails::list::outbox_count(&state.db, &viewer).await?;
+        counts.emails = crate::counters::Count { all: n, overdue: n };
+    }
+    Ok(views::layout::nav_counts(&counts, only, deals, requests, emails).into_response())
 }
 
 /// 200 when the database answers, 503 otherwise.

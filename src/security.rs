@@ -49,14 +49,20 @@ connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-ac
 pub async fn headers<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
     let is_asset = req.uri().path().starts_with("/assets/");
     // The public web form sets its own CSP (framable by its lead source's origins, `requests::intake`).
-    let own_csp = req.uri().path().starts_with("/contact-form/");
+    // So does an email page whose remote images were asked for (`emails::page::CSP_WITH_IMAGES`).
+    let is_contact_form = req.uri().path().starts_with("/contact-form/");
+    let own_csp = is_contact_form || req.uri().path().starts_with("/emails/");
     let mut resp = match ep.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
     let h = resp.headers_mut();
-    if !(own_csp && h.contains_key("Content-Security-Policy")) {
+    let framable = own_csp && h.contains_key("Content-Security-Policy");
+    if !framable {
         h.insert("Content-Security-Policy", HeaderValue::from_static(CSP));
+        h.insert("X-Frame-Options", HeaderValue::from_static("DENY"));
+    } else if !is_contact_form {
+        // An email page's own CSP still forbids framing it (`frame-ancestors 'none'`).
         h.insert("X-Frame-Options", HeaderValue::from_static("DENY"));
     }
     h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));

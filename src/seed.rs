@@ -40,6 +40,7 @@ pub struct Stats {
     pub outputs: usize,
     pub payments: usize,
     pub requests: usize,
+    pub emails: usize,
     pub products: usize,
     pub taggings: usize,
     pub seconds: f64,

@@ -26,6 +26,7 @@ pub fn noun(kind: ItemKind) -> ui::Noun {
         ItemKind::Payment => ui::Noun("payment", "payments"),
         ItemKind::Product => ui::Noun("product", "products"),
         ItemKind::Request => ui::Noun("request", "requests"),
+        ItemKind::Email => ui::Noun("email", "emails"),
         ItemKind::Memo => ui::Noun("memo", "memos"),
         ItemKind::Task => ui::Noun("task", "tasks"),
         ItemKind::Project => ui::Noun("project", "projects"),
@@ -244,8 +245,13 @@ pub struct Page<'a> {
     pub lines: Option<Markup>,
     /// A part below the fields a kind adds (a deal: its memos and tasks).
     pub extra: Option<Markup>,
-    /// A part above the fields, inside the live region (a request: its processing panel).
+    /// A part above the fields, inside the live region (a request: its processing panel; an
+    /// email: its box, thread and body).
     pub top: Option<Markup>,
+    /// Fields the page does not list (an email's body, which `top` shows).
+    pub hidden: &'static [&'static str],
+    /// "Last few letters" (`emails::letters`), below the fields.
+    pub letters: Option<Markup>,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -274,7 +280,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                     div.card { div.card-body {
                         dl.kv {
                             @for (f, val) in spec.fields.iter().zip(&r.values) {
-                                @if !spec.title.contains(&f.col) && !val.is_empty() && (f.input != Input::Flag || val.flag()) {
+                                @if !spec.title.contains(&f.col) && !p.hidden.contains(&f.col) && !val.is_empty() && (f.input != Input::Flag || val.flag()) {
                                     dt { (f.label) }
                                     dd.pre-line[f.input == Input::LongText] {
                                         @match (f.input, val) {
@@ -293,6 +299,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                         }
                     } }
                     @if let Some(lines) = &p.lines { (lines) }
+                    @if let Some(letters) = &p.letters { (letters) }
         },
     );
     page(

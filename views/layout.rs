@@ -188,15 +188,18 @@ pub fn nav_counts(
     only: Option<crate::access::ItemKind>,
     deals: bool,
     requests: bool,
+    emails: bool,
 ) -> Markup {
-    use crate::access::ItemKind::{Deal, Memo, Request, Task};
-    let want = |k| only.is_none_or(|o| o == k) && (k != Deal || deals) && (k != Request || requests);
+    use crate::access::ItemKind::{Deal, Email, Memo, Request, Task};
+    let want =
+        |k| only.is_none_or(|o| o == k) && (k != Deal || deals) && (k != Request || requests) && (k != Email || emails);
     let oob = only.is_none();
     html! {
         @if want(Task) { (count_badge(Task, c.tasks, "active tasks of yours", oob)) }
         @if want(Memo) { (count_badge(Memo, c.memos, "memos waiting for you", oob)) }
         @if want(Deal) { (count_badge(Deal, c.deals, "active deals of yours", oob)) }
         @if want(Request) { (count_badge(Request, c.requests, "pending requests", oob)) }
+        @if want(Email) { (count_badge(Email, c.emails, "unsent drafts of yours (outbox)", oob)) }
     }
 }
 
@@ -222,7 +225,7 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                     Section::Crm => div.nav-group {
                         h2.nav-title { "Sales" }
                         @for k in crate::kinds::KINDS.iter().filter(|k| crate::crm::handlers::spec(k.kind).is_some() && access::reads_crm(v, k.kind)) {
-                            (link_counted(k.path, if k.kind == crate::access::ItemKind::Request { "mail" } else { "building" }, k.plural, nav == Nav::Crm(k.kind), matches!(k.kind, crate::access::ItemKind::Deal | crate::access::ItemKind::Request).then_some(k.kind)))
+                            (link_counted(k.path, if matches!(k.kind, crate::access::ItemKind::Request | crate::access::ItemKind::Email) { "mail" } else { "building" }, k.plural, nav == Nav::Crm(k.kind), matches!(k.kind, crate::access::ItemKind::Deal | crate::access::ItemKind::Request | crate::access::ItemKind::Email).then_some(k.kind)))
                         }
                         @if access::reads_shipments(v) {
                             (link(crate::crm::shipments::PATH, "truck", "Shipments", nav == Nav::Shipments))

@@ -29,6 +29,7 @@ pub fn spec(kind: ItemKind) -> Option<&'static Spec> {
         ItemKind::Payment => Some(&super::money::PAYMENT),
         ItemKind::Product => Some(&super::money::PRODUCT),
         ItemKind::Request => Some(&crate::requests::kind::SPEC),
+        ItemKind::Email => Some(&crate::emails::kind::SPEC),
         _ => None,
     }
 }
@@ -278,6 +279,7 @@ pub async fn show(
     hx: HxRequest,
     kind: CrmKind,
     Path(id): Path<i64>,
+    web::Query(opts): web::Query<ShowOptions>,
 ) -> AppResult<Response> {
     let spec = kind.0;
     let it = items::load(&state.db, &viewer, spec.kind, id, Action::View).await?;
@@ -301,10 +303,17 @@ pub async fn show(
         ItemKind::Deal => Some(views::deals::work(&super::deal_work::work(&state.db, &viewer, id).await?)),
         _ => None,
     };
+    let mut show_images = false;
     let top = match spec.kind {
         ItemKind::Request => Some(crate::requests::page::panel(&state, &viewer, &it, &r).await?),
+        ItemKind::Email => {
+            let (panel, images) = crate::emails::page::panel(&state, &viewer, &it, opts.images == "1").await?;
+            show_images = images;
+            Some(panel)
+        }
         _ => None,
     };
+    let letters = crate::emails::letters::block(&state.db, &viewer, spec.kind, id).await?;
     let page = views::crm::Page {
         spec,
         item: &it,
@@ -315,8 +324,25 @@ pub async fn show(
         lines,
         extra,
         top,
+        hidden: if spec.kind == ItemKind::Email { &["content", "from_field", "to", "cc", "bcc"] } else { &[] },
+        letters,
     };
-    Ok(views::crm::show(&cx, &page, &panels).into_response())
+    let mut resp = views::crm::show(&cx, &page, &panels).into_response();
+    if show_images {
+        // Remote images of this email were asked for: this page (a full load) allows them.
+        resp.headers_mut().insert(
+            "Content-Security-Policy",
+            poem::http::HeaderValue::from_static(crate::emails::page::CSP_WITH_IMAGES),
+        );
+    }
+    Ok(resp)
+}
+
+/// A page's options: `images=1` shows an email's remote images (§7.1, tracking pixels).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ShowOptions {
+    pub images: String,
 }
 
 /// The new-row form's query: which department (when the viewer may choose).

@@ -142,20 +142,27 @@ impl Store {
             crate::history::record(tx, by, kind, id, crate::history::Change::Update, summary, &d).await?;
         }
         for up in uploads {
-            let file_id = tx
-                .insert_id(
-                    Query::insert()
-                        .into_table(Files::Table)
-                        .columns([Files::Sha256, Files::Size, Files::CreatedAt])
-                        .values_panic([up.sha256.as_str().into(), (up.size as i64).into(), db::now().into()])
-                        .on_conflict(OnConflict::column(Files::Sha256).update_column(Files::Sha256).to_owned())
-                        .returning_col(Files::Id),
-                )
-                .await?;
-            self.put(up).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
+            let file_id = self.blob(tx, up).await?;
             out.push(insert_link(tx, file_id, kind, id, &up.name, &up.content_type, by.id).await?);
         }
         Ok(out)
+    }
+
+    /// Makes the `files` row and blob of `up` exist inside `tx` (claimed as `save` does) and returns
+    /// the file's id, without linking it: the caller points at it (an email's stored original).
+    pub async fn blob(&self, tx: &mut Tx, up: &Upload) -> Result<i64, crate::error::AppError> {
+        let file_id = tx
+            .insert_id(
+                Query::insert()
+                    .into_table(Files::Table)
+                    .columns([Files::Sha256, Files::Size, Files::CreatedAt])
+                    .values_panic([up.sha256.as_str().into(), (up.size as i64).into(), db::now().into()])
+                    .on_conflict(OnConflict::column(Files::Sha256).update_column(Files::Sha256).to_owned())
+                    .returning_col(Files::Id),
+            )
+            .await?;
+        self.put(up).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
+        Ok(file_id)
     }
 
     /// After a commit that removed links: deletes each file no attachment links any more, row and blob.
@@ -203,6 +210,17 @@ impl Store {
                                 .expr(Expr::val(1))
                                 .from(Attachments::Table)
                                 .and_where(Expr::col((Attachments::Table, Attachments::FileId)).eq(fid))
+                                .to_owned(),
+                        )
+                        .not(),
+                    )
+                    // An email's stored original (`crm_emails.raw_file_id`) keeps its file too.
+                    .and_where(
+                        Expr::exists(
+                            Query::select()
+                                .expr(Expr::val(1))
+                                .from("crm_emails")
+                                .and_where(Expr::col(("crm_emails", "raw_file_id")).eq(fid))
                                 .to_owned(),
                         )
                         .not(),

@@ -127,6 +127,12 @@ fn head_query(kind: ItemKind, id: i64) -> sea_query::SelectStatement {
             .expr_as(no(), "locked")
             .column("team")
             .expr_as(Expr::col("parent_id").is_not_null(), "subtask"),
+        // §3.3: a received or imported email is read-only.
+        ItemKind::Email => q
+            .expr_as(no(), "draft")
+            .expr_as(Expr::col((k.table, "incoming")).or(Expr::col((k.table, "uid")).is_not_null()), "locked")
+            .expr_as(no(), "team")
+            .expr_as(no(), "subtask"),
         _ => q.expr_as(no(), "draft").expr_as(no(), "locked").expr_as(no(), "team").expr_as(no(), "subtask"),
     };
     match k.ownership {
@@ -197,8 +203,28 @@ pub async fn load(db: &Db, v: &Viewer, kind: ItemKind, id: i64, action: Action) 
 pub async fn load_any(db: &Db, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     let head: Head = db.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
     let parts = if kind.is_tasks_section() { participants::of(db, kind, id).await? } else { owners(&head) };
-    let family = if kind == ItemKind::Task { participants::family(db, id).await? } else { BTreeSet::new() };
+    let family = match kind {
+        ItemKind::Task => participants::family(db, id).await?,
+        ItemKind::Email => db
+            .fetch_all::<(Option<i64>, Option<i64>)>(&email_deal_owners(id))
+            .await?
+            .into_iter()
+            .flat_map(|(a, b)| a.into_iter().chain(b))
+            .collect(),
+        _ => BTreeSet::new(),
+    };
     Ok(item_of(kind, id, head, parts, family))
+}
+
+/// The owner and co-owner of an email's deal (they may edit the email: `access::Item::related`).
+fn email_deal_owners(id: i64) -> sea_query::SelectStatement {
+    Query::select()
+        .column(("deals", "owner_id"))
+        .column(("deals", "co_owner_id"))
+        .from("crm_emails")
+        .inner_join("deals", Expr::col(("deals", "id")).equals(("crm_emails", "deal_id")))
+        .and_where(Expr::col(("crm_emails", "id")).eq(id))
+        .to_owned()
 }
 
 /// The item an item page's URL names (`/tasks/12` → task 12), if it names one.
@@ -221,7 +247,16 @@ pub async fn visible_title(db: &Db, v: &Viewer, kind: ItemKind, id: i64) -> AppR
 pub async fn load_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     let head: Head = tx.fetch_optional(&head_query(kind, id)).await?.ok_or(AppError::NotFound)?;
     let parts = if kind.is_tasks_section() { participants::of_tx(tx, kind, id).await? } else { owners(&head) };
-    let family = if kind == ItemKind::Task { participants::family_tx(tx, id).await? } else { BTreeSet::new() };
+    let family = match kind {
+        ItemKind::Task => participants::family_tx(tx, id).await?,
+        ItemKind::Email => tx
+            .fetch_all::<(Option<i64>, Option<i64>)>(&email_deal_owners(id))
+            .await?
+            .into_iter()
+            .flat_map(|(a, b)| a.into_iter().chain(b))
+            .collect(),
+        _ => BTreeSet::new(),
+    };
     Ok(item_of(kind, id, head, parts, family))
 }
 

@@ -187,8 +187,13 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
         ("updated_at", now.into()),
     ];
     let mut q = Query::insert();
-    q.into_table("crm_emails").columns(email.iter().map(|(c, _)| *c)).values_panic(email.into_iter().map(|(_, v)| v));
-    tx.execute(&q).await?;
+    q.into_table("crm_emails")
+        .columns(email.iter().map(|(c, _)| *c))
+        .values_panic(email.into_iter().map(|(_, v)| v))
+        .returning_col("id");
+    let email_id = tx.insert_id(&q).await?;
+    // The email list's search finds it at once (issue 10).
+    crate::crm::search::index_where(tx, crate::access::ItemKind::Email, "id", email_id).await?;
 
     // §4.2: a request from a web form whose owner was found (a matched counterparty's) notifies its
     // owner and co-owner.

@@ -24,6 +24,7 @@ use crate::users::repo;
 
 mod bulk;
 mod deals;
+mod emails;
 mod names;
 mod people;
 mod requests;
@@ -190,6 +191,8 @@ pub(super) async fn run(db: &Db, size: &Size, stats: &mut Stats) -> anyhow::Resu
     // The requests the deals came from, and a fortnight of pending ones (issue 9).
     stats.requests = requests::requests(db, &cx, &counterparties, size.deals / 25, &mut rng, l).await?;
     took("requests");
+    stats.emails = emails::emails(db).await?;
+    took("emails");
     stats.taggings = ledger.taggings.len();
     let mut b = Bulk::new(db, "crm_taggings", &["object_type", "object_id", "tag_id"], false);
     for (kind, object, tag) in ledger.taggings {

@@ -40,6 +40,8 @@ struct Ids {
     token: String,
     /// A mail account of the user's.
     mail_account: i64,
+    /// An email signature of the user's.
+    signature: i64,
 }
 
 async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
@@ -75,7 +77,7 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
     // One of each CRM kind, in the first user's department with the sales roles.
     let sales = crate::helpers::crm::department(app, "Sales").await;
     let made = crate::helpers::crm::spread(app, &[sales], &[Some(app.user_id("Mark.Manager.Sales").await)], None).await;
-    let crm = made
+    let crm: std::collections::HashMap<&'static str, i64> = made
         .rows
         .iter()
         .filter_map(|(slug, id)| ferrocrm::kinds::by_slug(slug).map(|k| (&k.info().path[1..], *id)))
@@ -148,8 +150,32 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    // The email's stored original (its view and download routes answer 404 without one).
+    {
+        let email = crm["emails"];
+        let raw = b"From: a@example.com\r\nSubject: Hello\r\n\r\nHello\r\n";
+        let up = ferrocrm::files::Upload::from_bytes(&app.state.files.tmp_dir(), "m.eml", "message/rfc822", raw)
+            .await
+            .unwrap();
+        let mut tx = app.db.begin().await.unwrap();
+        let file = app.state.files.blob(&mut tx, &up).await.expect("stored");
+        tx.execute(Query::update().table("crm_emails").value("raw_file_id", file).and_where(Expr::col("id").eq(email)))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let signature: i64 = {
+        let c = app.login_as(for_user).await;
+        assert_eq!(c.post_form("/signatures", &[("name", "Mine"), ("content", "Me")]).await.status, 303);
+        app.db
+            .scalar(Query::select().expr(Expr::col("id").max()).from("signatures"))
+            .await
+            .unwrap()
+            .expect("a signature")
+    };
     Ids {
         mail_account,
+        signature,
         user,
         department,
         notification: list.items[0].id,
@@ -185,6 +211,7 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "mail-accounts" => ids.mail_account,
         "dictionaries" => return concrete(&path.replace(":dict", "deal-stages"), ids.stage),
         "contact-form" => return path.replace(":token", &ids.token),
+        "signatures" => ids.signature,
         _ => ids.user,
     };
     concrete(path, id)

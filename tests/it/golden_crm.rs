@@ -40,7 +40,7 @@ const OSCAR: &str = "Oscar.Operator.Export";
 /// An operator of Sales who also serves Bookkeeping: a superoperator (Export stays foreign to her).
 const SUE: &str = "Sue.SuperOperator.Sales";
 
-const KINDS: [ItemKind; 7] = [
+const KINDS: [ItemKind; 8] = [
     ItemKind::Company,
     ItemKind::Contact,
     ItemKind::Lead,
@@ -48,6 +48,7 @@ const KINDS: [ItemKind; 7] = [
     ItemKind::Payment,
     ItemKind::Product,
     ItemKind::Request,
+    ItemKind::Email,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +56,12 @@ enum Rel {
     Owner,
     CoOwner,
     None,
+    /// Emails: the viewer owns the email's deal, not the email.
+    DealOwner,
+    /// Emails: the viewer owns a received email.
+    OwnerReceived,
+    /// Emails: the viewer owns the deal of a received email.
+    DealOwnerReceived,
 }
 
 impl Rel {
@@ -63,6 +70,9 @@ impl Rel {
             Rel::Owner => "owner",
             Rel::CoOwner => "co-owner",
             Rel::None => "none",
+            Rel::DealOwner => "deal owner",
+            Rel::OwnerReceived => "owner, received",
+            Rel::DealOwnerReceived => "deal owner, received",
         }
     }
 }
@@ -72,6 +82,8 @@ impl Rel {
 fn relationships(kind: ItemKind) -> &'static [Rel] {
     match kind {
         ItemKind::Deal | ItemKind::Payment | ItemKind::Request => &[Rel::Owner, Rel::CoOwner, Rel::None],
+        // An email has no co-owner; its deal's owner may edit it, and a received one nobody (§3.3).
+        ItemKind::Email => &[Rel::Owner, Rel::None, Rel::DealOwner, Rel::OwnerReceived, Rel::DealOwnerReceived],
         _ => &[Rel::Owner, Rel::None],
     }
 }
@@ -80,7 +92,11 @@ fn relationships(kind: ItemKind) -> &'static [Rel] {
 fn actions(kind: ItemKind) -> Vec<&'static str> {
     let parts = kind.info().parts;
     let spec = ferrocrm::crm::handlers::spec(kind).expect("a CRM kind");
-    let mut out = vec!["view", "list", "pick"];
+    let mut out = vec!["view", "list"];
+    // Nothing refers to an email through a picker.
+    if kind != ItemKind::Email {
+        out.push("pick");
+    }
     if !spec.export.is_empty() {
         out.push("export");
     }
@@ -353,6 +369,44 @@ impl Fixture {
                 )
                 .await
             }
+            ItemKind::Email => {
+                let n = self.n();
+                let received = matches!(rel, Rel::OwnerReceived | Rel::DealOwnerReceived);
+                let deal = match rel {
+                    Rel::DealOwner | Rel::DealOwnerReceived => Some(self.deal(app, d, viewer, None).await),
+                    _ => None,
+                };
+                let owner = if matches!(rel, Rel::Owner | Rel::OwnerReceived) { viewer } else { self.other };
+                insert(
+                    app,
+                    "crm_emails",
+                    &[
+                        "subject",
+                        "content",
+                        "to",
+                        "from_field",
+                        "incoming",
+                        "deal_id",
+                        "department_id",
+                        "owner_id",
+                        "created_at",
+                        "updated_at",
+                    ],
+                    vec![
+                        format!("Golden email {n}").into(),
+                        "Golden body".into(),
+                        "client@example.com".into(),
+                        "manager@example.com".into(),
+                        received.into(),
+                        deal.into(),
+                        d.into(),
+                        owner.into(),
+                        now.into(),
+                        now.into(),
+                    ],
+                )
+                .await
+            }
             other => unreachable!("{other:?}"),
         }
     }
@@ -470,6 +524,7 @@ async fn edit_form(app: &TestApp, kind: ItemKind, id: i64, n: usize) -> (Vec<(St
     let col = match kind {
         ItemKind::Deal => "next_step",
         ItemKind::Payment => "contract_number",
+        ItemKind::Email => "content",
         _ => "description",
     };
     let value = format!("Golden edit {n}");

@@ -28,6 +28,8 @@ mod crm_shipments;
 mod crm_transfer;
 mod crm_transfer_job;
 mod crm_ui_gaps;
+mod emails;
+mod emails_browser;
 mod foundation;
 mod golden;
 mod golden_crm;

@@ -189,6 +189,15 @@ pub async fn spread(app: &TestApp, departments: &[i64], owners: &[Option<i64>], 
             )
             .await;
             made.rows.push(("request", request));
+            // An email of the department's (linked to nothing: pages' letter blocks stay the tests').
+            let email = insert(
+                app,
+                "crm_emails",
+                &["subject", "to", "incoming", "department_id", "owner_id", "created_at", "updated_at"],
+                scoped(vec![format!("Email {n}").into(), "client@example.com".into(), true.into()]),
+            )
+            .await;
+            made.rows.push(("email", email));
         }
     }
     // Rows written straight into the tables are a bulk load: the search index is built again.
