@@ -205,15 +205,15 @@ pub async fn load_any(db: &Db, kind: ItemKind, id: i64) -> AppResult<ItemRef> {
     let parts = if kind.is_tasks_section() { participants::of(db, kind, id).await? } else { owners(&head) };
     let family = match kind {
         ItemKind::Task => participants::family(db, id).await?,
-        ItemKind::Email => db
-            .fetch_all::<(Option<i64>, Option<i64>)>(&email_deal_owners(id))
-            .await?
-            .into_iter()
-            .flat_map(|(a, b)| a.into_iter().chain(b))
-            .collect(),
+        ItemKind::Email => people(db.fetch_all(&email_deal_owners(id)).await?),
         _ => BTreeSet::new(),
     };
     Ok(item_of(kind, id, head, parts, family))
+}
+
+/// The users named in rows of (owner, co-owner).
+fn people(rows: Vec<(Option<i64>, Option<i64>)>) -> BTreeSet<i64> {
+    rows.into_iter().flat_map(|(a, b)| a.into_iter().chain(b)).collect()
 }
 
 /// The owner and co-owner of an email's deal (they may edit the email: `access::Item::related`).
@@ -249,12 +249,7 @@ pub async fn load_tx(tx: &mut Tx, kind: ItemKind, id: i64) -> AppResult<ItemRef>
     let parts = if kind.is_tasks_section() { participants::of_tx(tx, kind, id).await? } else { owners(&head) };
     let family = match kind {
         ItemKind::Task => participants::family_tx(tx, id).await?,
-        ItemKind::Email => tx
-            .fetch_all::<(Option<i64>, Option<i64>)>(&email_deal_owners(id))
-            .await?
-            .into_iter()
-            .flat_map(|(a, b)| a.into_iter().chain(b))
-            .collect(),
+        ItemKind::Email => people(tx.fetch_all(&email_deal_owners(id)).await?),
         _ => BTreeSet::new(),
     };
     Ok(item_of(kind, id, head, parts, family))
