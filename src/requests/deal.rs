@@ -178,6 +178,18 @@ pub async fn get_or_create(
         .map(|(a,)| a)
         .collect();
     crate::files::link(tx, &files, ("request", r.id), ("deal", id), by).await?;
+    // The letters of the request's ticket that belong to no deal yet (§6.8).
+    let ticket = text(r, "ticket");
+    if !ticket.is_empty() {
+        tx.execute(
+            Query::update()
+                .table("crm_emails")
+                .value("deal_id", id)
+                .and_where(Expr::col("ticket").eq(ticket))
+                .and_where(Expr::col("deal_id").is_null()),
+        )
+        .await?;
+    }
     // One line item per product.
     let products = kind::products(r);
     if !products.is_empty() {

@@ -519,6 +519,22 @@ async fn create_deal_makes_the_deal_from_the_request() {
         ],
     )
     .await;
+    // A letter of the request's ticket goes to the deal; another ticket's and one already on a deal stay.
+    let ticket = field(&app, "requests", id, "ticket").await;
+    let letter = |ticket: String, deal: Option<i64>| {
+        vec![
+            "Quote".into(),
+            ticket.into(),
+            true.into(),
+            deal.into(),
+            sales.into(),
+            ferrocrm::db::now().into(),
+            ferrocrm::db::now().into(),
+        ]
+    };
+    let cols = ["subject", "ticket", "incoming", "deal_id", "department_id", "created_at", "updated_at"];
+    let ours = insert(&app, "crm_emails", &cols, letter(ticket.clone(), None)).await;
+    let other = insert(&app, "crm_emails", &cols, letter("OTHER-TICKET".into(), None)).await;
     let page = o.get(&format!("/requests/{id}")).await;
     assert!(page.exists(&format!("form[action='/requests/{id}/deal']")), "{}", page.text(".request-panel"));
     let deals_before = rows(&app, "deals").await;
@@ -527,7 +543,8 @@ async fn create_deal_makes_the_deal_from_the_request() {
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(rows(&app, "deals").await, deals_before + 1);
     let deal = newest(&app, "deals").await;
-    let ticket = field(&app, "requests", id, "ticket").await;
+    assert_eq!(field(&app, "crm_emails", ours, "deal_id").await, deal.to_string());
+    assert_eq!(field(&app, "crm_emails", other, "deal_id").await, "");
     assert_eq!(field(&app, "deals", deal, "name").await, "Pumps for the plant");
     assert_eq!(field(&app, "deals", deal, "ticket").await, ticket);
     assert_eq!(field(&app, "deals", deal, "request_id").await, id.to_string());
