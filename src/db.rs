@@ -276,6 +276,13 @@ impl Tx {
         self.conn().execute(q).await
     }
     /// Inserts and returns the new row's id (the statement must end in `.returning_col(Id)`).
+    /// Runs a constant statement (no user data) in the transaction, e.g. `SAVEPOINT s`.
+    pub async fn execute_constant(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t, _) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
+            Tx::Postgres(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
+        }
+    }
     pub async fn insert_id(&mut self, q: &impl SqlxBinder) -> Result<i64, sqlx::Error> {
         self.conn().scalar::<i64>(q).await?.ok_or(sqlx::Error::RowNotFound)
     }

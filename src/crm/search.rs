@@ -43,13 +43,16 @@ use std::collections::BTreeSet;
 
 use sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement, SimpleExpr, UnionType};
 
-use super::record::{Ty, Val};
-use super::repo::{Record, Spec};
+use super::repo::Spec;
 use crate::access::ItemKind;
-use crate::db::{self, Db, Tx};
+use crate::db::{self, Db};
 
 mod fill;
-pub use fill::{fill, fill_emails, rebuild, rebuild_dense, rebuild_items, refill, refill_items};
+mod write;
+pub use fill::{
+    fill, fill_emails, index_all_pending, index_pending, rebuild, rebuild_dense, rebuild_items, refill, refill_items,
+};
+pub use write::{index_change, index_many, index_new, index_text, index_where, reindex_text, unindex, unindex_row};
 
 /// What a search box holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,160 +242,6 @@ fn grams_of(values: &[&str]) -> BTreeSet<i64> {
     out
 }
 
-fn record_grams(spec: &Spec, r: &Record) -> BTreeSet<i64> {
-    let cols = indexed(spec.kind);
-    grams_of(&cols.iter().map(|c| r.get(spec, c).text()).collect::<Vec<_>>())
-}
-
-/// Rows per INSERT statement (3 values each: well under both backends' bind limits).
-const CHUNK: usize = 300;
-
-async fn add(tx: &mut Tx, kind: i16, id: i64, grams: impl Iterator<Item = i64>) -> Result<(), sqlx::Error> {
-    let grams: Vec<i64> = grams.collect();
-    for chunk in grams.chunks(CHUNK) {
-        let mut q = Query::insert();
-        q.into_table("search_terms").columns(["kind", "gram", "object_id"]);
-        for g in chunk {
-            q.values_panic([kind.into(), (*g).into(), id.into()]);
-        }
-        tx.execute(&q).await?;
-    }
-    Ok(())
-}
-
-async fn remove(tx: &mut Tx, kind: i16, id: i64, grams: impl Iterator<Item = i64>) -> Result<(), sqlx::Error> {
-    let grams: Vec<i64> = grams.collect();
-    for chunk in grams.chunks(CHUNK) {
-        tx.execute(
-            Query::delete()
-                .from_table("search_terms")
-                .and_where(Expr::col("kind").eq(kind))
-                .and_where(Expr::col("gram").is_in(chunk.iter().copied()))
-                .and_where(Expr::col("object_id").eq(id)),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// Indexes a new row (in its insert's transaction).
-pub async fn index_new(tx: &mut Tx, spec: &Spec, id: i64, r: &Record) -> Result<(), sqlx::Error> {
-    let Some(k) = code(spec.kind) else { return Ok(()) };
-    add(tx, k, id, record_grams(spec, r).into_iter()).await
-}
-
-/// Indexes a new task, memo or project from the values of its `item_cols` (in its insert's
-/// transaction).
-pub async fn index_text(tx: &mut Tx, kind: ItemKind, id: i64, values: &[&str]) -> Result<(), sqlx::Error> {
-    let Some(k) = code(kind) else { return Ok(()) };
-    add(tx, k, id, grams_of(values).into_iter()).await
-}
-
-/// Re-indexes a changed task, memo or project: `before` and `after` are the values of its
-/// `item_cols`.
-pub async fn reindex_text(
-    tx: &mut Tx,
-    kind: ItemKind,
-    id: i64,
-    before: &[&str],
-    after: &[&str],
-) -> Result<(), sqlx::Error> {
-    let Some(k) = code(kind) else { return Ok(()) };
-    let (old, new) = (grams_of(before), grams_of(after));
-    remove(tx, k, id, old.difference(&new).copied()).await?;
-    add(tx, k, id, new.difference(&old).copied()).await
-}
-
-/// Indexes many new rows (an import's batch) in multi-row statements.
-pub async fn index_many(tx: &mut Tx, spec: &Spec, rows: &[(i64, &Record)]) -> Result<(), sqlx::Error> {
-    let Some(k) = code(spec.kind) else { return Ok(()) };
-    let terms: Vec<(i64, i64)> =
-        rows.iter().flat_map(|(id, r)| record_grams(spec, r).into_iter().map(move |g| (g, *id))).collect();
-    for chunk in terms.chunks(CHUNK) {
-        let mut q = Query::insert();
-        q.into_table("search_terms").columns(["kind", "gram", "object_id"]);
-        for (g, id) in chunk {
-            q.values_panic([k.into(), (*g).into(), (*id).into()]);
-        }
-        tx.execute(&q).await?;
-    }
-    Ok(())
-}
-
-/// Re-indexes a changed row: drops the trigrams it lost, adds the ones it gained.
-pub async fn index_change(tx: &mut Tx, spec: &Spec, before: &Record, after: &Record) -> Result<(), sqlx::Error> {
-    let Some(k) = code(spec.kind) else { return Ok(()) };
-    let (old, new) = (record_grams(spec, before), record_grams(spec, after));
-    remove(tx, k, before.id, old.difference(&new).copied()).await?;
-    add(tx, k, before.id, new.difference(&old).copied()).await
-}
-
-/// The indexed text of some rows of `kind`, read in `tx`: (id, values).
-async fn stored(tx: &mut Tx, kind: ItemKind, col: &str, value: i64) -> Result<Vec<(i64, Vec<String>)>, sqlx::Error> {
-    let cols = indexed(kind);
-    let mut q = Query::select();
-    q.column("id").from(kind.info().table).and_where(Expr::col(Alias::new(col)).eq(value));
-    let mut tys = vec![Ty::Int];
-    for c in &cols {
-        q.column(*c);
-        tys.push(Ty::Text);
-    }
-    let rows = tx.fetch_values(&q, &tys).await?;
-    Ok(rows
-        .into_iter()
-        .map(|mut v| {
-            let id = v.first().and_then(Val::int).unwrap_or(0);
-            (id, v.drain(1..).map(|x| x.text().to_string()).collect())
-        })
-        .collect())
-}
-
-/// Indexes the rows of `kind` whose `col` is `value`, made in `tx` by a bulk statement (a copied
-/// department's products); they must not be indexed yet.
-pub async fn index_where(tx: &mut Tx, kind: ItemKind, col: &str, value: i64) -> Result<(), sqlx::Error> {
-    let Some(k) = code(kind) else { return Ok(()) };
-    for (id, values) in stored(tx, kind, col, value).await? {
-        let grams = grams_of(&values.iter().map(String::as_str).collect::<Vec<_>>());
-        add(tx, k, id, grams.into_iter()).await?;
-    }
-    Ok(())
-}
-
-/// Removes the index rows of one row of `kind` (not of the rows that go with it), before a bulk
-/// statement changes its text; `index_where` adds them back afterwards.
-pub async fn unindex_row(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Error> {
-    let Some(k) = code(kind) else { return Ok(()) };
-    for (rid, values) in stored(tx, kind, "id", id).await? {
-        let grams = grams_of(&values.iter().map(String::as_str).collect::<Vec<_>>());
-        remove(tx, k, rid, grams.into_iter()).await?;
-    }
-    Ok(())
-}
-
-/// Before `(kind, id)` is deleted: removes its index rows and those of the rows the delete takes
-/// with it (a company's contact persons, a deal's payments).
-pub async fn unindex(tx: &mut Tx, kind: ItemKind, id: i64) -> Result<(), sqlx::Error> {
-    let Some(k) = code(kind) else { return Ok(()) };
-    let mut gone = vec![(kind, k, stored(tx, kind, "id", id).await?)];
-    let child = match kind {
-        ItemKind::Company => Some((ItemKind::Contact, "company_id")),
-        ItemKind::Deal => Some((ItemKind::Payment, "deal_id")),
-        _ => None,
-    };
-    if let Some((ck, col)) = child
-        && let Some(c) = code(ck)
-    {
-        gone.push((ck, c, stored(tx, ck, col, id).await?));
-    }
-    for (_, k, rows) in gone {
-        for (rid, values) in rows {
-            let grams = grams_of(&values.iter().map(String::as_str).collect::<Vec<_>>());
-            remove(tx, k, rid, grams.into_iter()).await?;
-        }
-    }
-    Ok(())
-}
-
 /// When a word counts as common in a place (see the module): the index rows of its rarest
 /// trigram, or of its range for a one- or two-letter word, from which the list reads rows newest
 /// first instead of listing candidates.
@@ -458,7 +307,54 @@ async fn count_rows(db: &Db, k: i16, gram: SimpleExpr, limit: i64, ordered: bool
     Ok((n, min == Some(0)))
 }
 
+/// Whether rows of `kind` may be written before their index rows (`search_pending`, migration 25):
+/// the web forms' requests and inquiry emails.
+fn deferred(kind: ItemKind) -> bool {
+    matches!(kind, ItemKind::Request | ItemKind::Email)
+}
+
+/// What the index says about a word in one kind; for a kind whose new rows may wait for their
+/// index rows, those rows are candidates too (the caller's `LIKE` decides, as for every candidate).
 async fn hits(db: &Db, kind: ItemKind, word: &str, lim: Limits) -> Result<Hits, sqlx::Error> {
+    let found = indexed_hits(db, kind, word, lim).await?;
+    if !deferred(kind) {
+        return Ok(found);
+    }
+    let mut waiting = Query::select();
+    waiting.column("id").from(kind.info().table).and_where(Expr::cust("search_pending"));
+    Ok(match found {
+        Hits::Common => Hits::Common,
+        // The index had no row of the word when asked, but a row waiting then may be indexed by
+        // the time the list's query runs (another snapshot): the word's own rows are asked again.
+        Hits::Nothing => {
+            let mut q = word_rows(kind, word);
+            q.union(UnionType::All, waiting);
+            Hits::Few(Box::new(q))
+        }
+        Hits::Few(mut q) => {
+            q.union(UnionType::All, waiting);
+            Hits::Few(q)
+        }
+    })
+}
+
+/// The ids of the rows of `kind` the index holds under `word`, however many.
+fn word_rows(kind: ItemKind, word: &str) -> SelectStatement {
+    let k = code(kind).unwrap_or(0);
+    if let Some((lo, hi)) = short_range(word) {
+        return Query::select()
+            .column("object_id")
+            .from("search_terms")
+            .and_where(Expr::col("kind").eq(k))
+            .and_where(Expr::col("gram").between(lo, hi))
+            .to_owned();
+    }
+    let grams = word_grams(word);
+    let spread: Vec<i64> = grams.iter().step_by(grams.len().div_ceil(INTERSECT).max(1)).copied().collect();
+    intersection(k, &spread)
+}
+
+async fn indexed_hits(db: &Db, kind: ItemKind, word: &str, lim: Limits) -> Result<Hits, sqlx::Error> {
     let Some(k) = code(kind) else { return Ok(Hits::Common) };
     if let Some((lo, hi)) = short_range(word) {
         // One or two letters: the grams starting with them, a range of the primary key. Fewer
@@ -496,13 +392,22 @@ async fn hits(db: &Db, kind: ItemKind, word: &str, lim: Limits) -> Result<Hits, 
     if counted.first().is_none_or(|(n, _)| *n >= lim.common) {
         return Ok(Hits::Common);
     }
+    let rarest: Vec<i64> = counted.iter().take(INTERSECT).map(|(_, g)| *g).collect();
+    Ok(Hits::Few(Box::new(intersection(k, &rarest))))
+}
+
+/// The ids of the rows of kind `k` holding every one of `grams` (none for no grams).
+fn intersection(k: i16, grams: &[i64]) -> SelectStatement {
     let t = Alias::new("st0");
     let mut q = Query::select();
     q.column((t.clone(), Alias::new("object_id")))
         .from_as("search_terms", t.clone())
-        .and_where(Expr::col((t.clone(), Alias::new("kind"))).eq(k))
-        .and_where(Expr::col((t.clone(), Alias::new("gram"))).eq(counted[0].1));
-    for (i, (_, g)) in counted.iter().enumerate().skip(1).take(INTERSECT - 1) {
+        .and_where(Expr::col((t.clone(), Alias::new("kind"))).eq(k));
+    match grams.first() {
+        Some(g) => q.and_where(Expr::col((t.clone(), Alias::new("gram"))).eq(*g)),
+        None => q.and_where(Expr::val(false)),
+    };
+    for (i, g) in grams.iter().enumerate().skip(1) {
         let a = Alias::new(format!("st{i}"));
         q.and_where(Expr::exists(
             Query::select()
@@ -514,7 +419,7 @@ async fn hits(db: &Db, kind: ItemKind, word: &str, lim: Limits) -> Result<Hits, 
                 .to_owned(),
         ));
     }
-    Ok(Hits::Few(Box::new(q)))
+    q
 }
 
 fn like(table: impl sea_query::IntoIden + Clone, col: &'static str, pattern: &str) -> SimpleExpr {

@@ -42,8 +42,8 @@ pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
     }
 }
 
-/// Hourly housekeeping: expired sessions, file blobs a crash left without a database row, and the
-/// query planner's statistics of a large SQLite database.
+/// Hourly housekeeping: expired sessions, file blobs a crash left without a database row, search
+/// index rows still to write, and the query planner's statistics of a large SQLite database.
 async fn maintenance(state: &AppState) -> Result<(), String> {
     let n = crate::auth::session::purge_expired(&state.db).await.map_err(|e| e.to_string())?;
     if n > 0 {
@@ -52,6 +52,12 @@ async fn maintenance(state: &AppState) -> Result<(), String> {
     let swept = state.files.sweep(&state.db, std::time::Duration::from_secs(3600)).await.map_err(|e| e.to_string())?;
     if swept > 0 {
         tracing::info!(files = swept, "removed orphaned file blobs");
+    }
+    // Web-form requests left unindexed when the process stopped (the intake's writer indexes them
+    // while idle; they are searchable meanwhile).
+    let indexed = crate::crm::search::index_all_pending(&state.db, 500).await.map_err(|e| e.to_string())?;
+    if indexed > 0 {
+        tracing::info!(rows = indexed, "indexed web-form requests and emails");
     }
     if state.db.refresh_statistics().await.map_err(|e| e.to_string())? {
         tracing::debug!("refreshed the query planner's statistics");

@@ -4,7 +4,7 @@
 //! posted (public, hidden-field) country name and ran it in the database (§1.3 of the security
 //! guide: regex injection, a 500 on an invalid pattern).
 
-use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
+use sea_query::{Expr, ExprTrait, Func, OnConflict, Order, Query};
 
 use crate::db::Tx;
 
@@ -29,6 +29,22 @@ pub async fn country_by_name(tx: &mut Tx, name: &str) -> Result<Option<i64>, sql
     let name = name.trim();
     if name.is_empty() {
         return Ok(None);
+    }
+    // The common case, an official name typed as it is stored (whatever the case of ASCII letters):
+    // one query that returns the row. A hit is a match by `same` too.
+    let key = crate::text::fold(name);
+    let exact: Option<i64> = tx
+        .scalar(
+            Query::select()
+                .column("id")
+                .from("countries")
+                .and_where(Expr::expr(Func::lower(Expr::col("name"))).eq(key))
+                .order_by("id", Order::Asc)
+                .limit(1),
+        )
+        .await?;
+    if exact.is_some() {
+        return Ok(exact);
     }
     // About 200 short rows: read them all rather than keep a second, derived name column in sync.
     let all: Vec<(i64, String, String)> = tx

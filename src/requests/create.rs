@@ -30,6 +30,8 @@ pub struct Submission {
 pub struct Created {
     pub id: i64,
     pub ticket: String,
+    /// The inbound email record that came with it.
+    pub email_id: i64,
 }
 
 /// Text cut to a column's width (characters), trimmed.
@@ -73,8 +75,9 @@ fn email_body(s: &Submission) -> String {
     )
 }
 
-/// Everything of `create_incoming` inside `tx`; returns the request and whom it notified.
-async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(Created, Vec<i64>)> {
+/// Everything of `create_incoming` inside `tx`; returns the request and whom it notified. The
+/// request and its email are written without their search index rows (`search_pending`).
+pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(Created, Vec<i64>)> {
     let source: Option<(i64, String)> = tx
         .fetch_optional(
             Query::select()
@@ -146,6 +149,8 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
         ("city_name", r.city_name.clone().into()),
         ("description", s.message.trim().to_string().into()),
         ("pending", true.into()),
+        // Indexed by the intake's writer when it is idle; searchable meanwhile (`crm::search`).
+        ("search_pending", true.into()),
         ("verification_required", r.verification_required.into()),
         ("ticket", ticket.clone().into()),
         ("co_owner_id", r.co_owner_id.into()),
@@ -163,8 +168,6 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
     let actor = Actor::system("Web form");
     let summary = format!("Created the request {subject} from the web form (ticket {ticket})");
     history::record(tx, &actor, "request", id, Change::Create, &summary, &Diff::default()).await?;
-    // Searchable at once, like a request saved from its form (`crm::repo` indexes those).
-    crate::crm::search::index_where(tx, crate::access::ItemKind::Request, "id", id).await?;
 
     // The inbound email that started it (§6.3), in the request's thread (same ticket), owned as it is.
     let to = to_address(tx, &source_email, department).await?;
@@ -176,6 +179,7 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
         ("to", to.into()),
         ("incoming", true.into()),
         ("inquiry", true.into()),
+        ("search_pending", true.into()),
         ("ticket", ticket.clone().into()),
         ("request_id", id.into()),
         ("contact_id", r.contact_id.into()),
@@ -192,8 +196,6 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
         .values_panic(email.into_iter().map(|(_, v)| v))
         .returning_col("id");
     let email_id = tx.insert_id(&q).await?;
-    // The email list's search finds it at once (issue 10).
-    crate::crm::search::index_where(tx, crate::access::ItemKind::Email, "id", email_id).await?;
 
     // §4.2: a request from a web form whose owner was found (a matched counterparty's) notifies its
     // owner and co-owner.
@@ -217,25 +219,26 @@ async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(
         crate::notifications::send(tx, &state.config, &n).await?;
         notified.push(user);
     }
-    Ok((Created { id, ticket }, notified))
+    Ok((Created { id, ticket, email_id }, notified))
 }
 
 /// §6.3 "Creation": ticket, inbound email record, request (names parsed, department = lead source's, country =
 /// department default then the named one, city resolved), auto_link, notifications to a found owner (§4.2),
 /// live event. Validation of the fields (§6.2) is the caller's (C's form); this trusts lengths but never panics.
+/// Written by the intake's writer with the submissions that arrive with it (`intake::writer`), both
+/// searchable at once; answers after the commit.
 pub async fn create_incoming(state: &AppState, s: Submission) -> AppResult<Created> {
-    let mut tx = state.db.begin().await?;
-    let (created, notified) = create_in(&mut tx, state, &s).await?;
-    tx.commit().await?;
-    // The open requests lists and counters of the department (`kind_changed`, as every CRM row).
-    let it = crate::items::load_any(&state.db, crate::access::ItemKind::Request, created.id).await?;
-    crate::items::publish_changed(&state.bus, &it);
-    for user_id in &notified {
+    state.intake.writer().submit(state, s).await
+}
+
+/// After the commit: the open requests lists and counters of the department (`kind_changed`, as
+/// every CRM row) and the bells of whom it notified.
+pub(crate) async fn announce(state: &AppState, created: &Created, notified: &[i64]) {
+    match crate::items::load_any(&state.db, crate::access::ItemKind::Request, created.id).await {
+        Ok(it) => crate::items::publish_changed(&state.bus, &it),
+        Err(e) => tracing::warn!(error = %e, request = created.id, "a new request could not be announced"),
+    }
+    for user_id in notified {
         state.bus.publish(DomainEvent::Notice { user_id: *user_id });
     }
-    if !notified.is_empty() {
-        // An email copy may have been queued.
-        state.wake.notify_one();
-    }
-    Ok(created)
 }

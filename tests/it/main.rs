@@ -47,6 +47,7 @@ mod requests_domains;
 mod requests_intake;
 mod requests_kind;
 mod requests_match;
+mod requests_writer;
 mod schema;
 mod seed;
 mod tasks;

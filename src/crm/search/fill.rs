@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use sea_query::{Expr, ExprTrait, Query};
 
+use super::write::{CHUNK, stored_in};
 use super::{COMMON, ITEM_KINDS, code, grams_of, indexed};
 use crate::access::ItemKind;
 use crate::crm::record::{Ty, Val};
@@ -180,4 +181,70 @@ async fn write_sorted(tx: &mut Tx, k: i16, rows: &[(i64, i64)]) -> Result<(), sq
         tx.execute_numbers(sql).await?;
     }
     Ok(())
+}
+
+/// Indexes up to `max` rows of `kind` written without their index rows (`search_pending`, the web
+/// forms' requests and emails), oldest first, in one transaction: their rows sorted and written in
+/// multi-row statements, so the rows of a gram shared by many land on its page at once. Rows an
+/// edit already indexed in part are skipped (`ON CONFLICT DO NOTHING`). Returns how many it did.
+pub async fn index_pending(db: &Db, kind: ItemKind, max: u64) -> Result<usize, sqlx::Error> {
+    let Some(k) = code(kind) else { return Ok(0) };
+    let table = kind.info().table;
+    let mut tx = db.begin().await?;
+    let ids: Vec<(i64,)> = tx
+        .fetch_all(
+            Query::select()
+                .column("id")
+                .from(table)
+                .and_where(Expr::cust("search_pending"))
+                .order_by("id", sea_query::Order::Asc)
+                .limit(max),
+        )
+        .await?;
+    let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut rows: Vec<(i64, i64)> = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        for (id, values) in stored_in(&mut tx, kind, chunk).await? {
+            let grams = grams_of(&values.iter().map(String::as_str).collect::<Vec<_>>());
+            rows.extend(grams.into_iter().map(|g| (g, id)));
+        }
+        tx.execute(
+            Query::update()
+                .table(table)
+                .value("search_pending", false)
+                .and_where(Expr::col("id").is_in(chunk.iter().copied())),
+        )
+        .await?;
+    }
+    rows.sort_unstable();
+    for chunk in rows.chunks(CHUNK) {
+        let mut q = Query::insert();
+        q.into_table("search_terms")
+            .columns(["kind", "gram", "object_id"])
+            .on_conflict(sea_query::OnConflict::columns(["kind", "gram", "object_id"]).do_nothing().to_owned());
+        for (g, id) in chunk {
+            q.values_panic([k.into(), (*g).into(), (*id).into()]);
+        }
+        tx.execute(&q).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// Indexes every row of the kinds that may wait for their index rows, in batches of `batch`.
+pub async fn index_all_pending(db: &Db, batch: u64) -> Result<usize, sqlx::Error> {
+    let mut total = 0;
+    for kind in [ItemKind::Request, ItemKind::Email] {
+        loop {
+            let n = index_pending(db, kind, batch).await?;
+            total += n;
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    Ok(total)
 }

@@ -23,6 +23,7 @@ pub mod limit;
 pub mod net;
 pub mod spam;
 pub mod token;
+pub mod writer;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ struct Inner {
     per_source: limit::Limiter,
     geo: Option<geo::Geo>,
     key: OnceCell<Vec<u8>>,
+    writer: writer::Writer,
 }
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -66,6 +68,7 @@ impl Intake {
                 per_source: limit::Limiter::new(c.per_source, WINDOW, c.tracked),
                 geo,
                 key: OnceCell::new(),
+                writer: writer::Writer::default(),
             }),
         })
     }
@@ -108,6 +111,11 @@ impl Intake {
                 wait,
             )
         })
+    }
+
+    /// The group-commit writer of incoming requests.
+    pub fn writer(&self) -> &writer::Writer {
+        &self.inner.writer
     }
 
     /// Addresses the per-address limiter tracks now (the flood benchmark reads it).
