@@ -3,7 +3,8 @@
 address), posts from one address far over its limit, and oversized bodies; cycled until TOTAL
 requests were answered. Prints a count per status and the rate.
 
-usage: intake_flood.py BASE TOKEN TOTAL [CONNECTIONS]
+usage: intake_flood.py BASE TOKEN TOTAL [CONNECTIONS] [RATE]
+RATE: requests a second at most (0: as fast as the connections go).
 """
 import asyncio
 import random
@@ -13,6 +14,7 @@ import urllib.parse
 
 BASE, TOKEN, TOTAL = sys.argv[1], sys.argv[2], int(sys.argv[3])
 CONNS = int(sys.argv[4]) if len(sys.argv) > 4 else 32
+RATE = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
 HOST, PORT = urllib.parse.urlsplit(BASE).hostname, urllib.parse.urlsplit(BASE).port
 done = 0
 statuses = {}
@@ -66,6 +68,11 @@ async def worker():
             reader, writer = await asyncio.open_connection(HOST, PORT)
         i = done
         done += 1
+        if RATE > 0:
+            # Request i is due at start + i / RATE (an open-loop schedule shared by the workers).
+            wait = START + i / RATE - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
         try:
             writer.write(request(i))
             await writer.drain()
@@ -79,6 +86,9 @@ async def worker():
         if close:
             writer.close()
             writer = None
+
+
+START = time.time()
 
 
 async def main():

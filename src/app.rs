@@ -103,6 +103,19 @@ impl App {
         if self.state.config.workers {
             tokio::spawn(crate::jobs::worker::run(self.state.clone()));
         }
+        if let crate::db::Db::Sqlite(_) = &self.state.db {
+            let db = self.state.db.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(crate::db::CHECKPOINT_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = db.checkpoint().await {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                }
+            });
+        }
         let ep = Arc::new(crate::routes::endpoint(self.state.clone()));
         serve(self.listener, ep).await
     }

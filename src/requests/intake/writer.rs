@@ -55,7 +55,12 @@ fn stopped() -> AppError {
     AppError::Other(anyhow::anyhow!("the request writer stopped"))
 }
 
-async fn run(state: AppState, mut rx: mpsc::Receiver<Job>) {
+async fn run(mut state: AppState, mut rx: mpsc::Receiver<Job>) {
+    // Its own connection (`Db::dedicated`); the shared pool when it cannot have one.
+    match state.db.dedicated().await {
+        Ok(db) => state.db = db,
+        Err(e) => tracing::warn!(error = %e, "the request writer shares the pool"),
+    }
     let mut jobs = Vec::with_capacity(BATCH);
     loop {
         // Idle: index what the batches wrote, a step at a time, as long as nobody is waiting.
