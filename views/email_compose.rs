@@ -90,6 +90,17 @@ pub fn compose(cx: &PageCx<'_>, p: &ComposePage<'_>) -> Markup {
                         label.checkbox { input type="checkbox" name="read_receipt" value="on" checked[!f.read_receipt.is_empty()]; " Ask for a read receipt" }
                     }
                     (crate::views::items::file_inputs(&[], &[], &f.held))
+                    @if !c.deal_files.is_empty() {
+                        fieldset.checks.deal-files {
+                            legend { "Files of the deal to attach" }
+                            @for a in &c.deal_files {
+                                label.check {
+                                    input type="checkbox" name="deal_files" value=(a.id) checked[f.deal_files.contains(&a.id.to_string())];
+                                    " " (a.name) " · " span.muted { (crate::files::human_size(a.size)) }
+                                }
+                            }
+                        }
+                    }
                     p.help { "Each file at most " (crate::files::human_size(p.max_upload as i64)) "." }
                     div.form-actions {
                         button.btn.btn-primary type="submit" name="intent" value="send" { (icon("chevron-right")) " Send" }

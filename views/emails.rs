@@ -240,7 +240,7 @@ fn send_state(p: &Panel) -> Markup {
             },
             "sent" => span.send-state data-state="sent" {
                 span.badge.badge-success { "Sent" }
-                @if let Some(t) = &p.sent_at { " " span.muted { (ui::datetime(t)) } }
+                @if let Some(t) = &p.sent_at { " " span.muted { "accepted by the mail server " (ui::datetime(t)) } }
             },
             "failed" => span.send-state data-state="failed" {
                 span.badge.badge-danger { "Failed" }

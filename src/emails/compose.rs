@@ -54,6 +54,8 @@ pub struct ComposeForm {
     pub act: String,
     /// `send` or `draft`.
     pub intent: String,
+    /// Files of the deal to attach (attachment ids of the deal's, §7.1).
+    pub deal_files: Vec<String>,
     #[serde(skip)]
     pub held: Vec<Held>,
 }
@@ -118,6 +120,8 @@ pub struct Context {
     pub prev_corr: String,
     /// A forward takes the original's files.
     pub forward_files: Vec<i64>,
+    /// The deal's files the letter may take (a letter written from a deal).
+    pub deal_files: Vec<crate::files::Attachment>,
 }
 
 /// The body as sent: the text typed, the signature, the previous correspondence.
@@ -462,6 +466,7 @@ pub async fn context(
                 }
                 f.to = to;
                 f.subject = format!("Re: {}", it.title);
+                cx.deal_files = crate::files::of(&state.db, ItemKind::Deal.slug(), id).await?;
             }
             ItemKind::Request => {
                 f.to = addresses(&r.email).into_iter().next().unwrap_or_default();
@@ -697,6 +702,12 @@ pub async fn create(
             viewer.id,
         )
         .await?;
+    }
+    if let Some((ItemKind::Deal, deal)) = cx.about {
+        // Only files of this deal: other ids are ignored by `link`.
+        let chosen: Vec<i64> = f.deal_files.iter().filter_map(|s| s.trim().parse().ok()).collect();
+        crate::files::link(&mut tx, &chosen, (ItemKind::Deal.slug(), deal), (ItemKind::Email.slug(), id), viewer.id)
+            .await?;
     }
     if sending && let Some(a) = &account {
         send::queue(&mut tx, id, a.id).await?;

@@ -290,7 +290,8 @@ async fn attempt(state: &AppState, id: i64) -> anyhow::Result<Option<Failure>> {
             account.email.clone(),
         ));
     }
-    let alternative = MultiPart::alternative_plain_html(body.text(), body.html().into_string());
+    let html = body.html().into_string();
+    let alternative = MultiPart::alternative_plain_html(body.text(), html.clone());
     let message = if attachments.is_empty() {
         b.multipart(alternative)
     } else {
@@ -319,7 +320,7 @@ async fn attempt(state: &AppState, id: i64) -> anyhow::Result<Option<Failure>> {
     let transport: AsyncSmtpTransport<Tokio1Executor> = builder.build();
     match transport.send(message).await {
         Ok(_) => {
-            mark_sent(state, id, &row).await?;
+            mark_sent(state, id, &row, html).await?;
             Ok(None)
         }
         Err(e) if e.is_permanent() => Ok(Some(Failure::Permanent(e.to_string()))),
@@ -342,7 +343,8 @@ fn smtp_words(e: &lettre::transport::smtp::Error, host: &str, port: i32) -> Stri
 }
 
 /// Sent: the flags, the time, the deal's workflow line, in one transaction; then the events.
-async fn mark_sent(state: &AppState, id: i64, row: &Row) -> anyhow::Result<()> {
+/// `html` is the body as sent (the page shows it; a draft edited in the generic form had an older one).
+async fn mark_sent(state: &AppState, id: i64, row: &Row, html: String) -> anyhow::Result<()> {
     let now = db::now();
     let to = super::compose::addresses(&row.to).join(", ");
     let line = format!("The Email has been sent to \"{to}\"");
@@ -361,6 +363,7 @@ async fn mark_sent(state: &AppState, id: i64, row: &Row) -> anyhow::Result<()> {
                 ("send_status", SENT.into()),
                 ("sent", true.into()),
                 ("sent_at", now.into()),
+                ("html_content", html.into()),
                 ("send_error", "".into()),
                 ("updated_at", now.into()),
             ])

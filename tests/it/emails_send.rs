@@ -117,6 +117,19 @@ async fn a_letter_written_from_a_deal_goes_out_through_the_main_account_with_the
         )
         .await
         .unwrap();
+    // A file on the deal, to attach from the compose form.
+    let up = ferrocrm::files::upload::Upload::from_bytes(
+        &app.state.files.tmp_dir(),
+        "terms.pdf",
+        "application/pdf",
+        b"%PDF terms",
+    )
+    .await
+    .unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let deal_file =
+        app.state.files.save(&mut tx, &[up], "deal", deal, &ferrocrm::history::Actor::system("test")).await.unwrap()[0];
+    tx.commit().await.unwrap();
     mark.get("/signatures").await;
     assert_eq!(
         mark.post_form(
@@ -142,8 +155,11 @@ async fn a_letter_written_from_a_deal_goes_out_through_the_main_account_with_the
 
     let mut sse = mark.sse().await;
     let fields = form_of(&form);
+    let deal_file = deal_file.to_string();
+    assert_eq!(form.attr("input[name=deal_files]", "value").as_deref(), Some(deal_file.as_str()));
     let mut posted = with(&fields, &[("content", "Dear client,\n\nhere is our offer."), ("intent", "send")]);
     posted.push(("read_receipt", "on"));
+    posted.push(("deal_files", &deal_file));
     let sent = mark
         .post_multipart("/emails/new", &posted, &[("files", "offer.txt", "text/plain", b"price: 10".to_vec())])
         .await;
@@ -180,7 +196,9 @@ async fn a_letter_written_from_a_deal_goes_out_through_the_main_account_with_the
     assert!(m.body.contains("Mark Manager\nAcme Sales"), "the default signature: {}", m.body);
     assert!(m.html.contains("here is our offer."));
     assert_eq!(m.receipt_to, "mark@example.com");
-    assert_eq!(m.attachments, vec!["offer.txt".to_string()]);
+    let mut names = m.attachments.clone();
+    names.sort();
+    assert_eq!(names, vec!["offer.txt".to_string(), "terms.pdf".to_string()]);
     let stored_id = app.field("crm_emails", id, "message_id").await.unwrap();
     assert_eq!(format!("<{}>", m.message_id), stored_id);
 
@@ -375,4 +393,31 @@ async fn nobody_writes_from_what_they_may_not_see_or_through_someone_elses_accou
     let his = marks.wait_for(1, WAIT).await;
     assert_eq!(his.len(), 1);
     assert!(his[0].body.contains("draft"));
+}
+
+#[tokio::test]
+async fn in_the_browser_the_letter_is_written_from_the_deal_and_its_page_turns_sent_live() {
+    let sink = SmtpSink::start_with_login("mark@example.com", PASSWORD).await;
+    let app = app_with(&[]).await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    account(&mark, "mark@example.com", "mark@example.com", sink.port).await;
+    let (deal, contact_email) = deal(&app).await;
+    let b = crate::helpers::browser::Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
+    b.goto(&app.url(&format!("/deals/{deal}"))).await;
+    b.click("a.write-email").await;
+    b.wait_text("h1", WAIT, |t| t == "Write email").await;
+    assert_eq!(b.attr("form.compose input[name=to]", "value").await.as_deref(), Some(contact_email.as_str()));
+    b.type_into("form.compose textarea[name=content]", "Hello from the browser.").await;
+    b.shot("email-compose.png").await;
+    b.click("form.compose button[value=send]").await;
+    b.wait_text(".send-state", WAIT, |t| t.contains("Queued")).await;
+    b.shot("email-queued.png").await;
+    // The worker sends; the open page follows without a reload.
+    app.run_jobs().await;
+    b.wait_text(".send-state", WAIT, |t| t.contains("Sent")).await;
+    b.shot("email-sent.png").await;
+    let got = sink.wait_for(1, WAIT).await;
+    assert!(got[0].body.contains("Hello from the browser."), "{}", got[0].body);
+    b.close().await;
 }
