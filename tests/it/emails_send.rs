@@ -421,3 +421,87 @@ async fn in_the_browser_the_letter_is_written_from_the_deal_and_its_page_turns_s
     assert!(got[0].body.contains("Hello from the browser."), "{}", got[0].body);
     b.close().await;
 }
+
+#[tokio::test]
+async fn requests_and_counterparties_offer_letters_with_their_address_and_the_requests_ticket() {
+    let app = app_with(&[]).await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let chief = app.login_as("Garry.Chief").await;
+    let sales = crm::department(&app, "Sales").await;
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let made = crm::spread(&app, &[sales], &[Some(mark_id)], None).await;
+    let id = |k: &str| made.rows.iter().find(|(kind, _)| *kind == k).unwrap().1;
+    let request = id("request");
+    app.db
+        .execute(
+            &sea_query::Query::update()
+                .table("requests")
+                .value("email", "asker@client.example")
+                .and_where(Expr::col("id").eq(request))
+                .to_owned(),
+        )
+        .await
+        .unwrap();
+    let ticket = app.field("requests", request, "ticket").await.unwrap();
+    let page = mark.get(&format!("/requests/{request}")).await;
+    let form = mark.get(&page.attr("a.write-email", "href").expect("Write email on the request page")).await;
+    assert_eq!(form.attr("input[name=to]", "value").unwrap(), "asker@client.example");
+    assert!(form.attr("input[name=subject]", "value").unwrap().ends_with(&format!("[ticket:{ticket}]")));
+    assert!(form.text("textarea[name=content]").contains(&format!("Your request is assigned a [ticket:{ticket}]")));
+    // A draft keeps the links the server found, whatever the form claims.
+    let fields = form_of(&form);
+    let mut posted = with(&fields, &[("content", "About your request"), ("intent", "draft")]);
+    posted.push(("deal_id", "999999"));
+    let draft = email_id(&mark.post_form("/emails/new", &posted).await);
+    assert_eq!(app.field("crm_emails", draft, "request_id").await.unwrap(), request.to_string());
+    assert_eq!(app.field("crm_emails", draft, "deal_id").await, None);
+    assert_eq!(app.field("crm_emails", draft, "ticket").await.unwrap(), ticket);
+    assert_eq!(app.field("crm_emails", draft, "send_status").await.unwrap(), "");
+    let page = mark.get(&format!("/emails/{draft}")).await;
+    assert_eq!(page.attr(".send-state", "data-state").as_deref(), Some("draft"));
+    assert!(page.exists("button.send-now"));
+
+    for (kind, path) in [("company", "companies"), ("contact", "contacts"), ("lead", "leads")] {
+        let p = mark.get(&format!("/{path}/{}", id(kind))).await;
+        let href = p.attr("a.write-email", "href").unwrap_or_else(|| panic!("Write email on the {kind} page"));
+        let f = mark.get(&href).await;
+        assert_eq!(f.status, 200);
+        assert!(f.attr("input[name=to]", "value").unwrap().ends_with("@example.com"), "{kind}");
+        // A chief reads these pages but writes no CRM emails (§3.1).
+        assert!(!chief.get(&format!("/{path}/{}", id(kind))).await.exists("a.write-email"));
+        assert_eq!(chief.get(&href).await.status, 403);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_tried_again_until_it_answers() {
+    let sink = SmtpSink::start_with_login("mark@example.com", PASSWORD).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = app_with(&[]).await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let acc = account(&mark, "mark@example.com", "mark@example.com", closed).await;
+    let (deal, _) = deal(&app).await;
+    let form = mark.get(&format!("/emails/new?about=deal:{deal}")).await;
+    let id = email_id(
+        &mark.post_form("/emails/new", &with(&form_of(&form), &[("content", "Hi"), ("intent", "send")])).await,
+    );
+    app.run_jobs().await;
+    let (state, text) = state_on_page(&mark, id).await;
+    assert_eq!(state, "queued");
+    assert!(text.contains("connection refused"), "{text}");
+    // The server comes back (the account now points at it): the retry delivers it.
+    app.db
+        .execute(
+            &sea_query::Query::update()
+                .table("mail_accounts")
+                .value("smtp_port", i32::from(sink.port))
+                .and_where(Expr::col("id").eq(acc))
+                .to_owned(),
+        )
+        .await
+        .unwrap();
+    app.make_jobs_due().await;
+    app.run_jobs().await;
+    assert_eq!(state_on_page(&mark, id).await.0, "sent");
+    assert_eq!(sink.wait_for(1, WAIT).await.len(), 1);
+}
