@@ -150,6 +150,9 @@ pub async fn run(state: &AppState, job: &Job) -> Outcome {
             publish(state, id, None).await;
             Outcome::Failed(e)
         }
+        // Our side failed (the database, a stored file): retried like a temporary error, and the
+        // letter is not left "queued" for ever after the last attempt.
+        Err(e) if job.attempts >= job.max_attempts => finish_failed(state, id, &format!("Could not send: {e}")).await,
         Err(e) => Outcome::Failed(e.to_string()),
     }
 }

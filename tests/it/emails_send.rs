@@ -419,6 +419,14 @@ async fn in_the_browser_the_letter_is_written_from_the_deal_and_its_page_turns_s
     b.shot("email-sent.png").await;
     let got = sink.wait_for(1, WAIT).await;
     assert!(got[0].body.contains("Hello from the browser."), "{}", got[0].body);
+    // A refused letter comes back as the form with its message (htmx swaps the 422).
+    b.click("a.reply").await;
+    b.wait_text("h1", WAIT, |t| t == "Reply").await;
+    b.js("document.querySelector('form.compose input[name=to]').value = ''").await;
+    b.type_into("form.compose input[name=to]", "not-an-address").await;
+    b.click("form.compose button[value=send]").await;
+    b.wait_text("#f-to-error", WAIT, |t| t.contains("is not an email address")).await;
+    b.shot("email-422.png").await;
     b.close().await;
 }
 
