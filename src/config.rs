@@ -66,6 +66,9 @@ pub struct Config {
     /// Time allowed to each part (SMTP, IMAP) of a mail account's "Test connection"
     /// (`FERROCRM_MAIL_TEST_SECS`, default 10).
     pub mail_test_timeout: Duration,
+    /// Addresses the CRM's letters may never go to (`FERROCRM_NOT_ALLOWED_EMAILS`, comma-separated,
+    /// compared without case; Django-CRM's `NOT_ALLOWED_EMAILS`, §7.1): the compose form refuses them.
+    pub not_allowed_emails: Vec<String>,
 }
 
 impl fmt::Debug for Config {
@@ -129,6 +132,7 @@ impl Default for Config {
             intake: Default::default(),
             secret_key: None,
             mail_test_timeout: Duration::from_secs(10),
+            not_allowed_emails: Vec::new(),
         }
     }
 }
@@ -229,6 +233,9 @@ impl Config {
             anyhow::ensure!((1..=120).contains(&s), "FERROCRM_MAIL_TEST_SECS={s} must be between 1 and 120");
             c.mail_test_timeout = Duration::from_secs(s);
         }
+        c.not_allowed_emails = env("FERROCRM_NOT_ALLOWED_EMAILS")
+            .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
         if let Some(ms) = parse::<u64>("FERROCRM_LOGIN_DELAY_MS")? {
             c.login_base_delay = Duration::from_millis(ms);
         }

@@ -271,11 +271,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     // Emails (§7): list, page (generic, with the email's panel), the stored original; signatures.
     ("GET", "/emails"),
     ("GET", "/emails/total"),
+    ("GET", "/emails/new"),
+    ("POST", "/emails/new"),
     ("GET", "/emails/:id"),
     ("POST", "/emails/:id"),
     ("GET", "/emails/:id/edit"),
     ("GET", "/emails/:id/original"),
     ("GET", "/emails/:id/download"),
+    ("GET", "/emails/:id/reply"),
+    ("POST", "/emails/:id/send"),
     ("GET", "/emails/:id/history"),
     ("GET", "/emails/:id/delete"),
     ("POST", "/emails/:id/delete"),
@@ -520,6 +524,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/requests/:id/activate", post(crate::requests::page::activate))
         .at("/emails", get(crate::emails::list::index))
         .at("/emails/total", get(crate::emails::list::count))
+        .at("/emails/new", get(crate::emails::compose::new).post(crate::emails::compose::create))
+        .at("/emails/:id/reply", get(crate::emails::compose::reply_form))
+        .at("/emails/:id/send", post(crate::emails::compose::send_again))
         .at("/emails/:id", get(crm::show).post(crm::update))
         .at("/emails/:id/edit", get(crm::edit))
         .at("/emails/:id/original", get(crate::emails::page::view_original))

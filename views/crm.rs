@@ -252,6 +252,8 @@ pub struct Page<'a> {
     pub hidden: &'static [&'static str],
     /// "Last few letters" (`emails::letters`), below the fields.
     pub letters: Option<Markup>,
+    /// The viewer may write an email about this row ("Write email", §7.1).
+    pub can_write_email: bool,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -269,6 +271,9 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             }
                             @if matches!(spec.kind, ItemKind::Company | ItemKind::Contact | ItemKind::Lead) && p.can_add_deal {
                                 a.btn.btn-ghost href=(format!("/deals/new?{}_id={}", spec.kind.slug(), r.id)) { (icon("plus")) " Deal" }
+                            }
+                            @if p.can_write_email {
+                                a.btn.btn-ghost.write-email href=(format!("/emails/new?about={}:{}", spec.kind.slug(), r.id)) { (icon("mail")) " Write email" }
                             }
                             @if crate::crm::duplicates::merges(spec.kind) && it.can(v, Action::Edit) {
                                 a.btn.btn-ghost href=(format!("{}/duplicate", it.url())) title="Correctly delete this object as a duplicate." { (icon("copy")) " Delete as duplicate" }

@@ -69,6 +69,7 @@ pub fn index(cx: &PageCx<'_>, d: &ListData) -> Markup {
                 div { h1.page-title { "Emails in the CRM database" } p.page-subtitle { "Newest first." } }
                 div.page-actions {
                     a.btn.btn-ghost href=(crate::emails::signatures::PATH) { (icon("edit")) " My signatures" }
+                    @if d.can_write { a.btn.btn-primary.write-email href="/emails/new" { (icon("plus")) " Write email" } }
                 }
             }
             nav.tabs.mailboxes aria-label="Mailboxes" {
@@ -168,7 +169,7 @@ fn row(d: &ListData, r: &Row) -> Markup {
 }
 
 /// The panel above the email page's fields.
-pub fn panel(_v: &Viewer, p: &Panel) -> Markup {
+pub fn panel(v: &Viewer, p: &Panel) -> Markup {
     html! {
         div.card.email-panel {
             div.card-body.email-meta {
@@ -182,6 +183,24 @@ pub fn panel(_v: &Viewer, p: &Panel) -> Markup {
                     @if p.original {
                         a.btn.btn-sm.btn-ghost.view-original href=(format!("/emails/{}/original", p.id)) hx-boost="false" target="_blank" rel="noopener" { (icon("eye")) " View original" }
                         a.btn.btn-sm.btn-ghost.download-original href=(format!("/emails/{}/download", p.id)) hx-boost="false" download { "Download .eml" }
+                    }
+                }
+            }
+            @if !p.send_status.is_empty() || p.can_send || p.can_reply {
+                div.card-body.email-sending {
+                    (send_state(p))
+                    span.email-actions {
+                        @if p.can_send {
+                            form.inline method="post" action=(format!("/emails/{}/send", p.id)) {
+                                (ui::csrf(&v.csrf))
+                                button.btn.btn-sm.btn-primary.send-now type="submit" { (icon("chevron-right")) @if p.send_status.is_empty() { " Send" } @else { " Send again" } }
+                            }
+                        }
+                        @if p.can_reply {
+                            a.btn.btn-sm.btn-ghost.reply href=(format!("/emails/{}/reply?act=reply", p.id)) { "Reply" }
+                            a.btn.btn-sm.btn-ghost.reply-all href=(format!("/emails/{}/reply?act=reply-all", p.id)) { "Reply all" }
+                            a.btn.btn-sm.btn-ghost.forward href=(format!("/emails/{}/reply?act=forward", p.id)) { "Forward" }
+                        }
                     }
                 }
             }
@@ -205,6 +224,29 @@ pub fn panel(_v: &Viewer, p: &Panel) -> Markup {
                 }
                 None => div.card-body { div.email-text.pre-line { (p.text) } }
             }
+        }
+    }
+}
+
+/// Where a letter is on its way out (§7.1): queued (and why it waits), sent, failed with the
+/// server's words. The page is a live region: the worker's changes show as they happen.
+fn send_state(p: &Panel) -> Markup {
+    html! {
+        @match p.send_status.as_str() {
+            "queued" => span.send-state data-state="queued" {
+                span.badge.badge-info { "Queued" }
+                @if p.send_error.is_empty() { " " span.muted { "Waiting to be sent." } }
+                @else { " " span.muted.send-error { "Will try again: " (p.send_error) } }
+            },
+            "sent" => span.send-state data-state="sent" {
+                span.badge.badge-success { "Sent" }
+                @if let Some(t) = &p.sent_at { " " span.muted { "accepted by the mail server " (ui::datetime(t)) } }
+            },
+            "failed" => span.send-state data-state="failed" {
+                span.badge.badge-danger { "Failed" }
+                " " span.send-error { (p.send_error) }
+            },
+            _ => @if p.can_send { span.send-state data-state="draft" { span.badge.badge-muted { "Draft" } } },
         }
     }
 }

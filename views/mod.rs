@@ -14,6 +14,7 @@ pub mod deals;
 pub mod departments;
 pub mod dictionaries;
 pub mod duplicates;
+pub mod email_compose;
 pub mod emails;
 pub mod errors;
 pub mod history;

@@ -326,6 +326,8 @@ pub async fn show(
         top,
         hidden: if spec.kind == ItemKind::Email { &["content", "from_field", "to", "cc", "bcc"] } else { &[] },
         letters,
+        can_write_email: crate::emails::letters::column(spec.kind).is_some()
+            && access::can(&viewer, Action::Create, &prospective(ItemKind::Email, r.department_id)),
     };
     let mut resp = views::crm::show(&cx, &page, &panels).into_response();
     if show_images {

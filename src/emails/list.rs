@@ -187,6 +187,8 @@ pub struct ListData {
     /// Other owners the viewer may pick in the owner filter.
     pub owners: Vec<(i64, String)>,
     pub outbox: u64,
+    /// The viewer may write emails (in some department): "Write email".
+    pub can_write: bool,
 }
 
 async fn data(state: &AppState, v: &Viewer, f: EmailFilter) -> AppResult<ListData> {
@@ -196,7 +198,8 @@ async fn data(state: &AppState, v: &Viewer, f: EmailFilter) -> AppResult<ListDat
     let departments = crate::crm::handlers::department_filter(state, v, &SPEC).await?;
     let outbox = outbox_count(&state.db, v).await?;
     let owners = owners(&state.db, v).await?;
-    Ok(ListData { filter: f, page, names, departments, owners, outbox })
+    let can_write = !crate::crm::handlers::creatable_departments(state, v, ItemKind::Email).await?.is_empty();
+    Ok(ListData { filter: f, page, names, departments, owners, outbox, can_write })
 }
 
 /// The people of the viewer's departments (every active user for those who see every department).

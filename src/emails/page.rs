@@ -34,6 +34,14 @@ pub struct Panel {
     pub original: bool,
     /// From, To, Cc, Bcc (the ones set).
     pub headers: Vec<(&'static str, String)>,
+    /// Sending (§7.1, `emails::send`): '' (draft), queued, sent, failed; the server's last words.
+    pub send_status: String,
+    pub send_error: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The viewer may reply, reply all and forward (write emails in its department).
+    pub can_reply: bool,
+    /// The viewer may send this draft or failed letter (theirs, and theirs to edit).
+    pub can_send: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -52,6 +60,10 @@ struct Body {
     ticket: String,
     created_at: DateTime<Utc>,
     raw_file_id: Option<i64>,
+    send_status: String,
+    send_error: String,
+    sent_at: Option<DateTime<Utc>>,
+    owner_id: Option<i64>,
 }
 
 async fn body(db: &Db, id: i64) -> AppResult<Body> {
@@ -71,6 +83,10 @@ async fn body(db: &Db, id: i64) -> AppResult<Body> {
             "ticket",
             "created_at",
             "raw_file_id",
+            "send_status",
+            "send_error",
+            "sent_at",
+            "owner_id",
         ])
         .from("crm_emails")
         .and_where(Expr::col("id").eq(id))
@@ -123,8 +139,20 @@ pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, show_images: bool
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k, v.clone()))
         .collect();
+    let can_reply = it
+        .department
+        .is_some_and(|d| access::can(v, Action::Create, &crate::crm::handlers::prospective(ItemKind::Email, d)));
+    let can_send = !b.incoming
+        && b.owner_id == Some(v.id)
+        && it.can(v, Action::Edit)
+        && (b.send_status.is_empty() || b.send_status == super::send::FAILED);
     let p = Panel {
         id: it.id,
+        send_status: b.send_status,
+        send_error: b.send_error,
+        sent_at: b.sent_at,
+        can_reply,
+        can_send,
         mailbox: Mailbox::of(b.sent, b.incoming, b.trash),
         inquiry: b.inquiry,
         date: b.created_at,

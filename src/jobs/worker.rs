@@ -29,6 +29,7 @@ pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
             Ok(()) => Outcome::Done,
             Err(e) => Outcome::Failed(e),
         },
+        crate::emails::send::JOB => crate::emails::send::run(state, job).await,
         crate::crm::import::CLEANUP_JOB => match crate::crm::import::cleanup(&state.db).await {
             Ok(n) => {
                 if n > 0 {

@@ -48,6 +48,8 @@ pub struct Options {
     pub seed_users: bool,
     /// Request intake settings (geolocation database, trusted proxies, limits).
     pub intake: Option<ferrocrm::requests::intake::IntakeConfig>,
+    /// Addresses the CRM's letters may not go to (`FERROCRM_NOT_ALLOWED_EMAILS`).
+    pub not_allowed_emails: Vec<String>,
 }
 
 pub struct TestApp {
@@ -142,6 +144,7 @@ impl TestApp {
         if let Some(d) = o.body_grace {
             config.body_grace = d;
         }
+        config.not_allowed_emails = o.not_allowed_emails.clone();
         if let Some(i) = &o.intake {
             config.intake = i.clone();
         }

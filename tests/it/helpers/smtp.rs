@@ -1,6 +1,8 @@
 //! A real SMTP server on loopback (Python aiosmtpd writing a Maildir), one per test.
 
 use std::path::PathBuf;
+
+use mail_parser::MimeHeaders;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -19,6 +21,16 @@ pub struct Mail {
     pub subject: String,
     pub body: String,
     pub message_id: String,
+    /// The login the sender authenticated with (sinks with a login).
+    pub auth_login: String,
+    pub cc: String,
+    pub in_reply_to: String,
+    pub references: String,
+    /// `Disposition-Notification-To` (a read receipt asked for).
+    pub receipt_to: String,
+    pub html: String,
+    /// Names of the attached files.
+    pub attachments: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -36,8 +48,26 @@ user, password = os.environ["SINK_USER"].encode(), os.environ["SINK_PASSWORD"].e
 def check(server, session, envelope, mechanism, data):
     ok = isinstance(data, LoginPassword) and data.login == user and data.password == password
     # handled=False: aiosmtpd answers 535 itself (with the default, True, it would answer nothing).
-    return AuthResult(success=ok, handled=False)
-c = Controller(Mailbox(sys.argv[2]), hostname="127.0.0.1", port=int(sys.argv[1]), authenticator=check,
+    return AuthResult(success=ok, handled=False, auth_data=data)
+class Scripted(Mailbox):
+    # Recipients containing "reject" get a permanent 550; the first SINK_TEMPFAIL letters a 451.
+    tempfail = int(os.environ.get("SINK_TEMPFAIL", "0"))
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "reject" in address:
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown in virtual mailbox table" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+    async def handle_DATA(self, server, session, envelope):
+        if Scripted.tempfail > 0:
+            Scripted.tempfail -= 1
+            return "451 4.3.0 Mailbox busy, try again later"
+        return await super().handle_DATA(server, session, envelope)
+    def prepare_message(self, session, envelope):
+        m = super().prepare_message(session, envelope)
+        a = session.auth_data
+        m["X-AuthLogin"] = a.login.decode() if isinstance(a, LoginPassword) else ""
+        return m
+c = Controller(Scripted(sys.argv[2]), hostname="127.0.0.1", port=int(sys.argv[1]), authenticator=check,
                auth_require_tls=False, auth_required=True)
 c.start()
 signal.sigwait({signal.SIGTERM, signal.SIGINT})
@@ -46,15 +76,21 @@ c.stop()
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        Self::launch(None).await
+        Self::launch(None, 0).await
     }
 
     /// A sink that requires AUTH with this login and password.
     pub async fn start_with_login(user: &str, password: &str) -> SmtpSink {
-        Self::launch(Some((user, password))).await
+        Self::launch(Some((user, password)), 0).await
     }
 
-    async fn launch(login: Option<(&str, &str)>) -> SmtpSink {
+    /// A sink with a login that answers the first `tempfail` letters with 451 (try again later)
+    /// and every recipient containing "reject" with 550 (user unknown).
+    pub async fn start_scripted(user: &str, password: &str, tempfail: usize) -> SmtpSink {
+        Self::launch(Some((user, password)), tempfail).await
+    }
+
+    async fn launch(login: Option<(&str, &str)>, tempfail: usize) -> SmtpSink {
         let python = std::env::var("FERROCRM_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
         let ok = Command::new(&python).args(["-c", "import aiosmtpd"]).status().map(|s| s.success()).unwrap_or(false);
         assert!(
@@ -67,6 +103,7 @@ impl SmtpSink {
         let port = free_port();
         let mut cmd = Command::new(&python);
         match login {
+            None if tempfail > 0 => panic!("a scripted sink needs a login"),
             None => {
                 cmd.args([
                     "-m",
@@ -79,7 +116,10 @@ impl SmtpSink {
                 ]);
             }
             Some((user, password)) => {
-                cmd.args(["-c", WITH_LOGIN, &port.to_string()]).env("SINK_USER", user).env("SINK_PASSWORD", password);
+                cmd.args(["-c", WITH_LOGIN, &port.to_string()])
+                    .env("SINK_USER", user)
+                    .env("SINK_PASSWORD", password)
+                    .env("SINK_TEMPFAIL", tempfail.to_string());
             }
         }
         let child = cmd.arg(&maildir).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start aiosmtpd");
@@ -116,6 +156,13 @@ impl SmtpSink {
                     subject: m.subject().unwrap_or_default().to_string(),
                     body: m.body_text(0).map(|b| b.to_string()).unwrap_or_default(),
                     message_id: m.message_id().unwrap_or_default().to_string(),
+                    auth_login: header("X-AuthLogin"),
+                    cc: header("Cc"),
+                    in_reply_to: header("In-Reply-To"),
+                    references: header("References"),
+                    receipt_to: header("Disposition-Notification-To"),
+                    html: m.body_html(0).map(|b| b.to_string()).unwrap_or_default(),
+                    attachments: m.attachments().filter_map(|a| a.attachment_name().map(str::to_string)).collect(),
                 })
             })
             .collect()
