@@ -62,37 +62,60 @@ async fn run(mut state: AppState, mut rx: mpsc::Receiver<Job>) {
         Err(e) => tracing::warn!(error = %e, "the request writer shares the pool"),
     }
     let mut jobs = Vec::with_capacity(BATCH);
+    // Whether rows may be waiting for their index rows (after a restart: maybe).
+    let mut waiting: usize = 1;
     loop {
-        // Idle: index what the batches wrote, a step at a time, as long as nobody is waiting.
-        while rx.is_empty() {
-            match index_step(&state).await {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "indexing the web forms' requests failed; the hourly maintenance retries");
-                    break;
+        let got = if waiting > 0 {
+            // Index only once no submission came for a moment: between two batches of a burst the
+            // queue is empty for an instant, and a step then would hold up the burst.
+            match tokio::time::timeout(QUIET, rx.recv_many(&mut jobs, BATCH)).await {
+                Ok(n) => n,
+                Err(_) => {
+                    waiting =
+                        index_step(&state).await.map_or(0, |n| if n < 2 * INDEX_STEP as usize { 0 } else { waiting });
+                    continue;
                 }
             }
-        }
-        if rx.recv_many(&mut jobs, BATCH).await == 0 {
+        } else {
+            rx.recv_many(&mut jobs, BATCH).await
+        };
+        if got == 0 {
             return;
         }
         let (submissions, replies): (Vec<Submission>, Vec<_>) =
             std::mem::take(&mut jobs).into_iter().map(|j| (j.submission, j.reply)).unzip();
         for (reply, result) in replies.into_iter().zip(write_batch(&state, submissions).await) {
+            if result.is_ok() {
+                waiting += 1;
+            }
             let _ = reply.send(result);
+        }
+        // A burst that does not stop: index a step now and then all the same, so the rows searches
+        // read beside the index stay a few thousand at most.
+        if waiting > MOST_WAITING {
+            waiting = waiting.saturating_sub(index_step(&state).await.unwrap_or(0) / 2).max(1);
         }
     }
 }
 
+/// How long the queue stays empty before the writer indexes.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(200);
+/// Requests written since the last index step before the writer indexes during a burst.
+const MOST_WAITING: usize = 5000;
+
 /// Rows of each kind indexed in one step of the idle writer: large enough for neighbours in the
 /// index to share pages, small enough that a submission arriving meanwhile waits little.
-const INDEX_STEP: u64 = 500;
+const INDEX_STEP: u64 = 200;
 
+/// One step: up to `INDEX_STEP` requests and as many emails; how many rows it indexed (a failure is
+/// logged, and the hourly maintenance retries).
 async fn index_step(state: &AppState) -> Result<usize, sqlx::Error> {
-    let requests = crate::crm::search::index_pending(&state.db, ItemKind::Request, INDEX_STEP).await?;
-    let emails = crate::crm::search::index_pending(&state.db, ItemKind::Email, INDEX_STEP).await?;
-    Ok(requests + emails)
+    let done = async {
+        let requests = crate::crm::search::index_pending(&state.db, ItemKind::Request, INDEX_STEP).await?;
+        let emails = crate::crm::search::index_pending(&state.db, ItemKind::Email, INDEX_STEP).await?;
+        Ok::<_, sqlx::Error>(requests + emails)
+    };
+    done.await.inspect_err(|e| tracing::warn!(error = %e, "indexing the web forms' requests failed"))
 }
 
 /// A savepoint statement: constant text, the same on both backends.
