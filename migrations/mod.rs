@@ -25,6 +25,7 @@ mod m0019_intake;
 mod m0020_mail_accounts;
 mod m0021_emails;
 mod m0022_request_list;
+mod m0024_mail_import;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -140,6 +141,7 @@ const MIGRATIONS: &[Migration] = &[
     (20, "mail_accounts", m0020_mail_accounts::statements),
     (21, "emails", m0021_emails::statements),
     (22, "request_list", m0022_request_list::statements),
+    (24, "mail_import", m0024_mail_import::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.
