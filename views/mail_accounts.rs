@@ -218,21 +218,30 @@ fn import_report(cx: &PageCx<'_>, a: &MailAccount, r: &Report) -> Markup {
                     p.muted #import-never { "Nothing imported yet." }
                 } @else {
                     div.table-wrap { table.table #import-folders {
-                        thead { tr {
-                            th { "Folder" } th { "UIDVALIDITY" } th.num { "Last UID" } th.num { "Seen" } th.num { "Filed" }
-                            th.num title="Sent by the CRM itself" { "Own" } th.num { "No ticket" } th.num title="A ticket no deal or request has" { "Unknown ticket" }
-                            th.num title="Already in the CRM" { "Duplicate" } th.num { "Failed" } th { "Last run" }
-                        } }
+                        thead {
+                            tr {
+                                th rowspan="2" { "Folder" } th rowspan="2" { "UIDVALIDITY" } th.num rowspan="2" { "Last UID" }
+                                th.num rowspan="2" { "Seen" } th.num rowspan="2" { "Filed" }
+                                th.group colspan="4" { "Skipped" } th.num rowspan="2" { "Failed" }
+                            }
+                            tr {
+                                th.num title="Sent by the CRM itself" { "own" } th.num { "no ticket" }
+                                th.num title="A ticket no deal or request has" { "unknown ticket" }
+                                th.num title="Already in the CRM" { "duplicate" }
+                            }
+                        }
                         tbody { @for f in &r.folders {
                             tr data-folder=(f.folder) {
-                                td { (f.folder) @if f.role == "sent" { span.muted { " (sent)" } } }
+                                td {
+                                    (f.folder) @if f.role == "sent" && !f.folder.eq_ignore_ascii_case("sent") { span.muted { " (sent mail)" } }
+                                    br; span.muted { "Last run: " @if let Some(at) = f.last_run_at { (ui::datetime(&at)) } @else { "never" } }
+                                    @if !f.last_error.is_empty() { br; span.folder-error { (f.last_error) } }
+                                }
                                 td.uidvalidity { @match f.uidvalidity { Some(v) => (v), None => span.muted { "—" } }
                                     @if f.rescans > 0 { br; span.muted { "changed " (f.rescans) "×, scanned again" } } }
                                 td.num.last-uid { (f.last_uid) }
                                 (n(f.seen)) (n(f.filed)) (n(f.skipped_own)) (n(f.skipped_no_ticket))
                                 (n(f.skipped_unknown_ticket)) (n(f.skipped_duplicate)) (n(f.failed))
-                                td { @if let Some(at) = f.last_run_at { (ui::datetime(&at)) } @else { span.muted { "never" } }
-                                    @if !f.last_error.is_empty() { br; span.folder-error { (f.last_error) } } }
                             }
                         } }
                     } }

@@ -157,7 +157,7 @@ async fn import_report(state: &AppState, a: &MailAccount, queued: bool) -> AppRe
     })
 }
 
-/// After a save: import just switched on runs at once.
+/// After a save with import on: a run at once (import just switched on, or settings just fixed).
 async fn import_switched(state: &AppState, id: i64, on: bool) -> AppResult<()> {
     if on {
         crate::mail_import::schedule(&state.db, id, true).await?;
@@ -221,7 +221,7 @@ pub async fn update(
             repo::update(&mut tx, &state.mail.cipher, &before, &input, owner, &Actor::from(&viewer)).await?;
             tx.commit().await?;
             tracing::info!(account = id, owner, "mail account changed");
-            import_switched(&state, id, input.do_import && !before.do_import).await?;
+            import_switched(&state, id, input.do_import).await?;
             return Ok(htmx::redirect(hx, &format!("{PATH}/{id}?saved=1")));
         }
     }

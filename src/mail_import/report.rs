@@ -169,7 +169,7 @@ pub async fn count(tx: &mut Tx, folder_id: i64, verdict: Verdict, n: i64, uid: i
             .table("mail_import_folders")
             .value("seen", Expr::col("seen").add(n))
             .value(col, Expr::col(col).add(n))
-            .value("last_uid", Expr::cust_with_values("CASE WHEN last_uid < ? THEN ? ELSE last_uid END", [uid, uid]))
+            .value("last_uid", Expr::case(Expr::col("last_uid").lt(uid), uid).finally(Expr::col("last_uid")))
             .value("updated_at", db::now())
             .and_where(Expr::col("id").eq(folder_id)),
     )

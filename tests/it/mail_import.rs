@@ -131,7 +131,11 @@ async fn a_reply_with_a_deals_ticket_is_filed_on_the_deal_and_the_skip_rules_are
     imap.append("INBOX", &plain("Re: [ticket:NOSUCHTICKET]", "u-1@client.example", "")).await;
     imap.append("Sent", &plain(&format!("Our answer [ticket:{ticket}]"), "s-1@mark.example", "")).await;
 
+    let mut live = mark.sse().await;
     import(&app, id).await;
+    // The open deal page hears of its new letter, Mark's bell of the notice.
+    let deal_event = ferrocrm::events::names::item_changed(ferrocrm::access::ItemKind::Deal, deal);
+    live.expect(&deal_event, Duration::from_secs(5)).await;
 
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -362,7 +366,8 @@ async fn a_login_the_server_refuses_is_told_on_the_account_page() {
 
 #[tokio::test]
 async fn a_message_over_the_size_limit_is_reported_with_its_reason_and_the_rest_is_filed() {
-    let app = TestApp::with(Options { seed_users: true, mail_import_max_bytes: Some(100_000), ..Default::default() }).await;
+    let app =
+        TestApp::with(Options { seed_users: true, mail_import_max_bytes: Some(100_000), ..Default::default() }).await;
     let imap = Dovecot::start().await;
     let mark = app.login_as("Mark.Manager.Sales").await;
     let (_, ticket) = deal_of(&app, "Mark.Manager.Sales").await;
@@ -380,4 +385,97 @@ async fn a_message_over_the_size_limit_is_reported_with_its_reason_and_the_rest_
     // Reported once: the next run does not try it again.
     import(&app, id).await;
     assert_eq!(counts(&mark.get(&format!("/mail-accounts/{id}")).await, "INBOX"), vec![2, 1, 0, 0, 0, 0, 1]);
+}
+
+#[tokio::test]
+async fn in_a_browser_the_report_shows_each_folder_and_import_now_comes_back_to_it() {
+    use crate::helpers::browser::Browser;
+    let app = TestApp::with(Options {
+        seed_users: true,
+        workers: true,
+        mail_import_max_bytes: Some(100_000),
+        ..Default::default()
+    })
+    .await;
+    let imap = Dovecot::start().await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let (_, ticket) = deal_of(&app, "Mark.Manager.Sales").await;
+    let mut big = plain(&format!("Re: [ticket:{ticket}]"), "big@client.example", "");
+    big.extend(std::iter::repeat_n(b'x', 150_000));
+    imap.append("INBOX", &big).await;
+    imap.append("INBOX", &reply(&ticket, "b-1@client.example")).await;
+    imap.append("INBOX", &plain("Lunch?", "b-2@client.example", "")).await;
+    imap.append("Sent", &plain(&format!("Our answer [ticket:{ticket}]"), "b-3@mark.example", "")).await;
+    let id = account(&mark, &imap, true).await;
+    wait_for(&app, id, 2).await;
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
+    b.goto(&app.url(&format!("/mail-accounts/{id}"))).await;
+    let table = b.text("#import-folders").await;
+    assert!(table.contains("INBOX") && table.contains("Sent"), "{table}");
+    b.click("#import-failures summary").await;
+    assert!(b.text("#import-failures").await.contains("over the import's limit"));
+    b.js("document.querySelector('#import-report').scrollIntoView({block: 'center'})").await;
+    b.shot("mail-import-report.png").await;
+    imap.append("INBOX", &reply(&ticket, "b-4@client.example")).await;
+    b.js("document.querySelector('#import-report form button').scrollIntoView({block: 'center'})").await;
+    b.click("#import-report form button[type=submit]").await;
+    b.wait_text("#import-report .flash-success", Duration::from_secs(10), |t| t.contains("will run within seconds"))
+        .await;
+    wait_for(&app, id, 3).await;
+    b.goto(&app.url(&format!("/mail-accounts/{id}"))).await;
+    let inbox = b.text("#import-folders tr[data-folder=\"INBOX\"]").await;
+    assert!(inbox.contains("INBOX"), "{inbox}");
+    assert!(b.console().await.is_empty(), "{:?}", b.console().await);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_reply_with_a_requests_ticket_is_filed_on_the_request() {
+    let app = spawn_app().await;
+    let imap = Dovecot::start().await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let sales = crm::department(&app, "Sales").await;
+    let source: i64 = app
+        .db
+        .scalar(
+            Query::select().column("id").from("lead_sources").and_where(Expr::col("department_id").eq(sales)).limit(1),
+        )
+        .await
+        .unwrap()
+        .expect("a lead source");
+    let s = ferrocrm::requests::create::Submission {
+        name: "Zoe Zed".into(),
+        email: "zoe@client.example".into(),
+        subject: "Prices?".into(),
+        lead_source_id: source,
+        ..Default::default()
+    };
+    let created = ferrocrm::requests::create::create_incoming(&app.state, s).await.unwrap();
+    let id = account(&mark, &imap, true).await;
+    imap.append("INBOX", &reply(&created.ticket, "zoe-2@client.example")).await;
+    import(&app, id).await;
+    let rows: Vec<(Option<i64>, Option<i64>, i64)> = app
+        .db
+        .fetch_all(
+            Query::select()
+                .columns(["request_id", "deal_id", "department_id"])
+                .from("crm_emails")
+                .and_where(Expr::col("account_id").eq(id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![(Some(created.id), None, sales)]);
+    let url: Option<String> = app
+        .db
+        .scalar(
+            Query::select()
+                .column("url")
+                .from("notifications")
+                .and_where(Expr::col("title").like("Received an email%")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(url, Some(format!("/requests/{}", created.id)));
 }
