@@ -404,3 +404,44 @@ async fn over_200_malformed_and_hostile_messages_are_filed_or_reported_and_rende
     crate::mail_import::import(&app, id).await;
     assert_eq!(emails_of(&app, id).await, filed);
 }
+
+#[tokio::test]
+async fn in_chromium_no_hostile_body_runs_a_script() {
+    use crate::helpers::browser::Browser;
+    let app = spawn_app().await;
+    let imap = Dovecot::start().await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let (_, ticket) = deal_of(&app, "Mark.Manager.Sales").await;
+    let id = account(&mark, &imap, true).await;
+    // The hostile bodies only (three encodings each).
+    let hostile: Vec<Vec<u8>> = corpus(&ticket).into_iter().take(XSS.len() * 3).collect();
+    assert!(imap.append_all("INBOX", &hostile).await.iter().all(Result::is_ok));
+    crate::mail_import::import(&app, id).await;
+    let ids: Vec<(i64,)> = app
+        .db
+        .fetch_all(
+            Query::select()
+                .column("id")
+                .from("crm_emails")
+                .and_where(Expr::col("account_id").eq(id))
+                .and_where(Expr::col("html_content").ne("")),
+        )
+        .await
+        .unwrap();
+    assert!(ids.len() >= XSS.len() * 2, "{} HTML bodies", ids.len());
+
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
+    for (email,) in &ids {
+        b.goto(&app.url(&format!("/emails/{email}"))).await;
+        // Every payload calls alert(): a script that ran would leave a dialog open.
+        b.js("return new Promise(r => setTimeout(r, 30))").await;
+        assert!(b.client.get_alert_text().await.is_err(), "a script ran on the page of email {email}");
+    }
+    // The positive control: an alert, when one is raised, is seen.
+    b.client.execute("setTimeout(() => alert('control'), 0)", vec![]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(b.client.get_alert_text().await.ok().as_deref(), Some("control"));
+    b.client.dismiss_alert().await.unwrap();
+    b.close().await;
+}
