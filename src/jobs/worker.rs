@@ -80,6 +80,8 @@ pub async fn run(state: AppState) {
     if let Err(e) = schedule_recurring(&state).await {
         tracing::error!(error = %e, "could not schedule recurring jobs");
     }
+    // New mail announced over IMAP IDLE makes the account's import job due at once.
+    tokio::spawn(crate::mail_import::idle::supervise(state.clone()));
     loop {
         let mut busy = false;
         match super::run_once(&state).await {

@@ -6,7 +6,7 @@
 //! and the sent folder past each folder's last UID, files the messages that carry a `[ticket:…]` of
 //! a deal or request (`file`), and keeps the completeness report (`report`) the account page shows.
 //! The next run comes `FERROCRM_MAIL_IMPORT_SECS` later, at once when a run left messages for the
-//! next, and on "Import now". Polling only: IDLE is not used yet.
+//! next, on "Import now", and when the server announces new mail over IDLE (`idle`).
 
 use chrono::Duration as ChronoDuration;
 use sea_query::{Expr, ExprTrait, Query};
@@ -16,6 +16,7 @@ use crate::db::{self, Db};
 use crate::jobs::Outcome;
 
 pub mod file;
+pub mod idle;
 pub mod parse;
 pub mod report;
 pub mod run;

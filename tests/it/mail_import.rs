@@ -337,7 +337,7 @@ async fn import_now_runs_the_accounts_job_through_the_worker_and_only_for_its_ow
 async fn wait_for(app: &TestApp, account: i64, n: i64) {
     let start = std::time::Instant::now();
     while emails_of(app, account).await < n {
-        assert!(start.elapsed() < Duration::from_secs(30), "the import did not file {n} emails within 30 s");
+        assert!(start.elapsed() < Duration::from_secs(20), "the import did not file {n} emails within 20 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(emails_of(app, account).await, n);
@@ -478,4 +478,27 @@ async fn a_reply_with_a_requests_ticket_is_filed_on_the_request() {
         .await
         .unwrap();
     assert_eq!(url, Some(format!("/requests/{}", created.id)));
+}
+
+#[tokio::test]
+async fn over_idle_new_mail_is_filed_within_seconds_not_at_the_next_poll() {
+    // The poll interval is the default two minutes: only IDLE can file the second letter in time.
+    let app = TestApp::with(Options { seed_users: true, workers: true, ..Default::default() }).await;
+    assert_eq!(app.state.config.mail_import_interval, Duration::from_secs(120));
+    let imap = Dovecot::start().await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let (deal, ticket) = deal_of(&app, "Mark.Manager.Sales").await;
+    imap.append("INBOX", &reply(&ticket, "idle-1@client.example")).await;
+    let id = account(&mark, &imap, true).await;
+    wait_for(&app, id, 1).await;
+    let mut live = mark.sse().await;
+    for (n, msg) in ["idle-2@client.example", "idle-3@client.example"].iter().enumerate() {
+        imap.append("INBOX", &reply(&ticket, msg)).await;
+        let start = std::time::Instant::now();
+        wait_for(&app, id, n as i64 + 2).await;
+        assert!(start.elapsed() < Duration::from_secs(20), "{:?}", start.elapsed());
+    }
+    // The open deal page heard of it.
+    let deal_event = ferrocrm::events::names::item_changed(ferrocrm::access::ItemKind::Deal, deal);
+    live.expect(&deal_event, Duration::from_secs(5)).await;
 }
