@@ -190,6 +190,11 @@ async fn scan(
         for (uid, why) in fetch {
             report::fail(&state.db, &f, i64::from(uid), "", "", &why).await.map_err(db)?;
         }
+        // The chunk is done: the mark passes its last UID too (a letter without a ticket after the
+        // last ticketed one would otherwise be counted again by the next run).
+        let mut tx = state.db.begin().await.map_err(db)?;
+        report::count(&mut tx, f.id, Verdict::NoTicket, 0, i64::from(chunk[chunk.len() - 1])).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
     }
     Ok(more)
 }

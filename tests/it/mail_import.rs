@@ -130,6 +130,8 @@ async fn a_reply_with_a_deals_ticket_is_filed_on_the_deal_and_the_skip_rules_are
         .await;
     imap.append("INBOX", &plain("Re: [ticket:NOSUCHTICKET]", "u-1@client.example", "")).await;
     imap.append("Sent", &plain(&format!("Our answer [ticket:{ticket}]"), "s-1@mark.example", "")).await;
+    // Last in the folder, after every ticketed one: counted once, not again by the next run.
+    imap.append("INBOX", &plain("See you", "nt-2@client.example", "")).await;
 
     let mut live = mark.sse().await;
     import(&app, id).await;
@@ -234,13 +236,17 @@ async fn a_reply_with_a_deals_ticket_is_filed_on_the_deal_and_the_skip_rules_are
     let p = mark.get(&format!("/mail-accounts/{id}")).await;
     assert_eq!(
         counts(&p, "INBOX"),
-        vec![5, 1, 2, 1, 1, 0, 0],
+        vec![6, 1, 2, 2, 1, 0, 0],
         "seen, filed, own, no ticket, unknown, duplicate, failed"
     );
     assert_eq!(counts(&p, "Sent"), vec![1, 1, 0, 0, 0, 0, 0]);
     let (validity, _) = imap.status("INBOX").await;
     assert_eq!(p.text("#import-folders tr[data-folder=\"INBOX\"] td.uidvalidity"), validity.to_string());
-    assert_eq!(p.text("#import-folders tr[data-folder=\"INBOX\"] td.last-uid"), "5");
+    assert_eq!(p.text("#import-folders tr[data-folder=\"INBOX\"] td.last-uid"), "6");
+    // Again: nothing new, nothing counted twice.
+    import(&app, id).await;
+    let p = mark.get(&format!("/mail-accounts/{id}")).await;
+    assert_eq!(counts(&p, "INBOX"), vec![6, 1, 2, 2, 1, 0, 0]);
     assert!(!p.exists("#import-error") && !p.exists("#import-failures"));
 }
 
