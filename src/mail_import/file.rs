@@ -76,7 +76,8 @@ async fn target(tx: &mut Tx, ticket: &str) -> Result<Option<Target>, sqlx::Error
 }
 
 /// Sent by the CRM itself: our header, a Message-ID of our host, or the Message-ID of an email
-/// the CRM sent (a sent row that did not come by IMAP).
+/// the CRM wrote (a row that did not come by IMAP: the letters sent through a user's account carry
+/// a Message-ID of that account's domain, so only the row recognises them).
 async fn is_own(tx: &mut Tx, p: &Parsed, host: &str) -> Result<bool, sqlx::Error> {
     if p.crm_header || p.message_id.to_ascii_lowercase().ends_with(&format!("@{host}")) {
         return Ok(true);
@@ -87,7 +88,7 @@ async fn is_own(tx: &mut Tx, p: &Parsed, host: &str) -> Result<bool, sqlx::Error
                 .column("id")
                 .from("crm_emails")
                 .and_where(Expr::col("message_id").is_in(spellings(&p.message_id)))
-                .and_where(Expr::col("sent").eq(true))
+                // Written by the CRM (composed, queued or sent), not brought in by an import.
                 .and_where(Expr::col("uid").is_null())
                 .limit(1),
         )

@@ -130,6 +130,25 @@ async fn a_reply_with_a_deals_ticket_is_filed_on_the_deal_and_the_skip_rules_are
         .await;
     imap.append("INBOX", &plain("Re: [ticket:NOSUCHTICKET]", "u-1@client.example", "")).await;
     imap.append("Sent", &plain(&format!("Our answer [ticket:{ticket}]"), "s-1@mark.example", "")).await;
+    // A letter the CRM sent through Mark's account, found in his mailbox: its Message-ID is the
+    // row's (on the account's own domain).
+    let sales = crm::department(&app, "Sales").await;
+    let sent = crate::emails::mail(
+        &app,
+        crate::emails::Mail { subject: "Offer", sent: true, department: sales, deal: Some(deal), ..Default::default() },
+    )
+    .await;
+    let mut tx = app.db.begin().await.unwrap();
+    tx.execute(
+        Query::update()
+            .table("crm_emails")
+            .value("message_id", "<1764.k3y@example.com>")
+            .and_where(Expr::col("id").eq(sent)),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    imap.append("INBOX", &plain(&format!("Offer [ticket:{ticket}]"), "1764.k3y@example.com", "")).await;
     // Last in the folder, after every ticketed one: counted once, not again by the next run.
     imap.append("INBOX", &plain("See you", "nt-2@client.example", "")).await;
 
@@ -211,7 +230,12 @@ async fn a_reply_with_a_deals_ticket_is_filed_on_the_deal_and_the_skip_rules_are
 
     // The deal: both letters, the workflow lines, Mark's notice.
     let deal_page = mark.get(&format!("/deals/{deal}")).await;
-    assert_eq!(deal_page.count(".letters-list li.letter"), 2, "{}", deal_page.text(".letters"));
+    assert_eq!(
+        deal_page.count(".letters-list li.letter"),
+        3,
+        "the two imported and the one sent: {}",
+        deal_page.text(".letters")
+    );
     let workflow: String = app
         .db
         .scalar(Query::select().column("workflow").from("deals").and_where(Expr::col("id").eq(deal)))
@@ -236,17 +260,17 @@ async fn a_reply_with_a_deals_ticket_is_filed_on_the_deal_and_the_skip_rules_are
     let p = mark.get(&format!("/mail-accounts/{id}")).await;
     assert_eq!(
         counts(&p, "INBOX"),
-        vec![6, 1, 2, 2, 1, 0, 0],
+        vec![7, 1, 3, 2, 1, 0, 0],
         "seen, filed, own, no ticket, unknown, duplicate, failed"
     );
     assert_eq!(counts(&p, "Sent"), vec![1, 1, 0, 0, 0, 0, 0]);
     let (validity, _) = imap.status("INBOX").await;
     assert_eq!(p.text("#import-folders tr[data-folder=\"INBOX\"] td.uidvalidity"), validity.to_string());
-    assert_eq!(p.text("#import-folders tr[data-folder=\"INBOX\"] td.last-uid"), "6");
+    assert_eq!(p.text("#import-folders tr[data-folder=\"INBOX\"] td.last-uid"), "7");
     // Again: nothing new, nothing counted twice.
     import(&app, id).await;
     let p = mark.get(&format!("/mail-accounts/{id}")).await;
-    assert_eq!(counts(&p, "INBOX"), vec![6, 1, 2, 2, 1, 0, 0]);
+    assert_eq!(counts(&p, "INBOX"), vec![7, 1, 3, 2, 1, 0, 0]);
     assert!(!p.exists("#import-error") && !p.exists("#import-failures"));
 }
 
