@@ -26,6 +26,7 @@ mod m0020_mail_accounts;
 mod m0021_emails;
 mod m0022_request_list;
 mod m0023_email_sending;
+mod m0024_mail_import;
 mod m0025_search_pending;
 
 use sea_query::{
@@ -143,6 +144,7 @@ const MIGRATIONS: &[Migration] = &[
     (21, "emails", m0021_emails::statements),
     (22, "request_list", m0022_request_list::statements),
     (23, "email_sending", m0023_email_sending::statements),
+    (24, "mail_import", m0024_mail_import::statements),
     (25, "search_pending", m0025_search_pending::statements),
 ];
 

@@ -69,6 +69,14 @@ pub struct Config {
     /// Addresses the CRM's letters may never go to (`FERROCRM_NOT_ALLOWED_EMAILS`, comma-separated,
     /// compared without case; Django-CRM's `NOT_ALLOWED_EMAILS`, §7.1): the compose form refuses them.
     pub not_allowed_emails: Vec<String>,
+    /// Mail import (§7.2): how long after one run of an account's IMAP import the next starts
+    /// (`FERROCRM_MAIL_IMPORT_SECS`, default 120, Django-CRM's pace), the largest message it fetches
+    /// (`FERROCRM_MAIL_IMPORT_MAX_BYTES`, default 50 MiB; larger ones are reported, not filed) and the
+    /// largest attachment it keeps as a file of the email (`FERROCRM_MAIL_ATTACHMENT_MAX_BYTES`,
+    /// default 25 MiB; larger ones stay in the stored original only).
+    pub mail_import_interval: Duration,
+    pub mail_import_max_bytes: usize,
+    pub mail_attachment_max_bytes: usize,
 }
 
 impl fmt::Debug for Config {
@@ -133,6 +141,9 @@ impl Default for Config {
             secret_key: None,
             mail_test_timeout: Duration::from_secs(10),
             not_allowed_emails: Vec::new(),
+            mail_import_interval: Duration::from_secs(120),
+            mail_import_max_bytes: 50 * 1024 * 1024,
+            mail_attachment_max_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -236,6 +247,17 @@ impl Config {
         c.not_allowed_emails = env("FERROCRM_NOT_ALLOWED_EMAILS")
             .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
+        if let Some(s) = parse::<u64>("FERROCRM_MAIL_IMPORT_SECS")? {
+            anyhow::ensure!((5..=86_400).contains(&s), "FERROCRM_MAIL_IMPORT_SECS={s} must be between 5 and 86400");
+            c.mail_import_interval = Duration::from_secs(s);
+        }
+        if let Some(n) = parse::<usize>("FERROCRM_MAIL_IMPORT_MAX_BYTES")? {
+            anyhow::ensure!(n >= 64 * 1024, "FERROCRM_MAIL_IMPORT_MAX_BYTES={n} must be at least 65536");
+            c.mail_import_max_bytes = n;
+        }
+        if let Some(n) = parse::<usize>("FERROCRM_MAIL_ATTACHMENT_MAX_BYTES")? {
+            c.mail_attachment_max_bytes = n;
+        }
         if let Some(ms) = parse::<u64>("FERROCRM_LOGIN_DELAY_MS")? {
             c.login_base_delay = Duration::from_millis(ms);
         }

@@ -25,6 +25,7 @@ pub mod items;
 pub mod jobs;
 pub mod kinds;
 pub mod mail_accounts;
+pub mod mail_import;
 pub mod memos;
 pub mod notifications;
 pub mod outbox;

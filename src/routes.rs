@@ -42,6 +42,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/mail-accounts/:id/edit"),
     ("POST", "/mail-accounts/:id/delete"),
     ("POST", "/mail-accounts/:id/test"),
+    ("POST", "/mail-accounts/:id/import"),
     ("GET", "/notifications"),
     ("GET", "/notifications/bell"),
     ("POST", "/notifications/read-all"),
@@ -386,6 +387,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/mail-accounts/:id/edit", get(mail::edit))
         .at("/mail-accounts/:id/delete", post(mail::delete))
         .at("/mail-accounts/:id/test", post(mail::test))
+        .at("/mail-accounts/:id/import", post(mail::import_now))
         .at("/notifications", get(notifications::handlers::index))
         .at("/notifications/bell", get(notifications::handlers::bell))
         .at("/notifications/read-all", post(notifications::handlers::read_all))

@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use crate::error::FormErrors;
 use crate::mail_accounts::check::{Outcome, Part};
 use crate::mail_accounts::model::{AccountForm, MailAccount, Tls};
+use crate::mail_import::report::{Failure, Folder};
 use crate::paging::Paged;
 use crate::views::layout::{PageCx, page};
 use crate::views::picker::Picker;
@@ -85,7 +86,27 @@ fn row(a: &MailAccount, all: bool) -> Markup {
 }
 
 /// The account page: its settings (never the password), Test connection, edit and delete.
-pub fn show(cx: &PageCx<'_>, a: &MailAccount, outcome: Option<&Outcome>, saved: bool, limit_secs: u64) -> Markup {
+/// The import's completeness report (§7.2) as the account page shows it.
+pub struct Report {
+    pub folders: Vec<Folder>,
+    pub failures: Vec<Failure>,
+    /// The account's last run, and why it could not reach the mailbox then (empty: it could).
+    pub ran_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub error: String,
+    pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// "Import now" was just pressed.
+    pub queued: bool,
+    pub every_secs: u64,
+}
+
+pub fn show(
+    cx: &PageCx<'_>,
+    a: &MailAccount,
+    outcome: Option<&Outcome>,
+    saved: bool,
+    limit_secs: u64,
+    report: &Report,
+) -> Markup {
     let tls = |s: &str| Tls::from_slug(s).map(Tls::label).unwrap_or("?");
     page(
         cx,
@@ -148,6 +169,7 @@ pub fn show(cx: &PageCx<'_>, a: &MailAccount, outcome: Option<&Outcome>, saved: 
                     (result(outcome))
                 }
             }
+            (import_report(cx, a, report))
             div.card {
                 div.card-header { h2.card-title { "Delete" } }
                 div.card-body {
@@ -160,6 +182,84 @@ pub fn show(cx: &PageCx<'_>, a: &MailAccount, outcome: Option<&Outcome>, saved: 
             }
         },
     )
+}
+
+/// Per folder: UIDVALIDITY, last UID, seen / filed / skipped by reason / failed, the last run; the
+/// latest failures with their reasons; "Import now".
+fn import_report(cx: &PageCx<'_>, a: &MailAccount, r: &Report) -> Markup {
+    let n = |v: i64| html! { td.num { (v) } };
+    html! {
+        div.card #import-report {
+            div.card-header {
+                h2.card-title { "Mail import" }
+                @if a.do_import && !a.imap_host.is_empty() {
+                    form method="post" action=(format!("{}/import", url(a.id))) {
+                        (ui::csrf(&cx.viewer.csrf))
+                        button.btn.btn-sm type="submit" { (icon("mail")) " Import now" }
+                    }
+                }
+            }
+            div.card-body.stack {
+                @if r.queued { (ui::flash("success", "The import will run within seconds. Reload the page to see what it found.")) }
+                @if !a.do_import {
+                    p.muted { "Import is off: letters with a ticket in this mailbox are not brought into the CRM. Turn it on in the account's settings." }
+                } @else {
+                    p.muted {
+                        "INBOX and the sent folder are checked every " (r.every_secs) " seconds for letters with a "
+                        code { "[ticket:…]" } " of a deal or request; those are filed there."
+                        @if let Some(at) = r.ran_at { " Last run: " (ui::datetime(&at)) "." }
+                        @if let Some(at) = r.next_run { " Next run: " (ui::datetime(&at)) "." }
+                    }
+                }
+                @if !r.error.is_empty() {
+                    div.flash.flash-error #import-error role="status" { (icon("alert")) span { strong { "The last run could not reach the mailbox: " } (r.error) } }
+                }
+                @if r.folders.is_empty() {
+                    p.muted #import-never { "Nothing imported yet." }
+                } @else {
+                    div.table-wrap { table.table #import-folders {
+                        thead {
+                            tr {
+                                th rowspan="2" { "Folder" } th rowspan="2" { "UIDVALIDITY" } th.num rowspan="2" { "Last UID" }
+                                th.num rowspan="2" { "Seen" } th.num rowspan="2" { "Filed" }
+                                th.group colspan="4" { "Skipped" } th.num rowspan="2" { "Failed" }
+                            }
+                            tr {
+                                th.num title="Sent by the CRM itself" { "own" } th.num { "no ticket" }
+                                th.num title="A ticket no deal or request has" { "unknown ticket" }
+                                th.num title="Already in the CRM" { "duplicate" }
+                            }
+                        }
+                        tbody { @for f in &r.folders {
+                            tr data-folder=(f.folder) {
+                                td {
+                                    (f.folder) @if f.role == "sent" && !f.folder.eq_ignore_ascii_case("sent") { span.muted { " (sent mail)" } }
+                                    br; span.muted { "Last run: " @if let Some(at) = f.last_run_at { (ui::datetime(&at)) } @else { "never" } }
+                                    @if !f.last_error.is_empty() { br; span.folder-error { (f.last_error) } }
+                                }
+                                td.uidvalidity { @match f.uidvalidity { Some(v) => (v), None => span.muted { "—" } }
+                                    @if f.rescans > 0 { br; span.muted { "changed " (f.rescans) "×, scanned again" } } }
+                                td.num.last-uid { (f.last_uid) }
+                                (n(f.seen)) (n(f.filed)) (n(f.skipped_own)) (n(f.skipped_no_ticket))
+                                (n(f.skipped_unknown_ticket)) (n(f.skipped_duplicate)) (n(f.failed))
+                            }
+                        } }
+                    } }
+                }
+                @if !r.failures.is_empty() {
+                    details #import-failures {
+                        summary { "Messages that could not be filed (latest " (r.failures.len()) ")" }
+                        div.table-wrap { table.table {
+                            thead { tr { th { "Folder" } th.num { "UID" } th { "Why" } th { "When" } } }
+                            tbody { @for x in &r.failures {
+                                tr { td { (x.folder) } td.num { (x.uid) } td.failure-error { (x.error) } td { (ui::datetime(&x.created_at)) } }
+                            } }
+                        } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The answer of Test connection (`#connection-test`, swapped in by htmx).

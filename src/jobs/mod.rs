@@ -101,6 +101,67 @@ pub async fn enqueue(
     tx.execute(&q).await.map(|_| ())
 }
 
+/// Queues a job of `dedupe_key` unless one exists (whatever its state): a recurring job made sure of.
+pub async fn ensure(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &serde_json::Value,
+    run_at: DateTime<Utc>,
+    dedupe_key: &str,
+    max_attempts: i32,
+) -> Result<(), sqlx::Error> {
+    let now = db::now();
+    tx.execute(
+        Query::insert()
+            .into_table(Jobs::Table)
+            .columns([
+                Jobs::Kind,
+                Jobs::Payload,
+                Jobs::DedupeKey,
+                Jobs::Status,
+                Jobs::Attempts,
+                Jobs::MaxAttempts,
+                Jobs::RunAt,
+                Jobs::CreatedAt,
+                Jobs::UpdatedAt,
+            ])
+            .values_panic([
+                kind.into(),
+                payload.to_string().into(),
+                dedupe_key.into(),
+                "queued".into(),
+                0.into(),
+                max_attempts.into(),
+                run_at.into(),
+                now.into(),
+                now.into(),
+            ])
+            .on_conflict(OnConflict::column(Jobs::DedupeKey).do_nothing().to_owned()),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Makes the job of `dedupe_key` due now (queued again if it had finished); a running one is left
+/// to finish. Returns whether a job was moved.
+pub async fn run_now(tx: &mut Tx, dedupe_key: &str) -> Result<bool, sqlx::Error> {
+    let now = db::now();
+    tx.execute(
+        Query::update()
+            .table(Jobs::Table)
+            .values([
+                (Jobs::Status, "queued".into()),
+                (Jobs::RunAt, now.into()),
+                (Jobs::Attempts, 0.into()),
+                (Jobs::UpdatedAt, now.into()),
+            ])
+            .and_where(Expr::col(Jobs::DedupeKey).eq(dedupe_key))
+            .and_where(Expr::col(Jobs::Status).ne("running")),
+    )
+    .await
+    .map(|n| n > 0)
+}
+
 /// Cancels the job with `dedupe_key` if it has not run yet.
 pub async fn cancel(tx: &mut Tx, dedupe_key: &str) -> Result<u64, sqlx::Error> {
     tx.execute(

@@ -39,6 +39,7 @@ pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
             }
             Err(e) => Outcome::Failed(e.to_string()),
         },
+        crate::mail_import::JOB => crate::mail_import::job(state, &job.payload).await,
         other => Outcome::Failed(format!("unknown job kind {other:?}")),
     }
 }
@@ -77,7 +78,8 @@ pub async fn schedule_recurring(state: &AppState) -> Result<(), sqlx::Error> {
     if super::by_kind(&state.db, cleanup).await?.is_empty() {
         super::enqueue(&mut tx, cleanup, &serde_json::json!({}), db::now(), Some(cleanup), 5).await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    crate::mail_import::schedule_all(&state.db).await
 }
 
 /// The worker loop: drains due jobs and mail, then sleeps until woken or the poll interval passes.
@@ -85,6 +87,8 @@ pub async fn run(state: AppState) {
     if let Err(e) = schedule_recurring(&state).await {
         tracing::error!(error = %e, "could not schedule recurring jobs");
     }
+    // New mail announced over IMAP IDLE makes the account's import job due at once.
+    tokio::spawn(crate::mail_import::idle::supervise(state.clone()));
     loop {
         let mut busy = false;
         match super::run_once(&state).await {

@@ -253,8 +253,63 @@ where
     ))
 }
 
+/// A connection of either kind (plain or TLS) behind one type, for the import's session.
+pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
+
+/// A logged-in IMAP session over a plain or TLS connection.
+pub type ImapSession = async_imap::Session<Box<dyn Stream>>;
+
+/// Connects, secures and logs in as the account's settings say (the import's way in), within
+/// `limit`; failures in the same plain words as Test connection.
+pub async fn imap_login(a: &MailAccount, password: &str, limit: Duration) -> Result<ImapSession, String> {
+    let (host, port, tls) = (a.imap_host.as_str(), a.imap_port as u16, a.imap_tls());
+    if host.is_empty() {
+        return Err("No IMAP server is set for this account.".into());
+    }
+    let deadline = Instant::now() + limit;
+    let work = async {
+        let tcp = connect(host, port, deadline, limit).await?;
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|_| format!("{host} is not a valid server name for TLS."))?;
+        let handshake = |e: std::io::Error| format!("The TLS handshake with {host}:{port} failed: {e}.");
+        let stream: Box<dyn Stream> = match tls {
+            Tls::None => Box::new(tcp),
+            Tls::Tls => Box::new(tls_connector().connect(name, tcp).await.map_err(handshake)?),
+            Tls::StartTls => {
+                let mut c = Client::new(tcp);
+                greeting(&mut c, host, port).await?;
+                c.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| {
+                    format!(
+                        "{host}:{port} does not offer STARTTLS ({e}): choose TLS (usually port 993) or no encryption."
+                    )
+                })?;
+                Box::new(tls_connector().connect(name, c.into_inner()).await.map_err(handshake)?)
+            }
+        };
+        let mut c = Client::new(stream);
+        if tls != Tls::StartTls {
+            greeting(&mut c, host, port).await?;
+        }
+        match c.login(a.imap_user(), password).await {
+            Ok(s) => Ok(s),
+            Err((async_imap::error::Error::No(words), _)) => {
+                Err(format!("The IMAP server refused the login: {}", server_words(&words)))
+            }
+            Err((async_imap::error::Error::Validate(_), _)) => {
+                Err("The login or password holds a character IMAP cannot send (a line break).".to_string())
+            }
+            Err((e, _)) => Err(format!("The IMAP login at {host}:{port} failed: {e}.")),
+        }
+    };
+    match tokio::time::timeout_at(deadline, work).await {
+        Err(_) => Err(format!("{host}:{port} stopped answering: no reply within {}.", secs(limit))),
+        Ok(r) => r,
+    }
+}
+
 /// The text of an IMAP `NO` answer: async-imap hands it over as `code: …, info: Some("…")`.
-fn server_words(raw: &str) -> String {
+pub fn server_words(raw: &str) -> String {
     let info = raw
         .split_once("info: Some(\"")
         .and_then(|(_, rest)| rest.rsplit_once("\")"))

@@ -22,6 +22,7 @@ pub struct ListQuery {
     owner: Option<String>,
     page: Option<u32>,
     saved: Option<String>,
+    queued: Option<String>,
 }
 
 /// `GET /mail-accounts`: the viewer's accounts; an administrator's list shows everyone's, with an
@@ -118,6 +119,7 @@ pub async fn create(
             let id = repo::insert(&mut tx, &state.mail.cipher, &input, owner, &Actor::from(&viewer)).await?;
             tx.commit().await?;
             tracing::info!(account = id, owner, "mail account added");
+            import_switched(&state, id, input.do_import).await?;
             return Ok(htmx::redirect(hx, &format!("{PATH}/{id}?saved=1")));
         }
     }
@@ -136,7 +138,59 @@ pub async fn show(
     let a = repo::get(&state.db, &viewer, id, Action::View).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
     let secs = state.config.mail_test_timeout.as_secs();
-    Ok(views::mail_accounts::show(&cx, &a, None, q.saved.is_some(), secs).into_response())
+    let report = import_report(&state, &a, q.queued.is_some()).await?;
+    Ok(views::mail_accounts::show(&cx, &a, None, q.saved.is_some(), secs, &report).into_response())
+}
+
+/// What the account page's completeness report shows.
+async fn import_report(state: &AppState, a: &MailAccount, queued: bool) -> AppResult<views::mail_accounts::Report> {
+    use crate::mail_import::{self as import, report};
+    let (ran_at, error) = report::account_state(&state.db, a.id).await?.unwrap_or_default();
+    Ok(views::mail_accounts::Report {
+        folders: report::folders(&state.db, a.id).await?,
+        failures: report::failures(&state.db, a.id, 20).await?,
+        ran_at,
+        error,
+        next_run: if a.do_import { import::next_run(&state.db, a.id).await? } else { None },
+        queued,
+        every_secs: state.config.mail_import_interval.as_secs(),
+    })
+}
+
+/// After a save with import on: a run at once (import just switched on, or settings just fixed).
+async fn import_switched(state: &AppState, id: i64, on: bool) -> AppResult<()> {
+    if on {
+        crate::mail_import::schedule(&state.db, id, true).await?;
+        state.wake.notify_one();
+    }
+    Ok(())
+}
+
+/// `POST /mail-accounts/:id/import`: "Import now" — the account's import job is made due at once
+/// (the owner, or an administrator; §7.2's co-owner rule is `access::runs_mail_import`).
+#[handler]
+pub async fn import_now(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let a = repo::get(&state.db, &viewer, id, Action::View).await?;
+    if !access::runs_mail_import(&viewer, a.owner_id, a.co_owner_id) {
+        return Err(AppError::Forbidden);
+    }
+    if !a.do_import {
+        return Err(AppError::Conflict(
+            "Import is switched off for this account: tick \u{201c}Import mail with a ticket from this mailbox\u{201d} in its settings first.".into(),
+        ));
+    }
+    if a.imap_host.is_empty() {
+        return Err(AppError::Conflict("This account has no IMAP server to import from.".into()));
+    }
+    crate::mail_import::schedule(&state.db, id, true).await?;
+    state.wake.notify_one();
+    tracing::info!(account = id, by = viewer.id, "mail import asked for");
+    Ok(htmx::redirect(hx, &format!("{PATH}/{id}?queued=1")))
 }
 
 /// `GET /mail-accounts/:id/edit`.
@@ -167,6 +221,7 @@ pub async fn update(
             repo::update(&mut tx, &state.mail.cipher, &before, &input, owner, &Actor::from(&viewer)).await?;
             tx.commit().await?;
             tracing::info!(account = id, owner, "mail account changed");
+            import_switched(&state, id, input.do_import).await?;
             return Ok(htmx::redirect(hx, &format!("{PATH}/{id}?saved=1")));
         }
     }
@@ -209,5 +264,6 @@ pub async fn test(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         return Ok(views::mail_accounts::result(Some(&outcome)).into_response());
     }
     let cx = web::page_cx(&state, &viewer, Nav::Profile, hx).await?;
-    Ok(views::mail_accounts::show(&cx, &a, Some(&outcome), false, limit.as_secs()).into_response())
+    let report = import_report(&state, &a, false).await?;
+    Ok(views::mail_accounts::show(&cx, &a, Some(&outcome), false, limit.as_secs(), &report).into_response())
 }

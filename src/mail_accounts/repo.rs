@@ -95,6 +95,13 @@ pub async fn get(db: &Db, v: &Viewer, id: i64, action: Action) -> AppResult<Mail
     Ok(a)
 }
 
+/// Account `id` for the background import (no viewer: the job acts for the account's owner).
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<MailAccount>, sqlx::Error> {
+    let mut q = select();
+    q.and_where(Expr::col(("mail_accounts", "id")).eq(id));
+    db.fetch_optional(&q).await
+}
+
 /// The users whose accounts exist (the administrator's owner filter), by name.
 pub async fn owners(db: &Db) -> Result<Vec<(i64, String)>, sqlx::Error> {
     db.fetch_all(

@@ -41,6 +41,8 @@ mod live;
 mod live_converge;
 mod live_tasks;
 mod mail_accounts;
+mod mail_import;
+mod mail_import_corpus;
 mod memos;
 mod people;
 mod requests_browser;

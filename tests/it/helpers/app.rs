@@ -50,6 +50,10 @@ pub struct Options {
     pub intake: Option<ferrocrm::requests::intake::IntakeConfig>,
     /// Addresses the CRM's letters may not go to (`FERROCRM_NOT_ALLOWED_EMAILS`).
     pub not_allowed_emails: Vec<String>,
+    /// The key sealing stored passwords (a restarted instance of another's database needs its key).
+    pub secret_key: Option<ferrocrm::secrets::Key>,
+    /// The mail import's largest message (`FERROCRM_MAIL_IMPORT_MAX_BYTES`).
+    pub mail_import_max_bytes: Option<usize>,
 }
 
 pub struct TestApp {
@@ -147,6 +151,12 @@ impl TestApp {
         config.not_allowed_emails = o.not_allowed_emails.clone();
         if let Some(i) = &o.intake {
             config.intake = i.clone();
+        }
+        if let Some(n) = o.mail_import_max_bytes {
+            config.mail_import_max_bytes = n;
+        }
+        if let Some(k) = &o.secret_key {
+            config.secret_key = Some(k.clone());
         }
         let app = App::build(config).await.expect("build the app");
         let port = app.port();

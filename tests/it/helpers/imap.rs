@@ -129,6 +129,52 @@ service anvil {{
         (mb.uid_validity.unwrap_or(0), mb.exists)
     }
 
+    /// Appends many messages to `folder` (created when missing) in one session; each message's
+    /// answer (`Err`: the server refused it, with its words).
+    pub async fn append_all(&self, folder: &str, raws: &[Vec<u8>]) -> Vec<Result<(), String>> {
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.expect("connect");
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.expect("greeting");
+        let mut s = client.login(&self.user, &self.password).await.map_err(|(e, _)| e).expect("login");
+        if folder != "INBOX" {
+            let _ = s.create(folder).await;
+        }
+        let mut out = Vec::with_capacity(raws.len());
+        for raw in raws {
+            out.push(s.append(folder, None, None, raw).await.map_err(|e| e.to_string()));
+        }
+        let _ = s.logout().await;
+        out
+    }
+
+    /// Gives `folder` a new UIDVALIDITY (`doveadm mailbox update`), as a server does after its
+    /// index is rebuilt: every UID a client knew is void.
+    pub fn set_uidvalidity(&self, folder: &str, value: u32) {
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.dir.path().join("dovecot.conf"))
+            .args(["mailbox", "update", "-u", &self.user, "--uid-validity", &value.to_string(), folder])
+            .output()
+            .expect("run doveadm");
+        assert!(
+            out.status.success(),
+            "doveadm mailbox update: {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A folder's UIDVALIDITY and message count, as a client sees them.
+    pub async fn status(&self, folder: &str) -> (u32, u32) {
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.expect("connect");
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.expect("greeting");
+        let mut s = client.login(&self.user, &self.password).await.map_err(|(e, _)| e).expect("login");
+        let mb = s.examine(folder).await.expect("examine");
+        let _ = s.logout().await;
+        (mb.uid_validity.unwrap_or(0), mb.exists)
+    }
+
     /// Stops the server (every child exits within about a second).
     pub fn stop(&self) {
         if let Ok(pid) = std::fs::read_to_string(self.pid_file()) {
