@@ -510,6 +510,14 @@ pub fn require_admin_area(v: &Viewer) -> Result<(), AppError> {
     if v.is(Role::Admin) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
+/// Keeps the intake lists operators share with administrators (inventory §3: PublicEmailDomain and
+/// StopPhrase, operators add, change, delete, view; "also on the CRM site for operators"): the stop
+/// phrases and public email domains at `/requests/…`. Administrators; operators. Banned company
+/// names stay in the administrators' area (`require_admin_area`).
+pub fn manages_intake_lists(v: &Viewer) -> bool {
+    v.is(Role::Admin) || v.is(Role::Operator)
+}
+
 /// `can`, or 403.
 pub fn require(v: &Viewer, action: Action, obj: &Object<'_>) -> Result<(), AppError> {
     if can(v, action, obj) { Ok(()) } else { Err(AppError::Forbidden) }

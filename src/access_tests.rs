@@ -318,3 +318,17 @@ fn role_slugs_round_trip() {
         assert_eq!(Role::from_slug(r.slug()), Some(r));
     }
 }
+
+/// Inventory §3: PublicEmailDomain and StopPhrase are the operators' (and the administrators');
+/// banned company names stay in the administrators' area.
+#[test]
+fn the_intake_lists_are_the_operators_and_administrators() {
+    for r in Role::ALL {
+        let v = viewer_with(1, &[r]);
+        let keeps = matches!(r, Role::Admin | Role::Operator);
+        assert_eq!(manages_intake_lists(&v), keeps, "{r:?}");
+        assert_eq!(require_admin_area(&v).is_ok(), r == Role::Admin, "{r:?}");
+    }
+    let both = viewer_with(1, &[Role::SalesManager, Role::Operator]);
+    assert!(manages_intake_lists(&both), "an operator who is also a manager");
+}

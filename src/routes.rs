@@ -290,7 +290,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/signatures/:id"),
     ("POST", "/signatures/:id/delete"),
     // Public request intake (`requests::intake`): the API, the hosted form, its embed script; the
-    // administrators' spam lists.
+    // administrators' spam lists, and the two operators keep too (`access::manages_intake_lists`).
     ("POST", "/add-request/"),
     ("GET", "/contact-form/:token/"),
     ("POST", "/contact-form/:token/"),
@@ -304,6 +304,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/public-email-domains"),
     ("POST", "/admin/public-email-domains"),
     ("POST", "/admin/public-email-domains/:id/delete"),
+    ("GET", "/requests/stop-phrases"),
+    ("POST", "/requests/stop-phrases"),
+    ("POST", "/requests/stop-phrases/:id/delete"),
+    ("GET", "/requests/public-email-domains"),
+    ("POST", "/requests/public-email-domains"),
+    ("POST", "/requests/public-email-domains/:id/delete"),
 ];
 
 /// Unsafe routes that accept cross-site posts: the public request intake (its own origin rule, limits
@@ -546,6 +552,10 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/admin/banned-company-names/:id/delete", post(intake_admin::remove))
         .at("/admin/public-email-domains", get(intake_admin::index).post(intake_admin::add))
         .at("/admin/public-email-domains/:id/delete", post(intake_admin::remove))
+        .at("/requests/stop-phrases", get(intake_admin::index).post(intake_admin::add))
+        .at("/requests/stop-phrases/:id/delete", post(intake_admin::remove))
+        .at("/requests/public-email-domains", get(intake_admin::index).post(intake_admin::add))
+        .at("/requests/public-email-domains/:id/delete", post(intake_admin::remove))
         .around(security::csrf)
         .around(security::admin_area)
         .around(auth::session::layer)

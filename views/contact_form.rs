@@ -121,7 +121,7 @@ pub fn embed_panel(base_url: &str, token: &str, origins: &[String], admin: bool)
             h3 { "Preview" }
             iframe.web-form-preview #web-form-preview src=(format!("/contact-form/{token}/?preview=1")) title="Preview of the web form" {}
             @if admin {
-                p.help { "Spam filters and matching for every web form: " (intake_lists("")) }
+                p.help { "Spam filters and matching for every web form: " (intake_lists(&ADMIN_LISTS.map(|(u, t)| (u.to_string(), t.to_string())), "")) }
             }
         } }
     }
@@ -133,6 +133,9 @@ pub struct SpamList<'a> {
     pub title: &'a str,
     pub about: &'a str,
     pub url: &'a str,
+    /// The lists linked from the page, (URL, title), this one among them: the three under
+    /// `/admin/`, the operators' two under `/requests/`.
+    pub lists: &'a [(String, String)],
     pub label: &'a str,
     pub help: &'a str,
     /// (singular, plural) for the page counts.
@@ -160,13 +163,15 @@ impl SpamList<'_> {
     }
 }
 
-/// Links between the administrators' intake lists (the one at `current` is plain text).
-fn intake_lists(current: &str) -> Markup {
-    let lists = [
-        ("/admin/stop-phrases", "Stop phrases"),
-        ("/admin/banned-company-names", "Banned company names"),
-        ("/admin/public-email-domains", "Public email domains"),
-    ];
+/// The administrators' intake lists (`requests::intake::admin`), linked from the web form's panel.
+const ADMIN_LISTS: [(&str, &str); 3] = [
+    ("/admin/stop-phrases", "Stop phrases"),
+    ("/admin/banned-company-names", "Banned company names"),
+    ("/admin/public-email-domains", "Public email domains"),
+];
+
+/// Links between the intake lists (the one at `current` is plain text).
+fn intake_lists(lists: &[(String, String)], current: &str) -> Markup {
     html! {
         @for (i, (url, name)) in lists.iter().enumerate() {
             @if i > 0 { " · " }
@@ -182,7 +187,7 @@ pub fn spam_list(cx: &PageCx<'_>, l: &SpamList<'_>, value: &str, errs: &FormErro
         l.title,
         html! {
             div.page-header { div { h1.page-title { (l.title) } p.page-subtitle { (l.about) } } }
-            p.help #intake-lists { (intake_lists(l.url)) }
+            p.help #intake-lists { (intake_lists(l.lists, l.url)) }
             div.card #spam-add { div.card-header { h2.card-title { "Add" } } div.card-body {
                 (ui::form_errors(errs))
                 form.form method="post" action=(l.url) {

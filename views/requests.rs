@@ -23,6 +23,10 @@ pub fn index(cx: &PageCx<'_>, d: &ListData) -> Markup {
             div.page-header {
                 div { h1.page-title { "Requests" } p.page-subtitle { "Pending requests first, then the newest." } }
                 div.page-actions {
+                    @if crate::access::manages_intake_lists(cx.viewer) {
+                        a.btn.btn-ghost #stop-phrases-link href="/requests/stop-phrases" { "Stop phrases" }
+                        a.btn.btn-ghost #public-domains-link href="/requests/public-email-domains" { "Public email domains" }
+                    }
                     @if d.can_create { a.btn.btn-primary href="/requests/new" { (icon("plus")) " Add request" } }
                 }
             }

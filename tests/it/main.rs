@@ -50,6 +50,7 @@ mod requests_domains;
 mod requests_intake;
 mod requests_kind;
 mod requests_match;
+mod requests_operator_lists;
 mod requests_writer;
 mod schema;
 mod seed;

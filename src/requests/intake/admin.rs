@@ -3,6 +3,12 @@
 //! `/admin/public-email-domains`, each one list (searched, a page at a time) with an add form and a
 //! remove button, described by a `List` and served by the same three handlers. Under `/admin/`, so
 //! everyone else gets 404 before a handler runs.
+//!
+//! Operators keep the stop phrases and the public email domains too (inventory §3: "also on the CRM
+//! site for operators"): the same handlers serve them at `/requests/stop-phrases` and
+//! `/requests/public-email-domains` to whoever `access::manages_intake_lists` admits (403 for the
+//! others); a page's forms and links use the path it was reached by. Banned company names stay
+//! administrators' only.
 
 use poem::web::{Data, Path};
 use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, handler};
@@ -18,7 +24,7 @@ use crate::views::layout::Nav;
 use crate::web::{self, Form, Query as UrlQuery};
 
 /// One list: its table (which also names its URL and title: `public_email_domains` is
-/// `/admin/public-email-domains`, "Public email domains"), the column shown, the look-up column
+/// `/admin/public-email-domains`, "Public email domains"; for operators `/requests/…`), the column shown, the look-up column
 /// (unique; the order and what a search reads: `col` itself when values are stored in their
 /// look-up form), what the page says, and how a typed value is cleaned and folded.
 struct List {
@@ -36,6 +42,8 @@ struct List {
     stamped: bool,
     /// Has a `created_at` column.
     dated: bool,
+    /// Also kept by operators, at `/requests/…` (`access::manages_intake_lists`).
+    operators: bool,
 }
 
 impl List {
@@ -52,6 +60,7 @@ impl List {
             about: "",
             stamped: false,
             dated: true,
+            operators: false,
         }
     }
     const fn says(self, noun: (&'static str, &'static str), label: &'static str, help: &'static str) -> List {
@@ -69,8 +78,12 @@ impl List {
     const fn undated(self) -> List {
         List { dated: false, ..self }
     }
-    fn url(&self) -> String {
-        format!("/admin/{}", self.table.replace('_', "-"))
+    const fn for_operators(self) -> List {
+        List { operators: true, ..self }
+    }
+    /// The URL's last segment: `public-email-domains`.
+    fn slug(&self) -> String {
+        self.table.replace('_', "-")
     }
     fn title(&self) -> String {
         let t = self.table.replace('_', " ");
@@ -83,7 +96,8 @@ const STOP: List = List::new("stop_phrases", "phrase", "phrase_key")
     .says(("phrase", "phrases"), "Phrase", "At most 100 characters. Matched ignoring case.")
     .checked(|s| text(s, 100), super::spam::key)
     .about("A web-form request whose subject or message contains one of these is dropped (the visitor is thanked as usual).")
-    .stamped();
+    .stamped()
+    .for_operators();
 
 const BANNED: List = List::new("banned_company_names", "name", "name_key")
     .says(("name", "names"), "Company name", "At most 50 characters. Matched ignoring case.")
@@ -94,25 +108,61 @@ const DOMAINS: List = List::new("public_email_domains", "domain", "domain")
     .says(("domain", "domains"), "Domain", "A domain name such as gmail.com (without the @), stored in lower case.")
     .checked(domain, str::to_lowercase)
     .about("Mail providers anyone can use: a request from an address at one of these is not linked to a company by the address's domain.")
-    .undated();
+    .undated()
+    .for_operators();
 
-/// What every handler here starts from: the viewer, an administrator (anyone else: 404, as the
-/// `/admin/` layer already answers), and the list the path names.
+const LISTS: [&List; 3] = [&STOP, &BANNED, &DOMAINS];
+
+/// Where a list's page was reached: the administrators' area or the requests section (operators).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Area {
+    Admin,
+    Requests,
+}
+
+impl Area {
+    fn prefix(self) -> &'static str {
+        match self {
+            Area::Admin => "/admin/",
+            Area::Requests => "/requests/",
+        }
+    }
+    /// The lists this area offers.
+    fn lists(self) -> impl Iterator<Item = &'static List> {
+        LISTS.into_iter().filter(move |l| self == Area::Admin || l.operators)
+    }
+}
+
+/// What every handler here starts from: the viewer, the list the path names, and where it was
+/// reached. Under `/admin/` an administrator (anyone else: 404, as the `/admin/` layer already
+/// answers); under `/requests/` whoever `access::manages_intake_lists` admits (anyone else: 403).
 pub struct At {
     viewer: Viewer,
     hx: HxRequest,
     list: &'static List,
+    area: Area,
+    /// The list's URL as reached: `/admin/stop-phrases` or `/requests/stop-phrases`.
+    url: String,
 }
 
 impl<'a> FromRequest<'a> for At {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let viewer = Viewer::from_request(req, body).await?;
-        crate::access::require_admin_area(&viewer)?;
-        let hx = HxRequest::from_request(req, body).await?;
         let path = req.uri().path();
-        let list =
-            [&STOP, &BANNED, &DOMAINS].into_iter().find(|l| path.starts_with(&l.url())).ok_or(AppError::NotFound)?;
-        Ok(At { viewer, hx, list })
+        let area = [Area::Admin, Area::Requests]
+            .into_iter()
+            .find(|a| path.starts_with(a.prefix()))
+            .ok_or(AppError::NotFound)?;
+        match area {
+            Area::Admin => crate::access::require_admin_area(&viewer)?,
+            Area::Requests if !crate::access::manages_intake_lists(&viewer) => return Err(AppError::Forbidden.into()),
+            Area::Requests => {}
+        }
+        let slug = path[area.prefix().len()..].split('/').next().unwrap_or_default();
+        let list = area.lists().find(|l| l.slug() == slug).ok_or(AppError::NotFound)?;
+        let url = format!("{}{}", area.prefix(), list.slug());
+        let hx = HxRequest::from_request(req, body).await?;
+        Ok(At { viewer, hx, list, area, url })
     }
 }
 
@@ -177,12 +227,19 @@ async fn render(state: &AppState, at: &At, shown: &Shown, value: &str, errs: &Fo
         r.into_iter().map(|(id, t)| (id, t, None)).collect()
     };
     let rows = Paged::window(rows, page);
-    let cx = web::page_cx(state, &at.viewer, Nav::Dictionaries, at.hx).await?;
-    let (title, url) = (l.title(), l.url());
+    let nav = match at.area {
+        Area::Admin => Nav::Dictionaries,
+        Area::Requests => Nav::Crm(crate::access::ItemKind::Request),
+    };
+    let cx = web::page_cx(state, &at.viewer, nav, at.hx).await?;
+    let title = l.title();
+    let lists: Vec<(String, String)> =
+        at.area.lists().map(|o| (format!("{}{}", at.area.prefix(), o.slug()), o.title())).collect();
     let view = SpamList {
         title: &title,
         about: l.about,
-        url: &url,
+        url: &at.url,
+        lists: &lists,
         label: l.label,
         help: l.help,
         noun: l.noun,
@@ -226,7 +283,7 @@ pub async fn add(state: Data<&AppState>, at: At, Form(f): Form<Added>) -> AppRes
             match tx.execute(&insert).await {
                 Ok(_) => {
                     tx.commit().await?;
-                    return Ok(crate::htmx::redirect(at.hx, &l.url()));
+                    return Ok(crate::htmx::redirect(at.hx, &at.url));
                 }
                 Err(e) if crate::db::is_unique_violation(&e) => errs.add("text", "This is listed already."),
                 Err(e) => return Err(e.into()),
@@ -244,7 +301,7 @@ pub async fn remove(state: Data<&AppState>, at: At, Path(id): Path<i64>) -> AppR
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    Ok(crate::htmx::redirect(at.hx, &l.url()))
+    Ok(crate::htmx::redirect(at.hx, &at.url))
 }
 
 #[cfg(test)]
