@@ -12,6 +12,8 @@ import sys
 import time
 import urllib.parse
 
+from httpio import read_response
+
 BASE, TOKEN, TOTAL = sys.argv[1], sys.argv[2], int(sys.argv[3])
 CONNS = int(sys.argv[4]) if len(sys.argv) > 4 else 32
 RATE = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
@@ -38,26 +40,6 @@ def request(i):
     head = ("POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             "Content-Length: %d\r\nX-Forwarded-For: %s\r\n\r\n" % (path, HOST, PORT, len(body), ip)).encode()
     return head + body
-
-
-async def read_response(reader):
-    line = await reader.readline()
-    if not line:
-        raise ConnectionError("closed")
-    status = int(line.split()[1])
-    length, close = 0, False
-    while True:
-        h = await reader.readline()
-        if h in (b"\r\n", b""):
-            break
-        k, _, v = h.decode("latin-1").partition(":")
-        if k.lower() == "content-length":
-            length = int(v.strip())
-        if k.lower() == "connection" and "close" in v.lower():
-            close = True
-    if length:
-        await reader.readexactly(length)
-    return status, close
 
 
 async def worker():

@@ -14,6 +14,8 @@ import sys
 import time
 import urllib.parse
 
+from httpio import read_response
+
 BASE, TOKEN, PEOPLE = sys.argv[1], sys.argv[2], sys.argv[3]
 RATE, SECONDS = float(sys.argv[4]), float(sys.argv[5])
 HOST, PORT = urllib.parse.urlsplit(BASE).hostname, urllib.parse.urlsplit(BASE).port
@@ -34,24 +36,6 @@ def body(n):
     return urllib.parse.urlencode(fields).encode()
 
 
-async def read_response(reader):
-    line = await reader.readline()
-    if not line:
-        raise ConnectionError("closed")
-    status = int(line.split()[1])
-    length = 0
-    while True:
-        h = await reader.readline()
-        if h in (b"\r\n", b""):
-            break
-        k, _, v = h.decode("latin-1").partition(":")
-        if k.lower() == "content-length":
-            length = int(v.strip())
-    if length:
-        await reader.readexactly(length)
-    return status
-
-
 async def submit(n, due):
     conn = idle.pop() if idle else await asyncio.open_connection(HOST, PORT)
     reader, writer = conn
@@ -62,7 +46,7 @@ async def submit(n, due):
     try:
         writer.write(head + b)
         await writer.drain()
-        status = await read_response(reader)
+        status, _ = await read_response(reader)
         idle.append(conn)
     except (ConnectionError, asyncio.IncompleteReadError, OSError):
         status = "reset"

@@ -10,27 +10,14 @@ import sys
 import time
 import urllib.parse
 
+from httpio import read_response
+
 BASE, PATH, COOKIE = sys.argv[1], sys.argv[2], sys.argv[3]
 USERS = int(sys.argv[4]) if len(sys.argv) > 4 else 8
 PACE = float(sys.argv[5]) if len(sys.argv) > 5 else 10.0
 SECONDS = float(sys.argv[6]) if len(sys.argv) > 6 else 5.0
 HOST, PORT = urllib.parse.urlsplit(BASE).hostname, urllib.parse.urlsplit(BASE).port
 latencies, failures = [], []
-
-
-async def read_response(reader):
-    status = int((await reader.readline()).split()[1])
-    length = 0
-    while True:
-        h = await reader.readline()
-        if h in (b"\r\n", b""):
-            break
-        k, _, v = h.decode("latin-1").partition(":")
-        if k.lower() == "content-length":
-            length = int(v.strip())
-    if length:
-        await reader.readexactly(length)
-    return status
 
 
 async def user(n):
@@ -48,7 +35,7 @@ async def user(n):
         t = time.perf_counter()
         writer.write(head)
         await writer.drain()
-        status = await read_response(reader)
+        status, _ = await read_response(reader)
         latencies.append((time.perf_counter() - t) * 1000)
         if status != 200:
             failures.append(status)

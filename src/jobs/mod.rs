@@ -56,16 +56,14 @@ const COLS: [Jobs; 8] = [
     Jobs::LastError,
 ];
 
-/// Queues a job inside `tx`. With a `dedupe_key`, an existing job of that key is rescheduled instead
-/// of duplicated (a reminder edited twice stays one job).
-pub async fn enqueue(
-    tx: &mut Tx,
+/// The insert of a new queued job.
+fn new_job(
     kind: &str,
     payload: &serde_json::Value,
     run_at: DateTime<Utc>,
     dedupe_key: Option<&str>,
     max_attempts: i32,
-) -> Result<(), sqlx::Error> {
+) -> sea_query::InsertStatement {
     let now = db::now();
     let mut q = Query::insert();
     q.into_table(Jobs::Table)
@@ -91,6 +89,20 @@ pub async fn enqueue(
             now.into(),
             now.into(),
         ]);
+    q
+}
+
+/// Queues a job inside `tx`. With a `dedupe_key`, an existing job of that key is rescheduled instead
+/// of duplicated (a reminder edited twice stays one job).
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &serde_json::Value,
+    run_at: DateTime<Utc>,
+    dedupe_key: Option<&str>,
+    max_attempts: i32,
+) -> Result<(), sqlx::Error> {
+    let mut q = new_job(kind, payload, run_at, dedupe_key, max_attempts);
     if dedupe_key.is_some() {
         q.on_conflict(
             OnConflict::column(Jobs::DedupeKey)
@@ -110,36 +122,9 @@ pub async fn ensure(
     dedupe_key: &str,
     max_attempts: i32,
 ) -> Result<(), sqlx::Error> {
-    let now = db::now();
-    tx.execute(
-        Query::insert()
-            .into_table(Jobs::Table)
-            .columns([
-                Jobs::Kind,
-                Jobs::Payload,
-                Jobs::DedupeKey,
-                Jobs::Status,
-                Jobs::Attempts,
-                Jobs::MaxAttempts,
-                Jobs::RunAt,
-                Jobs::CreatedAt,
-                Jobs::UpdatedAt,
-            ])
-            .values_panic([
-                kind.into(),
-                payload.to_string().into(),
-                dedupe_key.into(),
-                "queued".into(),
-                0.into(),
-                max_attempts.into(),
-                run_at.into(),
-                now.into(),
-                now.into(),
-            ])
-            .on_conflict(OnConflict::column(Jobs::DedupeKey).do_nothing().to_owned()),
-    )
-    .await
-    .map(|_| ())
+    let mut q = new_job(kind, payload, run_at, Some(dedupe_key), max_attempts);
+    q.on_conflict(OnConflict::column(Jobs::DedupeKey).do_nothing().to_owned());
+    tx.execute(&q).await.map(|_| ())
 }
 
 /// Makes the job of `dedupe_key` due now (queued again if it had finished); a running one is left
