@@ -8,6 +8,7 @@
 pub mod compose;
 pub mod html;
 pub mod kind;
+pub mod letter_check;
 pub mod letters;
 pub mod list;
 pub mod page;
