@@ -99,7 +99,7 @@ pub async fn resolve_city(tx: &mut Tx, country_id: i64, name: &str) -> Result<Op
     let found: Vec<i64> =
         alternatives.iter().filter(|(_, alt)| names_match(&name, "", alt)).map(|(id, _)| *id).collect();
     if found.len() > 1 {
-        tracing::warn!(country_id, city = %name, cities = ?found, "several cities have this alternative name");
+        tracing::warn!(country_id, city = ?name, cities = ?found, "several cities have this alternative name");
     }
     if let Some(id) = found.first() {
         return Ok(Some(*id));
