@@ -1,6 +1,8 @@
 //! §6.3 "Creation": an incoming request from a web form (the server-to-server POST, the hosted or
 //! embedded form), with everything it brings, in one transaction.
 
+use std::collections::HashMap;
+
 use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 
 use super::model::Inquiry;
@@ -75,32 +77,90 @@ fn email_body(s: &Submission) -> String {
     )
 }
 
-/// Everything of `create_incoming` inside `tx`; returns the request and whom it notified. The
-/// request and its email are written without their search index rows (`search_pending`).
-pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(Created, Vec<i64>)> {
-    let source: Option<(i64, String)> = tx
-        .fetch_optional(
-            Query::select()
-                .columns(["department_id", "email"])
-                .from("lead_sources")
-                .and_where(Expr::col("id").eq(s.lead_source_id)),
-        )
-        .await?;
-    let (department, source_email) = source.ok_or(AppError::NotFound)?;
-    let default_country: Option<i64> = tx
-        .scalar(
-            Query::select().column("default_country_id").from("departments").and_where(Expr::col("id").eq(department)),
-        )
-        .await?
-        .flatten();
+/// What a batch's submissions look up alike, read once a batch (`intake::writer`): their lead
+/// source's department and address, the department's default country, where the inquiry email
+/// goes, the countries and cities named. The writer clears it when a submission is rolled back: a
+/// city that submission created is gone with it.
+#[derive(Default)]
+pub(crate) struct Lookups {
+    sources: HashMap<i64, Source>,
+    countries: HashMap<String, Option<i64>>,
+    cities: HashMap<(i64, String), Option<i64>>,
+}
+
+#[derive(Clone)]
+struct Source {
+    department: i64,
+    default_country: Option<i64>,
+    /// The inquiry email's To (`to_address`).
+    to: String,
+}
+
+impl Lookups {
+    async fn source(&mut self, tx: &mut Tx, id: i64) -> AppResult<Source> {
+        if let Some(s) = self.sources.get(&id) {
+            return Ok(s.clone());
+        }
+        let row: Option<(i64, String, Option<i64>)> = tx
+            .fetch_optional(
+                Query::select()
+                    .column(("lead_sources", "department_id"))
+                    .column(("lead_sources", "email"))
+                    .column(("departments", "default_country_id"))
+                    .from("lead_sources")
+                    .inner_join(
+                        "departments",
+                        Expr::col(("departments", "id")).equals(("lead_sources", "department_id")),
+                    )
+                    .and_where(Expr::col(("lead_sources", "id")).eq(id)),
+            )
+            .await?;
+        let (department, email, default_country) = row.ok_or(AppError::NotFound)?;
+        let to = to_address(tx, &email, department).await?;
+        let s = Source { department, default_country, to };
+        self.sources.insert(id, s.clone());
+        Ok(s)
+    }
+
+    async fn country(&mut self, tx: &mut Tx, name: &str) -> Result<Option<i64>, sqlx::Error> {
+        if let Some(c) = self.countries.get(name) {
+            return Ok(*c);
+        }
+        let found = cities::country_by_name(tx, name).await?;
+        if found.is_none() && !name.trim().is_empty() {
+            // The original emailed the administrators ("Country name error.") for each one.
+            // Debug formatting: a line break typed in the field cannot forge a log line.
+            tracing::warn!(country = ?fit(name, 40), "a request names a country the CRM does not know");
+        }
+        self.countries.insert(name.to_string(), found);
+        Ok(found)
+    }
+
+    async fn city(&mut self, tx: &mut Tx, country: i64, name: &str) -> Result<Option<i64>, sqlx::Error> {
+        let key = (country, name.to_string());
+        if let Some(c) = self.cities.get(&key) {
+            return Ok(*c);
+        }
+        let found = cities::resolve_city(tx, country, name).await?;
+        self.cities.insert(key, found);
+        Ok(found)
+    }
+}
+
+/// A stored submission: the request, its department (whose lists hear of it) and whom it notified.
+pub(crate) struct Stored {
+    pub created: Created,
+    pub department: i64,
+    pub notified: Vec<i64>,
+}
+
+/// Everything of `create_incoming` inside `tx`. The request and its email are written without
+/// their search index rows (`search_pending`).
+pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission, known: &mut Lookups) -> AppResult<Stored> {
+    let Source { department, default_country, to } = known.source(tx, s.lead_source_id).await?;
 
     let name = names::parse_full_name(&s.name);
-    let posted_country = cities::country_by_name(tx, &s.country).await?;
-    if posted_country.is_none() && !s.country.trim().is_empty() {
-        // The original emailed the administrators ("Country name error.") for each one.
-        // Debug formatting: a line break typed in the field cannot forge a log line.
-        tracing::warn!(country = ?fit(&s.country, 40), "a request names a country the CRM does not know");
-    }
+    let posted_country = known.country(tx, &s.country).await?;
     let mut r = Inquiry {
         first_name: name.first,
         middle_name: name.middle,
@@ -124,7 +184,7 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         && !r.city_name.is_empty()
         && !s.city.trim().is_empty()
     {
-        r.city_id = cities::resolve_city(tx, country, &r.city_name).await?;
+        r.city_id = known.city(tx, country, &r.city_name).await?;
     }
 
     let ticket = crate::crm::deal::new_ticket();
@@ -171,7 +231,6 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
     history::record(tx, &actor, "request", id, Change::Create, &summary, &Diff::default()).await?;
 
     // The inbound email that started it (§6.3), in the request's thread (same ticket), owned as it is.
-    let to = to_address(tx, &source_email, department).await?;
     let email: Vec<(&str, SimpleExpr)> = vec![
         ("subject", subject.clone().into()),
         ("content", email_body(s).into()),
@@ -220,7 +279,7 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         crate::notifications::send(tx, &state.config, &n).await?;
         notified.push(user);
     }
-    Ok((Created { id, ticket, email_id }, notified))
+    Ok(Stored { created: Created { id, ticket, email_id }, department, notified })
 }
 
 /// §6.3 "Creation": ticket, inbound email record, request (names parsed, department = lead source's, country =
@@ -234,12 +293,14 @@ pub async fn create_incoming(state: &AppState, s: Submission) -> AppResult<Creat
 
 /// After the commit: the open requests lists and counters of the department (`kind_changed`, as
 /// every CRM row) and the bells of whom it notified.
-pub(crate) async fn announce(state: &AppState, created: &Created, notified: &[i64]) {
-    match crate::items::load_any(&state.db, crate::access::ItemKind::Request, created.id).await {
-        Ok(it) => crate::items::publish_changed(&state.bus, &it),
-        Err(e) => tracing::warn!(error = %e, request = created.id, "a new request could not be announced"),
-    }
-    for user_id in notified {
+pub(crate) fn announce(state: &AppState, stored: &Stored) {
+    let kind = crate::access::ItemKind::Request;
+    state.bus.publish(DomainEvent::Changed {
+        topic: crate::events::Topic::Item(kind),
+        id: stored.created.id,
+        audience: crate::access::crm_audience(kind, stored.department),
+    });
+    for user_id in &stored.notified {
         state.bus.publish(DomainEvent::Notice { user_id: *user_id });
     }
 }

@@ -132,6 +132,40 @@ async fn ids(tx: &mut Tx, q: &SelectStatement) -> Result<Vec<i64>, sqlx::Error> 
     Ok(rows.into_iter().map(|(i,)| i).collect())
 }
 
+/// The candidate sets of several steps read in one statement (one round trip, not one a step: the
+/// web-form writer matches every submission, `intake::writer`): each step's query, which selects
+/// one id column, becomes `SELECT step, * FROM (query)` of a `UNION ALL`. A step left out (`None`)
+/// reads nothing. Each set comes back ascending, as the steps ask.
+async fn stepwise<const N: usize>(
+    tx: &mut Tx,
+    steps: [Option<SelectStatement>; N],
+) -> Result<[Vec<i64>; N], sqlx::Error> {
+    let mut sets: [Vec<i64>; N] = std::array::from_fn(|_| Vec::new());
+    let mut union: Option<SelectStatement> = None;
+    for (i, q) in steps.into_iter().enumerate() {
+        let Some(q) = q else { continue };
+        let mut part = Query::select();
+        part.expr_as(Expr::val(i as i64), "step").column(sea_query::Asterisk).from_subquery(q, format!("s{i}"));
+        match union.as_mut() {
+            Some(u) => {
+                u.union(sea_query::UnionType::All, part);
+            }
+            None => union = Some(part),
+        }
+    }
+    let Some(union) = union else { return Ok(sets) };
+    let rows: Vec<(i64, i64)> = tx.fetch_all(&union).await?;
+    for (step, id) in rows {
+        if let Some(set) = usize::try_from(step).ok().and_then(|i| sets.get_mut(i)) {
+            set.push(id);
+        }
+    }
+    for set in &mut sets {
+        set.sort_unstable();
+    }
+    Ok(sets)
+}
+
 /// `a` ∩ `b`, in `a`'s order.
 fn both(a: &[i64], b: &[i64]) -> Vec<i64> {
     let b: HashSet<i64> = b.iter().copied().collect();
@@ -159,12 +193,17 @@ async fn find_person(tx: &mut Tx, kind: ItemKind, r: &Inquiry) -> Result<Option<
     // The candidate set of each step that ran (1: email, 2: phone, 3: last name), and the last one.
     let mut sets: Vec<Vec<i64>> = Vec::new();
     let mut prev: Option<Vec<i64>> = None;
+    // Each step's candidates, read together.
+    let [by_email, by_phone, by_last] = stepwise(
+        tx,
+        [
+            (!email.is_empty()).then(|| persons(kind, dept, &first, company, Some(("e", &email)), None)),
+            (!phone.is_empty()).then(|| persons(kind, dept, &first, company, Some(("p", &phone)), None)),
+            (!last.is_empty()).then(|| persons(kind, dept, &first, company, None, Some(&last))),
+        ],
+    )
+    .await?;
     // 1. The email address.
-    let by_email = if email.is_empty() {
-        Vec::new()
-    } else {
-        ids(tx, &persons(kind, dept, &first, company, Some(("e", &email)), None)).await?
-    };
     if !email.is_empty() {
         if by_email.len() == 1 {
             return Ok(by_email.first().copied());
@@ -174,7 +213,6 @@ async fn find_person(tx: &mut Tx, kind: ItemKind, r: &Inquiry) -> Result<Option<
     }
     // 2. The phone: narrowing several email matches, else email or phone.
     if !phone.is_empty() {
-        let by_phone = ids(tx, &persons(kind, dept, &first, company, Some(("p", &phone)), None)).await?;
         let s = match &prev {
             Some(p) if p.len() > 1 => both(p, &by_phone),
             _ => either(&by_email, &by_phone),
@@ -187,7 +225,6 @@ async fn find_person(tx: &mut Tx, kind: ItemKind, r: &Inquiry) -> Result<Option<
     }
     // 3. The last name: narrowing several, else on its own.
     if !last.is_empty() {
-        let by_last = ids(tx, &persons(kind, dept, &first, company, None, Some(&last))).await?;
         let s = match &prev {
             Some(p) if p.len() > 1 => both(p, &by_last),
             _ => by_last,
@@ -290,9 +327,20 @@ async fn find_company_id(tx: &mut Tx, r: &Inquiry) -> Result<Option<i64>, sqlx::
     // The latest non-empty candidate set; each step looks within it when it holds several.
     let mut cur: Vec<i64> = Vec::new();
     let narrow = |cur: &Vec<i64>, found: Vec<i64>| if cur.len() > 1 { both(cur, &found) } else { found };
+    // Each step's candidates, read together.
+    let [by_email, by_phone, own, alt] = stepwise(
+        tx,
+        [
+            (!email.is_empty()).then(|| companies_of_contacts(dept, "e", &email)),
+            (!phone.is_empty()).then(|| companies_of_contacts(dept, "p", &phone)),
+            (!name.is_empty()).then(|| companies_named(dept, &name, false)),
+            (!name.is_empty()).then(|| companies_named(dept, &name, true)),
+        ],
+    )
+    .await?;
     // 1. Companies of contact persons with that email address.
     if !email.is_empty() {
-        let s = ids(tx, &companies_of_contacts(dept, "e", &email)).await?;
+        let s = by_email;
         if s.len() == 1 {
             return Ok(s.first().copied());
         }
@@ -302,7 +350,7 @@ async fn find_company_id(tx: &mut Tx, r: &Inquiry) -> Result<Option<i64>, sqlx::
     }
     // 2. Companies of contact persons with that phone.
     if !phone.is_empty() {
-        let s = narrow(&cur, ids(tx, &companies_of_contacts(dept, "p", &phone)).await?);
+        let s = narrow(&cur, by_phone);
         if s.len() == 1 {
             return Ok(s.first().copied());
         }
@@ -312,8 +360,6 @@ async fn find_company_id(tx: &mut Tx, r: &Inquiry) -> Result<Option<i64>, sqlx::
     }
     // 3. The company name, ignoring case and punctuation, or one of its alternative names.
     if !name.is_empty() {
-        let own = ids(tx, &companies_named(dept, &name, false)).await?;
-        let alt = ids(tx, &companies_named(dept, &name, true)).await?;
         let s = narrow(&cur, either(&own, &alt));
         if s.len() == 1 {
             return Ok(s.first().copied());

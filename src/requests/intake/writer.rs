@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::super::create::{self, Created, Submission};
+use super::super::create::{self, Created, Lookups, Stored, Submission};
 use crate::access::ItemKind;
 use crate::app::AppState;
 use crate::db::Tx;
@@ -133,14 +133,16 @@ pub async fn write_batch(state: &AppState, batch: Vec<Submission>) -> Vec<AppRes
         Ok(tx) => tx,
         Err(e) => return failed(n, &e.to_string()),
     };
-    let mut results: Vec<AppResult<(Created, Vec<i64>)>> = Vec::with_capacity(n);
+    let mut results: Vec<AppResult<Stored>> = Vec::with_capacity(n);
+    let mut known = Lookups::default();
     for s in &batch {
         let written = async {
             savepoint(&mut tx, "SAVEPOINT intake").await?;
-            let r = create::create_in(&mut tx, state, s).await;
+            let r = create::create_in(&mut tx, state, s, &mut known).await;
             // ROLLBACK TO keeps the savepoint; RELEASE ends it either way.
             if r.is_err() {
                 savepoint(&mut tx, "ROLLBACK TO SAVEPOINT intake").await?;
+                known = Lookups::default();
             }
             savepoint(&mut tx, "RELEASE SAVEPOINT intake").await?;
             Ok::<_, sqlx::Error>(r)
@@ -164,10 +166,10 @@ pub async fn write_batch(state: &AppState, batch: Vec<Submission>) -> Vec<AppRes
     let mut out = Vec::with_capacity(n);
     for r in results {
         out.push(match r {
-            Ok((created, notified)) => {
-                create::announce(state, &created, &notified).await;
-                notified_any |= !notified.is_empty();
-                Ok(created)
+            Ok(stored) => {
+                create::announce(state, &stored);
+                notified_any |= !stored.notified.is_empty();
+                Ok(stored.created)
             }
             Err(e) => Err(e),
         });
