@@ -15,8 +15,11 @@ use crate::app::AppState;
 use crate::db::{self, Db};
 use crate::jobs::Outcome;
 
+pub mod browse;
+pub mod browser;
 pub mod file;
 pub mod idle;
+pub mod inquiry;
 pub mod parse;
 pub mod report;
 pub mod run;

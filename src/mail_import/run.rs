@@ -35,7 +35,7 @@ pub enum Ran {
     Done { more: bool },
 }
 
-async fn timed<T, E: std::fmt::Display>(
+pub(crate) async fn timed<T, E: std::fmt::Display>(
     what: &str,
     f: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, String> {
@@ -105,7 +105,7 @@ pub async fn run(state: &AppState, id: i64) -> Result<Ran, String> {
 }
 
 /// The account's sent folder: as set, else the one LIST marks `\Sent`, else a usual name.
-async fn sent_folder(s: &mut ImapSession, a: &MailAccount) -> Result<Option<String>, String> {
+pub(crate) async fn sent_folder(s: &mut ImapSession, a: &MailAccount) -> Result<Option<String>, String> {
     if !a.sent_folder.trim().is_empty() {
         return Ok(Some(a.sent_folder.trim().to_string()));
     }

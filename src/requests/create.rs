@@ -75,6 +75,30 @@ fn email_body(s: &Submission) -> String {
     )
 }
 
+/// Where a request comes from besides what the person wrote: the web form's lead source, or a
+/// mailbox (§7.3 "Import request from": the account owner's department and ownership).
+pub(crate) struct Origin {
+    pub department_id: i64,
+    pub lead_source_id: Option<i64>,
+    /// An owner set beforehand (a mailbox's owner); otherwise the matched counterparty's.
+    pub owner_id: Option<i64>,
+    pub receipt_date: chrono::NaiveDate,
+    pub subsequent: bool,
+    /// History's actor and the words after "Created the request X " ("from the web form").
+    pub actor: Actor,
+    pub how: &'static str,
+}
+
+/// The request `write_request` made.
+pub(crate) struct Written {
+    pub id: i64,
+    pub ticket: String,
+    pub subject: String,
+    /// Its counterparty and people, as matching left them.
+    pub found: Inquiry,
+    pub notified: Vec<i64>,
+}
+
 /// Everything of `create_incoming` inside `tx`; returns the request and whom it notified. The
 /// request and its email are written without their search index rows (`search_pending`).
 pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> AppResult<(Created, Vec<i64>)> {
@@ -87,6 +111,54 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         )
         .await?;
     let (department, source_email) = source.ok_or(AppError::NotFound)?;
+    let origin = Origin {
+        department_id: department,
+        lead_source_id: Some(s.lead_source_id),
+        owner_id: None,
+        receipt_date: chrono::Utc::now().date_naive(),
+        subsequent: false,
+        actor: Actor::system("Web form"),
+        how: "from the web form",
+    };
+    let w = write_request(tx, state, s, &origin).await?;
+    let (id, ticket, r) = (w.id, w.ticket.clone(), &w.found);
+    let now = db::now();
+
+    // The inbound email that started it (§6.3), in the request's thread (same ticket), owned as it is.
+    let to = to_address(tx, &source_email, department).await?;
+    let email: Vec<(&str, SimpleExpr)> = vec![
+        ("subject", w.subject.clone().into()),
+        ("content", email_body(s).into()),
+        ("is_html", false.into()),
+        ("from_field", r.email.clone().into()),
+        ("to", to.into()),
+        ("incoming", true.into()),
+        ("inquiry", true.into()),
+        ("search_pending", true.into()),
+        ("ticket", ticket.clone().into()),
+        ("request_id", id.into()),
+        ("contact_id", r.contact_id.into()),
+        ("company_id", r.company_id.into()),
+        ("lead_id", r.lead_id.into()),
+        ("department_id", department.into()),
+        ("owner_id", r.owner_id.into()),
+        ("created_at", now.into()),
+        ("updated_at", now.into()),
+    ];
+    let mut q = Query::insert();
+    q.into_table("crm_emails")
+        .columns(email.iter().map(|(c, _)| *c))
+        .values_panic(email.into_iter().map(|(_, v)| v))
+        .returning_col("id");
+    let email_id = tx.insert_id(&q).await?;
+    Ok((Created { id, ticket, email_id }, w.notified))
+}
+
+/// The request itself (§6.3): names parsed, matched (§6.4), country and city, a new ticket, its
+/// history line, and the notices to a found owner and co-owner (§4.2). Shared by the web form and
+/// the mailbox import (`mail_import::inquiry`), which each add their inquiry email.
+pub(crate) async fn write_request(tx: &mut Tx, state: &AppState, s: &Submission, o: &Origin) -> AppResult<Written> {
+    let department = o.department_id;
     let default_country: Option<i64> = tx
         .scalar(
             Query::select().column("default_country_id").from("departments").and_where(Expr::col("id").eq(department)),
@@ -112,6 +184,7 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         country_id: posted_country,
         city_name: fit(&cities::clean_city_name(&s.city), 50),
         department_id: department,
+        owner_id: o.owner_id,
         ..Inquiry::default()
     };
     // Matching first: a country posted or geolocated wins, then the found counterparty's (copied by
@@ -129,7 +202,6 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
 
     let ticket = crate::crm::deal::new_ticket();
     let now = db::now();
-    let today = chrono::Utc::now().date_naive();
     let subject = fit(&s.subject, 250);
     let request: Vec<(&str, SimpleExpr)> = vec![
         ("request_for", subject.clone().into()),
@@ -140,8 +212,8 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         ("phone", r.phone.clone().into()),
         ("website", r.website.clone().into()),
         ("company_name", r.company_name.clone().into()),
-        ("lead_source_id", s.lead_source_id.into()),
-        ("receipt_date", today.into()),
+        ("lead_source_id", o.lead_source_id.into()),
+        ("receipt_date", o.receipt_date.into()),
         ("lead_id", r.lead_id.into()),
         ("contact_id", r.contact_id.into()),
         ("company_id", r.company_id.into()),
@@ -150,6 +222,7 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         ("city_name", r.city_name.clone().into()),
         ("description", s.message.trim().to_string().into()),
         ("pending", true.into()),
+        ("subsequent", o.subsequent.into()),
         // Indexed by the intake's writer when it is idle; searchable meanwhile (`crm::search`).
         ("search_pending", true.into()),
         ("verification_required", r.verification_required.into()),
@@ -166,46 +239,17 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         .values_panic(request.into_iter().map(|(_, v)| v))
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
-    let actor = Actor::system("Web form");
-    let summary = format!("Created the request {subject} from the web form (ticket {ticket})");
-    history::record(tx, &actor, "request", id, Change::Create, &summary, &Diff::default()).await?;
+    let summary = format!("Created the request {subject} {} (ticket {ticket})", o.how);
+    history::record(tx, &o.actor, "request", id, Change::Create, &summary, &Diff::default()).await?;
 
-    // The inbound email that started it (§6.3), in the request's thread (same ticket), owned as it is.
-    let to = to_address(tx, &source_email, department).await?;
-    let email: Vec<(&str, SimpleExpr)> = vec![
-        ("subject", subject.clone().into()),
-        ("content", email_body(s).into()),
-        ("is_html", false.into()),
-        ("from_field", r.email.clone().into()),
-        ("to", to.into()),
-        ("incoming", true.into()),
-        ("inquiry", true.into()),
-        ("search_pending", true.into()),
-        ("ticket", ticket.clone().into()),
-        ("request_id", id.into()),
-        ("contact_id", r.contact_id.into()),
-        ("company_id", r.company_id.into()),
-        ("lead_id", r.lead_id.into()),
-        ("department_id", department.into()),
-        ("owner_id", r.owner_id.into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-    ];
-    let mut q = Query::insert();
-    q.into_table("crm_emails")
-        .columns(email.iter().map(|(c, _)| *c))
-        .values_panic(email.into_iter().map(|(_, v)| v))
-        .returning_col("id");
-    let email_id = tx.insert_id(&q).await?;
-
-    // §4.2: a request from a web form whose owner was found (a matched counterparty's) notifies its
-    // owner and co-owner.
+    // §4.2: a request whose owner was found (a matched counterparty's, a mailbox's) notifies its
+    // owner and co-owner, but never the person who made it.
     let url = format!("/requests/{id}");
     let mut notified = Vec::new();
     let people = [(r.owner_id, "You received the request"), (r.co_owner_id, "You are the co-owner of the request")];
     for (user, what) in people {
         let Some(user) = user else { continue };
-        if notified.contains(&user) {
+        if notified.contains(&user) || o.actor.id == Some(user) {
             continue;
         }
         let title = format!("{what} “{subject}”");
@@ -220,7 +264,7 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission) -> 
         crate::notifications::send(tx, &state.config, &n).await?;
         notified.push(user);
     }
-    Ok((Created { id, ticket, email_id }, notified))
+    Ok(Written { id, ticket, subject, found: r, notified })
 }
 
 /// §6.3 "Creation": ticket, inbound email record, request (names parsed, department = lead source's, country =
