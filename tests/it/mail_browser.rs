@@ -461,4 +461,82 @@ async fn a_mail_the_crm_sent_is_refused() {
     assert_eq!(p.text(".flash-error"), "ERROR: Trying to import an email sent from CRM!");
     assert!(!p.exists(".flash-success"));
     assert_eq!((count(&app, "requests").await, count(&app, "crm_emails").await), before);
+
+    // A server that refuses the login: said on the page in its words, not a 500.
+    let mut tx = app.db.begin().await.unwrap();
+    let sealed = app.state.mail.cipher.seal(ferrocrm::mail_accounts::model::PASSWORD_PURPOSE, "wrong").unwrap();
+    tx.execute(Query::update().table("mail_accounts").value("password", sealed).and_where(Expr::col("id").eq(id)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let p = mark.get(&format!("/mail-import/{id}")).await;
+    assert_eq!(p.status, 200);
+    assert!(p.text("#mailbox-error").contains("The IMAP server refused the login"), "{}", p.text("main"));
+    let p = act(&mark, id, "read", &[1], &[]).await;
+    assert!(p.text(".flash-error").contains("The IMAP server refused the login"), "{}", p.text("main"));
+}
+
+#[tokio::test]
+async fn with_several_accounts_one_is_chosen_and_the_request_page_has_its_button() {
+    let app = spawn_app().await;
+    let imap = Dovecot::start().await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let first = account(&mark, &imap, true).await;
+    let second = account(&mark, &imap, true).await;
+    // An account with import off is not offered.
+    let off = account(&mark, &imap, false).await;
+    let p = mark.get("/mail-import").await;
+    assert_eq!(p.status, 200);
+    assert_eq!(p.text("#mail-account-choice legend"), "Please select an Email account");
+    let offered: Vec<String> = p.attrs("#mail-account-choice input[type=radio][name=account]", "value");
+    assert_eq!(offered, vec![first.to_string(), second.to_string()]);
+    let go = mark.get(&format!("/mail-import?account={second}")).await;
+    assert_eq!(go.header("location"), Some(format!("/mail-import/{second}")));
+    assert_eq!(mark.get(&format!("/mail-import/{off}")).await.status, 404, "import off");
+
+    let sales = crm::department(&app, "Sales").await;
+    let source: i64 = app
+        .db
+        .scalar(
+            Query::select().column("id").from("lead_sources").and_where(Expr::col("department_id").eq(sales)).limit(1),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let s = ferrocrm::requests::create::Submission {
+        name: "Zoe Zed".into(),
+        email: "zoe@client.example".into(),
+        subject: "Prices?".into(),
+        lead_source_id: source,
+        ..Default::default()
+    };
+    let created = ferrocrm::requests::create::create_incoming(&app.state, s).await.unwrap();
+    // Mark's request (a manager changes the requests he owns).
+    let mark_id = app.user_id("Mark.Manager.Sales").await;
+    let mut tx = app.db.begin().await.unwrap();
+    tx.execute(Query::update().table("requests").value("owner_id", mark_id).and_where(Expr::col("id").eq(created.id)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let page = mark.get(&format!("/requests/{}", created.id)).await;
+    assert_eq!(page.attr("a.import-email", "href"), Some(format!("/mail-import?request={}", created.id)));
+    let go = mark.get(&format!("/mail-import?request={}&account={first}", created.id)).await;
+    assert_eq!(go.header("location"), Some(format!("/mail-import/{first}?request={}", created.id)));
+    // A letter imported there takes the request's ticket.
+    imap.append("INBOX", &message(7, "Zoe Zed <zoe@client.example>", "mark@example.com", "More", "")).await;
+    let req = created.id.to_string();
+    let p = act(&mark, first, "import", &[1], &[("request", req.as_str())]).await;
+    assert!(p.text(".flash-success").contains("Imported 1 message."), "{}", p.text("main"));
+    let row: (Option<i64>, String) = app
+        .db
+        .fetch_optional(
+            Query::select()
+                .columns(["request_id", "ticket"])
+                .from("crm_emails")
+                .and_where(Expr::col("account_id").eq(first)),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row, (Some(created.id), created.ticket.clone()));
 }
