@@ -9,7 +9,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use super::run::timed;
 use crate::app::AppState;
 use crate::mail_accounts::check::{self, ImapSession};
 use crate::mail_accounts::model::{MailAccount, PASSWORD_PURPOSE};
@@ -57,6 +56,28 @@ pub async fn close(mut s: ImapSession) {
     let _ = tokio::time::timeout(Duration::from_secs(5), s.logout()).await;
 }
 
+/// One IMAP command within the import's time limit; a refusal in the server's words.
+async fn cmd<T>(what: &str, f: impl std::future::Future<Output = async_imap::error::Result<T>>) -> Result<T, String> {
+    match tokio::time::timeout(super::run::COMMAND, f).await {
+        Err(_) => Err(format!("{what}: the server did not answer within {} seconds.", super::run::COMMAND.as_secs())),
+        Ok(Err(e)) => Err(imap_error(what, e)),
+        Ok(Ok(v)) => Ok(v),
+    }
+}
+
+/// The next item of a fetch, within the time limit.
+async fn next<S: futures_util::Stream<Item = async_imap::error::Result<T>> + Unpin, T>(
+    what: &str,
+    stream: &mut S,
+) -> Result<Option<T>, String> {
+    match tokio::time::timeout(super::run::COMMAND, stream.next()).await {
+        Err(_) => Err(format!("{what}: the server did not answer within {} seconds.", super::run::COMMAND.as_secs())),
+        Ok(None) => Ok(None),
+        Ok(Some(Err(e))) => Err(imap_error(what, e)),
+        Ok(Some(Ok(v))) => Ok(Some(v)),
+    }
+}
+
 fn imap_error(what: &str, e: async_imap::error::Error) -> String {
     match e {
         async_imap::error::Error::No(words) | async_imap::error::Error::Bad(words) => {
@@ -69,9 +90,9 @@ fn imap_error(what: &str, e: async_imap::error::Error) -> String {
 /// Opens INBOX (read-only with `examine`); its UIDVALIDITY.
 pub async fn inbox(s: &mut ImapSession, write: bool) -> Result<u32, String> {
     let mb = if write {
-        timed("Opening INBOX", async { s.select("INBOX").await.map_err(|e| imap_error("Opening INBOX", e)) }).await?
+        cmd("Opening INBOX", s.select("INBOX")).await?
     } else {
-        timed("Opening INBOX", async { s.examine("INBOX").await.map_err(|e| imap_error("Opening INBOX", e)) }).await?
+        cmd("Opening INBOX", s.examine("INBOX")).await?
     };
     Ok(mb.uid_validity.unwrap_or(0))
 }
@@ -79,7 +100,7 @@ pub async fn inbox(s: &mut ImapSession, write: bool) -> Result<u32, String> {
 /// Page `page` (from 1) of INBOX's headers, newest UID first.
 pub async fn list(s: &mut ImapSession, page: usize) -> Result<Listing, String> {
     let uidvalidity = inbox(s, false).await?;
-    let mut uids: Vec<u32> = timed("UID SEARCH", s.uid_search("ALL")).await?.into_iter().collect();
+    let mut uids: Vec<u32> = cmd("UID SEARCH", s.uid_search("ALL")).await?.into_iter().collect();
     uids.sort_unstable_by_key(|u| std::cmp::Reverse(*u));
     let total = uids.len();
     let from = page.saturating_sub(1) * PER_PAGE;
@@ -87,9 +108,8 @@ pub async fn list(s: &mut ImapSession, page: usize) -> Result<Listing, String> {
     let mut headers = Vec::with_capacity(wanted.len());
     if !wanted.is_empty() {
         let query = "(UID FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE MESSAGE-ID)])";
-        let mut stream = timed("UID FETCH headers", s.uid_fetch(set(&wanted), query)).await?;
-        while let Some(item) = timed("UID FETCH headers", async { Ok::<_, String>(stream.next().await) }).await? {
-            let item = item.map_err(|e| imap_error("UID FETCH headers", e))?;
+        let mut stream = cmd("UID FETCH headers", s.uid_fetch(set(&wanted), query)).await?;
+        while let Some(item) = next("UID FETCH headers", &mut stream).await? {
             let Some(uid) = item.uid else { continue };
             if !wanted.contains(&uid) {
                 continue;
@@ -160,10 +180,9 @@ fn set(uids: &[u32]) -> String {
 /// larger than `max` bytes.
 pub async fn fetch(s: &mut ImapSession, uid: u32, max: usize) -> Result<Option<Vec<u8>>, String> {
     let size = {
-        let mut stream = timed("UID FETCH size", s.uid_fetch(uid.to_string(), "(UID RFC822.SIZE)")).await?;
+        let mut stream = cmd("UID FETCH size", s.uid_fetch(uid.to_string(), "(UID RFC822.SIZE)")).await?;
         let mut size = None;
-        while let Some(item) = timed("UID FETCH size", async { Ok::<_, String>(stream.next().await) }).await? {
-            let item = item.map_err(|e| imap_error("UID FETCH size", e))?;
+        while let Some(item) = next("UID FETCH size", &mut stream).await? {
             if item.uid == Some(uid) {
                 size = item.size;
             }
@@ -178,10 +197,9 @@ pub async fn fetch(s: &mut ImapSession, uid: u32, max: usize) -> Result<Option<V
             crate::files::human_size(max as i64)
         ));
     }
-    let mut stream = timed("UID FETCH", s.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")).await?;
+    let mut stream = cmd("UID FETCH", s.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")).await?;
     let mut body = None;
-    while let Some(item) = timed("UID FETCH", async { Ok::<_, String>(stream.next().await) }).await? {
-        let item = item.map_err(|e| imap_error("UID FETCH", e))?;
+    while let Some(item) = next("UID FETCH", &mut stream).await? {
         if item.uid == Some(uid)
             && let Some(b) = item.body()
         {
@@ -210,7 +228,7 @@ async fn special(s: &mut ImapSession, set: &str, spam: bool) -> Result<Option<St
         return Ok(Some(set.trim().to_string()));
     }
     let names: Vec<(String, bool)> = {
-        let stream = timed("LIST", s.list(Some(""), Some("*"))).await?;
+        let stream = cmd("LIST", s.list(Some(""), Some("*"))).await?;
         let all: Vec<_> = stream.collect().await;
         all.into_iter()
             .filter_map(Result::ok)
@@ -232,25 +250,25 @@ async fn special(s: &mut ImapSession, set: &str, spam: bool) -> Result<Option<St
 /// Moves `uids` of the selected INBOX to `to`: MOVE when the server has it, else COPY, flag
 /// deleted and expunge those UIDs.
 async fn move_to(s: &mut ImapSession, uids: &str, to: &str) -> Result<(), String> {
-    let caps = timed("CAPABILITY", s.capabilities()).await?;
+    let caps = cmd("CAPABILITY", s.capabilities()).await?;
     if caps.has_str("MOVE") {
-        return timed("UID MOVE", async { s.uid_mv(uids, to).await.map_err(|e| imap_error("UID MOVE", e)) }).await;
+        return cmd("UID MOVE", s.uid_mv(uids, to)).await;
     }
-    timed("UID COPY", async { s.uid_copy(uids, to).await.map_err(|e| imap_error("UID COPY", e)) }).await?;
+    cmd("UID COPY", s.uid_copy(uids, to)).await?;
     delete(s, uids, caps.has_str("UIDPLUS")).await
 }
 
 /// Flags `uids` deleted and expunges them (only them with UIDPLUS).
 async fn delete(s: &mut ImapSession, uids: &str, uidplus: bool) -> Result<(), String> {
     {
-        let stream = timed("UID STORE", s.uid_store(uids, "+FLAGS.SILENT (\\Deleted)")).await?;
+        let stream = cmd("UID STORE", s.uid_store(uids, "+FLAGS.SILENT (\\Deleted)")).await?;
         let _: Vec<_> = stream.collect().await;
     }
     if uidplus {
-        let stream = timed("UID EXPUNGE", s.uid_expunge(uids)).await?;
+        let stream = cmd("UID EXPUNGE", s.uid_expunge(uids)).await?;
         let _: Vec<_> = stream.collect().await;
     } else {
-        let stream = timed("EXPUNGE", s.expunge()).await?;
+        let stream = cmd("EXPUNGE", s.expunge()).await?;
         let _: Vec<_> = stream.collect().await;
     }
     Ok(())
@@ -264,7 +282,7 @@ pub async fn act(s: &mut ImapSession, a: &MailAccount, act: Act, uids: &[u32]) -
     let list = set(uids);
     match act {
         Act::Read => {
-            let stream = timed("UID STORE", s.uid_store(&list, "+FLAGS.SILENT (\\Seen)")).await?;
+            let stream = cmd("UID STORE", s.uid_store(&list, "+FLAGS.SILENT (\\Seen)")).await?;
             let _: Vec<_> = stream.collect().await;
             Ok(format!("{n} message{plural} marked as read."))
         }
@@ -274,7 +292,7 @@ pub async fn act(s: &mut ImapSession, a: &MailAccount, act: Act, uids: &[u32]) -
                 Ok(format!("{n} message{plural} moved to {trash}."))
             }
             _ => {
-                let caps = timed("CAPABILITY", s.capabilities()).await?;
+                let caps = cmd("CAPABILITY", s.capabilities()).await?;
                 delete(s, &list, caps.has_str("UIDPLUS")).await?;
                 Ok(format!("{n} message{plural} deleted (the mailbox has no Trash folder)."))
             }
@@ -294,5 +312,5 @@ pub async fn present(s: &mut ImapSession, uids: &[u32]) -> Result<HashSet<u32>, 
     if uids.is_empty() {
         return Ok(HashSet::new());
     }
-    timed("UID SEARCH", s.uid_search(format!("UID {}", set(uids)))).await
+    cmd("UID SEARCH", s.uid_search(format!("UID {}", set(uids)))).await
 }

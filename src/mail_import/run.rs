@@ -23,7 +23,7 @@ const CHUNK: usize = 50;
 /// A run starts no new chunk after this long, so the worker's other jobs are not held up.
 const BUDGET: Duration = Duration::from_secs(60);
 /// One IMAP command (a chunk's fetch included) must answer within this.
-const COMMAND: Duration = Duration::from_secs(120);
+pub(crate) const COMMAND: Duration = Duration::from_secs(120);
 /// Sent folders by their usual names, when neither the account nor the server's LIST says.
 const SENT_NAMES: [&str; 5] = ["Sent", "Sent Items", "Sent Messages", "Sent Mail", "INBOX.Sent"];
 
@@ -35,7 +35,7 @@ pub enum Ran {
     Done { more: bool },
 }
 
-pub(crate) async fn timed<T, E: std::fmt::Display>(
+async fn timed<T, E: std::fmt::Display>(
     what: &str,
     f: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, String> {
@@ -105,7 +105,7 @@ pub async fn run(state: &AppState, id: i64) -> Result<Ran, String> {
 }
 
 /// The account's sent folder: as set, else the one LIST marks `\Sent`, else a usual name.
-pub(crate) async fn sent_folder(s: &mut ImapSession, a: &MailAccount) -> Result<Option<String>, String> {
+async fn sent_folder(s: &mut ImapSession, a: &MailAccount) -> Result<Option<String>, String> {
     if !a.sent_folder.trim().is_empty() {
         return Ok(Some(a.sent_folder.trim().to_string()));
     }
