@@ -134,6 +134,9 @@ async fn the_browser_lists_inbox_newest_first_in_pages_of_40_and_marks_what_is_i
     b.goto(&app.url(&format!("/mail-import/{id}"))).await;
     assert!(b.text("#mailbox-list").await.contains("Message 44"));
     b.shot("mail-browser.png").await;
+    b.goto(&app.url(&format!("/mail-import/{id}/44"))).await;
+    assert_eq!(b.text("h1").await, "Message 44");
+    b.shot("mail-browser-original.png").await;
     assert!(b.console().await.is_empty(), "{:?}", b.console().await);
     b.close().await;
 }
