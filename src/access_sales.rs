@@ -109,3 +109,15 @@ pub fn imports_of(v: &Viewer) -> Option<i64> {
 pub fn sees_import(v: &Viewer, importer: i64) -> bool {
     imports_of(v).is_none_or(|me| me == importer)
 }
+
+/// "Import request from ✉" on the Requests list and "Import ✉" on a deal's or request's page
+/// (§7.3: managers and superusers): sales managers and administrators.
+pub fn imports_mail(v: &Viewer) -> bool {
+    v.is(Role::Admin) || v.is(Role::SalesManager)
+}
+
+/// Opens the mailbox browser of an account of `owner` with co-owner `co_owner` (§7.3: the accounts
+/// the user owns or co-owns). A mailbox is personal: an administrator browses only their own.
+pub fn browses_mailbox(v: &Viewer, owner: i64, co_owner: Option<i64>) -> bool {
+    imports_mail(v) && (owner == v.id || co_owner == Some(v.id))
+}

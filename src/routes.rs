@@ -43,6 +43,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/mail-accounts/:id/delete"),
     ("POST", "/mail-accounts/:id/test"),
     ("POST", "/mail-accounts/:id/import"),
+    // The mailbox browser (`mail_import::browser`, §7.3): choose an account, INBOX, one original.
+    ("GET", "/mail-import"),
+    ("GET", "/mail-import/:account"),
+    ("POST", "/mail-import/:account"),
+    ("GET", "/mail-import/:account/:uid"),
     ("GET", "/notifications"),
     ("GET", "/notifications/bell"),
     ("POST", "/notifications/read-all"),
@@ -394,6 +399,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/mail-accounts/:id/delete", post(mail::delete))
         .at("/mail-accounts/:id/test", post(mail::test))
         .at("/mail-accounts/:id/import", post(mail::import_now))
+        .at("/mail-import", get(crate::mail_import::browser::choose))
+        .at("/mail-import/:account", get(crate::mail_import::browser::show).post(crate::mail_import::browser::act))
+        .at("/mail-import/:account/:uid", get(crate::mail_import::browser::original))
         .at("/notifications", get(notifications::handlers::index))
         .at("/notifications/bell", get(notifications::handlers::bell))
         .at("/notifications/read-all", post(notifications::handlers::read_all))

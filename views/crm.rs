@@ -254,6 +254,8 @@ pub struct Page<'a> {
     pub letters: Option<Markup>,
     /// The viewer may write an email about this row ("Write email", §7.1).
     pub can_write_email: bool,
+    /// The viewer may import a letter into this deal or request from a mailbox ("Import ✉", §7.3).
+    pub can_import_email: bool,
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -274,6 +276,9 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             }
                             @if p.can_write_email {
                                 a.btn.btn-ghost.write-email href=(format!("/emails/new?about={}:{}", spec.kind.slug(), r.id)) { (icon("mail")) " Write email" }
+                            }
+                            @if p.can_import_email {
+                                a.btn.btn-ghost.import-email href=(format!("/mail-import?{}={}", spec.kind.slug(), r.id)) title="Import a letter of this thread from your mailbox" { "Import \u{2709}" }
                             }
                             @if crate::crm::duplicates::merges(spec.kind) && it.can(v, Action::Edit) {
                                 a.btn.btn-ghost href=(format!("{}/duplicate", it.url())) title="Correctly delete this object as a duplicate." { (icon("copy")) " Delete as duplicate" }

@@ -23,6 +23,7 @@ pub mod items;
 pub mod layout;
 pub mod live;
 pub mod mail_accounts;
+pub mod mail_browser;
 pub mod memos;
 pub mod notifications;
 pub mod period;

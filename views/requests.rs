@@ -27,6 +27,9 @@ pub fn index(cx: &PageCx<'_>, d: &ListData) -> Markup {
                         a.btn.btn-ghost #stop-phrases-link href="/requests/stop-phrases" { "Stop phrases" }
                         a.btn.btn-ghost #public-domains-link href="/requests/public-email-domains" { "Public email domains" }
                     }
+                    @if crate::access::imports_mail(cx.viewer) {
+                        a.btn.btn-ghost #import-request href="/mail-import" title="Make requests from messages in your mailbox" { "Import request from \u{2709}" }
+                    }
                     @if d.can_create { a.btn.btn-primary href="/requests/new" { (icon("plus")) " Add request" } }
                 }
             }

@@ -328,6 +328,9 @@ pub async fn show(
         letters,
         can_write_email: crate::emails::letters::column(spec.kind).is_some()
             && access::can(&viewer, Action::Create, &prospective(ItemKind::Email, r.department_id)),
+        can_import_email: matches!(spec.kind, ItemKind::Deal | ItemKind::Request)
+            && access::imports_mail(&viewer)
+            && it.can(&viewer, Action::Edit),
     };
     let mut resp = views::crm::show(&cx, &page, &panels).into_response();
     if show_images {

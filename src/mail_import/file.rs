@@ -17,15 +17,25 @@ use crate::history::{self, Actor, Change, Diff};
 use crate::mail_accounts::model::MailAccount;
 
 /// The deal or request a ticket names, with what the email inherits from it.
-#[derive(sqlx::FromRow)]
-struct Target {
-    deal_id: Option<i64>,
-    request_id: Option<i64>,
-    contact_id: Option<i64>,
-    company_id: Option<i64>,
-    lead_id: Option<i64>,
-    owner_id: Option<i64>,
-    department_id: i64,
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct Target {
+    pub deal_id: Option<i64>,
+    pub request_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub lead_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    pub department_id: i64,
+}
+
+/// Who files a message and what it is: the scan (`Mail import`, a reply in a thread, the account
+/// owner told), or a person in the mailbox browser (`mail_import::inquiry`).
+pub(crate) struct How {
+    pub actor: Actor,
+    /// The email that starts a request (§7.3 "inquiry").
+    pub inquiry: bool,
+    /// The account owner gets "Received an email from …" (not when they filed it themselves).
+    pub notify: bool,
 }
 
 /// What a filed message changed, for the events after commit.
@@ -48,11 +58,11 @@ pub fn own_host(cfg: &crate::config::Config) -> String {
 }
 
 /// `<id>` as stored; both spellings as looked for.
-fn spellings(message_id: &str) -> [String; 2] {
+pub(crate) fn spellings(message_id: &str) -> [String; 2] {
     [format!("<{message_id}>"), message_id.to_string()]
 }
 
-async fn target(tx: &mut Tx, ticket: &str) -> Result<Option<Target>, sqlx::Error> {
+pub(crate) async fn target(tx: &mut Tx, ticket: &str) -> Result<Option<Target>, sqlx::Error> {
     let deal = Query::select()
         .expr_as(Expr::col("id"), "deal_id")
         .columns(["request_id", "contact_id", "company_id", "lead_id", "owner_id", "department_id"])
@@ -78,7 +88,7 @@ async fn target(tx: &mut Tx, ticket: &str) -> Result<Option<Target>, sqlx::Error
 /// Sent by the CRM itself: our header, a Message-ID of our host, or the Message-ID of an email
 /// the CRM wrote (a row that did not come by IMAP: the letters sent through a user's account carry
 /// a Message-ID of that account's domain, so only the row recognises them).
-async fn is_own(tx: &mut Tx, p: &Parsed, host: &str) -> Result<bool, sqlx::Error> {
+pub(crate) async fn is_own(tx: &mut Tx, p: &Parsed, host: &str) -> Result<bool, sqlx::Error> {
     if p.crm_header || p.message_id.to_ascii_lowercase().ends_with(&format!("@{host}")) {
         return Ok(true);
     }
@@ -96,7 +106,7 @@ async fn is_own(tx: &mut Tx, p: &Parsed, host: &str) -> Result<bool, sqlx::Error
     Ok(sent.is_some())
 }
 
-async fn is_duplicate(tx: &mut Tx, p: &Parsed, account: i64, t: &Target) -> Result<bool, sqlx::Error> {
+pub(crate) async fn is_duplicate(tx: &mut Tx, p: &Parsed, account: i64, t: &Target) -> Result<bool, sqlx::Error> {
     let mut same_place = Expr::col("account_id").eq(account);
     if let Some(d) = t.deal_id {
         same_place = same_place.or(Expr::col("deal_id").eq(d));
@@ -168,7 +178,8 @@ pub async fn file(
         return Ok((v, None));
     }
     let (Some(t), Some(ticket)) = (found, p.ticket.clone()) else { return Err("no target".into()) };
-    match write(state, &mut tx, a, f, uid, &raw, &p, &t, &ticket).await {
+    let how = How { actor: Actor::system("Mail import"), inquiry: false, notify: true };
+    match write(state, &mut tx, a, f, uid, &raw, &p, &t, &ticket, &how).await {
         Ok(filed) => {
             report::count(&mut tx, f.id, Verdict::Filed, 1, uid).await.map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
@@ -189,7 +200,7 @@ pub async fn file(
     }
 }
 
-enum Written {
+pub(crate) enum Written {
     Db(sqlx::Error),
     Other(String),
 }
@@ -201,7 +212,7 @@ impl From<sqlx::Error> for Written {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn write(
+pub(crate) async fn write(
     state: &AppState,
     tx: &mut Tx,
     a: &MailAccount,
@@ -211,6 +222,7 @@ async fn write(
     p: &Parsed,
     t: &Target,
     ticket: &str,
+    how: &How,
 ) -> Result<Filed, Written> {
     let tmp = state.files.tmp_dir();
     let other = |e: String| Written::Other(e);
@@ -231,6 +243,7 @@ async fn write(
         ("bcc", p.bcc.as_str().into()),
         ("incoming", incoming.into()),
         ("sent", (!incoming).into()),
+        ("inquiry", how.inquiry.into()),
         ("ticket", ticket.into()),
         ("deal_id", t.deal_id.into()),
         ("request_id", t.request_id.into()),
@@ -257,13 +270,13 @@ async fn write(
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
     crate::crm::search::index_where(tx, ItemKind::Email, "id", id).await?;
-    let actor = Actor::system("Mail import");
+    let actor = &how.actor;
     let mut summary = format!("Imported from {} (UID {uid}) of {}", f.folder, a.email);
     if !p.too_large.is_empty() {
         let names: Vec<&str> = p.too_large.iter().map(|(n, _)| n.as_str()).collect();
         summary.push_str(&format!("; over the size limit, kept in the original only: {}", names.join(", ")));
     }
-    history::record(tx, &actor, "email", id, Change::Create, &summary, &Diff::default()).await?;
+    history::record(tx, actor, "email", id, Change::Create, &summary, &Diff::default()).await?;
     let mut uploads = Vec::with_capacity(p.attachments.len());
     for at in &p.attachments {
         let up = Upload::from_bytes(&tmp, &at.name, &at.content_type, &at.bytes)
@@ -274,9 +287,17 @@ async fn write(
     if !uploads.is_empty() {
         state
             .files
-            .save(tx, &uploads, "email", id, &actor)
+            .save(tx, &uploads, "email", id, actor)
             .await
             .map_err(|e| other(format!("storing the attachments: {e}")))?;
+        // §7.3: the inquiry's attachments are the new request's files too (links, not copies).
+        if let (true, Some(r)) = (how.inquiry, t.request_id) {
+            state
+                .files
+                .save(tx, &uploads, "request", r, actor)
+                .await
+                .map_err(|e| other(format!("storing the attachments: {e}")))?;
+        }
     }
     let who = if p.from_name.is_empty() { "an unknown sender".to_string() } else { p.from_name.clone() };
     if let Some(deal) = t.deal_id {
@@ -288,7 +309,7 @@ async fn write(
         workflow_line(tx, deal, &line).await?;
     }
     let mut notified = None;
-    if incoming {
+    if incoming && how.notify {
         let (kind, obj) = match (t.deal_id, t.request_id) {
             (Some(d), _) => (ItemKind::Deal, d),
             (None, Some(r)) => (ItemKind::Request, r),

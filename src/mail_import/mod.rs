@@ -7,6 +7,10 @@
 //! a deal or request (`file`), and keeps the completeness report (`report`) the account page shows.
 //! The next run comes `FERROCRM_MAIL_IMPORT_SECS` later, at once when a run left messages for the
 //! next, on "Import now", and when the server announces new mail over IDLE (`idle`).
+//!
+//! The mailbox browser (§7.3) is here too: `browse` reads and changes INBOX over IMAP, `browser`
+//! serves its pages, `inquiry` files a chosen message as a new request or as a letter of a deal or
+//! request, through the scan's `file::write`.
 
 use chrono::Duration as ChronoDuration;
 use sea_query::{Expr, ExprTrait, Query};
@@ -15,8 +19,11 @@ use crate::app::AppState;
 use crate::db::{self, Db};
 use crate::jobs::Outcome;
 
+pub mod browse;
+pub mod browser;
 pub mod file;
 pub mod idle;
+pub mod inquiry;
 pub mod parse;
 pub mod report;
 pub mod run;

@@ -29,6 +29,10 @@ pub struct Parsed {
     pub from: String,
     /// The sender's name, else address (the notice says who wrote).
     pub from_name: String,
+    /// The sender's address alone (a request made from the message, §7.3).
+    pub from_address: String,
+    /// The sender's display name alone (may be empty).
+    pub display_name: String,
     pub to: String,
     pub cc: String,
     pub bcc: String,
@@ -134,6 +138,8 @@ fn parse_inner(raw: &[u8], attachment_max: usize) -> Option<Parsed> {
         message_id,
         subject,
         from,
+        display_name: from_name.clone(),
+        from_address: from_addr.clone(),
         from_name: if from_name.is_empty() { from_addr } else { from_name },
         to: addresses(m.to()),
         cc: addresses(m.cc()),

@@ -23,7 +23,7 @@ const CHUNK: usize = 50;
 /// A run starts no new chunk after this long, so the worker's other jobs are not held up.
 const BUDGET: Duration = Duration::from_secs(60);
 /// One IMAP command (a chunk's fetch included) must answer within this.
-const COMMAND: Duration = Duration::from_secs(120);
+pub(crate) const COMMAND: Duration = Duration::from_secs(120);
 /// Sent folders by their usual names, when neither the account nor the server's LIST says.
 const SENT_NAMES: [&str; 5] = ["Sent", "Sent Items", "Sent Messages", "Sent Mail", "INBOX.Sent"];
 

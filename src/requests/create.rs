@@ -84,6 +84,8 @@ fn email_body(s: &Submission) -> String {
 #[derive(Default)]
 pub(crate) struct Lookups {
     sources: HashMap<i64, Source>,
+    /// Departments' default countries.
+    departments: HashMap<i64, Option<i64>>,
     countries: HashMap<String, Option<i64>>,
     cities: HashMap<(i64, String), Option<i64>>,
 }
@@ -91,7 +93,6 @@ pub(crate) struct Lookups {
 #[derive(Clone)]
 struct Source {
     department: i64,
-    default_country: Option<i64>,
     /// The inquiry email's To (`to_address`).
     to: String,
 }
@@ -117,9 +118,27 @@ impl Lookups {
             .await?;
         let (department, email, default_country) = row.ok_or(AppError::NotFound)?;
         let to = to_address(tx, &email, department).await?;
-        let s = Source { department, default_country, to };
+        let s = Source { department, to };
         self.sources.insert(id, s.clone());
+        self.departments.insert(department, default_country);
         Ok(s)
+    }
+
+    async fn default_country(&mut self, tx: &mut Tx, department: i64) -> Result<Option<i64>, sqlx::Error> {
+        if let Some(c) = self.departments.get(&department) {
+            return Ok(*c);
+        }
+        let found: Option<i64> = tx
+            .scalar(
+                Query::select()
+                    .column("default_country_id")
+                    .from("departments")
+                    .and_where(Expr::col("id").eq(department)),
+            )
+            .await?
+            .flatten();
+        self.departments.insert(department, found);
+        Ok(found)
     }
 
     async fn country(&mut self, tx: &mut Tx, name: &str) -> Result<Option<i64>, sqlx::Error> {
@@ -147,6 +166,30 @@ impl Lookups {
     }
 }
 
+/// Where a request comes from besides what the person wrote: the web form's lead source, or a
+/// mailbox (§7.3 "Import request from": the account owner's department and ownership).
+pub(crate) struct Origin {
+    pub department_id: i64,
+    pub lead_source_id: Option<i64>,
+    /// An owner set beforehand (a mailbox's owner); otherwise the matched counterparty's.
+    pub owner_id: Option<i64>,
+    pub receipt_date: chrono::NaiveDate,
+    pub subsequent: bool,
+    /// History's actor and the words after "Created the request X " ("from the web form").
+    pub actor: Actor,
+    pub how: &'static str,
+}
+
+/// The request `write_request` made.
+pub(crate) struct Written {
+    pub id: i64,
+    pub ticket: String,
+    pub subject: String,
+    /// Its counterparty and people, as matching left them.
+    pub found: Inquiry,
+    pub notified: Vec<i64>,
+}
+
 /// A stored submission: the request, its department (whose lists hear of it) and whom it notified.
 pub(crate) struct Stored {
     pub created: Created,
@@ -157,82 +200,23 @@ pub(crate) struct Stored {
 /// Everything of `create_incoming` inside `tx`. The request and its email are written without
 /// their search index rows (`search_pending`).
 pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission, known: &mut Lookups) -> AppResult<Stored> {
-    let Source { department, default_country, to } = known.source(tx, s.lead_source_id).await?;
-
-    let name = names::parse_full_name(&s.name);
-    let posted_country = known.country(tx, &s.country).await?;
-    let mut r = Inquiry {
-        first_name: name.first,
-        middle_name: name.middle,
-        last_name: name.last,
-        email: fit(&s.email, 250),
-        phone: fit(&s.phone, 200),
-        website: fit(&s.website, 200),
-        company_name: fit(&s.company, 200),
-        country_id: posted_country,
-        city_name: fit(&cities::clean_city_name(&s.city), 50),
+    let Source { department, to } = known.source(tx, s.lead_source_id).await?;
+    let origin = Origin {
         department_id: department,
-        ..Inquiry::default()
+        lead_source_id: Some(s.lead_source_id),
+        owner_id: None,
+        receipt_date: chrono::Utc::now().date_naive(),
+        subsequent: false,
+        actor: Actor::system("Web form"),
+        how: "from the web form",
     };
-    // Matching first: a country posted or geolocated wins, then the found counterparty's (copied by
-    // update_request_data when the request has none), then the department's default.
-    matching::auto_link(tx, &mut r).await?;
-    if r.country_id.is_none() {
-        r.country_id = default_country;
-    }
-    if let Some(country) = r.country_id
-        && !r.city_name.is_empty()
-        && !s.city.trim().is_empty()
-    {
-        r.city_id = known.city(tx, country, &r.city_name).await?;
-    }
-
-    let ticket = crate::crm::deal::new_ticket();
+    let w = write_request(tx, state, s, &origin, known).await?;
+    let (id, ticket, r) = (w.id, w.ticket.clone(), &w.found);
     let now = db::now();
-    let today = chrono::Utc::now().date_naive();
-    let subject = fit(&s.subject, 250);
-    let request: Vec<(&str, SimpleExpr)> = vec![
-        ("request_for", subject.clone().into()),
-        ("first_name", r.first_name.clone().into()),
-        ("middle_name", r.middle_name.clone().into()),
-        ("last_name", r.last_name.clone().into()),
-        ("email", r.email.clone().into()),
-        ("phone", r.phone.clone().into()),
-        ("website", r.website.clone().into()),
-        ("company_name", r.company_name.clone().into()),
-        ("lead_source_id", s.lead_source_id.into()),
-        ("receipt_date", today.into()),
-        ("lead_id", r.lead_id.into()),
-        ("contact_id", r.contact_id.into()),
-        ("company_id", r.company_id.into()),
-        ("country_id", r.country_id.into()),
-        ("city_id", r.city_id.into()),
-        ("city_name", r.city_name.clone().into()),
-        ("description", s.message.trim().to_string().into()),
-        ("pending", true.into()),
-        // Indexed by the intake's writer when it is idle; searchable meanwhile (`crm::search`).
-        ("search_pending", true.into()),
-        ("verification_required", r.verification_required.into()),
-        ("ticket", ticket.clone().into()),
-        ("co_owner_id", r.co_owner_id.into()),
-        ("department_id", department.into()),
-        ("owner_id", r.owner_id.into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-    ];
-    let mut q = Query::insert();
-    q.into_table("requests")
-        .columns(request.iter().map(|(c, _)| *c))
-        .values_panic(request.into_iter().map(|(_, v)| v))
-        .returning_col("id");
-    let id = tx.insert_id(&q).await?;
-    let actor = Actor::system("Web form");
-    let summary = format!("Created the request {subject} from the web form (ticket {ticket})");
-    history::record(tx, &actor, "request", id, Change::Create, &summary, &Diff::default()).await?;
 
     // The inbound email that started it (§6.3), in the request's thread (same ticket), owned as it is.
     let email: Vec<(&str, SimpleExpr)> = vec![
-        ("subject", subject.clone().into()),
+        ("subject", w.subject.clone().into()),
         ("content", email_body(s).into()),
         ("is_html", false.into()),
         ("from_field", r.email.clone().into()),
@@ -256,15 +240,102 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission, kno
         .values_panic(email.into_iter().map(|(_, v)| v))
         .returning_col("id");
     let email_id = tx.insert_id(&q).await?;
+    Ok(Stored { created: Created { id, ticket, email_id }, department, notified: w.notified })
+}
 
-    // §4.2: a request from a web form whose owner was found (a matched counterparty's) notifies its
-    // owner and co-owner.
+/// The request itself (§6.3): names parsed, matched (§6.4), country and city, a new ticket, its
+/// history line, and the notices to a found owner and co-owner (§4.2). Shared by the web form and
+/// the mailbox import (`mail_import::inquiry`), which each add their inquiry email. `known` holds
+/// what earlier submissions of the same batch looked up (a fresh one outside the writer).
+pub(crate) async fn write_request(
+    tx: &mut Tx,
+    state: &AppState,
+    s: &Submission,
+    o: &Origin,
+    known: &mut Lookups,
+) -> AppResult<Written> {
+    let department = o.department_id;
+    let default_country = known.default_country(tx, department).await?;
+
+    let name = names::parse_full_name(&s.name);
+    let posted_country = known.country(tx, &s.country).await?;
+    let mut r = Inquiry {
+        first_name: name.first,
+        middle_name: name.middle,
+        last_name: name.last,
+        email: fit(&s.email, 250),
+        phone: fit(&s.phone, 200),
+        website: fit(&s.website, 200),
+        company_name: fit(&s.company, 200),
+        country_id: posted_country,
+        city_name: fit(&cities::clean_city_name(&s.city), 50),
+        department_id: department,
+        owner_id: o.owner_id,
+        ..Inquiry::default()
+    };
+    // Matching first: a country posted or geolocated wins, then the found counterparty's (copied by
+    // update_request_data when the request has none), then the department's default.
+    matching::auto_link(tx, &mut r).await?;
+    if r.country_id.is_none() {
+        r.country_id = default_country;
+    }
+    if let Some(country) = r.country_id
+        && !r.city_name.is_empty()
+        && !s.city.trim().is_empty()
+    {
+        r.city_id = known.city(tx, country, &r.city_name).await?;
+    }
+
+    let ticket = crate::crm::deal::new_ticket();
+    let now = db::now();
+    let subject = fit(&s.subject, 250);
+    let request: Vec<(&str, SimpleExpr)> = vec![
+        ("request_for", subject.clone().into()),
+        ("first_name", r.first_name.clone().into()),
+        ("middle_name", r.middle_name.clone().into()),
+        ("last_name", r.last_name.clone().into()),
+        ("email", r.email.clone().into()),
+        ("phone", r.phone.clone().into()),
+        ("website", r.website.clone().into()),
+        ("company_name", r.company_name.clone().into()),
+        ("lead_source_id", o.lead_source_id.into()),
+        ("receipt_date", o.receipt_date.into()),
+        ("lead_id", r.lead_id.into()),
+        ("contact_id", r.contact_id.into()),
+        ("company_id", r.company_id.into()),
+        ("country_id", r.country_id.into()),
+        ("city_id", r.city_id.into()),
+        ("city_name", r.city_name.clone().into()),
+        ("description", s.message.trim().to_string().into()),
+        ("pending", true.into()),
+        ("subsequent", o.subsequent.into()),
+        // Indexed by the intake's writer when it is idle; searchable meanwhile (`crm::search`).
+        ("search_pending", true.into()),
+        ("verification_required", r.verification_required.into()),
+        ("ticket", ticket.clone().into()),
+        ("co_owner_id", r.co_owner_id.into()),
+        ("department_id", department.into()),
+        ("owner_id", r.owner_id.into()),
+        ("created_at", now.into()),
+        ("updated_at", now.into()),
+    ];
+    let mut q = Query::insert();
+    q.into_table("requests")
+        .columns(request.iter().map(|(c, _)| *c))
+        .values_panic(request.into_iter().map(|(_, v)| v))
+        .returning_col("id");
+    let id = tx.insert_id(&q).await?;
+    let summary = format!("Created the request {subject} {} (ticket {ticket})", o.how);
+    history::record(tx, &o.actor, "request", id, Change::Create, &summary, &Diff::default()).await?;
+
+    // §4.2: a request whose owner was found (a matched counterparty's, a mailbox's) notifies its
+    // owner and co-owner, but never the person who made it.
     let url = format!("/requests/{id}");
     let mut notified = Vec::new();
     let people = [(r.owner_id, "You received the request"), (r.co_owner_id, "You are the co-owner of the request")];
     for (user, what) in people {
         let Some(user) = user else { continue };
-        if notified.contains(&user) {
+        if notified.contains(&user) || o.actor.id == Some(user) {
             continue;
         }
         let title = format!("{what} “{subject}”");
@@ -279,7 +350,7 @@ pub(crate) async fn create_in(tx: &mut Tx, state: &AppState, s: &Submission, kno
         crate::notifications::send(tx, &state.config, &n).await?;
         notified.push(user);
     }
-    Ok(Stored { created: Created { id, ticket, email_id }, department, notified })
+    Ok(Written { id, ticket, subject, found: r, notified })
 }
 
 /// §6.3 "Creation": ticket, inbound email record, request (names parsed, department = lead source's, country =

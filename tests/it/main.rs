@@ -41,6 +41,7 @@ mod live;
 mod live_converge;
 mod live_tasks;
 mod mail_accounts;
+mod mail_browser;
 mod mail_import;
 mod mail_import_corpus;
 mod memos;
