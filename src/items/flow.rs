@@ -348,7 +348,7 @@ async fn invalid<K: ItemFlow>(
 
 /// After commit: "changed" for the item (whose stage moved when `moved`) and for what else changed,
 /// then the bells of those notified, then the worker (it sends the email copies).
-async fn publish<K: ItemFlow>(state: &AppState, item: &ItemRef, moved: bool, out: &Outcome) -> AppResult<()> {
+pub async fn publish<K: ItemFlow>(state: &AppState, item: &ItemRef, moved: bool, out: &Outcome) -> AppResult<()> {
     for (it, moved) in std::iter::once((item, moved)).chain(out.changed.iter().map(|(c, m)| (c, *m))) {
         super::publish_changed(&state.bus, it);
         if moved {

@@ -16,9 +16,7 @@ use crate::app::AppState;
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FormErrors};
 use crate::events::DomainEvent;
-use crate::items::flow::{
-    CreateFlow, Cx, EditFlow, ItemFlow, Outcome, StageFlow, closing_notices, created, welcome_newcomers,
-};
+use crate::items::flow::{CreateFlow, Cx, EditFlow, ItemFlow, Outcome, StageFlow, closing_notices, created};
 use crate::items::{self, ItemRef, StageForm};
 use crate::participants::{self, PRole};
 use crate::views::tasks::Mode;
@@ -136,6 +134,21 @@ pub fn closing(what: &str, name: &str, stage: Stage) -> Vec<(PRole, String)> {
         Stage::Canceled => closing_notices(format!("The {what} was canceled: {name}")),
         Stage::Pending | Stage::InProgress => Vec::new(),
     }
+}
+
+/// Notifies `item`'s participants by role (not the viewer), the email of each responsible carrying
+/// the task's one-click completion link (`super::links`).
+async fn with_links(
+    tx: &mut Tx,
+    cx: &Cx<'_>,
+    item: &ItemRef,
+    titles: &[(PRole, String)],
+    body: &str,
+) -> AppResult<Vec<i64>> {
+    let t = repo::get_tx(tx, item.id).await?.ok_or(AppError::NotFound)?;
+    let resp: Vec<i64> = item.parts.users(PRole::Responsible).into_iter().filter(|u| *u != cx.viewer.id).collect();
+    let lines = super::links::email_lines(tx, cx.state, &t, &resp).await?;
+    Ok(items::notify_each_with(tx, &cx.state.config, item, titles, Some(cx.viewer.id), body, &lines).await?)
 }
 
 /// "task" or "subtask", as notices name it.
@@ -260,7 +273,10 @@ impl EditFlow for Tasks {
         after: &ItemRef,
         c: &Checked,
     ) -> AppResult<Vec<i64>> {
-        welcome_newcomers(tx, cx, before, after, &welcome_titles("task", &c.input.name), &c.input.description).await
+        // As `welcome_newcomers`, a new responsible's email carrying the one-click "Completed" link.
+        let newcomers = ItemRef { parts: after.parts.without(&before.parts), ..after.clone() };
+        let titles = welcome_titles("task", &c.input.name);
+        with_links(tx, cx, &newcomers, &titles, &c.input.description).await
     }
 }
 
@@ -340,6 +356,6 @@ impl CreateFlow for Tasks {
     async fn notify_new(tx: &mut Tx, cx: &Cx<'_>, new: &NewTask, item: &ItemRef) -> AppResult<Vec<i64>> {
         let input = &new.checked.input;
         let titles = welcome_titles(what(item), &input.name);
-        Ok(items::notify_each(tx, &cx.state.config, item, &titles, Some(cx.viewer.id), &input.description).await?)
+        with_links(tx, cx, item, &titles, &input.description).await
     }
 }

@@ -143,8 +143,21 @@ pub async fn new(
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
 }
 
+/// `?refused=active-subtask`: "Completed" sent the member to their active subtask.
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    pub refused: String,
+}
+
 #[handler]
-pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn show(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::View).await?;
     let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mut subtasks = repo::subtasks(&state.db, id).await?;
@@ -190,6 +203,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         project,
         memo,
         today: crate::time::today(),
+        refused: q.refused == "active-subtask",
     };
     Ok(views::tasks::show(&cx, &page, &panels).into_response())
 }

@@ -55,5 +55,7 @@ mod requests_writer;
 mod schema;
 mod seed;
 mod tasks;
+mod tasks_completed;
+mod tasks_email_link;
 mod time_zones;
 mod usability;
