@@ -1,5 +1,6 @@
 //! What tasks add to the generic flows (`items::flow`): a task cannot close over an active subtask;
-//! a team task closes with its last done subtask and a main task starts with its first started one;
+//! a team task closes with its last done subtask and a main task starts with its first started one
+//! (and a closed one reopens when a subtask becomes active again);
 //! a new subtask is for one of its main task's responsible users; the co-owner rule; the "View task"
 //! buttons of memos follow a task's stage.
 
@@ -151,6 +152,11 @@ async fn with_links(
     Ok(items::notify_each_with(tx, &cx.state.config, item, titles, Some(cx.viewer.id), body, &lines).await?)
 }
 
+/// What the owner, co-owner and subscribers of a closed main task hear when a subtask reopens it.
+fn reopened(pit: &ItemRef) -> Vec<(PRole, String)> {
+    closing_notices(format!("The task was reopened by its subtask: {}", pit.title))
+}
+
 /// "task" or "subtask", as notices name it.
 fn what(item: &ItemRef) -> &'static str {
     if item.subtask { "subtask" } else { "task" }
@@ -211,6 +217,10 @@ impl StageFlow for Tasks {
                 out.notify(tx, cx, &pit, &closing(what(&pit), &pit.title, Stage::Done), None, "").await?;
                 out.moved(pit);
             }
+        } else if stage.active() && repo::reopen_parent(tx, pid, &cx.actor).await?.is_some() {
+            let pit = items::load_tx(tx, ItemKind::Task, pid).await?;
+            out.notify(tx, cx, &pit, &reopened(&pit), Some(cx.viewer.id), "").await?;
+            out.moved(pit);
         } else if *stage == Stage::InProgress && repo::start_parent(tx, pid, &cx.actor).await?.is_some() {
             out.moved(items::load_tx(tx, ItemKind::Task, pid).await?);
         }
@@ -344,7 +354,10 @@ impl CreateFlow for Tasks {
             crate::memos::flow::made_from(tx, cx, m, item, &input.memo_files, out).await?;
         }
         if let Some((pit, pt)) = &new.ctx.parent {
-            if input.stage == Stage::InProgress && repo::start_parent(tx, pt.id, &cx.actor).await?.is_some() {
+            if input.stage.active() && repo::reopen_parent(tx, pt.id, &cx.actor).await?.is_some() {
+                out.notify(tx, cx, pit, &reopened(pit), Some(cx.viewer.id), "").await?;
+                out.moved(pit.clone());
+            } else if input.stage == Stage::InProgress && repo::start_parent(tx, pt.id, &cx.actor).await?.is_some() {
                 out.moved(pit.clone());
             } else {
                 out.changed(pit.clone());

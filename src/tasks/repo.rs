@@ -503,6 +503,18 @@ pub async fn start_parent(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<
     Ok(Some(parent))
 }
 
+/// A subtask became active again (reopened, or added) under a closed main task: the main task is
+/// reopened, in progress (§14.1). Returns the main task as it was when it was reopened.
+pub async fn reopen_parent(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<Option<Task>, sqlx::Error> {
+    let Some(parent) = get_tx(tx, parent_id).await? else { return Ok(None) };
+    if parent.stage().active() {
+        return Ok(None);
+    }
+    set_stage(tx, &parent, Stage::InProgress, actor, "A subtask is active again, so the main task is reopened.")
+        .await?;
+    Ok(Some(parent))
+}
+
 /// Ids of a task and its subtasks (what goes when it is deleted).
 pub async fn family(db: &Db, id: i64) -> Result<Vec<i64>, sqlx::Error> {
     let subs: Vec<(i64,)> = db

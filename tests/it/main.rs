@@ -55,6 +55,7 @@ mod requests_writer;
 mod schema;
 mod seed;
 mod tasks;
+mod tasks_automation;
 mod tasks_completed;
 mod tasks_email_link;
 mod time_zones;
