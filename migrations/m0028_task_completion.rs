@@ -33,7 +33,12 @@ pub fn statements() -> Vec<Stmt> {
                 .foreign_key(&mut fk("task_done_links", "task_id", "tasks", ForeignKeyAction::Cascade))
                 .foreign_key(&mut fk("task_done_links", "user_id", "users", ForeignKeyAction::Cascade)),
         ),
+        // The subtasks that hide their main task (few): the task list probes it once per row.
+        Stmt::Raw { sqlite: HIDDEN, postgres: HIDDEN },
         unique_index("ux_task_done_links_nonce", "task_done_links", &["nonce"]),
         index("ix_task_done_links_task", "task_done_links", &["task_id"]),
     ]
 }
+
+const HIDDEN: &[&str] =
+    &["CREATE INDEX IF NOT EXISTS ix_tasks_hidden ON tasks (parent_id) WHERE hide_main_task AND NOT active"];

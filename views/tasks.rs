@@ -152,6 +152,42 @@ pub struct Page<'a> {
     pub deal: Option<(i64, String)>,
     /// "Completed" was refused: the viewer was sent here, to their active subtask.
     pub refused: bool,
+    /// A subtask of a team task, for its responsible: whether it hides the main task (§14.1).
+    pub hide_main: Option<bool>,
+    /// The workflow log, newest line first.
+    pub workflow: &'a [String],
+}
+
+/// The workflow log of a task or project (`tasks::workflow`): dated lines, newest first.
+pub fn workflow(lines: &[String]) -> Markup {
+    html! {
+        @if !lines.is_empty() {
+            div.card #workflow {
+                div.card-header { h2.card-title { "Workflow" } }
+                div.card-body { ul.workflow.text-small { @for l in lines { li { (l) } } } }
+            }
+        }
+    }
+}
+
+/// The "Hide main task" switch of a team task's subtask, for its responsible.
+fn hide_main_form(p: &Page<'_>, hidden: bool, csrf: &str) -> Markup {
+    html! {
+        form.inline #hide-main-form method="post" action=(format!("/tasks/{}/hide-main", p.task.id)) {
+            (ui::csrf(csrf))
+            @if hidden {
+                input type="hidden" name="hide" value="0";
+                span.muted.text-small { "The main task is hidden from your active tasks while this subtask is closed. " }
+                button.btn.btn-sm.btn-ghost type="submit" { "Show the main task" }
+            } @else {
+                input type="hidden" name="hide" value="1";
+                button.btn.btn-sm.btn-ghost type="submit"
+                    title="Hide the main task when this subtask is closed. You will also not receive notifications about other executors' subtasks." {
+                    "Hide main task"
+                }
+            }
+        }
+    }
 }
 
 impl Page<'_> {
@@ -283,12 +319,14 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                         div.card {
                             div.card-body.stack {
                                 @if !t.team && p.completes(v) { (completed_button(p, &v.csrf)) }
+                                @if let Some(h) = p.hide_main { (hide_main_form(p, h, &v.csrf)) }
                                 @if it.can(v, Action::ChangeStage) { (stage_buttons(p, &v.csrf)) }
                                 @if !t.description.is_empty() { div.description { (t.description) } }
                                 (details(p))
                             }
                         }
                         (subtasks(p))
+                        (workflow(p.workflow))
                         @if it.can(v, Action::CreateSubtask) {
                             div.row { a.btn.btn-ghost href=(paths::new_from(ItemKind::Task, Start::Parent(t.id))) { (icon("plus")) " Subtask" } }
                         }

@@ -132,6 +132,8 @@ pub async fn complete_in(
     let co_owner = Some(t.owner_id).filter(|o| *o != me);
     let id = repo::insert(tx, &input, me, co_owner, &cx.actor, names).await?;
     set_hide_main_task(tx, id, true).await?;
+    let line = format!("The subtask was created. ({}) Completed.", cx.viewer.display_name);
+    super::workflow::add(tx, ItemKind::Task, id, &line).await?;
     let sub = repo::get_tx(tx, id).await?.ok_or(AppError::NotFound)?;
     let sub_item =
         ItemRef { subtask: true, ..created(ItemKind::Task, id, &t.name, repo::parts_of(me, co_owner, &input)) };

@@ -200,7 +200,17 @@ impl StageFlow for Tasks {
         if !stage.active() && repo::active_subtasks(tx, t.id).await? > 0 {
             return Err(AppError::Conflict("The task cannot be closed because there is an active subtask.".into()));
         }
-        Ok(repo::set_stage(tx, t, *stage, &cx.actor, &format!("Stage: {}", stage.label())).await?)
+        repo::set_stage(tx, t, *stage, &cx.actor, &format!("Stage: {}", stage.label())).await?;
+        // The stage buttons edit nothing else: the next step becomes the stage's label (§14.1).
+        Ok(super::workflow::stage_reached(tx, ItemKind::Task, t.id, *stage).await?)
+    }
+
+    /// Members who hid the main task hear nothing of the others' subtasks (§14.1).
+    async fn hearers(tx: &mut Tx, item: &ItemRef, t: &Task) -> AppResult<ItemRef> {
+        match t.parent_id {
+            Some(p) => Ok(super::hide::hearers(tx, item, p).await?),
+            None => Ok(item.clone()),
+        }
     }
 
     fn stage_notices(_cx: &Cx<'_>, item: &ItemRef, stage: &Stage) -> Vec<(PRole, String)> {
@@ -273,6 +283,22 @@ impl EditFlow for Tasks {
 
     async fn write_edit(tx: &mut Tx, cx: &Cx<'_>, item: &ItemRef, before: &Task, c: &Checked) -> AppResult<()> {
         repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?;
+        let step = c.input.next_step.as_str();
+        if step != before.next_step && !step.is_empty() {
+            // §14.1: the editor's name when the step is not the sole responsible's own.
+            let step = if c.input.responsible == [cx.viewer.id] {
+                step.to_string()
+            } else {
+                format!("{step} ({})", cx.viewer.display_name)
+            };
+            super::workflow::set_step(tx, ItemKind::Task, before.id, &step, None).await?;
+            super::workflow::add(tx, ItemKind::Task, before.id, &step).await?;
+            if let Some(pid) = before.parent_id
+                && let Some(main) = repo::get_tx(tx, pid).await?
+            {
+                super::workflow::subtask_step(tx, &main, &c.input.name, &step, c.input.next_step_date).await?;
+            }
+        }
         Ok(())
     }
 
@@ -334,6 +360,17 @@ impl CreateFlow for Tasks {
     async fn insert(tx: &mut Tx, cx: &Cx<'_>, new: &NewTask) -> AppResult<ItemRef> {
         let (input, owner) = (&new.checked.input, cx.viewer.id);
         let id = repo::insert(tx, input, owner, new.co_owner, &cx.actor, &new.checked.names).await?;
+        let who = &cx.viewer.display_name;
+        let line = if new.ctx.parent.is_some() {
+            format!("The subtask was created. ({who})")
+        } else {
+            format!("The task was created. ({who})")
+        };
+        super::workflow::add(tx, ItemKind::Task, id, &line).await?;
+        if let Some(p) = input.project_id {
+            super::workflow::add(tx, ItemKind::Project, p, &format!("The task was created ({who}): {}", input.name))
+                .await?;
+        }
         if let Some(deal) = new.deal {
             crate::crm::deal_work::link(tx, ItemKind::Task, id, &input.name, deal, &cx.actor).await?;
         }

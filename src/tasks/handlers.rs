@@ -189,6 +189,14 @@ pub async fn show(
             break;
         }
     }
+    // "Hide main task" (§14.1): on a subtask of a team task, for its responsible.
+    let mut hide_main = None;
+    if let Some(p) = t.parent_id
+        && it.can(&viewer, Action::Complete)
+        && repo::get(&state.db, p).await?.is_some_and(|m| m.team)
+    {
+        hide_main = Some(super::hide::flag(&state.db, id).await?);
+    }
     let deal = crate::crm::deal_work::deal_for(&state.db, &viewer, ItemKind::Task, id).await?;
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Tasks, hx).await?;
@@ -204,6 +212,8 @@ pub async fn show(
         memo,
         today: crate::time::today(),
         refused: q.refused == "active-subtask",
+        hide_main,
+        workflow: &super::workflow::of(&state.db, ItemKind::Task, id).await?,
     };
     Ok(views::tasks::show(&cx, &page, &panels).into_response())
 }

@@ -8,6 +8,8 @@
 pub mod complete;
 pub mod flow;
 pub mod handlers;
+pub mod hide;
 pub mod links;
 pub mod model;
 pub mod repo;
+pub mod workflow;

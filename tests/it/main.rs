@@ -58,5 +58,7 @@ mod tasks;
 mod tasks_automation;
 mod tasks_completed;
 mod tasks_email_link;
+mod tasks_hide;
+mod tasks_workflow;
 mod time_zones;
 mod usability;

@@ -253,3 +253,23 @@ async fn a_browser_follows_the_emailed_link_and_confirms() {
     assert_eq!(app.field("tasks", id, "stage").await.as_deref(), Some("done"));
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_team_member_presses_completed_in_a_browser() {
+    let (_smtp, app) = app_with_mail().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let id = task(&app, &helen, "Spring cleaning", &["Mark.Manager.Sales", "Carl.CoWorker"], &[], &[]).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
+    b.goto(&app.url(&format!("/tasks/{id}"))).await;
+    assert_eq!(b.text(".team-notice #completed-form button").await, "Completed");
+    b.shot("task-team-completed-button.png").await;
+    b.click(".team-notice #completed-form button").await;
+    b.wait_text("#subtasks .card-header .muted", Duration::from_secs(10), |t| t == "1 of 1 done").await;
+    assert_eq!(app.field("tasks", id, "stage").await.as_deref(), Some("pending"), "Carl's part is open");
+    let sub = b.attr("#subtasks tbody a", "href").await.expect("a link to the subtask");
+    b.goto(&app.url(&sub)).await;
+    assert_eq!(b.text("#hide-main-form button").await, "Show the main task");
+    b.shot("task-subtask-hide-main.png").await;
+    b.close().await;
+}
