@@ -159,6 +159,9 @@ pub enum Action {
     /// Change who is responsible for a task or project, and its co-owner (§3.3: owner, co-owner,
     /// task operator, administrator; a chief or the single responsible may edit the rest).
     AssignPeople,
+    /// "Completed" (§14.1): a responsible marks their part of a task done — the task itself when
+    /// they are its only responsible, a done subtask of their own in a team task.
+    Complete,
 }
 
 /// The kinds of object the shared parts (access, chat, files, history, reminders, live events) work
@@ -493,6 +496,9 @@ fn can_task_item(v: &Viewer, action: Action, it: &Item) -> bool {
         (_, Action::AssignPeople) => owners || operator || admin,
         (ItemKind::Task, Action::CreateSubtask) => !it.subtask && (changes || r.has(PRole::Responsible)),
         (ItemKind::Project, Action::CreateSubtask) => changes || r.has(PRole::Responsible),
+        // Only one's own part: being a chief or an owner does not complete someone else's work.
+        (ItemKind::Task, Action::Complete) => r.has(PRole::Responsible),
+        (_, Action::Complete) => false,
         (_, Action::CreateFromMemo) => false,
         (_, Action::CreateSubtask) => false,
     }

@@ -157,6 +157,7 @@ fn item_matrix() -> String {
         ("subtask", Action::CreateSubtask),
         ("from-memo", Action::CreateFromMemo),
         ("assign", Action::AssignPeople),
+        ("complete", Action::Complete),
     ];
     let mut roles: Vec<(&str, Vec<Role>)> = vec![("(no role)", vec![])];
     roles.extend(Role::ALL.iter().map(|r| (r.slug(), vec![*r])));

@@ -77,6 +77,9 @@ pub struct Config {
     pub mail_import_interval: Duration,
     pub mail_import_max_bytes: usize,
     pub mail_attachment_max_bytes: usize,
+    /// How long the one-click "Task completed" link of a task's notification email works
+    /// (`FERROCRM_TASK_LINK_DAYS`, default 14; `tasks::links`).
+    pub task_link_ttl: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -144,6 +147,7 @@ impl Default for Config {
             mail_import_interval: Duration::from_secs(120),
             mail_import_max_bytes: 50 * 1024 * 1024,
             mail_attachment_max_bytes: 25 * 1024 * 1024,
+            task_link_ttl: Duration::from_secs(14 * 24 * 3600),
         }
     }
 }
@@ -257,6 +261,10 @@ impl Config {
         }
         if let Some(n) = parse::<usize>("FERROCRM_MAIL_ATTACHMENT_MAX_BYTES")? {
             c.mail_attachment_max_bytes = n;
+        }
+        if let Some(d) = parse::<u64>("FERROCRM_TASK_LINK_DAYS")? {
+            anyhow::ensure!((1..=365).contains(&d), "FERROCRM_TASK_LINK_DAYS={d} must be between 1 and 365");
+            c.task_link_ttl = Duration::from_secs(d * 24 * 3600);
         }
         if let Some(ms) = parse::<u64>("FERROCRM_LOGIN_DELAY_MS")? {
             c.login_base_delay = Duration::from_millis(ms);

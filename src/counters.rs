@@ -49,6 +49,8 @@ fn my_tasks(user: i64) -> SelectStatement {
         .and_where(Expr::col(("participants", "object_type")).eq("task"))
         .and_where(Expr::col(("participants", "role")).eq("responsible"))
         .and_where(Expr::col(("tasks", "active")).eq(true))
+        // A main task whose part the user finished and hid is not theirs to count (§14.1).
+        .and_where(crate::tasks::hide::not_hidden_for(user))
         .to_owned()
 }
 

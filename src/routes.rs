@@ -91,6 +91,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/tasks/:id"),
     ("GET", "/tasks/:id/edit"),
     ("POST", "/tasks/:id/stage"),
+    ("POST", "/tasks/:id/completed"),
+    ("POST", "/tasks/:id/hide-main"),
+    // The one-click completion link of a task's email (no login; `tasks::links`).
+    ("GET", "/task-done/:token"),
+    ("POST", "/task-done/:token"),
     ("GET", "/projects"),
     ("POST", "/projects"),
     ("GET", "/projects/total"),
@@ -329,6 +334,7 @@ pub const PUBLIC: &[&str] = &[
     "/add-request/",
     "/contact-form/:token/",
     "/contact-form/:token/embed.js",
+    "/task-done/:token",
 ];
 
 pub fn is_csrf_exempt(path: &str) -> bool {
@@ -436,6 +442,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/tasks/:id", get(tasks::show).post(flow::update::<Tasks>::default()))
         .at("/tasks/:id/edit", get(flow::edit::<Tasks>::default()))
         .at("/tasks/:id/stage", post(flow::set_stage::<Tasks>::default()))
+        .at("/tasks/:id/completed", post(crate::tasks::complete::completed))
+        .at("/tasks/:id/hide-main", post(crate::tasks::hide::hide_main))
+        .at("/task-done/:token", get(crate::tasks::links::confirm).post(crate::tasks::links::apply))
         .at("/projects", get(projects::index).post(flow::create::<Projects>::default()))
         .at("/projects/total", get(projects::total))
         .at("/projects/new", get(projects::new))

@@ -85,6 +85,8 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct Cipher {
     aead: Aes256Gcm,
+    /// A key derived from the installation key for signatures (`sign`), never used to encrypt.
+    mac_key: [u8; 32],
     id: String,
     /// Where the key came from, for messages ("FERROCRM_SECRET_KEY" or the key file's path).
     pub source: String,
@@ -98,7 +100,11 @@ impl fmt::Debug for Cipher {
 
 impl Cipher {
     pub fn new(key: &Key, source: impl Into<String>) -> Cipher {
-        Cipher { aead: Aes256Gcm::new((&key.0).into()), id: key.id(), source: source.into() }
+        let mut h = Sha256::new();
+        h.update(b"ferrocrm signing key\0");
+        h.update(key.0);
+        let mac_key = h.finalize().into();
+        Cipher { aead: Aes256Gcm::new((&key.0).into()), mac_key, id: key.id(), source: source.into() }
     }
 
     /// The configured key, or the data directory's key file (created on first start).
@@ -149,6 +155,23 @@ impl Cipher {
         String::from_utf8(plain).map_err(|_| OpenError::Damaged)
     }
 
+    /// HMAC-SHA256 of `msg` for `purpose` (a link's signature), as 64 hex digits. The purpose is
+    /// part of what is signed, so a signature made for one use is worthless for another.
+    pub fn sign(&self, purpose: &str, msg: &str) -> String {
+        let mut data = Vec::with_capacity(purpose.len() + 1 + msg.len());
+        data.extend_from_slice(purpose.as_bytes());
+        data.push(0);
+        data.extend_from_slice(msg.as_bytes());
+        hex::encode(hmac_sha256(&self.mac_key, &data))
+    }
+
+    /// Whether `sig` is `sign(purpose, msg)` (compared in constant time).
+    pub fn verify(&self, purpose: &str, msg: &str, sig: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let want = self.sign(purpose, msg);
+        want.len() == sig.len() && bool::from(want.as_bytes().ct_eq(sig.as_bytes()))
+    }
+
     /// The key id a sealed value names, if it is one.
     pub fn id_of(stored: &str) -> Option<&str> {
         let mut parts = stored.splitn(3, ':');
@@ -157,6 +180,16 @@ impl Cipher {
             _ => None,
         }
     }
+}
+
+/// HMAC-SHA256 (RFC 2104) with a key of at most 64 bytes.
+fn hmac_sha256(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    k[..32].copy_from_slice(key);
+    let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+    let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+    let inner = Sha256::new().chain_update(&ipad).chain_update(msg).finalize();
+    Sha256::new().chain_update(&opad).chain_update(inner).finalize().into()
 }
 
 /// Reads the key file, or creates it (0600, written and synced before use) when there is none.
@@ -256,6 +289,26 @@ mod tests {
         assert_eq!(c.open("p", &tampered), Err(OpenError::Damaged));
         assert_eq!(c.open("p", "plain text"), Err(OpenError::Malformed));
         assert_eq!(c.open("p", &format!("v1:{}:AAAA", c.key_id())), Err(OpenError::Malformed));
+    }
+
+    #[test]
+    fn signatures_are_bound_to_key_purpose_and_message() {
+        let c = Cipher::new(&Key([1; 32]), "test");
+        let s = c.sign("task-done", "1.2.3");
+        assert_eq!(s.len(), 64);
+        assert!(c.verify("task-done", "1.2.3", &s));
+        assert!(!c.verify("task-done", "1.2.4", &s));
+        assert!(!c.verify("other", "1.2.3", &s));
+        assert!(!c.verify("task-done", "1.2.3", &s[..63]));
+        assert!(!Cipher::new(&Key([2; 32]), "test").verify("task-done", "1.2.3", &s));
+        // The HMAC itself: RFC 4231 test case 1 (a 20-byte key of 0x0b, zero-padded to 32 bytes
+        // changes nothing: HMAC pads the key with zeros to the block size).
+        let mut key = [0u8; 32];
+        key[..20].copy_from_slice(&[0x0b; 20]);
+        assert_eq!(
+            hex::encode(hmac_sha256(&key, b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
     }
 
     #[test]

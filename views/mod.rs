@@ -34,6 +34,7 @@ pub mod reminders;
 pub mod requests;
 pub mod search;
 pub mod shipments;
+pub mod task_links;
 pub mod tasks;
 pub mod transfer;
 pub mod ui;

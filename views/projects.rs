@@ -96,6 +96,8 @@ pub struct Page<'a> {
     pub progress: (i64, i64),
     pub names: &'a HashMap<i64, String>,
     pub today: NaiveDate,
+    /// The workflow log, newest line first.
+    pub workflow: &'a [String],
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -138,6 +140,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                                 dt { "Created" } dd { (datetime(&pr.created_at)) }
                             }
                         } }
+                        (crate::views::tasks::workflow(p.workflow))
                         div.card #project-tasks {
                             div.card-header {
                                 h2.card-title { "Tasks" }

@@ -150,6 +150,73 @@ pub struct Page<'a> {
     pub today: NaiveDate,
     /// The deal it was made from, if the viewer may view it.
     pub deal: Option<(i64, String)>,
+    /// "Completed" was refused: the viewer was sent here, to their active subtask.
+    pub refused: bool,
+    /// A subtask of a team task, for its responsible: whether it hides the main task (§14.1).
+    pub hide_main: Option<bool>,
+    /// The workflow log, newest line first.
+    pub workflow: &'a [String],
+}
+
+/// The workflow log of a task or project (`tasks::workflow`): dated lines, newest first.
+pub fn workflow(lines: &[String]) -> Markup {
+    html! {
+        @if !lines.is_empty() {
+            div.card #workflow {
+                div.card-header { h2.card-title { "Workflow" } }
+                div.card-body { ul.workflow.text-small { @for l in lines { li { (l) } } } }
+            }
+        }
+    }
+}
+
+/// The "Hide main task" switch of a team task's subtask, for its responsible.
+fn hide_main_form(p: &Page<'_>, hidden: bool, csrf: &str) -> Markup {
+    html! {
+        form.inline #hide-main-form method="post" action=(format!("/tasks/{}/hide-main", p.task.id)) {
+            (ui::csrf(csrf))
+            @if hidden {
+                input type="hidden" name="hide" value="0";
+                span.muted.text-small { "The main task is hidden from your active tasks while this subtask is closed. " }
+                button.btn.btn-sm.btn-ghost type="submit" { "Show the main task" }
+            } @else {
+                input type="hidden" name="hide" value="1";
+                button.btn.btn-sm.btn-ghost type="submit"
+                    title="Hide the main task when this subtask is closed. You will also not receive notifications about other executors' subtasks." {
+                    "Hide main task"
+                }
+            }
+        }
+    }
+}
+
+impl Page<'_> {
+    /// "Completed" for the viewer: a responsible, the task offers it, and their part is not done
+    /// yet (a team task: no done subtask of theirs).
+    fn completes(&self, v: &crate::access::Viewer) -> bool {
+        let mine_done = self.subtasks.iter().any(|s| {
+            s.stage() == Stage::Done
+                && self.sub_parts.get(&s.id).is_some_and(|p| p.users(PRole::Responsible).contains(&v.id))
+        });
+        self.item.can(v, Action::Complete)
+            && crate::tasks::complete::offers(self.task, !self.subtasks.is_empty())
+            && !(self.task.team && mine_done)
+    }
+}
+
+/// The "Completed" button (§14.1): the task done, or a team member's part done.
+fn completed_button(p: &Page<'_>, csrf: &str) -> Markup {
+    let title = if p.task.team {
+        "Mark your part as done: a done subtask of yours is created."
+    } else {
+        "Mark the task as completed and save."
+    };
+    html! {
+        form.inline #completed-form method="post" action=(format!("/tasks/{}/completed", p.task.id)) {
+            (ui::csrf(csrf))
+            button.btn.btn-sm.btn-primary type="submit" title=(title) { (icon("check")) " Completed" }
+        }
+    }
 }
 
 fn stage_buttons(p: &Page<'_>, csrf: &str) -> Markup {
@@ -235,21 +302,31 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                             (items::actions(it, &acts))
                         }
                     }
+                    @if p.refused {
+                        div.flash.flash-error #completed-refused role="alert" {
+                            span { "The task cannot be marked as completed because you have an active subtask." }
+                        }
+                    }
                     @if t.team && responsible_here && t.active {
-                        div.flash.flash-info role="note" {
-                            span { "This is a team task. Create a subtask for yourself for your part of the work; "
-                                "the task is done by itself when every responsible's subtasks are done." }
+                        div.flash.flash-info.team-notice role="note" {
+                            span { "This is a team task. Please create a subtask for yourself for work. "
+                                "Or press the button when you have done your job; "
+                                "the task is done by itself when every responsible's part is done." }
+                            @if p.completes(v) { (completed_button(p, &v.csrf)) }
                         }
                     }
                     div.stack {
                         div.card {
                             div.card-body.stack {
+                                @if !t.team && p.completes(v) { (completed_button(p, &v.csrf)) }
+                                @if let Some(h) = p.hide_main { (hide_main_form(p, h, &v.csrf)) }
                                 @if it.can(v, Action::ChangeStage) { (stage_buttons(p, &v.csrf)) }
                                 @if !t.description.is_empty() { div.description { (t.description) } }
                                 (details(p))
                             }
                         }
                         (subtasks(p))
+                        (workflow(p.workflow))
                         @if it.can(v, Action::CreateSubtask) {
                             div.row { a.btn.btn-ghost href=(paths::new_from(ItemKind::Task, Start::Parent(t.id))) { (icon("plus")) " Subtask" } }
                         }

@@ -194,6 +194,26 @@ pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Opti
     }))
 }
 
+/// The `Viewer` of an active user without a session (no CSRF token): for an action a signed link
+/// does on their behalf (`tasks::links`), so rules and history see that user.
+pub async fn viewer_of(db: &Db, user: i64) -> crate::error::AppResult<Viewer> {
+    let u = crate::users::repo::get(db, user).await?;
+    if !u.is_active {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    Ok(Viewer {
+        id: u.id,
+        username: u.username.clone(),
+        display_name: u.full_name(),
+        roles: u.roles,
+        department_id: u.department_id,
+        departments: crate::users::repo::departments_of(db, user).await?,
+        csrf: String::new(),
+        session_id: String::new(),
+        tz: crate::time::parse_zone(&u.time_zone).unwrap_or(chrono_tz::Tz::UTC),
+    })
+}
+
 /// Deletes expired sessions (run by the maintenance job).
 pub async fn purge_expired(db: &Db) -> Result<u64, sqlx::Error> {
     db.execute(Query::delete().from_table(Sessions::Table).and_where(Expr::col(Sessions::ExpiresAt).lte(db::now())))

@@ -124,6 +124,12 @@ pub trait StageFlow: ItemFlow {
     ) -> impl Future<Output = AppResult<()>> + Send;
     /// Which participants hear of it, by role, with each role's title (empty: nobody).
     fn stage_notices(cx: &Cx<'_>, item: &ItemRef, stage: &Self::Stage) -> Vec<(PRole, String)>;
+    /// Who of the item's participants may hear of the change (`stage_notices` picks their titles):
+    /// everyone by default; a task leaves out members who hid its main task (`tasks::hide`).
+    fn hearers(_tx: &mut Tx, item: &ItemRef, _row: &Self::Row) -> impl Future<Output = AppResult<ItemRef>> + Send {
+        let item = item.clone();
+        async move { Ok(item) }
+    }
     /// What the change causes beyond the object (a team task closing with its last subtask).
     fn after_stage(
         _tx: &mut Tx,
@@ -261,7 +267,8 @@ pub async fn apply_stage<K: StageFlow>(
     out: &mut Outcome,
 ) -> AppResult<()> {
     K::write_stage(tx, cx, row, stage).await?;
-    out.notify(tx, cx, item, &K::stage_notices(cx, item, stage), Some(cx.viewer.id), "").await?;
+    let hearers = K::hearers(tx, item, row).await?;
+    out.notify(tx, cx, &hearers, &K::stage_notices(cx, item, stage), Some(cx.viewer.id), "").await?;
     K::after_stage(tx, cx, row, stage, out).await
 }
 
@@ -348,7 +355,7 @@ async fn invalid<K: ItemFlow>(
 
 /// After commit: "changed" for the item (whose stage moved when `moved`) and for what else changed,
 /// then the bells of those notified, then the worker (it sends the email copies).
-async fn publish<K: ItemFlow>(state: &AppState, item: &ItemRef, moved: bool, out: &Outcome) -> AppResult<()> {
+pub async fn publish<K: ItemFlow>(state: &AppState, item: &ItemRef, moved: bool, out: &Outcome) -> AppResult<()> {
     for (it, moved) in std::iter::once((item, moved)).chain(out.changed.iter().map(|(c, m)| (c, *m))) {
         super::publish_changed(&state.bus, it);
         if moved {

@@ -296,6 +296,20 @@ pub async fn notify_each(
     except: Option<i64>,
     body: &str,
 ) -> Result<Vec<i64>, sqlx::Error> {
+    notify_each_with(tx, cfg, item, by_role, except, body, &std::collections::HashMap::new()).await
+}
+
+/// `notify_each`, the email copy to each user in `extras` carrying that user's extra text (a task's
+/// one-click completion link: `tasks::links`).
+pub async fn notify_each_with(
+    tx: &mut Tx,
+    cfg: &Config,
+    item: &ItemRef,
+    by_role: &[(PRole, String)],
+    except: Option<i64>,
+    body: &str,
+    extras: &std::collections::HashMap<i64, String>,
+) -> Result<Vec<i64>, sqlx::Error> {
     let url = item.url();
     let mut done: Vec<i64> = Vec::new();
     for (role, title) in by_role {
@@ -304,7 +318,8 @@ pub async fn notify_each(
                 continue;
             }
             let n = Notice { user_id: u, title, body, url: &url, object: Some((item.kind.slug(), item.id)) };
-            notifications::send(tx, cfg, &n).await?;
+            let extra = extras.get(&u).map(String::as_str).unwrap_or_default();
+            notifications::send_with(tx, cfg, &n, extra).await?;
             done.push(u);
         }
     }

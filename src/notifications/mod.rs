@@ -53,6 +53,26 @@ pub struct Notice<'a> {
 
 /// Writes a notification and, if the user wants email copies and has an address, queues the email.
 pub async fn send(tx: &mut Tx, cfg: &Config, n: &Notice<'_>) -> Result<(), sqlx::Error> {
+    send_with(tx, cfg, n, "").await
+}
+
+/// Whether `user` gets email copies of notifications (active, with an address, copies on).
+pub async fn wants_email(tx: &mut Tx, user: i64) -> Result<bool, sqlx::Error> {
+    let wants: Option<(String, bool)> = tx
+        .fetch_optional(
+            Query::select()
+                .columns([Users::Email, Users::EmailNotifications])
+                .from(Users::Table)
+                .and_where(Expr::col(Users::Id).eq(user))
+                .and_where(Expr::col(Users::IsActive).eq(true)),
+        )
+        .await?;
+    Ok(matches!(wants, Some((email, true)) if !email.is_empty()))
+}
+
+/// `send`, with `email_extra` (text only the email copy carries: a task's one-click completion
+/// link) after the body.
+pub async fn send_with(tx: &mut Tx, cfg: &Config, n: &Notice<'_>, email_extra: &str) -> Result<(), sqlx::Error> {
     tx.execute(
         Query::insert()
             .into_table(Notifications::Table)
@@ -94,6 +114,7 @@ pub async fn send(tx: &mut Tx, cfg: &Config, n: &Notice<'_>) -> Result<(), sqlx:
         } else {
             format!("{}\n\n{}\n\nOpen it in FerroCRM: {link}\n", n.title, n.body)
         };
+        let body = if email_extra.is_empty() { body } else { format!("{body}\n{email_extra}\n") };
         let body = format!(
             "{body}\n--\nYou receive this because email copies of notifications are on in your profile: {}/profile\n",
             cfg.base_url

@@ -46,7 +46,8 @@ impl StageFlow for Projects {
     }
 
     async fn write_stage(tx: &mut Tx, cx: &Cx<'_>, p: &Project, stage: &Stage) -> AppResult<()> {
-        Ok(repo::set_stage(tx, p, *stage, &cx.actor).await?)
+        repo::set_stage(tx, p, *stage, &cx.actor).await?;
+        Ok(crate::tasks::workflow::stage_reached(tx, ItemKind::Project, p.id, *stage).await?)
     }
 
     fn stage_notices(_cx: &Cx<'_>, item: &ItemRef, stage: &Stage) -> Vec<(PRole, String)> {
@@ -114,6 +115,8 @@ impl CreateFlow for Projects {
     async fn insert(tx: &mut Tx, cx: &Cx<'_>, new: &NewProject) -> AppResult<ItemRef> {
         let (input, owner) = (&new.checked.input, cx.viewer.id);
         let id = repo::insert(tx, input, owner, &cx.actor, &new.checked.names).await?;
+        let line = format!("The project was created ({})", cx.viewer.display_name);
+        crate::tasks::workflow::add(tx, ItemKind::Project, id, &line).await?;
         Ok(created(ItemKind::Project, id, &input.name, crate::tasks::repo::parts_of(owner, input.co_owner_id, input)))
     }
 

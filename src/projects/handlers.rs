@@ -117,6 +117,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         progress,
         names: &names,
         today: crate::time::today(),
+        workflow: &crate::tasks::workflow::of(&state.db, ItemKind::Project, id).await?,
     };
     Ok(views::projects::show(&cx, &page, &panels).into_response())
 }

@@ -1,5 +1,6 @@
 //! What tasks add to the generic flows (`items::flow`): a task cannot close over an active subtask;
-//! a team task closes with its last done subtask and a main task starts with its first started one;
+//! a team task closes with its last done subtask and a main task starts with its first started one
+//! (and a closed one reopens when a subtask becomes active again);
 //! a new subtask is for one of its main task's responsible users; the co-owner rule; the "View task"
 //! buttons of memos follow a task's stage.
 
@@ -16,9 +17,7 @@ use crate::app::AppState;
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FormErrors};
 use crate::events::DomainEvent;
-use crate::items::flow::{
-    CreateFlow, Cx, EditFlow, ItemFlow, Outcome, StageFlow, closing_notices, created, welcome_newcomers,
-};
+use crate::items::flow::{CreateFlow, Cx, EditFlow, ItemFlow, Outcome, StageFlow, closing_notices, created};
 use crate::items::{self, ItemRef, StageForm};
 use crate::participants::{self, PRole};
 use crate::views::tasks::Mode;
@@ -138,6 +137,26 @@ pub fn closing(what: &str, name: &str, stage: Stage) -> Vec<(PRole, String)> {
     }
 }
 
+/// Notifies `item`'s participants by role (not the viewer), the email of each responsible carrying
+/// the task's one-click completion link (`super::links`).
+async fn with_links(
+    tx: &mut Tx,
+    cx: &Cx<'_>,
+    item: &ItemRef,
+    titles: &[(PRole, String)],
+    body: &str,
+) -> AppResult<Vec<i64>> {
+    let t = repo::get_tx(tx, item.id).await?.ok_or(AppError::NotFound)?;
+    let resp: Vec<i64> = item.parts.users(PRole::Responsible).into_iter().filter(|u| *u != cx.viewer.id).collect();
+    let lines = super::links::email_lines(tx, cx.state, &t, &resp).await?;
+    Ok(items::notify_each_with(tx, &cx.state.config, item, titles, Some(cx.viewer.id), body, &lines).await?)
+}
+
+/// What the owner, co-owner and subscribers of a closed main task hear when a subtask reopens it.
+fn reopened(pit: &ItemRef) -> Vec<(PRole, String)> {
+    closing_notices(format!("The task was reopened by its subtask: {}", pit.title))
+}
+
 /// "task" or "subtask", as notices name it.
 fn what(item: &ItemRef) -> &'static str {
     if item.subtask { "subtask" } else { "task" }
@@ -181,7 +200,17 @@ impl StageFlow for Tasks {
         if !stage.active() && repo::active_subtasks(tx, t.id).await? > 0 {
             return Err(AppError::Conflict("The task cannot be closed because there is an active subtask.".into()));
         }
-        Ok(repo::set_stage(tx, t, *stage, &cx.actor, &format!("Stage: {}", stage.label())).await?)
+        repo::set_stage(tx, t, *stage, &cx.actor, &format!("Stage: {}", stage.label())).await?;
+        // The stage buttons edit nothing else: the next step becomes the stage's label (§14.1).
+        Ok(super::workflow::stage_reached(tx, ItemKind::Task, t.id, *stage).await?)
+    }
+
+    /// Members who hid the main task hear nothing of the others' subtasks (§14.1).
+    async fn hearers(tx: &mut Tx, item: &ItemRef, t: &Task) -> AppResult<ItemRef> {
+        match t.parent_id {
+            Some(p) => Ok(super::hide::hearers(tx, item, p).await?),
+            None => Ok(item.clone()),
+        }
     }
 
     fn stage_notices(_cx: &Cx<'_>, item: &ItemRef, stage: &Stage) -> Vec<(PRole, String)> {
@@ -198,6 +227,10 @@ impl StageFlow for Tasks {
                 out.notify(tx, cx, &pit, &closing(what(&pit), &pit.title, Stage::Done), None, "").await?;
                 out.moved(pit);
             }
+        } else if stage.active() && repo::reopen_parent(tx, pid, &cx.actor).await?.is_some() {
+            let pit = items::load_tx(tx, ItemKind::Task, pid).await?;
+            out.notify(tx, cx, &pit, &reopened(&pit), Some(cx.viewer.id), "").await?;
+            out.moved(pit);
         } else if *stage == Stage::InProgress && repo::start_parent(tx, pid, &cx.actor).await?.is_some() {
             out.moved(items::load_tx(tx, ItemKind::Task, pid).await?);
         }
@@ -250,6 +283,22 @@ impl EditFlow for Tasks {
 
     async fn write_edit(tx: &mut Tx, cx: &Cx<'_>, item: &ItemRef, before: &Task, c: &Checked) -> AppResult<()> {
         repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?;
+        let step = c.input.next_step.as_str();
+        if step != before.next_step && !step.is_empty() {
+            // §14.1: the editor's name when the step is not the sole responsible's own.
+            let step = if c.input.responsible == [cx.viewer.id] {
+                step.to_string()
+            } else {
+                format!("{step} ({})", cx.viewer.display_name)
+            };
+            super::workflow::set_step(tx, ItemKind::Task, before.id, &step, None).await?;
+            super::workflow::add(tx, ItemKind::Task, before.id, &step).await?;
+            if let Some(pid) = before.parent_id
+                && let Some(main) = repo::get_tx(tx, pid).await?
+            {
+                super::workflow::subtask_step(tx, &main, &c.input.name, &step, c.input.next_step_date).await?;
+            }
+        }
         Ok(())
     }
 
@@ -260,7 +309,10 @@ impl EditFlow for Tasks {
         after: &ItemRef,
         c: &Checked,
     ) -> AppResult<Vec<i64>> {
-        welcome_newcomers(tx, cx, before, after, &welcome_titles("task", &c.input.name), &c.input.description).await
+        // As `welcome_newcomers`, a new responsible's email carrying the one-click "Completed" link.
+        let newcomers = ItemRef { parts: after.parts.without(&before.parts), ..after.clone() };
+        let titles = welcome_titles("task", &c.input.name);
+        with_links(tx, cx, &newcomers, &titles, &c.input.description).await
     }
 }
 
@@ -308,6 +360,17 @@ impl CreateFlow for Tasks {
     async fn insert(tx: &mut Tx, cx: &Cx<'_>, new: &NewTask) -> AppResult<ItemRef> {
         let (input, owner) = (&new.checked.input, cx.viewer.id);
         let id = repo::insert(tx, input, owner, new.co_owner, &cx.actor, &new.checked.names).await?;
+        let who = &cx.viewer.display_name;
+        let line = if new.ctx.parent.is_some() {
+            format!("The subtask was created. ({who})")
+        } else {
+            format!("The task was created. ({who})")
+        };
+        super::workflow::add(tx, ItemKind::Task, id, &line).await?;
+        if let Some(p) = input.project_id {
+            super::workflow::add(tx, ItemKind::Project, p, &format!("The task was created ({who}): {}", input.name))
+                .await?;
+        }
         if let Some(deal) = new.deal {
             crate::crm::deal_work::link(tx, ItemKind::Task, id, &input.name, deal, &cx.actor).await?;
         }
@@ -328,7 +391,10 @@ impl CreateFlow for Tasks {
             crate::memos::flow::made_from(tx, cx, m, item, &input.memo_files, out).await?;
         }
         if let Some((pit, pt)) = &new.ctx.parent {
-            if input.stage == Stage::InProgress && repo::start_parent(tx, pt.id, &cx.actor).await?.is_some() {
+            if input.stage.active() && repo::reopen_parent(tx, pt.id, &cx.actor).await?.is_some() {
+                out.notify(tx, cx, pit, &reopened(pit), Some(cx.viewer.id), "").await?;
+                out.moved(pit.clone());
+            } else if input.stage == Stage::InProgress && repo::start_parent(tx, pt.id, &cx.actor).await?.is_some() {
                 out.moved(pit.clone());
             } else {
                 out.changed(pit.clone());
@@ -340,6 +406,6 @@ impl CreateFlow for Tasks {
     async fn notify_new(tx: &mut Tx, cx: &Cx<'_>, new: &NewTask, item: &ItemRef) -> AppResult<Vec<i64>> {
         let input = &new.checked.input;
         let titles = welcome_titles(what(item), &input.name);
-        Ok(items::notify_each(tx, &cx.state.config, item, &titles, Some(cx.viewer.id), &input.description).await?)
+        with_links(tx, cx, item, &titles, &input.description).await
     }
 }

@@ -143,8 +143,21 @@ pub async fn new(
     Ok(render_form(&state, &viewer, hx, Mode::New, &f, &FormErrors::default()).await?.into_response())
 }
 
+/// `?refused=active-subtask`: "Completed" sent the member to their active subtask.
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    pub refused: String,
+}
+
 #[handler]
-pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn show(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Response> {
     let it = items::load(&state.db, &viewer, ItemKind::Task, id, Action::View).await?;
     let t = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mut subtasks = repo::subtasks(&state.db, id).await?;
@@ -176,6 +189,14 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
             break;
         }
     }
+    // "Hide main task" (§14.1): on a subtask of a team task, for its responsible.
+    let mut hide_main = None;
+    if let Some(p) = t.parent_id
+        && it.can(&viewer, Action::Complete)
+        && repo::get(&state.db, p).await?.is_some_and(|m| m.team)
+    {
+        hide_main = Some(super::hide::flag(&state.db, id).await?);
+    }
     let deal = crate::crm::deal_work::deal_for(&state.db, &viewer, ItemKind::Task, id).await?;
     let panels = items::panels(&state, &viewer, &it).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Tasks, hx).await?;
@@ -190,6 +211,9 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         project,
         memo,
         today: crate::time::today(),
+        refused: q.refused == "active-subtask",
+        hide_main,
+        workflow: &super::workflow::of(&state.db, ItemKind::Task, id).await?,
     };
     Ok(views::tasks::show(&cx, &page, &panels).into_response())
 }

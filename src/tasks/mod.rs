@@ -5,7 +5,11 @@
 //! a team task, which closes by itself when each responsible has a done subtask and none is active;
 //! a task cannot be closed while it has an active subtask. Projects reuse this module's model.
 
+pub mod complete;
 pub mod flow;
 pub mod handlers;
+pub mod hide;
+pub mod links;
 pub mod model;
 pub mod repo;
+pub mod workflow;

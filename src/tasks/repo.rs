@@ -98,6 +98,8 @@ fn filtered_with(v: &Viewer, f: &TaskFilter, text: Option<SimpleExpr>) -> AppRes
     }
     if !f.all() {
         q.and_where(Expr::col((Tasks::Table, Tasks::Active)).eq(true));
+        // A main task the viewer finished their part of and hid (§14.1) leaves their active list.
+        q.and_where(super::hide::not_hidden_for(v.id));
     }
     if let Some(s) = Stage::from_slug(&f.stage) {
         q.and_where(Expr::col((Tasks::Table, Tasks::Stage)).eq(s.slug()));
@@ -490,6 +492,9 @@ pub async fn complete_team_task_if_done(
         return Ok(None);
     }
     set_stage(tx, &parent, Stage::Done, actor, "The main task is closed automatically: all subtasks are done.").await?;
+    let today = crate::time::today();
+    super::workflow::set_step(tx, ItemKind::Task, parent_id, Stage::Done.label(), Some(today)).await?;
+    super::workflow::add(tx, ItemKind::Task, parent_id, "The main task is closed automatically.").await?;
     Ok(Some(parent))
 }
 
@@ -500,6 +505,18 @@ pub async fn start_parent(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<
         return Ok(None);
     }
     set_stage(tx, &parent, Stage::InProgress, actor, "A subtask is in progress, so the main task is too.").await?;
+    Ok(Some(parent))
+}
+
+/// A subtask became active again (reopened, or added) under a closed main task: the main task is
+/// reopened, in progress (§14.1). Returns the main task as it was when it was reopened.
+pub async fn reopen_parent(tx: &mut Tx, parent_id: i64, actor: &Actor) -> Result<Option<Task>, sqlx::Error> {
+    let Some(parent) = get_tx(tx, parent_id).await? else { return Ok(None) };
+    if parent.stage().active() {
+        return Ok(None);
+    }
+    set_stage(tx, &parent, Stage::InProgress, actor, "A subtask is active again, so the main task is reopened.")
+        .await?;
     Ok(Some(parent))
 }
 

@@ -539,6 +539,15 @@ async fn make_objects(app: &TestApp, c: &TestClient, user: &str, admin: &TestCli
         urls.push(format!("/tasks/{t}"));
         urls.push(format!("/tasks/{t}/delete"));
     }
+    // A team task of the role and another user: its "Completed" (in the team notice) makes a done
+    // subtask of the role's part (issue 12); the single task above has the plain "Completed".
+    let team =
+        [("name", format!("Crawler team task of {user}")), ("responsible", me.clone()), ("responsible", other.clone())];
+    let team: Vec<(&str, &str)> = team.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let p = c.post_form("/tasks", &team).await;
+    if p.status == 303 {
+        urls.push(format!("/tasks/{}", created_id(&p)));
+    }
     let p = c.post_form("/memos", &[("name", &format!("Crawler memo of {user}")), ("recipient_id", &other)]).await;
     if p.status == 303 {
         let m = created_id(&p);

@@ -42,6 +42,8 @@ struct Ids {
     mail_account: i64,
     /// An email signature of the user's.
     signature: i64,
+    /// A one-click completion link of the user's task (`/task-done/:token`).
+    task_link: String,
 }
 
 async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
@@ -127,6 +129,12 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
         ferrocrm::users::transfer_job::Start { user, from_name: "Sales", to: export, to_name: "Export", actor: &actor };
     let transfer = ferrocrm::users::transfer_job::start(&mut tx, &start).await.unwrap();
     tx.commit().await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    let pending = ferrocrm::tasks::model::Stage::Pending;
+    let cipher = &app.state.mail.cipher;
+    let task_link = ferrocrm::tasks::links::issue_at(&mut tx, cipher, task, owner, pending, later).await.unwrap();
+    tx.commit().await.unwrap();
     let token: String = app
         .db
         .scalar(Query::select().column("token").from("lead_sources").limit(1))
@@ -176,6 +184,7 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
     Ids {
         mail_account,
         signature,
+        task_link,
         user,
         department,
         notification: list.items[0].id,
@@ -211,6 +220,7 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "mail-accounts" => ids.mail_account,
         "dictionaries" => return concrete(&path.replace(":dict", "deal-stages"), ids.stage),
         "contact-form" => return path.replace(":token", &ids.token),
+        "task-done" => return path.replace(":token", &ids.task_link),
         "signatures" => ids.signature,
         _ => ids.user,
     };
