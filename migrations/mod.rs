@@ -28,6 +28,7 @@ mod m0022_request_list;
 mod m0023_email_sending;
 mod m0024_mail_import;
 mod m0025_search_pending;
+mod m0030_analytics;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -146,6 +147,7 @@ const MIGRATIONS: &[Migration] = &[
     (23, "email_sending", m0023_email_sending::statements),
     (24, "mail_import", m0024_mail_import::statements),
     (25, "search_pending", m0025_search_pending::statements),
+    (30, "analytics", m0030_analytics::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

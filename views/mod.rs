@@ -19,6 +19,8 @@ pub mod emails;
 pub mod errors;
 pub mod history;
 pub mod home;
+pub mod analytics;
+pub mod analytics_income;
 pub mod items;
 pub mod layout;
 pub mod live;
