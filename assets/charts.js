@@ -1,7 +1,11 @@
-(function () { // FerroCRM analytics charts: draws every <div class="chart" data-chart="ID"> from the
-  'use strict'; // ECharts option in <script type="application/json" id="ID">. CSP-safe: no eval,
+(function () { // FerroCRM analytics charts: draws every <div class="chart" data-chart="ID"> from the ECharts
+  'use strict'; // option in <template id="ID"><script type="application/json">. CSP-safe: no eval,
   // no inline script; ECharts (vendored, same origin) is loaded on the first page that has a chart.
+  // Which elements are drawn is kept here, not in attributes: htmx's settle step copies the old
+  // element's attributes onto its replacement for a moment, so a mark would travel with them.
   var loading = null;
+  var drawn = new WeakSet();
+  var charts = [];
   function withEcharts(src, done) {
     if (window.echarts) { done(); return; }
     if (!loading) {
@@ -15,35 +19,41 @@
     loading.push(done);
   }
   function draw(el) {
-    if (el.getAttribute('data-drawn') || !el.isConnected) return;
-    var data = document.getElementById(el.getAttribute('data-chart'));
+    if (drawn.has(el) || !el.isConnected) return;
+    var tpl = document.getElementById(el.getAttribute('data-chart'));
+    var data = tpl && tpl.content && tpl.content.querySelector('script[type="application/json"]');
     if (!data) return;
-    var option = JSON.parse(data.textContent);
-    var old = window.echarts.getInstanceByDom(el);
-    if (old) old.dispose();
+    drawn.add(el);
     var chart = window.echarts.init(el, null, { renderer: 'canvas' });
-    chart.setOption(option);
-    el.setAttribute('data-drawn', '1');
+    chart.setOption(JSON.parse(data.textContent));
+    charts.push(chart);
   }
-  function scan(root) {
-    var els = (root || document).querySelectorAll('div.chart[data-chart]:not([data-drawn])');
+  function scan() {
+    // Charts whose element left the page (navigation, a live refresh) are let go.
+    charts = charts.filter(function (c) {
+      if (c.getDom().isConnected) return true;
+      c.dispose();
+      return false;
+    });
+    var els = Array.prototype.filter.call(document.querySelectorAll('div.chart[data-chart]'), function (e) { return !drawn.has(e); });
     if (!els.length) return;
-    var src = els[0].getAttribute('data-echarts');
-    withEcharts(src, function () { els.forEach(draw); });
+    withEcharts(els[0].getAttribute('data-echarts'), function () { els.forEach(draw); });
   }
-  // Charts arrive with the page, with boosted navigation and with live refreshes: watch for them.
+  // Charts arrive with the page, with boosted navigation and with live refreshes: after any of
+  // them has settled, draw what is new.
+  var pending = false;
+  function later() {
+    if (pending) return;
+    pending = true;
+    setTimeout(function () { pending = false; scan(); }, 30);
+  }
   new MutationObserver(function (records) {
     for (var i = 0; i < records.length; i++) {
-      if (records[i].addedNodes.length) { scan(document); return; }
+      if (records[i].addedNodes.length) { later(); return; }
     }
   }).observe(document.documentElement, { childList: true, subtree: true });
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { scan(document); });
-  else scan(document);
-  window.addEventListener('resize', function () {
-    if (!window.echarts) return;
-    document.querySelectorAll('div.chart[data-drawn]').forEach(function (el) {
-      var c = window.echarts.getInstanceByDom(el);
-      if (c) c.resize();
-    });
-  });
+  document.addEventListener('htmx:afterSettle', later);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', scan);
+  else scan();
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
 }());

@@ -60,9 +60,8 @@ pub fn index(cx: &PageCx<'_>, reports: &[Report]) -> Markup {
 /// A report page: title, filters, and `body` in a live region that refreshes (at most every few
 /// seconds) when a payment, deal or request changes.
 pub fn page(cx: &PageCx<'_>, c: &Choices<'_>, body: Markup) -> Markup {
-    let live_on = [ItemKind::Payment, ItemKind::Deal, ItemKind::Request]
-        .map(crate::events::names::kind_changed)
-        .join(" ");
+    let live_on =
+        [ItemKind::Payment, ItemKind::Deal, ItemKind::Request].map(crate::events::names::kind_changed).join(" ");
     layout::page(
         cx,
         c.report.label(),
@@ -127,15 +126,20 @@ fn filters(c: &Choices<'_>) -> Markup {
 
 /// A chart and its table: the option in a JSON data block, drawn by `assets/charts.js`.
 pub fn chart(b: &Bars, show: &dyn Fn(f64) -> String) -> Markup {
-    let id = format!("chart-{}", b.id);
-    let data = format!("{id}-option");
+    let data = format!("chart-{}-option", b.id);
     html! {
         figure.chart-card {
-            div.chart id=(id) data-chart=(data) data-echarts=(crate::assets::url("echarts.min.js")) aria-hidden="true" {}
-            // sanitized: `Bars::json` escapes <, > and & (see chart::script_safe and its test).
-            script type="application/json" id=(data) { (PreEscaped(b.json())) }
+            // No id on the drawn element: htmx's settle step copies `style` between elements of one
+            // id, and ECharts' inline style on a replaced chart would then break the CSP.
+            div.chart data-chart=(data) data-chart-name=(b.id) data-echarts=(crate::assets::url("echarts.min.js")) aria-hidden="true" {}
+            // The data block sits in a <template>: htmx (allowScriptTags: false) removes every
+            // <script> of the content it swaps in, but does not look inside templates.
+            template.chart-data id=(data) {
+                // sanitized: `Bars::json` escapes <, > and & (see chart::script_safe and its test).
+                script type="application/json" { (PreEscaped(b.json())) }
+            }
             table.sr-only {
-                caption { (b.title) }
+                caption { (b.title) @if let Some(s) = &b.subtitle { " (" (s) ")" } }
                 thead { tr { th scope="col" { "" } th scope="col" { (b.unit) } } }
                 tbody {
                     @for (l, v) in b.labels.iter().zip(&b.values) { tr { th scope="row" { (l) } td { (show(*v)) } } }
@@ -162,6 +166,7 @@ pub fn funnel(f: &Funnel) -> Markup {
     let bars = Bars {
         id: "funnel",
         title: "Deals still open at each stage".into(),
+        subtitle: None,
         labels: f.steps.iter().map(|s| s.stage.clone()).collect(),
         unit: "deals".into(),
         values: f.steps.iter().map(|s| s.remaining as f64).collect(),
@@ -194,6 +199,7 @@ pub fn deals(d: &DealSummary) -> Markup {
     let bar = |id, title: String, values: &[i64], max| Bars {
         id,
         title,
+        subtitle: None,
         labels: months.clone(),
         unit: "deals".into(),
         values: values.iter().map(|v| *v as f64).collect(),
@@ -224,6 +230,7 @@ pub fn requests(r: &RequestSummary) -> Markup {
     let bar = |id, title: String, values: &[i64]| Bars {
         id,
         title,
+        subtitle: None,
         labels: months.clone(),
         unit: "requests".into(),
         values: values.iter().map(|v| *v as f64).collect(),

@@ -16,6 +16,11 @@ pub fn money(cents: i128) -> String {
     crate::crm::fields::money(cents.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
 }
 
+/// A year's amount a month, rounded half away from zero to the cent.
+fn per_month(cents: i128) -> i128 {
+    if cents >= 0 { (cents + 6) / 12 } else { (cents - 6) / 12 }
+}
+
 fn signed(cents: i128) -> String {
     if cents >= 0 { format!("+{}", money(cents)) } else { money(cents) }
 }
@@ -46,9 +51,10 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
     let cur = c.currency();
     let months: Vec<String> = d.months.iter().map(|m| month_label(*m)).collect();
     let top = d.monthly.iter().chain(&d.previous_monthly).copied().max().unwrap_or(0);
-    let bar = |id, title: String, values: &[i128], max: Option<i128>| Bars {
+    let bar = |id, title: String, subtitle: Option<String>, values: &[i128], max: Option<i128>| Bars {
         id,
         title,
+        subtitle,
         labels: months.clone(),
         unit: cur.to_string(),
         values: values.iter().map(|v| units(*v)).collect(),
@@ -62,13 +68,13 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
         dl.report-summary {
             div { dt { "Total won deals" } dd #won-deals { (d.won_deals) } }
             div { dt { "Average won deals a month" } dd #won-per-month { (format!("{:.1}", d.won_deals as f64 / 12.0)) } }
-            div { dt { "Average income amount a month" } dd #income-per-month { (money(d.total / 12)) " " (cur) } }
+            div { dt { "Average income amount a month" } dd #income-per-month { (money(per_month(d.total))) " " (cur) } }
             div { dt { "Income in the last 365 days" } dd #income-total { (money(d.total)) " " (cur) } }
         }
         div.chart-grid {
-            (chart(&bar("income", format!("Income monthly (total amount for the current period: {} {cur} ({}))", money(d.total), signed(d.total - d.previous_total)), &d.monthly, Some(top)), &show))
-            (chart(&bar("income-previous", format!("Income monthly in the previous period ({cur})"), &d.previous_monthly, Some(top)), &show))
-            (chart(&bar("income-rolling", format!("Income averaged over the year ({cur})."), &d.rolling, None), &show))
+            (chart(&bar("income", "Income monthly".into(), Some(format!("total amount for the current period: {} {cur} ({})", money(d.total), signed(d.total - d.previous_total))), &d.monthly, Some(top)), &show))
+            (chart(&bar("income-previous", format!("Income monthly in the previous period ({cur})"), None, &d.previous_monthly, Some(top)), &show))
+            (chart(&bar("income-rolling", format!("Income averaged over the year ({cur})."), None, &d.rolling, None), &show))
         }
         p.footnote.muted { "Note! The calculations use data for the whole year. But the charts begin on the first of the next month (" (month_label(first)) "). Every payment is converted at the exchange rate of its payment date when one is recorded, else at its currency's current rate." }
         section.card #received {

@@ -15,6 +15,8 @@ pub struct Bars {
     /// The element's id (`chart-<id>`), unique on the page.
     pub id: &'static str,
     pub title: String,
+    /// A second line under the title (the Income Summary's totals).
+    pub subtitle: Option<String>,
     /// The categories (month labels, stages).
     pub labels: Vec<String>,
     /// The name of what is counted (the value axis and the table's column).
@@ -38,11 +40,23 @@ impl Bars {
             values = values.max(m);
         }
         let (x, y) = if self.horizontal { (values, categories.inverse(true)) } else { (categories, values) };
+        let mut title = Title::new().text(self.title.clone()).left("center");
+        if let Some(sub) = &self.subtitle {
+            title = title.subtext(sub.clone());
+        }
+        let top = if self.subtitle.is_some() { 76 } else { 56 };
+        // No animation: a live refresh redraws the figures in place instead of growing every bar
+        // from zero again.
         Chart::new()
-            .title(Title::new().text(self.title.clone()).left("center"))
+            .animation(false)
+            .title(title)
             .tooltip(Tooltip::new().trigger(Trigger::Axis))
-            .toolbox(Toolbox::new().feature(Feature::new().save_as_image(SaveAsImage::new().name(self.id).background_color("#ffffff"))))
-            .grid(Grid::new().left(if self.horizontal { "28%" } else { "8%" }).right("6%").top(56).bottom(72))
+            .toolbox(
+                Toolbox::new().feature(
+                    Feature::new().save_as_image(SaveAsImage::new().name(self.id).background_color("#ffffff")),
+                ),
+            )
+            .grid(Grid::new().left(if self.horizontal { "28%" } else { "8%" }).right("6%").top(top).bottom(72))
             .x_axis(x)
             .y_axis(y)
             .series(Bar::new().name(self.unit.clone()).data(self.values.clone()))
@@ -88,6 +102,7 @@ mod tests {
         let b = Bars {
             id: "t",
             title: evil.into(),
+            subtitle: None,
             labels: vec![evil.into()],
             unit: "deals".into(),
             values: vec![1.0],

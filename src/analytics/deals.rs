@@ -39,9 +39,9 @@ fn count_if(cond: SimpleExpr) -> SimpleExpr {
 /// Whole days from `created_at` to `win_closing_date` (a constant expression per backend).
 fn days_to_win(backend: Backend) -> SimpleExpr {
     match backend {
-        Backend::Sqlite => {
-            Expr::cust("CAST(julianday(\"deals\".\"win_closing_date\") - julianday(\"deals\".\"created_at\") AS INTEGER)")
-        }
+        Backend::Sqlite => Expr::cust(
+            "CAST(julianday(\"deals\".\"win_closing_date\") - julianday(\"deals\".\"created_at\") AS INTEGER)",
+        ),
         Backend::Postgres => {
             Expr::cust("CAST(EXTRACT(DAY FROM (\"deals\".\"win_closing_date\" - \"deals\".\"created_at\")) AS BIGINT)")
         }

@@ -42,9 +42,7 @@ fn base(s: &Scope) -> SelectStatement {
         .and_where(Expr::col(("requests", "duplicate")).eq(false))
         .and_where(Expr::col(("requests", "is_case")).eq(false))
         .cond_where(
-            Cond::any()
-                .add(Expr::col(("leads", "id")).is_null())
-                .add(Expr::col(("leads", "disqualified")).eq(false)),
+            Cond::any().add(Expr::col(("leads", "id")).is_null()).add(Expr::col(("leads", "disqualified")).eq(false)),
         );
     s.narrow(&mut q, "requests", "requests");
     q

@@ -81,7 +81,8 @@ impl Scope {
         let departments = match f.department.trim() {
             "" => allowed.map(<[i64]>::to_vec),
             d => {
-                let d: i64 = d.parse().map_err(|_| AppError::BadRequest("The department filter is not a number.".into()))?;
+                let d: i64 =
+                    d.parse().map_err(|_| AppError::BadRequest("The department filter is not a number.".into()))?;
                 if allowed.is_some_and(|a| !a.contains(&d)) {
                     return Err(AppError::Forbidden);
                 }
@@ -128,7 +129,11 @@ impl Scope {
     /// of the next month (the end of the last bar): `n + 1` dates.
     pub fn months(&self, n: u32) -> Vec<NaiveDate> {
         let m0 = self.this_month();
-        (0..=n).filter_map(|i| m0.checked_sub_months(Months::new(n - 1)).and_then(|s| s.checked_add_months(Months::new(i)))).collect()
+        (0..=n)
+            .filter_map(|i| {
+                m0.checked_sub_months(Months::new(n - 1)).and_then(|s| s.checked_add_months(Months::new(i)))
+            })
+            .collect()
     }
 
     /// "Last 365 days" (§5): since the same day twelve months ago, up to and including today.
