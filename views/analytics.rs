@@ -116,7 +116,8 @@ fn filters(c: &Choices<'_>) -> Markup {
             }
             input type="hidden" name="currency" value=(f.currency);
             button.btn type="submit" { "Filter" }
-            @if let (true, Some(name)) = (c.marketing.is_some() && c.state.is_some(), other.1) {
+            // Only the Income Summary shows money; hidden without both currencies (§5).
+            @if let (true, Some(name)) = (c.report == Report::Income && c.marketing.is_some(), other.1) {
                 a.btn.btn-ghost.currency-switch href=(format!("/analytics/{}{}", c.report.slug(), f.query(Some(other.0))))
                     title="Show the amounts in the other currency" { (c.currency()) " > " (name) }
             }
@@ -172,6 +173,7 @@ pub fn funnel(f: &Funnel) -> Markup {
         values: f.steps.iter().map(|s| s.remaining as f64).collect(),
         max: None,
         horizontal: true,
+        counts: true,
     };
     html! {
         p.muted { "Number of deals closed/lost at each stage." }
@@ -205,6 +207,7 @@ pub fn deals(d: &DealSummary) -> Markup {
         values: values.iter().map(|v| *v as f64).collect(),
         max,
         horizontal: false,
+        counts: true,
     };
     let n = |v: &[i64]| v.iter().sum::<i64>();
     html! {
@@ -236,6 +239,7 @@ pub fn requests(r: &RequestSummary) -> Markup {
         values: values.iter().map(|v| *v as f64).collect(),
         max: None,
         horizontal: false,
+        counts: true,
     };
     let relevant: i64 = r.monthly_relevant.iter().sum();
     html! {

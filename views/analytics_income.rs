@@ -51,18 +51,22 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
     let cur = c.currency();
     let months: Vec<String> = d.months.iter().map(|m| month_label(*m)).collect();
     let top = d.monthly.iter().chain(&d.previous_monthly).copied().max().unwrap_or(0);
+    // The previous period's bars are the same calendar months a year earlier.
+    let previous: Vec<String> =
+        d.months.iter().filter_map(|m| m.checked_sub_months(Months::new(12))).map(month_label).collect();
     let bar = |id, title: String, subtitle: Option<String>, values: &[i128], max: Option<i128>| Bars {
         id,
         title,
         subtitle,
-        labels: months.clone(),
+        labels: if id == "income-previous" { previous.clone() } else { months.clone() },
         unit: cur.to_string(),
         values: values.iter().map(|v| units(*v)).collect(),
         max: max.map(units),
         horizontal: false,
+        counts: false,
     };
     let show = |v: f64| money((v * 100.0).round() as i128);
-    let first = d.months.first().copied().unwrap_or_else(|| c.scope.today);
+    let first = d.months.first().copied().unwrap_or(c.scope.today);
     let next: Vec<NaiveDate> = (0..3).filter_map(|i| c.scope.this_month().checked_add_months(Months::new(i))).collect();
     html! {
         dl.report-summary {
@@ -80,7 +84,7 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
         section.card #received {
             div.card-header { h2.card-title { "Payments received (" (period_label(&d.received_range)) ")" } }
             div.table-wrap { table.table {
-                thead { tr { th scope="col" { "Counterparty" } th scope="col" { "Products" } th scope="col" { "Amount, " (cur) } th scope="col" { "Payment date" } th scope="col" { "Order number" } th scope="col" { "Owner" } } }
+                thead { tr { th scope="col" { "Counterparty" } th scope="col" { "Products" } th.num scope="col" { "Amount, " (cur) } th scope="col" { "Payment date" } th scope="col" { "Order number" } th scope="col" { "Owner" } } }
                 tbody {
                     @for p in &d.received {
                         tr {
@@ -104,7 +108,7 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
                 div.table-wrap { table.table {
                     thead { tr {
                         th scope="col" { "Counterparty" } th scope="col" { "Products" }
-                        @for (j, m) in next.iter().enumerate() { th scope="col" { (month_label(*m)) @if j == 0 { " (and overdue)" } } }
+                        @for (j, m) in next.iter().enumerate() { th.num scope="col" { (month_label(*m)) @if j == 0 { " (and overdue)" } } }
                         th scope="col" { "Order numbers" } th scope="col" { "Owner" }
                     } }
                     tbody {

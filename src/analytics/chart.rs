@@ -6,7 +6,7 @@
 
 use charming::Chart;
 use charming::component::{Axis, Feature, Grid, SaveAsImage, Title, Toolbox};
-use charming::element::{AxisLabel, AxisType, NameLocation, Tooltip, Trigger};
+use charming::element::{AxisLabel, AxisType, NameLocation, TextStyle, Tooltip, Trigger};
 use charming::series::Bar;
 
 /// One chart: its figures and what the table alternative shows.
@@ -26,6 +26,8 @@ pub struct Bars {
     pub max: Option<f64>,
     /// Horizontal bars (the funnel), categories top to bottom.
     pub horizontal: bool,
+    /// Whole numbers (deals, requests): no axis tick between two integers.
+    pub counts: bool,
 }
 
 impl Bars {
@@ -36,11 +38,18 @@ impl Bars {
             .data(self.labels.clone())
             .axis_label(AxisLabel::new().interval(0).rotate(if self.horizontal { 0.0 } else { 30.0 }));
         let mut values = Axis::new().type_(AxisType::Value).name(self.unit.clone()).name_location(NameLocation::End);
+        if self.counts {
+            values = values.min_interval(1.0);
+        }
         if let Some(m) = self.max.filter(|m| *m > 0.0) {
             values = values.max(m);
         }
         let (x, y) = if self.horizontal { (values, categories.inverse(true)) } else { (categories, values) };
-        let mut title = Title::new().text(self.title.clone()).left("center");
+        // Left-aligned, so a long title does not run under the toolbox on the right.
+        let mut title = Title::new()
+            .text(self.title.clone())
+            .left(8)
+            .text_style(TextStyle::new().font_size(14).font_weight("bold"));
         if let Some(sub) = &self.subtitle {
             title = title.subtext(sub.clone());
         }
@@ -108,6 +117,7 @@ mod tests {
             values: vec![1.0],
             max: None,
             horizontal: false,
+            counts: true,
         };
         let json = b.json();
         assert!(!json.contains('<') && !json.contains('>') && !json.contains('&'), "{json}");

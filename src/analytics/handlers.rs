@@ -76,16 +76,14 @@ pub async fn income(
     state: Data<&AppState>,
     viewer: Viewer,
     hx: HxRequest,
-    WebQuery(f): WebQuery<Filter>,
+    WebQuery(mut f): WebQuery<Filter>,
 ) -> AppResult<Response> {
-    let (scope, choices) = prepare(&state, &viewer, Report::Income, &f).await?;
     // The table of received payments: this month unless a period is chosen.
-    let period = if f.period == crate::crm::period::DateFilter::default() {
-        crate::crm::period::DateFilter { date: "month".into(), ..Default::default() }
-    } else {
-        f.period.clone()
-    };
-    let range = period.range(scope.today).map_err(AppError::BadRequest)?;
+    if f.period == crate::crm::period::DateFilter::default() {
+        f.period.date = "month".into();
+    }
+    let (scope, choices) = prepare(&state, &viewer, Report::Income, &f).await?;
+    let range = f.period.range(scope.today).map_err(AppError::BadRequest)?;
     let data = super::income::load(&state.db, &scope, range).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics_income::body(&choices, &data)))

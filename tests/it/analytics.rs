@@ -58,6 +58,11 @@ async fn income_summary_converts_each_payment_at_its_dated_rate_and_forecasts_by
     // on M0 = 1,800 in this month; A 500 USD on M-1; B 200 EUR × 1.2 = 240 on M-13.
     assert_eq!(bars(&p, "income"), months(&[(11, 1800.0), (10, 500.0)]));
     assert_eq!(bars(&p, "income-previous"), months(&[(10, 240.0)]));
+    // Month labels carry the year: the previous period's last bar is this month a year ago.
+    let label = |d: chrono::NaiveDate| d.format("%b %Y").to_string();
+    assert_eq!(option(&p, "income")["xAxis"]["data"][11], label(data::month(0)));
+    assert_eq!(option(&p, "income-previous")["xAxis"]["data"][11], label(data::month(12)));
+    assert_eq!(option(&p, "income")["xAxis"]["data"][0], label(data::month(11)));
     // Rolling twelve months ending with each month: M-13's 240 is in the windows of the first
     // ten bars (M-11 … M-2), M-1 adds 500, this month 1,800.
     let mut rolling = vec![240.0; 10];

@@ -37,6 +37,9 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     let captions = b.js("return Array.from(document.querySelectorAll('table.sr-only caption')).length").await;
     assert_eq!(captions, serde_json::json!(3));
     b.shot("analytics-income.png").await;
+    b.js("window.scrollTo(0, 760); return 0").await;
+    b.shot("analytics-income-tables.png").await;
+    b.js("window.scrollTo(0, 0); return 0").await;
     let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     assert_eq!(b.text("#income-total").await, "2,300.00 USD");
@@ -82,6 +85,18 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     let painted = b.js(&PAINTED.replace("arguments[0]", "'deals-total'")).await;
     assert!(painted.as_u64().unwrap_or(0) > 1000, "deals-total painted {painted} pixels");
     b.shot("analytics-deals.png").await;
+    // The other reports' charts: the funnel's one, the requests summary's two.
+    for (path, charts, shot) in
+        [("/analytics/funnel", 1, "analytics-funnel.png"), ("/analytics/requests", 2, "analytics-requests.png")]
+    {
+        b.goto(&format!("{}{path}", app.base)).await;
+        let start = Instant::now();
+        while b.js("return document.querySelectorAll('div.chart canvas').length").await != serde_json::json!(charts) {
+            assert!(start.elapsed() < Duration::from_secs(10), "{path}: the charts were not drawn");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        b.shot(shot).await;
+    }
     let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     b.close().await;
