@@ -60,7 +60,11 @@ pub async fn load(db: &Db, s: &Scope) -> AppResult<DealSummary> {
     let mut monthly = with_requests(s);
     within(&mut monthly, receipt, Range { from: starts.first().copied(), before: s.today.succ_opt() });
     let key = bucket(receipt, &starts);
-    monthly.expr(key.clone()).expr(Expr::col(("deals", "id")).count()).expr(count_if(relevant)).add_group_by([key]);
+    monthly
+        .expr(key)
+        .expr(Expr::col(("deals", "id")).count())
+        .expr(count_if(relevant))
+        .add_group_by([super::scope::nth(1)]);
     let rows: Vec<(i64, i64, Option<i64>)> = db.fetch_all(&monthly).await?;
     let (mut monthly_total, mut monthly_relevant) = (vec![0; 12], vec![0; 12]);
     for (m, t, r) in rows {
@@ -80,7 +84,7 @@ pub async fn load(db: &Db, s: &Scope) -> AppResult<DealSummary> {
     let closing = ("deals", "closing_date");
     by_month.and_where(Expr::col(closing).gte(starts[0]));
     let key = bucket(closing, &starts);
-    by_month.expr(key.clone()).expr(Expr::col(("deals", "id")).count()).add_group_by([key]);
+    by_month.expr(key).expr(Expr::col(("deals", "id")).count()).add_group_by([super::scope::nth(1)]);
     let rows: Vec<(i64, i64)> = db.fetch_all(&by_month).await?;
     let mut monthly_won = vec![0; 12];
     for (m, n) in rows {

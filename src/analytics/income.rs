@@ -100,8 +100,8 @@ async fn by_month(db: &Db, s: &Scope, starts: &[NaiveDate]) -> AppResult<Vec<i12
     let (Some(first), Some(end)) = (starts.first(), starts.last()) else { return Ok(Vec::new()) };
     within(&mut q, col, Range { from: Some(*first), before: Some(*end) });
     let key = bucket(col, starts);
-    q.expr(key.clone()).expr(rate(s.currency)).expr(scope::sum_i64(("payments", "amount_cents")));
-    q.add_group_by([key, rate(s.currency)]);
+    q.expr(key).expr(rate(s.currency)).expr(scope::sum_i64(("payments", "amount_cents")));
+    q.add_group_by([scope::nth(1), rate(s.currency)]);
     let sums = converted(db, &q).await?;
     Ok((0..starts.len() - 1).map(|i| sums.get(&(i as i64)).copied().unwrap_or(0)).collect())
 }
@@ -193,10 +193,10 @@ async fn forecast(db: &Db, s: &Scope, status: &str, title: &'static str) -> AppR
     // Bar 0 starts at the beginning of time: overdue payments count in the current month.
     let key = bucket(col, &starts);
     q.column(("payments", "deal_id"))
-        .expr(key.clone())
+        .expr(key)
         .expr(rate(s.currency))
         .expr(scope::sum_i64(("payments", "amount_cents")))
-        .add_group_by([Expr::col(("payments", "deal_id")), key, rate(s.currency)]);
+        .add_group_by([Expr::col(("payments", "deal_id")).into(), scope::nth(2), rate(s.currency)]);
     let rows: Vec<(i64, i64, i64, i64)> = db.fetch_all(&q).await?;
     let mut per_deal: BTreeMap<i64, [i128; 3]> = BTreeMap::new();
     for (deal, month, rate, cents) in rows {

@@ -81,10 +81,10 @@ pub async fn load(db: &Db, s: &Scope) -> AppResult<RequestSummary> {
     let mut m = base(s);
     within(&mut m, receipt, Range { from: starts.first().copied(), before: s.today.succ_opt() });
     let key = bucket(receipt, &starts);
-    m.expr(key.clone())
+    m.expr(key)
         .expr(Expr::col(("requests", "id")).count())
         .expr(count_if(Expr::col(("deals", "relevant")).eq(true)))
-        .add_group_by([key]);
+        .add_group_by([super::scope::nth(1)]);
     let rows: Vec<(i64, i64, Option<i64>)> = db.fetch_all(&m).await?;
     (out.monthly, out.monthly_relevant) = (vec![0; 12], vec![0; 12]);
     for (i, n, r) in rows {

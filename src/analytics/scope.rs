@@ -180,6 +180,17 @@ pub fn sum_i64(col: (&'static str, &'static str)) -> SimpleExpr {
     Func::cast_as(Func::sum(Expr::col(col)), "BIGINT").into()
 }
 
+/// Column `n` (1-based) of the select list, for GROUP BY. A bar's CASE carries bound dates, and
+/// PostgreSQL does not see `CASE … $1 …` in the select list and `CASE … $5 …` in GROUP BY as one
+/// expression; the position names it on both backends.
+pub fn nth(n: u8) -> SimpleExpr {
+    match n {
+        1 => Expr::cust("1"),
+        2 => Expr::cust("2"),
+        _ => Expr::cust("3"),
+    }
+}
+
 /// `cents × rate_e8 / 10^8`, rounded half away from zero (once per group, not per payment).
 pub fn convert(cents: i128, rate_e8: i128) -> i128 {
     let p = cents * rate_e8;
