@@ -52,7 +52,7 @@ pub fn index(cx: &PageCx<'_>, reports: &[Report]) -> Markup {
                     li { a href=(format!("/analytics/{}", r.slug())) { (icon("chart")) " " (r.label()) } }
                 }
             }
-            p.muted { "Only the reports listed here are built so far: see the changelog." }
+            p.muted { "The Sales Report and the Lead source, Conversion and Closing reason summaries are not built yet." }
         },
     )
 }
@@ -136,8 +136,8 @@ pub fn chart(b: &Bars, show: &dyn Fn(f64) -> String) -> Markup {
             // The data block sits in a <template>: htmx (allowScriptTags: false) removes every
             // <script> of the content it swaps in, but does not look inside templates.
             template.chart-data id=(data) {
-                // sanitized: `Bars::json` escapes <, > and & (see chart::script_safe and its test).
-                script type="application/json" { (PreEscaped(b.json())) }
+                // `Bars::json` escapes <, > and & (see chart::script_safe and its tests).
+                script type="application/json" { (PreEscaped(b.json())) } // sanitized
             }
             table.sr-only {
                 caption { (b.title) @if let Some(s) = &b.subtitle { " (" (s) ")" } }

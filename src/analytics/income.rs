@@ -196,7 +196,7 @@ async fn forecast(db: &Db, s: &Scope, status: &str, title: &'static str) -> AppR
         .expr(key)
         .expr(rate(s.currency))
         .expr(scope::sum_i64(("payments", "amount_cents")))
-        .add_group_by([Expr::col(("payments", "deal_id")).into(), scope::nth(2), rate(s.currency)]);
+        .add_group_by([Expr::col(("payments", "deal_id")), scope::nth(2), rate(s.currency)]);
     let rows: Vec<(i64, i64, i64, i64)> = db.fetch_all(&q).await?;
     let mut per_deal: BTreeMap<i64, [i128; 3]> = BTreeMap::new();
     for (deal, month, rate, cents) in rows {
