@@ -13,6 +13,21 @@ const PAINTED: &str = "var c = document.querySelector('div.chart[data-chart-name
     var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0; \
     for (var i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n;";
 
+/// axe-core's serious and critical findings on the page shown (as the crawler checks its pages).
+async fn axe(b: &Browser, page: &str) {
+    const AXE: &str = include_str!("../assets/axe.min.js");
+    const RUN: &str = "var done = arguments[arguments.length - 1]; \
+        axe.run(document, { resultTypes: ['violations'] }).then(function (r) { \
+          done(r.violations.filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; }) \
+            .map(function (v) { return v.id + ': ' + v.nodes.map(function (n) { return n.target.join(' '); }).join('; '); })); \
+        }).catch(function (e) { done(['axe failed: ' + e]); });";
+    if b.js("return typeof window.axe !== 'undefined'").await != serde_json::json!(true) {
+        b.client.execute(AXE, vec![]).await.expect("inject axe-core");
+    }
+    let found = b.client.execute_async(RUN, vec![]).await.expect("run axe-core");
+    assert_eq!(found, serde_json::json!([]), "{page}: axe-core findings");
+}
+
 #[tokio::test]
 async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     let app = spawn_app().await;
@@ -37,6 +52,7 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     let captions = b.js("return Array.from(document.querySelectorAll('table.sr-only caption')).length").await;
     assert_eq!(captions, serde_json::json!(3));
     b.shot("analytics-income.png").await;
+    axe(&b, "income").await;
     b.js("window.scrollTo(0, 760); return 0").await;
     b.shot("analytics-income-tables.png").await;
     b.js("window.scrollTo(0, 0); return 0").await;
@@ -85,6 +101,7 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     let painted = b.js(&PAINTED.replace("arguments[0]", "'deals-total'")).await;
     assert!(painted.as_u64().unwrap_or(0) > 1000, "deals-total painted {painted} pixels");
     b.shot("analytics-deals.png").await;
+    axe(&b, "deals").await;
     // The other reports' charts: the funnel's one, the requests summary's two.
     for (path, charts, shot) in
         [("/analytics/funnel", 1, "analytics-funnel.png"), ("/analytics/requests", 2, "analytics-requests.png")]
@@ -96,6 +113,7 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         b.shot(shot).await;
+        axe(&b, path).await;
     }
     let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
