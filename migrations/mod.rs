@@ -30,6 +30,7 @@ mod m0024_mail_import;
 mod m0025_search_pending;
 mod m0028_task_completion;
 mod m0029_task_workflow;
+mod m0030_analytics;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -150,6 +151,7 @@ const MIGRATIONS: &[Migration] = &[
     (25, "search_pending", m0025_search_pending::statements),
     (28, "task_completion", m0028_task_completion::statements),
     (29, "task_workflow", m0029_task_workflow::statements),
+    (30, "analytics", m0030_analytics::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -787,6 +787,10 @@ pub(crate) fn viewer_with(id: i64, roles: &[Role]) -> Viewer {
 mod sales;
 pub use sales::*;
 
+#[path = "access_analytics.rs"]
+mod analytics;
+pub use analytics::*;
+
 #[cfg(test)]
 #[path = "access_tests.rs"]
 mod tests;

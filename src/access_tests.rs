@@ -277,6 +277,13 @@ fn crm_golden_table_holds() {
     golden_file_holds("access_golden_crm.txt", &crm_matrix());
 }
 
+/// The analytics golden table (§3.1–3.2): `src/access_golden_analytics.txt`; `tests/it/analytics_access.rs`
+/// drives the same routes over HTTP for the seeded users.
+#[test]
+fn analytics_golden_table_holds() {
+    golden_file_holds("access_golden_analytics.txt", &analytics_matrix());
+}
+
 /// Live events about a CRM row reach exactly the viewers `can(View)` admits, in every
 /// department arrangement.
 #[test]

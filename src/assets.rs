@@ -28,6 +28,8 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         asset!("app.js", "text/javascript; charset=utf-8"),
         asset!("picker.js", "text/javascript; charset=utf-8"),
         asset!("board.js", "text/javascript; charset=utf-8"),
+        asset!("charts.js", "text/javascript; charset=utf-8"),
+        asset!("echarts.min.js", "text/javascript; charset=utf-8"),
         asset!("app.css", "text/css; charset=utf-8"),
         asset!("icons.svg", "image/svg+xml"),
     ]

@@ -5,6 +5,7 @@
 //! `migrations/` (mounted here) holds the one schema for SQLite and PostgreSQL.
 
 pub mod access;
+pub mod analytics;
 pub mod app;
 pub mod assets;
 pub mod auth;

@@ -223,6 +223,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/deals/:id/quality/:event/edit"),
     ("POST", "/deals/:id/quality/:event"),
     ("POST", "/deals/:id/quality/:event/delete"),
+    // Analytics (§5): the reports the viewer may open (`access::can_report`).
+    ("GET", "/analytics"),
+    ("GET", "/analytics/income"),
+    ("GET", "/analytics/funnel"),
+    ("GET", "/analytics/deals"),
+    ("GET", "/analytics/requests"),
     ("GET", "/shipments"),
     ("GET", "/shipments/total"),
     ("GET", "/shipments/:id/edit"),
@@ -514,6 +520,11 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/deals/:id/quality/:event", post(crate::crm::quality::update))
         .at("/deals/:id/quality/:event/delete", post(crate::crm::quality::delete))
         .at("/deals/:id/work", get(crate::crm::deal_work::panel))
+        .at("/analytics", get(crate::analytics::handlers::index))
+        .at("/analytics/income", get(crate::analytics::handlers::income))
+        .at("/analytics/funnel", get(crate::analytics::handlers::funnel))
+        .at("/analytics/deals", get(crate::analytics::handlers::deals))
+        .at("/analytics/requests", get(crate::analytics::handlers::requests))
         .at("/shipments", get(crate::crm::shipments::index))
         .at("/shipments/total", get(crate::crm::shipments::total))
         .at("/shipments/:id/edit", get(crate::crm::shipments::edit))

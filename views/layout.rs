@@ -27,6 +27,8 @@ pub enum Nav {
     Crm(crate::access::ItemKind),
     /// The Shipments list (§13.6).
     Shipments,
+    /// The analytics reports (§5).
+    Analytics,
 }
 
 /// Everything the shell needs, built once per request.
@@ -58,6 +60,7 @@ fn head(title: &str) -> Markup {
             script src=(assets::url("app.js")) defer {}
             script src=(assets::url("picker.js")) defer {}
             script src=(assets::url("board.js")) defer {}
+            script src=(assets::url("charts.js")) defer {}
         }
     }
 }
@@ -229,6 +232,9 @@ fn sidebar(v: &Viewer, nav: Nav) -> Markup {
                         }
                         @if access::reads_shipments(v) {
                             (link(crate::crm::shipments::PATH, "truck", "Shipments", nav == Nav::Shipments))
+                        }
+                        @if access::reads_analytics(v) {
+                            (link("/analytics", "chart", "Analytics", nav == Nav::Analytics))
                         }
                         @if crate::crm::dictionaries::manages_any(v) {
                             (link("/dictionaries", "copy", "Dictionaries", nav == Nav::Dictionaries))

@@ -2,6 +2,8 @@
 //! `layout::page`; the fragments it is built from are functions in the same file, so htmx can ask
 //! for any of them. No view does IO.
 
+pub mod analytics;
+pub mod analytics_income;
 pub mod auth;
 pub mod chat;
 pub mod contact_form;

@@ -340,7 +340,7 @@ async fn assets_are_served_under_content_hash_urls_with_a_long_cache() {
     let css = login.attr("link[rel=stylesheet]", "href").expect("stylesheet link");
     assert!(css.starts_with("/assets/") && css.ends_with("/app.css"));
     let scripts = login.attrs("script[src]", "src");
-    assert_eq!(scripts.len(), 5, "htmx, its SSE extension, app, picker, board: {scripts:?}");
+    assert_eq!(scripts.len(), 6, "htmx, its SSE extension, app, picker, board, charts: {scripts:?}");
     assert!(scripts.iter().all(|s| s.starts_with("/assets/")), "an asset from outside: {scripts:?}");
     let r = c.get(&css).await;
     assert_eq!(r.status, 200);

@@ -8,6 +8,10 @@ mod helpers;
 
 mod access_rules;
 mod admin;
+mod analytics;
+mod analytics_access;
+mod analytics_browser;
+mod analytics_data;
 mod auth;
 mod bodies;
 mod cli;

@@ -1,0 +1,135 @@
+//! The report pages: `GET /analytics` (the reports the viewer may open) and one page per report.
+//! Each handler: the static rule (`access::can_report`, 403) → the filters resolved to a scope
+//! (`Scope::resolve`: 403 for a department not the viewer's, 400 for a malformed value) → the
+//! report's aggregate queries → the page (or, for a live refresh, its fragment).
+
+use poem::web::Data;
+use poem::{IntoResponse, Response, handler};
+use sea_query::{Expr, ExprTrait, Order, Query};
+
+use super::scope::{Filter, Scope, currency_names};
+use crate::access::{self, Report, Viewer};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::htmx::HxRequest;
+use crate::views;
+use crate::views::analytics::Choices;
+use crate::views::layout::Nav;
+use crate::web::{self, Query as WebQuery};
+
+/// The reports built so far (the others of `Report::ALL` have no page yet).
+pub const BUILT: [Report; 4] = [Report::Income, Report::Funnel, Report::Requests, Report::Deals];
+
+/// `GET /analytics`: the reports the viewer may open (403 when none).
+#[handler]
+pub async fn index(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> AppResult<Response> {
+    if !access::reads_analytics(&viewer) {
+        return Err(AppError::Forbidden);
+    }
+    let reports: Vec<Report> = BUILT.into_iter().filter(|r| access::can_report(&viewer, *r)).collect();
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(views::analytics::index(&cx, &reports).into_response())
+}
+
+/// The steps every report takes before its own queries.
+async fn prepare<'a>(state: &AppState, v: &Viewer, r: Report, f: &'a Filter) -> AppResult<(Scope, Choices<'a>)> {
+    if !access::can_report(v, r) {
+        return Err(AppError::Forbidden);
+    }
+    let scope = Scope::resolve(v, f, crate::time::today())?;
+    let departments = if access::chooses_report_department(v) {
+        let all = crate::users::repo::departments(&state.db).await?;
+        let allowed = access::report_departments(v);
+        all.into_iter().filter(|d| allowed.is_none_or(|a| a.contains(&d.id))).map(|d| (d.id, d.name)).collect()
+    } else {
+        Vec::new()
+    };
+    let owners = owners(state, &scope).await?;
+    let (marketing, state_currency) = currency_names(&state.db).await?;
+    Ok((scope.clone(), Choices { report: r, filter: f, scope, departments, owners, marketing, state: state_currency }))
+}
+
+/// The owner filter's choices: the active sales managers of the report's departments.
+async fn owners(state: &AppState, s: &Scope) -> AppResult<Vec<(i64, String)>> {
+    let mut q = Query::select();
+    q.column(("users", "id"))
+        .column(("users", "first_name"))
+        .column(("users", "last_name"))
+        .from("users")
+        .inner_join("user_roles", Expr::col(("user_roles", "user_id")).equals(("users", "id")))
+        .and_where(Expr::col(("user_roles", "role")).eq(access::Role::SalesManager.slug()))
+        .and_where(Expr::col(("users", "is_active")).eq(true))
+        .order_by(("users", "first_name"), Order::Asc)
+        .order_by(("users", "last_name"), Order::Asc)
+        .limit(500);
+    if let Some(ds) = &s.departments {
+        q.and_where(Expr::col(("users", "department_id")).is_in(ds.iter().copied()));
+    }
+    let rows: Vec<(i64, String, String)> = state.db.fetch_all(&q).await?;
+    Ok(rows.into_iter().map(|(id, f, l)| (id, format!("{f} {l}").trim().to_string())).collect())
+}
+
+fn respond(cx: &views::layout::PageCx<'_>, c: &Choices<'_>, body: maud::Markup) -> Response {
+    views::analytics::page(cx, c, body).into_response()
+}
+
+/// `GET /analytics/income` (§5.1).
+#[handler]
+pub async fn income(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(mut f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    // The table of received payments: this month unless a period is chosen.
+    if f.period == crate::crm::period::DateFilter::default() {
+        f.period.date = "month".into();
+    }
+    let (scope, choices) = prepare(&state, &viewer, Report::Income, &f).await?;
+    let range = f.period.range(scope.today).map_err(AppError::BadRequest)?;
+    let data = super::income::load(&state.db, &scope, range).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics_income::body(&choices, &data)))
+}
+
+/// `GET /analytics/funnel` (§5.2).
+#[handler]
+pub async fn funnel(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, choices) = prepare(&state, &viewer, Report::Funnel, &f).await?;
+    let data = super::funnel::load(&state.db, &scope).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics::funnel(&data)))
+}
+
+/// `GET /analytics/deals` (§5.8).
+#[handler]
+pub async fn deals(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, choices) = prepare(&state, &viewer, Report::Deals, &f).await?;
+    let data = super::deals::load(&state.db, &scope).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics::deals(&data)))
+}
+
+/// `GET /analytics/requests` (§5.4).
+#[handler]
+pub async fn requests(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, choices) = prepare(&state, &viewer, Report::Requests, &f).await?;
+    let data = super::requests::load(&state.db, &scope).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics::requests(&data)))
+}

@@ -1,0 +1,326 @@
+//! Income Summary (§5.1): received payments per month for this and the previous twelve months,
+//! the rolling annual income, this period's received payments, the three forecast tables
+//! (guaranteed, high and low probability), and the won deals of the last 365 days.
+//!
+//! "Received" means status `received` and a payment date no later than today. Where the original
+//! matched the forecast's next months on the month number only and used current rates (§5.1), the
+//! forecast here takes whole calendar months (year included) and each payment's dated rate when
+//! there is one, as every other figure does; the page's footnote says so.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Months, NaiveDate};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+
+use super::scope::{self, Scope, bucket, converted, join_rates, rate, within};
+use crate::crm::period::Range;
+use crate::db::Db;
+use crate::error::AppResult;
+
+/// The forecast statuses, in the page's order, with their tables' titles.
+pub const FORECASTS: [(&str, &str); 3] =
+    [("guaranteed", "Guaranteed income"), ("high", "High probability income"), ("low", "Low probability income")];
+
+/// A deal's row in a payments table: who paid, for what, and whose deal it is.
+#[derive(Clone, Debug, Default)]
+pub struct DealInfo {
+    pub counterparty: String,
+    pub products: Vec<String>,
+    pub owners: Vec<String>,
+}
+
+/// One received payment of the table.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub deal_id: i64,
+    pub cents: i128,
+    pub date: NaiveDate,
+    pub order_number: String,
+    pub through_representation: bool,
+}
+
+/// A deal's row of a forecast table: current month (overdue included), next, the one after.
+#[derive(Clone, Debug)]
+pub struct ForecastRow {
+    pub deal_id: i64,
+    pub months: [i128; 3],
+    pub order_numbers: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Forecast {
+    pub title: &'static str,
+    pub rows: Vec<ForecastRow>,
+    pub totals: [i128; 3],
+}
+
+/// Every figure of the page.
+#[derive(Clone, Debug)]
+pub struct Income {
+    /// First days of the 12 months of the charts, oldest first.
+    pub months: Vec<NaiveDate>,
+    pub monthly: Vec<i128>,
+    pub previous_monthly: Vec<i128>,
+    /// For each month, the twelve months' income ending with it.
+    pub rolling: Vec<i128>,
+    /// Received in the last 365 days, and in the 365 days before them.
+    pub total: i128,
+    pub previous_total: i128,
+    pub received: Vec<Received>,
+    /// The table's period and its total (over every payment of the period, not only those shown).
+    pub received_range: Range,
+    pub received_total: i128,
+    pub forecasts: Vec<Forecast>,
+    pub deals: HashMap<i64, DealInfo>,
+    pub won_deals: i64,
+}
+
+/// The table of received payments shows at most this many rows (its total counts them all).
+pub const RECEIVED_ROWS: u64 = 500;
+
+fn payments(s: &Scope) -> SelectStatement {
+    let mut q = Query::select();
+    q.from("payments").inner_join("deals", Expr::col(("deals", "id")).equals(("payments", "deal_id")));
+    join_rates(&mut q);
+    s.narrow(&mut q, "payments", "deals");
+    q
+}
+
+fn received(s: &Scope) -> SelectStatement {
+    let mut q = payments(s);
+    q.and_where(Expr::col(("payments", "status")).eq("received"))
+        .and_where(Expr::col(("payments", "payment_date")).lte(s.today));
+    q
+}
+
+/// Converted sums of received payments in `[starts[0], end)`, one per bar.
+async fn by_month(db: &Db, s: &Scope, starts: &[NaiveDate]) -> AppResult<Vec<i128>> {
+    let col = ("payments", "payment_date");
+    let mut q = received(s);
+    let (Some(first), Some(end)) = (starts.first(), starts.last()) else { return Ok(Vec::new()) };
+    within(&mut q, col, Range { from: Some(*first), before: Some(*end) });
+    let key = bucket(col, starts);
+    q.expr(key).expr(rate(s.currency)).expr(scope::sum_i64(("payments", "amount_cents")));
+    q.add_group_by([scope::nth(1), rate(s.currency)]);
+    let sums = converted(db, &q).await?;
+    Ok((0..starts.len() - 1).map(|i| sums.get(&(i as i64)).copied().unwrap_or(0)).collect())
+}
+
+/// The converted sum of received payments in `range`.
+async fn total_in(db: &Db, s: &Scope, range: Range) -> AppResult<i128> {
+    let mut q = received(s);
+    within(&mut q, ("payments", "payment_date"), range);
+    q.expr(Expr::val(0i64)).expr(rate(s.currency)).expr(scope::sum_i64(("payments", "amount_cents")));
+    q.add_group_by([rate(s.currency)]);
+    Ok(converted(db, &q).await?.values().sum())
+}
+
+pub async fn load(db: &Db, s: &Scope, table: Range) -> AppResult<Income> {
+    // 24 months: the charts' 12, the previous period's 12, and the rolling sums need 23 of them.
+    let starts = s.months(24);
+    let all = by_month(db, s, &starts).await?;
+    let previous_monthly = all[..12].to_vec();
+    let monthly = all[12..].to_vec();
+    let rolling = (12..24).map(|k| all[k - 11..=k].iter().sum()).collect();
+    let year = s.last_year();
+    let before = Range { from: year.from.and_then(|f| f.checked_sub_months(Months::new(12))), before: year.from };
+    let total = total_in(db, s, year).await?;
+    let previous_total = total_in(db, s, before).await?;
+    let (received, received_total) = received_rows(db, s, table).await?;
+    let mut forecasts = Vec::new();
+    for (status, title) in FORECASTS {
+        forecasts.push(forecast(db, s, status, title).await?);
+    }
+    let mut ids: Vec<i64> = received.iter().map(|r| r.deal_id).collect();
+    ids.extend(forecasts.iter().flat_map(|f| f.rows.iter().map(|r| r.deal_id)));
+    let deals = deal_info(db, ids).await?;
+    let won_deals = won_deals(db, s).await?;
+    Ok(Income {
+        months: starts[12..24].to_vec(),
+        monthly,
+        previous_monthly,
+        rolling,
+        total,
+        previous_total,
+        received,
+        received_range: table,
+        received_total,
+        forecasts,
+        deals,
+        won_deals,
+    })
+}
+
+async fn received_rows(db: &Db, s: &Scope, range: Range) -> AppResult<(Vec<Received>, i128)> {
+    let mut q = received(s);
+    within(&mut q, ("payments", "payment_date"), range);
+    q.column(("payments", "deal_id"))
+        .column(("payments", "amount_cents"))
+        .expr(rate(s.currency))
+        .column(("payments", "payment_date"))
+        .column(("payments", "order_number"))
+        .column(("payments", "through_representation"))
+        .order_by(("payments", "payment_date"), Order::Asc)
+        .order_by(("payments", "id"), Order::Asc)
+        .limit(RECEIVED_ROWS);
+    type Row = (i64, i64, i64, NaiveDate, Option<String>, bool);
+    let rows: Vec<Row> = db.fetch_all(&q).await?;
+    let out = rows
+        .into_iter()
+        .map(|(deal_id, cents, rate, date, order, rep)| Received {
+            deal_id,
+            cents: scope::convert(cents as i128, rate as i128),
+            date,
+            order_number: order.unwrap_or_default(),
+            through_representation: rep,
+        })
+        .collect();
+    Ok((out, total_in(db, s, range).await?))
+}
+
+/// §5.1's forecast table for `status`: payments of that status dated before the first day of the
+/// third month from now, per deal, in the current month (earlier dates included: overdue), the
+/// next and the one after.
+async fn forecast(db: &Db, s: &Scope, status: &str, title: &'static str) -> AppResult<Forecast> {
+    let m0 = s.this_month();
+    let starts: Vec<NaiveDate> = (0..4).filter_map(|i| m0.checked_add_months(Months::new(i))).collect();
+    let col = ("payments", "payment_date");
+    let mut q = payments(s);
+    q.and_where(Expr::col(("payments", "status")).eq(status));
+    if let Some(end) = starts.last() {
+        q.and_where(Expr::col(col).lt(*end));
+    }
+    // Bar 0 starts at the beginning of time: overdue payments count in the current month.
+    let key = bucket(col, &starts);
+    q.column(("payments", "deal_id"))
+        .expr(key)
+        .expr(rate(s.currency))
+        .expr(scope::sum_i64(("payments", "amount_cents")))
+        .add_group_by([Expr::col(("payments", "deal_id")), scope::nth(2), rate(s.currency)]);
+    let rows: Vec<(i64, i64, i64, i64)> = db.fetch_all(&q).await?;
+    let mut per_deal: BTreeMap<i64, [i128; 3]> = BTreeMap::new();
+    for (deal, month, rate, cents) in rows {
+        if let Some(slot) = per_deal.entry(deal).or_default().get_mut(month as usize) {
+            *slot += scope::convert(cents as i128, rate as i128);
+        }
+    }
+    let mut orders: HashMap<i64, Vec<String>> = HashMap::new();
+    if !per_deal.is_empty() {
+        let mut o = payments(s);
+        o.and_where(Expr::col(("payments", "status")).eq(status))
+            .and_where(Expr::col(("payments", "order_number")).ne(""))
+            .column(("payments", "deal_id"))
+            .column(("payments", "order_number"))
+            .group_by_col(("payments", "deal_id"))
+            .group_by_col(("payments", "order_number"))
+            .order_by(("payments", "order_number"), Order::Asc);
+        if let Some(end) = starts.last() {
+            o.and_where(Expr::col(col).lt(*end));
+        }
+        let rows: Vec<(i64, Option<String>)> = db.fetch_all(&o).await?;
+        for (deal, order) in rows {
+            orders.entry(deal).or_default().extend(order);
+        }
+    }
+    let mut totals = [0i128; 3];
+    let rows = per_deal
+        .into_iter()
+        .map(|(deal_id, months)| {
+            for (t, m) in totals.iter_mut().zip(months) {
+                *t += m;
+            }
+            ForecastRow { deal_id, months, order_numbers: orders.remove(&deal_id).unwrap_or_default() }
+        })
+        .collect();
+    Ok(Forecast { title, rows, totals })
+}
+
+/// "Total won deals": closed (inactive) with a success closing reason in the last 365 days.
+pub async fn won_deals(db: &Db, s: &Scope) -> AppResult<i64> {
+    let mut q = won(s);
+    q.expr(Expr::col(("deals", "id")).count());
+    Ok(db.scalar(&q).await?.unwrap_or(0))
+}
+
+/// Deals closed successfully in the last 365 days (§5.1, §5.8).
+pub fn won(s: &Scope) -> SelectStatement {
+    let mut q = Query::select();
+    q.from("deals")
+        .inner_join("closing_reasons", Expr::col(("closing_reasons", "id")).equals(("deals", "closing_reason_id")))
+        .and_where(Expr::col(("closing_reasons", "success_reason")).eq(true))
+        .and_where(Expr::col(("deals", "active")).eq(false));
+    within(&mut q, ("deals", "closing_date"), s.last_year());
+    s.narrow(&mut q, "deals", "deals");
+    q
+}
+
+/// Counterparty, products and owners of the deals `ids` (three queries, whatever their number).
+pub async fn deal_info(db: &Db, mut ids: Vec<i64>) -> AppResult<HashMap<i64, DealInfo>> {
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out: HashMap<i64, DealInfo> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = db
+        .fetch_all(
+            Query::select()
+                .column(("deals", "id"))
+                .column(("deals", "name"))
+                .expr(Expr::col(("companies", "full_name")))
+                .expr(Expr::col(("countries", "name")))
+                .expr(Expr::col(("leads", "company_name")))
+                .expr(Expr::col(("leads", "first_name")))
+                .from("deals")
+                .left_join("companies", Expr::col(("companies", "id")).equals(("deals", "company_id")))
+                .left_join("countries", Expr::col(("countries", "id")).equals(("companies", "country_id")))
+                .left_join("leads", Expr::col(("leads", "id")).equals(("deals", "lead_id")))
+                .and_where(Expr::col(("deals", "id")).is_in(ids.clone())),
+        )
+        .await?;
+    for (id, name, company, country, lead_company, lead_name) in rows {
+        let counterparty = match (company, country) {
+            (Some(c), Some(k)) => format!("{c}, {k}"),
+            (Some(c), None) => c,
+            _ => lead_company.filter(|c| !c.trim().is_empty()).or(lead_name).unwrap_or(name),
+        };
+        out.entry(id).or_default().counterparty = counterparty;
+    }
+    let lines: Vec<(i64, String, i32)> = db
+        .fetch_all(
+            Query::select()
+                .column(("outputs", "deal_id"))
+                .column(("products", "name"))
+                .column(("outputs", "quantity"))
+                .from("outputs")
+                .inner_join("products", Expr::col(("products", "id")).equals(("outputs", "product_id")))
+                .and_where(Expr::col(("outputs", "deal_id")).is_in(ids.clone()))
+                .order_by(("outputs", "id"), Order::Asc),
+        )
+        .await?;
+    for (deal, product, qty) in lines {
+        out.entry(deal).or_default().products.push(format!("{product} - {qty}pcs"));
+    }
+    let owners: Vec<(i64, String, String)> = db
+        .fetch_all(
+            Query::select()
+                .column(("deals", "id"))
+                .column(("users", "first_name"))
+                .column(("users", "last_name"))
+                .from("deals")
+                .inner_join(
+                    "users",
+                    Expr::col(("users", "id"))
+                        .equals(("deals", "owner_id"))
+                        .or(Expr::col(("users", "id")).equals(("deals", "co_owner_id"))),
+                )
+                .and_where(Expr::col(("deals", "id")).is_in(ids))
+                .order_by(("users", "id"), Order::Asc),
+        )
+        .await?;
+    for (deal, first, last) in owners {
+        out.entry(deal).or_default().owners.push(format!("{first} {last}").trim().to_string());
+    }
+    Ok(out)
+}

@@ -1,0 +1,18 @@
+//! Analytics (issue 11, inventory §5): the sales reports chiefs, managers and accountants judge the
+//! business by. Each report is a few aggregate queries (GROUP BY in the database, never every deal
+//! loaded into Rust) over the viewer's scope (`access::can_report`, `access::report_departments`,
+//! the owner filter of §3.2), with money converted per payment at its dated rate.
+//!
+//! - `scope`: filters, windows, money; `chart`: ECharts options built with charming;
+//! - `income` (§5.1), `funnel` (§5.2), `deals` (§5.8), `requests` (§5.4): one file per report;
+//! - `handlers`: the pages (`/analytics/...`).
+
+pub mod chart;
+pub mod deals;
+pub mod funnel;
+pub mod handlers;
+pub mod income;
+pub mod requests;
+pub mod scope;
+
+pub use scope::{Currency, Filter, Scope};

@@ -1,0 +1,121 @@
+//! The Income Summary in a real browser under the app's CSP: every chart draws on a non-empty
+//! canvas with the vendored ECharts, the console stays clean, and a payment recorded in another
+//! session updates the open page without a reload.
+
+use std::time::{Duration, Instant};
+
+use crate::analytics_data::{self as data};
+use crate::helpers::browser::Browser;
+use crate::helpers::spawn_app;
+
+/// Painted (non-transparent) pixels of the canvas inside `#chart-<id>`.
+const PAINTED: &str = "var c = document.querySelector('div.chart[data-chart-name=' + arguments[0] + '] canvas'); if (!c) return 0; \
+    var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0; \
+    for (var i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n;";
+
+/// axe-core's serious and critical findings on the page shown (as the crawler checks its pages).
+async fn axe(b: &Browser, page: &str) {
+    const AXE: &str = include_str!("../assets/axe.min.js");
+    const RUN: &str = "var done = arguments[arguments.length - 1]; \
+        axe.run(document, { resultTypes: ['violations'] }).then(function (r) { \
+          done(r.violations.filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; }) \
+            .map(function (v) { return v.id + ': ' + v.nodes.map(function (n) { return n.target.join(' '); }).join('; '); })); \
+        }).catch(function (e) { done(['axe failed: ' + e]); });";
+    if b.js("return typeof window.axe !== 'undefined'").await != serde_json::json!(true) {
+        b.client.execute(AXE, vec![]).await.expect("inject axe-core");
+    }
+    let found = b.client.execute_async(RUN, vec![]).await.expect("run axe-core");
+    assert_eq!(found, serde_json::json!([]), "{page}: axe-core findings");
+}
+
+#[tokio::test]
+async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
+    let app = spawn_app().await;
+    let f = data::build(&app).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Garry.Chief", crate::helpers::app::PASSWORD).await;
+    b.goto(&format!("{}/analytics/income", app.base)).await;
+    let start = Instant::now();
+    loop {
+        let drawn = b.js("return document.querySelectorAll('div.chart canvas').length").await;
+        if drawn == serde_json::json!(3) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "the charts were not drawn: {drawn}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for id in ["income", "income-previous", "income-rolling"] {
+        let painted = b.js(&PAINTED.replace("arguments[0]", &format!("'{id}'"))).await;
+        assert!(painted.as_u64().unwrap_or(0) > 1000, "chart {id} painted {painted} pixels");
+    }
+    // The screen readers' tables carry the charts' titles.
+    let captions = b.js("return Array.from(document.querySelectorAll('table.sr-only caption')).length").await;
+    assert_eq!(captions, serde_json::json!(3));
+    b.shot("analytics-income.png").await;
+    axe(&b, "income").await;
+    b.js("window.scrollTo(0, 760); return 0").await;
+    b.shot("analytics-income-tables.png").await;
+    b.js("window.scrollTo(0, 0); return 0").await;
+    let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_eq!(b.text("#income-total").await, "2,300.00 USD");
+
+    // Another session (Mark, the deal's owner) records 150.00 USD received today on deal A.
+    b.wait_live().await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let usd = data::currency(&app, "USD").await.to_string();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let deal = f.deal_a.to_string();
+    let form = [
+        ("deal_id", deal.as_str()),
+        ("amount_cents", "150.00"),
+        ("currency_id", usd.as_str()),
+        ("payment_date", today.as_str()),
+        ("status", "received"),
+    ];
+    let r = mark.post_form("/payments", &form).await;
+    assert!(r.status.is_success() || r.status.is_redirection(), "{}: {}", r.status, r.body);
+    b.wait_text("#income-total", Duration::from_secs(20), |t| t == "2,450.00 USD").await;
+    // Redrawn after the refresh, still without errors.
+    let start = Instant::now();
+    while b.js("return document.querySelectorAll('div.chart canvas').length").await != serde_json::json!(3) {
+        if start.elapsed() > Duration::from_secs(10) {
+            let state = b.js("return [document.querySelectorAll('div.chart').length, document.querySelectorAll('div.chart canvas').length, document.querySelectorAll('template.chart-data').length, !!window.echarts, document.querySelector('#report').outerHTML.length]").await;
+            panic!("the refreshed charts were not drawn: {state} {:?}", b.console().await);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+
+    // Boosted navigation (htmx swaps the body) to another report draws its four charts too.
+    b.click("a[href='/analytics']").await;
+    b.wait_text("h1", Duration::from_secs(10), |t| t == "Analytics").await;
+    b.click("ul.report-list a[href='/analytics/deals']").await;
+    b.wait_text("h1", Duration::from_secs(10), |t| t == "Deal Summary for last 365 days").await;
+    let start = Instant::now();
+    while b.js("return document.querySelectorAll('div.chart canvas').length").await != serde_json::json!(4) {
+        assert!(start.elapsed() < Duration::from_secs(10), "the deal summary's charts were not drawn");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let painted = b.js(&PAINTED.replace("arguments[0]", "'deals-total'")).await;
+    assert!(painted.as_u64().unwrap_or(0) > 1000, "deals-total painted {painted} pixels");
+    b.shot("analytics-deals.png").await;
+    axe(&b, "deals").await;
+    // The other reports' charts: the funnel's one, the requests summary's two.
+    for (path, charts, shot) in
+        [("/analytics/funnel", 1, "analytics-funnel.png"), ("/analytics/requests", 2, "analytics-requests.png")]
+    {
+        b.goto(&format!("{}{path}", app.base)).await;
+        let start = Instant::now();
+        while b.js("return document.querySelectorAll('div.chart canvas').length").await != serde_json::json!(charts) {
+            assert!(start.elapsed() < Duration::from_secs(10), "{path}: the charts were not drawn");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        b.shot(shot).await;
+        axe(&b, path).await;
+    }
+    let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    b.close().await;
+}

@@ -1,0 +1,135 @@
+//! The Income Summary's body (§5.1): the three charts, the summary lines, the received payments
+//! of the chosen period and the three forecast tables.
+
+use chrono::{Months, NaiveDate};
+use maud::{Markup, html};
+
+use crate::access::ItemKind;
+use crate::analytics::chart::{Bars, units};
+use crate::analytics::income::{DealInfo, Income};
+use crate::analytics::scope::month_label;
+use crate::crm::period::Range;
+use crate::views::analytics::{Choices, chart};
+
+/// Hundredths as `1,234.50` (i128 sums, clamped to what a page can show).
+pub fn money(cents: i128) -> String {
+    crate::crm::fields::money(cents.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+}
+
+/// A year's amount a month, rounded half away from zero to the cent.
+fn per_month(cents: i128) -> i128 {
+    if cents >= 0 { (cents + 6) / 12 } else { (cents - 6) / 12 }
+}
+
+fn signed(cents: i128) -> String {
+    if cents >= 0 { format!("+{}", money(cents)) } else { money(cents) }
+}
+
+/// "Dec 2026" for a whole calendar month, else the range's dates.
+fn period_label(r: &Range) -> String {
+    match (r.from, r.before) {
+        (Some(f), Some(b)) if f.format("%d").to_string() == "01" && f.checked_add_months(Months::new(1)) == Some(b) => {
+            month_label(f)
+        }
+        (Some(f), Some(b)) => format!("from {f} before {b}"),
+        (Some(f), None) => format!("from {f}"),
+        (None, Some(b)) => format!("before {b}"),
+        (None, None) => "all dates".into(),
+    }
+}
+
+fn deal_cells(id: i64, info: Option<&DealInfo>) -> Markup {
+    let empty = DealInfo::default();
+    let d = info.unwrap_or(&empty);
+    html! {
+        td { a href=(crate::paths::item(ItemKind::Deal, id)) { (d.counterparty) } }
+        td { (d.products.join(", ")) }
+    }
+}
+
+pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
+    let cur = c.currency();
+    let months: Vec<String> = d.months.iter().map(|m| month_label(*m)).collect();
+    let top = d.monthly.iter().chain(&d.previous_monthly).copied().max().unwrap_or(0);
+    // The previous period's bars are the same calendar months a year earlier.
+    let previous: Vec<String> =
+        d.months.iter().filter_map(|m| m.checked_sub_months(Months::new(12))).map(month_label).collect();
+    let bar = |id, title: String, subtitle: Option<String>, values: &[i128], max: Option<i128>| Bars {
+        id,
+        title,
+        subtitle,
+        labels: if id == "income-previous" { previous.clone() } else { months.clone() },
+        unit: cur.to_string(),
+        values: values.iter().map(|v| units(*v)).collect(),
+        max: max.map(units),
+        horizontal: false,
+        counts: false,
+    };
+    let show = |v: f64| money((v * 100.0).round() as i128);
+    let first = d.months.first().copied().unwrap_or(c.scope.today);
+    let next: Vec<NaiveDate> = (0..3).filter_map(|i| c.scope.this_month().checked_add_months(Months::new(i))).collect();
+    html! {
+        dl.report-summary {
+            div { dt { "Total won deals" } dd #won-deals { (d.won_deals) } }
+            div { dt { "Average won deals a month" } dd #won-per-month { (format!("{:.1}", d.won_deals as f64 / 12.0)) } }
+            div { dt { "Average income amount a month" } dd #income-per-month { (money(per_month(d.total))) " " (cur) } }
+            div { dt { "Income in the last 365 days" } dd #income-total { (money(d.total)) " " (cur) } }
+        }
+        div.chart-grid {
+            (chart(&bar("income", "Income monthly".into(), Some(format!("total amount for the current period: {} {cur} ({})", money(d.total), signed(d.total - d.previous_total))), &d.monthly, Some(top)), &show))
+            (chart(&bar("income-previous", format!("Income monthly in the previous period ({cur})"), None, &d.previous_monthly, Some(top)), &show))
+            (chart(&bar("income-rolling", format!("Income averaged over the year ({cur})."), None, &d.rolling, None), &show))
+        }
+        p.footnote.muted { "Note! The calculations use data for the whole year. But the charts begin on the first of the next month (" (month_label(first)) "). Every payment is converted at the exchange rate of its payment date when one is recorded, else at its currency's current rate." }
+        section.card #received {
+            div.card-header { h2.card-title { "Payments received (" (period_label(&d.received_range)) ")" } }
+            div.table-wrap { table.table {
+                thead { tr { th scope="col" { "Counterparty" } th scope="col" { "Products" } th.num scope="col" { "Amount, " (cur) } th scope="col" { "Payment date" } th scope="col" { "Order number" } th scope="col" { "Owner" } } }
+                tbody {
+                    @for p in &d.received {
+                        tr {
+                            (deal_cells(p.deal_id, d.deals.get(&p.deal_id)))
+                            td.num.through-representation[p.through_representation] title=[p.through_representation.then_some("Paid through a representative office")] { (money(p.cents)) }
+                            td { (p.date) } td { (p.order_number) }
+                            td { (d.deals.get(&p.deal_id).map(|i| i.owners.join(", ")).unwrap_or_default()) }
+                        }
+                    }
+                    @if d.received.is_empty() { tr { td colspan="6" .muted { "No payment received in this period." } } }
+                }
+                tfoot { tr { th scope="row" colspan="2" { "Total amount" } td.num #received-total { (money(d.received_total)) } td colspan="3" {} } }
+            } }
+            @if d.received.len() as u64 >= crate::analytics::income::RECEIVED_ROWS {
+                p.muted { "The first " (crate::analytics::income::RECEIVED_ROWS) " payments are listed; the total counts them all." }
+            }
+        }
+        @for (i, f) in d.forecasts.iter().enumerate() {
+            section.card.forecast id=(format!("forecast-{}", crate::analytics::income::FORECASTS[i].0)) {
+                div.card-header { h2.card-title { (f.title) } }
+                div.table-wrap { table.table {
+                    thead { tr {
+                        th scope="col" { "Counterparty" } th scope="col" { "Products" }
+                        @for (j, m) in next.iter().enumerate() { th.num scope="col" { (month_label(*m)) @if j == 0 { " (and overdue)" } } }
+                        th scope="col" { "Order numbers" } th scope="col" { "Owner" }
+                    } }
+                    tbody {
+                        @for r in &f.rows {
+                            tr {
+                                (deal_cells(r.deal_id, d.deals.get(&r.deal_id)))
+                                @for m in r.months { td.num { (money(m)) } }
+                                td { (r.order_numbers.join(", ")) }
+                                td { (d.deals.get(&r.deal_id).map(|i| i.owners.join(", ")).unwrap_or_default()) }
+                            }
+                        }
+                        @if f.rows.is_empty() { tr { td colspan="7" .muted { "None." } } }
+                    }
+                    tfoot { tr.totals {
+                        th scope="row" colspan="2" { "Total, " (cur) }
+                        @for t in f.totals { td.num { (money(t)) } }
+                        td.num.grand-total colspan="2" { "Grand total: " (money(f.totals.iter().sum())) }
+                    } }
+                } }
+            }
+        }
+        p.footnote.muted { "The forecast's months are calendar months of this year and the next: unlike Django-CRM, which matched them on the month number only (so a payment due next January also counted in this January), the year counts, and each payment is converted at its dated rate when there is one rather than always at the current rate." }
+    }
+}
