@@ -243,6 +243,13 @@ pub async fn file_batch(
     for x in &filed {
         publish(state, x).await;
     }
+    if !filed.is_empty() {
+        // The batch's index rows (and any others waiting); a failure waits for the maintenance job.
+        let step = filed.len() as u64 + 100;
+        if let Err(e) = crate::crm::search::index_pending(&state.db, ItemKind::Email, step).await {
+            tracing::warn!(error = %e, "indexing imported emails failed");
+        }
+    }
     Ok(())
 }
 
@@ -344,6 +351,9 @@ async fn write(
         ("owner_id", t.owner_id.into()),
         ("created_at", p.date.unwrap_or(now).into()),
         ("updated_at", now.into()),
+        // Index rows after the batch, sorted, in one step (`crm::search::index_pending`): a letter
+        // of a few KB has hundreds of them, each on its own page; searches find it meanwhile.
+        ("search_pending", true.into()),
     ];
     let mut q = Query::insert();
     q.into_table("crm_emails")
@@ -351,7 +361,6 @@ async fn write(
         .values_panic(row.into_iter().map(|(_, v)| v))
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
-    crate::crm::search::index_where(tx, ItemKind::Email, "id", id).await?;
     let actor = Actor::system("Mail import");
     let mut summary = format!("Imported from {} (UID {uid}) of {}", f.folder, a.email);
     if !p.too_large.is_empty() {

@@ -55,6 +55,13 @@ async fn a_cid_image_is_served_from_the_stored_original_to_whoever_may_see_the_e
         .unwrap()
         .expect("the letter was filed");
 
+    // Indexed after its batch (the import writes index rows in one sorted step): search finds it.
+    let pending: bool =
+        app.db.scalar(Query::select().column("search_pending").from("crm_emails")).await.unwrap().unwrap();
+    assert!(!pending);
+    assert!(mark.get("/emails?q=logo").await.exists(&format!("tr#email-{id}")));
+    assert!(!mark.get("/emails?q=nosuchwordhere").await.exists(&format!("tr#email-{id}")));
+
     // The frame points at the route, with the sealed session; remote images stay blocked.
     let page = mark.get(&format!("/emails/{id}")).await;
     assert_eq!(page.status, 200);
