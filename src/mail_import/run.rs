@@ -67,7 +67,10 @@ pub async fn run(state: &AppState, id: i64) -> Result<Ran, String> {
             .map_err(|e| format!("The stored password cannot be used: {e}."))
     };
     let session = match password {
-        Ok(p) => check::imap_login(&a, &p, state.config.mail_test_timeout.max(Duration::from_secs(30))).await,
+        Ok(p) => {
+            let limit = state.config.mail_test_timeout.max(Duration::from_secs(30));
+            check::imap_login(&a, &p, limit, state.config.mail_allow_private_hosts).await
+        }
         Err(e) => Err(e),
     };
     let mut s = match session {

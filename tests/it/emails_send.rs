@@ -547,7 +547,7 @@ async fn attach_to_the_deal_stores_the_letters_uploads_as_the_deals_files_too() 
     // Not ticked: the letter's file only.
     let plain = with(&fields, &[("content", "Another."), ("intent", "draft")]);
     let other = ("files", "other.txt", "text/plain", b"other".to_vec());
-    let second = email_id(&mark.post_multipart("/emails/new", &plain, &[other.clone()]).await);
+    let second = email_id(&mark.post_multipart("/emails/new", &plain, std::slice::from_ref(&other)).await);
     assert_eq!(ferrocrm::files::of(&app.db, "email", second).await.unwrap().len(), 1);
     assert_eq!(deal_files(&app, deal).await.len(), 1);
 
