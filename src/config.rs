@@ -75,6 +75,9 @@ pub struct Config {
     /// largest attachment it keeps as a file of the email (`FERROCRM_MAIL_ATTACHMENT_MAX_BYTES`,
     /// default 25 MiB; larger ones stay in the stored original only).
     pub mail_import_interval: Duration,
+    /// Mail servers on private, loopback or link-local addresses may be reached
+    /// (`FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS=1`; the tests' Dovecot runs on 127.0.0.1).
+    pub mail_allow_private_hosts: bool,
     pub mail_import_max_bytes: usize,
     pub mail_attachment_max_bytes: usize,
     /// How long the one-click "Task completed" link of a task's notification email works
@@ -145,6 +148,7 @@ impl Default for Config {
             mail_test_timeout: Duration::from_secs(10),
             not_allowed_emails: Vec::new(),
             mail_import_interval: Duration::from_secs(120),
+            mail_allow_private_hosts: false,
             mail_import_max_bytes: 50 * 1024 * 1024,
             mail_attachment_max_bytes: 25 * 1024 * 1024,
             task_link_ttl: Duration::from_secs(14 * 24 * 3600),
@@ -255,6 +259,7 @@ impl Config {
             anyhow::ensure!((5..=86_400).contains(&s), "FERROCRM_MAIL_IMPORT_SECS={s} must be between 5 and 86400");
             c.mail_import_interval = Duration::from_secs(s);
         }
+        c.mail_allow_private_hosts = env("FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS").is_some_and(|v| v.trim() == "1");
         if let Some(n) = parse::<usize>("FERROCRM_MAIL_IMPORT_MAX_BYTES")? {
             anyhow::ensure!(n >= 64 * 1024, "FERROCRM_MAIL_IMPORT_MAX_BYTES={n} must be at least 65536");
             c.mail_import_max_bytes = n;

@@ -295,6 +295,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/emails/:id/edit"),
     ("GET", "/emails/:id/original"),
     ("GET", "/emails/:id/download"),
+    ("GET", "/emails/:id/inline/:cid"),
     ("GET", "/emails/:id/reply"),
     ("POST", "/emails/:id/send"),
     ("GET", "/emails/:id/history"),
@@ -341,6 +342,9 @@ pub const PUBLIC: &[&str] = &[
     "/contact-form/:token/",
     "/contact-form/:token/embed.js",
     "/task-done/:token",
+    // A sandboxed email frame sends no session cookie: the image link carries a sealed session
+    // (`emails::inline`), and the handler checks the email like its page (404 otherwise).
+    "/emails/:id/inline/:cid",
 ];
 
 pub fn is_csrf_exempt(path: &str) -> bool {
@@ -567,6 +571,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/emails/:id/edit", get(crm::edit))
         .at("/emails/:id/original", get(crate::emails::page::view_original))
         .at("/emails/:id/download", get(crate::emails::page::download))
+        .at("/emails/:id/inline/:cid", get(crate::emails::inline::image))
         .at("/signatures", get(crate::emails::signatures::index).post(crate::emails::signatures::create))
         .at("/signatures/:id/edit", get(crate::emails::signatures::edit))
         .at("/signatures/:id", post(crate::emails::signatures::update))

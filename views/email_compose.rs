@@ -90,6 +90,16 @@ pub fn compose(cx: &PageCx<'_>, p: &ComposePage<'_>) -> Markup {
                         label.checkbox { input type="checkbox" name="read_receipt" value="on" checked[!f.read_receipt.is_empty()]; " Ask for a read receipt" }
                     }
                     (crate::views::items::file_inputs(&[], &[], &f.held))
+                    @if c.deal_editable || p.errs.get("to_deal").is_some() {
+                        div.field.to-deal {
+                            label.checkbox {
+                                input type="checkbox" name="to_deal" value="on" checked[!f.to_deal.is_empty()];
+                                " Attach to the deal"
+                            }
+                            p.help { "The files chosen above are also stored as files of the deal." }
+                            @if let Some(e) = p.errs.get("to_deal") { p.field-error role="alert" { (e) } }
+                        }
+                    }
                     @if !c.deal_files.is_empty() {
                         fieldset.checks.deal-files {
                             legend { "Files of the deal to attach" }

@@ -214,7 +214,7 @@ pub fn original(cx: &PageCx<'_>, a: &MailAccount, ctx: &Context, uid: u32, m: Re
                         } @else {
                             // No scripts, no forms, no same origin: the frame may only open links in a new tab.
                             iframe.email-body title="Email body" sandbox="allow-popups allow-popups-to-escape-sandbox"
-                                referrerpolicy="no-referrer" srcdoc=(crate::emails::html::frame_document(&crate::emails::html::clean(&p.html, false).html)) {}
+                                referrerpolicy="no-referrer" srcdoc=(crate::emails::html::frame_document(&crate::emails::html::clean(&p.html, false, None).html)) {}
                         }
                         @let names: Vec<&str> = p.attachments.iter().map(|x| x.name.as_str()).chain(p.too_large.iter().map(|(n, _)| n.as_str())).collect();
                         @if !names.is_empty() {

@@ -120,7 +120,13 @@ struct SessionRow {
 /// Loads the viewer behind a session cookie value, if the session is live and the user active.
 /// One query (session, user and roles joined); the expiry slides forward at most once a minute.
 pub async fn load(db: &Db, token: &str, ttl: std::time::Duration) -> Result<Option<Viewer>, sqlx::Error> {
-    let id = hash_token(token);
+    load_by_id(db, &hash_token(token), ttl).await
+}
+
+/// Loads the viewer of the session stored as `id` (the token's hash, `Viewer::session_id`), if it
+/// is live and its user active: what a sealed `emails::inline` image link names.
+pub async fn load_by_id(db: &Db, id: &str, ttl: std::time::Duration) -> Result<Option<Viewer>, sqlx::Error> {
+    let id = id.to_string();
     let now = db::now();
     let rows: Vec<SessionRow> = db
         .fetch_all(

@@ -58,6 +58,8 @@ pub struct ComposeForm {
     pub intent: String,
     /// Files of the deal to attach (attachment ids of the deal's, §7.1).
     pub deal_files: Vec<String>,
+    /// "Attach to the deal": the files uploaded to the letter are also stored as files of the deal.
+    pub to_deal: String,
     #[serde(skip)]
     pub held: Vec<Held>,
 }
@@ -124,6 +126,8 @@ pub struct Context {
     pub forward_files: Vec<i64>,
     /// The deal's files the letter may take (a letter written from a deal).
     pub deal_files: Vec<crate::files::Attachment>,
+    /// The viewer may change the deal (a letter written from it), so "Attach to the deal" is offered.
+    pub deal_editable: bool,
 }
 
 /// The body as sent: the text typed, the signature, the previous correspondence.
@@ -376,6 +380,8 @@ pub async fn context(
                 f.to = to;
                 f.subject = format!("Re: {}", it.title);
                 cx.deal_files = crate::files::of(&state.db, ItemKind::Deal.slug(), id).await?;
+                // Files reach a deal through its edit form: the same right stores a letter's there.
+                cx.deal_editable = it.can(v, Action::Edit);
             }
             ItemKind::Request => {
                 f.to = addresses(&r.email).into_iter().next().unwrap_or_default();
@@ -514,6 +520,16 @@ pub async fn create(
     let sigs: Vec<i64> = super::signatures::of_user(&state.db, viewer.id).await?.iter().map(|s| s.id).collect();
     let account = send::main_account(&state.db, viewer.id).await?;
     let mut checked = check(f, &cx, &state.config.not_allowed_emails, &sigs, sending);
+    if !f.to_deal.is_empty() && !up.files.is_empty() && !cx.deal_editable {
+        let mut errs = checked.err().unwrap_or_default();
+        let why = if matches!(cx.about, Some((ItemKind::Deal, _))) {
+            "You may not change this deal, so the files cannot be attached to it: untick “Attach to the deal”."
+        } else {
+            "“Attach to the deal” is for a letter written from a deal."
+        };
+        errs.add("to_deal", why);
+        checked = Err(errs);
+    }
     if sending && account.is_none() {
         let mut errs = checked.err().unwrap_or_default();
         errs.add(
@@ -602,6 +618,13 @@ pub async fn create(
     let names = crate::crm::choices::names(&state.db, &SPEC, &[&r]).await?;
     let id = repo::insert(&mut tx, &SPEC, &r, &extra, &actor, &names).await?;
     state.files.save(&mut tx, &up.files, ItemKind::Email.slug(), id, &actor).await?;
+    if let Some((ItemKind::Deal, deal)) = cx.about
+        && !f.to_deal.is_empty()
+        && cx.deal_editable
+    {
+        // The same blobs (content-addressed), linked to the deal too, with a line in its history.
+        state.files.save(&mut tx, &up.files, ItemKind::Deal.slug(), deal, &actor).await?;
+    }
     if let Some((original, Act::Forward)) = cx.reply {
         crate::files::link(
             &mut tx,

@@ -14,18 +14,33 @@ pub struct Clean {
     pub blocked_images: usize,
 }
 
+/// Where `cid:` images point: the email's id and the sealed `k` of `emails::inline`.
+pub struct Inline {
+    pub email: i64,
+    pub k: String,
+}
+
 /// Cleans `html`. With `show_images`, `http(s)` images stay (the page then allows them);
-/// otherwise their source is removed and counted. `cid:` images (parts of the stored original) are
-/// not resolved yet: they show their alternative text.
-pub fn clean(html: &str, show_images: bool) -> Clean {
+/// otherwise their source is removed and counted. `cid:` images (parts of the stored original)
+/// point at `emails::inline`'s route when `inline` is given (the email has its original), and
+/// otherwise show their alternative text; a `cid:` anywhere but an image source is removed.
+pub fn clean(html: &str, show_images: bool, inline: Option<Inline>) -> Clean {
     let blocked = std::sync::Arc::new(AtomicUsize::new(0));
     let counter = blocked.clone();
     let out = {
         let mut b = ammonia::Builder::default();
-        b.url_schemes(HashSet::from(["http", "https", "mailto"]))
+        // `cid` passes ammonia's scheme check only to reach the filter below, which rewrites or drops it.
+        b.url_schemes(HashSet::from(["http", "https", "mailto", "cid"]))
             .link_rel(Some("noopener noreferrer nofollow"))
             .set_tag_attribute_value("a", "target", "_blank")
             .attribute_filter(move |element, attribute, value| {
+                let cid = value.trim_start().get(..4).is_some_and(|s| s.eq_ignore_ascii_case("cid:"));
+                if cid {
+                    return match (&inline, element == "img" && attribute == "src") {
+                        (Some(i), true) => super::inline::rewrite(value, i.email, &i.k),
+                        _ => None,
+                    };
+                }
                 if element == "img" && attribute == "src" {
                     let remote = {
                         let v = value.trim_start().to_ascii_lowercase();
@@ -36,7 +51,7 @@ pub fn clean(html: &str, show_images: bool) -> Clean {
                         return None;
                     }
                     if !remote {
-                        // cid:, data: and relative sources: nothing to load from here.
+                        // data: and relative sources: nothing to load from here.
                         return None;
                     }
                 }
@@ -66,7 +81,7 @@ mod tests {
             <img src="https://tracker.example/p.gif" onerror="alert(3)"><img src="cid:logo@x">
             <form action="https://evil.example"><input name="p"></form><iframe src="https://evil.example"></iframe>
             <style>body{background:url(https://t.example/s)}</style><div style="background:url(https://t.example/d)">d</div>"#;
-        let c = clean(dirty, false);
+        let c = clean(dirty, false, None);
         for bad in [
             "script",
             "onclick",
@@ -83,8 +98,19 @@ mod tests {
         }
         assert!(c.html.contains("https://example.com/x"), "{}", c.html);
         assert_eq!(c.blocked_images, 1);
-        let shown = clean(dirty, true);
+        let shown = clean(dirty, true, None);
         assert!(shown.html.contains("https://tracker.example/p.gif") && !shown.html.contains("onerror"));
         assert_eq!(shown.blocked_images, 0);
+        assert!(!c.html.contains("cid:") && !shown.html.contains("cid:"), "{}", c.html);
+    }
+
+    #[test]
+    fn cid_images_point_at_the_stored_original_and_other_cid_uses_go() {
+        let dirty = r#"<img src="cid:logo@x" alt="Logo"><a href="cid:logo@x">l</a><img src="cid:a b">"#;
+        let c = clean(dirty, false, Some(Inline { email: 5, k: "v1:k:z".into() }));
+        assert!(c.html.contains(r#"<img src="/emails/5/inline/logo%40x?k=v1%3Ak%3Az" alt="Logo">"#), "{}", c.html);
+        assert!(c.html.contains(r#"<a rel="noopener noreferrer nofollow" target="_blank">l</a>"#), "{}", c.html);
+        assert!(c.html.contains("/emails/5/inline/a%20b?"), "{}", c.html);
+        assert_eq!(c.blocked_images, 0);
     }
 }

@@ -131,8 +131,13 @@ async fn neighbour(
 /// shows remote images (the page then allows them: `CSP_WITH_IMAGES`).
 pub async fn panel(state: &AppState, v: &Viewer, it: &ItemRef, show_images: bool) -> AppResult<(maud::Markup, bool)> {
     let b = body(&state.db, it.id).await?;
-    let html =
-        (b.is_html && !b.html_content.trim().is_empty()).then(|| super::html::clean(&b.html_content, show_images));
+    // `cid:` images point at the stored original's parts (`emails::inline`), for this session.
+    let inline = b
+        .raw_file_id
+        .and_then(|_| super::inline::token(state, &v.session_id, it.id))
+        .map(|k| super::html::Inline { email: it.id, k });
+    let html = (b.is_html && !b.html_content.trim().is_empty())
+        .then(|| super::html::clean(&b.html_content, show_images, inline));
     let shows_images = show_images && html.is_some();
     let headers = [("From", &b.from_field), ("To", &b.to), ("Cc", &b.cc), ("Bcc", &b.bcc)]
         .into_iter()
@@ -176,6 +181,12 @@ connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-ac
 /// The stored original of email `id`, if the viewer may see the email: (bytes, file name).
 async fn original(state: &AppState, v: &Viewer, id: i64) -> AppResult<Result<(Vec<u8>, String), ()>> {
     let it = items::load(&state.db, v, ItemKind::Email, id, Action::View).await?;
+    Ok(original_bytes(state, id).await?.map(|(bytes, _)| (bytes, file_name(&it.title, id))))
+}
+
+/// The stored original of email `id` (`Err`: none is stored, or its blob is missing) and its hash.
+/// The caller has checked the viewer's right to see the email.
+pub async fn original_bytes(state: &AppState, id: i64) -> AppResult<Result<(Vec<u8>, String), ()>> {
     let sha: Option<String> = state
         .db
         .scalar(
@@ -188,7 +199,7 @@ async fn original(state: &AppState, v: &Viewer, id: i64) -> AppResult<Result<(Ve
         .await?;
     let Some(sha) = sha else { return Ok(Err(())) };
     match state.files.read(&sha).await {
-        Ok(bytes) => Ok(Ok((bytes, file_name(&it.title, id)))),
+        Ok(bytes) => Ok(Ok((bytes, sha))),
         Err(e) => {
             tracing::error!(error = %e, email = id, "an email's stored original is missing");
             Ok(Err(()))

@@ -48,6 +48,29 @@ pub enum Attachments {
     CreatedAt,
 }
 
+/// Blob directories a batch has linked new blobs into, to fsync once each before its commit.
+#[derive(Default, Debug)]
+pub struct Dirs(std::collections::BTreeSet<PathBuf>);
+
+impl Dirs {
+    /// Fsyncs every directory, several at a time (the file system's journal takes them together).
+    pub async fn sync(self) -> std::io::Result<()> {
+        sync_all_paths(self.0.into_iter().collect()).await
+    }
+}
+
+/// Fsyncs the files or directories at `paths`, up to 16 at a time.
+pub async fn sync_all_paths(paths: Vec<PathBuf>) -> std::io::Result<()> {
+    use futures_util::StreamExt;
+    let mut running = futures_util::stream::iter(paths)
+        .map(|p| tokio::task::spawn_blocking(move || std::fs::File::open(p)?.sync_all()))
+        .buffer_unordered(16);
+    while let Some(r) = running.next().await {
+        r.map_err(std::io::Error::other)??;
+    }
+    Ok(())
+}
+
 /// One attachment as pages list it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Attachment {
@@ -99,24 +122,33 @@ impl Store {
     }
 
     /// Makes the blob of an upload exist: hard-links the upload's (fsynced) temporary file to the
-    /// blob's path, then fsyncs the directory. Idempotent: a blob already there (same hash, same bytes)
-    /// is kept, and its time refreshed so the sweep does not take it for a crash's leftover.
-    async fn put(&self, up: &Upload) -> std::io::Result<()> {
+    /// blob's path, then fsyncs the directory — or, with `dirs`, leaves the directory for the caller
+    /// to fsync (`sync_dirs`) before its commit, so a batch syncs each directory once. Idempotent: a
+    /// blob already there (same hash, same bytes) is kept, and its time refreshed so the sweep does
+    /// not take it for a crash's leftover.
+    async fn put(&self, up: &Upload, dirs: Option<&mut Dirs>) -> std::io::Result<()> {
         let path = self.blob_path(&up.sha256);
         let tmp = up.path().to_path_buf();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let defer = dirs.is_some();
+        let linked_in = tokio::task::spawn_blocking(move || -> std::io::Result<Option<PathBuf>> {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             std::fs::create_dir_all(&dir)?;
             match std::fs::hard_link(&tmp, &path) {
-                Ok(()) => std::fs::File::open(&dir)?.sync_all(),
+                Ok(()) if defer => Ok(Some(dir)),
+                Ok(()) => std::fs::File::open(&dir)?.sync_all().map(|_| None),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    std::fs::File::options().write(true).open(&path)?.set_modified(std::time::SystemTime::now())
+                    std::fs::File::options().write(true).open(&path)?.set_modified(std::time::SystemTime::now())?;
+                    Ok(None)
                 }
                 Err(e) => Err(e),
             }
         })
         .await
-        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)??;
+        if let (Some(dirs), Some(dir)) = (dirs, linked_in) {
+            dirs.0.insert(dir);
+        }
+        Ok(())
     }
 
     /// Stores `uploads` and links them to `(kind, id)` inside `tx`. Returns the attachment ids.
@@ -132,6 +164,20 @@ impl Store {
         id: i64,
         by: &crate::history::Actor,
     ) -> Result<Vec<i64>, crate::error::AppError> {
+        self.save_in(tx, uploads, kind, id, by, None).await
+    }
+
+    /// `save`, with the blobs' directories left in `dirs` for one `sync_dirs` before the commit
+    /// (the mail import files a batch of messages in one transaction).
+    pub async fn save_in(
+        &self,
+        tx: &mut Tx,
+        uploads: &[Upload],
+        kind: &str,
+        id: i64,
+        by: &crate::history::Actor,
+        mut dirs: Option<&mut Dirs>,
+    ) -> Result<Vec<i64>, crate::error::AppError> {
         let mut out = Vec::with_capacity(uploads.len());
         // The object's history says which files came (a chat message's files show in the chat).
         if !uploads.is_empty() && kind != "chat" {
@@ -142,7 +188,7 @@ impl Store {
             crate::history::record(tx, by, kind, id, crate::history::Change::Update, summary, &d).await?;
         }
         for up in uploads {
-            let file_id = self.blob(tx, up).await?;
+            let file_id = self.blob_in(tx, up, dirs.as_deref_mut()).await?;
             out.push(insert_link(tx, file_id, kind, id, &up.name, &up.content_type, by.id).await?);
         }
         Ok(out)
@@ -151,6 +197,16 @@ impl Store {
     /// Makes the `files` row and blob of `up` exist inside `tx` (claimed as `save` does) and returns
     /// the file's id, without linking it: the caller points at it (an email's stored original).
     pub async fn blob(&self, tx: &mut Tx, up: &Upload) -> Result<i64, crate::error::AppError> {
+        self.blob_in(tx, up, None).await
+    }
+
+    /// `blob`, with the directory left in `dirs` (see `save_in`).
+    pub async fn blob_in(
+        &self,
+        tx: &mut Tx,
+        up: &Upload,
+        dirs: Option<&mut Dirs>,
+    ) -> Result<i64, crate::error::AppError> {
         let file_id = tx
             .insert_id(
                 Query::insert()
@@ -161,7 +217,7 @@ impl Store {
                     .returning_col(Files::Id),
             )
             .await?;
-        self.put(up).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
+        self.put(up, dirs).await.map_err(|e| anyhow::anyhow!("storing an upload: {e}"))?;
         Ok(file_id)
     }
 

@@ -91,7 +91,20 @@ impl Upload {
     pub async fn from_bytes(tmp_dir: &Path, name: &str, content_type: &str, bytes: &[u8]) -> std::io::Result<Upload> {
         let mut sink = Sink::new(tmp_dir).await?;
         sink.write(bytes).await?;
-        sink.finish(clean_name(name), clean_type(Some(content_type))).await
+        sink.finish(clean_name(name), clean_type(Some(content_type)), true).await
+    }
+
+    /// `from_bytes` without the fsync: the caller fsyncs a batch of them together
+    /// (`files::sync_all_paths` on their `path`s) before any is linked.
+    pub async fn from_bytes_unsynced(
+        tmp_dir: &Path,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> std::io::Result<Upload> {
+        let mut sink = Sink::new(tmp_dir).await?;
+        sink.write(bytes).await?;
+        sink.finish(clean_name(name), clean_type(Some(content_type)), false).await
     }
 }
 
@@ -120,10 +133,12 @@ impl Sink {
         self.file.write_all(chunk).await
     }
 
-    /// Flushes and fsyncs the file (a blob is linked from it and must be durable).
-    async fn finish(mut self, name: String, content_type: String) -> std::io::Result<Upload> {
+    /// Flushes and (with `sync`) fsyncs the file (a blob is linked from it and must be durable).
+    async fn finish(mut self, name: String, content_type: String, sync: bool) -> std::io::Result<Upload> {
         self.file.flush().await?;
-        self.file.sync_all().await?;
+        if sync {
+            self.file.sync_all().await?;
+        }
         Ok(Upload {
             name,
             content_type,
@@ -271,7 +286,7 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Uploaded<T> {
                     if file_name.is_empty() && sink.size == 0 {
                         continue; // an empty file input
                     }
-                    files.push(sink.finish(clean_name(&file_name), content_type).await.map_err(io)?);
+                    files.push(sink.finish(clean_name(&file_name), content_type, true).await.map_err(io)?);
                 }
                 None => pairs.push((name, field.text().await.map_err(bad)?)),
             }

@@ -42,7 +42,7 @@ pub struct Outcome {
 }
 
 /// Checks both servers at once; `password` is the opened password (`Err`: why it could not be).
-pub async fn run(a: &MailAccount, password: Result<String, String>, limit: Duration) -> Outcome {
+pub async fn run(a: &MailAccount, password: Result<String, String>, limit: Duration, private_ok: bool) -> Outcome {
     let password = match password {
         Ok(p) => p,
         Err(why) => {
@@ -50,7 +50,7 @@ pub async fn run(a: &MailAccount, password: Result<String, String>, limit: Durat
             return Outcome { smtp: Part::failed(text.clone()), imap: Part::failed(text) };
         }
     };
-    let (smtp, imap) = tokio::join!(smtp(a, &password, limit), imap(a, &password, limit));
+    let (smtp, imap) = tokio::join!(smtp(a, &password, limit, private_ok), imap(a, &password, limit, private_ok));
     Outcome { smtp, imap }
 }
 
@@ -59,14 +59,61 @@ fn secs(d: Duration) -> String {
     if s.fract() == 0.0 { format!("{s:.0} seconds") } else { format!("{s:.1} seconds") }
 }
 
+/// An address on this machine or its networks rather than the internet: loopback, private
+/// (RFC 1918, IPv6 unique local), link-local, carrier-grade NAT, unspecified, multicast or broadcast,
+/// and IPv4 written inside IPv6.
+pub fn is_private(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v) => {
+            let o = v.octets();
+            v.is_loopback()
+                || v.is_private()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_multicast()
+                || v.is_broadcast()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        IpAddr::V6(v) => {
+            if let Some(v4) = v.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let seg = v.segments();
+            v.is_loopback()
+                || v.is_unspecified()
+                || v.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
 /// Resolves and connects by `deadline` (`limit` after the side started), with the reasons a person
-/// can act on.
-async fn connect(host: &str, port: u16, deadline: Instant, limit: Duration) -> Result<TcpStream, String> {
+/// can act on. Unless `private_ok` (`FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS`), a name that resolves to a
+/// private, loopback or link-local address is refused before any connection: the settings are the
+/// user's, and the server must not become their way into its own network. The connection goes to
+/// the address checked, not to a second lookup.
+async fn connect(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    limit: Duration,
+    private_ok: bool,
+) -> Result<TcpStream, String> {
     let addrs = match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
         Err(_) => return Err(format!("Could not find the server {host}: the name lookup took over {}.", secs(limit))),
         Ok(Err(_)) => return Err(format!("Could not find the server {host}: the name does not resolve.")),
         Ok(Ok(a)) => a.collect::<Vec<_>>(),
     };
+    if !private_ok && let Some(bad) = addrs.iter().find(|a| is_private(a.ip())) {
+        return Err(format!(
+            "{host} is at {}, an address of a private, local or link-local network: mail servers there are not \
+             reached from the CRM (an administrator may allow them with FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS=1).",
+            bad.ip()
+        ));
+    }
     let mut last = None;
     for addr in addrs {
         match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
@@ -92,11 +139,11 @@ fn mode(t: Tls) -> &'static str {
     }
 }
 
-async fn smtp(a: &MailAccount, password: &str, limit: Duration) -> Part {
+async fn smtp(a: &MailAccount, password: &str, limit: Duration, private_ok: bool) -> Part {
     let (host, port, tls) = (a.smtp_host.as_str(), a.smtp_port as u16, a.smtp_tls());
     let deadline = Instant::now() + limit;
     // Reachability first, on its own: lettre's errors do not tell a refused port from a dead host.
-    if let Err(e) = connect(host, port, deadline, limit).await {
+    if let Err(e) = connect(host, port, deadline, limit, private_ok).await {
         return Part::failed(e);
     }
     let builder = match tls {
@@ -159,14 +206,17 @@ fn tls_connector() -> TlsConnector {
     TlsConnector::from(Arc::new(ClientConfig::builder().with_root_certificates(roots).with_no_client_auth()))
 }
 
-async fn imap(a: &MailAccount, password: &str, limit: Duration) -> Part {
+async fn imap(a: &MailAccount, password: &str, limit: Duration, private_ok: bool) -> Part {
     if a.imap_host.is_empty() {
         return Part { ok: None, text: "No IMAP server is set, so there was nothing to check.".into() };
     }
     let (host, port, tls) = (a.imap_host.as_str(), a.imap_port as u16, a.imap_tls());
     let deadline = Instant::now() + limit;
-    match tokio::time::timeout_at(deadline, imap_dialogue(host, port, tls, a.imap_user(), password, deadline, limit))
-        .await
+    match tokio::time::timeout_at(
+        deadline,
+        imap_dialogue(host, port, tls, a.imap_user(), password, (deadline, limit), private_ok),
+    )
+    .await
     {
         Err(_) => Part::failed(format!("{host}:{port} stopped answering: no reply within {}.", secs(limit))),
         Ok(Ok(text)) => Part::ok(text),
@@ -180,10 +230,10 @@ async fn imap_dialogue(
     tls: Tls,
     user: &str,
     password: &str,
-    deadline: Instant,
-    limit: Duration,
+    (deadline, limit): (Instant, Duration),
+    private_ok: bool,
 ) -> Result<String, String> {
-    let tcp = connect(host, port, deadline, limit).await?;
+    let tcp = connect(host, port, deadline, limit, private_ok).await?;
     let name =
         ServerName::try_from(host.to_string()).map_err(|_| format!("{host} is not a valid server name for TLS."))?;
     let handshake = |e: std::io::Error| format!("The TLS handshake with {host}:{port} failed: {e}.");
@@ -262,14 +312,19 @@ pub type ImapSession = async_imap::Session<Box<dyn Stream>>;
 
 /// Connects, secures and logs in as the account's settings say (the import's way in), within
 /// `limit`; failures in the same plain words as Test connection.
-pub async fn imap_login(a: &MailAccount, password: &str, limit: Duration) -> Result<ImapSession, String> {
+pub async fn imap_login(
+    a: &MailAccount,
+    password: &str,
+    limit: Duration,
+    private_ok: bool,
+) -> Result<ImapSession, String> {
     let (host, port, tls) = (a.imap_host.as_str(), a.imap_port as u16, a.imap_tls());
     if host.is_empty() {
         return Err("No IMAP server is set for this account.".into());
     }
     let deadline = Instant::now() + limit;
     let work = async {
-        let tcp = connect(host, port, deadline, limit).await?;
+        let tcp = connect(host, port, deadline, limit, private_ok).await?;
         let name = ServerName::try_from(host.to_string())
             .map_err(|_| format!("{host} is not a valid server name for TLS."))?;
         let handshake = |e: std::io::Error| format!("The TLS handshake with {host}:{port} failed: {e}.");
@@ -321,6 +376,19 @@ pub fn server_words(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn private_loopback_and_link_local_addresses_are_recognised() {
+        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0"] {
+            assert!(super::is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::"] {
+            assert!(super::is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(!super::is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
     #[test]
     fn an_imap_no_is_told_in_the_servers_words() {
         let raw = r#"code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")"#;

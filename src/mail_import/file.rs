@@ -1,5 +1,6 @@
-//! Filing one fetched message (§7.2): read it, apply the skip rules (our own mail, no ticket, a
-//! ticket nobody has, a Message-ID already filed), then in one transaction: the stored original,
+//! Filing fetched messages (§7.2), a batch per transaction, each message in its savepoint: read
+//! it, apply the skip rules (our own mail, no ticket, a ticket nobody has, a Message-ID already
+//! filed), then: the stored original,
 //! the email on the deal or request of its ticket (owner and department from that object), its
 //! text and HTML bodies, its attachments as files, the deal's workflow line, the account owner's
 //! notice (incoming mail), and the folder's counts. Events go out after the commit.
@@ -140,64 +141,164 @@ async fn workflow_line(tx: &mut Tx, deal: i64, text: &str) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// Files `raw` (UID `uid` of folder `f`). `Err` is a reason to record: nothing was written.
-pub async fn file(
+/// A message's original and attachments in temporary files (fsynced with the batch's, before any
+/// is linked), or why they could not be written.
+pub(crate) struct Prepared {
+    pub original: Upload,
+    pub attachments: Vec<Upload>,
+}
+
+/// One message of a batch: its UID, what mail-parser read, its files when it may be filed.
+struct Item {
+    uid: i64,
+    parsed: Option<Parsed>,
+    prepared: Option<Result<Prepared, String>>,
+}
+
+pub(crate) async fn prepare(tmp: &std::path::Path, raw: &[u8], p: &Parsed) -> Result<Prepared, String> {
+    let original = Upload::from_bytes_unsynced(tmp, "original.eml", "message/rfc822", raw)
+        .await
+        .map_err(|e| format!("storing the original: {e}"))?;
+    let mut attachments = Vec::with_capacity(p.attachments.len());
+    for at in &p.attachments {
+        let up = Upload::from_bytes_unsynced(tmp, &at.name, &at.content_type, &at.bytes)
+            .await
+            .map_err(|e| format!("storing the attachment {:?}: {e}", at.name))?;
+        attachments.push(up);
+    }
+    Ok(Prepared { original, attachments })
+}
+
+/// A savepoint statement: constant text, the same on both backends.
+async fn savepoint(tx: &mut Tx, sql: &'static str) -> Result<(), sqlx::Error> {
+    tx.execute_constant(sql).await
+}
+
+/// Files a batch of fetched messages (`(uid, bytes)` of folder `f`, in UID order) in one
+/// transaction, each in its own savepoint: a message the skip rules stop is counted, one that cannot
+/// be filed is recorded as a failure with its reason, and neither touches the others. The batch's
+/// originals and attachments are written to temporary files first and fsynced together, their blob
+/// directories once each before the commit (the files' durability protocol, batched: one commit
+/// and a few rounds of fsyncs per batch instead of several per message). Events go out after the
+/// commit. `Err`: the database or the file store failed; nothing of the batch was counted, so the
+/// next run reads it again.
+pub async fn file_batch(
     state: &AppState,
     a: &MailAccount,
     f: &Folder,
-    uid: i64,
-    raw: Vec<u8>,
-) -> Result<(Verdict, Option<Filed>), String> {
+    batch: Vec<(i64, Vec<u8>)>,
+) -> Result<(), String> {
     let cap = state.config.mail_attachment_max_bytes;
-    let (raw, parsed) = tokio::task::spawn_blocking(move || {
-        let p = parse::parse(&raw, cap);
-        (raw, p)
+    let parsed = tokio::task::spawn_blocking(move || {
+        batch.into_iter().map(|(uid, raw)| (uid, parse::parse(&raw, cap), raw)).collect::<Vec<_>>()
     })
     .await
-    .map_err(|e| format!("reading the message failed: {e}"))?;
-    let Some(p) = parsed else {
-        return Err("mail-parser found no message in these bytes".into());
-    };
+    .map_err(|e| format!("reading the messages failed: {e}"))?;
+    let tmp = state.files.tmp_dir();
+    let mut items = Vec::with_capacity(parsed.len());
+    let mut unsynced = Vec::new();
+    for (uid, p, raw) in parsed {
+        let prepared = match &p {
+            Some(p) if p.ticket.is_some() && !p.crm_header => Some(prepare(&tmp, &raw, p).await),
+            _ => None,
+        };
+        if let Some(Ok(pr)) = &prepared {
+            unsynced.push(pr.original.path().to_path_buf());
+            unsynced.extend(pr.attachments.iter().map(|u| u.path().to_path_buf()));
+        }
+        items.push(Item { uid, parsed: p, prepared });
+    }
+    crate::files::sync_all_paths(unsynced).await.map_err(|e| format!("storing the originals: {e}"))?;
     let db_err = |e: sqlx::Error| format!("database: {e}");
+    let mut dirs = crate::files::Dirs::default();
+    let mut filed = Vec::new();
     let mut tx = state.db.begin().await.map_err(db_err)?;
-    let early =
-        if is_own(&mut tx, &p, &own_host(&state.config)).await.map_err(db_err)? { Some(Verdict::Own) } else { None };
+    for it in &items {
+        savepoint(&mut tx, "SAVEPOINT mail_import").await.map_err(db_err)?;
+        let failure = match one(state, &mut tx, a, f, it, &mut dirs).await {
+            Ok(Some(x)) => {
+                filed.push(x);
+                None
+            }
+            Ok(None) => None,
+            Err(Written::Db(e)) if e.as_database_error().is_none() => return Err(db_err(e)),
+            Err(w) => Some(w),
+        };
+        if let Some(w) = failure {
+            // ROLLBACK TO keeps the savepoint; what the message wrote is gone, then it is counted.
+            savepoint(&mut tx, "ROLLBACK TO SAVEPOINT mail_import").await.map_err(db_err)?;
+            let subject = it.parsed.as_ref().map(|p| p.subject.as_str()).unwrap_or("");
+            let mid = it.parsed.as_ref().map(|p| p.message_id.as_str()).unwrap_or("");
+            match w {
+                // Filed meanwhile by another run (the unique index): a duplicate, not a failure.
+                Written::Db(e) if db::is_unique_violation(&e) => {
+                    report::count(&mut tx, f.id, Verdict::Duplicate, 1, it.uid).await.map_err(db_err)?
+                }
+                // The database refused this message's values: the message's failure, not the run's.
+                Written::Db(e) => {
+                    let why = format!("The CRM could not store it: {e}");
+                    tracing::info!(account = a.id, folder = %f.folder, uid = it.uid, error = %why, "mail import: message not filed");
+                    report::fail_in(&mut tx, f, it.uid, mid, subject, &why).await.map_err(db_err)?
+                }
+                Written::Other(why) => {
+                    tracing::info!(account = a.id, folder = %f.folder, uid = it.uid, error = %why, "mail import: message not filed");
+                    report::fail_in(&mut tx, f, it.uid, mid, subject, &why).await.map_err(db_err)?
+                }
+            }
+        }
+        savepoint(&mut tx, "RELEASE SAVEPOINT mail_import").await.map_err(db_err)?;
+    }
+    dirs.sync().await.map_err(|e| format!("storing the originals: {e}"))?;
+    tx.commit().await.map_err(db_err)?;
+    for x in &filed {
+        publish(state, x).await;
+    }
+    if !filed.is_empty() {
+        // The batch's index rows (and any others waiting); a failure waits for the maintenance job.
+        let step = filed.len() as u64 + 100;
+        if let Err(e) = crate::crm::search::index_pending(&state.db, ItemKind::Email, step).await {
+            tracing::warn!(error = %e, "indexing imported emails failed");
+        }
+    }
+    Ok(())
+}
+
+/// One message inside the batch's transaction: the skip rules, else the filing; counted either way.
+async fn one(
+    state: &AppState,
+    tx: &mut Tx,
+    a: &MailAccount,
+    f: &Folder,
+    it: &Item,
+    dirs: &mut crate::files::Dirs,
+) -> Result<Option<Filed>, Written> {
+    let Some(p) = &it.parsed else {
+        return Err(Written::Other("mail-parser found no message in these bytes".into()));
+    };
+    let early = if is_own(tx, p, &own_host(&state.config)).await? { Some(Verdict::Own) } else { None };
     let found = match (&early, &p.ticket) {
-        (Some(_), _) => None,
-        (None, None) => None,
-        (None, Some(t)) => target(&mut tx, t).await.map_err(db_err)?,
+        (None, Some(t)) => target(tx, t).await?,
+        _ => None,
     };
     let early = early.or(match (&p.ticket, &found) {
         (None, _) => Some(Verdict::NoTicket),
         (Some(_), None) => Some(Verdict::UnknownTicket),
-        (Some(_), Some(t)) => is_duplicate(&mut tx, &p, a.id, t).await.map_err(db_err)?.then_some(Verdict::Duplicate),
+        (Some(_), Some(t)) => is_duplicate(tx, p, a.id, t).await?.then_some(Verdict::Duplicate),
     });
     if let Some(v) = early {
-        report::count(&mut tx, f.id, v, 1, uid).await.map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        return Ok((v, None));
+        report::count(tx, f.id, v, 1, it.uid).await?;
+        return Ok(None);
     }
-    let (Some(t), Some(ticket)) = (found, p.ticket.clone()) else { return Err("no target".into()) };
+    let (Some(t), Some(ticket)) = (found, p.ticket.as_deref()) else { return Err(Written::Other("no target".into())) };
+    let files = match &it.prepared {
+        Some(Ok(pr)) => pr,
+        Some(Err(why)) => return Err(Written::Other(why.clone())),
+        None => return Err(Written::Other("the message's files were not written".into())),
+    };
     let how = How { actor: Actor::system("Mail import"), inquiry: false, notify: true };
-    match write(state, &mut tx, a, f, uid, &raw, &p, &t, &ticket, &how).await {
-        Ok(filed) => {
-            report::count(&mut tx, f.id, Verdict::Filed, 1, uid).await.map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
-            Ok((Verdict::Filed, Some(filed)))
-        }
-        // Filed meanwhile by another run (the unique index): a duplicate, not a failure.
-        Err(Written::Db(e)) if db::is_unique_violation(&e) => {
-            drop(tx);
-            let mut tx = state.db.begin().await.map_err(db_err)?;
-            report::count(&mut tx, f.id, Verdict::Duplicate, 1, uid).await.map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
-            Ok((Verdict::Duplicate, None))
-        }
-        // The database refused this message's values: the message's failure, not the run's.
-        Err(Written::Db(e @ sqlx::Error::Database(_))) => Err(format!("The CRM could not store it: {e}")),
-        Err(Written::Db(e)) => Err(db_err(e)),
-        Err(Written::Other(e)) => Err(e),
-    }
+    let filed = write(state, tx, a, f, it.uid, p, &t, ticket, files, dirs, &how).await?;
+    report::count(tx, f.id, Verdict::Filed, 1, it.uid).await?;
+    Ok(Some(filed))
 }
 
 pub(crate) enum Written {
@@ -218,18 +319,19 @@ pub(crate) async fn write(
     a: &MailAccount,
     f: &Folder,
     uid: i64,
-    raw: &[u8],
     p: &Parsed,
     t: &Target,
     ticket: &str,
+    files: &Prepared,
+    dirs: &mut crate::files::Dirs,
     how: &How,
 ) -> Result<Filed, Written> {
-    let tmp = state.files.tmp_dir();
     let other = |e: String| Written::Other(e);
-    let original = Upload::from_bytes(&tmp, "original.eml", "message/rfc822", raw)
+    let raw_file_id = state
+        .files
+        .blob_in(tx, &files.original, Some(&mut *dirs))
         .await
         .map_err(|e| other(format!("storing the original: {e}")))?;
-    let raw_file_id = state.files.blob(tx, &original).await.map_err(|e| other(format!("storing the original: {e}")))?;
     let incoming = f.role != "sent";
     let now = db::now();
     let row: Vec<(&str, SimpleExpr)> = vec![
@@ -262,6 +364,9 @@ pub(crate) async fn write(
         ("owner_id", t.owner_id.into()),
         ("created_at", p.date.unwrap_or(now).into()),
         ("updated_at", now.into()),
+        // Index rows after the batch, sorted, in one step (`crm::search::index_pending`): a letter
+        // of a few KB has hundreds of them, each on its own page; searches find it meanwhile.
+        ("search_pending", true.into()),
     ];
     let mut q = Query::insert();
     q.into_table("crm_emails")
@@ -269,7 +374,6 @@ pub(crate) async fn write(
         .values_panic(row.into_iter().map(|(_, v)| v))
         .returning_col("id");
     let id = tx.insert_id(&q).await?;
-    crate::crm::search::index_where(tx, ItemKind::Email, "id", id).await?;
     let actor = &how.actor;
     let mut summary = format!("Imported from {} (UID {uid}) of {}", f.folder, a.email);
     if !p.too_large.is_empty() {
@@ -277,24 +381,17 @@ pub(crate) async fn write(
         summary.push_str(&format!("; over the size limit, kept in the original only: {}", names.join(", ")));
     }
     history::record(tx, actor, "email", id, Change::Create, &summary, &Diff::default()).await?;
-    let mut uploads = Vec::with_capacity(p.attachments.len());
-    for at in &p.attachments {
-        let up = Upload::from_bytes(&tmp, &at.name, &at.content_type, &at.bytes)
-            .await
-            .map_err(|e| other(format!("storing the attachment {:?}: {e}", at.name)))?;
-        uploads.push(up);
-    }
-    if !uploads.is_empty() {
+    if !files.attachments.is_empty() {
         state
             .files
-            .save(tx, &uploads, "email", id, actor)
+            .save_in(tx, &files.attachments, "email", id, actor, Some(&mut *dirs))
             .await
             .map_err(|e| other(format!("storing the attachments: {e}")))?;
         // §7.3: the inquiry's attachments are the new request's files too (links, not copies).
         if let (true, Some(r)) = (how.inquiry, t.request_id) {
             state
                 .files
-                .save(tx, &uploads, "request", r, actor)
+                .save_in(tx, &files.attachments, "request", r, actor, Some(&mut *dirs))
                 .await
                 .map_err(|e| other(format!("storing the attachments: {e}")))?;
         }

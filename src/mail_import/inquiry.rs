@@ -197,15 +197,30 @@ pub async fn import(
         }
     };
     let how = How { actor, inquiry: into == Into::Inquiry, notify: false };
-    let filed = match file::write(state, &mut tx, a, f, i64::from(uid), &raw, &p, &target, &ticket, &how).await {
+    // The original and attachments on disk and synced before the row that links them (as the scan).
+    let files = file::prepare(&state.files.tmp_dir(), &raw, &p)
+        .await
+        .map_err(|e| format!("The message could not be stored: {e}."))?;
+    let mut paths = vec![files.original.path().to_path_buf()];
+    paths.extend(files.attachments.iter().map(|u| u.path().to_path_buf()));
+    crate::files::sync_all_paths(paths).await.map_err(|e| format!("The message could not be stored: {e}."))?;
+    let mut dirs = crate::files::Dirs::default();
+    let written =
+        file::write(state, &mut tx, a, f, i64::from(uid), &p, &target, &ticket, &files, &mut dirs, &how).await;
+    let filed = match written {
         Ok(filed) => filed,
         // Filed meanwhile (the unique index on account and Message-ID): nothing more to do.
         Err(Written::Db(e)) if db::is_unique_violation(&e) => return Ok(Imported::Duplicate),
         Err(Written::Db(e)) => return Err(db_err(e)),
         Err(Written::Other(e)) => return Err(format!("The message could not be stored: {e}.")),
     };
+    dirs.sync().await.map_err(|e| format!("The message could not be stored: {e}."))?;
     tx.commit().await.map_err(db_err)?;
     file::publish(state, &filed).await;
+    // The email was written without its search rows (`search_pending`), as the scan's are.
+    if let Err(e) = crate::crm::search::index_pending(&state.db, ItemKind::Email, 50).await {
+        tracing::warn!(error = %e, "indexing an imported email failed");
+    }
     let request_id = request.as_ref().map(|w| w.id);
     if let Some(w) = request {
         let stored = create::Stored {

@@ -77,7 +77,8 @@ pub async fn job(state: &AppState, payload: &str) -> Outcome {
     let every = ChronoDuration::from_std(state.config.mail_import_interval).unwrap_or(ChronoDuration::seconds(120));
     match run::run(state, account).await {
         Ok(run::Ran::Stopped) => Outcome::Done,
-        Ok(run::Ran::Done { more: true }) => Outcome::Reschedule(db::now() + ChronoDuration::seconds(1)),
+        // More waiting: due at once; the worker runs other due jobs (older `run_at`) first.
+        Ok(run::Ran::Done { more: true }) => Outcome::Reschedule(db::now()),
         Ok(run::Ran::Done { more: false }) => Outcome::Reschedule(db::now() + every),
         // The database failed: the import goes on at its usual pace once it is back.
         Err(e) => {

@@ -187,6 +187,19 @@ pub async fn fail(
     error: &str,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    fail_in(&mut tx, f, uid, message_id, subject, error).await?;
+    tx.commit().await
+}
+
+/// `fail` inside `tx` (a batch's transaction).
+pub async fn fail_in(
+    tx: &mut Tx,
+    f: &Folder,
+    uid: i64,
+    message_id: &str,
+    subject: &str,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     tx.execute(
         Query::insert()
             .into_table("mail_import_failures")
@@ -203,8 +216,7 @@ pub async fn fail(
             ]),
     )
     .await?;
-    count(&mut tx, f.id, Verdict::Failed, 1, uid).await?;
-    tx.commit().await
+    count(tx, f.id, Verdict::Failed, 1, uid).await
 }
 
 /// The end of a folder's run: when, and what went wrong with the folder as a whole (empty: nothing).

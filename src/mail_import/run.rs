@@ -18,8 +18,10 @@ use crate::mail_accounts::model::{MailAccount, PASSWORD_PURPOSE};
 
 /// Messages looked at per folder and run; more wait for the next run (which comes at once).
 const PER_RUN: usize = 500;
-/// UIDs per round trip.
+/// UIDs per round trip (and at most this many messages per transaction).
 const CHUNK: usize = 50;
+/// A batch is filed once its messages reach this many bytes (one large message is a batch alone).
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// A run starts no new chunk after this long, so the worker's other jobs are not held up.
 const BUDGET: Duration = Duration::from_secs(60);
 /// One IMAP command (a chunk's fetch included) must answer within this.
@@ -65,7 +67,10 @@ pub async fn run(state: &AppState, id: i64) -> Result<Ran, String> {
             .map_err(|e| format!("The stored password cannot be used: {e}."))
     };
     let session = match password {
-        Ok(p) => check::imap_login(&a, &p, state.config.mail_test_timeout.max(Duration::from_secs(30))).await,
+        Ok(p) => {
+            let limit = state.config.mail_test_timeout.max(Duration::from_secs(30));
+            check::imap_login(&a, &p, limit, state.config.mail_allow_private_hosts).await
+        }
         Err(e) => Err(e),
     };
     let mut s = match session {
@@ -167,10 +172,13 @@ async fn scan(
     if all.is_empty() {
         return Ok(false);
     }
-    let ticketed: HashSet<u32> =
-        timed("UID SEARCH TEXT", s.uid_search(format!("UID {from}:* TEXT \"[ticket:\""))).await.map_err(Stop::Imap)?;
     let more = all.len() > PER_RUN;
     all.truncate(PER_RUN);
+    // The server reads the bodies for TEXT: only this run's share, not the whole rest of the folder.
+    let upto = all[all.len() - 1];
+    let ticketed: HashSet<u32> = timed("UID SEARCH TEXT", s.uid_search(format!("UID {from}:{upto} TEXT \"[ticket:\"")))
+        .await
+        .map_err(Stop::Imap)?;
     for chunk in all.chunks(CHUNK) {
         if Instant::now() > deadline {
             return Ok(true);
@@ -207,7 +215,6 @@ async fn fetch_chunk(
     f: &Folder,
     uids: &[u32],
 ) -> Result<Vec<(u32, String)>, Stop> {
-    let db = |e: sqlx::Error| Stop::Db(format!("database: {e}"));
     let max = state.config.mail_import_max_bytes;
     let mut sizes = Vec::with_capacity(uids.len());
     {
@@ -242,6 +249,8 @@ async fn fetch_chunk(
         return Ok(problems);
     }
     let mut got = HashSet::new();
+    let mut batch: Vec<(i64, Vec<u8>)> = Vec::new();
+    let mut batch_bytes = 0;
     let mut stream = timed("UID FETCH", s.uid_fetch(set(&wanted), "(UID BODY.PEEK[])")).await.map_err(Stop::Imap)?;
     while let Some(item) =
         timed("UID FETCH", async { Ok::<_, String>(stream.next().await) }).await.map_err(Stop::Imap)?
@@ -251,15 +260,17 @@ async fn fetch_chunk(
         if !wanted.contains(&uid) || !got.insert(uid) {
             continue;
         }
-        match file::file(state, a, f, i64::from(uid), body.to_vec()).await {
-            Ok((_, Some(filed))) => file::publish(state, &filed).await,
-            Ok((_, None)) => {}
-            Err(why) if why.starts_with("database:") => return Err(Stop::Db(why)),
-            Err(why) => {
-                tracing::info!(account = a.id, folder = %f.folder, uid, error = %why, "mail import: message not filed");
-                report::fail(&state.db, f, i64::from(uid), "", "", &why).await.map_err(db)?;
-            }
+        batch_bytes += body.len();
+        batch.push((i64::from(uid), body.to_vec()));
+        // Filed a batch at a time (one transaction); its bytes are bounded, so memory stays flat.
+        if batch_bytes >= BATCH_BYTES {
+            batch_bytes = 0;
+            file::file_batch(state, a, f, std::mem::take(&mut batch)).await.map_err(Stop::Db)?;
         }
+    }
+    drop(stream);
+    if !batch.is_empty() {
+        file::file_batch(state, a, f, batch).await.map_err(Stop::Db)?;
     }
     for uid in wanted {
         if !got.contains(&uid) {

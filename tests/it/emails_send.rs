@@ -410,6 +410,8 @@ async fn in_the_browser_the_letter_is_written_from_the_deal_and_its_page_turns_s
     assert_eq!(b.attr("form.compose input[name=to]", "value").await.as_deref(), Some(contact_email.as_str()));
     b.type_into("form.compose textarea[name=content]", "Hello from the browser.").await;
     b.shot("email-compose.png").await;
+    b.js("document.querySelector('form.compose .to-deal').scrollIntoView({block: 'center'})").await;
+    b.shot("email-compose-to-deal.png").await;
     b.click("form.compose button[value=send]").await;
     b.wait_text(".send-state", WAIT, |t| t.contains("Queued")).await;
     b.shot("email-queued.png").await;
@@ -512,4 +514,55 @@ async fn an_unreachable_server_is_tried_again_until_it_answers() {
     app.run_jobs().await;
     assert_eq!(state_on_page(&mark, id).await.0, "sent");
     assert_eq!(sink.wait_for(1, WAIT).await.len(), 1);
+}
+
+/// The deal's attachments: (name, file id).
+async fn deal_files(app: &TestApp, deal: i64) -> Vec<(String, i64)> {
+    ferrocrm::files::of(&app.db, "deal", deal).await.unwrap().into_iter().map(|a| (a.name, a.file_id)).collect()
+}
+
+#[tokio::test]
+async fn attach_to_the_deal_stores_the_letters_uploads_as_the_deals_files_too() {
+    let sink = SmtpSink::start_with_login("mark@example.com", PASSWORD).await;
+    let app = app_with(&[]).await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    account(&mark, "mark@example.com", "mark@example.com", sink.port).await;
+    let (deal, _) = deal(&app).await;
+    let form = mark.get(&format!("/emails/new?about=deal:{deal}")).await;
+    assert!(form.exists("form.compose .to-deal input[type=checkbox][name=to_deal]"), "offered to the deal's owner");
+    let fields = form_of(&form);
+    let offer = ("files", "offer.txt", "text/plain", b"price: 10".to_vec());
+
+    // Ticked: the upload is a file of the letter and of the deal (the same stored file), and the
+    // deal's history says so.
+    let ticked = with(&fields, &[("content", "Our offer."), ("intent", "draft"), ("to_deal", "on")]);
+    let id = email_id(&mark.post_multipart("/emails/new", &ticked, std::slice::from_ref(&offer)).await);
+    let of_email = ferrocrm::files::of(&app.db, "email", id).await.unwrap();
+    assert_eq!(of_email.len(), 1);
+    assert_eq!(deal_files(&app, deal).await, vec![("offer.txt".to_string(), of_email[0].file_id)]);
+    let history = mark.get(&format!("/deals/{deal}/history")).await;
+    assert!(history.text("body").contains("offer.txt"), "{}", history.text("body"));
+    assert!(mark.get(&format!("/deals/{deal}")).await.texts("a").iter().any(|t| t.contains("offer.txt")));
+
+    // Not ticked: the letter's file only.
+    let plain = with(&fields, &[("content", "Another."), ("intent", "draft")]);
+    let other = ("files", "other.txt", "text/plain", b"other".to_vec());
+    let second = email_id(&mark.post_multipart("/emails/new", &plain, std::slice::from_ref(&other)).await);
+    assert_eq!(ferrocrm::files::of(&app.db, "email", second).await.unwrap().len(), 1);
+    assert_eq!(deal_files(&app, deal).await.len(), 1);
+
+    // Helen sees Mark's deal and writes from it, but may not change it: no box, and a posted one is
+    // refused with its reason (422), nothing stored.
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let hers = helen.get(&format!("/emails/new?about=deal:{deal}")).await;
+    assert_eq!(hers.status, 200);
+    assert!(!hers.exists("input[name=to_deal]"));
+    let before = app.count("crm_emails", Condition::all()).await;
+    let p = helen
+        .post_multipart("/emails/new", &with(&form_of(&hers), &[("intent", "draft"), ("to_deal", "on")]), &[other])
+        .await;
+    assert_eq!(p.status, 422);
+    assert!(p.text(".to-deal .field-error").contains("You may not change this deal"), "{}", p.text("form"));
+    assert_eq!(app.count("crm_emails", Condition::all()).await, before);
+    assert_eq!(deal_files(&app, deal).await.len(), 1);
 }

@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, app::Options, spawn_app};
 
 /// `:id`-style parameters replaced with a value that exists (user/department ids of the seed data).
 fn concrete(path: &str, id: i64) -> String {
-    path.replace(":hash", "x").replace(":name", "app.css").replace(":id", &id.to_string())
+    path.replace(":hash", "x").replace(":name", "app.css").replace(":cid", "logo@x").replace(":id", &id.to_string())
 }
 
 /// Ids of existing objects of each kind, for walking the route table.
@@ -161,7 +161,10 @@ async fn existing_ids(app: &TestApp, for_user: &str) -> Ids {
     // The email's stored original (its view and download routes answer 404 without one).
     {
         let email = crm["emails"];
-        let raw = b"From: a@example.com\r\nSubject: Hello\r\n\r\nHello\r\n";
+        // With an inline image (`/emails/:id/inline/:cid`, Content-ID `logo@x`).
+        let raw = b"From: a@example.com\r\nSubject: Hello\r\nContent-Type: multipart/related; boundary=\"r\"\r\n\r\n\
+--r\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:logo@x\">\r\n\
+--r\r\nContent-Type: image/gif\r\nContent-ID: <logo@x>\r\n\r\nGIF89a\x01\x00\x01\x00\r\n--r--\r\n";
         let up = ferrocrm::files::Upload::from_bytes(&app.state.files.tmp_dir(), "m.eml", "message/rfc822", raw)
             .await
             .unwrap();

@@ -332,6 +332,7 @@ impl Server {
         c.env("DATABASE_URL", &self.database_url)
             .env("FERROCRM_DATA_DIR", self.data())
             .env("FERROCRM_LOG", "trace")
+            .env("FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS", "1")
             .env_remove("FERROCRM_SECRET_KEY")
             .env_remove("FERROCRM_BASE_URL")
             .stdin(std::process::Stdio::null());
@@ -552,4 +553,43 @@ async fn in_a_browser_the_form_saves_and_test_connection_answers_on_the_page() {
     assert!(b.text("form.filters").await.contains("All owners"));
     b.shot("mail-account-list-admin.png").await;
     b.close().await;
+}
+
+/// Without `FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS`, a mail server on a loopback or private address is
+/// refused before any connection, by Test connection and by the import alike; the Dovecot there
+/// answers (the same settings work when private hosts are allowed) but sees no login.
+#[tokio::test]
+async fn mail_servers_on_private_addresses_are_refused_unless_allowed() {
+    let imap = Dovecot::start().await;
+    let port = imap.port.to_string();
+    let over = [("imap_port", port.as_str()), ("smtp_login", imap.user.as_str()), ("password", imap.password.as_str())];
+    let allowed = spawn_app().await;
+    let c = allowed.login_as("Mark.Manager.Sales").await;
+    let id = create(&c, &over).await;
+    assert_eq!(part(&test_connection(&c, id).await, "imap").0, "true", "the control: allowed, it logs in");
+
+    let app = TestApp::with(crate::helpers::app::Options {
+        seed_users: true,
+        refuse_private_mail_hosts: true,
+        ..Default::default()
+    })
+    .await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let mut with_import = over.to_vec();
+    with_import.push(("do_import", "on"));
+    let id = create(&mark, &with_import).await;
+    let p = test_connection(&mark, id).await;
+    for side in ["smtp", "imap"] {
+        let (ok, text) = part(&p, side);
+        assert_eq!(ok, "false", "{side}: {text}");
+        assert!(text.contains("127.0.0.1") && text.contains("FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS"), "{side}: {text}");
+    }
+    match ferrocrm::mail_import::run::run(&app.state, id).await {
+        Ok(ferrocrm::mail_import::run::Ran::Done { .. }) => {}
+        _ => panic!("the run should end with the account's error"),
+    }
+    let (_, error) = ferrocrm::mail_import::report::account_state(&app.db, id).await.unwrap().unwrap();
+    assert!(error.contains("private"), "{error}");
+    let logins = imap.log().matches("Login: user=<").count();
+    assert_eq!(logins, 1, "only the allowed app's login reached Dovecot: {}", imap.log());
 }

@@ -34,6 +34,7 @@ mod crm_transfer_job;
 mod crm_ui_gaps;
 mod emails;
 mod emails_browser;
+mod emails_inline;
 mod emails_send;
 mod foundation;
 mod golden;

@@ -54,6 +54,9 @@ pub struct Options {
     pub secret_key: Option<ferrocrm::secrets::Key>,
     /// The mail import's largest message (`FERROCRM_MAIL_IMPORT_MAX_BYTES`).
     pub mail_import_max_bytes: Option<usize>,
+    /// Refuse mail servers on private and loopback addresses, as production does (the tests' own
+    /// servers run on 127.0.0.1, so they are allowed unless this is set).
+    pub refuse_private_mail_hosts: bool,
 }
 
 pub struct TestApp {
@@ -155,6 +158,7 @@ impl TestApp {
         if let Some(n) = o.mail_import_max_bytes {
             config.mail_import_max_bytes = n;
         }
+        config.mail_allow_private_hosts = !o.refuse_private_mail_hosts;
         if let Some(k) = &o.secret_key {
             config.secret_key = Some(k.clone());
         }

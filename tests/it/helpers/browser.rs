@@ -245,24 +245,86 @@ impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
     }
 }
 
-/// chromedriver's log endpoint: the browser's console since the last call.
+/// chromedriver's log endpoint: the browser's console (`browser`) or the DevTools events
+/// (`performance`) since the last call.
 #[derive(Debug)]
-struct BrowserLog;
+struct BrowserLog(&'static str);
 
 impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
     fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
         base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
     }
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(serde_json::json!({ "type": "browser" }).to_string()))
+        (http::Method::POST, Some(serde_json::json!({ "type": self.0 }).to_string()))
     }
+}
+
+/// Decodes the 8-bit RGB or RGBA, non-interlaced PNG Chromium writes: (width, rows of RGB).
+fn decode_png(png: &[u8]) -> (usize, Vec<Vec<[u8; 3]>>) {
+    use std::io::Read;
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let (mut at, mut data, mut width, mut height, mut channels) = (8, Vec::new(), 0, 0, 0);
+    while at + 8 <= png.len() {
+        let (len, kind) = (be(&png[at..]), &png[at + 4..at + 8]);
+        let body = &png[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                (width, height) = (be(body), be(&body[4..]));
+                assert_eq!((body[8], body[12]), (8, 0), "8-bit, not interlaced");
+                channels = match body[9] {
+                    2 => 3,
+                    6 => 4,
+                    t => panic!("PNG colour type {t}"),
+                };
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&data[..]).read_to_end(&mut raw).expect("inflate");
+    let stride = width * channels;
+    let mut prev = vec![0u8; stride];
+    let mut rows = Vec::with_capacity(height);
+    for line in raw.chunks(stride + 1).take(height) {
+        let (filter, src) = (line[0], &line[1..]);
+        let mut cur = vec![0u8; stride];
+        for i in 0..stride {
+            let a = if i >= channels { cur[i - channels] } else { 0 };
+            let (b, c) = (prev[i], if i >= channels { prev[i - channels] } else { 0 });
+            let paeth = || {
+                let p = a as i16 + b as i16 - c as i16;
+                let (pa, pb, pc) = ((p - a as i16).abs(), (p - b as i16).abs(), (p - c as i16).abs());
+                if pa <= pb && pa <= pc {
+                    a
+                } else if pb <= pc {
+                    b
+                } else {
+                    c
+                }
+            };
+            let predicted = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((a as u16 + b as u16) / 2) as u8,
+                4 => paeth(),
+                f => panic!("PNG filter {f}"),
+            };
+            cur[i] = src[i].wrapping_add(predicted);
+        }
+        rows.push(cur.chunks(channels).map(|p| [p[0], p[1], p[2]]).collect());
+        prev = cur;
+    }
+    (width, rows)
 }
 
 impl Browser {
     /// The browser console's entries since the last call, as `LEVEL message` (e.g. `SEVERE …`):
     /// uncaught errors, failed loads, CSP violations and `console.*` calls of every page.
     pub async fn console(&self) -> Vec<String> {
-        let v = self.client.issue_cmd(BrowserLog).await.expect("read the browser log");
+        let v = self.client.issue_cmd(BrowserLog("browser")).await.expect("read the browser log");
         v.as_array()
             .map(|a| {
                 a.iter()
@@ -273,6 +335,14 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The pixels of element `css` as the screen shows them (RGB rows), for what no script can
+    /// read: a sandboxed frame's inside, drawn in a process of its own.
+    pub async fn pixels(&self, css: &str) -> (usize, Vec<Vec<[u8; 3]>>) {
+        let el = self.client.find(Locator::Css(css)).await.expect("element");
+        let png = el.screenshot().await.expect("element screenshot");
+        decode_png(&png)
     }
 
     /// Delays every request this browser makes from now on by `latency_ms` (Chromium's network
