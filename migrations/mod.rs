@@ -28,6 +28,7 @@ mod m0022_request_list;
 mod m0023_email_sending;
 mod m0024_mail_import;
 mod m0025_search_pending;
+mod m0027_message_id_set;
 mod m0028_task_completion;
 mod m0029_task_workflow;
 mod m0030_analytics;
@@ -149,6 +150,7 @@ const MIGRATIONS: &[Migration] = &[
     (23, "email_sending", m0023_email_sending::statements),
     (24, "mail_import", m0024_mail_import::statements),
     (25, "search_pending", m0025_search_pending::statements),
+    (27, "message_id_set", m0027_message_id_set::statements),
     (28, "task_completion", m0028_task_completion::statements),
     (29, "task_workflow", m0029_task_workflow::statements),
     (30, "analytics", m0030_analytics::statements),

@@ -99,6 +99,8 @@ pub(crate) async fn is_own(tx: &mut Tx, p: &Parsed, host: &str) -> Result<bool, 
                 .column("id")
                 .from("crm_emails")
                 .and_where(Expr::col("message_id").is_in(spellings(&p.message_id)))
+                // The index of the rows that have one (migration 27), as its condition is written.
+                .and_where(Expr::cust("message_id <> ''"))
                 // Written by the CRM (composed, queued or sent), not brought in by an import.
                 .and_where(Expr::col("uid").is_null())
                 .limit(1),
@@ -121,6 +123,8 @@ pub(crate) async fn is_duplicate(tx: &mut Tx, p: &Parsed, account: i64, t: &Targ
                 .column("id")
                 .from("crm_emails")
                 .and_where(Expr::col("message_id").is_in(spellings(&p.message_id)))
+                // The index of the rows that have one (migration 27), as its condition is written.
+                .and_where(Expr::cust("message_id <> ''"))
                 .and_where(same_place)
                 .limit(1),
         )
