@@ -397,6 +397,16 @@ pub fn publish_changed(bus: &Bus, item: &ItemRef) {
     });
 }
 
+/// `publish_changed` for a CRM row whose department the caller already has (a CRM row's audience
+/// is its kind and department: `ItemRef::audience`), without loading it again.
+pub fn publish_crm_changed(bus: &Bus, kind: ItemKind, id: i64, department: i64) {
+    bus.publish(DomainEvent::Changed {
+        topic: crate::events::Topic::Item(kind),
+        id,
+        audience: access::crm_audience(kind, department),
+    });
+}
+
 /// Who is responsible and the co-owner change only for those allowed to (`Action::AssignPeople`): a
 /// chief or a single responsible editing the rest of a task or project keeps them as they are.
 pub fn keep_people_unless_allowed(it: &ItemRef, v: &Viewer, f: &mut crate::tasks::model::WorkForm) {

@@ -366,11 +366,7 @@ pub async fn create_incoming(state: &AppState, s: Submission) -> AppResult<Creat
 /// every CRM row) and the bells of whom it notified.
 pub(crate) fn announce(state: &AppState, stored: &Stored) {
     let kind = crate::access::ItemKind::Request;
-    state.bus.publish(DomainEvent::Changed {
-        topic: crate::events::Topic::Item(kind),
-        id: stored.created.id,
-        audience: crate::access::crm_audience(kind, stored.department),
-    });
+    crate::items::publish_crm_changed(&state.bus, kind, stored.created.id, stored.department);
     for user_id in &stored.notified {
         state.bus.publish(DomainEvent::Notice { user_id: *user_id });
     }

@@ -220,3 +220,29 @@ async fn concurrent_submissions_are_all_stored_with_their_own_tickets_and_events
     }
     assert!(created.iter().all(|c| seen.contains(&c.id)));
 }
+
+/// A batch reads the cities it names once (`create::Lookups`); a city made by a submission that
+/// is then rolled back is gone with it, so the next submission naming it must not be given its id.
+#[tokio::test]
+async fn a_city_made_by_a_submission_that_failed_is_not_given_to_the_next_of_its_batch() {
+    let app = spawn_app().await;
+    let source = lead_source(&app).await;
+    fail_on_boom(&app.db).await;
+    let mut failing = submission(source, 1, "boom");
+    failing.city = "Zyxburg".into();
+    let mut next = submission(source, 2, "Quote zyxburg");
+    next.city = "Zyxburg".into();
+    let results = write_batch(&app.state, vec![failing, next]).await;
+    assert!(results[0].is_err(), "the first fails after its city was made");
+    let stored = results[1].as_ref().expect("the second is stored");
+    let city: Option<i64> = app
+        .db
+        .scalar(Query::select().column("city_id").from("requests").and_where(Expr::col("id").eq(stored.id)))
+        .await
+        .unwrap()
+        .flatten();
+    let city = city.expect("the request has its city");
+    let name: Option<String> =
+        app.db.scalar(Query::select().column("name").from("cities").and_where(Expr::col("id").eq(city))).await.unwrap();
+    assert_eq!(name.as_deref(), Some("Zyxburg"), "the city the request points to exists");
+}
