@@ -229,6 +229,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/analytics/funnel"),
     ("GET", "/analytics/deals"),
     ("GET", "/analytics/requests"),
+    ("GET", "/analytics/:report/export"),
     ("GET", "/shipments"),
     ("GET", "/shipments/total"),
     ("GET", "/shipments/:id/edit"),
@@ -529,6 +530,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/analytics/funnel", get(crate::analytics::handlers::funnel))
         .at("/analytics/deals", get(crate::analytics::handlers::deals))
         .at("/analytics/requests", get(crate::analytics::handlers::requests))
+        .at("/analytics/:report/export", get(crate::analytics::export::export))
         .at("/shipments", get(crate::crm::shipments::index))
         .at("/shipments/total", get(crate::crm::shipments::total))
         .at("/shipments/:id/edit", get(crate::crm::shipments::edit))

@@ -68,7 +68,13 @@ pub fn page(cx: &PageCx<'_>, c: &Choices<'_>, body: Markup) -> Markup {
         html! {
             div.page-header {
                 div { h1.page-title { (title(c.report)) } }
-                div.page-actions { a.btn.btn-ghost href="/analytics" { "All reports" } }
+                div.page-actions {
+                    @if crate::analytics::export::EXPORTS.contains(&c.report) {
+                        a.btn.btn-ghost href=(format!("/analytics/{}/export{}", c.report.slug(), c.filter.query(None)))
+                            download hx-boost="false" { "Export to Excel" }
+                    }
+                    a.btn.btn-ghost href="/analytics" { "All reports" }
+                }
             }
             (filters(c))
             div #report.report data-live=(c.url()) data-live-on=(live_on) data-live-delay="3000" { (body) }

@@ -62,6 +62,22 @@ pub fn steps(counts: Vec<(String, i64)>) -> Funnel {
     Funnel { total, steps }
 }
 
+/// The table as a sheet (`/analytics/funnel/export`): the same rows as the page.
+pub fn sheets(f: &Funnel) -> Vec<crate::excel::Sheet> {
+    use crate::excel::Cell;
+    let mut rows = vec![vec![Cell::from("Total closed deals"), Cell::Int(f.total)]];
+    rows.extend(f.steps.iter().map(|s| {
+        vec![
+            Cell::from(s.stage.as_str()),
+            Cell::Int(s.count),
+            Cell::Number((s.lost_percent * 10.0).round() / 10.0),
+            Cell::Int(s.remaining),
+        ]
+    }));
+    let headers = ["Stage", "Deals ended here", "Lost at this stage (%)", "Still open before it"];
+    vec![crate::excel::Sheet { name: "Sales funnel".into(), headers: headers.map(String::from).to_vec(), rows }]
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

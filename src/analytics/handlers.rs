@@ -32,7 +32,12 @@ pub async fn index(state: Data<&AppState>, viewer: Viewer, hx: HxRequest) -> App
 }
 
 /// The steps every report takes before its own queries.
-async fn prepare<'a>(state: &AppState, v: &Viewer, r: Report, f: &'a Filter) -> AppResult<(Scope, Choices<'a>)> {
+pub(super) async fn prepare<'a>(
+    state: &AppState,
+    v: &Viewer,
+    r: Report,
+    f: &'a Filter,
+) -> AppResult<(Scope, Choices<'a>)> {
     if !access::can_report(v, r) {
         return Err(AppError::Forbidden);
     }

@@ -9,6 +9,7 @@
 
 pub mod chart;
 pub mod deals;
+pub mod export;
 pub mod funnel;
 pub mod handlers;
 pub mod income;

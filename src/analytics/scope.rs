@@ -30,6 +30,18 @@ pub struct Filter {
     /// received payments (this month when not chosen).
     #[serde(flatten)]
     pub period: DateFilter,
+    /// "" or a product id: the Sales Report's and the Closing reason Summary's product filter.
+    #[serde(default)]
+    pub product: String,
+    /// "" or a country id: the Sales Report's country filter (departments that work globally).
+    #[serde(default)]
+    pub country: String,
+    /// "" or a closing reason id: the Closing reason Summary's filter.
+    #[serde(default)]
+    pub reason: String,
+    /// "" or a lead source id: the Lead source Summary's filter.
+    #[serde(default)]
+    pub source: String,
 }
 
 impl Filter {
@@ -39,6 +51,10 @@ impl Filter {
             ("owner", self.owner.clone()),
             ("department", self.department.clone()),
             ("currency", currency.map(str::to_string).unwrap_or_else(|| self.currency.clone())),
+            ("product", self.product.clone()),
+            ("country", self.country.clone()),
+            ("reason", self.reason.clone()),
+            ("source", self.source.clone()),
         ];
         pairs.extend(self.period.pairs());
         crate::paths::query(&pairs)

@@ -32,7 +32,7 @@ mod write;
 mod tests;
 
 pub use read::{Limits, Row, Table, Value, read_named_sheet, read_sheet};
-pub use write::{Cell, Export, write_sheet};
+pub use write::{Cell, Export, Sheet, write_book, write_sheet};
 
 use crate::error::AppError;
 

@@ -562,3 +562,28 @@ fn errors_become_app_errors() {
     let e: crate::error::AppError = ExcelError::Write("disk full".into()).into();
     assert_eq!(e.status(), poem::http::StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[test]
+fn a_book_has_one_sheet_per_table_with_distinct_names_and_no_formula() {
+    let sheet = |name: &str, first: &str| super::Sheet {
+        name: name.to_string(),
+        headers: vec!["Name".into(), "Amount".into()],
+        rows: vec![vec![Cell::from(first), Cell::Money(12_345)], vec![Cell::from("=1+1"), Cell::Int(7)]],
+    };
+    let long = "A table whose title is far longer than Excel allows";
+    let bytes = super::write_book(vec![sheet(long, "a"), sheet(long, "b"), sheet("Totals", "c")], Tz::UTC).unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let names = book.sheet_names();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names[0], "A table whose title is far long");
+    assert_eq!(names[1], "A table whose title is far (2)");
+    assert_eq!(names[2], "Totals");
+    for (n, first) in [(0, "a"), (1, "b"), (2, "c")] {
+        let range = book.worksheet_range(&names[n]).unwrap();
+        assert_eq!(range.get_value((1, 0)), Some(&Data::String(first.into())));
+        assert_eq!(range.get_value((1, 1)), Some(&Data::Float(123.45)));
+        assert_eq!(range.get_value((2, 0)), Some(&Data::String("=1+1".into())));
+        let formulas = book.worksheet_formula(&names[n]).unwrap();
+        assert!(formulas.cells().all(|(_, _, f)| f.is_empty()));
+    }
+}

@@ -96,6 +96,81 @@ pub fn write_sheet(
     Export { sheet_name, headers, zone, tmp_dir: None }.write(rows)
 }
 
+/// One sheet of a workbook written whole by `write_book` (small tables: a report's, not a list's).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sheet {
+    /// The tab's name; characters Excel forbids become `_`, it is cut to 31 characters, and a name
+    /// already used in the book gets a number.
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// An `.xlsx` file with one sheet per `Sheet`, each laid out as `write_sheet` lays out its one.
+pub fn write_book(sheets: Vec<Sheet>, zone: Tz) -> Result<Vec<u8>, ExcelError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| build_book(sheets, zone)))
+        .map_err(|_| ExcelError::Write("the writer stopped".into()))?
+        .map_err(|e| ExcelError::Write(e.to_string()))
+}
+
+fn build_book(sheets: Vec<Sheet>, zone: Tz) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let f = Formats::new();
+    let mut used: Vec<String> = Vec::new();
+    for s in sheets {
+        let sheet = book.add_worksheet();
+        let base = sheet_name(&s.name);
+        let mut name = base.clone();
+        let mut n = 2;
+        while used.iter().any(|u| u.eq_ignore_ascii_case(&name)) {
+            let suffix = format!(" ({n})");
+            let keep: String = base
+                .chars()
+                .scan(0, |units, c| {
+                    *units += c.len_utf16();
+                    (*units + suffix.len() <= 31).then_some(c)
+                })
+                .collect();
+            name = format!("{}{suffix}", keep.trim_end());
+            n += 1;
+        }
+        sheet.set_name(&name)?;
+        used.push(name);
+        let headers: Vec<&str> = s.headers.iter().map(String::as_str).collect();
+        fill(sheet, &headers, s.rows.into_iter(), zone, &f)?;
+    }
+    if used.is_empty() {
+        book.add_worksheet();
+    }
+    book.save_to_buffer()
+}
+
+/// The header row (bold, frozen), the rows, and the columns' widths.
+fn fill(
+    sheet: &mut Worksheet,
+    headers: &[&str],
+    rows: impl Iterator<Item = Vec<Cell>>,
+    zone: Tz,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    let mut widths = Vec::new();
+    for (col, h) in (0..).zip(headers) {
+        let w = write_text(sheet, 0, col, h, (&f.header, &f.header_quoted))?;
+        see(&mut widths, col, w + 1); // bold is wider
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    for (row, cells) in (1..).zip(rows) {
+        for (col, cell) in (0..).zip(cells) {
+            let w = write_cell(sheet, row, col, cell, zone, f)?;
+            see(&mut widths, col, w);
+        }
+    }
+    for (col, w) in (0..).zip(widths) {
+        sheet.set_column_width(col, w.clamp(MIN_WIDTH, MAX_WIDTH) as f64)?;
+    }
+    Ok(())
+}
+
 impl Export<'_> {
     /// Writes the rows, consuming each as it goes.
     pub fn write(&self, rows: impl IntoIterator<Item = Vec<Cell>>) -> Result<Vec<u8>, ExcelError> {
@@ -115,21 +190,7 @@ impl Export<'_> {
         let f = Formats::new();
         let sheet = book.add_worksheet_with_constant_memory()?;
         sheet.set_name(sheet_name(self.sheet_name))?;
-        let mut widths = Vec::new();
-        for (col, h) in (0..).zip(self.headers) {
-            let w = write_text(sheet, 0, col, h, (&f.header, &f.header_quoted))?;
-            see(&mut widths, col, w + 1); // bold is wider
-        }
-        sheet.set_freeze_panes(1, 0)?;
-        for (row, cells) in (1..).zip(rows) {
-            for (col, cell) in (0..).zip(cells) {
-                let w = write_cell(sheet, row, col, cell, self.zone, &f)?;
-                see(&mut widths, col, w);
-            }
-        }
-        for (col, w) in (0..).zip(widths) {
-            sheet.set_column_width(col, w.clamp(MIN_WIDTH, MAX_WIDTH) as f64)?;
-        }
+        fill(sheet, self.headers, rows, self.zone, &f)?;
         book.save_to_buffer()
     }
 }

@@ -178,6 +178,47 @@ async fn the_sales_funnel_counts_closed_relevant_deals_by_the_stage_they_ended_a
     );
 }
 
+/// A report's sheet from `/analytics/<report>/export`, as text rows (header first).
+pub async fn exported(app: &TestApp, user: &str, path: &str, sheet: &str) -> Vec<String> {
+    let c = app.login_as(user).await;
+    let (status, headers, bytes) = c.get_bytes(path).await;
+    assert_eq!(status, 200, "{user} {path}");
+    let disposition = headers.get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(disposition.starts_with("attachment;") && disposition.contains(".xlsx"), "{disposition}");
+    let t = ferrocrm::excel::read_named_sheet(&bytes, sheet, &Default::default()).expect("the sheet");
+    let mut out = vec![t.headers.join(" | ")];
+    out.extend(t.rows.iter().map(|r| (0..t.headers.len()).map(|i| r.get(i).to_text()).collect::<Vec<_>>().join(" | ")));
+    out
+}
+
+#[tokio::test]
+async fn the_sales_funnel_exports_the_rows_of_the_page_for_the_viewers_scope_only() {
+    let (app, _f) = setup().await;
+    let page = get(&app, "Mark.Manager.Sales", "/analytics/funnel").await;
+    assert_eq!(
+        page.attr("a[download][href^='/analytics/funnel/export']", "href").as_deref(),
+        Some("/analytics/funnel/export")
+    );
+    // The same figures as the page test above: Garry all 4 deals, Mark his own 3.
+    assert_eq!(
+        exported(&app, "Garry.Chief", "/analytics/funnel/export?owner=all", "Sales funnel").await,
+        vec![
+            "stage | deals ended here | lost at this stage (%) | still open before it",
+            "Total closed deals | 4 |  | ",
+            "price offer | 2 | 50 | 4",
+            "closed (successful) | 2 | 0 | 2",
+        ]
+    );
+    assert_eq!(
+        exported(&app, "Mark.Manager.Sales", "/analytics/funnel/export", "Sales funnel").await[2],
+        "price offer | 1 | 33.3 | 3"
+    );
+    // The page's rules: an accountant may not open the funnel, nor export it; no such report is 404.
+    let anna = app.login_as("Anna.Accountant").await;
+    assert_eq!(anna.get_bytes("/analytics/funnel/export").await.0, 403);
+    assert_eq!(anna.get_bytes("/analytics/nonsense/export").await.0, 404);
+}
+
 #[tokio::test]
 async fn the_deal_summary_counts_deals_by_their_requests_month_and_wins_by_closing_month() {
     let (app, _f) = setup().await;

@@ -224,6 +224,7 @@ fn with_ids(path: &str, ids: &Ids) -> String {
         "dictionaries" => return concrete(&path.replace(":dict", "deal-stages"), ids.stage),
         "contact-form" => return path.replace(":token", &ids.token),
         "task-done" => return path.replace(":token", &ids.task_link),
+        "analytics" => return path.replace(":report", "funnel"),
         "signatures" => ids.signature,
         _ => ids.user,
     };

@@ -1,0 +1,56 @@
+//! `GET /analytics/:report/export`: every table of a report, with the page's filters, as one Excel
+//! workbook (one sheet per table, `excel::write_book`: text never becomes a formula). The same
+//! steps as the page (`handlers::prepare`: the static rule, 403; the scope) run first, so an
+//! export never holds what the viewer's page would not show.
+
+use poem::http::header;
+use poem::web::{Data, Path};
+use poem::{Response, handler};
+
+use super::scope::Filter;
+use crate::access::{Report, Viewer};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::excel::Sheet;
+use crate::web::Query as WebQuery;
+
+/// The reports whose page offers "Export to Excel" (each has an arm in `sheets`).
+pub const EXPORTS: &[Report] = &[Report::Funnel];
+
+/// The report's tables for `f`, as sheets. A report without tables to export answers 404.
+async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) -> AppResult<Vec<Sheet>> {
+    // Each report's arm: `handlers::prepare` (the page's rule and scope), its `load`, its `sheets`.
+    match report {
+        Report::Funnel => {
+            let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
+            Ok(super::funnel::sheets(&super::funnel::load(&state.db, &scope).await?))
+        }
+        Report::Income
+        | Report::Sales
+        | Report::Requests
+        | Report::LeadSources
+        | Report::Conversion
+        | Report::ClosingReasons
+        | Report::Deals => Err(AppError::NotFound),
+    }
+}
+
+#[handler]
+pub async fn export(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let report = Report::from_slug(&slug).ok_or(AppError::NotFound)?;
+    let tables = sheets(&state, &viewer, report, f).await?;
+    let zone = viewer.tz;
+    let bytes = tokio::task::spawn_blocking(move || crate::excel::write_book(tables, zone))
+        .await
+        .map_err(|e| AppError::Other(anyhow::anyhow!("export thread: {e}")))??;
+    let file = format!("{}_{}.xlsx", report.label().replace(' ', "_"), crate::time::today());
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\""))
+        .body(bytes))
+}
