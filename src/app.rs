@@ -54,6 +54,7 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         config.check()?;
         let db = Db::connect(&config.database_url, config.db_pool).await?;
+        db.limit_sqlite_heap(config.sqlite_heap_mb).await?;
         crate::migrate(&db).await?;
         let mut bus = Bus::new(config.sse_per_user);
         if let Db::Postgres(pool) = &db {

@@ -47,6 +47,10 @@ pub struct Config {
     pub sse_per_user: usize,
     /// Database pool size (`FERROCRM_DB_POOL`, default 16).
     pub db_pool: u32,
+    /// Bound on all SQLite page caches of the process together, in MiB (`FERROCRM_SQLITE_HEAP_MB`,
+    /// default 96; 0: no bound). Each pooled connection may cache 16 MiB; past this bound they
+    /// reuse their least recently used pages instead of growing (`PRAGMA soft_heap_limit`).
+    pub sqlite_heap_mb: u64,
     /// Run the outbox and job workers in this process (`FERROCRM_WORKERS`, default on).
     pub workers: bool,
     /// How often workers look for due work when nothing woke them (`FERROCRM_POLL_MS`, default 2000).
@@ -138,6 +142,7 @@ impl Default for Config {
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             sse_per_user: 12,
             db_pool: 16,
+            sqlite_heap_mb: 96,
             workers: true,
             poll_interval: Duration::from_millis(2000),
             login_free_failures: 5,
@@ -225,6 +230,9 @@ impl Config {
         }
         if let Some(n) = parse::<u32>("FERROCRM_DB_POOL")? {
             c.db_pool = n;
+        }
+        if let Some(n) = parse::<u64>("FERROCRM_SQLITE_HEAP_MB")? {
+            c.sqlite_heap_mb = n;
         }
         if let Some(w) = parse_bool("FERROCRM_WORKERS")? {
             c.workers = w;

@@ -176,6 +176,20 @@ impl Db {
         }
     }
 
+    /// Bounds the memory SQLite's page caches take together, for the whole process (`PRAGMA
+    /// soft_heap_limit`, in MiB; 0 lifts the bound). Past it, a connection that needs a page reuses
+    /// its least recently used one instead of allocating (SQLite's pcache under "memory pressure"),
+    /// so a long job that reads many pages (a 30,000-letter mail import) does not grow the process
+    /// by every connection's full cache. Nothing on PostgreSQL. Returns the bound in force.
+    pub async fn limit_sqlite_heap(&self, mib: u64) -> Result<Option<i64>, sqlx::Error> {
+        let Db::Sqlite(p) = self else { return Ok(None) };
+        let bytes = mib.saturating_mul(1024 * 1024).min(i64::MAX as u64);
+        // A number from the configuration, not user data; a PRAGMA takes no bound parameter.
+        let sql = format!("PRAGMA soft_heap_limit = {bytes}");
+        let row: (i64,) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(p).await?;
+        Ok(Some(row.0))
+    }
+
     /// A pool of its own on the same database for one busy writer (the web forms' intake): on
     /// SQLite one connection, so its page cache stays warm from one transaction to the next (a
     /// connection drops its cache whenever another connection wrote), and a larger cache; it takes

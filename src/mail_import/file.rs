@@ -5,7 +5,7 @@
 //! text and HTML bodies, its attachments as files, the deal's workflow line, the account owner's
 //! notice (incoming mail), and the folder's counts. Events go out after the commit.
 
-use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr};
 
 use super::parse::{self, Parsed};
 use super::report::{self, Folder, Verdict};
@@ -93,43 +93,47 @@ pub(crate) async fn is_own(tx: &mut Tx, p: &Parsed, host: &str) -> Result<bool, 
     if p.crm_header || p.message_id.to_ascii_lowercase().ends_with(&format!("@{host}")) {
         return Ok(true);
     }
-    let sent: Option<i64> = tx
-        .scalar(
-            Query::select()
-                .column("id")
-                .from("crm_emails")
-                .and_where(Expr::col("message_id").is_in(spellings(&p.message_id)))
-                // The index of the rows that have one (migration 27), as its condition is written.
-                .and_where(Expr::cust("message_id <> ''"))
-                // Written by the CRM (composed, queued or sent), not brought in by an import.
-                .and_where(Expr::col("uid").is_null())
-                .limit(1),
-        )
-        .await?;
+    let sent: Option<i64> = tx.scalar(&own_query(&p.message_id)).await?;
     Ok(sent.is_some())
 }
 
 pub(crate) async fn is_duplicate(tx: &mut Tx, p: &Parsed, account: i64, t: &Target) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = tx.scalar(&duplicate_query(&p.message_id, account, t.deal_id, t.request_id)).await?;
+    Ok(found.is_some())
+}
+
+/// A letter the CRM wrote with this Message-ID (composed, queued or sent: not brought in by an
+/// import). Public for the query-plan test: it must be one probe of migration 27's index.
+pub fn own_query(message_id: &str) -> SelectStatement {
+    Query::select()
+        .column("id")
+        .from("crm_emails")
+        .and_where(Expr::col("message_id").is_in(spellings(message_id)))
+        // The index of the rows that have one (migration 27), as its condition is written.
+        .and_where(Expr::cust("message_id <> ''"))
+        .and_where(Expr::col("uid").is_null())
+        .limit(1)
+        .to_owned()
+}
+
+/// A letter with this Message-ID already filed through the account, or on the deal or request.
+/// Public for the query-plan test, like `own_query`.
+pub fn duplicate_query(message_id: &str, account: i64, deal: Option<i64>, request: Option<i64>) -> SelectStatement {
     let mut same_place = Expr::col("account_id").eq(account);
-    if let Some(d) = t.deal_id {
+    if let Some(d) = deal {
         same_place = same_place.or(Expr::col("deal_id").eq(d));
     }
-    if let Some(r) = t.request_id {
+    if let Some(r) = request {
         same_place = same_place.or(Expr::col("request_id").eq(r));
     }
-    let found: Option<i64> = tx
-        .scalar(
-            Query::select()
-                .column("id")
-                .from("crm_emails")
-                .and_where(Expr::col("message_id").is_in(spellings(&p.message_id)))
-                // The index of the rows that have one (migration 27), as its condition is written.
-                .and_where(Expr::cust("message_id <> ''"))
-                .and_where(same_place)
-                .limit(1),
-        )
-        .await?;
-    Ok(found.is_some())
+    Query::select()
+        .column("id")
+        .from("crm_emails")
+        .and_where(Expr::col("message_id").is_in(spellings(message_id)))
+        .and_where(Expr::cust("message_id <> ''"))
+        .and_where(same_place)
+        .limit(1)
+        .to_owned()
 }
 
 /// Prepends "<date> - <text>" to the deal's workflow (§1.4 `add_to_workflow`).

@@ -190,8 +190,10 @@ pub async fn import(
                 contact_id: w.found.contact_id,
                 company_id: w.found.company_id,
                 lead_id: w.found.lead_id,
-                owner_id: Some(a.owner_id),
-                department_id: dept,
+                // The email goes with its request: matching may have given the request the owner
+                // of the contact or lead it found (§6.4).
+                owner_id: w.found.owner_id.or(Some(a.owner_id)),
+                department_id: w.found.department_id,
             };
             (t, w.ticket.clone(), Some(w))
         }

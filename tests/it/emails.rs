@@ -560,3 +560,29 @@ async fn users_keep_their_own_signatures_with_one_default() {
     assert_eq!(c.post_form(&format!("/signatures/{short}/delete"), &[]).await.status, 303);
     assert!(app.field("signatures", short, "id").await.is_none());
 }
+
+/// The import's two Message-ID checks run for every letter it sees: each must be a probe of
+/// migration 27's partial index (the letters that have a Message-ID), never a scan of every email.
+#[tokio::test]
+async fn the_import_s_message_id_checks_probe_the_index_of_letters_that_have_one() {
+    use ferrocrm::mail_import::file::{duplicate_query, own_query};
+    let app = spawn_app().await;
+    let sales = crm::department(&app, "Sales").await;
+    for _ in 0..20 {
+        mail(&app, Mail { subject: "Without a Message-ID", department: sales, ..Default::default() }).await;
+    }
+    let cases = [
+        ("sent by the CRM", own_query("abc@mail.example")),
+        ("already filed", duplicate_query("abc@mail.example", 1, Some(2), Some(3))),
+        ("already filed, no deal", duplicate_query("abc@mail.example", 1, None, None)),
+    ];
+    for (name, q) in cases {
+        let lines = crate::helpers::plan_of(&app.db, &q, true).await;
+        assert!(
+            lines.iter().any(|l| l.contains("ix_crm_emails_message_id_set")),
+            "{name}: the partial index is not in the plan:\n{lines:#?}"
+        );
+        let scans = lines.iter().any(|l| l.trim_start().starts_with("SCAN crm_emails") || l.contains("Seq Scan"));
+        assert!(!scans, "{name} scans the emails:\n{lines:#?}");
+    }
+}
