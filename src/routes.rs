@@ -229,6 +229,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/analytics/funnel"),
     ("GET", "/analytics/deals"),
     ("GET", "/analytics/requests"),
+    ("GET", "/analytics/lead-sources"),
+    ("GET", "/analytics/conversion"),
     ("GET", "/analytics/:report/export"),
     ("GET", "/shipments"),
     ("GET", "/shipments/total"),
@@ -530,6 +532,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/analytics/funnel", get(crate::analytics::handlers::funnel))
         .at("/analytics/deals", get(crate::analytics::handlers::deals))
         .at("/analytics/requests", get(crate::analytics::handlers::requests))
+        .at("/analytics/lead-sources", get(crate::analytics::handlers::lead_sources))
+        .at("/analytics/conversion", get(crate::analytics::handlers::conversion))
         .at("/analytics/:report/export", get(crate::analytics::export::export))
         .at("/shipments", get(crate::crm::shipments::index))
         .at("/shipments/total", get(crate::crm::shipments::total))

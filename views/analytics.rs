@@ -8,7 +8,6 @@ use crate::access::{ItemKind, Report};
 use crate::analytics::chart::Bars;
 use crate::analytics::deals::DealSummary;
 use crate::analytics::funnel::Funnel;
-use crate::analytics::requests::RequestSummary;
 use crate::analytics::scope::{Currency, Filter, Scope, month_label};
 use crate::views::layout::{self, PageCx};
 use crate::views::ui::icon;
@@ -21,6 +20,10 @@ pub struct Choices<'a> {
     /// Departments to choose from (empty: no department filter).
     pub departments: Vec<(i64, String)>,
     pub owners: Vec<(i64, String)>,
+    /// The lead source filter's choices, one per name (the Lead source Summary only), and the
+    /// chosen source's name (a source of another department is not chosen).
+    pub sources: Vec<(i64, String)>,
+    pub source: Option<String>,
     pub marketing: Option<String>,
     pub state: Option<String>,
 }
@@ -52,7 +55,7 @@ pub fn index(cx: &PageCx<'_>, reports: &[Report]) -> Markup {
                     li { a href=(format!("/analytics/{}", r.slug())) { (icon("chart")) " " (r.label()) } }
                 }
             }
-            p.muted { "The Sales Report and the Lead source, Conversion and Closing reason summaries are not built yet." }
+            p.muted { "The Sales Report and the Closing reason Summary are not built yet." }
         },
     )
 }
@@ -87,6 +90,8 @@ fn title(r: Report) -> &'static str {
         Report::Funnel => "Sales funnel for last 365 days",
         Report::Requests => "Request Summary for last 365 days",
         Report::Deals => "Deal Summary for last 365 days",
+        Report::LeadSources => "Request source statistics",
+        Report::Conversion => "Conversion of requests into successful deals (for the last 365 days)",
         r => r.label(),
     }
 }
@@ -100,7 +105,8 @@ fn filters(c: &Choices<'_>) -> Markup {
     };
     html! {
         form.filters method="get" action=(format!("/analytics/{}", c.report.slug())) {
-            select name="owner" aria-label="Owner" {
+            // The Lead source Summary counts every owner's requests (§5.5): no owner filter.
+            @if c.report != Report::LeadSources { select name="owner" aria-label="Owner" {
                 option value="all" selected[owner == "all"] { "All owners" }
                 @for (id, name) in &c.owners {
                     option value=(id) selected[owner == id.to_string()] { (name) }
@@ -108,12 +114,20 @@ fn filters(c: &Choices<'_>) -> Markup {
                 @if let Some(o) = c.scope.owner.filter(|o| !c.owners.iter().any(|(id, _)| id == o)) {
                     option value=(o) selected { "User " (o) }
                 }
-            }
+            } }
             @if !c.departments.is_empty() {
                 select name="department" aria-label="Department" {
                     option value="" { "All departments" }
                     @for (id, name) in &c.departments {
                         option value=(id) selected[f.department == id.to_string()] { (name) }
+                    }
+                }
+            }
+            @if c.report == Report::LeadSources {
+                select name="source" aria-label="Lead source" {
+                    option value="" { "All sources" }
+                    @for (id, name) in &c.sources {
+                        option value=(id) selected[c.source.as_ref() == Some(name)] { (name) }
                     }
                 }
             }
@@ -158,10 +172,6 @@ pub fn chart(b: &Bars, show: &dyn Fn(f64) -> String) -> Markup {
 
 pub fn count(v: f64) -> String {
     format!("{v:.0}")
-}
-
-fn percent(part: i64, of: i64) -> String {
-    if of == 0 { "0%".into() } else { format!("{:.1}%", part as f64 * 100.0 / of as f64) }
 }
 
 fn labels(months: &[chrono::NaiveDate]) -> Vec<String> {
@@ -230,36 +240,5 @@ pub fn deals(d: &DealSummary) -> Markup {
             (chart(&bar("deals-won", format!("Won deals ({})", n(&d.monthly_won)), &d.monthly_won, None), &count))
         }
         p.footnote.muted { "Deals are counted by the receipt date of their request (deals made without a request are not), won deals by their closing date. Note! The calculations use data for the whole year. But the charts begin on the first of the next month." }
-    }
-}
-
-/// Requests Summary (§5.4).
-pub fn requests(r: &RequestSummary) -> Markup {
-    let months = labels(&r.months);
-    let bar = |id, title: String, values: &[i64]| Bars {
-        id,
-        title,
-        subtitle: None,
-        labels: months.clone(),
-        unit: "requests".into(),
-        values: values.iter().map(|v| *v as f64).collect(),
-        max: None,
-        horizontal: false,
-        counts: true,
-    };
-    let relevant: i64 = r.monthly_relevant.iter().sum();
-    html! {
-        dl.report-summary {
-            div { dt { "Total requests" } dd #total-requests { (r.total()) } }
-            div { dt { "Primary requests" } dd #primary-requests { (r.primary) } }
-            div { dt { "Conversion of primary requests into successful deals" } dd #primary-conversion { (percent(r.primary_won, r.primary)) } }
-            div { dt { "Subsequent requests" } dd #subsequent-requests { (r.subsequent) } }
-            div { dt { "Conversion of subsequent requests" } dd #subsequent-conversion { (percent(r.subsequent_won, r.subsequent)) } }
-        }
-        div.chart-grid {
-            (chart(&bar("requests-monthly", format!("Requests by month (average monthly value {:.1})", r.total() as f64 / 12.0), &r.monthly), &count))
-            (chart(&bar("requests-relevant", format!("Relevant requests {relevant}"), &r.monthly_relevant), &count))
-        }
-        p.footnote.muted { "Duplicate and case requests, and requests of disqualified leads, are not counted. A request converts when its deal closed with a success reason or stands at a success or conditional-success stage. Note! The calculations use data for the whole year. But the charts begin on the first of the next month." }
     }
 }

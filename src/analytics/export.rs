@@ -15,7 +15,7 @@ use crate::excel::Sheet;
 use crate::web::Query as WebQuery;
 
 /// The reports whose page offers "Export to Excel" (each has an arm in `sheets`).
-pub const EXPORTS: &[Report] = &[Report::Funnel];
+pub const EXPORTS: &[Report] = &[Report::Funnel, Report::Requests, Report::LeadSources, Report::Conversion];
 
 /// The report's tables for `f`, as sheets. A report without tables to export answers 404.
 async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) -> AppResult<Vec<Sheet>> {
@@ -25,13 +25,19 @@ async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) ->
             let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
             Ok(super::funnel::sheets(&super::funnel::load(&state.db, &scope).await?))
         }
-        Report::Income
-        | Report::Sales
-        | Report::Requests
-        | Report::LeadSources
-        | Report::Conversion
-        | Report::ClosingReasons
-        | Report::Deals => Err(AppError::NotFound),
+        Report::Requests => {
+            let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
+            Ok(super::requests::sheets(&super::requests::load(&state.db, &scope).await?))
+        }
+        Report::LeadSources => {
+            let (scope, choices) = super::handlers::prepare(state, viewer, report, &f).await?;
+            Ok(super::lead_sources::sheets(&super::lead_sources::load(&state.db, &scope, choices.source).await?))
+        }
+        Report::Conversion => {
+            let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
+            Ok(super::conversion::sheets(&super::conversion::load(&state.db, &scope).await?))
+        }
+        Report::Income | Report::Sales | Report::ClosingReasons | Report::Deals => Err(AppError::NotFound),
     }
 }
 

@@ -18,7 +18,8 @@ use crate::views::layout::Nav;
 use crate::web::{self, Query as WebQuery};
 
 /// The reports built so far (the others of `Report::ALL` have no page yet).
-pub const BUILT: [Report; 4] = [Report::Income, Report::Funnel, Report::Requests, Report::Deals];
+pub const BUILT: [Report; 6] =
+    [Report::Income, Report::Funnel, Report::Requests, Report::LeadSources, Report::Conversion, Report::Deals];
 
 /// `GET /analytics`: the reports the viewer may open (403 when none).
 #[handler]
@@ -50,8 +51,17 @@ pub(super) async fn prepare<'a>(
         Vec::new()
     };
     let owners = owners(state, &scope).await?;
+    let (sources, source) = if r == Report::LeadSources {
+        let chosen = super::lead_sources::chosen(&state.db, &scope, &f.source).await?;
+        (super::lead_sources::choices(&state.db, &scope).await?, chosen)
+    } else {
+        (Vec::new(), None)
+    };
     let (marketing, state_currency) = currency_names(&state.db).await?;
-    Ok((scope.clone(), Choices { report: r, filter: f, scope, departments, owners, marketing, state: state_currency }))
+    Ok((
+        scope.clone(),
+        Choices { report: r, filter: f, scope, departments, owners, sources, source, marketing, state: state_currency },
+    ))
 }
 
 /// The owner filter's choices: the active sales managers of the report's departments.
@@ -136,5 +146,33 @@ pub async fn requests(
     let (scope, choices) = prepare(&state, &viewer, Report::Requests, &f).await?;
     let data = super::requests::load(&state.db, &scope).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
-    Ok(respond(&cx, &choices, views::analytics::requests(&data)))
+    Ok(respond(&cx, &choices, views::analytics_requests::requests(&data)))
+}
+
+/// `GET /analytics/lead-sources` (§5.5).
+#[handler]
+pub async fn lead_sources(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, choices) = prepare(&state, &viewer, Report::LeadSources, &f).await?;
+    let data = super::lead_sources::load(&state.db, &scope, choices.source.clone()).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics_requests::lead_sources(&data)))
+}
+
+/// `GET /analytics/conversion` (§5.6).
+#[handler]
+pub async fn conversion(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, choices) = prepare(&state, &viewer, Report::Conversion, &f).await?;
+    let data = super::conversion::load(&state.db, &scope).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics_requests::conversion(&data)))
 }

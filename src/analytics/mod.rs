@@ -4,15 +4,18 @@
 //! the owner filter of §3.2), with money converted per payment at its dated rate.
 //!
 //! - `scope`: filters, windows, money; `chart`: ECharts options built with charming;
-//! - `income` (§5.1), `funnel` (§5.2), `deals` (§5.8), `requests` (§5.4): one file per report;
+//! - `income` (§5.1), `funnel` (§5.2), `deals` (§5.8), `requests` (§5.4), `lead_sources` (§5.5),
+//!   `conversion` (§5.6): one file per report;
 //! - `handlers`: the pages (`/analytics/...`).
 
 pub mod chart;
+pub mod conversion;
 pub mod deals;
 pub mod export;
 pub mod funnel;
 pub mod handlers;
 pub mod income;
+pub mod lead_sources;
 pub mod requests;
 pub mod scope;
 

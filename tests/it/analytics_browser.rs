@@ -31,7 +31,9 @@ async fn axe(b: &Browser, page: &str) {
 #[tokio::test]
 async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     let app = spawn_app().await;
-    let f = data::build(&app).await;
+    // The analytics data with the extra requests of the request-based reports (lead sources,
+    // countries of Export, which works globally); no extra payment, so the income is the same.
+    let f = crate::analytics_sources::extra(&app).await.base;
     let b = Browser::start().await;
     b.login(&app.base, "Garry.Chief", crate::helpers::app::PASSWORD).await;
     b.goto(&format!("{}/analytics/income", app.base)).await;
@@ -102,17 +104,34 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     assert!(painted.as_u64().unwrap_or(0) > 1000, "deals-total painted {painted} pixels");
     b.shot("analytics-deals.png").await;
     axe(&b, "deals").await;
-    // The other reports' charts: the funnel's one, the requests summary's two.
-    for (path, charts, shot) in
-        [("/analytics/funnel", 1, "analytics-funnel.png"), ("/analytics/requests", 2, "analytics-requests.png")]
-    {
+    // The other reports' charts: the funnel's one, the requests summary's two, the conversion
+    // summary's two, the lead source summary's one (with a source chosen).
+    let source = crate::analytics_sources::source(&app, f.export, "website form").await;
+    let lead_sources = format!("/analytics/lead-sources?source={source}");
+    for (path, charts, shot) in [
+        ("/analytics/funnel", 1, "analytics-funnel.png"),
+        ("/analytics/requests", 2, "analytics-requests.png"),
+        ("/analytics/conversion", 2, "analytics-conversion.png"),
+        (lead_sources.as_str(), 1, "analytics-lead-sources.png"),
+    ] {
         b.goto(&format!("{}{path}", app.base)).await;
         let start = Instant::now();
         while b.js("return document.querySelectorAll('div.chart canvas').length").await != serde_json::json!(charts) {
             assert!(start.elapsed() < Duration::from_secs(10), "{path}: the charts were not drawn");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        if path != "/analytics/funnel" && path != "/analytics/requests" {
+            for id in b.js("return Array.from(document.querySelectorAll('div.chart')).map(function (e) { return e.dataset.chartName; })").await.as_array().cloned().unwrap_or_default() {
+                let id = id.as_str().unwrap_or_default().to_string();
+                let painted = b.js(&PAINTED.replace("arguments[0]", &format!("'{id}'"))).await;
+                assert!(painted.as_u64().unwrap_or(0) > 1000, "{path}: chart {id} painted {painted} pixels");
+            }
+        }
         b.shot(shot).await;
+        if path == "/analytics/requests" {
+            b.js("window.scrollTo(0, 700); return 0").await;
+            b.shot("analytics-requests-countries.png").await;
+        }
         axe(&b, path).await;
     }
     let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
