@@ -141,6 +141,7 @@ async fn the_first_start_creates_an_administrator_and_prints_the_password_once()
     let mut child = cli
         .command(&["serve", "--bind", &bind])
         .env("FERROCRM_WORKERS", "false")
+        .env_remove("MALLOC_ARENA_MAX")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -158,6 +159,10 @@ async fn the_first_start_creates_an_administrator_and_prints_the_password_once()
         }
     }
     let password = password.expect("the first start printed no password");
+    // The server restarted itself (same process) with two malloc arenas (src/main.rs; glibc only).
+    if GLIBC {
+        assert_eq!(arena_max(child.id()).as_deref(), Some("2"));
+    }
     let base = format!("http://{bind}");
     let c = crate::helpers::client::TestClient::new(&base);
     c.login("admin", &password).await;
@@ -168,6 +173,7 @@ async fn the_first_start_creates_an_administrator_and_prints_the_password_once()
     let mut child = cli
         .command(&["serve", "--bind", &bind])
         .env("FERROCRM_WORKERS", "false")
+        .env("MALLOC_ARENA_MAX", "4")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -181,7 +187,21 @@ async fn the_first_start_creates_an_administrator_and_prints_the_password_once()
             break;
         }
     }
+    // An operator's own setting is kept.
+    if GLIBC {
+        assert_eq!(arena_max(child.id()).as_deref(), Some("4"));
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert!(!printed.iter().any(|l| l.contains("password:")), "{printed:?}");
+}
+
+const GLIBC: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
+
+/// `MALLOC_ARENA_MAX` in the environment of the running process `pid` (Linux).
+fn arena_max(pid: u32) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the server's environment");
+    environ
+        .split(|b| *b == 0)
+        .find_map(|kv| kv.strip_prefix(b"MALLOC_ARENA_MAX=").map(|v| String::from_utf8_lossy(v).into_owned()))
 }
