@@ -230,6 +230,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/analytics/deals"),
     ("GET", "/analytics/requests"),
     ("GET", "/analytics/:report/export"),
+    ("POST", "/analytics/income/snapshots"),
+    ("GET", "/analytics/income/snapshots/:id"),
     ("GET", "/shipments"),
     ("GET", "/shipments/total"),
     ("GET", "/shipments/:id/edit"),
@@ -531,6 +533,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/analytics/deals", get(crate::analytics::handlers::deals))
         .at("/analytics/requests", get(crate::analytics::handlers::requests))
         .at("/analytics/:report/export", get(crate::analytics::export::export))
+        .at("/analytics/income/snapshots", post(crate::analytics::snapshots::create))
+        .at("/analytics/income/snapshots/:id", get(crate::analytics::snapshots::show))
         .at("/shipments", get(crate::crm::shipments::index))
         .at("/shipments/total", get(crate::crm::shipments::total))
         .at("/shipments/:id/edit", get(crate::crm::shipments::edit))
