@@ -147,7 +147,7 @@ pub fn snapshots_line(c: &Choices<'_>, saved: &[(i64, DateTime<Utc>)], csrf: &st
                 " Snapshots: " strong aria-current="page" { "Now" }
                 @for (id, at) in saved { ", " a href=(format!("/analytics/income/snapshots/{id}")) { (datetime(at)) } }
             }
-            form.inline-form method="post" action=(format!("/analytics/income/snapshots{}", c.filter.query(None))) {
+            form method="post" action=(format!("/analytics/income/snapshots{}", c.filter.query(None))) {
                 (csrf_field(csrf))
                 button.btn.btn-ghost type="submit" title="Keep the report's figures as they are now" { "Save snapshot" }
             }
