@@ -81,6 +81,18 @@ pub fn report_departments(v: &Viewer) -> Option<&[i64]> {
     if v.is(Role::Admin) || v.is(Role::Chief) || v.is(Role::Accountant) { None } else { Some(&v.departments) }
 }
 
+/// A saved Income Summary (§5.1 snapshots) that counted `departments` (`None`: every department):
+/// the viewer sees it when they may open the report and every department it counted is one whose
+/// data their reports count. Anything else is answered as missing (404), like a deal out of scope.
+pub fn can_see_income_snapshot(v: &Viewer, departments: Option<&[i64]>) -> bool {
+    can_report(v, Report::Income)
+        && match (report_departments(v), departments) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(allowed), Some(counted)) => counted.iter().all(|d| allowed.contains(d)),
+        }
+}
+
 /// Gets the Department filter (§5 common mechanics: superuser, chief, superoperator, accountant;
 /// a manager who works in several departments chooses among them too).
 pub fn chooses_report_department(v: &Viewer) -> bool {

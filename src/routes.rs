@@ -232,6 +232,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/analytics/lead-sources"),
     ("GET", "/analytics/conversion"),
     ("GET", "/analytics/:report/export"),
+    ("POST", "/analytics/income/snapshots"),
+    ("GET", "/analytics/income/snapshots/:id"),
     ("GET", "/shipments"),
     ("GET", "/shipments/total"),
     ("GET", "/shipments/:id/edit"),
@@ -535,6 +537,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/analytics/lead-sources", get(crate::analytics::handlers::lead_sources))
         .at("/analytics/conversion", get(crate::analytics::handlers::conversion))
         .at("/analytics/:report/export", get(crate::analytics::export::export))
+        .at("/analytics/income/snapshots", post(crate::analytics::snapshots::create))
+        .at("/analytics/income/snapshots/:id", get(crate::analytics::snapshots::show))
         .at("/shipments", get(crate::crm::shipments::index))
         .at("/shipments/total", get(crate::crm::shipments::total))
         .at("/shipments/:id/edit", get(crate::crm::shipments::edit))

@@ -1,15 +1,18 @@
 //! The Income Summary's body (§5.1): the three charts, the summary lines, the received payments
 //! of the chosen period and the three forecast tables.
 
-use chrono::{Months, NaiveDate};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use maud::{Markup, html};
 
 use crate::access::ItemKind;
 use crate::analytics::chart::{Bars, units};
 use crate::analytics::income::{DealInfo, Income};
 use crate::analytics::scope::month_label;
+use crate::analytics::snapshots::Snapshot;
 use crate::crm::period::Range;
 use crate::views::analytics::{Choices, chart};
+use crate::views::layout::{self, PageCx};
+use crate::views::ui::{csrf as csrf_field, datetime};
 
 /// Hundredths as `1,234.50` (i128 sums, clamped to what a page can show).
 pub fn money(cents: i128) -> String {
@@ -132,4 +135,55 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
         }
         p.footnote.muted { "The forecast's months are calendar months of this year and the next: unlike Django-CRM, which matched them on the month number only (so a payment due next January also counted in this January), the year counts, and each payment is converted at its dated rate when there is one rather than always at the current rate." }
     }
+}
+
+/// The report's header line (§5.1): "Date: … Snapshots: Now, <the latest snapshots of this scope>",
+/// and the "Save snapshot" button (a POST with the page's filters).
+pub fn snapshots_line(c: &Choices<'_>, saved: &[(i64, DateTime<Utc>)], csrf: &str) -> Markup {
+    html! {
+        div.snapshots #snapshots {
+            span { "Date: " (c.scope.today) }
+            span.snapshot-links {
+                " Snapshots: " strong aria-current="page" { "Now" }
+                @for (id, at) in saved { ", " a href=(format!("/analytics/income/snapshots/{id}")) { (datetime(at)) } }
+            }
+            form method="post" action=(format!("/analytics/income/snapshots{}", c.filter.query(None))) {
+                (csrf_field(csrf))
+                button.btn.btn-ghost type="submit" title="Keep the report's figures as they are now" { "Save snapshot" }
+            }
+        }
+    }
+}
+
+/// `GET /analytics/income/snapshots/:id`: the saved figures rendered with today's views, marked
+/// "Snapshot of <date>", without filters, buttons or live refresh.
+pub fn snapshot(cx: &PageCx<'_>, c: &Choices<'_>, s: &Snapshot, owner: Option<&str>) -> Markup {
+    let departments: Vec<&str> = c.departments.iter().map(|(_, n)| n.as_str()).collect();
+    let mut now = vec![("owner", s.stored.owner.map(|o| o.to_string()).unwrap_or_else(|| "all".into()))];
+    if let Some([d]) = s.stored.departments.as_deref() {
+        now.push(("department", d.to_string()));
+    }
+    layout::page(
+        cx,
+        "Income Summary",
+        html! {
+            div.page-header {
+                div {
+                    h1.page-title { "Income Summary" }
+                    p.page-subtitle #snapshot-of { "Snapshot of " (datetime(&s.taken_at)) }
+                }
+                div.page-actions {
+                    a.btn.btn-ghost href=(format!("/analytics/income{}", crate::paths::query(&now))) { "Now" }
+                }
+            }
+            dl.report-summary.snapshot-scope {
+                div { dt { "Departments" } dd #snapshot-departments {
+                    @if s.stored.departments.is_none() { "All departments" } @else { (departments.join(", ")) }
+                } }
+                div { dt { "Owner" } dd #snapshot-owner { (owner.unwrap_or("All owners")) } }
+                @if let Some(m) = &s.month { div { dt { "Monthly snapshot" } dd { (m) } } }
+            }
+            div #report.report.snapshot { (body(c, &s.stored.income)) }
+        },
+    )
 }

@@ -33,10 +33,19 @@ pub struct Bars {
 impl Bars {
     /// The ECharts option.
     pub fn option(&self) -> Chart {
-        let categories = Axis::new()
+        let mut categories = Axis::new()
             .type_(AxisType::Category)
             .data(self.labels.clone())
             .axis_label(AxisLabel::new().interval(0).rotate(if self.horizontal { 0.0 } else { 30.0 }));
+        if let Some(name) = self.category_name() {
+            // Under the rotated month labels; above the first stage (the funnel's axis is inverted,
+            // so its start is at the top).
+            categories = if self.horizontal {
+                categories.name(name).name_location(NameLocation::Start)
+            } else {
+                categories.name(name).name_location(NameLocation::Middle).name_gap(50)
+            };
+        }
         let mut values = Axis::new().type_(AxisType::Value).name(self.unit.clone()).name_location(NameLocation::End);
         if self.counts {
             values = values.min_interval(1.0);
@@ -69,6 +78,20 @@ impl Bars {
             .x_axis(x)
             .y_axis(y)
             .series(Bar::new().name(self.unit.clone()).data(self.values.clone()))
+    }
+
+    /// The name of the category axis: "Stage" for the funnel's horizontal bars, "Month" when every
+    /// label is a month (`scope::month_label`), else none (the labels say what they are).
+    pub fn category_name(&self) -> Option<&'static str> {
+        if self.horizontal {
+            Some("Stage")
+        } else if !self.labels.is_empty()
+            && self.labels.iter().all(|l| chrono::NaiveDate::parse_from_str(&format!("1 {l}"), "%d %b %Y").is_ok())
+        {
+            Some("Month")
+        } else {
+            None
+        }
     }
 
     /// The option as JSON that is safe inside a `<script type="application/json">` element: `<`,
@@ -104,6 +127,61 @@ pub fn units(cents: i128) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn monthly() -> Bars {
+        Bars {
+            id: "income",
+            title: "Income monthly".into(),
+            subtitle: Some("total amount for the current period: 10.00 USD (+10.00)".into()),
+            labels: vec!["Nov 2026".into(), "Dec 2026".into()],
+            unit: "USD".into(),
+            values: vec![0.0, 10.0],
+            max: Some(12.0),
+            horizontal: false,
+            counts: false,
+        }
+    }
+
+    #[test]
+    fn every_chart_has_a_title_named_axes_a_tooltip_and_save_as_image() {
+        let o: serde_json::Value = serde_json::from_str(&monthly().json()).unwrap();
+        assert_eq!(o["title"][0]["text"], "Income monthly");
+        assert_eq!(o["title"][0]["subtext"], "total amount for the current period: 10.00 USD (+10.00)");
+        assert_eq!(o["xAxis"]["type"], "category");
+        assert_eq!(o["xAxis"]["name"], "Month");
+        assert_eq!(o["xAxis"]["nameLocation"], "middle");
+        assert_eq!(o["xAxis"]["data"], serde_json::json!(["Nov 2026", "Dec 2026"]));
+        assert_eq!(o["yAxis"]["type"], "value");
+        assert_eq!(o["yAxis"]["name"], "USD");
+        assert_eq!(o["yAxis"]["max"], 12.0);
+        assert_eq!(o["tooltip"]["trigger"], "axis");
+        let save = &o["toolbox"]["feature"]["saveAsImage"];
+        assert_eq!(save["name"], "income", "the downloaded file's name");
+        assert_eq!(save["backgroundColor"], "#ffffff", "not a transparent PNG");
+        assert_eq!(o["series"][0]["data"], serde_json::json!([0.0, 10.0]));
+        assert_eq!(o["animation"], false);
+
+        // The funnel: stages down the inverted y axis, deals along x.
+        let funnel = Bars {
+            id: "funnel",
+            title: "Deals still open at each stage".into(),
+            subtitle: None,
+            labels: vec!["request".into(), "offer".into()],
+            unit: "deals".into(),
+            values: vec![4.0, 2.0],
+            max: None,
+            horizontal: true,
+            counts: true,
+        };
+        let o: serde_json::Value = serde_json::from_str(&funnel.json()).unwrap();
+        assert_eq!((o["yAxis"]["name"].as_str(), o["yAxis"]["inverse"].as_bool()), (Some("Stage"), Some(true)));
+        assert_eq!((o["xAxis"]["name"].as_str(), o["xAxis"]["minInterval"].as_f64()), (Some("deals"), Some(1.0)));
+        assert_eq!(o["toolbox"]["feature"]["saveAsImage"]["name"], "funnel");
+        assert_eq!(o["tooltip"]["trigger"], "axis");
+        // Labels that are not months get no invented axis name.
+        let other = Bars { labels: vec!["France".into()], ..monthly() };
+        assert_eq!(other.category_name(), None);
+    }
 
     #[test]
     fn a_label_cannot_close_the_data_block_and_reads_back_unchanged() {

@@ -103,3 +103,39 @@ pub async fn load(db: &Db, s: &Scope) -> AppResult<DealSummary> {
         average_days: (timed > 0).then(|| days.unwrap_or(0) as f64 / timed as f64),
     })
 }
+
+/// The page's figures as sheets (`/analytics/deals/export`): the summary and the charts' months.
+pub fn sheets(d: &DealSummary) -> Vec<crate::excel::Sheet> {
+    use crate::excel::{Cell, Sheet};
+    let average = d.average_days.map(|a| Cell::Number((a * 10.0).round() / 10.0)).unwrap_or(Cell::Empty);
+    let summary = vec![
+        vec![Cell::from("Total deals"), Cell::Int(d.total)],
+        vec![Cell::from("Relevant deals"), Cell::Int(d.relevant)],
+        vec![Cell::from("Closed successfully (primary)"), Cell::Int(d.won)],
+        vec![Cell::from("Average days to close successfully (primary)"), average],
+    ];
+    let monthly = d
+        .months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let (t, r) = (d.monthly_total[i], d.monthly_relevant[i]);
+            vec![
+                Cell::from(super::scope::month_label(*m)),
+                Cell::Int(t),
+                Cell::Int(t - r),
+                Cell::Int(r),
+                Cell::Int(d.monthly_won[i]),
+            ]
+        })
+        .collect();
+    let headers = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        Sheet { name: "Deal Summary".into(), headers: headers(&["Figure", "Value"]), rows: summary },
+        Sheet {
+            name: "Deals monthly".into(),
+            headers: headers(&["Month", "Total deals", "Irrelevant deals", "Relevant deals", "Won deals"]),
+            rows: monthly,
+        },
+    ]
+}

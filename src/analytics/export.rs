@@ -15,7 +15,8 @@ use crate::excel::Sheet;
 use crate::web::Query as WebQuery;
 
 /// The reports whose page offers "Export to Excel" (each has an arm in `sheets`).
-pub const EXPORTS: &[Report] = &[Report::Funnel, Report::Requests, Report::LeadSources, Report::Conversion];
+pub const EXPORTS: &[Report] =
+    &[Report::Income, Report::Funnel, Report::Deals, Report::Requests, Report::LeadSources, Report::Conversion];
 
 /// The report's tables for `f`, as sheets. A report without tables to export answers 404.
 async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) -> AppResult<Vec<Sheet>> {
@@ -37,7 +38,17 @@ async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) ->
             let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
             Ok(super::conversion::sheets(&super::conversion::load(&state.db, &scope).await?))
         }
-        Report::Income | Report::Sales | Report::ClosingReasons | Report::Deals => Err(AppError::NotFound),
+        Report::Income => {
+            let mut f = f;
+            super::snapshots::default_period(&mut f);
+            let (c, data) = super::snapshots::load_page(state, viewer, &f).await?;
+            Ok(super::income::sheets(&data, c.currency()))
+        }
+        Report::Deals => {
+            let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
+            Ok(super::deals::sheets(&super::deals::load(&state.db, &scope).await?))
+        }
+        Report::Sales | Report::ClosingReasons => Err(AppError::NotFound),
     }
 }
 

@@ -97,14 +97,12 @@ pub async fn income(
     WebQuery(mut f): WebQuery<Filter>,
 ) -> AppResult<Response> {
     // The table of received payments: this month unless a period is chosen.
-    if f.period == crate::crm::period::DateFilter::default() {
-        f.period.date = "month".into();
-    }
-    let (scope, choices) = prepare(&state, &viewer, Report::Income, &f).await?;
-    let range = f.period.range(scope.today).map_err(AppError::BadRequest)?;
-    let data = super::income::load(&state.db, &scope, range).await?;
+    super::snapshots::default_period(&mut f);
+    let (choices, data) = super::snapshots::load_page(&state, &viewer, &f).await?;
+    let saved = super::snapshots::latest(&state.db, &choices.scope, super::snapshots::LISTED).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
-    Ok(respond(&cx, &choices, views::analytics_income::body(&choices, &data)))
+    let header = views::analytics_income::snapshots_line(&choices, &saved, &viewer.csrf);
+    Ok(respond(&cx, &choices, maud::html! { (header) (views::analytics_income::body(&choices, &data)) }))
 }
 
 /// `GET /analytics/funnel` (§5.2).

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Months, NaiveDate};
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use serde::{Deserialize, Serialize};
 
 use super::scope::{self, Scope, bucket, converted, join_rates, rate, within};
 use crate::crm::period::Range;
@@ -22,7 +23,7 @@ pub const FORECASTS: [(&str, &str); 3] =
     [("guaranteed", "Guaranteed income"), ("high", "High probability income"), ("low", "Low probability income")];
 
 /// A deal's row in a payments table: who paid, for what, and whose deal it is.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DealInfo {
     pub counterparty: String,
     pub products: Vec<String>,
@@ -30,7 +31,7 @@ pub struct DealInfo {
 }
 
 /// One received payment of the table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Received {
     pub deal_id: i64,
     pub cents: i128,
@@ -40,22 +41,22 @@ pub struct Received {
 }
 
 /// A deal's row of a forecast table: current month (overdue included), next, the one after.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ForecastRow {
     pub deal_id: i64,
     pub months: [i128; 3],
     pub order_numbers: Vec<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Forecast {
-    pub title: &'static str,
+    pub title: String,
     pub rows: Vec<ForecastRow>,
     pub totals: [i128; 3],
 }
 
 /// Every figure of the page.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Income {
     /// First days of the 12 months of the charts, oldest first.
     pub months: Vec<NaiveDate>,
@@ -181,7 +182,7 @@ async fn received_rows(db: &Db, s: &Scope, range: Range) -> AppResult<(Vec<Recei
 /// §5.1's forecast table for `status`: payments of that status dated before the first day of the
 /// third month from now, per deal, in the current month (earlier dates included: overdue), the
 /// next and the one after.
-async fn forecast(db: &Db, s: &Scope, status: &str, title: &'static str) -> AppResult<Forecast> {
+async fn forecast(db: &Db, s: &Scope, status: &str, title: &str) -> AppResult<Forecast> {
     let m0 = s.this_month();
     let starts: Vec<NaiveDate> = (0..4).filter_map(|i| m0.checked_add_months(Months::new(i))).collect();
     let col = ("payments", "payment_date");
@@ -232,7 +233,7 @@ async fn forecast(db: &Db, s: &Scope, status: &str, title: &'static str) -> AppR
             ForecastRow { deal_id, months, order_numbers: orders.remove(&deal_id).unwrap_or_default() }
         })
         .collect();
-    Ok(Forecast { title, rows, totals })
+    Ok(Forecast { title: title.to_string(), rows, totals })
 }
 
 /// "Total won deals": closed (inactive) with a success closing reason in the last 365 days.
@@ -323,4 +324,102 @@ pub async fn deal_info(db: &Db, mut ids: Vec<i64>) -> AppResult<HashMap<i64, Dea
         out.entry(deal).or_default().owners.push(format!("{first} {last}").trim().to_string());
     }
     Ok(out)
+}
+
+/// The page's tables as sheets (`/analytics/income/export`): the received payments, the three
+/// forecasts and the charts' monthly figures, with the page's totals.
+pub fn sheets(d: &Income, currency: &str) -> Vec<crate::excel::Sheet> {
+    use crate::excel::{Cell, Sheet};
+    let money = |c: i128| Cell::Money(c.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+    let info = |id: &i64| d.deals.get(id).cloned().unwrap_or_default();
+    let amount = format!("Amount, {currency}");
+    let mut received: Vec<Vec<Cell>> = d
+        .received
+        .iter()
+        .map(|p| {
+            let i = info(&p.deal_id);
+            vec![
+                Cell::from(i.counterparty),
+                Cell::from(i.products.join(", ")),
+                money(p.cents),
+                Cell::Date(p.date),
+                Cell::from(p.order_number.as_str()),
+                Cell::from(i.owners.join(", ")),
+                Cell::Bool(p.through_representation),
+            ]
+        })
+        .collect();
+    received.push(vec![Cell::from("Total amount"), Cell::Empty, money(d.received_total)]);
+    let headers = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut out = vec![Sheet {
+        name: "Payments received".into(),
+        headers: headers(&[
+            "Counterparty",
+            "Products",
+            &amount,
+            "Payment date",
+            "Order number",
+            "Owner",
+            "Through a representative office",
+        ]),
+        rows: received,
+    }];
+    let this_month = d.months.last().copied();
+    let month = |i: u32| {
+        this_month.and_then(|m| m.checked_add_months(Months::new(i))).map(scope::month_label).unwrap_or_default()
+    };
+    for f in &d.forecasts {
+        let mut rows: Vec<Vec<Cell>> = f
+            .rows
+            .iter()
+            .map(|r| {
+                let i = info(&r.deal_id);
+                let mut row = vec![Cell::from(i.counterparty), Cell::from(i.products.join(", "))];
+                row.extend(r.months.iter().map(|m| money(*m)));
+                row.extend([Cell::from(r.order_numbers.join(", ")), Cell::from(i.owners.join(", "))]);
+                row
+            })
+            .collect();
+        let mut total = vec![Cell::from(format!("Total, {currency}")), Cell::Empty];
+        total.extend(f.totals.iter().map(|t| money(*t)));
+        total.push(Cell::from(format!("Grand total: {}", crate::crm::fields::money(clamp(f.totals.iter().sum())))));
+        rows.push(total);
+        let first = format!("{} (and overdue)", month(0));
+        out.push(Sheet {
+            name: f.title.clone(),
+            headers: headers(&["Counterparty", "Products", &first, &month(1), &month(2), "Order numbers", "Owner"]),
+            rows,
+        });
+    }
+    let monthly = d
+        .months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let before = m.checked_sub_months(Months::new(12)).map(scope::month_label).unwrap_or_default();
+            vec![
+                Cell::from(scope::month_label(*m)),
+                money(d.monthly[i]),
+                Cell::from(before),
+                money(d.previous_monthly[i]),
+                money(d.rolling[i]),
+            ]
+        })
+        .collect();
+    out.push(Sheet {
+        name: "Income monthly".into(),
+        headers: headers(&[
+            "Month",
+            &format!("Income, {currency}"),
+            "Month of the previous period",
+            &format!("Income in the previous period, {currency}"),
+            &format!("Income of the twelve months ending with it, {currency}"),
+        ]),
+        rows: monthly,
+    });
+    out
+}
+
+fn clamp(c: i128) -> i64 {
+    c.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }

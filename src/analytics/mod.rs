@@ -6,7 +6,8 @@
 //! - `scope`: filters, windows, money; `chart`: ECharts options built with charming;
 //! - `income` (§5.1), `funnel` (§5.2), `deals` (§5.8), `requests` (§5.4), `lead_sources` (§5.5),
 //!   `conversion` (§5.6): one file per report;
-//! - `handlers`: the pages (`/analytics/...`).
+//! - `handlers`: the pages (`/analytics/...`); `export`: their Excel workbooks;
+//! - `snapshots`: the Income Summary's saved snapshots, `monthly`: the month-end job saving them.
 
 pub mod chart;
 pub mod conversion;
@@ -16,7 +17,9 @@ pub mod funnel;
 pub mod handlers;
 pub mod income;
 pub mod lead_sources;
+pub mod monthly;
 pub mod requests;
 pub mod scope;
+pub mod snapshots;
 
 pub use scope::{Currency, Filter, Scope};

@@ -35,7 +35,7 @@ pub struct DateFilter {
 }
 
 /// A range of days: `from` inclusive, `before` exclusive; either end may be open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Range {
     pub from: Option<NaiveDate>,
     pub before: Option<NaiveDate>,

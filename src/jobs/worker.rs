@@ -40,6 +40,7 @@ pub async fn dispatch(state: &AppState, job: &Job) -> Outcome {
             Err(e) => Outcome::Failed(e.to_string()),
         },
         crate::mail_import::JOB => crate::mail_import::job(state, &job.payload).await,
+        crate::analytics::monthly::JOB => crate::analytics::monthly::job(state, job, db::now()).await,
         other => Outcome::Failed(format!("unknown job kind {other:?}")),
     }
 }
@@ -78,6 +79,7 @@ pub async fn schedule_recurring(state: &AppState) -> Result<(), sqlx::Error> {
     if super::by_kind(&state.db, cleanup).await?.is_empty() {
         super::enqueue(&mut tx, cleanup, &serde_json::json!({}), db::now(), Some(cleanup), 5).await?;
     }
+    crate::analytics::monthly::schedule(&mut tx, db::now()).await?;
     tx.commit().await?;
     crate::mail_import::schedule_all(&state.db).await
 }

@@ -138,3 +138,59 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     b.close().await;
 }
+
+/// Waits until `n` charts are drawn on the page.
+async fn charts_drawn(b: &Browser, n: usize, what: &str) {
+    let start = Instant::now();
+    while b.js("return document.querySelectorAll('div.chart canvas').length").await != serde_json::json!(n) {
+        assert!(start.elapsed() < Duration::from_secs(20), "{what}: the charts were not drawn");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_saved_snapshot_draws_its_charts_and_every_chart_can_be_saved_as_an_image() {
+    let app = spawn_app().await;
+    data::build(&app).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
+    b.goto(&format!("{}/analytics/income", app.base)).await;
+    charts_drawn(&b, 3, "income").await;
+    // Each drawn chart (the option ECharts holds) has its title, both axes named, a tooltip and
+    // the "save as image" tool.
+    const PARTS: &str = "return Array.from(document.querySelectorAll('div.chart')).map(function (d) { \
+        var o = echarts.getInstanceByDom(d).getOption(); \
+        return [d.dataset.chartName, o.title[0].text, o.xAxis[0].name, o.yAxis[0].name, o.tooltip[0].trigger, \
+                o.toolbox[0].feature.saveAsImage.name]; });";
+    assert_eq!(
+        b.js(PARTS).await,
+        serde_json::json!([
+            ["income", "Income monthly", "Month", "USD", "axis", "income"],
+            [
+                "income-previous",
+                "Income monthly in the previous period (USD)",
+                "Month",
+                "USD",
+                "axis",
+                "income-previous"
+            ],
+            ["income-rolling", "Income averaged over the year (USD).", "Month", "USD", "axis", "income-rolling"],
+        ])
+    );
+    b.click("#snapshots button[type=submit]").await;
+    b.wait_text("#snapshot-of", Duration::from_secs(20), |t| t.starts_with("Snapshot of")).await;
+    charts_drawn(&b, 3, "the snapshot").await;
+    let painted = b.js(&PAINTED.replace("arguments[0]", "'income'")).await;
+    assert!(painted.as_u64().unwrap_or(0) > 1000, "the snapshot's income chart painted {painted} pixels");
+    assert_eq!(b.text("#income-total").await, "1,600.00 USD", "Mark's own: 1,100 + 500");
+    b.shot("analytics-income-snapshot.png").await;
+    axe(&b, "snapshot").await;
+    // Back to the report: the header links the snapshot.
+    b.click(".page-actions a").await;
+    b.wait_text("#snapshots", Duration::from_secs(20), |t| t.contains("Now,")).await;
+    charts_drawn(&b, 3, "income again").await;
+    b.shot("analytics-income-header.png").await;
+    let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    b.close().await;
+}

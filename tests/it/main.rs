@@ -13,6 +13,7 @@ mod analytics_access;
 mod analytics_browser;
 mod analytics_data;
 mod analytics_sources;
+mod analytics_snapshots;
 mod auth;
 mod bodies;
 mod cli;
