@@ -401,3 +401,29 @@ async fn a_ca_file_that_cannot_be_used_stops_the_start_with_a_clear_error() {
     };
     assert!(ferrocrm::app::App::build(config).await.is_ok());
 }
+
+/// What a person sees: Test connection against a server whose certificate is not trusted answers
+/// on the account page with the sentence, and the page stays.
+#[tokio::test]
+async fn in_a_browser_an_untrusted_certificate_is_told_on_the_account_page() {
+    use crate::helpers::browser::Browser;
+    let imap = Dovecot::start_tls().await;
+    let smtps = SmtpSink::start_tls(USER, PASSWORD, SinkTls::Implicit).await;
+    let app = app(false, false).await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let id =
+        account(&mark, ("localhost", smtps.port, "tls"), ("localhost", imap.tls_port.unwrap(), "tls"), false).await;
+    let b = Browser::start().await;
+    b.login(&app.base, "Mark.Manager.Sales", crate::helpers::app::PASSWORD).await;
+    b.goto(&app.url(&format!("/mail-accounts/{id}"))).await;
+    b.click("form[hx-post$='/test'] button").await;
+    b.wait_text("#connection-test", WAIT, |t| t.contains("IMAP")).await;
+    for side in ["smtp", "imap"] {
+        assert_eq!(b.attr(&format!("#connection-test [data-part={side}]"), "data-ok").await.as_deref(), Some("false"));
+    }
+    let text = b.text("#connection-test").await;
+    assert!(text.matches("presented is not trusted").count() == 2, "{text}");
+    assert!(b.text("h1").await.starts_with("Work"), "the answer is swapped into the page, which stays");
+    b.shot("mail-account-untrusted-certificate.png").await;
+    b.close().await;
+}
