@@ -53,6 +53,15 @@ impl App {
     /// and binds the listener. Does not accept connections until `run`.
     pub async fn build(config: Config) -> anyhow::Result<App> {
         config.check()?;
+        // Before anything else: a CA file that cannot be used is a start-up error, not a surprise
+        // at the first TLS connection.
+        let net = crate::mail_accounts::net::Net::load(config.mail_ca_file.as_ref(), config.mail_allow_private_hosts)?;
+        if net.extra_authorities() > 0 {
+            tracing::info!(
+                authorities = net.extra_authorities(),
+                "mail servers: trusting the CA file's authorities too"
+            );
+        }
         let db = Db::connect(&config.database_url, config.db_pool).await?;
         db.limit_sqlite_heap(config.sqlite_heap_mb).await?;
         crate::migrate(&db).await?;
@@ -60,7 +69,7 @@ impl App {
         if let Db::Postgres(pool) = &db {
             bus.bridge_postgres(pool.clone()).await?;
         }
-        let mailer = Mailer::new(&config)?;
+        let mailer = Mailer::new(&config, &net)?;
         let listener = listen(config.bind)?;
         let port = listener.local_addr()?.port();
         let mut config = config;
@@ -74,7 +83,7 @@ impl App {
         let intake = crate::requests::intake::Intake::new(&config.intake)?;
         let cipher = crate::secrets::Cipher::load(config.secret_key.as_ref(), &config.data_dir)?;
         crate::mail_accounts::repo::warn_of_other_keys(&db, &cipher).await?;
-        let mail = crate::mail_accounts::Shared::new(cipher);
+        let mail = crate::mail_accounts::Shared::new(cipher, net);
         let state = AppState {
             db,
             bus,

@@ -82,6 +82,10 @@ pub struct Config {
     /// Mail servers on private, loopback or link-local addresses may be reached
     /// (`FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS=1`; the tests' Dovecot runs on 127.0.0.1).
     pub mail_allow_private_hosts: bool,
+    /// Certificate authorities trusted for mail servers besides Mozilla's roots
+    /// (`FERROCRM_MAIL_CA_FILE`: a PEM file with one or more CA certificates, for company mail
+    /// servers with an internal CA). Read at start; a file that cannot be used stops the start.
+    pub mail_ca_file: Option<PathBuf>,
     pub mail_import_max_bytes: usize,
     pub mail_attachment_max_bytes: usize,
     /// How long the one-click "Task completed" link of a task's notification email works
@@ -105,6 +109,7 @@ impl fmt::Debug for Config {
             .field("body_min_rate", &self.body_min_rate)
             .field("workers", &self.workers)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("mail_ca_file", &self.mail_ca_file)
             .finish_non_exhaustive()
     }
 }
@@ -154,6 +159,7 @@ impl Default for Config {
             not_allowed_emails: Vec::new(),
             mail_import_interval: Duration::from_secs(120),
             mail_allow_private_hosts: false,
+            mail_ca_file: None,
             mail_import_max_bytes: 50 * 1024 * 1024,
             mail_attachment_max_bytes: 25 * 1024 * 1024,
             task_link_ttl: Duration::from_secs(14 * 24 * 3600),
@@ -268,6 +274,7 @@ impl Config {
             c.mail_import_interval = Duration::from_secs(s);
         }
         c.mail_allow_private_hosts = env("FERROCRM_MAIL_ALLOW_PRIVATE_HOSTS").is_some_and(|v| v.trim() == "1");
+        c.mail_ca_file = env("FERROCRM_MAIL_CA_FILE").map(|v| PathBuf::from(v.trim()));
         if let Some(n) = parse::<usize>("FERROCRM_MAIL_IMPORT_MAX_BYTES")? {
             anyhow::ensure!(n >= 64 * 1024, "FERROCRM_MAIL_IMPORT_MAX_BYTES={n} must be at least 65536");
             c.mail_import_max_bytes = n;

@@ -19,7 +19,9 @@ use crate::app::AppState;
 use crate::db::{self, Db, Tx};
 use crate::history::{self, Actor, Change, Diff};
 use crate::jobs::{self, Job, Outcome};
+use crate::mail_accounts::check::smtp_error;
 use crate::mail_accounts::model::{PASSWORD_PURPOSE, Tls};
+use crate::mail_accounts::net::{Refusal, tls_words};
 
 /// The job kind.
 pub const JOB: &str = "email_send";
@@ -27,6 +29,8 @@ pub const JOB: &str = "email_send";
 pub const MAX_ATTEMPTS: i32 = 8;
 /// Time allowed to one SMTP conversation.
 const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Time allowed to look the server up and reach it.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The sending states of `crm_emails.send_status` (migration 23); '' is a draft.
 pub const QUEUED: &str = "queued";
@@ -308,14 +312,22 @@ async fn attempt(state: &AppState, id: i64) -> anyhow::Result<Option<Failure>> {
         Ok(m) => m,
         Err(e) => return Ok(Some(Failure::Permanent(format!("The letter cannot be built: {e}.")))),
     };
-    let builder = match Tls::from_slug(&account.smtp_tls).unwrap_or(Tls::Tls) {
-        Tls::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&account.smtp_host)),
-        Tls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&account.smtp_host),
-        Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&account.smtp_host),
+    let (host, port) = (account.smtp_host.as_str(), account.smtp_port as u16);
+    let tls = Tls::from_slug(&account.smtp_tls).unwrap_or(Tls::Tls);
+    // The host is looked up once and checked (no private addresses unless allowed); lettre is
+    // given the address that answered, and TLS verifies the certificate against the host name.
+    let net = &state.mail.net;
+    let ip = match net.connect(host, port, tokio::time::Instant::now() + CONNECT_TIMEOUT, CONNECT_TIMEOUT).await {
+        Ok(tcp) => match tcp.peer_addr() {
+            Ok(a) => a.ip(),
+            Err(e) => return Ok(Some(Failure::Temporary(format!("Could not reach {host}:{port}: {e}.")))),
+        },
+        Err(Refusal::Private(why)) => return Ok(Some(Failure::Permanent(why))),
+        Err(Refusal::Unreachable(why)) => return Ok(Some(Failure::Temporary(why))),
     };
-    let mut builder = match builder {
-        Ok(b) => b.port(account.smtp_port as u16).timeout(Some(SMTP_TIMEOUT)),
-        Err(e) => return Ok(Some(Failure::Permanent(format!("The account's SMTP settings cannot be used: {e}.")))),
+    let mut builder = match net.smtp_builder(host, ip, port, tls) {
+        Ok(b) => b.timeout(Some(SMTP_TIMEOUT)),
+        Err(e) => return Ok(Some(Failure::Permanent(e))),
     };
     if !account.smtp_login.is_empty() {
         builder = builder.credentials(Credentials::new(account.smtp_login.clone(), password));
@@ -327,7 +339,12 @@ async fn attempt(state: &AppState, id: i64) -> anyhow::Result<Option<Failure>> {
             Ok(None)
         }
         Err(e) if e.is_permanent() => Ok(Some(Failure::Permanent(e.to_string()))),
-        Err(e) => Ok(Some(Failure::Temporary(smtp_words(&e, &account.smtp_host, account.smtp_port)))),
+        // A certificate the server presented that is not trusted, or the wrong TLS mode, will not
+        // mend itself by waiting: the letter fails at once with the reason.
+        Err(e) if tls != Tls::None && !e.is_response() && tls_words(&e, host, port, tls == Tls::StartTls).is_some() => {
+            Ok(Some(Failure::Permanent(smtp_error(host, port, tls, &e))))
+        }
+        Err(e) => Ok(Some(Failure::Temporary(smtp_words(&e, host, account.smtp_port)))),
     }
 }
 

@@ -258,7 +258,7 @@ pub async fn test(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         state.mail.cipher.open(PASSWORD_PURPOSE, &a.password).map_err(|e| e.to_string())
     };
     let limit = state.config.mail_test_timeout;
-    let outcome = check::run(&a, password, limit, state.config.mail_allow_private_hosts).await;
+    let outcome = check::run(&a, password, limit, &state.mail.net).await;
     tracing::info!(account = id, smtp = ?outcome.smtp.ok, imap = ?outcome.imap.ok, "mail account connection tested");
     if hx.0 {
         return Ok(views::mail_accounts::result(Some(&outcome)).into_response());

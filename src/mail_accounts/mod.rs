@@ -15,18 +15,21 @@ use crate::secrets::Cipher;
 pub mod check;
 pub mod handlers;
 pub mod model;
+pub mod net;
 pub mod repo;
 
-/// What the accounts' handlers share: the cipher, and the users with a connection test running.
+/// What the accounts' handlers share: the cipher, how mail servers are reached (trusted
+/// authorities, private hosts), and the users with a connection test running.
 #[derive(Clone, Debug)]
 pub struct Shared {
     pub cipher: Arc<Cipher>,
+    pub net: net::Net,
     testing: Arc<Mutex<HashSet<i64>>>,
 }
 
 impl Shared {
-    pub fn new(cipher: Cipher) -> Shared {
-        Shared { cipher: Arc::new(cipher), testing: Default::default() }
+    pub fn new(cipher: Cipher, net: net::Net) -> Shared {
+        Shared { cipher: Arc::new(cipher), net, testing: Default::default() }
     }
 
     /// Marks `user` as testing until the guard drops; `None` when a test of theirs still runs.

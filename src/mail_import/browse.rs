@@ -48,13 +48,7 @@ pub async fn open(state: &AppState, a: &MailAccount) -> Result<ImapSession, Stri
             .open(PASSWORD_PURPOSE, &a.password)
             .map_err(|e| format!("The stored password cannot be used: {e}."))?
     };
-    check::imap_login(
-        a,
-        &password,
-        state.config.mail_test_timeout.max(Duration::from_secs(30)),
-        state.config.mail_allow_private_hosts,
-    )
-    .await
+    check::imap_login(a, &password, state.config.mail_test_timeout.max(Duration::from_secs(30)), &state.mail.net).await
 }
 
 /// Logs out, not waiting long for a server that does not answer.

@@ -86,8 +86,7 @@ async fn idle_once(state: &AppState, id: i64) -> Result<Idle, String> {
     } else {
         state.mail.cipher.open(PASSWORD_PURPOSE, &a.password).map_err(|e| e.to_string())?
     };
-    let mut s =
-        check::imap_login(&a, &password, Duration::from_secs(30), state.config.mail_allow_private_hosts).await?;
+    let mut s = check::imap_login(&a, &password, Duration::from_secs(30), &state.mail.net).await?;
     let caps = s.capabilities().await.map_err(|e| e.to_string())?;
     if !caps.has_str("IDLE") {
         let _ = s.logout().await;

@@ -69,7 +69,7 @@ pub async fn run(state: &AppState, id: i64) -> Result<Ran, String> {
     let session = match password {
         Ok(p) => {
             let limit = state.config.mail_test_timeout.max(Duration::from_secs(30));
-            check::imap_login(&a, &p, limit, state.config.mail_allow_private_hosts).await
+            check::imap_login(&a, &p, limit, &state.mail.net).await
         }
         Err(e) => Err(e),
     };

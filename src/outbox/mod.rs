@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::client::Tls;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_query::{Expr, ExprTrait, Iden, LockBehavior, LockType, Order, Query};
 
@@ -174,24 +175,42 @@ async fn finish(db: &Db, row: &OutboxRow, result: Result<(), String>) -> Result<
     db.execute(&q).await.map(|_| ())
 }
 
+/// A TLS relay's host, port, and whether its TLS follows STARTTLS (for error messages).
+type Relay = (String, u16, bool);
+
 /// The SMTP client, built once from `FERROCRM_SMTP_URL`.
 #[derive(Clone)]
 pub struct Mailer {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    /// The relay's host and port, and whether its TLS follows STARTTLS, for error messages;
+    /// `None` when it speaks plain text.
+    relay_tls: Option<Relay>,
     from: lettre::message::Mailbox,
 }
 
 impl Mailer {
-    pub fn new(cfg: &Config) -> anyhow::Result<Mailer> {
+    /// The installation's relay from `FERROCRM_SMTP_URL`, its TLS (when the URL asks for it)
+    /// trusting the same authorities as every mail connection (`net`: `FERROCRM_MAIL_CA_FILE`).
+    /// The relay is the administrator's setting, not a user's, so a private or loopback host
+    /// (a local relay) is allowed here.
+    pub fn new(cfg: &Config, net: &crate::mail_accounts::net::Net) -> anyhow::Result<Mailer> {
+        let mut relay_tls = None;
         let transport = match &cfg.smtp_url {
-            Some(url) => Some(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
+            Some(url) => {
+                let mut b = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?;
+                if let Some((tls, relay)) = url_tls(url, net)? {
+                    b = b.tls(tls);
+                    relay_tls = Some(relay);
+                }
+                Some(b.build())
+            }
             None => None,
         };
         let from = cfg
             .mail_from
             .parse()
             .map_err(|e| anyhow::anyhow!("FERROCRM_MAIL_FROM {:?} is not an address: {e}", cfg.mail_from))?;
-        Ok(Mailer { transport, from })
+        Ok(Mailer { transport, relay_tls, from })
     }
 
     pub fn is_configured(&self) -> bool {
@@ -209,8 +228,32 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(row.body_text.clone())
             .map_err(|e| format!("invalid message: {e}"))?;
-        t.send(msg).await.map(|_| ()).map_err(|e| e.to_string())
+        t.send(msg).await.map(|_| ()).map_err(|e| {
+            // A certificate that is not trusted, or a relay that does not speak TLS, in words.
+            match &self.relay_tls {
+                Some((host, port, starttls)) if !e.is_response() => {
+                    crate::mail_accounts::net::tls_words(&e, host, *port, *starttls).unwrap_or_else(|| e.to_string())
+                }
+                _ => e.to_string(),
+            }
+        })
     }
+}
+
+/// The TLS of an SMTP URL as lettre's `from_url` reads it (`smtps://` from the first byte,
+/// `?tls=required` or `?tls=opportunistic` STARTTLS), with our trusted authorities; `None` for plain.
+/// With the relay's host, port and whether its TLS follows STARTTLS.
+fn url_tls(url: &str, net: &crate::mail_accounts::net::Net) -> anyhow::Result<Option<(Tls, Relay)>> {
+    let u = url::Url::parse(url)?;
+    let host = u.host_str().unwrap_or_default().to_string();
+    let mode = u.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.to_string());
+    let (tls, port, starttls) = match (u.scheme(), mode.as_deref()) {
+        ("smtps", _) => (Tls::Wrapper(net.smtp_tls(&host)?), 465, false),
+        ("smtp", Some("required")) => (Tls::Required(net.smtp_tls(&host)?), 587, true),
+        ("smtp", Some("opportunistic")) => (Tls::Opportunistic(net.smtp_tls(&host)?), 587, true),
+        _ => return Ok(None),
+    };
+    Ok(Some((tls, (host, u.port().unwrap_or(port), starttls))))
 }
 
 /// Sends every due message once. Returns how many rows were attempted.

@@ -29,7 +29,7 @@ async fn app_with(not_allowed: &[&str]) -> TestApp {
 }
 
 /// Makes `c`'s mail account (main: it is their first) on `port` with `login`; returns its id.
-async fn account(c: &TestClient, email: &str, login: &str, port: u16) -> i64 {
+pub async fn account(c: &TestClient, email: &str, login: &str, port: u16) -> i64 {
     c.get("/mail-accounts/new").await;
     let port = port.to_string();
     let p = c
@@ -56,7 +56,7 @@ async fn account(c: &TestClient, email: &str, login: &str, port: u16) -> i64 {
 }
 
 /// A deal of Mark's in Sales with a contact person; (deal, contact's address).
-async fn deal(app: &TestApp) -> (i64, String) {
+pub async fn deal(app: &TestApp) -> (i64, String) {
     let sales = crm::department(app, "Sales").await;
     let mark = app.user_id("Mark.Manager.Sales").await;
     let made = crm::spread(app, &[sales], &[Some(mark)], None).await;
@@ -65,7 +65,7 @@ async fn deal(app: &TestApp) -> (i64, String) {
     (deal, app.field("contacts", contact, "email").await.unwrap())
 }
 
-fn form_of(p: &Page) -> Vec<(String, String)> {
+pub fn form_of(p: &Page) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for name in ["to", "cc", "bcc", "subject"] {
         out.push((name.to_string(), p.attr(&format!("form.compose input[name={name}]"), "value").unwrap_or_default()));
@@ -79,7 +79,7 @@ fn form_of(p: &Page) -> Vec<(String, String)> {
     out
 }
 
-fn with<'a>(form: &'a [(String, String)], over: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub fn with<'a>(form: &'a [(String, String)], over: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     for (k, v) in over {
         f.retain(|(n, _)| n != k);
@@ -88,12 +88,12 @@ fn with<'a>(form: &'a [(String, String)], over: &[(&'a str, &'a str)]) -> Vec<(&
     f
 }
 
-fn email_id(p: &Page) -> i64 {
+pub fn email_id(p: &Page) -> i64 {
     assert_eq!(p.status, 303, "{}", p.body);
     p.header("location").unwrap().trim_start_matches("/emails/").parse().unwrap()
 }
 
-async fn state_on_page(c: &TestClient, id: i64) -> (String, String) {
+pub async fn state_on_page(c: &TestClient, id: i64) -> (String, String) {
     let p = c.get(&format!("/emails/{id}")).await;
     assert_eq!(p.status, 200);
     (p.attr(".send-state", "data-state").unwrap_or_default(), p.text(".send-state"))

@@ -51,6 +51,7 @@ mod mail_accounts;
 mod mail_browser;
 mod mail_import;
 mod mail_import_corpus;
+mod mail_tls;
 mod memos;
 mod people;
 mod requests_browser;

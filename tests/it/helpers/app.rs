@@ -57,6 +57,8 @@ pub struct Options {
     /// Refuse mail servers on private and loopback addresses, as production does (the tests' own
     /// servers run on 127.0.0.1, so they are allowed unless this is set).
     pub refuse_private_mail_hosts: bool,
+    /// Certificate authorities trusted for mail servers (`FERROCRM_MAIL_CA_FILE`).
+    pub mail_ca_file: Option<PathBuf>,
 }
 
 pub struct TestApp {
@@ -159,6 +161,7 @@ impl TestApp {
             config.mail_import_max_bytes = n;
         }
         config.mail_allow_private_hosts = !o.refuse_private_mail_hosts;
+        config.mail_ca_file = o.mail_ca_file.clone();
         if let Some(k) = &o.secret_key {
             config.secret_key = Some(k.clone());
         }

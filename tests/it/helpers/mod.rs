@@ -13,6 +13,7 @@ pub mod items;
 pub mod smtp;
 pub mod snapshot;
 pub mod sse;
+pub mod tls;
 
 pub use app::{TestApp, spawn_app};
 

@@ -37,10 +37,21 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-/// aiosmtpd's Mailbox handler behind AUTH (PLAIN and LOGIN, allowed without TLS on loopback):
-/// only the login and password given in the environment get in.
+/// How a sink secures its connections (the certificate of `helpers::tls`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinkTls {
+    None,
+    /// STARTTLS offered and required before MAIL and AUTH.
+    StartTls,
+    /// TLS from the first byte (SMTPS).
+    Implicit,
+}
+
+/// aiosmtpd's Mailbox handler behind AUTH (PLAIN and LOGIN, allowed without TLS on loopback unless
+/// the sink does STARTTLS): only the login and password given in the environment get in.
+/// SINK_TLS=starttls offers (and requires) STARTTLS, SINK_TLS=tls speaks TLS from the first byte.
 const WITH_LOGIN: &str = r#"
-import os, signal, sys
+import os, signal, ssl, sys
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -67,8 +78,16 @@ class Scripted(Mailbox):
         a = session.auth_data
         m["X-AuthLogin"] = a.login.decode() if isinstance(a, LoginPassword) else ""
         return m
+mode, kw = os.environ.get("SINK_TLS", ""), {}
+if mode:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(os.environ["SINK_CERT"], os.environ["SINK_KEY"])
+    if mode == "starttls":
+        kw = dict(tls_context=ctx, require_starttls=True)
+    else:
+        kw = dict(ssl_context=ctx, server_hostname="localhost")
 c = Controller(Scripted(sys.argv[2]), hostname="127.0.0.1", port=int(sys.argv[1]), authenticator=check,
-               auth_require_tls=False, auth_required=True)
+               auth_require_tls=(mode == "starttls"), auth_required=True, **kw)
 c.start()
 signal.sigwait({signal.SIGTERM, signal.SIGINT})
 c.stop()
@@ -76,21 +95,26 @@ c.stop()
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        Self::launch(None, 0).await
+        Self::launch(None, 0, SinkTls::None).await
     }
 
     /// A sink that requires AUTH with this login and password.
     pub async fn start_with_login(user: &str, password: &str) -> SmtpSink {
-        Self::launch(Some((user, password)), 0).await
+        Self::launch(Some((user, password)), 0, SinkTls::None).await
+    }
+
+    /// A sink with a login that speaks TLS as `tls` says, with the test authority's certificate.
+    pub async fn start_tls(user: &str, password: &str, tls: SinkTls) -> SmtpSink {
+        Self::launch(Some((user, password)), 0, tls).await
     }
 
     /// A sink with a login that answers the first `tempfail` letters with 451 (try again later)
     /// and every recipient containing "reject" with 550 (user unknown).
     pub async fn start_scripted(user: &str, password: &str, tempfail: usize) -> SmtpSink {
-        Self::launch(Some((user, password)), tempfail).await
+        Self::launch(Some((user, password)), tempfail, SinkTls::None).await
     }
 
-    async fn launch(login: Option<(&str, &str)>, tempfail: usize) -> SmtpSink {
+    async fn launch(login: Option<(&str, &str)>, tempfail: usize, tls: SinkTls) -> SmtpSink {
         let python = std::env::var("FERROCRM_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
         let ok = Command::new(&python).args(["-c", "import aiosmtpd"]).status().map(|s| s.success()).unwrap_or(false);
         assert!(
@@ -103,7 +127,7 @@ impl SmtpSink {
         let port = free_port();
         let mut cmd = Command::new(&python);
         match login {
-            None if tempfail > 0 => panic!("a scripted sink needs a login"),
+            None if tempfail > 0 || tls != SinkTls::None => panic!("a scripted or TLS sink needs a login"),
             None => {
                 cmd.args([
                     "-m",
@@ -120,6 +144,12 @@ impl SmtpSink {
                     .env("SINK_USER", user)
                     .env("SINK_PASSWORD", password)
                     .env("SINK_TEMPFAIL", tempfail.to_string());
+                if tls != SinkTls::None {
+                    let ca = super::tls::ca();
+                    cmd.env("SINK_TLS", if tls == SinkTls::StartTls { "starttls" } else { "tls" })
+                        .env("SINK_CERT", &ca.cert)
+                        .env("SINK_KEY", &ca.key);
+                }
             }
         }
         let child = cmd.arg(&maildir).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start aiosmtpd");
