@@ -229,6 +229,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/analytics/funnel"),
     ("GET", "/analytics/deals"),
     ("GET", "/analytics/requests"),
+    ("GET", "/analytics/sales"),
+    ("GET", "/analytics/closing-reasons"),
     ("GET", "/analytics/:report/export"),
     ("GET", "/shipments"),
     ("GET", "/shipments/total"),
@@ -530,6 +532,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/analytics/funnel", get(crate::analytics::handlers::funnel))
         .at("/analytics/deals", get(crate::analytics::handlers::deals))
         .at("/analytics/requests", get(crate::analytics::handlers::requests))
+        .at("/analytics/sales", get(crate::analytics::handlers::sales))
+        .at("/analytics/closing-reasons", get(crate::analytics::handlers::closing_reasons))
         .at("/analytics/:report/export", get(crate::analytics::export::export))
         .at("/shipments", get(crate::crm::shipments::index))
         .at("/shipments/total", get(crate::crm::shipments::total))

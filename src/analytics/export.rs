@@ -15,7 +15,7 @@ use crate::excel::Sheet;
 use crate::web::Query as WebQuery;
 
 /// The reports whose page offers "Export to Excel" (each has an arm in `sheets`).
-pub const EXPORTS: &[Report] = &[Report::Funnel];
+pub const EXPORTS: &[Report] = &[Report::Funnel, Report::Sales, Report::ClosingReasons];
 
 /// The report's tables for `f`, as sheets. A report without tables to export answers 404.
 async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) -> AppResult<Vec<Sheet>> {
@@ -25,13 +25,21 @@ async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) ->
             let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
             Ok(super::funnel::sheets(&super::funnel::load(&state.db, &scope).await?))
         }
-        Report::Income
-        | Report::Sales
-        | Report::Requests
-        | Report::LeadSources
-        | Report::Conversion
-        | Report::ClosingReasons
-        | Report::Deals => Err(AppError::NotFound),
+        Report::Sales => {
+            let (scope, choices) = super::handlers::prepare(state, viewer, report, &f).await?;
+            let r = super::sales::resolve(&state.db, viewer, &scope, &f).await?;
+            let rows = super::sales::Rows::All;
+            Ok(super::sales::sheets(&super::sales::load(&state.db, &scope, &r, rows, choices.currency()).await?))
+        }
+        Report::ClosingReasons => {
+            let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
+            let product = super::sales::product(&state.db, viewer, &f.product).await?;
+            let reason = super::closing::reason(&state.db, viewer, &f.reason).await?;
+            Ok(super::closing::sheets(&super::closing::load(&state.db, &scope, product, reason).await?))
+        }
+        Report::Income | Report::Requests | Report::LeadSources | Report::Conversion | Report::Deals => {
+            Err(AppError::NotFound)
+        }
     }
 }
 

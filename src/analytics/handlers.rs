@@ -18,7 +18,8 @@ use crate::views::layout::Nav;
 use crate::web::{self, Query as WebQuery};
 
 /// The reports built so far (the others of `Report::ALL` have no page yet).
-pub const BUILT: [Report; 4] = [Report::Income, Report::Funnel, Report::Requests, Report::Deals];
+pub const BUILT: [Report; 6] =
+    [Report::Income, Report::Funnel, Report::Sales, Report::Requests, Report::ClosingReasons, Report::Deals];
 
 /// `GET /analytics`: the reports the viewer may open (403 when none).
 #[handler]
@@ -51,7 +52,21 @@ pub(super) async fn prepare<'a>(
     };
     let owners = owners(state, &scope).await?;
     let (marketing, state_currency) = currency_names(&state.db).await?;
-    Ok((scope.clone(), Choices { report: r, filter: f, scope, departments, owners, marketing, state: state_currency }))
+    Ok((
+        scope.clone(),
+        Choices {
+            report: r,
+            filter: f,
+            scope,
+            departments,
+            owners,
+            marketing,
+            state: state_currency,
+            products: Vec::new(),
+            countries: None,
+            reasons: Vec::new(),
+        },
+    ))
 }
 
 /// The owner filter's choices: the active sales managers of the report's departments.
@@ -137,4 +152,45 @@ pub async fn requests(
     let data = super::requests::load(&state.db, &scope).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics::requests(&data)))
+}
+
+/// `GET /analytics/sales` (§5.3): the sold products, a page of `sales::PER_PAGE` rows (`?page=`).
+#[handler]
+pub async fn sales(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, mut choices) = prepare(&state, &viewer, Report::Sales, &f).await?;
+    let r = super::sales::resolve(&state.db, &viewer, &scope, &f).await?;
+    choices.products = super::sales::product_choices(&state.db, &scope).await?;
+    choices.countries = r.countries.clone();
+    let page = crate::paging::page_number(f.page);
+    let data = super::sales::load(&state.db, &scope, &r, super::sales::Rows::Page(page), choices.currency()).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics_sales::sales(&choices, &data)))
+}
+
+/// `GET /analytics/closing-reasons` (§5.7).
+#[handler]
+pub async fn closing_reasons(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, mut choices) = prepare(&state, &viewer, Report::ClosingReasons, &f).await?;
+    let product = super::sales::product(&state.db, &viewer, &f.product).await?;
+    let reason = super::closing::reason(&state.db, &viewer, &f.reason).await?;
+    choices.products = super::closing::product_choices(&state.db, &scope).await?;
+    choices.reasons = super::closing::reason_choices(&state.db, &scope, (&f.reason, reason.as_deref())).await?;
+    let data = super::closing::load(&state.db, &scope, product, reason).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    let heading = match &data.product {
+        Some(p) => format!("{} - {p}", views::analytics::title(Report::ClosingReasons)),
+        None => views::analytics::title(Report::ClosingReasons).to_string(),
+    };
+    let body = views::analytics_sales::closing_reasons(&data);
+    Ok(views::analytics::page_titled(&cx, &choices, &heading, body).into_response())
 }

@@ -4,16 +4,19 @@
 //! the owner filter of §3.2), with money converted per payment at its dated rate.
 //!
 //! - `scope`: filters, windows, money; `chart`: ECharts options built with charming;
-//! - `income` (§5.1), `funnel` (§5.2), `deals` (§5.8), `requests` (§5.4): one file per report;
+//! - `income` (§5.1), `funnel` (§5.2), `sales` (§5.3), `requests` (§5.4), `closing` (§5.7),
+//!   `deals` (§5.8): one file per report;
 //! - `handlers`: the pages (`/analytics/...`).
 
 pub mod chart;
+pub mod closing;
 pub mod deals;
 pub mod export;
 pub mod funnel;
 pub mod handlers;
 pub mod income;
 pub mod requests;
+pub mod sales;
 pub mod scope;
 
 pub use scope::{Currency, Filter, Scope};

@@ -6,24 +6,31 @@ use crate::analytics::bars;
 use crate::analytics_data::{self as data};
 use crate::helpers::spawn_app;
 
-const REPORTS: [&str; 4] = ["/analytics/income", "/analytics/funnel", "/analytics/deals", "/analytics/requests"];
+const REPORTS: [&str; 6] = [
+    "/analytics/income",
+    "/analytics/funnel",
+    "/analytics/deals",
+    "/analytics/requests",
+    "/analytics/sales",
+    "/analytics/closing-reasons",
+];
 
 #[tokio::test]
 async fn each_role_opens_only_its_reports() {
     let app = spawn_app().await;
     data::build(&app).await;
-    // (user, /analytics, [income, funnel, deals, requests]) — 200 or 403.
-    let expected: &[(&str, u16, [u16; 4])] = &[
-        ("Adam.Admin", 200, [200; 4]),
-        ("Garry.Chief", 200, [200; 4]),
-        ("Helen.Head.Sales", 200, [200; 4]),
-        ("Mark.Manager.Sales", 200, [200; 4]),
-        ("Eve.Manager.Export", 200, [200; 4]),
-        // Accountants: the Income Summary only.
-        ("Anna.Accountant", 200, [200, 403, 403, 403]),
-        ("Olga.Operator.Sales", 403, [403; 4]),
-        ("Tina.TaskOperator", 403, [403; 4]),
-        ("Carl.CoWorker", 403, [403; 4]),
+    // (user, /analytics, [income, funnel, deals, requests, sales, closing reasons]) — 200 or 403.
+    let expected: &[(&str, u16, [u16; 6])] = &[
+        ("Adam.Admin", 200, [200; 6]),
+        ("Garry.Chief", 200, [200; 6]),
+        ("Helen.Head.Sales", 200, [200; 6]),
+        ("Mark.Manager.Sales", 200, [200; 6]),
+        ("Eve.Manager.Export", 200, [200; 6]),
+        // Accountants: the Income Summary only (§3.1: not the Sales Report nor the Closing reason Summary).
+        ("Anna.Accountant", 200, [200, 403, 403, 403, 403, 403]),
+        ("Olga.Operator.Sales", 403, [403; 6]),
+        ("Tina.TaskOperator", 403, [403; 6]),
+        ("Carl.CoWorker", 403, [403; 6]),
     ];
     for (user, index, reports) in expected {
         let c = app.login_as(user).await;

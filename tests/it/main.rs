@@ -12,6 +12,7 @@ mod analytics;
 mod analytics_access;
 mod analytics_browser;
 mod analytics_data;
+mod analytics_sales;
 mod auth;
 mod bodies;
 mod cli;
