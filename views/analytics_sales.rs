@@ -98,7 +98,7 @@ pub fn sales(c: &Choices<'_>, d: &Sales) -> Markup {
 pub fn closing_reasons(d: &ClosingReasons) -> Markup {
     let months: Vec<String> = d.months.iter().map(|m| month_label(*m)).collect();
     html! {
-        ul.report-summary.reason-summary #reasons {
+        ul.reason-summary #reasons {
             li.total-row { (d.total) " (100%) - total requests" }
             @for (reason, n) in &d.rows {
                 li { (n) " (" (percent(*n, d.total)) ") - " (reason) }
