@@ -164,7 +164,7 @@ pub async fn sales(
 ) -> AppResult<Response> {
     let (scope, mut choices) = prepare(&state, &viewer, Report::Sales, &f).await?;
     let r = super::sales::resolve(&state.db, &viewer, &scope, &f).await?;
-    choices.products = super::sales::product_choices(&state.db, &scope).await?;
+    choices.products = with_chosen(super::sales::product_choices(&state.db, &scope).await?, &r.product);
     choices.countries = r.countries.clone();
     let page = crate::paging::page_number(f.page);
     let data = super::sales::load(&state.db, &scope, &r, super::sales::Rows::Page(page), choices.currency()).await?;
@@ -183,7 +183,7 @@ pub async fn closing_reasons(
     let (scope, mut choices) = prepare(&state, &viewer, Report::ClosingReasons, &f).await?;
     let product = super::sales::product(&state.db, &viewer, &f.product).await?;
     let reason = super::closing::reason(&state.db, &viewer, &f.reason).await?;
-    choices.products = super::closing::product_choices(&state.db, &scope).await?;
+    choices.products = with_chosen(super::closing::product_choices(&state.db, &scope).await?, &product);
     choices.reasons = super::closing::reason_choices(&state.db, &scope, (&f.reason, reason.as_deref())).await?;
     let data = super::closing::load(&state.db, &scope, product, reason).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
@@ -193,4 +193,15 @@ pub async fn closing_reasons(
     };
     let body = views::analytics_sales::closing_reasons(&data);
     Ok(views::analytics::page_titled(&cx, &choices, &heading, body).into_response())
+}
+
+/// The product filter's choices with the chosen product among them (so the filter shows it, though
+/// the scope has no such line).
+fn with_chosen(mut choices: Vec<(i64, String)>, chosen: &Option<(i64, String)>) -> Vec<(i64, String)> {
+    if let Some(p) = chosen
+        && !choices.iter().any(|c| c.0 == p.0)
+    {
+        choices.insert(0, p.clone());
+    }
+    choices
 }

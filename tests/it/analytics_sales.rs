@@ -221,6 +221,10 @@ async fn the_sales_report_lists_each_paid_deals_lines_at_its_first_payments_rate
         offered,
         vec![String::new(), s.gadget.to_string(), s.gizmo.to_string(), product_id(&app, "Widget <b>").await]
     );
+    // Helen's own deal (S2) has no Gizmo line: nothing sold, and the filter still shows the choice.
+    let h = get(&app, "Helen.Head.Sales", &format!("/analytics/sales?product={}", s.gizmo)).await;
+    assert_eq!(h.attr("select[name=product] option[selected]", "value"), Some(s.gizmo.to_string()));
+    assert_eq!((h.count("#sold tbody tr td a"), h.text("#sold-total")), (0, "0.00 USD".into()));
     // Another department's product, or no number: refused, nothing shown.
     let mark = app.login_as("Mark.Manager.Sales").await;
     let r = mark.get(&format!("/analytics/sales?product={}", s.export_thing)).await;
