@@ -231,6 +231,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/analytics/requests"),
     ("GET", "/analytics/lead-sources"),
     ("GET", "/analytics/conversion"),
+    ("GET", "/analytics/sales"),
+    ("GET", "/analytics/closing-reasons"),
     ("GET", "/analytics/:report/export"),
     ("POST", "/analytics/income/snapshots"),
     ("GET", "/analytics/income/snapshots/:id"),
@@ -536,6 +538,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/analytics/requests", get(crate::analytics::handlers::requests))
         .at("/analytics/lead-sources", get(crate::analytics::handlers::lead_sources))
         .at("/analytics/conversion", get(crate::analytics::handlers::conversion))
+        .at("/analytics/sales", get(crate::analytics::handlers::sales))
+        .at("/analytics/closing-reasons", get(crate::analytics::handlers::closing_reasons))
         .at("/analytics/:report/export", get(crate::analytics::export::export))
         .at("/analytics/income/snapshots", post(crate::analytics::snapshots::create))
         .at("/analytics/income/snapshots/:id", get(crate::analytics::snapshots::show))

@@ -26,6 +26,13 @@ pub struct Choices<'a> {
     pub source: Option<String>,
     pub marketing: Option<String>,
     pub state: Option<String>,
+    /// The product filter's choices (the Sales Report, the Closing reason Summary).
+    pub products: Vec<(i64, String)>,
+    /// The Sales Report's country filter (a department that works globally): its choices and the
+    /// chosen value ("all", "none" or a country id).
+    pub countries: Option<(Vec<(i64, String)>, String)>,
+    /// The Closing reason Summary's reasons (one per name).
+    pub reasons: Vec<(i64, String)>,
 }
 
 impl Choices<'_> {
@@ -55,7 +62,6 @@ pub fn index(cx: &PageCx<'_>, reports: &[Report]) -> Markup {
                     li { a href=(format!("/analytics/{}", r.slug())) { (icon("chart")) " " (r.label()) } }
                 }
             }
-            p.muted { "The Sales Report and the Closing reason Summary are not built yet." }
         },
     )
 }
@@ -63,6 +69,11 @@ pub fn index(cx: &PageCx<'_>, reports: &[Report]) -> Markup {
 /// A report page: title, filters, and `body` in a live region that refreshes (at most every few
 /// seconds) when a payment, deal or request changes.
 pub fn page(cx: &PageCx<'_>, c: &Choices<'_>, body: Markup) -> Markup {
+    page_titled(cx, c, title(c.report), body)
+}
+
+/// `page` with a heading of its own (the Closing reason Summary names its product).
+pub fn page_titled(cx: &PageCx<'_>, c: &Choices<'_>, heading: &str, body: Markup) -> Markup {
     let live_on =
         [ItemKind::Payment, ItemKind::Deal, ItemKind::Request].map(crate::events::names::kind_changed).join(" ");
     layout::page(
@@ -70,7 +81,7 @@ pub fn page(cx: &PageCx<'_>, c: &Choices<'_>, body: Markup) -> Markup {
         c.report.label(),
         html! {
             div.page-header {
-                div { h1.page-title { (title(c.report)) } }
+                div { h1.page-title { (heading) } }
                 div.page-actions {
                     @if crate::analytics::export::EXPORTS.contains(&c.report) {
                         a.btn.btn-ghost href=(format!("/analytics/{}/export{}", c.report.slug(), c.filter.query(None)))
@@ -85,9 +96,12 @@ pub fn page(cx: &PageCx<'_>, c: &Choices<'_>, body: Markup) -> Markup {
     )
 }
 
-fn title(r: Report) -> &'static str {
+/// The report's heading.
+pub fn title(r: Report) -> &'static str {
     match r {
         Report::Funnel => "Sales funnel for last 365 days",
+        Report::Sales => "Sold products summary (by date of payment receipt)",
+        Report::ClosingReasons => "Statistics on the Closing reason of deals for all the time",
         Report::Requests => "Request Summary for last 365 days",
         Report::Deals => "Deal Summary for last 365 days",
         Report::LeadSources => "Request source statistics",
@@ -134,10 +148,38 @@ fn filters(c: &Choices<'_>) -> Markup {
             @if c.report == Report::Income {
                 (crate::views::period::date_filter(&f.period, "Payments received"))
             }
+            @if c.report == Report::Sales {
+                (crate::views::period::date_filter(&f.period, "Payment date"))
+            }
+            @if matches!(c.report, Report::Sales | Report::ClosingReasons) {
+                select name="product" aria-label="Product" {
+                    option value="" { "All products" }
+                    @for (id, name) in &c.products {
+                        option value=(id) selected[f.product == id.to_string()] { (name) }
+                    }
+                }
+            }
+            @if let (Report::Sales, Some((countries, chosen))) = (c.report, &c.countries) {
+                select name="country" aria-label="Country" {
+                    option value="all" selected[chosen == "all"] { "All countries" }
+                    @for (id, name) in countries {
+                        option value=(id) selected[*chosen == id.to_string()] { (name) }
+                    }
+                    option value="none" selected[chosen == "none"] { "Country not specified" }
+                }
+            }
+            @if c.report == Report::ClosingReasons {
+                select name="reason" aria-label="Closing reason" {
+                    option value="" { "All closing reasons" }
+                    @for (id, name) in &c.reasons {
+                        option value=(id) selected[f.reason == id.to_string()] { (name) }
+                    }
+                }
+            }
             input type="hidden" name="currency" value=(f.currency);
             button.btn type="submit" { "Filter" }
-            // Only the Income Summary shows money; hidden without both currencies (§5).
-            @if let (true, Some(name)) = (c.report == Report::Income && c.marketing.is_some(), other.1) {
+            // Only the Income Summary and the Sales Report show money; hidden without both currencies (§5).
+            @if let (true, Some(name)) = (matches!(c.report, Report::Income | Report::Sales) && c.marketing.is_some(), other.1) {
                 a.btn.btn-ghost.currency-switch href=(format!("/analytics/{}{}", c.report.slug(), f.query(Some(other.0))))
                     title="Show the amounts in the other currency" { (c.currency()) " > " (name) }
             }

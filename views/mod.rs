@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod analytics_income;
 pub mod analytics_requests;
+pub mod analytics_sales;
 pub mod auth;
 pub mod chat;
 pub mod contact_form;

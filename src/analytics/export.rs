@@ -15,8 +15,7 @@ use crate::excel::Sheet;
 use crate::web::Query as WebQuery;
 
 /// The reports whose page offers "Export to Excel" (each has an arm in `sheets`).
-pub const EXPORTS: &[Report] =
-    &[Report::Income, Report::Funnel, Report::Deals, Report::Requests, Report::LeadSources, Report::Conversion];
+pub const EXPORTS: &[Report] = &Report::ALL;
 
 /// The report's tables for `f`, as sheets. A report without tables to export answers 404.
 async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) -> AppResult<Vec<Sheet>> {
@@ -48,7 +47,18 @@ async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) ->
             let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
             Ok(super::deals::sheets(&super::deals::load(&state.db, &scope).await?))
         }
-        Report::Sales | Report::ClosingReasons => Err(AppError::NotFound),
+        Report::Sales => {
+            let (scope, choices) = super::handlers::prepare(state, viewer, report, &f).await?;
+            let r = super::sales::resolve(&state.db, viewer, &scope, &f).await?;
+            let rows = super::sales::Rows::All;
+            Ok(super::sales::sheets(&super::sales::load(&state.db, &scope, &r, rows, choices.currency()).await?))
+        }
+        Report::ClosingReasons => {
+            let (scope, _) = super::handlers::prepare(state, viewer, report, &f).await?;
+            let product = super::sales::product(&state.db, viewer, &f.product).await?;
+            let reason = super::closing::reason(&state.db, viewer, &f.reason).await?;
+            Ok(super::closing::sheets(&super::closing::load(&state.db, &scope, product, reason).await?))
+        }
     }
 }
 

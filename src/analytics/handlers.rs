@@ -17,9 +17,8 @@ use crate::views::analytics::Choices;
 use crate::views::layout::Nav;
 use crate::web::{self, Query as WebQuery};
 
-/// The reports built so far (the others of `Report::ALL` have no page yet).
-pub const BUILT: [Report; 6] =
-    [Report::Income, Report::Funnel, Report::Requests, Report::LeadSources, Report::Conversion, Report::Deals];
+/// The reports with a page: all eight of §5.
+pub const BUILT: [Report; 8] = Report::ALL;
 
 /// `GET /analytics`: the reports the viewer may open (403 when none).
 #[handler]
@@ -60,7 +59,20 @@ pub(super) async fn prepare<'a>(
     let (marketing, state_currency) = currency_names(&state.db).await?;
     Ok((
         scope.clone(),
-        Choices { report: r, filter: f, scope, departments, owners, sources, source, marketing, state: state_currency },
+        Choices {
+            report: r,
+            filter: f,
+            scope,
+            departments,
+            owners,
+            sources,
+            source,
+            marketing,
+            state: state_currency,
+            products: Vec::new(),
+            countries: None,
+            reasons: Vec::new(),
+        },
     ))
 }
 
@@ -173,4 +185,56 @@ pub async fn conversion(
     let data = super::conversion::load(&state.db, &scope).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics_requests::conversion(&data)))
+}
+
+/// `GET /analytics/sales` (§5.3): the sold products, a page of `sales::PER_PAGE` rows (`?page=`).
+#[handler]
+pub async fn sales(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, mut choices) = prepare(&state, &viewer, Report::Sales, &f).await?;
+    let r = super::sales::resolve(&state.db, &viewer, &scope, &f).await?;
+    choices.products = with_chosen(super::sales::product_choices(&state.db, &scope).await?, &r.product);
+    choices.countries = r.countries.clone();
+    let page = crate::paging::page_number(f.page);
+    let data = super::sales::load(&state.db, &scope, &r, super::sales::Rows::Page(page), choices.currency()).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    Ok(respond(&cx, &choices, views::analytics_sales::sales(&choices, &data)))
+}
+
+/// `GET /analytics/closing-reasons` (§5.7).
+#[handler]
+pub async fn closing_reasons(
+    state: Data<&AppState>,
+    viewer: Viewer,
+    hx: HxRequest,
+    WebQuery(f): WebQuery<Filter>,
+) -> AppResult<Response> {
+    let (scope, mut choices) = prepare(&state, &viewer, Report::ClosingReasons, &f).await?;
+    let product = super::sales::product(&state.db, &viewer, &f.product).await?;
+    let reason = super::closing::reason(&state.db, &viewer, &f.reason).await?;
+    choices.products = with_chosen(super::closing::product_choices(&state.db, &scope).await?, &product);
+    choices.reasons = super::closing::reason_choices(&state.db, &scope, (&f.reason, reason.as_deref())).await?;
+    let data = super::closing::load(&state.db, &scope, product, reason).await?;
+    let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
+    let heading = match &data.product {
+        Some(p) => format!("{} - {p}", views::analytics::title(Report::ClosingReasons)),
+        None => views::analytics::title(Report::ClosingReasons).to_string(),
+    };
+    let body = views::analytics_sales::closing_reasons(&data);
+    Ok(views::analytics::page_titled(&cx, &choices, &heading, body).into_response())
+}
+
+/// The product filter's choices with the chosen product among them (so the filter shows it, though
+/// the scope has no such line).
+fn with_chosen(mut choices: Vec<(i64, String)>, chosen: &Option<(i64, String)>) -> Vec<(i64, String)> {
+    if let Some(p) = chosen
+        && !choices.iter().any(|c| c.0 == p.0)
+    {
+        choices.insert(0, p.clone());
+    }
+    choices
 }

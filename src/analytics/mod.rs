@@ -4,12 +4,13 @@
 //! the owner filter of §3.2), with money converted per payment at its dated rate.
 //!
 //! - `scope`: filters, windows, money; `chart`: ECharts options built with charming;
-//! - `income` (§5.1), `funnel` (§5.2), `deals` (§5.8), `requests` (§5.4), `lead_sources` (§5.5),
-//!   `conversion` (§5.6): one file per report;
+//! - `income` (§5.1), `funnel` (§5.2), `sales` (§5.3), `requests` (§5.4), `lead_sources` (§5.5),
+//!   `conversion` (§5.6), `closing` (§5.7), `deals` (§5.8): one file per report;
 //! - `handlers`: the pages (`/analytics/...`); `export`: their Excel workbooks;
 //! - `snapshots`: the Income Summary's saved snapshots, `monthly`: the month-end job saving them.
 
 pub mod chart;
+pub mod closing;
 pub mod conversion;
 pub mod deals;
 pub mod export;
@@ -19,6 +20,7 @@ pub mod income;
 pub mod lead_sources;
 pub mod monthly;
 pub mod requests;
+pub mod sales;
 pub mod scope;
 pub mod snapshots;
 

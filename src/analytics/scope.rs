@@ -42,6 +42,9 @@ pub struct Filter {
     /// "" or a lead source id: the Lead source Summary's filter.
     #[serde(default)]
     pub source: String,
+    /// The Sales Report's page of its "Sold products" table (page 1 when absent or not a number).
+    #[serde(default, deserialize_with = "crate::paging::lenient")]
+    pub page: Option<u32>,
 }
 
 impl Filter {
@@ -55,6 +58,7 @@ impl Filter {
             ("country", self.country.clone()),
             ("reason", self.reason.clone()),
             ("source", self.source.clone()),
+            ("page", self.page.filter(|p| *p > 1).map(|p| p.to_string()).unwrap_or_default()),
         ];
         pairs.extend(self.period.pairs());
         crate::paths::query(&pairs)

@@ -220,6 +220,9 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         owners: Vec::new(),
         sources: Vec::new(),
         source: None,
+        products: Vec::new(),
+        countries: None,
+        reasons: Vec::new(),
         marketing: name.clone(),
         state: name,
     };

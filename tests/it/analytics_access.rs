@@ -6,31 +6,33 @@ use crate::analytics::bars;
 use crate::analytics_data::{self as data};
 use crate::helpers::spawn_app;
 
-const REPORTS: [&str; 6] = [
+const REPORTS: [&str; 8] = [
     "/analytics/income",
     "/analytics/funnel",
     "/analytics/deals",
     "/analytics/requests",
     "/analytics/lead-sources",
     "/analytics/conversion",
+    "/analytics/sales",
+    "/analytics/closing-reasons",
 ];
 
 #[tokio::test]
 async fn each_role_opens_only_its_reports() {
     let app = spawn_app().await;
     data::build(&app).await;
-    // (user, /analytics, [income, funnel, deals, requests, lead sources, conversion]) — 200 or 403.
-    let expected: &[(&str, u16, [u16; 6])] = &[
-        ("Adam.Admin", 200, [200; 6]),
-        ("Garry.Chief", 200, [200; 6]),
-        ("Helen.Head.Sales", 200, [200; 6]),
-        ("Mark.Manager.Sales", 200, [200; 6]),
-        ("Eve.Manager.Export", 200, [200; 6]),
-        // Accountants: the Income Summary only.
-        ("Anna.Accountant", 200, [200, 403, 403, 403, 403, 403]),
-        ("Olga.Operator.Sales", 403, [403; 6]),
-        ("Tina.TaskOperator", 403, [403; 6]),
-        ("Carl.CoWorker", 403, [403; 6]),
+    // (user, /analytics, [income, funnel, deals, requests, lead sources, conversion, sales, closing reasons]) — 200 or 403.
+    let expected: &[(&str, u16, [u16; 8])] = &[
+        ("Adam.Admin", 200, [200; 8]),
+        ("Garry.Chief", 200, [200; 8]),
+        ("Helen.Head.Sales", 200, [200; 8]),
+        ("Mark.Manager.Sales", 200, [200; 8]),
+        ("Eve.Manager.Export", 200, [200; 8]),
+        // Accountants: the Income Summary only (§3.1: none of the seven others).
+        ("Anna.Accountant", 200, [200, 403, 403, 403, 403, 403, 403, 403]),
+        ("Olga.Operator.Sales", 403, [403; 8]),
+        ("Tina.TaskOperator", 403, [403; 8]),
+        ("Carl.CoWorker", 403, [403; 8]),
     ];
     for (user, index, reports) in expected {
         let c = app.login_as(user).await;

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use sea_query::ExprTrait;
+
 use crate::analytics_data::{self as data};
 use crate::helpers::browser::Browser;
 use crate::helpers::spawn_app;
@@ -133,6 +135,31 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
             b.shot("analytics-requests-countries.png").await;
         }
         axe(&b, path).await;
+    }
+    // The Sales Report's chart of the amount per product (deal A's line gets an amount) and the
+    // Closing reason Summary's monthly chart of one reason (A and G, won).
+    let usd = data::currency(&app, "USD").await;
+    let mut q = sea_query::Query::update();
+    q.table("outputs")
+        .value("amount_cents", 3_000i64)
+        .value("currency_id", usd)
+        .and_where(sea_query::Expr::col("deal_id").eq(f.deal_a));
+    app.db.execute(&q).await.unwrap();
+    let won = data::reason(&app, f.sales, "The deal was closed successfully").await;
+    for (path, id, shot) in [
+        ("/analytics/sales".to_string(), "sales-products", "analytics-sales.png"),
+        (format!("/analytics/closing-reasons?reason={won}"), "closing-monthly", "analytics-closing-reasons.png"),
+    ] {
+        b.goto(&format!("{}{path}", app.base)).await;
+        let start = Instant::now();
+        while b.js("return document.querySelectorAll('div.chart canvas').length").await != serde_json::json!(1) {
+            assert!(start.elapsed() < Duration::from_secs(10), "{path}: the chart was not drawn");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let painted = b.js(&PAINTED.replace("arguments[0]", &format!("'{id}'"))).await;
+        assert!(painted.as_u64().unwrap_or(0) > 1000, "{id} painted {painted} pixels");
+        b.shot(shot).await;
+        axe(&b, &path).await;
     }
     let errors: Vec<String> = b.console().await.into_iter().filter(|l| l.starts_with("SEVERE")).collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");

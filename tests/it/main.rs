@@ -14,6 +14,7 @@ mod analytics_browser;
 mod analytics_data;
 mod analytics_sources;
 mod analytics_snapshots;
+mod analytics_sales;
 mod auth;
 mod bodies;
 mod cli;
