@@ -78,7 +78,13 @@ impl EditFlow for Projects {
     }
 
     async fn write_edit(tx: &mut Tx, cx: &Cx<'_>, item: &ItemRef, before: &Project, c: &Checked) -> AppResult<()> {
-        Ok(repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?)
+        repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?;
+        // The next-step rules of tasks (§14.2): the new step is logged, with the editor's name
+        // unless they are the project's sole responsible.
+        let (step, who) = (c.input.next_step.as_str(), &c.input.responsible);
+        crate::tasks::workflow::step_edited(tx, ItemKind::Project, before.id, &before.next_step, step, who, cx.viewer)
+            .await?;
+        Ok(())
     }
 
     async fn notify_edit(
@@ -138,6 +144,6 @@ impl CreateFlow for Projects {
     async fn notify_new(tx: &mut Tx, cx: &Cx<'_>, new: &NewProject, item: &ItemRef) -> AppResult<Vec<i64>> {
         let input = &new.checked.input;
         let titles = welcome_titles("project", &input.name);
-        Ok(items::notify_each(tx, &cx.state.config, item, &titles, Some(cx.viewer.id), &input.description).await?)
+        Ok(items::notify_each(tx, cx.state, item, &titles, Some(cx.viewer.id), &input.description).await?)
     }
 }

@@ -137,8 +137,8 @@ pub fn closing(what: &str, name: &str, stage: Stage) -> Vec<(PRole, String)> {
     }
 }
 
-/// Notifies `item`'s participants by role (not the viewer), the email of each responsible carrying
-/// the task's one-click completion link (`super::links`).
+/// Notifies `item`'s participants by role (not the viewer); the email of each responsible carries
+/// the task's one-click completion link (`items::notify_each` adds it to every task notice).
 async fn with_links(
     tx: &mut Tx,
     cx: &Cx<'_>,
@@ -146,10 +146,7 @@ async fn with_links(
     titles: &[(PRole, String)],
     body: &str,
 ) -> AppResult<Vec<i64>> {
-    let t = repo::get_tx(tx, item.id).await?.ok_or(AppError::NotFound)?;
-    let resp: Vec<i64> = item.parts.users(PRole::Responsible).into_iter().filter(|u| *u != cx.viewer.id).collect();
-    let lines = super::links::email_lines(tx, cx.state, &t, &resp).await?;
-    Ok(items::notify_each_with(tx, &cx.state.config, item, titles, Some(cx.viewer.id), body, &lines).await?)
+    items::notify_each(tx, cx.state, item, titles, Some(cx.viewer.id), body).await
 }
 
 /// What the owner, co-owner and subscribers of a closed main task hear when a subtask reopens it.
@@ -283,21 +280,15 @@ impl EditFlow for Tasks {
 
     async fn write_edit(tx: &mut Tx, cx: &Cx<'_>, item: &ItemRef, before: &Task, c: &Checked) -> AppResult<()> {
         repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?;
-        let step = c.input.next_step.as_str();
-        if step != before.next_step && !step.is_empty() {
-            // §14.1: the editor's name when the step is not the sole responsible's own.
-            let step = if c.input.responsible == [cx.viewer.id] {
-                step.to_string()
-            } else {
-                format!("{step} ({})", cx.viewer.display_name)
-            };
-            super::workflow::set_step(tx, ItemKind::Task, before.id, &step, None).await?;
-            super::workflow::add(tx, ItemKind::Task, before.id, &step).await?;
-            if let Some(pid) = before.parent_id
-                && let Some(main) = repo::get_tx(tx, pid).await?
-            {
-                super::workflow::subtask_step(tx, &main, &c.input.name, &step, c.input.next_step_date).await?;
-            }
+        let (step, who) = (c.input.next_step.as_str(), &c.input.responsible);
+        let logged =
+            super::workflow::step_edited(tx, ItemKind::Task, before.id, &before.next_step, step, who, cx.viewer)
+                .await?;
+        if let Some(step) = logged
+            && let Some(pid) = before.parent_id
+            && let Some(main) = repo::get_tx(tx, pid).await?
+        {
+            super::workflow::subtask_step(tx, &main, &c.input.name, &step, c.input.next_step_date).await?;
         }
         Ok(())
     }

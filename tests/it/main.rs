@@ -63,6 +63,7 @@ mod seed;
 mod tasks;
 mod tasks_automation;
 mod tasks_completed;
+mod tasks_email_every;
 mod tasks_email_link;
 mod tasks_hide;
 mod tasks_workflow;
