@@ -32,6 +32,7 @@ mod m0027_message_id_set;
 mod m0028_task_completion;
 mod m0029_task_workflow;
 mod m0030_analytics;
+mod m0031_task_tags;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -154,6 +155,7 @@ const MIGRATIONS: &[Migration] = &[
     (28, "task_completion", m0028_task_completion::statements),
     (29, "task_workflow", m0029_task_workflow::statements),
     (30, "analytics", m0030_analytics::statements),
+    (31, "task_tags", m0031_task_tags::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.
