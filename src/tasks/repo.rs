@@ -129,6 +129,12 @@ pub async fn total(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Total> {
 
 /// One page of the tasks `v` may see, filtered and sorted.
 pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
+    let q = page_query(db, v, f).await?;
+    Ok(Paged::window(db.fetch_all(&q).await?, paging::page_number(f.page)))
+}
+
+/// The query of one page of the list (the query-plan tests read it).
+pub async fn page_query(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<SelectStatement> {
     let page = paging::page_number(f.page);
     let mut q = searched(db, v, f).await?;
     // Dates ascending, tasks without one last. Spelt NULLS LAST (both backends) rather than
@@ -148,7 +154,7 @@ pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>>
         q.order_by((Tasks::Table, Tasks::Id), Order::Desc);
     }
     q.limit(paging::WINDOW).offset(paging::offset(page));
-    Ok(Paged::window(db.fetch_all(&q).await?, page))
+    Ok(q)
 }
 
 /// `coalesce(parent_id, id)`: the main task a row groups under (itself for a main task), spelt as

@@ -66,6 +66,8 @@ mod tasks_completed;
 mod tasks_email_every;
 mod tasks_email_link;
 mod tasks_hide;
+mod tasks_list;
+mod tasks_tags;
 mod tasks_workflow;
 mod time_zones;
 mod usability;
