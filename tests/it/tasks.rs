@@ -264,6 +264,8 @@ async fn the_task_list_shows_active_tasks_by_default_filters_sorts_paginates_and
     assert_eq!(names(mark_c.get("/tasks?role=mine").await), Vec::<String>::new());
     assert_eq!(names(helen.get("/tasks?q=brav&responsible=all").await), ["Bravo"]);
     let list = helen.get("/tasks?responsible=all").await;
+    assert!(list.exists(&format!("tr#task-{a} td.date time.overdue")), "an overdue due date stands out");
+    assert!(!list.exists(&format!("tr#task-{b} td.date time.overdue")));
     // Odd or hostile filter values do not break the page.
     for q in ["/tasks?owner=abc", "/tasks?stage=%27;DROP", "/tasks?sort=evil", "/tasks?page=-3", "/tasks?q=%25_%5C"] {
         assert_eq!(helen.get(q).await.status, 200, "{q}");
