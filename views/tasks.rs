@@ -124,7 +124,7 @@ fn summary(r: &Rows<'_>) -> Markup {
                     a.chip-clear #responsible-clear href=(paths::list_query(ItemKind::Task, &any.query(1))) title="Show every task you may see, whoever is responsible" aria-label="Clear: show every responsible's tasks" { "×" }
                 }
             }
-            a.btn.btn-sm.btn-ghost #step-order-toggle href=(paths::list_query(ItemKind::Task, &toggled.query(1))) aria-pressed=(if f.sort == "step" { "true" } else { "false" }) {
+            a.btn.btn-sm.btn-ghost #step-order-toggle href=(paths::list_query(ItemKind::Task, &toggled.query(1))) data-order=(if f.sort == "step" { "step" } else { "grouped" }) {
                 @if f.sort == "step" { "Group subtasks under main tasks" } @else { "Order by next step date" }
             }
         }

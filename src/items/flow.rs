@@ -377,7 +377,7 @@ pub async fn welcome_newcomers(
     body: &str,
 ) -> AppResult<Vec<i64>> {
     let newcomers = ItemRef { parts: after.parts.without(&before.parts), ..after.clone() };
-    Ok(super::notify_each(tx, cx.state, &newcomers, by_role, Some(cx.viewer.id), body).await?)
+    super::notify_each(tx, cx.state, &newcomers, by_role, Some(cx.viewer.id), body).await
 }
 
 /// A new object as the flows publish and notify it: not a draft, locked, a team's or a subtask unless

@@ -146,6 +146,6 @@ impl CreateFlow for Projects {
     async fn notify_new(tx: &mut Tx, cx: &Cx<'_>, new: &NewProject, item: &ItemRef) -> AppResult<Vec<i64>> {
         let input = &new.checked.input;
         let titles = welcome_titles("project", &input.name);
-        Ok(items::notify_each(tx, cx.state, item, &titles, Some(cx.viewer.id), &input.description).await?)
+        items::notify_each(tx, cx.state, item, &titles, Some(cx.viewer.id), &input.description).await
     }
 }

@@ -200,7 +200,7 @@ pub async fn of(db: &Db, v: &Viewer, kind: ItemKind, id: i64) -> Result<Vec<Tag>
 pub fn filter(v: &Viewer, kind: ItemKind, id_col: (&'static str, &'static str), tag: i64) -> SimpleExpr {
     let depts = access::task_tag_departments(v);
     if depts.is_empty() {
-        return Expr::val(false).into();
+        return Expr::val(false);
     }
     let mine = Query::select()
         .column("id")
