@@ -61,7 +61,7 @@ fn filters(f: &TaskFilter, users: &[(i64, String)], tags: &[Tag]) -> Markup {
                 .compact("Any responsible"))
             (crate::views::tags::filter(tags, &f.tag))
             select name="sort" aria-label="Sort" {
-                (opt("", "Main tasks with subtasks", &f.sort)) (opt("id", "Newest first", &f.sort))
+                (opt("", "By main task", &f.sort)) (opt("id", "Newest first", &f.sort))
                 (opt("due", "Due date", &f.sort)) (opt("step", "Next step date", &f.sort))
             }
             button.btn type="submit" { "Filter" }
