@@ -32,6 +32,7 @@ mod m0027_message_id_set;
 mod m0028_task_completion;
 mod m0029_task_workflow;
 mod m0030_analytics;
+mod m0031_task_tags;
 mod m0032_income_snapshots;
 
 use sea_query::{
@@ -155,6 +156,7 @@ const MIGRATIONS: &[Migration] = &[
     (28, "task_completion", m0028_task_completion::statements),
     (29, "task_workflow", m0029_task_workflow::statements),
     (30, "analytics", m0030_analytics::statements),
+    (31, "task_tags", m0031_task_tags::statements),
     (32, "income_snapshots", m0032_income_snapshots::statements),
 ];
 

@@ -790,6 +790,9 @@ pub use sales::*;
 #[path = "access_analytics.rs"]
 mod analytics;
 pub use analytics::*;
+#[path = "access_tasks.rs"]
+mod tasks_rules;
+pub use tasks_rules::*;
 
 #[cfg(test)]
 #[path = "access_tests.rs"]

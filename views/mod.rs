@@ -38,6 +38,7 @@ pub mod reminders;
 pub mod requests;
 pub mod search;
 pub mod shipments;
+pub mod tags;
 pub mod task_links;
 pub mod tasks;
 pub mod transfer;

@@ -14,6 +14,7 @@ use crate::participants::{PRole, Parts};
 use crate::paths::{self, Start, Sub};
 use crate::projects::repo::{Project, ProjectFilter};
 use crate::tasks::model::{Stage, Task, WorkForm};
+use crate::tasks::tags::Tag;
 use crate::views::items::{self, Actions, date, people, priority, stage_badge};
 use crate::views::layout::{PageCx, page};
 use crate::views::live::{LIST_DELAY_MS, Live};
@@ -26,6 +27,8 @@ pub struct Rows<'a> {
     pub names: &'a HashMap<i64, String>,
     pub filter: &'a ProjectFilter,
     pub today: NaiveDate,
+    /// The tags of each row the viewer may see (one query per page).
+    pub tags: &'a HashMap<i64, Vec<Tag>>,
 }
 
 /// "3 of 8 tasks done" with a bar.
@@ -39,7 +42,7 @@ pub fn progress((all, done): (i64, i64)) -> Markup {
     }
 }
 
-pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
+pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, tags: &[Tag]) -> Markup {
     let f = rows.filter;
     page(
         cx,
@@ -56,6 +59,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>) -> Markup {
                     option value="" selected[f.show.is_empty()] { "Active projects" }
                     option value="all" selected[f.show == "all"] { "All projects" }
                 }
+                (crate::views::tags::filter(tags, &f.tag))
                 button.btn type="submit" { "Filter" }
             }
             (list(rows))
@@ -73,7 +77,10 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     thead { tr { th { "Project" } th { "Owner" } th { "Stage" } th { "Progress" } th { "Next step" } th { "Due" } th.num { "ID" } } }
                     tbody { @for p in &r.page.items {
                         tr id=(format!("project-{}", p.id)) .closed[!p.active] {
-                            td.name { a href=(paths::item(ItemKind::Project, p.id)) { (p.name) } }
+                            td.name {
+                                a href=(paths::item(ItemKind::Project, p.id)) { (p.name) }
+                                (crate::views::tags::chips(ItemKind::Project, r.tags.get(&p.id).map(Vec::as_slice).unwrap_or(&[])))
+                            }
                             td { (people(&[p.owner_id], r.names)) }
                             td { (stage_badge(p.stage())) }
                             td { (progress(r.progress.get(&p.id).copied().unwrap_or((0, 0)))) }
@@ -98,6 +105,8 @@ pub struct Page<'a> {
     pub today: NaiveDate,
     /// The workflow log, newest line first.
     pub workflow: &'a [String],
+    /// Its tags of the viewer's departments.
+    pub tags: &'a [Tag],
 }
 
 pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
@@ -137,6 +146,7 @@ pub fn show(cx: &PageCx<'_>, p: &Page<'_>, panels: &Panels) -> Markup {
                                 dt { "Co-owner" } dd { (people(&parts.users(PRole::CoOwner), p.names)) }
                                 dt { "Responsible" } dd { (people(&parts.users(PRole::Responsible), p.names)) }
                                 dt { "Subscribers" } dd { (people(&parts.users(PRole::Subscriber), p.names)) }
+                                dt { "Tags" } dd #project-tags { @if p.tags.is_empty() { span.muted { "—" } } (crate::views::tags::chips(ItemKind::Project, p.tags)) }
                                 dt { "Created" } dd { (datetime(&pr.created_at)) }
                             }
                         } }
@@ -182,6 +192,7 @@ pub fn form(
     errs: &FormErrors,
     users: &[(i64, String)],
     memo_files: &[Attachment],
+    tags: (&[Tag], bool),
 ) -> Markup {
     let list = paths::list(ItemKind::Project).to_string();
     let (title, action, back) = match mode {
@@ -202,6 +213,7 @@ pub fn form(
                     (ui::csrf(&cx.viewer.csrf))
                     input type="hidden" name="memo_id" value=(f.memo_id);
                     (items::work_fields(f, errs, users, false))
+                    (crate::views::tags::field(tags.0, &f.tags, &f.new_tags, tags.1, errs))
                     (items::file_inputs(memo_files, &f.memo_files, &f.held))
                     div.form-actions {
                         a.btn.btn-ghost href=(back) { "Cancel" }

@@ -13,6 +13,7 @@ use crate::paging::Paged;
 use crate::participants::{PRole, Parts};
 use crate::paths::{self, Start, Sub};
 use crate::tasks::model::{Stage, Task, TaskFilter, WorkForm};
+use crate::tasks::tags::Tag;
 use crate::views::items::{self, Actions, date, names, people, priority, stage_badge};
 use crate::views::layout::{PageCx, page};
 use crate::views::live::{LIST_DELAY_MS, Live};
@@ -26,18 +27,25 @@ pub struct Rows<'a> {
     pub responsible: &'a HashMap<i64, Vec<String>>,
     pub filter: &'a TaskFilter,
     pub today: NaiveDate,
+    /// The tags of each row the viewer may see (one query per page: `tasks::tags::of_many`).
+    pub tags: &'a HashMap<i64, Vec<Tag>>,
+    /// The viewer (the "Responsible: me" chip).
+    pub me: Option<i64>,
 }
 
 fn opt(v: &str, label: &str, current: &str) -> Markup {
     html! { option value=(v) selected[v == current] { (label) } }
 }
 
-/// The filter bar. `users` names the owner and responsible of the filter (the pickers search the rest).
-fn filters(f: &TaskFilter, users: &[(i64, String)]) -> Markup {
+/// The filter bar. `users` names the owner and responsible of the filter (the pickers search the rest);
+/// `tags`: the viewer's departments' tags.
+fn filters(f: &TaskFilter, users: &[(i64, String)], tags: &[Tag]) -> Markup {
     let no_errs = FormErrors::default();
     html! {
         form.filters #task-filters method="get" action=(paths::list(ItemKind::Task)) hx-get=(paths::list(ItemKind::Task)) hx-target="#task-list" hx-swap="outerHTML"
             hx-push-url="true" hx-trigger="input changed delay:300ms from:find input[type=search], change" {
+            // Sent with every filtering: a Responsible left empty then means "any" (`TaskFilter::resolve`).
+            input type="hidden" name="filtered" value="1";
             input type="search" name="q" value=(f.q) placeholder="Search tasks" aria-label="Search tasks";
             select name="show" aria-label="Active or all" { (opt("", "Active tasks", &f.show)) (opt("all", "All tasks", &f.show)) }
             select name="stage" aria-label="Stage" {
@@ -51,15 +59,17 @@ fn filters(f: &TaskFilter, users: &[(i64, String)]) -> Markup {
             (Picker::new("owner", "Owner", users, &ids(std::slice::from_ref(&f.owner)), false, &no_errs).compact("Any owner"))
             (Picker::new("responsible", "Responsible", users, &ids(std::slice::from_ref(&f.responsible)), false, &no_errs)
                 .compact("Any responsible"))
+            (crate::views::tags::filter(tags, &f.tag))
             select name="sort" aria-label="Sort" {
-                (opt("", "Newest first", &f.sort)) (opt("due", "Due date", &f.sort)) (opt("step", "Next step date", &f.sort))
+                (opt("", "By main task", &f.sort)) (opt("id", "Newest first", &f.sort))
+                (opt("due", "Due date", &f.sort)) (opt("step", "Next step date", &f.sort))
             }
             button.btn type="submit" { "Filter" }
         }
     }
 }
 
-pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Markup {
+pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)], tags: &[Tag]) -> Markup {
     page(
         cx,
         "Tasks",
@@ -68,7 +78,7 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)]) -> Marku
                 div { h1.page-title { "Tasks" } p.page-subtitle { "Tasks you may see" } }
                 div.page-actions { a.btn.btn-primary href=(paths::new(ItemKind::Task)) { (icon("plus")) " New task" } }
             }
-            (filters(rows.filter, users))
+            (filters(rows.filter, users, tags))
             (list(rows))
         },
     )
@@ -80,7 +90,7 @@ pub fn list(r: &Rows<'_>) -> Markup {
     let url = paths::list_query(ItemKind::Task, &r.filter.query(r.page.page));
     Live::new("task-list", &url, &crate::events::names::kind_changed(ItemKind::Task)).delay(LIST_DELAY_MS).div("", html! {
             // Inside the list, so it follows the filters (the page header does not).
-            p.list-summary.muted.text-small { @if r.filter.all() { "All tasks" } @else { "Active tasks" } }
+            (summary(r))
             @if r.page.items.is_empty() {
                 (ui::empty_state("clipboard", "No tasks match. Change the filters, or create one.", Some((&paths::new(ItemKind::Task), "New task"))))
             } @else {
@@ -88,13 +98,37 @@ pub fn list(r: &Rows<'_>) -> Markup {
                     thead { tr {
                         th { "Task" } th { "Responsible" } th { "Stage" } th { "Priority" }
                         (sort_header(r.filter, "step", "Next step", false)) (sort_header(r.filter, "due", "Due", false))
-                        (sort_header(r.filter, "", "ID", true))
+                        (sort_header(r.filter, "id", "ID", true))
                     } }
                     tbody { @for t in &r.page.items { (row(t, r)) } }
                 } }
                 (ui::pagination(r.page, ui::Noun("task", "tasks"), |p| paths::list_query(ItemKind::Task, &r.filter.query(p))))
             }
     })
+}
+
+/// Above the rows: what the list shows, the Responsible default with a way out of it (§14.1), and
+/// the toggle between the grouped order and the next-step-date order.
+fn summary(r: &Rows<'_>) -> Markup {
+    let f = r.filter;
+    let mut any = f.clone();
+    any.responsible = crate::tasks::model::ANY.to_string();
+    let mut toggled = f.clone();
+    toggled.sort = if f.sort == "step" { String::new() } else { "step".to_string() };
+    let me = r.me.is_some_and(|me| f.responsible == me.to_string());
+    html! {
+        div.list-summary.row.text-small {
+            span.muted { @if f.all() { "All tasks" } @else { "Active tasks" } }
+            @if me {
+                span.pill.filter-chip #responsible-me-chip { "Responsible: me"
+                    a.chip-clear #responsible-clear href=(paths::list_query(ItemKind::Task, &any.query(1))) title="Show every task you may see, whoever is responsible" aria-label="Clear: show every responsible's tasks" { "×" }
+                }
+            }
+            a.btn.btn-sm.btn-ghost #step-order-toggle href=(paths::list_query(ItemKind::Task, &toggled.query(1))) data-order=(if f.sort == "step" { "step" } else { "grouped" }) {
+                @if f.sort == "step" { "Group subtasks under main tasks" } @else { "Order by next step date" }
+            }
+        }
+    }
 }
 
 /// A column header that sorts the list by that column (keeping the other filters); the current
@@ -104,7 +138,7 @@ fn sort_header(f: &TaskFilter, sort: &str, label: &str, num: bool) -> Markup {
     let mut to = f.clone();
     to.sort = sort.to_string();
     // Newest first is descending; due and next step dates ascending (soonest first).
-    let order = match (current, sort.is_empty()) {
+    let order = match (current, sort == "id") {
         (false, _) => None,
         (true, true) => Some("descending"),
         (true, false) => Some("ascending"),
@@ -112,7 +146,7 @@ fn sort_header(f: &TaskFilter, sort: &str, label: &str, num: bool) -> Markup {
     html! {
         th.num[num] aria-sort=[order] {
             a.sort-link.current[current] href=(paths::list_query(ItemKind::Task, &to.query(1))) title=(format!("Sort by {}", label.to_lowercase())) {
-                (label) @if current { span aria-hidden="true" { @if sort.is_empty() { " ↓" } @else { " ↑" } } }
+                (label) @if current { span aria-hidden="true" { @if sort == "id" { " ↓" } @else { " ↑" } } }
             }
         }
     }
@@ -126,6 +160,7 @@ fn row(t: &Task, r: &Rows<'_>) -> Markup {
                 @if t.is_subtask() { span.muted title="Subtask" { "↳ " } }
                 a href=(paths::item(ItemKind::Task, t.id)) { (t.name) }
                 @if t.team { " " span.pill.pill-team title="Several responsible: a team task" { "Team" } }
+                (crate::views::tags::chips(ItemKind::Task, r.tags.get(&t.id).map(Vec::as_slice).unwrap_or(&[])))
             }
             td { (names(r.responsible.get(&t.id).map(Vec::as_slice).unwrap_or(&[]))) }
             td { (stage_badge(t.stage())) }
@@ -156,6 +191,8 @@ pub struct Page<'a> {
     pub hide_main: Option<bool>,
     /// The workflow log, newest line first.
     pub workflow: &'a [String],
+    /// Its tags of the viewer's departments.
+    pub tags: &'a [Tag],
 }
 
 /// The workflow log of a task or project (`tasks::workflow`): dated lines, newest first.
@@ -248,6 +285,7 @@ fn details(p: &Page<'_>) -> Markup {
             @if let Some((id, name)) = &p.parent { dt { "Main task" } dd { a href=(paths::item(ItemKind::Task, *id)) { (name) } } }
             @if let Some((id, name)) = &p.project { dt { "Project" } dd { a href=(paths::item(ItemKind::Project, *id)) { (name) } } }
             @if let Some((id, name)) = &p.memo { dt { "From the memo" } dd { a href=(paths::item(ItemKind::Memo, *id)) { (name) } } }
+            dt { "Tags" } dd #task-tags { @if p.tags.is_empty() { span.muted { "—" } } (crate::views::tags::chips(ItemKind::Task, p.tags)) }
             dt { "Created" } dd { (datetime(&t.created_at)) }
         }
     }
@@ -352,6 +390,9 @@ pub struct FormCx<'a> {
     pub projects: &'a [(i64, String)],
     pub memo_files: &'a [Attachment],
     pub parent_name: Option<&'a str>,
+    /// The viewer's departments' tags, and whether they may add new ones.
+    pub tags: &'a [Tag],
+    pub can_tag: bool,
 }
 
 /// The one task form, for new tasks, subtasks, tasks from a memo, copies and edits.
@@ -395,6 +436,7 @@ pub fn form(cx: &PageCx<'_>, fc: &FormCx<'_>, f: &WorkForm, errs: &FormErrors) -
                     } @else {
                         input type="hidden" name="project_id" value=(f.project_id);
                     }
+                    (crate::views::tags::field(fc.tags, &f.tags, &f.new_tags, fc.can_tag, errs))
                     @if let Mode::Edit(_) = fc.mode { input type="hidden" name="stage" value=(f.stage); }
                     (items::file_inputs(fc.memo_files, &f.memo_files, &f.held))
                     div.form-actions {

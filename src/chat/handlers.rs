@@ -50,7 +50,7 @@ pub async fn post(
     state.files.save(&mut tx, &up.files, "chat", id, &Actor::from(&viewer)).await?;
     let title = format!("{} wrote in the {} “{}”", viewer.display_name, it.kind.label().to_lowercase(), it.title);
     let snippet: String = body.chars().take(500).collect();
-    let notified = items::notify(&mut tx, &state.config, &it, &[], Some(viewer.id), &title, &snippet).await?;
+    let notified = items::notify(&mut tx, &state, &it, &[], Some(viewer.id), &title, &snippet).await?;
     tx.commit().await?;
     let (event, rendered) = super::live_event(&state.db, id).await?.ok_or(crate::error::AppError::NotFound)?;
     state.bus.publish(event);

@@ -75,7 +75,7 @@ impl Outcome {
         except: Option<i64>,
         body: &str,
     ) -> AppResult<()> {
-        self.notified.extend(super::notify_each(tx, &cx.state.config, item, by_role, except, body).await?);
+        self.notified.extend(super::notify_each(tx, cx.state, item, by_role, except, body).await?);
         Ok(())
     }
 }
@@ -377,7 +377,7 @@ pub async fn welcome_newcomers(
     body: &str,
 ) -> AppResult<Vec<i64>> {
     let newcomers = ItemRef { parts: after.parts.without(&before.parts), ..after.clone() };
-    Ok(super::notify_each(tx, &cx.state.config, &newcomers, by_role, Some(cx.viewer.id), body).await?)
+    super::notify_each(tx, cx.state, &newcomers, by_role, Some(cx.viewer.id), body).await
 }
 
 /// A new object as the flows publish and notify it: not a draft, locked, a team's or a subtask unless

@@ -12,7 +12,7 @@ use poem::{FromRequest, Request, RequestBody};
 use sea_query::{Expr, ExprTrait, Query};
 
 use crate::access::{self, Action, Item, ItemKind, Object, Viewer};
-use crate::config::Config;
+use crate::app::AppState;
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
 use crate::events::{Bus, DomainEvent};
@@ -290,40 +290,58 @@ pub async fn title(db: &Db, kind: ItemKind, id: i64) -> Result<Option<String>, s
 /// responsible who also subscribes hears "new task", not both), skipping `except`.
 pub async fn notify_each(
     tx: &mut Tx,
-    cfg: &Config,
+    state: &AppState,
     item: &ItemRef,
     by_role: &[(PRole, String)],
     except: Option<i64>,
     body: &str,
-) -> Result<Vec<i64>, sqlx::Error> {
-    notify_each_with(tx, cfg, item, by_role, except, body, &std::collections::HashMap::new()).await
+) -> AppResult<Vec<i64>> {
+    notify_each_with(tx, state, item, by_role, except, body, &std::collections::HashMap::new()).await
 }
 
-/// `notify_each`, the email copy to each user in `extras` carrying that user's extra text (a task's
-/// one-click completion link: `tasks::links`).
+/// `notify_each`, the email copy to each user in `extras` carrying that user's extra text. About a
+/// task, the email of each of its responsible users carries the one-click completion link
+/// (`tasks::links::lines_for`).
 pub async fn notify_each_with(
     tx: &mut Tx,
-    cfg: &Config,
+    state: &AppState,
     item: &ItemRef,
     by_role: &[(PRole, String)],
     except: Option<i64>,
     body: &str,
     extras: &std::collections::HashMap<i64, String>,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let url = item.url();
-    let mut done: Vec<i64> = Vec::new();
+) -> AppResult<Vec<i64>> {
+    let mut to: Vec<(i64, &str)> = Vec::new();
     for (role, title) in by_role {
         for u in item.parts.users(*role) {
-            if Some(u) == except || done.contains(&u) {
-                continue;
+            if Some(u) != except && !to.iter().any(|(x, _)| *x == u) {
+                to.push((u, title));
             }
-            let n = Notice { user_id: u, title, body, url: &url, object: Some((item.kind.slug(), item.id)) };
-            let extra = extras.get(&u).map(String::as_str).unwrap_or_default();
-            notifications::send_with(tx, cfg, &n, extra).await?;
-            done.push(u);
         }
     }
-    Ok(done)
+    let users: Vec<i64> = to.iter().map(|(u, _)| *u).collect();
+    let extras = email_extras(tx, state, item, &users, extras).await?;
+    let url = item.url();
+    for (u, title) in &to {
+        let n = Notice { user_id: *u, title, body, url: &url, object: Some((item.kind.slug(), item.id)) };
+        let extra = extras.get(u).map(String::as_str).unwrap_or_default();
+        notifications::send_with(tx, &state.config, &n, extra).await?;
+    }
+    Ok(users)
+}
+
+/// The extra lines of the email copies to `users` about `item`: a task's completion links.
+async fn email_extras(
+    tx: &mut Tx,
+    state: &AppState,
+    item: &ItemRef,
+    users: &[i64],
+    extras: &std::collections::HashMap<i64, String>,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    if item.kind != ItemKind::Task || users.is_empty() {
+        return Ok(extras.clone());
+    }
+    crate::tasks::links::lines_for(tx, state, item.id, users, extras).await
 }
 
 /// Sends an in-app notification (and an email copy, per each user's profile) about `item` to the
@@ -331,13 +349,13 @@ pub async fn notify_each_with(
 /// Returns the users notified: publish `notices` for them after commit.
 pub async fn notify(
     tx: &mut Tx,
-    cfg: &Config,
+    state: &AppState,
     item: &ItemRef,
     roles: &[PRole],
     except: Option<i64>,
     title: &str,
     body: &str,
-) -> Result<Vec<i64>, sqlx::Error> {
+) -> AppResult<Vec<i64>> {
     let mut users: Vec<i64> = item
         .parts
         .0
@@ -348,10 +366,12 @@ pub async fn notify(
         .collect();
     users.sort_unstable();
     users.dedup();
+    let extras = email_extras(tx, state, item, &users, &std::collections::HashMap::new()).await?;
     let url = item.url();
     for u in &users {
         let n = Notice { user_id: *u, title, body, url: &url, object: Some((item.kind.slug(), item.id)) };
-        notifications::send(tx, cfg, &n).await?;
+        let extra = extras.get(u).map(String::as_str).unwrap_or_default();
+        notifications::send_with(tx, &state.config, &n, extra).await?;
     }
     Ok(users)
 }

@@ -92,6 +92,7 @@ pub async fn delete(tx: &mut Tx, db: &Db, kind: ItemKind, id: i64, actor: &Actor
     files.extend(crate::files::unlink_all(tx, kind.slug(), &ids).await?);
     crate::reminders::delete_for(tx, kind, &ids).await?;
     crate::crm::many::delete_tags(tx, kind, &ids).await?;
+    crate::tasks::tags::delete_for(tx, kind, &ids).await?;
     for (oid, name) in &fam {
         participants::delete(tx, kind, *oid).await?;
         let mut d = Diff::default();

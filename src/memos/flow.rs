@@ -131,8 +131,7 @@ impl EditFlow for Memos {
         if c.input.draft {
             Ok(Vec::new())
         } else if before.draft {
-            Ok(items::notify_each(tx, &cx.state.config, after, &shared_notices(after), Some(cx.viewer.id), body)
-                .await?)
+            items::notify_each(tx, cx.state, after, &shared_notices(after), Some(cx.viewer.id), body).await
         } else {
             flow::welcome_newcomers(tx, cx, before, after, &shared_notices(after), body).await
         }
@@ -174,7 +173,7 @@ impl CreateFlow for Memos {
             return Ok(Vec::new());
         }
         let body = &c.input.description;
-        Ok(items::notify_each(tx, &cx.state.config, item, &shared_notices(item), Some(cx.viewer.id), body).await?)
+        items::notify_each(tx, cx.state, item, &shared_notices(item), Some(cx.viewer.id), body).await
     }
 }
 

@@ -59,7 +59,7 @@ impl EditFlow for Projects {
     type Edit = Checked;
 
     fn form_of(item: &ItemRef, p: &Project) -> WorkForm {
-        repo::fields(p, &item.parts).form()
+        WorkForm { tags_of: Some((ItemKind::Project, p.id)), ..repo::fields(p, &item.parts).form() }
     }
 
     /// Who is responsible and the co-owner only for those who may assign them.
@@ -74,11 +74,18 @@ impl EditFlow for Projects {
         f: &WorkForm,
     ) -> AppResult<Result<Checked, FormErrors>> {
         let everyone: Vec<i64> = item.parts.everyone().into_iter().collect();
-        check(cx.state, &everyone, f, edit_rules((p.next_step_date, p.due_date), false, false)).await
+        check(cx.state, cx.viewer, &everyone, f, edit_rules((p.next_step_date, p.due_date), false, false)).await
     }
 
     async fn write_edit(tx: &mut Tx, cx: &Cx<'_>, item: &ItemRef, before: &Project, c: &Checked) -> AppResult<()> {
-        Ok(repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?)
+        repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?;
+        crate::tasks::flow::write_tags(tx, cx, ItemKind::Project, before.id, &c.input).await?;
+        // The next-step rules of tasks (§14.2): the new step is logged, with the editor's name
+        // unless they are the project's sole responsible.
+        let (step, who) = (c.input.next_step.as_str(), &c.input.responsible);
+        crate::tasks::workflow::step_edited(tx, ItemKind::Project, before.id, &before.next_step, step, who, cx.viewer)
+            .await?;
+        Ok(())
     }
 
     async fn notify_edit(
@@ -102,7 +109,7 @@ impl CreateFlow for Projects {
         };
         let today = crate::time::today();
         let rules = Rules { today, users: &[], before: None, subtask: false, need_responsible: false };
-        let mut checked = match check(cx.state, &[], f, rules).await? {
+        let mut checked = match check(cx.state, cx.viewer, &[], f, rules).await? {
             Ok(c) => c,
             Err(errs) => return Ok(Err(errs)),
         };
@@ -115,6 +122,7 @@ impl CreateFlow for Projects {
     async fn insert(tx: &mut Tx, cx: &Cx<'_>, new: &NewProject) -> AppResult<ItemRef> {
         let (input, owner) = (&new.checked.input, cx.viewer.id);
         let id = repo::insert(tx, input, owner, &cx.actor, &new.checked.names).await?;
+        crate::tasks::flow::write_tags(tx, cx, ItemKind::Project, id, input).await?;
         let line = format!("The project was created ({})", cx.viewer.display_name);
         crate::tasks::workflow::add(tx, ItemKind::Project, id, &line).await?;
         Ok(created(ItemKind::Project, id, &input.name, crate::tasks::repo::parts_of(owner, input.co_owner_id, input)))
@@ -138,6 +146,6 @@ impl CreateFlow for Projects {
     async fn notify_new(tx: &mut Tx, cx: &Cx<'_>, new: &NewProject, item: &ItemRef) -> AppResult<Vec<i64>> {
         let input = &new.checked.input;
         let titles = welcome_titles("project", &input.name);
-        Ok(items::notify_each(tx, &cx.state.config, item, &titles, Some(cx.viewer.id), &input.description).await?)
+        items::notify_each(tx, cx.state, item, &titles, Some(cx.viewer.id), &input.description).await
     }
 }

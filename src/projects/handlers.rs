@@ -38,18 +38,21 @@ pub async fn index(
     let progress = crate::tasks::repo::project_progress(&state.db, &ids).await?;
     let owners: Vec<i64> = page.items.iter().map(|p| p.owner_id).collect();
     let names = crate::users::repo::names(&state.db, &owners).await?;
+    let tags = crate::tasks::tags::of_many(&state.db, &viewer, ItemKind::Project, &ids).await?;
     let rows = views::projects::Rows {
         page: &page,
         progress: &progress,
         names: &names,
         filter: &f,
         today: crate::time::today(),
+        tags: &tags,
     };
     if hx.0 {
         return Ok(views::projects::list(&rows).into_response());
     }
+    let choices = crate::tasks::tags::choices(&state.db, &viewer).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Projects, hx).await?;
-    Ok(views::projects::index(&cx, &rows).into_response())
+    Ok(views::projects::index(&cx, &rows, &choices).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -70,8 +73,15 @@ pub(super) async fn render_form(
         Ok(m) => crate::files::of(&state.db, "memo", m).await?,
         Err(_) => Vec::new(),
     };
+    let tags = crate::tasks::tags::choices(&state.db, v).await?;
+    let mut f = std::borrow::Cow::Borrowed(f);
+    if let Some((kind, id)) = f.tags_of {
+        let of = crate::tasks::tags::of(&state.db, v, kind, id).await?;
+        f.to_mut().tags = of.iter().map(|t| t.id.to_string()).collect();
+    }
     let cx = web::page_cx(state, v, Nav::Projects, hx).await?;
-    Ok(views::projects::form(&cx, mode, f, errs, &users, &memo_files))
+    let can_tag = access::creates_task_tags_in(v).is_some();
+    Ok(views::projects::form(&cx, mode, &f, errs, &users, &memo_files, (&tags, can_tag)))
 }
 
 #[handler]
@@ -118,6 +128,7 @@ pub async fn show(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(id
         names: &names,
         today: crate::time::today(),
         workflow: &crate::tasks::workflow::of(&state.db, ItemKind::Project, id).await?,
+        tags: &crate::tasks::tags::of(&state.db, &viewer, ItemKind::Project, id).await?,
     };
     Ok(views::projects::show(&cx, &page, &panels).into_response())
 }

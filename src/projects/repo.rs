@@ -67,6 +67,9 @@ pub struct ProjectFilter {
     pub show: String,
     #[serde(default)]
     pub q: String,
+    /// A tag id (of the viewer's departments; another matches nothing).
+    #[serde(default)]
+    pub tag: String,
     #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
 }
@@ -76,6 +79,7 @@ impl ProjectFilter {
         crate::views::ui::query(&[
             ("show", self.show.clone()),
             ("q", self.q.clone()),
+            ("tag", self.tag.clone()),
             ("page", if page > 1 { page.to_string() } else { String::new() }),
         ])
     }
@@ -134,6 +138,9 @@ fn filtered_with(v: &Viewer, f: &ProjectFilter, text: Option<SimpleExpr>) -> App
     access::scope(v, ListKind::Projects, &mut q)?;
     if f.show != "all" {
         q.and_where(Expr::col((Projects::Table, Projects::Active)).eq(true));
+    }
+    if let Ok(tag) = f.tag.trim().parse::<i64>() {
+        q.and_where(crate::tasks::tags::filter(v, ItemKind::Project, ("projects", "id"), tag));
     }
     if let Some(t) = text {
         q.and_where(t);

@@ -268,7 +268,15 @@ pub async fn fire(state: &AppState, payload: &str) -> Result<(), String> {
         url: &url,
         object: Some((r.object_type.as_str(), r.object_id)),
     };
-    crate::notifications::send(&mut tx, &state.config, &notice).await.map_err(|e| e.to_string())?;
+    // A reminder about a task its owner is responsible for carries the one-click completion link.
+    let mut extra = std::collections::HashMap::new();
+    if r.object_type == ItemKind::Task.slug() {
+        extra = crate::tasks::links::lines_for(&mut tx, state, r.object_id, &[r.owner_id], &extra)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let extra = extra.get(&r.owner_id).map(String::as_str).unwrap_or_default();
+    crate::notifications::send_with(&mut tx, &state.config, &notice, extra).await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     state.bus.publish(DomainEvent::Notice { user_id: r.owner_id });
     state.wake.notify_one();

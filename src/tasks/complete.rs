@@ -127,6 +127,8 @@ pub async fn complete_in(
         project_id: t.project_id,
         memo_id: None,
         memo_files: Vec::new(),
+        tags: Vec::new(),
+        new_tags: Vec::new(),
     };
     // The co-owner of a subtask is the main task's owner (`flow::decide_co_owner`).
     let co_owner = Some(t.owner_id).filter(|o| *o != me);

@@ -32,15 +32,48 @@ pub struct Checked {
 }
 
 /// Validates a task or project form by `rules`, whose `users` this fills: the active users, and
-/// `everyone` already in the object stays pickable for history's names.
+/// `everyone` already in the object stays pickable for history's names. Its tags must be of `v`'s
+/// departments (`tags::parse`).
 pub async fn check(
     state: &AppState,
+    v: &Viewer,
     everyone: &[i64],
     f: &WorkForm,
     rules: Rules<'_>,
 ) -> AppResult<Result<Checked, FormErrors>> {
     let (users, names) = crate::users::repo::pickable(&state.db, everyone).await?;
-    Ok(f.validate(&Rules { users: &users, ..rules }).map(|input| Checked { input, names }))
+    let allowed = if f.tags.is_empty() { Vec::new() } else { super::tags::allowed(&state.db, v).await? };
+    let tagged = super::tags::parse(v, &allowed, &f.tags, &f.new_tags);
+    Ok(match (f.validate(&Rules { users: &users, ..rules }), tagged) {
+        (Ok(mut input), Ok((tags, new_tags))) => {
+            input.tags = tags;
+            input.new_tags = new_tags;
+            Ok(Checked { input, names })
+        }
+        (Ok(_), Err(msg)) => {
+            let mut errs = FormErrors::default();
+            errs.add("tags", msg);
+            Err(errs)
+        }
+        (Err(mut errs), Err(msg)) => {
+            errs.add("tags", msg);
+            Err(errs)
+        }
+        (Err(errs), Ok(_)) => Err(errs),
+    })
+}
+
+/// Writes the tags of a new or edited task or project (`tags::set`), with a history line when the
+/// viewer's tags of it changed.
+pub async fn write_tags(tx: &mut Tx, cx: &Cx<'_>, kind: ItemKind, id: i64, input: &WorkInput) -> AppResult<()> {
+    let (before, after) = super::tags::set(tx, cx.viewer, kind, id, &input.tags, &input.new_tags).await?;
+    if before != after {
+        let mut d = crate::history::Diff::default();
+        d.field("Tags", before.join(", "), after.join(", "));
+        let summary = format!("Tags: {}", if after.is_empty() { "none".to_string() } else { after.join(", ") });
+        crate::history::record(tx, &cx.actor, kind.slug(), id, crate::history::Change::Update, &summary, &d).await?;
+    }
+    Ok(())
 }
 
 /// The rules of an edit: the stored dates may stay in the past.
@@ -137,8 +170,8 @@ pub fn closing(what: &str, name: &str, stage: Stage) -> Vec<(PRole, String)> {
     }
 }
 
-/// Notifies `item`'s participants by role (not the viewer), the email of each responsible carrying
-/// the task's one-click completion link (`super::links`).
+/// Notifies `item`'s participants by role (not the viewer); the email of each responsible carries
+/// the task's one-click completion link (`items::notify_each` adds it to every task notice).
 async fn with_links(
     tx: &mut Tx,
     cx: &Cx<'_>,
@@ -146,10 +179,7 @@ async fn with_links(
     titles: &[(PRole, String)],
     body: &str,
 ) -> AppResult<Vec<i64>> {
-    let t = repo::get_tx(tx, item.id).await?.ok_or(AppError::NotFound)?;
-    let resp: Vec<i64> = item.parts.users(PRole::Responsible).into_iter().filter(|u| *u != cx.viewer.id).collect();
-    let lines = super::links::email_lines(tx, cx.state, &t, &resp).await?;
-    Ok(items::notify_each_with(tx, &cx.state.config, item, titles, Some(cx.viewer.id), body, &lines).await?)
+    items::notify_each(tx, cx.state, item, titles, Some(cx.viewer.id), body).await
 }
 
 /// What the owner, co-owner and subscribers of a closed main task hear when a subtask reopens it.
@@ -246,6 +276,7 @@ impl EditFlow for Tasks {
             stage: t.stage.clone(),
             parent_id: t.parent_id.map(|p| p.to_string()).unwrap_or_default(),
             project_id: t.project_id.map(|p| p.to_string()).unwrap_or_default(),
+            tags_of: Some((ItemKind::Task, t.id)),
             ..repo::fields(t, &item.parts).form()
         }
     }
@@ -265,7 +296,7 @@ impl EditFlow for Tasks {
     ) -> AppResult<Result<Checked, FormErrors>> {
         let everyone: Vec<i64> = item.parts.everyone().into_iter().collect();
         let rules = edit_rules((t.next_step_date, t.due_date), t.parent_id.is_some(), true);
-        let mut c = match check(cx.state, &everyone, f, rules).await? {
+        let mut c = match check(cx.state, cx.viewer, &everyone, f, rules).await? {
             Ok(c) => c,
             Err(errs) => return Ok(Err(errs)),
         };
@@ -283,21 +314,16 @@ impl EditFlow for Tasks {
 
     async fn write_edit(tx: &mut Tx, cx: &Cx<'_>, item: &ItemRef, before: &Task, c: &Checked) -> AppResult<()> {
         repo::update(tx, before, &item.parts, &c.input, &cx.actor, &c.names).await?;
-        let step = c.input.next_step.as_str();
-        if step != before.next_step && !step.is_empty() {
-            // §14.1: the editor's name when the step is not the sole responsible's own.
-            let step = if c.input.responsible == [cx.viewer.id] {
-                step.to_string()
-            } else {
-                format!("{step} ({})", cx.viewer.display_name)
-            };
-            super::workflow::set_step(tx, ItemKind::Task, before.id, &step, None).await?;
-            super::workflow::add(tx, ItemKind::Task, before.id, &step).await?;
-            if let Some(pid) = before.parent_id
-                && let Some(main) = repo::get_tx(tx, pid).await?
-            {
-                super::workflow::subtask_step(tx, &main, &c.input.name, &step, c.input.next_step_date).await?;
-            }
+        write_tags(tx, cx, ItemKind::Task, before.id, &c.input).await?;
+        let (step, who) = (c.input.next_step.as_str(), &c.input.responsible);
+        let logged =
+            super::workflow::step_edited(tx, ItemKind::Task, before.id, &before.next_step, step, who, cx.viewer)
+                .await?;
+        if let Some(step) = logged
+            && let Some(pid) = before.parent_id
+            && let Some(main) = repo::get_tx(tx, pid).await?
+        {
+            super::workflow::subtask_step(tx, &main, &c.input.name, &step, c.input.next_step_date).await?;
         }
         Ok(())
     }
@@ -332,7 +358,7 @@ impl CreateFlow for Tasks {
         };
         let today = crate::time::today();
         let rules = Rules { today, users: &[], before: None, subtask: ctx.parent.is_some(), need_responsible: true };
-        let Checked { mut input, names } = match check(state, &[], f, rules).await? {
+        let Checked { mut input, names } = match check(state, v, &[], f, rules).await? {
             Ok(c) => c,
             Err(errs) => return Ok(Err(errs)),
         };
@@ -360,6 +386,7 @@ impl CreateFlow for Tasks {
     async fn insert(tx: &mut Tx, cx: &Cx<'_>, new: &NewTask) -> AppResult<ItemRef> {
         let (input, owner) = (&new.checked.input, cx.viewer.id);
         let id = repo::insert(tx, input, owner, new.co_owner, &cx.actor, &new.checked.names).await?;
+        write_tags(tx, cx, ItemKind::Task, id, input).await?;
         let who = &cx.viewer.display_name;
         let line = if new.ctx.parent.is_some() {
             format!("The subtask was created. ({who})")

@@ -23,23 +23,34 @@ pub async fn index(
     state: Data<&AppState>,
     viewer: Viewer,
     hx: HxRequest,
-    Query(f): Query<TaskFilter>,
+    Query(mut f): Query<TaskFilter>,
 ) -> AppResult<Response> {
+    f.resolve(&viewer);
     let page = repo::list(&state.db, &viewer, &f).await?;
     let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
     let responsible = participants::names_in_role(&state.db, ItemKind::Task, &ids, PRole::Responsible).await?;
-    let rows = views::tasks::Rows { page: &page, responsible: &responsible, filter: &f, today: crate::time::today() };
+    let tags = super::tags::of_many(&state.db, &viewer, ItemKind::Task, &ids).await?;
+    let rows = views::tasks::Rows {
+        page: &page,
+        responsible: &responsible,
+        filter: &f,
+        today: crate::time::today(),
+        tags: &tags,
+        me: Some(viewer.id),
+    };
     if hx.0 {
         return Ok(views::tasks::list(&rows).into_response());
     }
     let users = state.people.choices(&state.db).await?;
+    let choices = super::tags::choices(&state.db, &viewer).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Tasks, hx).await?;
-    Ok(views::tasks::index(&cx, &rows, &users).into_response())
+    Ok(views::tasks::index(&cx, &rows, &users, &choices).into_response())
 }
 
 /// `GET /tasks/total?<filters>`: the list's "Page X of Y · N tasks", asked for after the page is shown.
 #[handler]
-pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(f): Query<TaskFilter>) -> AppResult<maud::Markup> {
+pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(mut f): Query<TaskFilter>) -> AppResult<maud::Markup> {
+    f.resolve(&viewer);
     let list = crate::paths::list_query(ItemKind::Task, &f.query(1));
     let noun = views::ui::Noun("task", "tasks");
     web::list_total(&state, &viewer, list, f.page, noun, repo::total(&state.db, &viewer, &f)).await
@@ -76,6 +87,12 @@ pub(super) async fn render_form(
         Ok(p) => items::title(&state.db, ItemKind::Task, p).await?,
         Err(_) => None,
     };
+    let tags = super::tags::choices(&state.db, v).await?;
+    let mut form = std::borrow::Cow::Borrowed(form);
+    if let Some((kind, id)) = form.tags_of {
+        let of = super::tags::of(&state.db, v, kind, id).await?;
+        form.to_mut().tags = of.iter().map(|t| t.id.to_string()).collect();
+    }
     let cx = web::page_cx(state, v, Nav::Tasks, hx).await?;
     let fcx = FormCx {
         mode,
@@ -83,8 +100,10 @@ pub(super) async fn render_form(
         projects: &projects,
         memo_files: &memo_files,
         parent_name: parent_name.as_deref(),
+        tags: &tags,
+        can_tag: access::creates_task_tags_in(v).is_some(),
     };
-    Ok(views::tasks::form(&cx, &fcx, form, errs))
+    Ok(views::tasks::form(&cx, &fcx, &form, errs))
 }
 
 #[handler]
@@ -106,6 +125,7 @@ pub async fn new(
         f.co_owner_id = t.co_owner_id.map(|c| c.to_string()).unwrap_or_default();
         f.responsible = parts.users(PRole::Responsible).iter().map(|u| u.to_string()).collect();
         f.subscribers = parts.users(PRole::Subscriber).iter().map(|u| u.to_string()).collect();
+        f.tags_of = Some((ItemKind::Task, id));
         // Keep the project only if the viewer may add tasks to it.
         if let Some(p) = t.project_id
             && items::load(&state.db, &viewer, ItemKind::Project, p, Action::CreateSubtask).await.is_ok()
@@ -214,6 +234,7 @@ pub async fn show(
         refused: q.refused == "active-subtask",
         hide_main,
         workflow: &super::workflow::of(&state.db, ItemKind::Task, id).await?,
+        tags: &super::tags::of(&state.db, &viewer, ItemKind::Task, id).await?,
     };
     Ok(views::tasks::show(&cx, &page, &panels).into_response())
 }

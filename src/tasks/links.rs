@@ -172,6 +172,28 @@ pub async fn email_lines(
     Ok(out)
 }
 
+/// `extras` with, for every user of `users` who is an active responsible of task `task` (when it is
+/// still open), the one-click link line of their email copy. Every notification about a task goes
+/// through this (`items::notify_each_with`, `items::notify`, a reminder), so each email to a
+/// responsible carries the link; users already in `extras` keep their line.
+pub async fn lines_for(
+    tx: &mut Tx,
+    state: &AppState,
+    task: i64,
+    users: &[i64],
+    extras: &std::collections::HashMap<i64, String>,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    let mut out = extras.clone();
+    let Some(t) = repo::get_tx(tx, task).await?.filter(|t| t.active) else { return Ok(out) };
+    let parts = crate::participants::of_tx(tx, ItemKind::Task, task).await?;
+    let resp = parts.users(PRole::Responsible);
+    let need: Vec<i64> = users.iter().copied().filter(|u| resp.contains(u) && !out.contains_key(u)).collect();
+    if !need.is_empty() {
+        out.extend(email_lines(tx, state, &t, &need).await?);
+    }
+    Ok(out)
+}
+
 #[derive(sqlx::FromRow)]
 struct LinkRow {
     id: i64,

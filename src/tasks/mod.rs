@@ -12,4 +12,5 @@ pub mod hide;
 pub mod links;
 pub mod model;
 pub mod repo;
+pub mod tags;
 pub mod workflow;

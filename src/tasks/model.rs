@@ -239,6 +239,16 @@ pub struct WorkForm {
     /// Attachments of the memo to link (ids).
     #[serde(default)]
     pub memo_files: Vec<String>,
+    /// Tags chosen (ids of the viewer's departments' tags, `tasks::tags`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// New tags typed, comma separated (created in the viewer's department).
+    #[serde(default)]
+    pub new_tags: String,
+    /// The form shows a stored object: its tags are read for the viewer when it is rendered (a
+    /// form posted back shows what was posted).
+    #[serde(skip)]
+    pub tags_of: Option<(crate::access::ItemKind, i64)>,
     /// Files chosen before a validation error, kept for this submit (shown as ticked boxes).
     #[serde(skip)]
     pub held: Vec<crate::files::Held>,
@@ -261,6 +271,9 @@ pub struct WorkInput {
     pub project_id: Option<i64>,
     pub memo_id: Option<i64>,
     pub memo_files: Vec<i64>,
+    /// Tags chosen (checked against the viewer's: `tasks::flow::check`) and new tag names.
+    pub tags: Vec<i64>,
+    pub new_tags: Vec<String>,
 }
 
 /// What the validation needs to know beyond the form.
@@ -418,6 +431,8 @@ impl WorkForm {
             project_id: parse_id(&self.project_id),
             memo_id: parse_id(&self.memo_id),
             memo_files: self.memo_files.iter().filter_map(|f| parse_id(f)).collect(),
+            tags: Vec::new(),
+            new_tags: Vec::new(),
         })
     }
 }
@@ -439,11 +454,18 @@ pub struct TaskFilter {
     pub role: String,
     #[serde(default)]
     pub q: String,
-    /// "created" (default, newest first), "due", "step".
+    /// "" (default: main tasks with their subtasks, newest main task first), "id" (newest first),
+    /// "due", "step" (the next-step-date toggle).
     #[serde(default)]
     pub sort: String,
     #[serde(default)]
     pub project: String,
+    /// A tag id (of the viewer's departments; another matches nothing).
+    #[serde(default)]
+    pub tag: String,
+    /// Sent by the filter form: an empty Responsible then means "any", not the default "me".
+    #[serde(default)]
+    pub filtered: String,
     #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
 }
@@ -451,6 +473,23 @@ pub struct TaskFilter {
 impl TaskFilter {
     pub fn all(&self) -> bool {
         self.show == "all"
+    }
+    /// Applies the default of §14.1: without a Responsible chosen, a non-chief's list shows the
+    /// tasks they are responsible for (`access::task_list_defaults_to_own`); "all" (or the filter
+    /// form sent with the field empty) means any responsible.
+    pub fn resolve(&mut self, v: &crate::access::Viewer) {
+        if !self.responsible.trim().is_empty() {
+            return;
+        }
+        if !crate::access::task_list_defaults_to_own(v) {
+            return;
+        }
+        self.responsible = if self.filtered.is_empty() { v.id.to_string() } else { ANY.to_string() };
+        self.filtered.clear();
+    }
+    /// The list shows every responsible's tasks.
+    pub fn any_responsible(&self) -> bool {
+        self.responsible.trim().is_empty() || self.responsible == ANY
     }
     /// The query string that reproduces this filter (for pagination and live refresh).
     pub fn query(&self, page: u64) -> String {
@@ -463,10 +502,14 @@ impl TaskFilter {
             ("q", self.q.clone()),
             ("sort", self.sort.clone()),
             ("project", self.project.clone()),
+            ("tag", self.tag.clone()),
             ("page", if page > 1 { page.to_string() } else { String::new() }),
         ])
     }
 }
+
+/// `responsible=all`: the task list's Responsible filter cleared.
+pub const ANY: &str = "all";
 
 impl crate::files::HoldsFiles for WorkForm {
     fn held_mut(&mut self) -> &mut Vec<crate::files::Held> {

@@ -113,6 +113,9 @@ fn filtered_with(v: &Viewer, f: &TaskFilter, text: Option<SimpleExpr>) -> AppRes
     if let Some(p) = user_filter(&f.project) {
         q.and_where(Expr::col((Tasks::Table, Tasks::ProjectId)).eq(p));
     }
+    if let Some(t) = user_filter(&f.tag) {
+        q.and_where(super::tags::filter(v, ItemKind::Task, ("tasks", "id"), t));
+    }
     if let Some(t) = text {
         q.and_where(t);
     }
@@ -126,6 +129,12 @@ pub async fn total(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Total> {
 
 /// One page of the tasks `v` may see, filtered and sorted.
 pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>> {
+    let q = page_query(db, v, f).await?;
+    Ok(Paged::window(db.fetch_all(&q).await?, paging::page_number(f.page)))
+}
+
+/// The query of one page of the list (the query-plan tests read it).
+pub async fn page_query(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<SelectStatement> {
     let page = paging::page_number(f.page);
     let mut q = searched(db, v, f).await?;
     // Dates ascending, tasks without one last. Spelt NULLS LAST (both backends) rather than
@@ -134,10 +143,24 @@ pub async fn list(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Paged<Task>>
     match f.sort.as_str() {
         "due" => q.order_by_with_nulls((Tasks::Table, Tasks::DueDate), Order::Asc, NullOrdering::Last),
         "step" => q.order_by_with_nulls((Tasks::Table, Tasks::NextStepDate), Order::Asc, NullOrdering::Last),
-        _ => &mut q,
+        "id" => &mut q,
+        // §14.1's default: each main task with its subtasks, newest main task first. A subtask's id
+        // is above its main task's, so `id` ascending within a group puts the main task first.
+        // ix_tasks_active_group / ix_tasks_group (migration 31) hold this very expression, so the
+        // list walks them and stops after the page.
+        _ => q.order_by_expr(group_key(), Order::Desc).order_by((Tasks::Table, Tasks::Id), Order::Asc),
     };
-    q.order_by((Tasks::Table, Tasks::Id), Order::Desc).limit(paging::WINDOW).offset(paging::offset(page));
-    Ok(Paged::window(db.fetch_all(&q).await?, page))
+    if matches!(f.sort.as_str(), "due" | "step" | "id") {
+        q.order_by((Tasks::Table, Tasks::Id), Order::Desc);
+    }
+    q.limit(paging::WINDOW).offset(paging::offset(page));
+    Ok(q)
+}
+
+/// `coalesce(parent_id, id)`: the main task a row groups under (itself for a main task), spelt as
+/// the indexes of migration 31 spell it.
+pub fn group_key() -> SimpleExpr {
+    Func::coalesce([Expr::col((Tasks::Table, Tasks::ParentId)), Expr::col((Tasks::Table, Tasks::Id))]).into()
 }
 
 /// How many of the first active tasks by due date `assigned` looks through for the viewer's own.

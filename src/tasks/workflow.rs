@@ -52,6 +52,27 @@ pub async fn set_step(
     tx.execute(&q).await.map(|_| ())
 }
 
+/// An edit of a task or project changed its next step to `step` (§14.1, §14.2): the step (with
+/// " (<editor>)" unless the editor is its sole responsible) is stored and logged. Returns the step as
+/// logged, `None` when it did not change.
+pub async fn step_edited(
+    tx: &mut Tx,
+    kind: ItemKind,
+    id: i64,
+    before: &str,
+    step: &str,
+    responsible: &[i64],
+    editor: &crate::access::Viewer,
+) -> Result<Option<String>, sqlx::Error> {
+    if step == before || step.is_empty() {
+        return Ok(None);
+    }
+    let step = if responsible == [editor.id] { step.to_string() } else { format!("{step} ({})", editor.display_name) };
+    set_step(tx, kind, id, &step, None).await?;
+    add(tx, kind, id, &step).await?;
+    Ok(Some(step))
+}
+
 /// A stage change by its buttons: the next step becomes the stage's label, logged.
 pub async fn stage_reached(tx: &mut Tx, kind: ItemKind, id: i64, stage: Stage) -> Result<(), sqlx::Error> {
     set_step(tx, kind, id, stage.label(), None).await?;

@@ -29,6 +29,11 @@ const AXE: &str = include_str!("../assets/axe.min.js");
 const MAX_PAGES: usize = 16;
 /// Clicks per role in the crawl (the destructive pass comes on top).
 const MAX_CLICKS: usize = 30;
+/// Clicks on one page, so that the start pages after the home page get theirs.
+const PAGE_CLICKS: usize = 15;
+/// Where each role's crawl starts: the home page, then the task list (its filters, the next-step
+/// toggle, tag chips and the Responsible default of issue 12 are reached for every role).
+const START: [&str; 2] = ["/", "/tasks"];
 /// Pages of one pattern (`/tasks/:id`) opened per role: `/tasks/1` and `/tasks/2` are one pattern.
 const PER_PATTERN: usize = 2;
 /// Longest wait for a page to change or settle.
@@ -176,6 +181,9 @@ struct Crawl<'a> {
     axed: HashSet<String>,
     axe_time: Duration,
     failures: Vec<String>,
+    /// What was clicked (`text (target)`), crawl and destructive pass: the report checks that the
+    /// buttons of issue 12 were among them.
+    pressed: Vec<String>,
 }
 
 impl Crawl<'_> {
@@ -409,9 +417,9 @@ impl Crawl<'_> {
 
     /// The crawl: breadth first from the home page.
     async fn crawl(&mut self) {
-        let mut queue = VecDeque::from(["/".to_string()]);
+        let mut queue: VecDeque<String> = START.iter().map(|s| s.to_string()).collect();
         let mut seen: HashSet<String> = queue.iter().cloned().collect();
-        let mut patterns: HashMap<String, usize> = HashMap::from([(pattern("/"), 1)]);
+        let mut patterns: HashMap<String, usize> = START.iter().map(|s| (pattern(s), 1)).collect();
         let mut clicked: HashSet<String> = HashSet::new();
         while let Some(url) = queue.pop_front() {
             if self.pages >= MAX_PAGES || self.clicks >= MAX_CLICKS {
@@ -434,8 +442,9 @@ impl Crawl<'_> {
                 "get-submit" => 1,
                 _ => 2,
             });
+            let at_start = self.clicks;
             for c in cands {
-                if self.clicks >= MAX_CLICKS {
+                if self.clicks >= MAX_CLICKS || self.clicks - at_start >= PAGE_CLICKS {
                     break;
                 }
                 let internal = c.href.starts_with('/') && !c.href.starts_with("//");
@@ -461,6 +470,7 @@ impl Crawl<'_> {
                     continue;
                 }
                 self.clicks += 1;
+                self.pressed.push(format!("{} ({})", c.text, c.href));
                 if c.kind != "toggle" && !self.changed().await {
                     self.fail(format!("{ctx}: the click changed nothing within {WAIT:?}"));
                 }
@@ -502,6 +512,7 @@ impl Crawl<'_> {
                 continue;
             }
             self.destructive += 1;
+            self.pressed.push(format!("{} ({})", c.text, c.href));
             // A confirmation first, where the form asks for one.
             let dialog = self
                 .until("document.querySelector('#confirm-dialog[open]') || !document.querySelector('main[data-crawl-stale]') || !window.__crawl || window.__crawl.settled !== window.__crawl.before")
@@ -518,79 +529,9 @@ impl Crawl<'_> {
     }
 }
 
-/// Objects the role makes for the destructive pass (through the real forms); the pages to visit.
-async fn make_objects(app: &TestApp, c: &TestClient, user: &str, admin: &TestClient) -> Vec<String> {
-    let me = app.uid(user).await;
-    let other = app.uid(if user == "Carl.CoWorker" { "Helen.Head.Sales" } else { "Carl.CoWorker" }).await;
-    let mut urls = Vec::new();
-    // A task of the role's own, with a file, a reminder and a chat message.
-    let p = c
-        .post_multipart(
-            "/tasks",
-            &[("name", &format!("Crawler task of {user}")), ("responsible", &me), ("next_step", "Start")],
-            &[("files", "crawler-note.txt", "text/plain", b"made by the crawler".to_vec())],
-        )
-        .await;
-    if p.status == 303 {
-        let t = created_id(&p);
-        c.post_form(&format!("/tasks/{t}/reminders"), &[("remind_at", "2099-01-01T09:00"), ("text", "Look again")])
-            .await;
-        c.post_form(&format!("/tasks/{t}/chat"), &[("body", "A message from the crawler")]).await;
-        urls.push(format!("/tasks/{t}"));
-        urls.push(format!("/tasks/{t}/delete"));
-    }
-    // A team task of the role and another user: its "Completed" (in the team notice) makes a done
-    // subtask of the role's part (issue 12); the single task above has the plain "Completed".
-    let team =
-        [("name", format!("Crawler team task of {user}")), ("responsible", me.clone()), ("responsible", other.clone())];
-    let team: Vec<(&str, &str)> = team.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let p = c.post_form("/tasks", &team).await;
-    if p.status == 303 {
-        urls.push(format!("/tasks/{}", created_id(&p)));
-    }
-    let p = c.post_form("/memos", &[("name", &format!("Crawler memo of {user}")), ("recipient_id", &other)]).await;
-    if p.status == 303 {
-        let m = created_id(&p);
-        urls.push(format!("/memos/{m}"));
-        urls.push(format!("/memos/{m}/delete"));
-    }
-    let p = c.post_form("/projects", &[("name", &format!("Crawler project of {user}")), ("responsible", &me)]).await;
-    if p.status == 303 {
-        let pr = created_id(&p);
-        urls.push(format!("/projects/{pr}"));
-        urls.push(format!("/projects/{pr}/delete"));
-    }
-    // Requests of the role's own, where it may add them (sales managers): a case (Close, then
-    // Activate) and a plain one (Create deal).
-    let day = ferrocrm::time::today().format("%Y-%m-%d").to_string();
-    for case in ["on", ""] {
-        let subject = format!("Crawler request of {user}");
-        let form =
-            [("request_for", subject.as_str()), ("first_name", "Ann"), ("receipt_date", &day), ("is_case", case)];
-        let p = c.post_form("/requests", &form).await;
-        if p.status == 303 {
-            urls.push(p.header("location").unwrap_or_default());
-        }
-    }
-    // Notifications for the role: someone else gives them a task.
-    create(admin, "/tasks", &[("name", &format!("Handed to {user}")), ("responsible", &me)]).await;
-    urls.push("/notifications".into());
-    urls.push("/reminders".into());
-    if user == "Adam.Admin" {
-        let p = admin.post_form("/admin/departments", &[("name", "Crawler department")]).await;
-        assert_eq!(p.status, 303, "add a department: {}", p.body);
-        let list = admin.get("/admin/departments").await;
-        let d = list
-            .html
-            .select(&scraper::Selector::parse("tr[id^=department-] a").expect("selector"))
-            .find(|a| a.text().collect::<String>().trim() == "Crawler department")
-            .and_then(|a| a.value().attr("href"))
-            .expect("the new department in the list")
-            .to_string();
-        urls.push(d);
-    }
-    urls
-}
+#[path = "crawler_objects.rs"]
+mod objects;
+use objects::make_objects;
 
 /// Roles whose own objects get the destructive pass (stage changes, delete, mark read, remove):
 /// one of each kind of rights — administrator, chief, department head with a team, plain co-worker.
@@ -617,6 +558,7 @@ impl<'a> Crawl<'a> {
             axed: HashSet::new(),
             axe_time: Duration::ZERO,
             failures: Vec::new(),
+            pressed: Vec::new(),
         }
     }
 }
@@ -649,6 +591,30 @@ async fn destroy_lane(lane: &mut [(Crawl<'_>, Duration)], urls: &HashMap<&'stati
     times
 }
 
+/// The buttons of issue 12 a role did not click though it sees them: the next-step toggle (every
+/// role), a tag chip (roles of a department: they have tags), "Completed" and "Hide main task" /
+/// "Show the main task" (the roles of the destructive pass, on their own tasks).
+fn issue_12_missed(cr: &Crawl<'_>) -> Vec<String> {
+    let has = |f: &dyn Fn(&String) -> bool| cr.pressed.iter().any(f);
+    let mut missed = Vec::new();
+    if !has(&|p| p.starts_with("Order by next step date")) {
+        missed.push("the next-step-date toggle");
+    }
+    let department = USERS.iter().any(|(u, _, d)| *u == cr.user && d.is_some());
+    if department && !has(&|p| p.contains("tag=")) {
+        missed.push("a tag chip (the tag filter)");
+    }
+    if DESTRUCTIVE_ROLES.contains(&cr.user) {
+        if !has(&|p| p.starts_with("Completed")) {
+            missed.push("Completed");
+        }
+        if !has(&|p| p.contains("/hide-main")) {
+            missed.push("Hide main task");
+        }
+    }
+    missed.into_iter().map(|m| format!("{}: never clicked {m}; clicked: {:?}", cr.user, cr.pressed)).collect()
+}
+
 #[tokio::test]
 async fn every_role_can_click_through_every_page_and_each_click_keeps_the_shell_the_url_and_back() {
     let started = Instant::now();
@@ -674,6 +640,21 @@ async fn every_role_can_click_through_every_page_and_each_click_keeps_the_shell_
     helen.post_form(&format!("/tasks/{t}"), &[("name", "Prepare the spring offer (v2)"), ("responsible", &mark)]).await;
     create(&carl, "/memos", &[("name", "Need a new chair"), ("recipient_id", &app.uid("Helen.Head.Sales").await)])
         .await;
+    // Issue 12: every role of a department has a tagged task of its own (its list's rows show tag
+    // chips, links to the tag filter), Mark's task a subtask under it (the grouped list).
+    for (user, _, dept) in USERS {
+        if dept.is_some() {
+            let c = app.login_as(user).await;
+            let me = app.uid(user).await;
+            let p = c
+                .post_form("/tasks", &[("name", "Tagged task"), ("responsible", &me), ("new_tags", "Crawler, Q2")])
+                .await;
+            assert_eq!(p.status, 303, "{user}: a tagged task: {}", p.body);
+        }
+    }
+    let mark_c = app.login_as("Mark.Manager.Sales").await;
+    let sub = [("name", "Spring offer: prices"), ("responsible", mark.as_str()), ("parent_id", &t.to_string())];
+    assert_eq!(mark_c.post_form("/tasks", &sub).await.status, 303);
     // A request in the department, so its list and page have a row to open.
     let day = ferrocrm::time::today().format("%Y-%m-%d").to_string();
     let r = helen
@@ -715,7 +696,8 @@ async fn every_role_can_click_through_every_page_and_each_click_keeps_the_shell_
             );
             println!("{line}");
             report.push(line);
-            failures.extend(cr.failures);
+            failures.extend(cr.failures.iter().cloned());
+            failures.extend(issue_12_missed(&cr));
         }
     }
     for b in [b1, b0] {

@@ -315,11 +315,11 @@ async fn every_foreign_key_to_a_merged_kind_is_re_pointed_by_the_merge() {
     .map(|(t,)| t)
     .collect();
     // Moved, united (tags), or kept with each object on purpose (history; notifications name what
-    // they were about; participants hold no CRM rows).
+    // they were about; participants and the task/project tags of `item_tags` hold no CRM rows).
     let handled: BTreeSet<String> = duplicates::PER_OBJECT
         .iter()
         .map(|(t, _)| t.to_string())
-        .chain(["crm_taggings", "history", "notifications", "participants"].map(String::from))
+        .chain(["crm_taggings", "history", "item_tags", "notifications", "participants"].map(String::from))
         .collect();
     assert!(polymorphic.contains("attachments"), "{polymorphic:?}");
     assert!(polymorphic.is_subset(&handled), "a per-object table the merge does not know: {polymorphic:?}");

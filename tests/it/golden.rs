@@ -103,6 +103,8 @@ fn work(name: &str, responsible: Vec<i64>, subscribers: Vec<i64>, parent: Option
         project_id: None,
         memo_id: None,
         memo_files: Vec::new(),
+        tags: Vec::new(),
+        new_tags: Vec::new(),
     }
 }
 

@@ -43,6 +43,8 @@ fn work(name: String, description: String, owner: i64) -> WorkInput {
         project_id: None,
         memo_id: None,
         memo_files: Vec::new(),
+        tags: Vec::new(),
+        new_tags: Vec::new(),
     }
 }
 

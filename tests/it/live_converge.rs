@@ -96,7 +96,8 @@ async fn an_item_page_ends_on_the_last_of_a_burst_of_edits() {
 #[tokio::test]
 async fn a_list_ends_on_the_last_of_a_burst_of_edits() {
     let s = setup().await;
-    let b = viewer(&s.app, "Carl.CoWorker", "/tasks").await;
+    // Carl subscribes: the list of every responsible's tasks (his own default would be empty).
+    let b = viewer(&s.app, "Carl.CoWorker", "/tasks?responsible=all").await;
     assert!(b.text("#task-list").await.contains("Step 0"));
     let last = burst_of_renames(&s, 1, BURST).await;
     converges(&b, "#task-list", last, |t| t.contains(&format!("Step {BURST}"))).await;

@@ -174,7 +174,7 @@ async fn the_task_list_no_longer_embeds_every_user_and_its_filter_pickers_follow
     let helen = app.login_as("Helen.Head.Sales").await;
     let mark = app.uid("Mark.Manager.Sales").await;
     create(&helen, "/tasks", &[("name", "Price list"), ("responsible", &mark)]).await;
-    let small = helen.get("/tasks").await;
+    let small = helen.get("/tasks?responsible=all").await;
 
     add_users(&app, "Zed", 200).await;
     ferrocrm::users::people::People::invalidate(&app.state.people);
@@ -253,8 +253,10 @@ async fn the_responsible_picker_works_with_the_keyboard_alone() {
     // The task list's Responsible filter is a picker too: choosing Mark filters the list.
     let helen = app.login_as("Helen.Head.Sales").await;
     create(&helen, "/tasks", &[("name", "Helen's own"), ("responsible", &app.uid("Helen.Head.Sales").await)]).await;
+    // By default (§14.1) a non-chief's list shows the tasks she is responsible for.
     b.goto(&format!("{}/tasks", app.base)).await;
-    b.wait_text("#task-list", WAIT, |t| t.contains("Helen's own") && t.contains("Keyboard task")).await;
+    b.wait_text("#task-list", WAIT, |t| t.contains("Helen's own") && !t.contains("Keyboard task")).await;
+    assert_eq!(b.text("#f-responsible-picker .chip-label").await, "Helen Head (Helen.Head.Sales)");
     keys(&b, "#f-responsible", "mark").await;
     b.wait_text("#f-responsible-list", WAIT, |t| t.contains("Mark")).await;
     keys(&b, "#f-responsible", &Key::Enter.to_string()).await;
@@ -262,8 +264,8 @@ async fn the_responsible_picker_works_with_the_keyboard_alone() {
     let at = b.js("return location.search").await;
     assert!(at.as_str().unwrap_or_default().contains(&format!("responsible={}", app.uid("Mark.Manager.Sales").await)));
     b.shot("picker-filter.png").await;
-    // Removing the chip shows everyone's tasks again.
+    // Removing the chip shows everyone's tasks (not the default again).
     b.click("#f-responsible-picker .chip-remove").await;
-    b.wait_text("#task-list", WAIT, |t| t.contains("Helen's own")).await;
+    b.wait_text("#task-list", WAIT, |t| t.contains("Helen's own") && t.contains("Keyboard task")).await;
     b.close().await;
 }

@@ -241,22 +241,29 @@ async fn the_task_list_shows_active_tasks_by_default_filters_sorts_paginates_and
         .await
         .unwrap();
     let names = |p: crate::helpers::html::Page| p.texts("#task-list td.name a");
-    assert_eq!(names(helen.get("/tasks").await), ["Bravo", "Alpha"], "active, newest first");
-    assert_eq!(names(helen.get("/tasks?show=all").await), ["Charlie", "Bravo", "Alpha"]);
-    assert_eq!(names(helen.get("/tasks?show=all&stage=done").await), ["Charlie"]);
-    assert_eq!(names(helen.get("/tasks?sort=due").await), ["Alpha", "Bravo"]);
+    // Helen is responsible for Charlie only (done): her default list (§14.1) is empty, and says so.
+    let mine = helen.get("/tasks").await;
+    assert_eq!(mine.texts("#task-list td.name a"), Vec::<String>::new(), "responsible = me by default");
+    assert!(mine.exists("#responsible-me-chip"));
+    let any = mine.attr("#responsible-clear", "href").expect("a way to clear the default");
+    assert_eq!(names(helen.get(&any).await), ["Bravo", "Alpha"], "active, newest main task first");
+    assert_eq!(names(helen.get("/tasks?show=all&responsible=all").await), ["Charlie", "Bravo", "Alpha"]);
+    assert_eq!(names(helen.get("/tasks?show=all").await), ["Charlie"]);
+    assert_eq!(names(helen.get("/tasks?show=all&stage=done&responsible=all").await), ["Charlie"]);
+    assert_eq!(names(helen.get("/tasks?sort=due&responsible=all").await), ["Alpha", "Bravo"]);
+    assert_eq!(names(helen.get("/tasks?sort=id&responsible=all").await), ["Bravo", "Alpha"]);
     let mark = app.uid("Mark.Manager.Sales").await;
     assert_eq!(names(helen.get(&format!("/tasks?responsible={mark}")).await), ["Alpha"]);
     assert_eq!(
-        names(helen.get(&format!("/tasks?owner={}", app.uid("Helen.Head.Sales").await)).await),
+        names(helen.get(&format!("/tasks?responsible=all&owner={}", app.uid("Helen.Head.Sales").await)).await),
         ["Bravo", "Alpha"]
     );
     let mark_c = app.login_as("Mark.Manager.Sales").await;
     assert_eq!(names(mark_c.get("/tasks?role=assigned").await), ["Alpha"]);
-    assert_eq!(names(mark_c.get("/tasks?role=subscribed").await), ["Bravo"]);
+    assert_eq!(names(mark_c.get("/tasks?role=subscribed&responsible=all").await), ["Bravo"]);
     assert_eq!(names(mark_c.get("/tasks?role=mine").await), Vec::<String>::new());
-    assert_eq!(names(helen.get("/tasks?q=brav").await), ["Bravo"]);
-    let list = helen.get("/tasks").await;
+    assert_eq!(names(helen.get("/tasks?q=brav&responsible=all").await), ["Bravo"]);
+    let list = helen.get("/tasks?responsible=all").await;
     assert!(list.exists(&format!("tr#task-{a} td.date time.overdue")), "an overdue due date stands out");
     assert!(!list.exists(&format!("tr#task-{b} td.date time.overdue")));
     // Odd or hostile filter values do not break the page.

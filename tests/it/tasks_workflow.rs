@@ -62,3 +62,32 @@ async fn a_team_task_closed_by_its_subtasks_logs_it_and_its_step_becomes_done() 
     let page = helen.get(&format!("/tasks/{main}")).await;
     assert_eq!(page.texts("#workflow li")[0], format!("{today} - The main task is closed automatically."));
 }
+
+#[tokio::test]
+async fn a_projects_next_step_edits_are_logged_on_its_page_with_the_editors_name() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let mark_id = app.uid("Mark.Manager.Sales").await;
+    let project =
+        crate::helpers::items::create(&helen, "/projects", &[("name", "Expo"), ("responsible", &mark_id)]).await;
+    let today = ferrocrm::time::today().format("%Y-%m-%d").to_string();
+    let url = format!("/projects/{project}");
+    // Helen is not the sole responsible: her name follows the step.
+    let edit = [("name", "Expo"), ("next_step", "Book the hall"), ("responsible", mark_id.as_str())];
+    assert_eq!(helen.post_form(&url, &edit).await.status, 303);
+    assert_eq!(app.field("projects", project, "next_step").await.as_deref(), Some("Book the hall (Helen Head)"));
+    // The sole responsible's own step carries no name; an unchanged step adds no line.
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let edit = [("name", "Expo"), ("next_step", "Sign the contract"), ("responsible", mark_id.as_str())];
+    assert_eq!(mark.post_form(&url, &edit).await.status, 303);
+    assert_eq!(mark.post_form(&url, &edit).await.status, 303);
+    let page = helen.get(&url).await;
+    assert_eq!(
+        page.texts("#workflow li"),
+        [
+            format!("{today} - Sign the contract"),
+            format!("{today} - Book the hall (Helen Head)"),
+            format!("{today} - The project was created (Helen Head)")
+        ]
+    );
+}

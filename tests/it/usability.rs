@@ -264,7 +264,7 @@ async fn a_subscriber_of_a_main_task_opens_its_subtasks_and_a_chief_may_change_o
     assert!(main_page.exists(&format!("a[href='/tasks/{sub}']")), "the subtask is not listed on the main task");
     let sub_page = carl_c.get(&format!("/tasks/{sub}")).await;
     assert_eq!(sub_page.status, 200, "a participant of the main task could not open its subtask");
-    let list = carl_c.get("/tasks").await;
+    let list = carl_c.get("/tasks?responsible=all").await;
     assert!(list.exists(&format!("#task-list a[href='/tasks/{sub}']")), "the subtask is missing from Carl's list");
     // Eve, unrelated, still gets 404.
     let eve = app.login_as("Eve.Manager.Export").await;
@@ -350,7 +350,9 @@ async fn big_lists_say_how_many_results_they_have() {
     let first = helen.get("/tasks?q=Bulk").await;
     assert_eq!(first.text(".pagination .page-info"), "Page 1", "no count inside the page's own request");
     let total_url = first.attr(".pagination .page-info", "hx-get").expect("the total is asked for");
-    assert_eq!(total_url, "/tasks/total?q=Bulk");
+    // Helen's list defaults to the tasks she is responsible for (§14.1): the filter is in the URL.
+    let helen_id = app.uid("Helen.Head.Sales").await;
+    assert_eq!(total_url, format!("/tasks/total?responsible={helen_id}&q=Bulk"));
     assert_eq!(helen.hx_get(&total_url).await.text(".page-info"), "Page 1 of 2 · 52 tasks");
     let last = helen.get("/tasks?q=Bulk&page=2").await;
     assert_eq!(last.text(".pagination .page-info"), "Page 2 of 2 · 52 tasks", "the last page knows its total");
