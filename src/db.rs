@@ -350,16 +350,30 @@ impl Tx {
     }
 }
 
+/// Whether a statement is kept prepared in the connection's cache (sqlx keeps 100 a connection).
+/// A statement with many bound values is a batch (rows of a multi-row INSERT, an IN list of ids)
+/// whose text differs with the batch's size: caching each shape filled every connection's cache
+/// with large one-off programs, and the mail import grew by ~1.5 KB a letter for it. The pages'
+/// own queries bind a few values and stay cached.
+fn cached(v: &sea_query_sqlx::SqlxValues) -> bool {
+    v.0.0.len() <= CACHED_BINDS
+}
+
+/// Most bound values of a statement that is cached (see `cached`).
+const CACHED_BINDS: usize = 24;
+
 impl Conn<'_> {
     pub async fn fetch_all<T: Row>(self, q: &impl SqlxBinder) -> Result<Vec<T>, sqlx::Error> {
         match self {
             Conn::Sqlite(c) => {
                 let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_all(c).await
+                let k = cached(&v);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).persistent(k).fetch_all(c).await
             }
             Conn::Postgres(c) => {
                 let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_all(c).await
+                let k = cached(&v);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).persistent(k).fetch_all(c).await
             }
         }
     }
@@ -367,11 +381,13 @@ impl Conn<'_> {
         match self {
             Conn::Sqlite(c) => {
                 let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+                let k = cached(&v);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).persistent(k).fetch_optional(c).await
             }
             Conn::Postgres(c) => {
                 let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+                let k = cached(&v);
+                sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), v).persistent(k).fetch_optional(c).await
             }
         }
     }
@@ -379,11 +395,13 @@ impl Conn<'_> {
         match self {
             Conn::Sqlite(c) => {
                 let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_scalar_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+                let k = cached(&v);
+                sqlx::query_scalar_with::<_, T, _>(AssertSqlSafe(sql), v).persistent(k).fetch_optional(c).await
             }
             Conn::Postgres(c) => {
                 let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_scalar_with::<_, T, _>(AssertSqlSafe(sql), v).fetch_optional(c).await
+                let k = cached(&v);
+                sqlx::query_scalar_with::<_, T, _>(AssertSqlSafe(sql), v).persistent(k).fetch_optional(c).await
             }
         }
     }
@@ -396,11 +414,13 @@ impl Conn<'_> {
         match self {
             Conn::Sqlite(c) => {
                 let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
-                decode_all(&sqlx::query_with(AssertSqlSafe(sql), v).fetch_all(c).await?, tys)
+                let k = cached(&v);
+                decode_all(&sqlx::query_with(AssertSqlSafe(sql), v).persistent(k).fetch_all(c).await?, tys)
             }
             Conn::Postgres(c) => {
                 let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
-                decode_all(&sqlx::query_with(AssertSqlSafe(sql), v).fetch_all(c).await?, tys)
+                let k = cached(&v);
+                decode_all(&sqlx::query_with(AssertSqlSafe(sql), v).persistent(k).fetch_all(c).await?, tys)
             }
         }
     }
@@ -408,11 +428,13 @@ impl Conn<'_> {
         match self {
             Conn::Sqlite(c) => {
                 let (sql, v) = q.build_sqlx(SqliteQueryBuilder);
-                Ok(sqlx::query_with(AssertSqlSafe(sql), v).execute(c).await?.rows_affected())
+                let k = cached(&v);
+                Ok(sqlx::query_with(AssertSqlSafe(sql), v).persistent(k).execute(c).await?.rows_affected())
             }
             Conn::Postgres(c) => {
                 let (sql, v) = q.build_sqlx(PostgresQueryBuilder);
-                Ok(sqlx::query_with(AssertSqlSafe(sql), v).execute(c).await?.rows_affected())
+                let k = cached(&v);
+                Ok(sqlx::query_with(AssertSqlSafe(sql), v).persistent(k).execute(c).await?.rows_affected())
             }
         }
     }
