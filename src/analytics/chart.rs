@@ -50,8 +50,10 @@ impl Bars {
         if self.counts {
             values = values.min_interval(1.0);
         }
-        if let Some(m) = self.max.filter(|m| *m > 0.0) {
-            values = values.max(m);
+        if let Some(m) = self.max.filter(|m| *m > 0.0 && m.is_finite()) {
+            // A round top (1, 2 or 5 × 10^n at or above the shared maximum): the axis's own ticks
+            // then reach it, where the exact maximum printed a label over the tick below it.
+            values = values.max(nice_ceiling(m));
         }
         let (x, y) = if self.horizontal { (values, categories.inverse(true)) } else { (categories, values) };
         // Left-aligned, so a long title does not run under the toolbox on the right.
@@ -80,11 +82,14 @@ impl Bars {
             .series(Bar::new().name(self.unit.clone()).data(self.values.clone()))
     }
 
-    /// The name of the category axis: "Stage" for the funnel's horizontal bars, "Month" when every
-    /// label is a month (`scope::month_label`), else none (the labels say what they are).
+    /// The name of the category axis: "Stage" for the funnel's bars, "Product" for the Sales
+    /// Report's, "Month" when every label is a month (`scope::month_label`), else none (the labels
+    /// say what they are).
     pub fn category_name(&self) -> Option<&'static str> {
-        if self.horizontal {
+        if self.id == "funnel" {
             Some("Stage")
+        } else if self.horizontal && self.id.contains("product") {
+            Some("Product")
         } else if !self.labels.is_empty()
             && self.labels.iter().all(|l| chrono::NaiveDate::parse_from_str(&format!("1 {l}"), "%d %b %Y").is_ok())
         {
@@ -101,6 +106,22 @@ impl Bars {
     pub fn json(&self) -> String {
         script_safe(&serde_json::to_string(&self.option()).unwrap_or_else(|_| "{}".into()))
     }
+}
+
+/// The smallest 1, 2 or 5 × 10^n at or above `m` (> 0).
+pub fn nice_ceiling(m: f64) -> f64 {
+    let p = 10f64.powf(m.log10().floor());
+    let n = m / p;
+    let step = if n <= 1.0 {
+        1.0
+    } else if n <= 2.0 {
+        2.0
+    } else if n <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    step * p
 }
 
 /// Escapes what could end or confuse a script data block (see `Bars::json`).
@@ -153,7 +174,7 @@ mod tests {
         assert_eq!(o["xAxis"]["data"], serde_json::json!(["Nov 2026", "Dec 2026"]));
         assert_eq!(o["yAxis"]["type"], "value");
         assert_eq!(o["yAxis"]["name"], "USD");
-        assert_eq!(o["yAxis"]["max"], 12.0);
+        assert_eq!(o["yAxis"]["max"], 20.0, "12, rounded up to a round top");
         assert_eq!(o["tooltip"]["trigger"], "axis");
         let save = &o["toolbox"]["feature"]["saveAsImage"];
         assert_eq!(save["name"], "income", "the downloaded file's name");
@@ -181,6 +202,13 @@ mod tests {
         // Labels that are not months get no invented axis name.
         let other = Bars { labels: vec!["France".into()], ..monthly() };
         assert_eq!(other.category_name(), None);
+        assert_eq!(
+            [167_234.09, 100.0, 3.0, 0.7, 550.0].map(super::nice_ceiling),
+            [200_000.0, 100.0, 5.0, 1.0, 1_000.0]
+        );
+        // The Sales Report's bars are products, not stages.
+        let products = Bars { id: "sales-products", labels: vec!["Pump".into()], ..funnel };
+        assert_eq!(products.category_name(), Some("Product"));
     }
 
     #[test]

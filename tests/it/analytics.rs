@@ -73,8 +73,10 @@ async fn income_summary_converts_each_payment_at_its_dated_rate_and_forecasts_by
     let title = &option(&p, "income")["title"][0];
     assert_eq!(title["text"], "Income monthly");
     assert_eq!(title["subtext"], "total amount for the current period: 2,300.00 USD (+2,060.00)");
-    // Both monthly charts share one scale: the larger month of the two periods.
-    assert_eq!(option(&p, "income-previous")["yAxis"]["max"], 1800.0);
+    // Both monthly charts share one scale: the larger month of the two periods (1,800), rounded up
+    // to a round top (2,000) so the axis's own ticks reach it.
+    assert_eq!(option(&p, "income")["yAxis"]["max"], 2000.0);
+    assert_eq!(option(&p, "income-previous")["yAxis"]["max"], 2000.0);
     // 2,300 / 12 = 191.666… → 191.67; won deals A and G (F was won 13 months ago): 2, 2 / 12 = 0.2.
     assert_eq!(p.text("#income-per-month"), "191.67 USD");
     assert_eq!(p.text("#won-deals"), "2");
@@ -234,7 +236,9 @@ async fn the_deal_summary_counts_deals_by_their_requests_month_and_wins_by_closi
     assert_eq!(bars(&p, "deals-irrelevant"), months(&[(11, 1.0)]));
     assert_eq!(bars(&p, "deals-won"), months(&[(11, 1.0), (10, 1.0)]));
     assert_eq!(option(&p, "deals-total")["title"][0]["text"], "Total deals (6)");
-    assert_eq!(option(&p, "deals-irrelevant")["yAxis"]["max"], 3.0, "one scale for the three charts");
+    // One scale for the three charts: the largest month (3), rounded up to 5.
+    assert_eq!(option(&p, "deals-irrelevant")["yAxis"]["max"], 5.0, "one scale for the three charts");
+    assert_eq!(option(&p, "deals-total")["yAxis"]["max"], 5.0);
     // Mark's own: A, D, G; relevant A, G; won A, G.
     let m = get(&app, "Mark.Manager.Sales", "/analytics/deals").await;
     assert_eq!(
