@@ -240,14 +240,7 @@ pub async fn resolve(db: &Db, v: &Viewer, s: &Scope, f: &super::Filter) -> AppRe
         .column(("countries", "name"))
         .from("deals")
         .inner_join("countries", Expr::col(("countries", "id")).equals(("deals", "country_id")))
-        .and_where(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from_as("payments", "p")
-                .and_where(Expr::col(("p", "deal_id")).equals(("deals", "id")))
-                .and_where(received("p", s.today))
-                .to_owned(),
-        ))
+        .and_where(paid(s))
         .order_by(("countries", "name"), Order::Asc)
         .limit(500);
     s.narrow(&mut q, "deals", "deals");
@@ -267,6 +260,18 @@ pub async fn resolve(db: &Db, v: &Viewer, s: &Scope, f: &super::Filter) -> AppRe
     Ok(r)
 }
 
+/// The deal (`deals`) has a received payment: the deals whose countries and products the filters offer.
+fn paid(s: &Scope) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as("payments", "p")
+            .and_where(Expr::col(("p", "deal_id")).equals(("deals", "id")))
+            .and_where(received("p", s.today))
+            .to_owned(),
+    )
+}
+
 /// The product filter's choices: the products in the line items of the scope's paid deals.
 pub async fn product_choices(db: &Db, s: &Scope) -> AppResult<Vec<(i64, String)>> {
     let mut q = Query::select();
@@ -276,14 +281,7 @@ pub async fn product_choices(db: &Db, s: &Scope) -> AppResult<Vec<(i64, String)>
         .from("outputs")
         .inner_join("products", Expr::col(("products", "id")).equals(("outputs", "product_id")))
         .inner_join("deals", Expr::col(("deals", "id")).equals(("outputs", "deal_id")))
-        .and_where(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from_as("payments", "p")
-                .and_where(Expr::col(("p", "deal_id")).equals(("deals", "id")))
-                .and_where(received("p", s.today))
-                .to_owned(),
-        ))
+        .and_where(paid(s))
         .order_by(("products", "name"), Order::Asc)
         .order_by(("products", "id"), Order::Asc)
         .limit(500);
