@@ -89,13 +89,16 @@ fn filtered_with(v: &Viewer, f: &TaskFilter, text: Option<SimpleExpr>) -> AppRes
         "subscribed" => &[PRole::Subscriber],
         _ => &[],
     };
-    if roles.is_empty() {
-        access::scope(v, ListKind::Tasks, &mut q)?;
-    } else {
+    if !roles.is_empty() {
         // Taking part in a task in any role makes it visible (`access::can_item`), so the viewer's
         // own roles need no visibility test besides: one probe per row instead of up to four.
         q.and_where(participants::involving(ItemKind::Task, (Tasks::Table, Tasks::Id), v.id, roles));
+    } else if user_filter(&f.responsible) != Some(v.id) {
+        access::scope(v, ListKind::Tasks, &mut q)?;
     }
+    // Else the responsible filter below names the viewer (the list's default for non-chiefs,
+    // §14.1): being responsible makes a task visible, by the same rule, so the visibility test
+    // (three probes a row as the list walks its index) is left out.
     if !f.all() {
         q.and_where(Expr::col((Tasks::Table, Tasks::Active)).eq(true));
         // A main task the viewer finished their part of and hid (§14.1) leaves their active list.
