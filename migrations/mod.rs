@@ -34,6 +34,7 @@ mod m0029_task_workflow;
 mod m0030_analytics;
 mod m0031_task_tags;
 mod m0032_income_snapshots;
+mod m0033_task_list_order;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -158,6 +159,7 @@ const MIGRATIONS: &[Migration] = &[
     (30, "analytics", m0030_analytics::statements),
     (31, "task_tags", m0031_task_tags::statements),
     (32, "income_snapshots", m0032_income_snapshots::statements),
+    (33, "task_list_order", m0033_task_list_order::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -22,8 +22,16 @@ pub fn creates_task_tags_in(v: &Viewer) -> Option<i64> {
     v.department_id.filter(|d| v.works_in(*d))
 }
 
+/// Whether `v` may rename and delete the task and project tags of `department` (inventory §3.1:
+/// co-workers — every user — add, change, delete and view tasks' tags; §3.2: tags are per
+/// department): those of the departments they work in, the same tags they see and use.
+pub fn manages_task_tags_of(v: &Viewer, department: i64) -> bool {
+    task_tag_departments(v).contains(&department)
+}
+
 /// The task list shows, unless the user chose otherwise, the tasks they are responsible for
-/// (§14.1: "responsible (default = me for non-chiefs)"). Chiefs start from everything they see.
+/// (§14.1: "responsible (default = me for non-chiefs, if I have any)": the second condition is
+/// data, `tasks::repo::resolve`). Chiefs start from everything they see.
 pub fn task_list_defaults_to_own(v: &Viewer) -> bool {
     !v.is(Role::Chief)
 }
@@ -45,6 +53,11 @@ mod tests {
         // A stale primary department the user no longer works in makes nothing.
         v.departments = vec![5];
         assert_eq!(creates_task_tags_in(&v), None);
+        let mut v = viewer_with(2, &[Role::CoWorker]);
+        v.departments = vec![7];
+        assert!(manages_task_tags_of(&v, 7));
+        assert!(!manages_task_tags_of(&v, 8), "another department's tags");
+        assert!(!manages_task_tags_of(&viewer_with(3, &[Role::Admin]), 7), "no department, no tags");
     }
 
     #[test]

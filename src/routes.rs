@@ -86,6 +86,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/tasks"),
     ("POST", "/tasks"),
     ("GET", "/tasks/total"),
+    ("GET", "/tasks/tags"),
+    ("POST", "/tasks/tags/:id"),
+    ("POST", "/tasks/tags/:id/delete"),
     ("GET", "/tasks/new"),
     ("GET", "/tasks/:id"),
     ("POST", "/tasks/:id"),
@@ -455,6 +458,9 @@ pub fn endpoint(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/memos/:id/task-button", get(memos::task_button))
         .at("/tasks", get(tasks::index).post(flow::create::<Tasks>::default()))
         .at("/tasks/total", get(tasks::total))
+        .at("/tasks/tags", get(crate::tasks::tags_admin::index))
+        .at("/tasks/tags/:id", post(crate::tasks::tags_admin::rename))
+        .at("/tasks/tags/:id/delete", post(crate::tasks::tags_admin::delete))
         .at("/tasks/new", get(tasks::new))
         .at("/tasks/:id", get(tasks::show).post(flow::update::<Tasks>::default()))
         .at("/tasks/:id/edit", get(flow::edit::<Tasks>::default()))

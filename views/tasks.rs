@@ -76,7 +76,12 @@ pub fn index(cx: &PageCx<'_>, rows: &Rows<'_>, users: &[(i64, String)], tags: &[
         html! {
             div.page-header {
                 div { h1.page-title { "Tasks" } p.page-subtitle { "Tasks you may see" } }
-                div.page-actions { a.btn.btn-primary href=(paths::new(ItemKind::Task)) { (icon("plus")) " New task" } }
+                div.page-actions {
+                    @if !crate::access::task_tag_departments(cx.viewer).is_empty() {
+                        a.btn.btn-ghost #task-tags-link href=(crate::tasks::tags_admin::PATH) { "Tags" }
+                    }
+                    a.btn.btn-primary href=(paths::new(ItemKind::Task)) { (icon("plus")) " New task" }
+                }
             }
             (filters(rows.filter, users, tags))
             (list(rows))

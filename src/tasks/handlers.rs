@@ -25,7 +25,7 @@ pub async fn index(
     hx: HxRequest,
     Query(mut f): Query<TaskFilter>,
 ) -> AppResult<Response> {
-    f.resolve(&viewer);
+    repo::resolve(&state.db, &viewer, &mut f).await?;
     let page = repo::list(&state.db, &viewer, &f).await?;
     let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
     let responsible = participants::names_in_role(&state.db, ItemKind::Task, &ids, PRole::Responsible).await?;
@@ -50,7 +50,7 @@ pub async fn index(
 /// `GET /tasks/total?<filters>`: the list's "Page X of Y · N tasks", asked for after the page is shown.
 #[handler]
 pub async fn total(state: Data<&AppState>, viewer: Viewer, Query(mut f): Query<TaskFilter>) -> AppResult<maud::Markup> {
-    f.resolve(&viewer);
+    repo::resolve(&state.db, &viewer, &mut f).await?;
     let list = crate::paths::list_query(ItemKind::Task, &f.query(1));
     let noun = views::ui::Noun("task", "tasks");
     web::list_total(&state, &viewer, list, f.page, noun, repo::total(&state.db, &viewer, &f)).await

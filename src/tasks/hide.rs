@@ -21,17 +21,17 @@ use crate::participants::{self, PRole, Participants as P};
 use crate::paths;
 
 /// The condition "`user` has not hidden this task" on the list's `tasks` rows: no closed subtask of
-/// it with `hide_main_task` whose responsible is `user` (one probe of the partial index
-/// `ix_tasks_hidden`, which holds only such subtasks, per row).
+/// it with `hide_main_task` whose responsible is `user` (one probe of the covering index
+/// `ix_tasks_parent_hidden` per row, migration 33; then of the participants only for such subtasks).
 pub fn not_hidden_for(user: i64) -> SimpleExpr {
     let h = Alias::new("h");
     let sub = Query::select()
         .expr(Expr::val(1))
         .from_as(T::Table, h.clone())
         .and_where(Expr::col((h.clone(), T::ParentId)).equals((T::Table, T::Id)))
-        // Spelt as constants, the index's own predicate, so SQLite may use the partial index
-        // `ix_tasks_hidden` (a bound `= ?` cannot prove it): a probe of the few hidden rows only.
-        .and_where(Expr::cust(r#""h"."hide_main_task" AND NOT "h"."active""#))
+        // Equalities on all three columns of ix_tasks_parent_hidden: answered from the index.
+        .and_where(Expr::col((h.clone(), Alias::new("hide_main_task"))).eq(true))
+        .and_where(Expr::col((h.clone(), T::Active)).eq(false))
         .and_where(participants::involving(ItemKind::Task, (h, T::Id), user, &[PRole::Responsible]))
         .to_owned();
     Expr::exists(sub).not()

@@ -13,4 +13,5 @@ pub mod links;
 pub mod model;
 pub mod repo;
 pub mod tags;
+pub mod tags_admin;
 pub mod workflow;

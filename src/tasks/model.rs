@@ -474,17 +474,24 @@ impl TaskFilter {
     pub fn all(&self) -> bool {
         self.show == "all"
     }
-    /// Applies the default of §14.1: without a Responsible chosen, a non-chief's list shows the
-    /// tasks they are responsible for (`access::task_list_defaults_to_own`); "all" (or the filter
-    /// form sent with the field empty) means any responsible.
-    pub fn resolve(&mut self, v: &crate::access::Viewer) {
-        if !self.responsible.trim().is_empty() {
+    /// Whether the list's Responsible is left to the default (none chosen, and `v` is one whom
+    /// the default may name: `access::task_list_defaults_to_own`).
+    pub fn wants_default(&self, v: &crate::access::Viewer) -> bool {
+        self.responsible.trim().is_empty() && crate::access::task_list_defaults_to_own(v)
+    }
+    /// Applies the default of §14.1, "responsible (default = me for non-chiefs, if I have any)":
+    /// without a Responsible chosen, a non-chief who is responsible for some task (`has_own`, see
+    /// `repo::resolve`) sees the tasks they are responsible for; anyone else, every task they may
+    /// see. "all" (or the filter form sent with the field empty) means any responsible.
+    pub fn resolve(&mut self, v: &crate::access::Viewer, has_own: bool) {
+        if !self.wants_default(v) {
             return;
         }
-        if !crate::access::task_list_defaults_to_own(v) {
-            return;
+        if self.filtered.is_empty() && has_own {
+            self.responsible = v.id.to_string();
+        } else if !self.filtered.is_empty() {
+            self.responsible = ANY.to_string();
         }
-        self.responsible = if self.filtered.is_empty() { v.id.to_string() } else { ANY.to_string() };
         self.filtered.clear();
     }
     /// The list shows every responsible's tasks.

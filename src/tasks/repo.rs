@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_query::{Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement, SimpleExpr};
+use sea_query::{Alias, Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement, SimpleExpr};
 
 use super::model::{Stage, Task, TaskFilter, Tasks, WorkFields, WorkInput};
 use crate::access::{self, ItemKind, ListKind, Viewer};
@@ -65,6 +65,31 @@ fn user_filter(raw: &str) -> Option<i64> {
     raw.trim().parse::<i64>().ok()
 }
 
+/// Applies the task list's default Responsible to `f` (`TaskFilter::resolve`), asking whether `v`
+/// is responsible for any task only when the default may apply (one probe of
+/// ix_participants_user_role).
+pub async fn resolve(db: &Db, v: &Viewer, f: &mut TaskFilter) -> Result<(), sqlx::Error> {
+    use crate::participants::Participants as P;
+    if !f.wants_default(v) {
+        return Ok(());
+    }
+    let has_own = f.filtered.is_empty()
+        && db
+            .scalar::<i64>(
+                Query::select()
+                    .column(P::ObjectId)
+                    .from(P::Table)
+                    .and_where(Expr::col(P::UserId).eq(v.id))
+                    .and_where(Expr::col(P::ObjectType).eq(ItemKind::Task.slug()))
+                    .and_where(Expr::col(P::Role).eq(PRole::Responsible.slug()))
+                    .limit(1),
+            )
+            .await?
+            .is_some();
+    f.resolve(v, has_own);
+    Ok(())
+}
+
 /// The tasks `v` may see with the filter's conditions: the list's query before order and window,
 /// its text matched by reading every row (`searched` asks the search index first).
 pub fn filtered(v: &Viewer, f: &TaskFilter) -> AppResult<SelectStatement> {
@@ -80,9 +105,40 @@ pub async fn searched(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<SelectSt
     filtered_with(v, f, cond)
 }
 
+/// The participant rows that drive the page, alias `rp`: the responsible the list is filtered to,
+/// for the default grouped order of active tasks (`ix_participants_task_group`, migration 33).
+const RP: &str = "rp";
+
+/// The responsible whose own participant rows, read in list order, make the page: set when the list
+/// is filtered to one responsible (the non-chiefs' default, §14.1) and shows active tasks in the
+/// grouped order. Walking every active task in that order instead and probing each for the person
+/// took ~1,000 probes a page for a manager responsible for one task in twenty.
+fn driving_responsible(f: &TaskFilter) -> Option<i64> {
+    if f.all() || matches!(f.sort.as_str(), "due" | "step" | "id") {
+        return None;
+    }
+    user_filter(&f.responsible)
+}
+
 fn filtered_with(v: &Viewer, f: &TaskFilter, text: Option<SimpleExpr>) -> AppResult<SelectStatement> {
+    use crate::participants::Participants as P;
     let mut q = Query::select();
     list_columns(&mut q).from(Tasks::Table);
+    let driving = driving_responsible(f);
+    if let Some(r) = driving {
+        // One row per task: (object, role, user) is the participants' primary key. The copies
+        // `task_active` / `task_group` are the task's own (kept by triggers, migration 33).
+        q.join_as(
+            sea_query::JoinType::InnerJoin,
+            P::Table,
+            Alias::new(RP),
+            Expr::col((Alias::new(RP), P::ObjectId)).equals((Tasks::Table, Tasks::Id)),
+        )
+        .and_where(Expr::col((Alias::new(RP), P::UserId)).eq(r))
+        .and_where(Expr::col((Alias::new(RP), P::ObjectType)).eq(ItemKind::Task.slug()))
+        .and_where(Expr::col((Alias::new(RP), P::Role)).eq(PRole::Responsible.slug()))
+        .and_where(Expr::col((Alias::new(RP), Alias::new("task_active"))).eq(true));
+    }
     let roles: &[PRole] = match f.role.as_str() {
         "mine" => &[PRole::Owner, PRole::CoOwner],
         "assigned" => &[PRole::Responsible],
@@ -100,7 +156,9 @@ fn filtered_with(v: &Viewer, f: &TaskFilter, text: Option<SimpleExpr>) -> AppRes
     // §14.1): being responsible makes a task visible, by the same rule, so the visibility test
     // (three probes a row as the list walks its index) is left out.
     if !f.all() {
-        q.and_where(Expr::col((Tasks::Table, Tasks::Active)).eq(true));
+        if driving.is_none() {
+            q.and_where(Expr::col((Tasks::Table, Tasks::Active)).eq(true));
+        }
         // A main task the viewer finished their part of and hid (§14.1) leaves their active list.
         q.and_where(super::hide::not_hidden_for(v.id));
     }
@@ -110,7 +168,7 @@ fn filtered_with(v: &Viewer, f: &TaskFilter, text: Option<SimpleExpr>) -> AppRes
     if let Some(o) = user_filter(&f.owner) {
         q.and_where(Expr::col((Tasks::Table, Tasks::OwnerId)).eq(o));
     }
-    if let Some(r) = user_filter(&f.responsible) {
+    if let Some(r) = user_filter(&f.responsible).filter(|_| driving.is_none()) {
         q.and_where(participants::involving(ItemKind::Task, (Tasks::Table, Tasks::Id), r, &[PRole::Responsible]));
     }
     if let Some(p) = user_filter(&f.project) {
@@ -145,15 +203,26 @@ pub async fn page_query(db: &Db, v: &Viewer, f: &TaskFilter) -> AppResult<Select
     // page instead of sorting every matching task.
     match f.sort.as_str() {
         "due" => q.order_by_with_nulls((Tasks::Table, Tasks::DueDate), Order::Asc, NullOrdering::Last),
-        "step" => q.order_by_with_nulls((Tasks::Table, Tasks::NextStepDate), Order::Asc, NullOrdering::Last),
+        // §14.1's toggle: a subtask by its main task's date (`group_step_date`, kept by triggers:
+        // migration 33), so each group stays together; then as the grouped order.
+        // ix_tasks_active_step_group holds this order among active tasks.
+        "step" => q
+            .order_by_with_nulls((Tasks::Table, Alias::new("group_step_date")), Order::Asc, NullOrdering::Last)
+            .order_by_expr(group_key(), Order::Desc)
+            .order_by((Tasks::Table, Tasks::Id), Order::Asc),
         "id" => &mut q,
         // §14.1's default: each main task with its subtasks, newest main task first. A subtask's id
         // is above its main task's, so `id` ascending within a group puts the main task first.
         // ix_tasks_active_group / ix_tasks_group (migration 31) hold this very expression, so the
         // list walks them and stops after the page.
+        // Filtered to one responsible: their participant rows hold the same key, in
+        // ix_participants_task_group's order (migration 33).
+        _ if driving_responsible(f).is_some() => q
+            .order_by((Alias::new(RP), Alias::new("task_group")), Order::Desc)
+            .order_by((Alias::new(RP), crate::participants::Participants::ObjectId), Order::Asc),
         _ => q.order_by_expr(group_key(), Order::Desc).order_by((Tasks::Table, Tasks::Id), Order::Asc),
     };
-    if matches!(f.sort.as_str(), "due" | "step" | "id") {
+    if matches!(f.sort.as_str(), "due" | "id") {
         q.order_by((Tasks::Table, Tasks::Id), Order::Desc);
     }
     q.limit(paging::WINDOW).offset(paging::offset(page));

@@ -236,3 +236,145 @@ pub async fn delete_for(tx: &mut Tx, kind: ItemKind, ids: &[i64]) -> Result<(), 
 pub async fn allowed(db: &Db, v: &Viewer) -> AppResult<Vec<i64>> {
     Ok(choices(db, v).await?.into_iter().map(|t| t.id).collect())
 }
+
+/// A tag on the tags page: its department and how many tasks and projects carry it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Managed {
+    pub id: i64,
+    pub name: String,
+    pub department_id: i64,
+    pub department: String,
+    pub tasks: i64,
+    pub projects: i64,
+}
+
+fn used_by(kind: ItemKind) -> SimpleExpr {
+    SimpleExpr::SubQuery(
+        None,
+        Box::new(sea_query::SubQueryStatement::SelectStatement(
+            Query::select()
+                .expr(Expr::col(("item_tags", "object_id")).count())
+                .from("item_tags")
+                .and_where(Expr::col(("item_tags", "tag_id")).equals(("task_tags", "id")))
+                .and_where(Expr::col(("item_tags", "object_type")).eq(kind.slug()))
+                .to_owned(),
+        )),
+    )
+}
+
+/// The tags `v` may rename and delete (`access::manages_task_tags_of`: their departments'), by
+/// department and name, with their use.
+pub async fn managed(db: &Db, v: &Viewer) -> Result<Vec<Managed>, sqlx::Error> {
+    let depts: Vec<i64> =
+        access::task_tag_departments(v).iter().copied().filter(|d| access::manages_task_tags_of(v, *d)).collect();
+    if depts.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.fetch_all(
+        Query::select()
+            .column(("task_tags", "id"))
+            .column(("task_tags", "name"))
+            .column(("task_tags", "department_id"))
+            .expr_as(Expr::col(("departments", "name")), "department")
+            .expr_as(used_by(ItemKind::Task), "tasks")
+            .expr_as(used_by(ItemKind::Project), "projects")
+            .from("task_tags")
+            .inner_join("departments", Expr::col(("departments", "id")).equals(("task_tags", "department_id")))
+            .and_where(Expr::col(("task_tags", "department_id")).is_in(depts))
+            .order_by(("departments", "name"), Order::Asc)
+            .order_by(("task_tags", "name_key"), Order::Asc)
+            .order_by(("task_tags", "id"), Order::Asc)
+            .limit(1000),
+    )
+    .await
+}
+
+/// Tag `id` as `v` may manage it, read in the write transaction: `NotFound` for a tag that does
+/// not exist or is another department's (its existence is not told), `Forbidden` for one `v`
+/// sees but may not change.
+async fn load_managed(tx: &mut Tx, v: &Viewer, id: i64) -> AppResult<(String, i64)> {
+    let row: Option<(String, i64)> = tx
+        .fetch_optional(
+            Query::select().columns(["name", "department_id"]).from("task_tags").and_where(Expr::col("id").eq(id)),
+        )
+        .await?;
+    let (name, dept) = row.ok_or(crate::error::AppError::NotFound)?;
+    if !access::task_tag_departments(v).contains(&dept) {
+        return Err(crate::error::AppError::NotFound);
+    }
+    if !access::manages_task_tags_of(v, dept) {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    Ok((name, dept))
+}
+
+/// A tag name as typed (inner spaces made one), or the form's message.
+pub fn clean_name(raw: &str) -> Result<String, String> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err("Please specify a name.".into());
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(format!("A tag has at most {MAX_NAME} characters."));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("A tag cannot hold control characters.".into());
+    }
+    Ok(name)
+}
+
+/// What renaming a tag came to.
+pub enum Renamed {
+    /// Saved: (old name, new name).
+    Done(String, String),
+    /// The form's message: the name is not valid or the department has that tag already.
+    Refused(String),
+}
+
+pub const TAKEN: &str = "Such a tag already exists in this department.";
+
+/// Renames tag `id` to `raw`. The department's other tags keep their names: a name that folds to
+/// one of them is refused (the unique index `ux_task_tags_name` decides a race the same way).
+pub async fn rename(tx: &mut Tx, v: &Viewer, id: i64, raw: &str) -> AppResult<Renamed> {
+    let (old, dept) = load_managed(tx, v, id).await?;
+    let name = match clean_name(raw) {
+        Ok(n) => n,
+        Err(e) => return Ok(Renamed::Refused(e)),
+    };
+    let key = crate::text::fold(&name);
+    let other: Option<i64> = tx
+        .scalar(
+            Query::select()
+                .column("id")
+                .from("task_tags")
+                .and_where(Expr::col("department_id").eq(dept))
+                .and_where(Expr::col("name_key").eq(key.as_str()))
+                .and_where(Expr::col("id").ne(id)),
+        )
+        .await?;
+    if other.is_some() {
+        return Ok(Renamed::Refused(TAKEN.into()));
+    }
+    let saved = tx
+        .execute(
+            Query::update()
+                .table("task_tags")
+                .values([("name", name.as_str().into()), ("name_key", key.as_str().into())])
+                .and_where(Expr::col("id").eq(id)),
+        )
+        .await;
+    match saved {
+        Ok(_) => Ok(Renamed::Done(old, name)),
+        Err(e) if db::is_unique_violation(&e) => Ok(Renamed::Refused(TAKEN.into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes tag `id`: first taken off every task and project that has it, then the tag, in the
+/// caller's transaction (all or nothing). Returns its name and how many objects lost it.
+pub async fn delete(tx: &mut Tx, v: &Viewer, id: i64) -> AppResult<(String, u64)> {
+    let (name, _) = load_managed(tx, v, id).await?;
+    let untagged = tx.execute(Query::delete().from_table("item_tags").and_where(Expr::col("tag_id").eq(id))).await?;
+    tx.execute(Query::delete().from_table("task_tags").and_where(Expr::col("id").eq(id))).await?;
+    Ok((name, untagged))
+}

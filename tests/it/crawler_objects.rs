@@ -53,6 +53,17 @@ pub(super) async fn make_objects(app: &TestApp, c: &TestClient, user: &str, admi
             .expect("the done subtask");
         urls.push(format!("/tasks/{}", sub.expect("Completed made a subtask")));
     }
+    // A tag of the role's department, on a task of its own: the tags page's Rename and Delete
+    // (with its confirmation) are clicked on it (issue 12).
+    let tagged = [
+        ("name", format!("Tagged by {user}")),
+        ("responsible", me.clone()),
+        ("new_tags", format!("Crawler tag {user}")),
+    ];
+    let tagged: Vec<(&str, &str)> = tagged.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if c.post_form("/tasks", &tagged).await.status == 303 && c.get("/tasks/tags").await.exists("#tag-list") {
+        urls.push("/tasks/tags".to_string());
+    }
     let p = c.post_form("/memos", &[("name", &format!("Crawler memo of {user}")), ("recipient_id", &other)]).await;
     if p.status == 303 {
         let m = created_id(&p);

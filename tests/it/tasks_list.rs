@@ -38,12 +38,72 @@ async fn subtasks_are_listed_under_their_main_task_and_the_toggle_orders_by_next
     assert_eq!(names(&by_step), ["Two", "One", "One, part"]);
     assert_eq!(by_step.text("#step-order-toggle"), "Group subtasks under main tasks");
     assert!(by_step.exists("#task-list th[aria-sort=ascending] a[href*='sort=step']"), "the column says so too");
+    // §14.1: a subtask is ordered by its main task's date ("parent's date for subtasks"), so its
+    // own date does not take it away from its main task…
     let q =
         Query::update().table("tasks").value("next_step_date", day(1)).and_where(Expr::col("id").eq(sub)).to_owned();
     app.db.execute(&q).await.unwrap();
-    assert_eq!(names(&helen.get(&href).await), ["One, part", "Two", "One"]);
+    assert_eq!(names(&helen.get(&href).await), ["Two", "One", "One, part"]);
+    // …and the main task's date moves the whole group (a change made by the app this time).
+    let helen_id = app.uid("Helen.Head.Sales").await;
+    let date = day(2).to_string();
+    let fields = [("name", "One"), ("responsible", helen_id.as_str()), ("next_step_date", date.as_str())];
+    let saved = helen.post_form(&format!("/tasks/{one}"), &fields).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    assert_eq!(names(&helen.get(&href).await), ["One", "One, part", "Two"]);
     let back = by_step.attr("#step-order-toggle", "href").unwrap();
     assert_eq!(names(&helen.get(&back).await), ["Two", "One", "One, part"]);
+}
+
+/// §14.1: "responsible (default = me for non-chiefs, if I have any)". Someone responsible for no
+/// task starts from every task they may see; once responsible for one, from their own.
+#[tokio::test]
+async fn the_responsible_default_is_me_only_for_someone_responsible_for_a_task() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let carl = app.login_as("Carl.CoWorker").await;
+    task(&app, &helen, "Watched", &["Helen.Head.Sales"], &["Carl.CoWorker"], &[]).await;
+    let list = carl.get("/tasks").await;
+    assert_eq!(names(&list), ["Watched"], "what Carl may see");
+    assert!(!list.exists("#responsible-me-chip"));
+    assert!(carl.get("/tasks/total").await.body.contains("1 task"), "the total counts the same list");
+    task(&app, &helen, "For Carl", &["Carl.CoWorker"], &[], &[]).await;
+    let list = carl.get("/tasks").await;
+    assert_eq!(names(&list), ["For Carl"]);
+    assert!(list.exists("#responsible-me-chip"));
+    let any = list.attr("#responsible-clear", "href").unwrap();
+    assert_eq!(names(&carl.get(&any).await), ["For Carl", "Watched"]);
+}
+
+/// The default list reads each task's active flag and group from its responsible's participant
+/// row (copies kept by the database: migration 33). They follow the task: closed, it leaves the
+/// list; reopened, it comes back; a new responsible sees it at once and the former one no longer.
+#[tokio::test]
+async fn the_own_list_follows_stage_and_responsible_changes() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let me = ["Helen.Head.Sales"];
+    let a = task(&app, &helen, "A", &me, &[], &[]).await;
+    let b = task(&app, &helen, "B", &me, &[], &[]).await;
+    task(&app, &helen, "A, part", &me, &[], &[("parent_id", &a.to_string())]).await;
+    assert_eq!(names(&helen.get("/tasks").await), ["B", "A", "A, part"]);
+    let stage = |id: i64, s: &'static str| {
+        let helen = &helen;
+        async move { helen.post_form(&format!("/tasks/{id}/stage"), &[("stage", s)]).await.status.as_u16() }
+    };
+    assert_eq!(stage(b, "done").await, 303);
+    assert_eq!(names(&helen.get("/tasks").await), ["A", "A, part"]);
+    assert_eq!(names(&helen.get("/tasks?show=all").await), ["B", "A", "A, part"]);
+    assert_eq!(stage(b, "in_progress").await, 303);
+    assert_eq!(names(&helen.get("/tasks").await), ["B", "A", "A, part"]);
+    // B handed to Mark (the form's participants are rewritten).
+    let mark_id = app.uid("Mark.Manager.Sales").await;
+    let fields = [("name", "B"), ("responsible", mark_id.as_str()), ("stage", "in_progress")];
+    let saved = helen.post_form(&format!("/tasks/{b}"), &fields).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    assert_eq!(names(&helen.get("/tasks").await), ["A", "A, part"]);
+    assert_eq!(names(&mark.get("/tasks").await), ["B"]);
 }
 
 #[tokio::test]
@@ -89,7 +149,7 @@ async fn the_grouped_task_list_and_the_tag_filter_walk_indexes_without_a_sort() 
     assert!(chief.is(Role::Chief));
     let helen = app.state_viewer(app.user_id("Helen.Head.Sales").await).await;
     let mut own = TaskFilter::default();
-    own.resolve(&helen);
+    own.resolve(&helen, true);
     assert_eq!(own.responsible, helen.id.to_string(), "the default of a non-chief");
     let all = TaskFilter { show: "all".into(), ..TaskFilter::default() };
     let tagged = TaskFilter { tag: "1".into(), ..own.clone() };
@@ -97,9 +157,10 @@ async fn the_grouped_task_list_and_the_tag_filter_walk_indexes_without_a_sort() 
     let cases = [
         ("chief, active", &chief, TaskFilter::default(), "ix_tasks_active_group"),
         ("chief, all", &chief, all, "ix_tasks_group"),
-        ("non-chief, own", &helen, own, "ix_tasks_active_group"),
+        // Driven by the viewer's own participant rows, in list order (migration 33).
+        ("non-chief, own", &helen, own, "ix_participants_task_group"),
         ("non-chief, own, tagged", &helen, tagged, "ix_item_tags_tag"),
-        ("chief, by next step", &chief, by_step, "ix_tasks_active_step_id"),
+        ("chief, by next step", &chief, by_step, "ix_tasks_active_step_group"),
     ];
     for (name, v, f, index) in cases {
         let q = ferrocrm::tasks::repo::page_query(&app.db, v, &f).await.unwrap();

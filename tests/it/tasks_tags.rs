@@ -164,3 +164,88 @@ async fn the_task_and_project_lists_filter_by_tag_and_rows_show_their_tags() {
     assert_eq!(tags_of(&app, "task", a).await, 0);
     assert_eq!(names(helen.get(&format!("/tasks?tag={print}")).await), ["Bravo"]);
 }
+
+/// The tags page: a department's people rename its tags (still unique case-insensitively, the
+/// page re-shown with the reason when not) and delete them after a confirmation; a tag in use is
+/// taken off its tasks and projects with it. Another department's tag can be neither.
+#[tokio::test]
+async fn a_departments_tags_are_renamed_and_deleted_on_the_tags_page() {
+    let app = spawn_app().await;
+    let helen = app.login_as("Helen.Head.Sales").await;
+    let me = ["Helen.Head.Sales"];
+    let t = task(&app, &helen, "Call the bank", &me, &[], &[("new_tags", "Urgent, Later")]).await;
+    let p = create(&helen, "/projects", &[("name", "Fair in Lyon"), ("new_tags", "urgent")]).await;
+    let urgent = tag_id(&app, "Sales", "urgent").await;
+    let later = tag_id(&app, "Sales", "later").await;
+    let eve = app.login_as("Eve.Manager.Export").await;
+    create(&eve, "/projects", &[("name", "Export fair"), ("new_tags", "Export only")]).await;
+    let export = tag_id(&app, "Export", "export only").await;
+
+    // The task list leads there; the page lists the department's tags with their use.
+    let list = helen.get("/tasks").await;
+    assert_eq!(list.attr("#task-tags-link", "href").as_deref(), Some("/tasks/tags"));
+    let page = helen.get("/tasks/tags").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.texts("#tag-list td.name a"), ["Later", "Urgent"]);
+    assert_eq!(page.text(&format!("#tag-{urgent} td.muted")), "1 task, 1 project");
+    assert!(!page.body.contains("Export only"), "another department's tag");
+    let confirm = page.attr(&format!("#tag-{urgent} form[data-confirm]"), "data-confirm").unwrap();
+    assert!(confirm.contains("1 task, 1 project"), "{confirm}");
+
+    // Rename: the new name shows wherever the tag does.
+    let r = helen.post_form(&format!("/tasks/tags/{urgent}"), &[("name", "  Very   urgent ")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(helen.get(&format!("/tasks/{t}")).await.texts("#task-tags a"), ["Later", "Very urgent"]);
+    assert_eq!(helen.get(&format!("/projects/{p}")).await.texts("#project-tags a"), ["Very urgent"]);
+    // A name the department has already, in any case, is refused: 422, the page and the reason.
+    let r = helen.post_form(&format!("/tasks/tags/{urgent}"), &[("name", "LATER")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text(&format!("#tag-{urgent}-error")).contains("already exists"), "{}", r.body);
+    assert_eq!(r.attr(&format!("#tag-{urgent}-name"), "value").as_deref(), Some("LATER"), "what was typed");
+    for bad in ["", "   ", &"x".repeat(51)] {
+        assert_eq!(helen.post_form(&format!("/tasks/tags/{urgent}"), &[("name", bad)]).await.status, 422, "{bad:?}");
+    }
+    assert_eq!(app.field("task_tags", urgent, "name").await.as_deref(), Some("Very urgent"), "unchanged");
+    // A change of case only is a rename of the same tag.
+    let r = helen.post_form(&format!("/tasks/tags/{urgent}"), &[("name", "VERY urgent")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.field("task_tags", urgent, "name").await.as_deref(), Some("VERY urgent"));
+    // Another department's tag: as if it did not exist, and nothing changes.
+    for path in [format!("/tasks/tags/{export}"), format!("/tasks/tags/{export}/delete")] {
+        assert_eq!(helen.post_form(&path, &[("name", "Mine")]).await.status, 404, "{path}");
+    }
+    assert_eq!(app.field("task_tags", export, "name").await.as_deref(), Some("Export only"));
+    assert_eq!(app.count("item_tags", Cond::all().add(Expr::col("tag_id").eq(export))).await, 1);
+
+    // Delete a tag in use: it leaves the task and the project, and is gone.
+    assert_eq!(tags_of(&app, "task", t).await, 2);
+    let r = helen.post_form(&format!("/tasks/tags/{urgent}/delete"), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.count("task_tags", Cond::all().add(Expr::col("id").eq(urgent))).await, 0);
+    assert_eq!(app.count("item_tags", Cond::all().add(Expr::col("tag_id").eq(urgent))).await, 0);
+    assert_eq!(tags_of(&app, "task", t).await, 1);
+    assert_eq!(app.count("item_tags", Cond::all().add(Expr::col("tag_id").eq(later))).await, 1, "Later stays");
+    assert_eq!(tags_of(&app, "project", p).await, 0);
+    assert_eq!(helen.get(&format!("/tasks/{t}")).await.texts("#task-tags a"), ["Later"]);
+    assert_eq!(helen.get("/tasks/tags").await.texts("#tag-list td.name a"), ["Later"]);
+    assert_eq!(helen.post_form(&format!("/tasks/tags/{urgent}/delete"), &[]).await.status, 404, "gone");
+    // Both changes are in the tag's history, with who made them; the refused renames left none.
+    let history: Vec<(String, String)> = app
+        .db
+        .fetch_all(
+            sea_query::Query::select()
+                .columns(["action", "summary"])
+                .from("history")
+                .and_where(Expr::col("object_type").eq("task_tags"))
+                .and_where(Expr::col("object_id").eq(urgent))
+                .order_by("id", sea_query::Order::Asc),
+        )
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert!(history[0].1.starts_with("Renamed the tag Urgent to Very urgent"), "{history:?}");
+    assert!(history[2].1.starts_with("Deleted the tag VERY urgent (taken off 2"), "{history:?}");
+    // The name is free again in the department.
+    task(&app, &helen, "Again", &me, &[], &[("new_tags", "Very urgent")]).await;
+    assert_eq!(helen.get("/tasks/tags").await.texts("#tag-list td.name a"), ["Later", "Very urgent"]);
+}
