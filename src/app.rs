@@ -32,6 +32,8 @@ pub struct AppState {
     pub totals: crate::paging::Totals,
     /// The payments list's "Total sum" line, per viewer and filter, until the next change.
     pub payment_sums: crate::paging::Cached<Option<crate::crm::payments::Sum>>,
+    /// The reports' figures per scope, until a change could move them.
+    pub figures: crate::analytics::cache::Figures,
     /// Public request intake: rate limiters, geolocation database, form-signing key.
     pub intake: crate::requests::intake::Intake,
     /// Mail accounts: the cipher of their stored passwords, and who is testing a connection now.
@@ -80,6 +82,7 @@ impl App {
         let files = crate::files::Store::new(&config.data_dir);
         let totals = crate::paging::Totals::new(&bus);
         let payment_sums = crate::paging::Cached::new(&bus);
+        let figures = crate::analytics::cache::Figures::new(&bus, config.report_cache);
         let intake = crate::requests::intake::Intake::new(&config.intake)?;
         let cipher = crate::secrets::Cipher::load(config.secret_key.as_ref(), &config.data_dir)?;
         crate::mail_accounts::repo::warn_of_other_keys(&db, &cipher).await?;
@@ -94,6 +97,7 @@ impl App {
             wake: Arc::new(Notify::new()),
             totals,
             payment_sums,
+            figures,
             intake,
             mail,
         };

@@ -51,6 +51,9 @@ pub struct Config {
     /// default 96; 0: no bound). Each pooled connection may cache 16 MiB; past this bound they
     /// reuse their least recently used pages instead of growing (`PRAGMA soft_heap_limit`).
     pub sqlite_heap_mb: u64,
+    /// Keep reports' figures until a change could move them (`FERROCRM_REPORT_CACHE`, default on;
+    /// off: every report request computes, as for measuring the cold path). See `analytics::cache`.
+    pub report_cache: bool,
     /// Run the outbox and job workers in this process (`FERROCRM_WORKERS`, default on).
     pub workers: bool,
     /// How often workers look for due work when nothing woke them (`FERROCRM_POLL_MS`, default 2000).
@@ -148,6 +151,7 @@ impl Default for Config {
             sse_per_user: 12,
             db_pool: 16,
             sqlite_heap_mb: 96,
+            report_cache: true,
             workers: true,
             poll_interval: Duration::from_millis(2000),
             login_free_failures: 5,
@@ -239,6 +243,9 @@ impl Config {
         }
         if let Some(n) = parse::<u64>("FERROCRM_SQLITE_HEAP_MB")? {
             c.sqlite_heap_mb = n;
+        }
+        if let Some(r) = parse_bool("FERROCRM_REPORT_CACHE")? {
+            c.report_cache = r;
         }
         if let Some(w) = parse_bool("FERROCRM_WORKERS")? {
             c.workers = w;

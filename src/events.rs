@@ -66,9 +66,25 @@ pub enum Topic {
     Import,
     /// A user transfer's progress (`users::transfer_job`): the administrators' page moves the bar.
     Transfer,
+    /// Something reports count changed without an object event of its own: a dictionary entry
+    /// (stage, closing reason, lead source, …) or an exchange rate. Sent with an empty audience:
+    /// it reaches no page, only the report figures cache (`analytics::cache`), on every instance.
+    Figures,
 }
 
 impl Topic {
+    /// Whether a change of this topic can move an analytics report's figures: the sales CRM's
+    /// objects (deals, payments, requests, companies, contacts, leads, products), users (a report's
+    /// owners), an import or transfer, and a resync (events were lost). Tasks, memos, projects and
+    /// emails do not.
+    pub fn moves_reports(self) -> bool {
+        match self {
+            Topic::Item(k) => !k.is_tasks_section() && k != ItemKind::Email,
+            Topic::User | Topic::Resync | Topic::Import | Topic::Transfer | Topic::Figures => true,
+            Topic::Probe => false,
+        }
+    }
+
     /// The topic's part of an event name.
     pub fn name(self) -> &'static str {
         match self {
@@ -78,6 +94,7 @@ impl Topic {
             Topic::Probe => "probe",
             Topic::Import => "import",
             Topic::Transfer => "transfer",
+            Topic::Figures => "figures",
         }
     }
 }
@@ -183,11 +200,22 @@ struct Forward {
 }
 
 /// Hands an event to this instance's streams, counting it first if it is a change.
-fn deliver(tx: &broadcast::Sender<Arc<DomainEvent>>, changes: &AtomicU64, e: DomainEvent) {
-    if matches!(e, DomainEvent::Changed { .. }) {
-        changes.fetch_add(1, Ordering::AcqRel);
+fn deliver(tx: &broadcast::Sender<Arc<DomainEvent>>, changes: &Changes, e: DomainEvent) {
+    if let DomainEvent::Changed { topic, .. } = &e {
+        changes.all.fetch_add(1, Ordering::AcqRel);
+        if topic.moves_reports() {
+            changes.sales.fetch_add(1, Ordering::AcqRel);
+        }
     }
     let _ = tx.send(Arc::new(e));
+}
+
+/// The bus's counts of delivered `Changed` events: all of them, and those that can move a report's
+/// figures (`Topic::moves_reports`).
+#[derive(Default)]
+struct Changes {
+    all: AtomicU64,
+    sales: AtomicU64,
 }
 
 /// The in-process bus. Cheap to clone; every clone publishes to the same subscribers.
@@ -196,7 +224,7 @@ pub struct Bus {
     tx: broadcast::Sender<Arc<DomainEvent>>,
     /// Counts the `Changed` events delivered here (local or from other instances), bumped before
     /// delivery: a cache keyed on it (list totals) never outlives a change it could have heard of.
-    changes: Arc<AtomicU64>,
+    changes: Arc<Changes>,
     remote: Option<Forward>,
     streams: Arc<Mutex<HashMap<i64, usize>>>,
     per_user: usize,
@@ -300,7 +328,13 @@ impl Bus {
 
     /// How many `Changed` events this bus has delivered so far (see `changes`).
     pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Acquire)
+        self.changes.all.load(Ordering::Acquire)
+    }
+
+    /// How many of those could have moved a report's figures (`Topic::moves_reports`): the
+    /// analytics figures cache (`analytics::cache`) is keyed on it.
+    pub fn sales_changes(&self) -> u64 {
+        self.changes.sales.load(Ordering::Acquire)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<DomainEvent>> {

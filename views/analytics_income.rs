@@ -50,7 +50,25 @@ fn deal_cells(id: i64, info: Option<&DealInfo>) -> Markup {
     }
 }
 
-pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
+/// The line under a table that shows `income::SHOWN` of its `n` rows: how many, and the link to all.
+/// `capped`: `n` is the most the table loads (there may be more; its total counts them all).
+fn more(c: &Choices<'_>, (n, capped): (usize, bool), limit: usize, anchor: &str, noun: &str) -> Markup {
+    let mut all = c.filter.clone();
+    all.rows = "all".into();
+    let href = format!("/analytics/income{}#{anchor}", all.query(None));
+    html! {
+        @if n > limit {
+            p.muted.table-more {
+                "The first " (limit) " of " @if capped { "at least " } (n) " " (noun) " are shown. "
+                a href=(href) { "Show " @if capped { "the first " } @else { "all " } (n) } " or export the report to Excel."
+            }
+        }
+    }
+}
+
+/// The page's figures; `all`: every table shows every row (else the first `SHOWN`).
+pub fn body(c: &Choices<'_>, d: &Income, all: bool) -> Markup {
+    let limit = if all { usize::MAX } else { crate::analytics::income::SHOWN };
     let cur = c.currency();
     let months: Vec<String> = d.months.iter().map(|m| month_label(*m)).collect();
     let top = d.monthly.iter().chain(&d.previous_monthly).copied().max().unwrap_or(0);
@@ -89,7 +107,7 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
             div.table-wrap { table.table {
                 thead { tr { th scope="col" { "Counterparty" } th scope="col" { "Products" } th.num scope="col" { "Amount, " (cur) } th scope="col" { "Payment date" } th scope="col" { "Order number" } th scope="col" { "Owner" } } }
                 tbody {
-                    @for p in &d.received {
+                    @for p in d.received.iter().take(limit) {
                         tr {
                             (deal_cells(p.deal_id, d.deals.get(&p.deal_id)))
                             td.num.through-representation[p.through_representation] title=[p.through_representation.then_some("Paid through a representative office")] { (money(p.cents)) }
@@ -101,7 +119,9 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
                 }
                 tfoot { tr { th scope="row" colspan="2" { "Total amount" } td.num #received-total { (money(d.received_total)) } td colspan="3" {} } }
             } }
-            @if d.received.len() as u64 >= crate::analytics::income::RECEIVED_ROWS {
+            @let capped = d.received.len() as u64 >= crate::analytics::income::RECEIVED_ROWS;
+            (more(c, (d.received.len(), capped), limit, "received", "payments"))
+            @if capped && all {
                 p.muted { "The first " (crate::analytics::income::RECEIVED_ROWS) " payments are listed; the total counts them all." }
             }
         }
@@ -115,7 +135,7 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
                         th scope="col" { "Order numbers" } th scope="col" { "Owner" }
                     } }
                     tbody {
-                        @for r in &f.rows {
+                        @for r in f.rows.iter().take(limit) {
                             tr {
                                 (deal_cells(r.deal_id, d.deals.get(&r.deal_id)))
                                 @for m in r.months { td.num { (money(m)) } }
@@ -131,6 +151,7 @@ pub fn body(c: &Choices<'_>, d: &Income) -> Markup {
                         td.num.grand-total colspan="2" { "Grand total: " (money(f.totals.iter().sum())) }
                     } }
                 } }
+                (more(c, (f.rows.len(), false), limit, &format!("forecast-{}", crate::analytics::income::FORECASTS[i].0), "deals"))
             }
         }
         p.footnote.muted { "The forecast's months are calendar months of this year and the next: unlike Django-CRM, which matched them on the month number only (so a payment due next January also counted in this January), the year counts, and each payment is converted at its dated rate when there is one rather than always at the current rate." }
@@ -183,7 +204,7 @@ pub fn snapshot(cx: &PageCx<'_>, c: &Choices<'_>, s: &Snapshot, owner: Option<&s
                 div { dt { "Owner" } dd #snapshot-owner { (owner.unwrap_or("All owners")) } }
                 @if let Some(m) = &s.month { div { dt { "Monthly snapshot" } dd { (m) } } }
             }
-            div #report.report.snapshot { (body(c, &s.stored.income)) }
+            div #report.report.snapshot { (body(c, &s.stored.income, true)) }
         },
     )
 }

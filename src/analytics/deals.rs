@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use sea_query::{Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 
 use super::scope::{Scope, bucket, within};
-use crate::crm::period::Range;
 use crate::db::{Backend, Db};
 use crate::error::AppResult;
 
@@ -48,59 +47,78 @@ fn days_to_win(backend: Backend) -> SimpleExpr {
     }
 }
 
+/// "Last 365 days" cut at the charts' month starts: its first day, the twelve months' first days,
+/// and tomorrow. Each figure is one query grouped by segment: the year's totals add every segment,
+/// a month's bar is the segment that starts on its first day (the first segment holds the days of
+/// the year before the first bar).
+fn segments(s: &Scope, starts: &[NaiveDate]) -> Vec<NaiveDate> {
+    let year = s.last_year();
+    let mut points: Vec<NaiveDate> = starts.iter().take(12).copied().collect();
+    points.extend(year.from);
+    points.extend(year.before);
+    points.sort_unstable();
+    points.dedup();
+    points
+}
+
+/// The bar (0–11) of segment `seg`, if it starts one.
+fn bar(points: &[NaiveDate], starts: &[NaiveDate], seg: i64) -> Option<usize> {
+    let start = points.get(usize::try_from(seg).ok()?)?;
+    starts.iter().take(12).position(|m| m == start)
+}
+
 pub async fn load(db: &Db, s: &Scope) -> AppResult<DealSummary> {
     let starts = s.months(12);
+    let points = segments(s, &starts);
     let receipt = ("requests", "receipt_date");
     let relevant = Expr::col(("deals", "relevant")).eq(true);
-    let mut totals = with_requests(s);
-    within(&mut totals, receipt, s.last_year());
-    totals.expr(Expr::col(("deals", "id")).count()).expr(count_if(relevant.clone()));
-    let (total, relevant_n): (i64, Option<i64>) = db.fetch_optional(&totals).await?.unwrap_or_default();
-
-    let mut monthly = with_requests(s);
-    within(&mut monthly, receipt, Range { from: starts.first().copied(), before: s.today.succ_opt() });
-    let key = bucket(receipt, &starts);
-    monthly
-        .expr(key)
+    let mut by_receipt = with_requests(s);
+    within(&mut by_receipt, receipt, s.last_year());
+    by_receipt
+        .expr(bucket(receipt, &points))
         .expr(Expr::col(("deals", "id")).count())
         .expr(count_if(relevant))
         .add_group_by([super::scope::nth(1)]);
-    let rows: Vec<(i64, i64, Option<i64>)> = db.fetch_all(&monthly).await?;
+    let rows: Vec<(i64, i64, Option<i64>)> = db.fetch_all(&by_receipt).await?;
+    let (mut total, mut relevant_n) = (0i64, 0i64);
     let (mut monthly_total, mut monthly_relevant) = (vec![0; 12], vec![0; 12]);
-    for (m, t, r) in rows {
-        if let (Some(a), Some(b)) = (monthly_total.get_mut(m as usize), monthly_relevant.get_mut(m as usize)) {
-            *a = t;
-            *b = r.unwrap_or(0);
+    for (seg, t, r) in rows {
+        total += t;
+        relevant_n += r.unwrap_or(0);
+        if let Some(m) = bar(&points, &starts, seg) {
+            monthly_total[m] = t;
+            monthly_relevant[m] = r.unwrap_or(0);
         }
     }
 
-    let mut won = super::income::won(s);
-    won.expr(Expr::col(("deals", "id")).count())
-        .expr(Expr::col(("deals", "win_closing_date")).count())
-        .expr(Func::cast_as(Func::sum(days_to_win(db.backend())), "BIGINT"));
-    let (won_n, timed, days): (i64, i64, Option<i64>) = db.fetch_optional(&won).await?.unwrap_or_default();
-
-    let mut by_month = super::income::won(s);
+    // Won in the last 365 days (`income::won`), by closing date.
     let closing = ("deals", "closing_date");
-    by_month.and_where(Expr::col(closing).gte(starts[0]));
-    let key = bucket(closing, &starts);
-    by_month.expr(key).expr(Expr::col(("deals", "id")).count()).add_group_by([super::scope::nth(1)]);
-    let rows: Vec<(i64, i64)> = db.fetch_all(&by_month).await?;
+    let mut won = super::income::won(s);
+    won.expr(bucket(closing, &points))
+        .expr(Expr::col(("deals", "id")).count())
+        .expr(Expr::col(("deals", "win_closing_date")).count())
+        .expr(Func::cast_as(Func::sum(days_to_win(db.backend())), "BIGINT"))
+        .add_group_by([super::scope::nth(1)]);
+    let rows: Vec<(i64, i64, i64, Option<i64>)> = db.fetch_all(&won).await?;
+    let (mut won_n, mut timed, mut days) = (0i64, 0i64, 0i64);
     let mut monthly_won = vec![0; 12];
-    for (m, n) in rows {
-        if let Some(a) = monthly_won.get_mut(m as usize) {
-            *a = n;
+    for (seg, n, t, d) in rows {
+        won_n += n;
+        timed += t;
+        days += d.unwrap_or(0);
+        if let Some(m) = bar(&points, &starts, seg) {
+            monthly_won[m] = n;
         }
     }
     Ok(DealSummary {
         months: starts[..12].to_vec(),
         total,
-        relevant: relevant_n.unwrap_or(0),
+        relevant: relevant_n,
         monthly_total,
         monthly_relevant,
         won: won_n,
         monthly_won,
-        average_days: (timed > 0).then(|| days.unwrap_or(0) as f64 / timed as f64),
+        average_days: (timed > 0).then(|| days as f64 / timed as f64),
     })
 }
 

@@ -40,7 +40,7 @@ async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) ->
         Report::Income => {
             let mut f = f;
             super::snapshots::default_period(&mut f);
-            let (c, data) = super::snapshots::load_page(state, viewer, &f).await?;
+            let (c, data) = super::snapshots::load_page(state, viewer, &f, super::income::Described::All).await?;
             Ok(super::income::sheets(&data, c.currency()))
         }
         Report::Deals => {
@@ -49,7 +49,8 @@ async fn sheets(state: &AppState, viewer: &Viewer, report: Report, f: Filter) ->
         }
         Report::Sales => {
             let (scope, choices) = super::handlers::prepare(state, viewer, report, &f).await?;
-            let r = super::sales::resolve(&state.db, viewer, &scope, &f).await?;
+            let product = super::sales::product(&state.db, viewer, &f.product).await?;
+            let r = super::sales::resolve(&state.db, &scope, product, &f).await?;
             let rows = super::sales::Rows::All;
             Ok(super::sales::sheets(&super::sales::load(&state.db, &scope, &r, rows, choices.currency()).await?))
         }

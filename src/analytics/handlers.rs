@@ -110,11 +110,13 @@ pub async fn income(
 ) -> AppResult<Response> {
     // The table of received payments: this month unless a period is chosen.
     super::snapshots::default_period(&mut f);
-    let (choices, data) = super::snapshots::load_page(&state, &viewer, &f).await?;
+    let all = f.rows == "all";
+    let described = if all { super::income::Described::All } else { super::income::Described::Shown };
+    let (choices, data) = super::snapshots::load_page(&state, &viewer, &f, described).await?;
     let saved = super::snapshots::latest(&state.db, &choices.scope, super::snapshots::LISTED).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     let header = views::analytics_income::snapshots_line(&choices, &saved, &viewer.csrf);
-    Ok(respond(&cx, &choices, maud::html! { (header) (views::analytics_income::body(&choices, &data)) }))
+    Ok(respond(&cx, &choices, maud::html! { (header) (views::analytics_income::body(&choices, &data, all)) }))
 }
 
 /// `GET /analytics/funnel` (§5.2).
@@ -126,7 +128,7 @@ pub async fn funnel(
     WebQuery(f): WebQuery<Filter>,
 ) -> AppResult<Response> {
     let (scope, choices) = prepare(&state, &viewer, Report::Funnel, &f).await?;
-    let data = super::funnel::load(&state.db, &scope).await?;
+    let data = state.figures.get(&(Report::Funnel, &scope), super::funnel::load(&state.db, &scope)).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics::funnel(&data)))
 }
@@ -140,7 +142,7 @@ pub async fn deals(
     WebQuery(f): WebQuery<Filter>,
 ) -> AppResult<Response> {
     let (scope, choices) = prepare(&state, &viewer, Report::Deals, &f).await?;
-    let data = super::deals::load(&state.db, &scope).await?;
+    let data = state.figures.get(&(Report::Deals, &scope), super::deals::load(&state.db, &scope)).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics::deals(&data)))
 }
@@ -154,7 +156,7 @@ pub async fn requests(
     WebQuery(f): WebQuery<Filter>,
 ) -> AppResult<Response> {
     let (scope, choices) = prepare(&state, &viewer, Report::Requests, &f).await?;
-    let data = super::requests::load(&state.db, &scope).await?;
+    let data = state.figures.get(&(Report::Requests, &scope), super::requests::load(&state.db, &scope)).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics_requests::requests(&data)))
 }
@@ -168,7 +170,11 @@ pub async fn lead_sources(
     WebQuery(f): WebQuery<Filter>,
 ) -> AppResult<Response> {
     let (scope, choices) = prepare(&state, &viewer, Report::LeadSources, &f).await?;
-    let data = super::lead_sources::load(&state.db, &scope, choices.source.clone()).await?;
+    let chosen = choices.source.clone();
+    let data = state
+        .figures
+        .get(&(Report::LeadSources, &scope, &chosen), super::lead_sources::load(&state.db, &scope, chosen.clone()))
+        .await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics_requests::lead_sources(&data)))
 }
@@ -182,7 +188,7 @@ pub async fn conversion(
     WebQuery(f): WebQuery<Filter>,
 ) -> AppResult<Response> {
     let (scope, choices) = prepare(&state, &viewer, Report::Conversion, &f).await?;
-    let data = super::conversion::load(&state.db, &scope).await?;
+    let data = state.figures.get(&(Report::Conversion, &scope), super::conversion::load(&state.db, &scope)).await?;
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     Ok(respond(&cx, &choices, views::analytics_requests::conversion(&data)))
 }
@@ -196,13 +202,25 @@ pub async fn sales(
     WebQuery(f): WebQuery<Filter>,
 ) -> AppResult<Response> {
     let (scope, mut choices) = prepare(&state, &viewer, Report::Sales, &f).await?;
-    let r = super::sales::resolve(&state.db, &viewer, &scope, &f).await?;
-    choices.products = with_chosen(super::sales::product_choices(&state.db, &scope).await?, &r.product);
-    choices.countries = r.countries.clone();
+    // The product is checked against the viewer's departments before the cache is asked; the rest
+    // depends on the scope and the filters alone.
+    let product = super::sales::product(&state.db, &viewer, &f.product).await?;
     let page = crate::paging::page_number(f.page);
-    let data = super::sales::load(&state.db, &scope, &r, super::sales::Rows::Page(page), choices.currency()).await?;
+    let currency = choices.currency().to_string();
+    let key = (Report::Sales, &scope, &product, &f.period, f.country.trim(), page, &currency);
+    let (r, products, data) = &*state
+        .figures
+        .get(&key, async {
+            let r = super::sales::resolve(&state.db, &scope, product.clone(), &f).await?;
+            let products = super::sales::product_choices(&state.db, &scope).await?;
+            let data = super::sales::load(&state.db, &scope, &r, super::sales::Rows::Page(page), &currency).await?;
+            Ok((r, products, data))
+        })
+        .await?;
+    choices.products = with_chosen(products.clone(), &r.product);
+    choices.countries = r.countries.clone();
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
-    Ok(respond(&cx, &choices, views::analytics_sales::sales(&choices, &data)))
+    Ok(respond(&cx, &choices, views::analytics_sales::sales(&choices, data)))
 }
 
 /// `GET /analytics/closing-reasons` (§5.7).
@@ -216,15 +234,24 @@ pub async fn closing_reasons(
     let (scope, mut choices) = prepare(&state, &viewer, Report::ClosingReasons, &f).await?;
     let product = super::sales::product(&state.db, &viewer, &f.product).await?;
     let reason = super::closing::reason(&state.db, &viewer, &f.reason).await?;
-    choices.products = with_chosen(super::closing::product_choices(&state.db, &scope).await?, &product);
-    choices.reasons = super::closing::reason_choices(&state.db, &scope, (&f.reason, reason.as_deref())).await?;
-    let data = super::closing::load(&state.db, &scope, product, reason).await?;
+    let key = (Report::ClosingReasons, &scope, &product, &reason, f.reason.trim());
+    let (products, reasons, data) = &*state
+        .figures
+        .get(&key, async {
+            let products = super::closing::product_choices(&state.db, &scope).await?;
+            let reasons = super::closing::reason_choices(&state.db, &scope, (&f.reason, reason.as_deref())).await?;
+            let data = super::closing::load(&state.db, &scope, product.clone(), reason.clone()).await?;
+            Ok((products, reasons, data))
+        })
+        .await?;
+    choices.products = with_chosen(products.clone(), &product);
+    choices.reasons = reasons.clone();
     let cx = web::page_cx(&state, &viewer, Nav::Analytics, hx).await?;
     let heading = match &data.product {
         Some(p) => format!("{} - {p}", views::analytics::title(Report::ClosingReasons)),
         None => views::analytics::title(Report::ClosingReasons).to_string(),
     };
-    let body = views::analytics_sales::closing_reasons(&data);
+    let body = views::analytics_sales::closing_reasons(data);
     Ok(views::analytics::page_titled(&cx, &choices, &heading, body).into_response())
 }
 

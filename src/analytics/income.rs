@@ -94,17 +94,46 @@ fn received(s: &Scope) -> SelectStatement {
     q
 }
 
-/// Converted sums of received payments in `[starts[0], end)`, one per bar.
-async fn by_month(db: &Db, s: &Scope, starts: &[NaiveDate]) -> AppResult<Vec<i128>> {
-    let col = ("payments", "payment_date");
-    let mut q = received(s);
-    let (Some(first), Some(end)) = (starts.first(), starts.last()) else { return Ok(Vec::new()) };
-    within(&mut q, col, Range { from: Some(*first), before: Some(*end) });
-    let key = bucket(col, starts);
-    q.expr(key).expr(rate(s.currency)).expr(scope::sum_i64(("payments", "amount_cents")));
-    q.add_group_by([scope::nth(1), rate(s.currency)]);
-    let sums = converted(db, &q).await?;
-    Ok((0..starts.len() - 1).map(|i| sums.get(&(i as i64)).copied().unwrap_or(0)).collect())
+/// The received payments' raw sums per segment and rate: one query for every figure of the charts
+/// and the two period totals. `points` (sorted) cut `[points[0], last)` into segments; each figure
+/// is a run of whole segments, whose cents are added per rate and converted once per rate — as a
+/// query per figure grouped by rate would, to the cent.
+struct Segments {
+    points: Vec<NaiveDate>,
+    /// (segment, rate, cents).
+    sums: Vec<(i64, i64, i64)>,
+}
+
+impl Segments {
+    async fn load(db: &Db, s: &Scope, mut points: Vec<NaiveDate>) -> AppResult<Segments> {
+        points.sort_unstable();
+        points.dedup();
+        let (Some(first), Some(end)) = (points.first(), points.last()) else {
+            return Ok(Segments { points, sums: Vec::new() });
+        };
+        let col = ("payments", "payment_date");
+        let mut q = received(s);
+        within(&mut q, col, Range { from: Some(*first), before: Some(*end) });
+        q.expr(bucket(col, &points)).expr(rate(s.currency)).expr(scope::sum_i64(("payments", "amount_cents")));
+        q.add_group_by([scope::nth(1), rate(s.currency)]);
+        let sums = db.fetch_all(&q).await?;
+        Ok(Segments { points, sums })
+    }
+
+    /// The converted sum of the segments within `[from, before)`.
+    fn within(&self, from: NaiveDate, before: NaiveDate) -> i128 {
+        let mut per_rate: BTreeMap<i64, i128> = BTreeMap::new();
+        for (seg, rate, cents) in &self.sums {
+            let i = *seg as usize;
+            if let (Some(start), Some(end)) = (self.points.get(i), self.points.get(i + 1))
+                && *start >= from
+                && *end <= before
+            {
+                *per_rate.entry(*rate).or_insert(0) += *cents as i128;
+            }
+        }
+        per_rate.into_iter().map(|(rate, cents)| scope::convert(cents, rate as i128)).sum()
+    }
 }
 
 /// The converted sum of received payments in `range`.
@@ -116,24 +145,46 @@ async fn total_in(db: &Db, s: &Scope, range: Range) -> AppResult<i128> {
     Ok(converted(db, &q).await?.values().sum())
 }
 
-pub async fn load(db: &Db, s: &Scope, table: Range) -> AppResult<Income> {
+/// Rows a table of the page shows unless "Show all" was chosen: a chief's view of every department
+/// holds hundreds to thousands of payments; the Excel export has them all.
+pub const SHOWN: usize = 50;
+
+/// Which rows of the tables get their deal's counterparty, products and owners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Described {
+    /// The first `SHOWN` of each table: the page as it opens.
+    Shown,
+    /// Every row: "Show all", the export, a snapshot.
+    All,
+}
+
+pub async fn load(db: &Db, s: &Scope, table: Range, described: Described) -> AppResult<Income> {
     // 24 months: the charts' 12, the previous period's 12, and the rolling sums need 23 of them.
     let starts = s.months(24);
-    let all = by_month(db, s, &starts).await?;
+    // "Last 365 days" and the 365 days before it start mid-month: their first days cut segments
+    // of their own. Received payments are dated today at the latest, so the year ends with the
+    // last bar.
+    let year = s.last_year();
+    let year_from = year.from.unwrap_or(s.today);
+    let before_from = year_from.checked_sub_months(Months::new(12)).unwrap_or(year_from);
+    let mut points = starts.clone();
+    points.extend([year_from, before_from]);
+    let segments = Segments::load(db, s, points).await?;
+    let all: Vec<i128> = starts.windows(2).map(|w| segments.within(w[0], w[1])).collect();
     let previous_monthly = all[..12].to_vec();
     let monthly = all[12..].to_vec();
     let rolling = (12..24).map(|k| all[k - 11..=k].iter().sum()).collect();
-    let year = s.last_year();
-    let before = Range { from: year.from.and_then(|f| f.checked_sub_months(Months::new(12))), before: year.from };
-    let total = total_in(db, s, year).await?;
-    let previous_total = total_in(db, s, before).await?;
+    let end = starts.last().copied().unwrap_or(s.today);
+    let total = segments.within(year_from, end);
+    let previous_total = segments.within(before_from, year_from);
     let (received, received_total) = received_rows(db, s, table).await?;
-    let mut forecasts = Vec::new();
-    for (status, title) in FORECASTS {
-        forecasts.push(forecast(db, s, status, title).await?);
-    }
-    let mut ids: Vec<i64> = received.iter().map(|r| r.deal_id).collect();
-    ids.extend(forecasts.iter().flat_map(|f| f.rows.iter().map(|r| r.deal_id)));
+    let forecasts = forecasts(db, s).await?;
+    let n = match described {
+        Described::Shown => SHOWN,
+        Described::All => usize::MAX,
+    };
+    let mut ids: Vec<i64> = received.iter().take(n).map(|r| r.deal_id).collect();
+    ids.extend(forecasts.iter().flat_map(|f| f.rows.iter().take(n).map(|r| r.deal_id)));
     let deals = deal_info(db, ids).await?;
     let won_deals = won_deals(db, s).await?;
     Ok(Income {
@@ -179,61 +230,79 @@ async fn received_rows(db: &Db, s: &Scope, range: Range) -> AppResult<(Vec<Recei
     Ok((out, total_in(db, s, range).await?))
 }
 
-/// §5.1's forecast table for `status`: payments of that status dated before the first day of the
-/// third month from now, per deal, in the current month (earlier dates included: overdue), the
-/// next and the one after.
-async fn forecast(db: &Db, s: &Scope, status: &str, title: &str) -> AppResult<Forecast> {
+/// §5.1's forecast tables, one per status of `FORECASTS`: payments of that status dated before the
+/// first day of the third month from now, per deal, in the current month (earlier dates included:
+/// overdue), the next and the one after. Two queries for the three tables (sums, order numbers).
+async fn forecasts(db: &Db, s: &Scope) -> AppResult<Vec<Forecast>> {
     let m0 = s.this_month();
     let starts: Vec<NaiveDate> = (0..4).filter_map(|i| m0.checked_add_months(Months::new(i))).collect();
     let col = ("payments", "payment_date");
+    let statuses = FORECASTS.map(|(status, _)| status);
     let mut q = payments(s);
-    q.and_where(Expr::col(("payments", "status")).eq(status));
+    q.and_where(Expr::col(("payments", "status")).is_in(statuses));
     if let Some(end) = starts.last() {
         q.and_where(Expr::col(col).lt(*end));
     }
     // Bar 0 starts at the beginning of time: overdue payments count in the current month.
     let key = bucket(col, &starts);
-    q.column(("payments", "deal_id"))
+    q.column(("payments", "status"))
+        .column(("payments", "deal_id"))
         .expr(key)
         .expr(rate(s.currency))
         .expr(scope::sum_i64(("payments", "amount_cents")))
-        .add_group_by([Expr::col(("payments", "deal_id")), scope::nth(2), rate(s.currency)]);
-    let rows: Vec<(i64, i64, i64, i64)> = db.fetch_all(&q).await?;
-    let mut per_deal: BTreeMap<i64, [i128; 3]> = BTreeMap::new();
-    for (deal, month, rate, cents) in rows {
-        if let Some(slot) = per_deal.entry(deal).or_default().get_mut(month as usize) {
+        .add_group_by([
+            Expr::col(("payments", "status")),
+            Expr::col(("payments", "deal_id")),
+            scope::nth(3),
+            rate(s.currency),
+        ]);
+    let rows: Vec<(String, i64, i64, i64, i64)> = db.fetch_all(&q).await?;
+    let mut per_deal: HashMap<&str, BTreeMap<i64, [i128; 3]>> = HashMap::new();
+    for (status, deal, month, rate, cents) in rows {
+        let Some(status) = statuses.iter().find(|s| **s == status) else { continue };
+        if let Some(slot) = per_deal.entry(status).or_default().entry(deal).or_default().get_mut(month as usize) {
             *slot += scope::convert(cents as i128, rate as i128);
         }
     }
-    let mut orders: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut orders: HashMap<(String, i64), Vec<String>> = HashMap::new();
     if !per_deal.is_empty() {
         let mut o = payments(s);
-        o.and_where(Expr::col(("payments", "status")).eq(status))
+        o.and_where(Expr::col(("payments", "status")).is_in(statuses))
             .and_where(Expr::col(("payments", "order_number")).ne(""))
+            .column(("payments", "status"))
             .column(("payments", "deal_id"))
             .column(("payments", "order_number"))
+            .group_by_col(("payments", "status"))
             .group_by_col(("payments", "deal_id"))
             .group_by_col(("payments", "order_number"))
             .order_by(("payments", "order_number"), Order::Asc);
         if let Some(end) = starts.last() {
             o.and_where(Expr::col(col).lt(*end));
         }
-        let rows: Vec<(i64, Option<String>)> = db.fetch_all(&o).await?;
-        for (deal, order) in rows {
-            orders.entry(deal).or_default().extend(order);
+        let rows: Vec<(String, i64, Option<String>)> = db.fetch_all(&o).await?;
+        for (status, deal, order) in rows {
+            orders.entry((status, deal)).or_default().extend(order);
         }
     }
-    let mut totals = [0i128; 3];
-    let rows = per_deal
-        .into_iter()
-        .map(|(deal_id, months)| {
-            for (t, m) in totals.iter_mut().zip(months) {
-                *t += m;
-            }
-            ForecastRow { deal_id, months, order_numbers: orders.remove(&deal_id).unwrap_or_default() }
+    Ok(FORECASTS
+        .iter()
+        .map(|(status, title)| {
+            let mut totals = [0i128; 3];
+            let rows = per_deal
+                .remove(status)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(deal_id, months)| {
+                    for (t, m) in totals.iter_mut().zip(months) {
+                        *t += m;
+                    }
+                    let order_numbers = orders.remove(&(status.to_string(), deal_id)).unwrap_or_default();
+                    ForecastRow { deal_id, months, order_numbers }
+                })
+                .collect();
+            Forecast { title: title.to_string(), rows, totals }
         })
-        .collect();
-    Ok(Forecast { title: title.to_string(), rows, totals })
+        .collect())
 }
 
 /// "Total won deals": closed (inactive) with a success closing reason in the last 365 days.

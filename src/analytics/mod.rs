@@ -6,9 +6,11 @@
 //! - `scope`: filters, windows, money; `chart`: ECharts options built with charming;
 //! - `income` (§5.1), `funnel` (§5.2), `sales` (§5.3), `requests` (§5.4), `lead_sources` (§5.5),
 //!   `conversion` (§5.6), `closing` (§5.7), `deals` (§5.8): one file per report;
+//! - `cache`: the figures kept per scope until a change could move them;
 //! - `handlers`: the pages (`/analytics/...`); `export`: their Excel workbooks;
 //! - `snapshots`: the Income Summary's saved snapshots, `monthly`: the month-end job saving them.
 
+pub mod cache;
 pub mod chart;
 pub mod closing;
 pub mod conversion;

@@ -91,7 +91,7 @@ pub async fn take(db: &Db, due: DateTime<Utc>) -> AppResult<usize> {
     let mut saved = 0;
     for department in sales_departments(db).await? {
         let scope = Scope { departments: Some(vec![department]), owner: None, currency: Currency::Marketing, today };
-        let data = income::load(db, &scope, table).await?;
+        let data = income::load(db, &scope, table, income::Described::All).await?;
         let stored = Stored {
             departments: scope.departments.clone(),
             owner: None,

@@ -45,6 +45,9 @@ pub struct Filter {
     /// The Sales Report's page of its "Sold products" table (page 1 when absent or not a number).
     #[serde(default, deserialize_with = "crate::paging::lenient")]
     pub page: Option<u32>,
+    /// "" or "all": the Income Summary's tables show their first rows, or all of them.
+    #[serde(default)]
+    pub rows: String,
 }
 
 impl Filter {
@@ -59,6 +62,7 @@ impl Filter {
             ("reason", self.reason.clone()),
             ("source", self.source.clone()),
             ("page", self.page.filter(|p| *p > 1).map(|p| p.to_string()).unwrap_or_default()),
+            ("rows", if self.rows == "all" { self.rows.clone() } else { String::new() }),
         ];
         pairs.extend(self.period.pairs());
         crate::paths::query(&pairs)

@@ -152,10 +152,12 @@ pub(super) async fn load_page<'a>(
     state: &AppState,
     viewer: &Viewer,
     f: &'a Filter,
-) -> AppResult<(Choices<'a>, Income)> {
+    described: super::income::Described,
+) -> AppResult<(Choices<'a>, std::sync::Arc<Income>)> {
     let (scope, choices) = super::handlers::prepare(state, viewer, Report::Income, f).await?;
     let range = f.period.range(scope.today).map_err(AppError::BadRequest)?;
-    let data = super::income::load(&state.db, &scope, range).await?;
+    let key = (Report::Income, &scope, &range, described);
+    let data = state.figures.get(&key, super::income::load(&state.db, &scope, range, described)).await?;
     Ok((choices, data))
 }
 
@@ -171,7 +173,7 @@ pub fn default_period(f: &mut Filter) {
 #[handler]
 pub async fn create(state: Data<&AppState>, viewer: Viewer, WebQuery(mut f): WebQuery<Filter>) -> AppResult<Response> {
     default_period(&mut f);
-    let (c, income) = load_page(&state, &viewer, &f).await?;
+    let (c, income) = load_page(&state, &viewer, &f, super::income::Described::All).await?;
     let currency = match c.scope.currency {
         Currency::Marketing => "marketing",
         Currency::State => "state",
@@ -182,7 +184,7 @@ pub async fn create(state: Data<&AppState>, viewer: Viewer, WebQuery(mut f): Web
         currency: currency.into(),
         currency_name: c.currency().to_string(),
         today: c.scope.today,
-        income,
+        income: std::sync::Arc::unwrap_or_clone(income),
     };
     let id = insert(&state.db, &stored, Some(viewer.id), crate::db::now(), None)
         .await?

@@ -206,6 +206,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    crate::analytics::cache::figures_moved(&state.bus);
     Ok(htmx::redirect(hx, &format!("/currencies/{id}")))
 }
 
@@ -367,6 +368,7 @@ pub async fn add_rate(
         format!("{} rate of {} for {day}", if existing.is_some() { "Changed the" } else { "Added a" }, c.name);
     history::record(&mut tx, &Actor::from(&viewer), "currency", id, Change::Update, &summary, &d).await?;
     tx.commit().await?;
+    crate::analytics::cache::figures_moved(&state.bus);
     Ok(htmx::redirect(hx, &format!("/currencies/{id}")))
 }
 
@@ -420,6 +422,7 @@ pub async fn set_role(
         .await?;
     }
     tx.commit().await?;
+    crate::analytics::cache::figures_moved(&state.bus);
     Ok(htmx::redirect(hx, "/currencies"))
 }
 

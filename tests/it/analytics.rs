@@ -3,9 +3,9 @@
 
 use sea_query::{Expr, ExprTrait, Query};
 
-use crate::analytics_data::{self as data, Fixture};
+use crate::analytics_data::{self as data, get, months, setup};
+use crate::helpers::TestApp;
 use crate::helpers::html::Page;
-use crate::helpers::{TestApp, spawn_app};
 
 /// The `<script>` elements under the first match of `css`, template contents included (scraper keeps
 /// a template's content in a fragment node that selectors do not enter).
@@ -26,28 +26,6 @@ pub fn option(p: &Page, id: &str) -> serde_json::Value {
 /// The chart's bar values.
 pub fn bars(p: &Page, id: &str) -> Vec<f64> {
     option(p, id)["series"][0]["data"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
-}
-
-/// Twelve monthly bars, zero but for (index from the oldest month, value).
-fn months(set: &[(usize, f64)]) -> Vec<f64> {
-    let mut v = vec![0.0; 12];
-    for (i, x) in set {
-        v[*i] = *x;
-    }
-    v
-}
-
-async fn setup() -> (TestApp, Fixture) {
-    let app = spawn_app().await;
-    let f = data::build(&app).await;
-    (app, f)
-}
-
-async fn get(app: &TestApp, user: &str, path: &str) -> Page {
-    let c = app.login_as(user).await;
-    let p = c.get(path).await;
-    assert_eq!(p.status, 200, "{user} {path}: {}", p.body);
-    p
 }
 
 #[tokio::test]
@@ -223,7 +201,7 @@ async fn the_sales_funnel_exports_the_rows_of_the_page_for_the_viewers_scope_onl
 
 #[tokio::test]
 async fn the_deal_summary_counts_deals_by_their_requests_month_and_wins_by_closing_month() {
-    let (app, _f) = setup().await;
+    let (app, f) = setup().await;
     // Deals whose request arrived in the last 365 days: A, D (M0), B, C, H (M-1), G (M-2) = 6; D is
     // irrelevant. Won: A (M0, 10 days), G (M-1, 21 days): average 15.5.
     let p = get(&app, "Garry.Chief", "/analytics/deals").await;
@@ -246,6 +224,30 @@ async fn the_deal_summary_counts_deals_by_their_requests_month_and_wins_by_closi
         ("3".into(), "2".into(), "2".into())
     );
     assert_eq!(m.text("#average-days"), "15.5");
+
+    // The first of the last 365 days (a year ago today) is before the first bar: a deal whose request
+    // arrived then and that was won then, 30 days after its creation, counts in the totals (7 deals,
+    // 6 relevant, 3 won, (10 + 21 + 30) / 3 = 20.3 days) and in no bar.
+    let first_day = chrono::Utc::now().date_naive() - chrono::Months::new(12);
+    let won = Some("The deal was closed successfully");
+    let (sales, helen) = (f.sales, f.helen);
+    let edge = data::Deal {
+        department: sales,
+        owner: helen,
+        stage: "closed (successful)",
+        closed: Some((won, first_day)),
+        relevant: true,
+        won_after_days: Some(30),
+    };
+    let d = data::deal(&app, edge).await;
+    data::request(&app, sales, helen, first_day, Some(d), (false, false, false), None).await;
+    let p = get(&app, "Garry.Chief", "/analytics/deals").await;
+    assert_eq!(
+        (p.text("#total-deals"), p.text("#relevant-deals"), p.text("#won-deals"), p.text("#average-days")),
+        ("7".into(), "6".into(), "3".into(), "20.3".into())
+    );
+    assert_eq!(bars(&p, "deals-total"), months(&[(11, 2.0), (10, 3.0), (9, 1.0)]));
+    assert_eq!(bars(&p, "deals-won"), months(&[(11, 1.0), (10, 1.0)]));
 }
 
 #[tokio::test]
@@ -279,10 +281,40 @@ async fn a_stage_name_cannot_close_the_chart_data_block() {
         .and_where(Expr::col("department_id").eq(f.sales))
         .and_where(Expr::col("name").eq("price offer"));
     app.db.execute(&q).await.unwrap();
+    ferrocrm::analytics::cache::figures_moved(&app.state.bus);
     let p = get(&app, "Mark.Manager.Sales", "/analytics/funnel").await;
     // The one script in the report is the data block; the name reads back from it unchanged.
     assert_eq!(scripts_under(&p, "#report").len(), 1, "{}", p.body);
     assert_eq!(p.count("script[src='/x.js']"), 0);
     assert_eq!(option(&p, "funnel")["yAxis"]["data"][0], evil);
     assert!(p.texts(".funnel-table tbody tr").iter().any(|r| r.starts_with(evil)));
+}
+
+#[tokio::test]
+async fn the_income_tables_show_their_first_50_rows_and_every_row_on_request() {
+    let (app, f) = setup().await;
+    // 55 more received payments of 1.00 USD on M0 (deal B): 57 this month with A's and C's.
+    for _ in 0..55 {
+        data::payment(&app, f.deal_b, 100, "USD", data::month(0), "received", "").await;
+    }
+    let p = get(&app, "Garry.Chief", "/analytics/income").await;
+    assert_eq!(p.count("#received tbody tr"), 50);
+    assert_eq!(
+        p.text("#received .table-more"),
+        "The first 50 of 57 payments are shown. Show all 57 or export the report to Excel."
+    );
+    // The total counts every payment: 1,800.00 + 55 × 1.00.
+    assert_eq!(p.text("#received-total"), "1,855.00");
+    assert!(!p.exists(".forecast .table-more"), "the forecasts have fewer rows than that");
+    let href = p.attr("#received .table-more a", "href").expect("Show all");
+    assert!(href.starts_with("/analytics/income?") && href.contains("rows=all"), "{href}");
+    let all = get(&app, "Garry.Chief", &href).await;
+    assert_eq!(all.count("#received tbody tr"), 57);
+    assert!(!all.exists("#received .table-more"));
+    // Every row names its deal (the counterparty is loaded for the rows beyond the first 50 too).
+    let deals = all.texts("#received tbody tr td:first-child");
+    assert!(deals.iter().all(|d| !d.trim().is_empty()), "{deals:?}");
+    assert_eq!(all.text("#received-total"), "1,855.00");
+    // The live refresh keeps "all".
+    assert!(all.attr("#report", "data-live").is_some_and(|u| u.contains("rows=all")));
 }

@@ -66,19 +66,7 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
 
     // Another session (Mark, the deal's owner) records 150.00 USD received today on deal A.
     b.wait_live().await;
-    let mark = app.login_as("Mark.Manager.Sales").await;
-    let usd = data::currency(&app, "USD").await.to_string();
-    let today = chrono::Utc::now().date_naive().to_string();
-    let deal = f.deal_a.to_string();
-    let form = [
-        ("deal_id", deal.as_str()),
-        ("amount_cents", "150.00"),
-        ("currency_id", usd.as_str()),
-        ("payment_date", today.as_str()),
-        ("status", "received"),
-    ];
-    let r = mark.post_form("/payments", &form).await;
-    assert!(r.status.is_success() || r.status.is_redirection(), "{}: {}", r.status, r.body);
+    data::pay_150(&app, &f).await;
     b.wait_text("#income-total", Duration::from_secs(20), |t| t == "2,450.00 USD").await;
     // Redrawn after the refresh, still without errors.
     let start = Instant::now();
@@ -145,6 +133,7 @@ async fn income_charts_draw_under_the_csp_and_follow_a_new_payment_live() {
         .value("currency_id", usd)
         .and_where(sea_query::Expr::col("deal_id").eq(f.deal_a));
     app.db.execute(&q).await.unwrap();
+    ferrocrm::analytics::cache::figures_moved(&app.state.bus);
     let won = data::reason(&app, f.sales, "The deal was closed successfully").await;
     for (path, id, shot) in [
         ("/analytics/sales".to_string(), "sales-products", "analytics-sales.png"),

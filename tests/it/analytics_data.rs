@@ -1,5 +1,5 @@
 //! The analytics tests' fixed data set, written by hand straight into the tables (the reports only
-//! read): two departments (Sales: Mark and Helen; Export: Eve), payments in USD and EUR with one
+//! read; each write publishes the change event the app's own writes publish, so cached figures go): two departments (Sales: Mark and Helen; Export: Eve), payments in USD and EUR with one
 //! dated rate, forecast payments (one overdue from the month whose number is next month's), deals
 //! closed at different stages and reasons, and primary, subsequent, duplicate and case requests.
 //! Dates are relative to today; every expected figure is worked out by hand in the tests that use
@@ -25,6 +25,30 @@ pub struct Fixture {
     pub deal_c: i64,
 }
 
+/// Twelve monthly bars, zero but for (index from the oldest month, value).
+pub fn months(set: &[(usize, f64)]) -> Vec<f64> {
+    let mut v = vec![0.0; 12];
+    for (i, x) in set {
+        v[*i] = *x;
+    }
+    v
+}
+
+/// A fresh app with the data set.
+pub async fn setup() -> (TestApp, Fixture) {
+    let app = crate::helpers::spawn_app().await;
+    let f = build(&app).await;
+    (app, f)
+}
+
+/// `path` as `user`, which must answer 200.
+pub async fn get(app: &TestApp, user: &str, path: &str) -> crate::helpers::html::Page {
+    let c = app.login_as(user).await;
+    let p = c.get(path).await;
+    assert_eq!(p.status, 200, "{user} {path}: {}", p.body);
+    p
+}
+
 /// The first day of the month `back` months before this one (negative: ahead).
 pub fn month(back: i32) -> NaiveDate {
     let today = Utc::now().date_naive();
@@ -45,6 +69,8 @@ pub async fn insert(app: &TestApp, table: &str, cols: &[(&str, SimpleExpr)]) -> 
     let mut tx = app.db.begin().await.unwrap();
     let id: i64 = tx.scalar(&q).await.unwrap().expect("id");
     tx.commit().await.unwrap();
+    // As the app's own write paths do after their commit: the reports' cached figures may have moved.
+    ferrocrm::analytics::cache::figures_moved(&app.state.bus);
     id
 }
 
@@ -169,6 +195,23 @@ pub async fn payment(app: &TestApp, deal: i64, cents: i64, cur: &str, day: Naive
         ],
     )
     .await;
+}
+
+/// Mark (deal A's owner) records 150.00 USD received today on deal A through the payments form.
+pub async fn pay_150(app: &TestApp, f: &Fixture) {
+    let mark = app.login_as("Mark.Manager.Sales").await;
+    let usd = currency(app, "USD").await.to_string();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let deal = f.deal_a.to_string();
+    let form = [
+        ("deal_id", deal.as_str()),
+        ("amount_cents", "150.00"),
+        ("currency_id", usd.as_str()),
+        ("payment_date", today.as_str()),
+        ("status", "received"),
+    ];
+    let r = mark.post_form("/payments", &form).await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
 }
 
 /// The data set. Deals (closing dates relative to M0):

@@ -11,7 +11,7 @@
 use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 
 use crate::analytics::{bars, exported, option};
-use crate::analytics_data::{self as data, Deal, Fixture, insert, month};
+use crate::analytics_data::{self as data, Deal, Fixture, get, insert, month};
 use crate::helpers::html::Page;
 use crate::helpers::{TestApp, spawn_app};
 
@@ -36,6 +36,7 @@ pub async fn set(app: &TestApp, table: &'static str, id: i64, col: &'static str,
     let mut q = Query::update();
     q.table(table).value(col, v).and_where(Expr::col("id").eq(id));
     app.db.execute(&q).await.unwrap();
+    ferrocrm::analytics::cache::figures_moved(&app.state.bus);
 }
 
 pub async fn product(app: &TestApp, department: i64, name: &str) -> i64 {
@@ -82,7 +83,8 @@ fn open(department: i64, owner: i64) -> Deal<'static> {
 /// - S2: Sales, Helen. Received 50.00 EUR on M-1 ("SO-3"); guaranteed 70.00 USD on M0 (not
 ///   received). Line: Gadget 3 pcs 100.00 USD.
 /// - S3: Export, Eve. Received 10.00 USD on M0 ("EX-1"). Line: Export thing 2 pcs 500.00 USD.
-/// - S4: Sales, Mark. Only a guaranteed payment: its line (Gadget 7 pcs 70.00 USD) is not sold.
+/// - S4: Sales, Mark. Only a guaranteed payment: its lines (Gadget 7 pcs 70.00 USD; Unsold 1 pc,
+///   no amount) are not sold.
 pub async fn build_sales(app: &TestApp, f: &Fixture) -> Sales {
     let now = chrono::Utc::now();
     let gbp = insert(
@@ -126,6 +128,9 @@ pub async fn build_sales(app: &TestApp, f: &Fixture) -> Sales {
     line(app, s2, gadget, 3, Some((10_000, "USD"))).await;
     line(app, s3, export_thing, 2, Some((50_000, "USD"))).await;
     line(app, s4, gadget, 7, Some((7_000, "USD"))).await;
+    // A product on the unpaid S4 alone: never offered by the product filter.
+    let unsold = product(app, f.sales, "Unsold").await;
+    line(app, s4, unsold, 1, None).await;
     Sales { gadget, gizmo, export_thing, s1, s2, s3 }
 }
 
@@ -134,13 +139,6 @@ async fn setup() -> (TestApp, Fixture, Sales) {
     let f = data::build(&app).await;
     let s = build_sales(&app, &f).await;
     (app, f, s)
-}
-
-async fn get(app: &TestApp, user: &str, path: &str) -> Page {
-    let c = app.login_as(user).await;
-    let p = c.get(path).await;
-    assert_eq!(p.status, 200, "{user} {path}: {}", p.body);
-    p
 }
 
 /// The "Sold products" rows: product, quantity, unit price, amount, owner, order, date.
@@ -220,6 +218,18 @@ async fn the_sales_report_lists_each_paid_deals_lines_at_its_first_payments_rate
     assert_eq!(
         offered,
         vec![String::new(), s.gadget.to_string(), s.gizmo.to_string(), product_id(&app, "Widget <b>").await]
+    );
+    // Every department's (the chief's default view, which probes each product): Export's too.
+    let every = get(&app, "Garry.Chief", "/analytics/sales").await;
+    assert_eq!(
+        every.attrs("select[name=product] option", "value"),
+        vec![
+            String::new(),
+            s.export_thing.to_string(),
+            s.gadget.to_string(),
+            s.gizmo.to_string(),
+            product_id(&app, "Widget <b>").await
+        ]
     );
     // Helen's own deal (S2) has no Gizmo line: nothing sold, and the filter still shows the choice.
     let h = get(&app, "Helen.Head.Sales", &format!("/analytics/sales?product={}", s.gizmo)).await;
@@ -328,6 +338,7 @@ async fn the_sold_products_table_has_pages_of_100_rows_and_the_export_holds_them
         q.values_panic([p.into(), thing.into(), 1i32.into(), 100i64.into(), usd.into(), now.into(), now.into()]);
     }
     app.db.execute(&q).await.unwrap();
+    ferrocrm::analytics::cache::figures_moved(&app.state.bus);
     let first = get(&app, "Garry.Chief", "/analytics/sales").await;
     assert_eq!(first.count("#sold tbody tr"), 100);
     assert_eq!(first.text("#sold .page-info"), "Page 1 of 2 · 102 products sold");

@@ -9,24 +9,10 @@ use ferrocrm::analytics::monthly;
 use sea_query::{Expr, ExprTrait, Query};
 
 use crate::analytics::{bars, exported};
-use crate::analytics_data::{self as data, Fixture};
+use crate::analytics_data::{self as data, months, setup};
+use crate::helpers::TestApp;
 use crate::helpers::app::Options;
 use crate::helpers::html::Page;
-use crate::helpers::{TestApp, spawn_app};
-
-fn months(set: &[(usize, f64)]) -> Vec<f64> {
-    let mut v = vec![0.0; 12];
-    for (i, x) in set {
-        v[*i] = *x;
-    }
-    v
-}
-
-async fn setup() -> (TestApp, Fixture) {
-    let app = spawn_app().await;
-    let f = data::build(&app).await;
-    (app, f)
-}
 
 /// Posts the page's "Save snapshot" form; returns the snapshot's URL.
 async fn save(c: &crate::helpers::client::TestClient, page: &str) -> String {

@@ -6,8 +6,7 @@
 use sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 
 use crate::analytics::{bars, exported, option};
-use crate::analytics_data::{self as data, Deal, Fixture, month, request};
-use crate::helpers::html::Page;
+use crate::analytics_data::{self as data, Deal, Fixture, get, month, months, request};
 use crate::helpers::{TestApp, spawn_app};
 
 pub struct Extra {
@@ -42,6 +41,7 @@ async fn tag(app: &TestApp, request: i64, source: Option<i64>, country: Option<i
         .value("country_id", country)
         .and_where(Expr::col("id").eq(request));
     app.db.execute(&q).await.unwrap();
+    ferrocrm::analytics::cache::figures_moved(&app.state.bus);
 }
 
 /// `data::build` and, in Export (now working globally, Eve's), besides its R3 (M-1, primary, no
@@ -64,6 +64,7 @@ pub async fn extra(app: &TestApp) -> Extra {
     let mut q = Query::update();
     q.table("departments").value("works_globally", true).and_where(Expr::col("id").eq(f.export));
     app.db.execute(&q).await.unwrap();
+    ferrocrm::analytics::cache::figures_moved(&app.state.bus);
     let (export, eve) = (f.export, f.eve);
     let won = Some("The deal was closed successfully");
     let deal =
@@ -95,22 +96,6 @@ pub async fn extra(app: &TestApp) -> Extra {
     let s1 = request(app, f.sales, f.mark, month(0), None, no, None).await;
     tag(app, s1, Some(sales_form), de).await;
     Extra { base: f, export_form: form, sales_form }
-}
-
-async fn get(app: &TestApp, user: &str, path: &str) -> Page {
-    let c = app.login_as(user).await;
-    let p = c.get(path).await;
-    assert_eq!(p.status, 200, "{user} {path}: {}", p.body);
-    p
-}
-
-/// Twelve monthly bars, zero but for (index from the oldest month, value).
-fn months(set: &[(usize, f64)]) -> Vec<f64> {
-    let mut v = vec![0.0; 12];
-    for (i, x) in set {
-        v[*i] = *x;
-    }
-    v
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod admin;
 mod analytics;
 mod analytics_access;
 mod analytics_browser;
+mod analytics_cache;
 mod analytics_data;
 mod analytics_sales;
 mod analytics_snapshots;

@@ -381,7 +381,10 @@ pub async fn create(
     let mut tx = state.db.begin().await?;
     let res = write(&mut tx, d, department, None, &c, &Actor::from(&viewer), &names).await;
     match res {
-        Ok(_) => tx.commit().await?,
+        Ok(_) => {
+            tx.commit().await?;
+            crate::analytics::cache::figures_moved(&state.bus);
+        }
         Err(e) if db::is_unique_violation(&e) => {
             drop(tx);
             // Another save of the same name won the race.
@@ -500,7 +503,10 @@ pub async fn update(
     let names = if d.global { countries(&state.db).await? } else { Vec::new() };
     let mut tx = state.db.begin().await?;
     match write(&mut tx, d, row.department, Some(&row), &c, &Actor::from(&viewer), &names).await {
-        Ok(_) => tx.commit().await?,
+        Ok(_) => {
+            tx.commit().await?;
+            crate::analytics::cache::figures_moved(&state.bus);
+        }
         Err(e) if db::is_unique_violation(&e) => {
             drop(tx);
             errs.add("name", d.taken());
@@ -567,6 +573,7 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    crate::analytics::cache::figures_moved(&state.bus);
     let country = if d.global { row.get(d, "country_id").int() } else { None };
     Ok(htmx::redirect(hx, &lq_href(d, row.department, country)))
 }
