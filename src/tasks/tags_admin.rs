@@ -9,10 +9,12 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
 use super::tags::{self, Renamed};
-use crate::access::Viewer;
+use crate::access::{Audience, ItemKind, Role, Viewer};
 use crate::app::AppState;
 use crate::error::AppResult;
+use crate::events::{DomainEvent, Topic};
 use crate::history::{self, Actor, Change, Diff};
+
 use crate::htmx::{self, HxRequest};
 use crate::views;
 use crate::views::layout::Nav;
@@ -66,7 +68,10 @@ pub async fn rename(
                 let summary = format!("Renamed the tag {old} to {new}");
                 history::record(&mut tx, &Actor::from(&viewer), HISTORY, id, Change::Update, &summary, &diff).await?;
             }
-            tx.commit().await?
+            tx.commit().await?;
+            if old != new {
+                announce(&state);
+            }
         }
         Renamed::Refused(message) => {
             drop(tx);
@@ -85,5 +90,20 @@ pub async fn delete(state: Data<&AppState>, viewer: Viewer, hx: HxRequest, Path(
     let summary = format!("Deleted the tag {name} (taken off {untagged} tasks and projects)");
     history::record(&mut tx, &Actor::from(&viewer), HISTORY, id, Change::Delete, &summary, &Diff::default()).await?;
     tx.commit().await?;
+    announce(&state);
     Ok(htmx::redirect(hx, PATH))
+}
+
+/// A renamed or deleted tag changes the chips of every open task and project list and page that
+/// shows it: they re-fetch themselves (each through its own permission checks) on a change of
+/// their kind. Everyone's streams get it: the event names no tag, and who has a list open that
+/// shows one is not known here.
+fn announce(state: &AppState) {
+    for kind in [ItemKind::Task, ItemKind::Project] {
+        state.bus.publish(DomainEvent::Changed {
+            topic: Topic::Item(kind),
+            id: 0,
+            audience: Audience::roles(&Role::ALL),
+        });
+    }
 }

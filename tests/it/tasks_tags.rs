@@ -2,6 +2,8 @@
 //! database enforces it), chosen or typed on the form, shown on pages and list rows, a tag filter on
 //! both lists; another department's tags are never shown, offered or accepted.
 
+use std::time::Duration;
+
 use sea_query::{Cond, Expr, ExprTrait, Query};
 
 use crate::helpers::items::{create, task};
@@ -192,9 +194,14 @@ async fn a_departments_tags_are_renamed_and_deleted_on_the_tags_page() {
     let confirm = page.attr(&format!("#tag-{urgent} form[data-confirm]"), "data-confirm").unwrap();
     assert!(confirm.contains("1 task, 1 project"), "{confirm}");
 
-    // Rename: the new name shows wherever the tag does.
+    // Rename: the new name shows wherever the tag does, and open task and project lists (here
+    // another department's user's) hear of it to re-fetch themselves.
+    let mut stream = eve.sse().await;
     let r = helen.post_form(&format!("/tasks/tags/{urgent}"), &[("name", "  Very   urgent ")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
+    for event in ["task-changed", "project-changed"] {
+        stream.expect(event, Duration::from_secs(5)).await;
+    }
     assert_eq!(helen.get(&format!("/tasks/{t}")).await.texts("#task-tags a"), ["Later", "Very urgent"]);
     assert_eq!(helen.get(&format!("/projects/{p}")).await.texts("#project-tags a"), ["Very urgent"]);
     // A name the department has already, in any case, is refused: 422, the page and the reason.
@@ -209,6 +216,9 @@ async fn a_departments_tags_are_renamed_and_deleted_on_the_tags_page() {
     // A change of case only is a rename of the same tag.
     let r = helen.post_form(&format!("/tasks/tags/{urgent}"), &[("name", "VERY urgent")]).await;
     assert_eq!(r.status, 303);
+    for event in ["task-changed", "project-changed"] {
+        stream.expect(event, Duration::from_secs(5)).await;
+    }
     assert_eq!(app.field("task_tags", urgent, "name").await.as_deref(), Some("VERY urgent"));
     // Another department's tag: as if it did not exist, and nothing changes.
     for path in [format!("/tasks/tags/{export}"), format!("/tasks/tags/{export}/delete")] {
@@ -221,6 +231,9 @@ async fn a_departments_tags_are_renamed_and_deleted_on_the_tags_page() {
     assert_eq!(tags_of(&app, "task", t).await, 2);
     let r = helen.post_form(&format!("/tasks/tags/{urgent}/delete"), &[]).await;
     assert_eq!(r.status, 303);
+    for event in ["task-changed", "project-changed"] {
+        stream.expect(event, Duration::from_secs(5)).await;
+    }
     assert_eq!(app.count("task_tags", Cond::all().add(Expr::col("id").eq(urgent))).await, 0);
     assert_eq!(app.count("item_tags", Cond::all().add(Expr::col("tag_id").eq(urgent))).await, 0);
     assert_eq!(tags_of(&app, "task", t).await, 1);
