@@ -35,6 +35,7 @@ mod m0030_analytics;
 mod m0031_task_tags;
 mod m0032_income_snapshots;
 mod m0033_task_list_order;
+mod m0034_paid_deals;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -160,6 +161,7 @@ const MIGRATIONS: &[Migration] = &[
     (31, "task_tags", m0031_task_tags::statements),
     (32, "income_snapshots", m0032_income_snapshots::statements),
     (33, "task_list_order", m0033_task_list_order::statements),
+    (34, "paid_deals", m0034_paid_deals::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

@@ -24,9 +24,16 @@ pub struct DealSummary {
     pub average_days: Option<f64>,
 }
 
-fn with_requests(s: &Scope) -> SelectStatement {
+fn with_requests(s: &Scope, backend: Backend) -> SelectStatement {
     let mut q = Query::select();
-    q.from("deals").inner_join("requests", Expr::col(("requests", "id")).equals(("deals", "request_id")));
+    // With an owner, the owner's deals first (`scope::drive`); else the year's requests by date.
+    let on = Expr::col(("requests", "id")).equals(("deals", "request_id"));
+    q.from("deals");
+    if s.owner.is_some() {
+        super::scope::drive(&mut q, backend, "requests", "requests", on);
+    } else {
+        q.inner_join("requests", on);
+    }
     s.narrow(&mut q, "deals", "deals");
     q
 }
@@ -72,7 +79,7 @@ pub async fn load(db: &Db, s: &Scope) -> AppResult<DealSummary> {
     let points = segments(s, &starts);
     let receipt = ("requests", "receipt_date");
     let relevant = Expr::col(("deals", "relevant")).eq(true);
-    let mut by_receipt = with_requests(s);
+    let mut by_receipt = with_requests(s, db.backend());
     within(&mut by_receipt, receipt, s.last_year());
     by_receipt
         .expr(bucket(receipt, &points))

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
-use sea_query::{Cond, Expr, ExprTrait, Func, SelectStatement, SimpleExpr};
+use sea_query::{Cond, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, SimpleExpr, UnionType};
 use serde::Deserialize;
 
 use crate::access::{self, Viewer};
 use crate::crm::period::{DateFilter, Range};
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::error::{AppError, AppResult};
 
 /// A report's query string.
@@ -137,10 +137,37 @@ impl Scope {
                 q.and_where(Expr::col((dept, "department_id")).is_in(ds.iter().copied()));
             }
         }
-        if let Some(u) = self.owner {
-            q.cond_where(
-                Cond::any().add(Expr::col((owned, "owner_id")).eq(u)).add(Expr::col((owned, "co_owner_id")).eq(u)),
-            );
+        match (self.owner, owned) {
+            (None, _) => {}
+            // The owner's deals named by id: a list SQLite reads from the owner and co-owner
+            // indexes and then finds each deal by its key. With the OR of the two columns it
+            // scanned every deal (a manager's Sales Report table: 64 → 16 ms at 50k deals).
+            (Some(u), "deals") => {
+                let of = |col: &'static str| {
+                    Query::select().column("id").from("deals").and_where(Expr::col(col).eq(u)).to_owned()
+                };
+                let ids = of("owner_id").union(UnionType::Distinct, of("co_owner_id")).to_owned();
+                q.and_where(Expr::col(("deals", "id")).in_subquery(ids));
+            }
+            (Some(u), _) => {
+                q.cond_where(
+                    Cond::any().add(Expr::col((owned, "owner_id")).eq(u)).add(Expr::col((owned, "co_owner_id")).eq(u)),
+                );
+            }
+        }
+    }
+
+    /// Starts `q` at `table` (whose rows belong to a deal through `table.deal_id`), joined to
+    /// `deals` only when an owner filter needs the deal; the reports count a deal's payments
+    /// through this. With an owner, the owner's few deals drive the query (`drive`); without one
+    /// the join would only repeat what the cascading, NOT NULL `deal_id` already guarantees, at a
+    /// primary-key probe per row (the chief's Income Summary: half its time).
+    pub fn from_deals_of(&self, q: &mut SelectStatement, backend: Backend, table: &'static str) {
+        if self.owner.is_some() {
+            q.from("deals");
+            drive(q, backend, table, table, Expr::col((table, "deal_id")).equals(("deals", "id")));
+        } else {
+            q.from(table);
         }
     }
 
@@ -163,6 +190,24 @@ impl Scope {
     /// "Last 365 days" (§5): since the same day twelve months ago, up to and including today.
     pub fn last_year(&self) -> Range {
         Range { from: self.today.checked_sub_months(Months::new(12)), before: self.today.succ_opt() }
+    }
+}
+
+/// Joins `table` (as `alias`) on `on` to an owner's deals, which `q` starts at. SQLite plans an
+/// inner join from the table with the usable date index and then tests every row of the period for
+/// the owner (a manager's Income Summary: 77k payments probed for their 1.7k deals, 530 ms); a
+/// CROSS JOIN keeps the written order, so the owner's deals (`ix_deals_owner`, `ix_deals_co_owner`)
+/// are read first and their rows found by deal (5 ms). sea-query writes no ON after CROSS JOIN, so
+/// the condition goes to WHERE (the same rows for an inner join). PostgreSQL orders joins from its
+/// statistics: an inner join there.
+pub fn drive(q: &mut SelectStatement, backend: Backend, table: &'static str, alias: &'static str, on: SimpleExpr) {
+    match backend {
+        Backend::Sqlite => {
+            q.join_as(JoinType::CrossJoin, table, alias, Expr::val(true)).and_where(on);
+        }
+        Backend::Postgres => {
+            q.join_as(JoinType::InnerJoin, table, alias, on);
+        }
     }
 }
 

@@ -526,30 +526,3 @@ async fn the_closing_reason_summary_counts_closed_relevant_deals_by_reason_and_c
     let countries = exported(&app, "Garry.Chief", "/analytics/closing-reasons/export", "Requests over country").await;
     assert_eq!(countries, vec!["country | deals", "Not specified | 5", "France | 1", "Germany | 1"]);
 }
-
-/// The "latest" and "first" payment checks probe one deal's payments through `ix_payments_deal`
-/// (SQLite's plan, the backend whose planner has no statistics to go by); walking every received
-/// payment once per row (`ix_payments_status_date`) would be quadratic at 100k deals.
-#[tokio::test]
-async fn the_sales_report_probes_a_deals_payments_by_its_index() {
-    use ferrocrm::analytics::sales::{Country, Resolved, lines};
-    use ferrocrm::analytics::scope::{Currency, Scope};
-    let app = spawn_app().await;
-    let ferrocrm::db::Db::Sqlite(pool) = &app.db else { return };
-    let today = chrono::Utc::now().date_naive();
-    for departments in [None, Some(vec![1i64])] {
-        let s = Scope { departments: departments.clone(), owner: Some(1), currency: Currency::Marketing, today };
-        let r = Resolved { range: Default::default(), product: None, country: Country::Any, countries: None };
-        let mut q = lines(&s, &r);
-        q.column(("outputs", "id")).order_by(("p", "payment_date"), sea_query::Order::Desc).limit(100);
-        let sql = q.to_string(sea_query::SqliteQueryBuilder);
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(pool).await.unwrap();
-        let lines: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
-        for alias in ["l", "e", "f"] {
-            let probe = format!("SEARCH {alias} USING INDEX ix_payments_deal (deal_id=?");
-            assert!(lines.iter().any(|l| l.starts_with(&probe)), "{alias} {departments:?}: {lines:#?}");
-        }
-        assert!(!lines.iter().any(|l| l.starts_with("SCAN")), "{departments:?}: {lines:#?}");
-    }
-}

@@ -13,6 +13,7 @@ mod analytics_access;
 mod analytics_browser;
 mod analytics_cache;
 mod analytics_data;
+mod analytics_plans;
 mod analytics_sales;
 mod analytics_snapshots;
 mod analytics_sources;
