@@ -281,7 +281,10 @@ pub async fn act(
     }
     browse::close(s).await;
     tracing::info!(account = a.id, by = viewer.id, action = %f.action, count = uids.len(), "mailbox browser action");
-    render(&state, &viewer, hx, &a, &ctx, page, outcome).await
+    // The outcome is shown once, on the listing as it is now; the address bar shows the listing's
+    // own URL, so a reload reads the mailbox again instead of repeating the action.
+    let listing = format!("/mail-import/{}{}", a.id, ctx.query(page));
+    Ok(htmx::address(render(&state, &viewer, hx, &a, &ctx, page, outcome).await?, &listing))
 }
 
 /// Imports each of `uids` (INBOX, selected read-only) into the browser's context.

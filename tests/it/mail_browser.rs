@@ -384,6 +384,8 @@ async fn delete_spam_and_mark_read_change_the_mailbox() {
 
     let p = act(&mark, id, "delete", &[2], &[]).await;
     assert!(p.text(".flash-success").contains("moved to Trash"), "{}", p.text("main"));
+    // The outcome shows once; the address bar gets the listing's URL, so a reload does not act again.
+    assert_eq!(p.header("hx-replace-url").as_deref(), Some(format!("/mail-import/{id}").as_str()));
     let p = act(&mark, id, "spam", &[3], &[]).await;
     assert!(p.text(".flash-success").contains("moved to Junk"), "{}", p.text("main"));
     let inbox: Vec<u32> = folder(&imap, "INBOX").await.iter().map(|(u, _, _)| *u).collect();
