@@ -36,6 +36,7 @@ mod m0031_task_tags;
 mod m0032_income_snapshots;
 mod m0033_task_list_order;
 mod m0034_paid_deals;
+mod m0035_deal_wins;
 
 use sea_query::{
     ColumnDef, ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement, Index, IndexCreateStatement,
@@ -162,6 +163,7 @@ const MIGRATIONS: &[Migration] = &[
     (32, "income_snapshots", m0032_income_snapshots::statements),
     (33, "task_list_order", m0033_task_list_order::statements),
     (34, "paid_deals", m0034_paid_deals::statements),
+    (35, "deal_wins", m0035_deal_wins::statements),
 ];
 
 /// Applies every pending migration. Returns the versions applied by this call.

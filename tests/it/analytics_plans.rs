@@ -106,3 +106,23 @@ async fn the_sales_totals_read_the_received_payments_once_from_their_covering_in
         assert!(!lines.iter().any(|l| l.contains("CORRELATED")), "{departments:?}: {lines:#?}");
     }
 }
+
+/// "Won deals" (Income Summary, Deal Summary) for a chief: read from `ix_deals_closed_wins`
+/// (migration 35) alone, not a table read per deal closed in the year.
+#[tokio::test]
+async fn the_won_deals_count_reads_its_covering_index() {
+    use ferrocrm::analytics::income::won;
+    let app = spawn_app().await;
+    let ferrocrm::db::Db::Sqlite(pool) = &app.db else { return };
+    let today = chrono::Utc::now().date_naive();
+    let mut q = won(&scope(None, None, today));
+    q.column(("deals", "id")).column(("deals", "win_closing_date")).column(("deals", "created_at"));
+    let lines = plan(pool, &q).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l
+                .starts_with("SEARCH deals USING COVERING INDEX ix_deals_closed_wins (active=? AND closing_date>?")),
+        "{lines:#?}"
+    );
+}

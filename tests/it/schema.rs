@@ -181,7 +181,10 @@ async fn the_crm_migration_upgrades_a_tasks_database_and_every_department_gets_i
 
     assert_eq!(
         ferrocrm::migrate(&db).await.unwrap(),
-        vec![5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 29, 30, 31, 32, 33, 34]
+        vec![
+            5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 29, 30, 31, 32, 33, 34,
+            35
+        ]
     );
 
     let mut tx = db.begin().await.unwrap();
