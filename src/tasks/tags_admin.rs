@@ -14,7 +14,6 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::events::{DomainEvent, Topic};
 use crate::history::{self, Actor, Change, Diff};
-
 use crate::htmx::{self, HxRequest};
 use crate::views;
 use crate::views::layout::Nav;
